@@ -1,0 +1,161 @@
+using System.Text.Json;
+using CostConsole.Data.Entities;
+using CostConsole.Data.Keys;
+using CostConsole.Routing.Catalogue;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Data.Catalogue;
+
+/// <summary>
+/// Brings the database in line with configuration at start: tiers, declared providers, models and prices,
+/// the default tier mapping and rule set when none exist, and the development key.
+/// </summary>
+public static class CatalogueSeeder
+{
+    public static async Task ApplyAsync(CostConsoleDbContext db, CostConsoleOptions options, ISecretProtector protector, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        if (!await db.Tiers.AnyAsync(cancellationToken))
+        {
+            var position = 0;
+            foreach (var name in options.TierNames)
+            {
+                db.Tiers.Add(new TierEntity { Name = name, Position = position++ });
+            }
+        }
+
+        var providers = await db.Providers.ToDictionaryAsync(p => p.Name, StringComparer.OrdinalIgnoreCase, cancellationToken);
+        foreach (var declared in options.Catalogue.Providers.Where(p => !string.IsNullOrWhiteSpace(p.Name)))
+        {
+            if (!providers.TryGetValue(declared.Name, out var provider))
+            {
+                provider = new ProviderEntity { Name = declared.Name, BaseUrl = declared.BaseUrl, FromConfiguration = true, UpdatedAt = now };
+                db.Providers.Add(provider);
+                providers[declared.Name] = provider;
+            }
+
+            if (provider.FromConfiguration)
+            {
+                provider.BaseUrl = declared.BaseUrl;
+                provider.TimeoutSeconds = declared.TimeoutSeconds;
+                if (!string.IsNullOrEmpty(declared.ApiKey) && (provider.ProtectedApiKey is null || protector.Unprotect(provider.ProtectedApiKey) != declared.ApiKey))
+                {
+                    provider.ProtectedApiKey = protector.Protect(declared.ApiKey);
+                    provider.UpdatedAt = now;
+                }
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+
+        var models = await db.Models.Include(m => m.Prices).ToListAsync(cancellationToken);
+        foreach (var declared in options.Catalogue.Models.Where(m => !string.IsNullOrWhiteSpace(m.Id)))
+        {
+            if (!providers.TryGetValue(declared.Provider, out var provider))
+            {
+                throw new InvalidOperationException($"Configured model '{declared.Id}' names provider '{declared.Provider}', which is not configured.");
+            }
+
+            var model = models.FirstOrDefault(m => m.ProviderId == provider.Id && m.ModelId == declared.Id);
+            if (model is null)
+            {
+                model = new ModelEntity { ProviderId = provider.Id, ModelId = declared.Id, DisplayName = declared.DisplayName ?? declared.Id, Tier = declared.Tier, UpdatedAt = now };
+                db.Models.Add(model);
+                models.Add(model);
+            }
+
+            model.DisplayName = declared.DisplayName ?? declared.Id;
+            model.Tier = declared.Tier;
+            model.ContextWindow = declared.ContextWindow;
+            model.Capabilities = (int)ParseCapabilities(declared.Capabilities);
+            model.Enabled = declared.Enabled;
+
+            if (declared.InputPerMillion is { } input && declared.OutputPerMillion is { } output)
+            {
+                // A changed declared price becomes a new version from now; history is never rewritten.
+                var current = model.Prices.Where(p => p.EffectiveFrom <= now).MaxBy(p => p.EffectiveFrom);
+                if (current is null || current.InputPerMillion != input || current.OutputPerMillion != output || current.CachedInputPerMillion != declared.CachedInputPerMillion)
+                {
+                    model.Prices.Add(new ModelPriceEntity
+                    {
+                        EffectiveFrom = current is null ? DateTimeOffset.UnixEpoch : now,
+                        InputPerMillion = input,
+                        CachedInputPerMillion = declared.CachedInputPerMillion,
+                        OutputPerMillion = output,
+                        CreatedAt = now,
+                        Author = "configuration",
+                        Note = current is null ? "declared in configuration" : "changed in configuration",
+                    });
+                }
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+
+        if (!await db.TierMappings.AnyAsync(m => m.IsDefault, cancellationToken))
+        {
+            var mapping = options.Catalogue.TierMapping.Count > 0
+                ? options.Catalogue.TierMapping.ToDictionary(kv => kv.Key, kv => kv.Value)
+                : options.TierNames.ToDictionary(t => t, t => models.Where(m => m.Enabled && string.Equals(m.Tier, t, StringComparison.OrdinalIgnoreCase)).Select(m => m.ModelId).ToList());
+            db.TierMappings.Add(new TierMappingEntity
+            {
+                Name = "default",
+                IsDefault = true,
+                TiersJson = JsonSerializer.Serialize(mapping, RoutingJson.Options),
+                UpdatedAt = now,
+            });
+        }
+
+        if (!await db.RuleSets.AnyAsync(cancellationToken))
+        {
+            db.RuleSets.Add(new RuleSetEntity
+            {
+                Version = 1,
+                Status = RuleSetStatus.Published,
+                DefinitionJson = JsonSerializer.Serialize(DefaultRuleSet.Create(), RoutingJson.Options),
+                Author = "system",
+                Note = "initial rule set",
+                CreatedAt = now,
+                PublishedAt = now,
+            });
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.DevApiKey))
+        {
+            var hash = ApiKeySecrets.Hash(options.DevApiKey);
+            if (!await db.ApiKeys.AnyAsync(k => k.Hash == hash, cancellationToken))
+            {
+                db.ApiKeys.Add(new ApiKeyEntity
+                {
+                    Name = "development",
+                    Team = "development",
+                    Prefix = ApiKeySecrets.Prefix(options.DevApiKey),
+                    Hash = hash,
+                    CreatedAt = now,
+                });
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public static ModelCapabilities ParseCapabilities(IEnumerable<string> names)
+    {
+        var capabilities = ModelCapabilities.None;
+        foreach (var name in names)
+        {
+            capabilities |= name.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant() switch
+            {
+                "tools" or "functioncalling" => ModelCapabilities.Tools,
+                "vision" => ModelCapabilities.Vision,
+                "jsonschema" or "responseschema" => ModelCapabilities.JsonSchema,
+                "logprobs" => ModelCapabilities.Logprobs,
+                _ => throw new InvalidOperationException($"Unknown model capability '{name}'. Use tools, vision, json_schema or logprobs."),
+            };
+        }
+
+        return capabilities;
+    }
+}

@@ -1,0 +1,84 @@
+using CostConsole.Data.Ledger;
+
+namespace CostConsole.Data.Catalogue;
+
+/// <summary>The <c>CostConsole</c> configuration section.</summary>
+public sealed class CostConsoleOptions
+{
+    public const string Section = "CostConsole";
+
+    /// <summary>Where the database and the Data Protection key ring live; relative to the content root.</summary>
+    public string DataFolder { get; set; } = "data";
+
+    /// <summary>Overrides the SQLite connection string (default: costconsole.db in the data folder).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>An API key accepted by /v1, created at start (development).</summary>
+    public string? DevApiKey { get; set; }
+
+    /// <summary>Store prompt text in the ledger; otherwise only its SHA-256.</summary>
+    public bool StorePrompts { get; set; }
+
+    /// <summary>Tier names from the cheapest to the most capable; seeded once.</summary>
+    public List<string>? Tiers { get; set; }
+
+    /// <summary>The model baseline cost is priced at (model id or provider/id); default: the most expensive model of the top tier.</summary>
+    public string? BaselineModel { get; set; }
+
+    public int RegexTimeoutMilliseconds { get; set; } = 25;
+
+    /// <summary>Largest accepted request body; larger ones get 413.</summary>
+    public long MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+
+    public CatalogueOptions Catalogue { get; set; } = new();
+
+    public LedgerOptions Ledger { get; set; } = new();
+
+    public IReadOnlyList<string> TierNames => Tiers is { Count: > 0 } tiers ? tiers : ["small", "medium", "large"];
+}
+
+/// <summary>Providers, models and prices declared in configuration, so a deployment needs no clicking.</summary>
+public sealed class CatalogueOptions
+{
+    public List<ProviderOptions> Providers { get; set; } = [];
+
+    public List<ModelOptions> Models { get; set; } = [];
+
+    /// <summary>The default tier mapping: tier → models in fallback order. Applied only when none exists.</summary>
+    public Dictionary<string, List<string>> TierMapping { get; set; } = [];
+}
+
+public sealed class ProviderOptions
+{
+    public string Name { get; set; } = "";
+
+    public string BaseUrl { get; set; } = "";
+
+    public string? ApiKey { get; set; }
+
+    public double TimeoutSeconds { get; set; } = 60;
+}
+
+public sealed class ModelOptions
+{
+    public string Id { get; set; } = "";
+
+    public string Provider { get; set; } = "";
+
+    public string? DisplayName { get; set; }
+
+    public string Tier { get; set; } = "";
+
+    public long? ContextWindow { get; set; }
+
+    /// <summary>Any of: tools, vision, json_schema, logprobs.</summary>
+    public List<string> Capabilities { get; set; } = [];
+
+    public bool Enabled { get; set; } = true;
+
+    public decimal? InputPerMillion { get; set; }
+
+    public decimal? CachedInputPerMillion { get; set; }
+
+    public decimal? OutputPerMillion { get; set; }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Catalogue;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Rules;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Data.Catalogue;
+
+/// <summary>Reads the catalogue, the default tier mapping and the published rule set into a <see cref="RoutingConfig"/>.</summary>
+public static class RoutingConfigLoader
+{
+    public static async Task<RoutingConfig> LoadAsync(CostConsoleDbContext db, CostConsoleOptions options, ISecretProtector protector, CancellationToken cancellationToken = default)
+    {
+        var tiers = await db.Tiers.AsNoTracking().OrderBy(t => t.Position).Select(t => t.Name).ToListAsync(cancellationToken);
+        var providers = await db.Providers.AsNoTracking().ToListAsync(cancellationToken);
+        var models = await db.Models.AsNoTracking().Include(m => m.Provider).ToListAsync(cancellationToken);
+        var prices = await db.ModelPrices.AsNoTracking().Include(p => p.Model!).ThenInclude(m => m.Provider).ToListAsync(cancellationToken);
+        var mapping = await db.TierMappings.AsNoTracking().FirstOrDefaultAsync(m => m.IsDefault, cancellationToken)
+            ?? throw new InvalidOperationException("There is no default tier mapping.");
+        var published = await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).FirstOrDefaultAsync(cancellationToken)
+            ?? throw new InvalidOperationException("There is no published rule set.");
+
+        return new RoutingConfig
+        {
+            Tiers = tiers,
+            Providers = [.. providers.Select(p => new ProviderEndpoint(
+                p.Name,
+                p.BaseUrl,
+                p.ProtectedApiKey is null ? null : protector.Unprotect(p.ProtectedApiKey),
+                TimeSpan.FromSeconds(p.TimeoutSeconds)))],
+            Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled))],
+            Prices = [.. prices.Select(p => new ModelPrice(
+                ModelKey.Of(p.Model!.Provider!.Name, p.Model.ModelId),
+                p.EffectiveFrom,
+                p.InputPerMillion,
+                p.CachedInputPerMillion,
+                p.OutputPerMillion,
+                p.BatchDiscount))],
+            Mapping = new TierMappingDefinition(
+                mapping.Name,
+                JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!
+                    .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.OrdinalIgnoreCase)),
+            RuleSet = JsonSerializer.Deserialize<RuleSetDefinition>(published.DefinitionJson, RoutingJson.Options)!,
+            RuleSetVersion = published.Version,
+            BaselineModel = options.BaselineModel,
+            RegexTimeout = TimeSpan.FromMilliseconds(options.RegexTimeoutMilliseconds),
+        };
+    }
+}

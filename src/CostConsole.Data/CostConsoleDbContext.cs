@@ -1,0 +1,93 @@
+using CostConsole.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace CostConsole.Data;
+
+public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> options) : DbContext(options)
+{
+    public DbSet<TierEntity> Tiers => Set<TierEntity>();
+
+    public DbSet<ProviderEntity> Providers => Set<ProviderEntity>();
+
+    public DbSet<ModelEntity> Models => Set<ModelEntity>();
+
+    public DbSet<ModelPriceEntity> ModelPrices => Set<ModelPriceEntity>();
+
+    public DbSet<TierMappingEntity> TierMappings => Set<TierMappingEntity>();
+
+    public DbSet<RuleSetEntity> RuleSets => Set<RuleSetEntity>();
+
+    public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+
+    public DbSet<RequestLogRow> RequestLog => Set<RequestLogRow>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<TierEntity>(e =>
+        {
+            e.ToTable("Tiers");
+            e.HasIndex(t => t.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<ProviderEntity>(e =>
+        {
+            e.ToTable("Providers");
+            e.HasIndex(p => p.Name).IsUnique();
+            e.Property(p => p.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<ModelEntity>(e =>
+        {
+            e.ToTable("Models");
+            e.HasIndex(m => new { m.ProviderId, m.ModelId }).IsUnique();
+            e.Property(m => m.ConcurrencyStamp).IsConcurrencyToken();
+            e.HasOne(m => m.Provider).WithMany(p => p.Models).HasForeignKey(m => m.ProviderId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<ModelPriceEntity>(e =>
+        {
+            e.ToTable("ModelPrices");
+            e.HasIndex(p => new { p.ModelId, p.EffectiveFrom }).IsUnique();
+            e.HasOne(p => p.Model).WithMany(m => m.Prices).HasForeignKey(p => p.ModelId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<TierMappingEntity>(e =>
+        {
+            e.ToTable("TierMappings");
+            e.HasIndex(m => m.Name).IsUnique();
+            e.Property(m => m.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<RuleSetEntity>(e =>
+        {
+            e.ToTable("RuleSets");
+            e.HasIndex(r => r.Version).IsUnique();
+            e.HasIndex(r => r.Status);
+            e.Property(r => r.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<ApiKeyEntity>(e =>
+        {
+            e.ToTable("ApiKeys");
+            e.HasIndex(k => k.Hash).IsUnique();
+        });
+
+        modelBuilder.Entity<RequestLogRow>(e =>
+        {
+            e.ToTable("RequestLog");
+            e.HasIndex(r => r.RequestId).IsUnique();
+            e.HasIndex(r => r.Timestamp);
+        });
+    }
+
+    private sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
+        v => v.ToUnixTimeMilliseconds(),
+        v => DateTimeOffset.FromUnixTimeMilliseconds(v));
+}

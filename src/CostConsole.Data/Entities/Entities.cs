@@ -1,0 +1,217 @@
+namespace CostConsole.Data.Entities;
+
+public sealed class TierEntity
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>0 is the cheapest tier.</summary>
+    public int Position { get; set; }
+}
+
+public sealed class ProviderEntity
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string BaseUrl { get; set; }
+
+    /// <summary>The API key, protected with ASP.NET Data Protection; never shown back.</summary>
+    public string? ProtectedApiKey { get; set; }
+
+    public double TimeoutSeconds { get; set; } = 60;
+
+    public bool FromConfiguration { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+
+    public List<ModelEntity> Models { get; set; } = [];
+}
+
+public sealed class ModelEntity
+{
+    public long Id { get; set; }
+
+    public long ProviderId { get; set; }
+
+    public ProviderEntity? Provider { get; set; }
+
+    /// <summary>The id the provider knows the model by.</summary>
+    public required string ModelId { get; set; }
+
+    public required string DisplayName { get; set; }
+
+    public required string Tier { get; set; }
+
+    public long? ContextWindow { get; set; }
+
+    public int Capabilities { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+
+    public List<ModelPriceEntity> Prices { get; set; } = [];
+}
+
+/// <summary>One effective-dated price version; editing a price adds a row, never rewrites one.</summary>
+public sealed class ModelPriceEntity
+{
+    public long Id { get; set; }
+
+    public long ModelId { get; set; }
+
+    public ModelEntity? Model { get; set; }
+
+    public DateTimeOffset EffectiveFrom { get; set; }
+
+    public decimal InputPerMillion { get; set; }
+
+    public decimal? CachedInputPerMillion { get; set; }
+
+    public decimal OutputPerMillion { get; set; }
+
+    public decimal? BatchDiscount { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? Author { get; set; }
+
+    public string? Note { get; set; }
+}
+
+public sealed class TierMappingEntity
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>The mapping used when no experiment assigns another.</summary>
+    public bool IsDefault { get; set; }
+
+    /// <summary>JSON object: tier name → array of model references in fallback order.</summary>
+    public required string TiersJson { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+}
+
+public enum RuleSetStatus
+{
+    Draft,
+    Published,
+    Archived,
+}
+
+public sealed class RuleSetEntity
+{
+    public long Id { get; set; }
+
+    public int Version { get; set; }
+
+    public RuleSetStatus Status { get; set; }
+
+    /// <summary>The <c>RuleSetDefinition</c> as JSON.</summary>
+    public required string DefinitionJson { get; set; }
+
+    public string? Author { get; set; }
+
+    public string? Note { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? PublishedAt { get; set; }
+
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+}
+
+public sealed class ApiKeyEntity
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Team { get; set; }
+
+    /// <summary>The first characters of the secret, enough to recognise a key in a list.</summary>
+    public required string Prefix { get; set; }
+
+    /// <summary>SHA-256 of the secret, hex; the secret itself is never stored.</summary>
+    public required string Hash { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>
+/// A ledger row. Money is stored as whole nano-dollars (USD × 10⁹) so SQLite sums and sorts it exactly;
+/// times are Unix milliseconds.
+/// </summary>
+public sealed class RequestLogRow
+{
+    public long Id { get; set; }
+
+    public required string RequestId { get; set; }
+
+    public DateTimeOffset Timestamp { get; set; }
+
+    public long? ApiKeyId { get; set; }
+
+    public string? RequestedModel { get; set; }
+
+    public string? Tier { get; set; }
+
+    public string? Model { get; set; }
+
+    public string? Provider { get; set; }
+
+    public string? Rule { get; set; }
+
+    public string? Decision { get; set; }
+
+    public string? Mapping { get; set; }
+
+    public int? RuleSetVersion { get; set; }
+
+    public long PromptTokens { get; set; }
+
+    public long CachedTokens { get; set; }
+
+    public long CompletionTokens { get; set; }
+
+    public long CostNanoUsd { get; set; }
+
+    public long BaselineCostNanoUsd { get; set; }
+
+    public bool Priced { get; set; }
+
+    public double LatencyMs { get; set; }
+
+    public double? TimeToFirstTokenMs { get; set; }
+
+    public int Status { get; set; }
+
+    public int HttpStatus { get; set; }
+
+    public string? ErrorCode { get; set; }
+
+    public string? Error { get; set; }
+
+    public bool Stream { get; set; }
+
+    public int Fallbacks { get; set; }
+
+    public string? AttemptsJson { get; set; }
+
+    public string? PromptHash { get; set; }
+
+    public string? Prompt { get; set; }
+}

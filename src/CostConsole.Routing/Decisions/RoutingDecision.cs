@@ -1,0 +1,61 @@
+using CostConsole.Routing.Catalogue;
+
+namespace CostConsole.Routing.Decisions;
+
+/// <summary>A catalogue model with the provider that serves it and the tier it serves in this mapping.</summary>
+public sealed record RoutedModel(CatalogueModel Model, ProviderEndpoint Provider, string Tier, int TierIndex)
+{
+    public string Key => Model.Key;
+}
+
+public enum DecisionSource
+{
+    /// <summary>A rule fired.</summary>
+    Rule,
+
+    /// <summary>No rule fired; the classifier chose.</summary>
+    Classifier,
+
+    /// <summary>The client named a tier.</summary>
+    PinnedTier,
+
+    /// <summary>The client named a catalogue model.</summary>
+    PinnedModel,
+}
+
+/// <summary>What the router decided for one request and why: everything the trace, the playground and the ledger show.</summary>
+public sealed class RoutingDecision
+{
+    public required string RequestedModel { get; init; }
+
+    public required DecisionSource Source { get; init; }
+
+    public required string Tier { get; init; }
+
+    public string? Rule { get; init; }
+
+    /// <summary>1-based position of the rule that fired.</summary>
+    public int? RulePosition { get; init; }
+
+    public required string Reason { get; init; }
+
+    public string? Classifier { get; init; }
+
+    public double? ClassifierScore { get; init; }
+
+    public required string Mapping { get; init; }
+
+    /// <summary>The models to try in order: the tier's models, then the tiers above (fallback).</summary>
+    public required IReadOnlyList<RoutedModel> Candidates { get; init; }
+
+    public RoutedModel Model => Candidates[0];
+
+    public required int RuleSetVersion { get; init; }
+
+    public int RulesEvaluated { get; init; }
+
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>A one-line summary for the ledger and response headers.</summary>
+    public string Summary => Notes.Count == 0 ? Reason : Reason + " (" + string.Join("; ", Notes) + ")";
+}

@@ -1,0 +1,204 @@
+using System.Collections.Frozen;
+using CostConsole.Routing.Catalogue;
+using CostConsole.Routing.Classification;
+using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
+using CostConsole.Routing.Rules;
+
+namespace CostConsole.Routing.Decisions;
+
+/// <summary>
+/// An immutable, compiled routing configuration. Deciding reads only this object: no I/O, no locks, and
+/// all strings of the trace are built at compile time.
+/// </summary>
+public sealed class RoutingSnapshot
+{
+    private readonly CompiledRule[] _rules;
+    private readonly RoutedModel[][] _candidatesByTier;
+    private readonly FrozenDictionary<string, int> _tierIndex;
+    private readonly FrozenDictionary<string, RoutedModel> _modelsByReference;
+    private readonly FrozenDictionary<string, RoutedModel[]> _pinned;
+    private readonly string _noRuleReasonPrefix;
+
+    internal SnapshotParts Parts { get; }
+
+    internal RoutingSnapshot(SnapshotParts parts)
+    {
+        Parts = parts;
+        _rules = parts.Rules;
+        _candidatesByTier = parts.CandidatesByTier;
+        _tierIndex = parts.Tiers.Select((t, i) => (t, i)).ToFrozenDictionary(x => x.t, x => x.i, StringComparer.OrdinalIgnoreCase);
+        _modelsByReference = parts.ModelsByReference;
+        _pinned = parts.ModelsByReference.ToFrozenDictionary(p => p.Key, p => new[] { p.Value }, StringComparer.Ordinal);
+        _noRuleReasonPrefix = $"no rule matched ({_rules.Length} enabled); ";
+    }
+
+    public IReadOnlyList<string> Tiers => Parts.Tiers;
+
+    public string DefaultTier => Parts.DefaultTier;
+
+    public string MappingName => Parts.MappingName;
+
+    public int RuleSetVersion => Parts.RuleSetVersion;
+
+    public IReadOnlyList<RoutedModel> Models => Parts.Models;
+
+    public IReadOnlyList<ProviderEndpoint> Providers => Parts.Providers;
+
+    public PriceBook Prices => Parts.Prices;
+
+    /// <summary>The model baseline cost is priced at, or null when no model of any tier has a price.</summary>
+    public RoutedModel? Baseline => Parts.Baseline;
+
+    public ITierClassifier Classifier => Parts.Classifier;
+
+    public int RuleCount => _rules.Length;
+
+    public bool IsTier(string name) => _tierIndex.ContainsKey(name);
+
+    /// <summary>Finds a model by "provider/id" or by id alone (when only one provider serves it).</summary>
+    public RoutedModel? FindModel(string reference) =>
+        _modelsByReference.TryGetValue(reference, out var model) ? model : null;
+
+    /// <summary>The models a request on <paramref name="tier"/> tries, in order.</summary>
+    public IReadOnlyList<RoutedModel> CandidatesFor(string tier) =>
+        _tierIndex.TryGetValue(tier, out var index) ? _candidatesByTier[index] : [];
+
+    /// <summary>Decides the tier and model for <paramref name="request"/>; completes synchronously unless the classifier is remote.</summary>
+    /// <exception cref="ChatRequestException">The request names a model that is neither "auto", a tier nor a catalogue model.</exception>
+    public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, CancellationToken cancellationToken = default)
+    {
+        var requested = request.Model;
+        if (string.Equals(requested, ChatRequestParser.AutoModel, StringComparison.OrdinalIgnoreCase))
+        {
+            return DecideAutoAsync(request, cancellationToken);
+        }
+
+        if (_tierIndex.TryGetValue(requested, out var tierIndex))
+        {
+            return ValueTask.FromResult(new RoutingDecision
+            {
+                RequestedModel = requested,
+                Source = DecisionSource.PinnedTier,
+                Tier = Parts.Tiers[tierIndex],
+                Reason = Parts.PinnedTierReasons[tierIndex],
+                Mapping = Parts.MappingName,
+                Candidates = _candidatesByTier[tierIndex],
+                RuleSetVersion = Parts.RuleSetVersion,
+            });
+        }
+
+        if (_pinned.TryGetValue(requested, out var pinned))
+        {
+            return ValueTask.FromResult(new RoutingDecision
+            {
+                RequestedModel = requested,
+                Source = DecisionSource.PinnedModel,
+                Tier = pinned[0].Tier,
+                Reason = "model pinned by the request",
+                Mapping = Parts.MappingName,
+                Candidates = pinned,
+                RuleSetVersion = Parts.RuleSetVersion,
+            });
+        }
+
+        throw new ChatRequestException(
+            "model_not_found",
+            $"The model '{requested}' does not exist here. Use \"auto\", a tier ({string.Join(", ", Parts.Tiers)}) or a model listed by GET /v1/models.",
+            "model");
+    }
+
+    private ValueTask<RoutingDecision> DecideAutoAsync(ChatRequest request, CancellationToken cancellationToken)
+    {
+        var evaluation = RuleEvaluation.Rent(request, Parts.RegexTimeout);
+        try
+        {
+            for (var i = 0; i < _rules.Length; i++)
+            {
+                var rule = _rules[i];
+                if (!rule.Matches(evaluation))
+                {
+                    continue;
+                }
+
+                IReadOnlyList<RoutedModel> candidates;
+                string tier;
+                if (rule.PinnedModelKey is { } modelKey)
+                {
+                    candidates = _pinned[modelKey];
+                    tier = candidates[0].Tier;
+                }
+                else
+                {
+                    candidates = _candidatesByTier[rule.TierIndex!.Value];
+                    tier = Parts.Tiers[rule.TierIndex.Value];
+                }
+
+                return ValueTask.FromResult(new RoutingDecision
+                {
+                    RequestedModel = request.Model,
+                    Source = DecisionSource.Rule,
+                    Tier = tier,
+                    Rule = rule.Name,
+                    RulePosition = rule.Position,
+                    Reason = rule.Reason,
+                    Mapping = Parts.MappingName,
+                    Candidates = candidates,
+                    RuleSetVersion = Parts.RuleSetVersion,
+                    RulesEvaluated = i + 1,
+                    Notes = (IReadOnlyList<string>?)evaluation.Notes ?? [],
+                });
+            }
+
+            var notes = (IReadOnlyList<string>?)evaluation.Notes ?? [];
+            var verdict = Parts.Classifier.ClassifyAsync(request, cancellationToken);
+            return verdict.IsCompletedSuccessfully
+                ? ValueTask.FromResult(FromVerdict(request, verdict.Result, notes))
+                : AwaitVerdictAsync(request, verdict, notes);
+        }
+        finally
+        {
+            RuleEvaluation.Return(evaluation);
+        }
+    }
+
+    private async ValueTask<RoutingDecision> AwaitVerdictAsync(ChatRequest request, ValueTask<ClassifierVerdict> pending, IReadOnlyList<string> notes) =>
+        FromVerdict(request, await pending.ConfigureAwait(false), notes);
+
+    private RoutingDecision FromVerdict(ChatRequest request, ClassifierVerdict verdict, IReadOnlyList<string> notes)
+    {
+        var index = _tierIndex.TryGetValue(verdict.Tier, out var found) ? found : _tierIndex[Parts.DefaultTier];
+        return new RoutingDecision
+        {
+            RequestedModel = request.Model,
+            Source = DecisionSource.Classifier,
+            Tier = Parts.Tiers[index],
+            Reason = _noRuleReasonPrefix + verdict.Reason,
+            Classifier = Parts.Classifier.Name,
+            ClassifierScore = verdict.Score,
+            Mapping = Parts.MappingName,
+            Candidates = _candidatesByTier[index],
+            RuleSetVersion = Parts.RuleSetVersion,
+            RulesEvaluated = _rules.Length,
+            Notes = notes,
+        };
+    }
+}
+
+/// <summary>What <see cref="SnapshotCompiler"/> produces; kept apart so the snapshot's constructor stays small.</summary>
+internal sealed record SnapshotParts(
+    IReadOnlyList<string> Tiers,
+    string DefaultTier,
+    string MappingName,
+    int RuleSetVersion,
+    CompiledRule[] Rules,
+    RoutedModel[][] CandidatesByTier,
+    string[] PinnedTierReasons,
+    IReadOnlyList<RoutedModel> Models,
+    FrozenDictionary<string, RoutedModel> ModelsByReference,
+    IReadOnlyList<ProviderEndpoint> Providers,
+    PriceBook Prices,
+    RoutedModel? Baseline,
+    ITierClassifier Classifier,
+    TimeSpan RegexTimeout,
+    RoutingConfig Source);

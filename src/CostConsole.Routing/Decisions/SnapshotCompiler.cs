@@ -1,0 +1,369 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using CostConsole.Routing.Catalogue;
+using CostConsole.Routing.Classification;
+using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Rules;
+
+namespace CostConsole.Routing.Decisions;
+
+/// <summary>Validates a <see cref="RoutingConfig"/> and compiles it into a <see cref="RoutingSnapshot"/>; all the work happens here, none per request.</summary>
+public static class SnapshotCompiler
+{
+    private const RegexOptions PatternOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
+
+    // Inputs on which catastrophic backtracking shows: long runs of one character with a failing tail.
+    private static readonly string[] RegexProbes =
+    [
+        new string('a', 4096) + "!",
+        string.Concat(Enumerable.Repeat("ab", 2048)) + "!",
+        new string(' ', 4096) + "x",
+        string.Concat(Enumerable.Repeat("a1 ", 1365)) + "!",
+    ];
+
+    /// <exception cref="RoutingConfigException">Lists every problem found, not just the first.</exception>
+    public static RoutingSnapshot Compile(RoutingConfig config, DateTimeOffset? now = null)
+    {
+        var errors = new List<string>();
+        var at = now ?? DateTimeOffset.UtcNow;
+
+        var tiers = config.Tiers.ToArray();
+        if (tiers.Length == 0)
+        {
+            errors.Add("At least one tier is required.");
+        }
+
+        foreach (var duplicate in tiers.GroupBy(t => t, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            errors.Add($"Tier '{duplicate.Key}' is defined more than once.");
+        }
+
+        var tierIndex = tiers.Distinct(StringComparer.OrdinalIgnoreCase).Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.OrdinalIgnoreCase);
+
+        var providers = config.Providers.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        foreach (var provider in config.Providers)
+        {
+            if (!provider.IsLocal && !(Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            {
+                errors.Add($"Provider '{provider.Name}': base URL '{provider.BaseUrl}' must be an absolute http(s) URL.");
+            }
+        }
+
+        // Every enabled catalogue model, routable by "provider/id", and by id when the id is unique.
+        var catalogue = new List<RoutedModel>();
+        foreach (var model in config.Models.Where(m => m.Enabled))
+        {
+            if (!providers.TryGetValue(model.Provider, out var provider))
+            {
+                errors.Add($"Model '{model.Id}' names provider '{model.Provider}', which does not exist.");
+                continue;
+            }
+
+            if (!tierIndex.TryGetValue(model.Tier, out var index))
+            {
+                errors.Add($"Model '{model.Id}' is in tier '{model.Tier}', which does not exist.");
+                continue;
+            }
+
+            catalogue.Add(new RoutedModel(model, provider, tiers[index], index));
+        }
+
+        var byReference = new Dictionary<string, RoutedModel>(StringComparer.Ordinal);
+        foreach (var model in catalogue)
+        {
+            byReference[model.Key] = model;
+        }
+
+        foreach (var group in catalogue.GroupBy(m => m.Model.Id, StringComparer.Ordinal).Where(g => g.Count() == 1))
+        {
+            byReference.TryAdd(group.Key, group.First());
+        }
+
+        // The tier mapping: each tier's models in fallback order.
+        var tierModels = new RoutedModel[tierIndex.Count][];
+        for (var i = 0; i < tierModels.Length; i++)
+        {
+            var tier = tiers[i];
+            var references = config.Mapping.Tiers.FirstOrDefault(kv => string.Equals(kv.Key, tier, StringComparison.OrdinalIgnoreCase)).Value ?? [];
+            var models = new List<RoutedModel>();
+            foreach (var reference in references)
+            {
+                if (byReference.TryGetValue(reference, out var model))
+                {
+                    models.Add(model with { Tier = tier, TierIndex = i });
+                }
+                else
+                {
+                    errors.Add($"Tier mapping '{config.Mapping.Name}': tier '{tier}' names model '{reference}', which is not an enabled catalogue model.");
+                }
+            }
+
+            if (models.Count == 0 && references.Count == 0)
+            {
+                errors.Add($"Tier mapping '{config.Mapping.Name}': tier '{tier}' has no model.");
+            }
+
+            tierModels[i] = [.. models];
+        }
+
+        foreach (var mapped in config.Mapping.Tiers.Keys.Where(k => !tierIndex.ContainsKey(k)))
+        {
+            errors.Add($"Tier mapping '{config.Mapping.Name}' maps tier '{mapped}', which does not exist.");
+        }
+
+        // A tier's candidates: its own models, then every tier above, so a failing tier falls back upwards.
+        var candidates = new RoutedModel[tierModels.Length][];
+        for (var i = 0; i < tierModels.Length; i++)
+        {
+            candidates[i] = [.. tierModels.Skip(i).SelectMany(m => m)];
+        }
+
+        var ruleSet = config.RuleSet;
+        if (!tierIndex.ContainsKey(ruleSet.DefaultTier))
+        {
+            errors.Add($"The default tier '{ruleSet.DefaultTier}' does not exist.");
+        }
+
+        var keywords = new KeywordIndex();
+        var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, keywords, config.RegexTimeout, errors);
+
+        var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
+        var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
+
+        if (errors.Count > 0)
+        {
+            throw new RoutingConfigException(errors);
+        }
+
+        var defaultTier = tiers[tierIndex[ruleSet.DefaultTier]];
+        var pinnedTierReasons = tiers.Select(t => $"tier {t} pinned by the request").ToArray();
+        return new RoutingSnapshot(new SnapshotParts(
+            tiers,
+            defaultTier,
+            config.Mapping.Name,
+            config.RuleSetVersion,
+            rules,
+            candidates,
+            pinnedTierReasons,
+            catalogue,
+            byReference.ToFrozenDictionary(StringComparer.Ordinal),
+            [.. providers.Values],
+            prices,
+            baseline,
+            CreateClassifier(ruleSet.Classifier, defaultTier),
+            config.RegexTimeout,
+            config));
+    }
+
+    /// <summary>Compiles one pattern as rules do, or returns why it cannot be used.</summary>
+    public static string? CheckRegex(string pattern, TimeSpan timeout)
+    {
+        if (string.IsNullOrEmpty(pattern))
+        {
+            return "The pattern is empty.";
+        }
+
+        Regex regex;
+        try
+        {
+            regex = new Regex(pattern, PatternOptions, timeout);
+        }
+        catch (ArgumentException ex)
+        {
+            return $"The pattern does not compile: {ex.Message}";
+        }
+
+        foreach (var probe in RegexProbes)
+        {
+            try
+            {
+                regex.IsMatch(probe);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                return $"The pattern takes longer than {timeout.TotalMilliseconds:0} ms on a {probe.Length}-character probe (catastrophic backtracking); simplify it.";
+            }
+        }
+
+        return null;
+    }
+
+    // The seam for the semantic and LLM classifiers: each kind compiles to its own ITierClassifier.
+    private static ITierClassifier CreateClassifier(ClassifierDefinition definition, string defaultTier) => definition.Kind switch
+    {
+        ClassifierKind.DefaultTier => new DefaultTierClassifier(defaultTier),
+        _ => throw new RoutingConfigException([$"Classifier kind {definition.Kind} is not available."]),
+    };
+
+    private static CompiledRule[] CompileRules(
+        IReadOnlyList<RuleDefinition> definitions,
+        Dictionary<string, int> tierIndex,
+        Dictionary<string, RoutedModel> models,
+        KeywordIndex keywords,
+        TimeSpan regexTimeout,
+        List<string> errors)
+    {
+        var compiled = new List<CompiledRule>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var rule = definitions[i];
+            var label = $"Rule #{i + 1} '{rule.Name}'";
+            if (string.IsNullOrWhiteSpace(rule.Name))
+            {
+                errors.Add($"Rule #{i + 1} has no name.");
+            }
+            else if (!names.Add(rule.Name))
+            {
+                errors.Add($"{label}: another rule has the same name.");
+            }
+
+            int? tier = null;
+            string? pinned = null;
+            if (rule.Action.Model is { Length: > 0 } modelReference)
+            {
+                if (models.ContainsKey(modelReference))
+                {
+                    pinned = modelReference;
+                }
+                else
+                {
+                    errors.Add($"{label}: model '{modelReference}' is not an enabled catalogue model.");
+                }
+            }
+            else if (rule.Action.Tier is { Length: > 0 } tierName && tierIndex.TryGetValue(tierName, out var index))
+            {
+                tier = index;
+            }
+            else
+            {
+                errors.Add($"{label}: the action must name an existing tier or model (got '{rule.Action.Tier}').");
+            }
+
+            var conditions = new List<CompiledCondition>();
+            foreach (var condition in rule.Conditions)
+            {
+                if (CompileCondition(condition, keywords, regexTimeout, label, errors) is { } c)
+                {
+                    conditions.Add(c);
+                }
+            }
+
+            if (rule.Enabled)
+            {
+                compiled.Add(new CompiledRule(rule.Name, i + 1, [.. conditions.OrderBy(c => c.Cost)], RuleText.Summarize(rule), tier, pinned));
+            }
+        }
+
+        return [.. compiled];
+    }
+
+    private static CompiledCondition? CompileCondition(RuleCondition condition, KeywordIndex keywords, TimeSpan regexTimeout, string label, List<string> errors)
+    {
+        switch (condition)
+        {
+            case KeywordCondition k:
+                var phrases = k.Keywords.Where(w => !string.IsNullOrWhiteSpace(w)).Select(keywords.Register).Where(p => p.Length > 0).ToArray();
+                if (phrases.Length == 0)
+                {
+                    errors.Add($"{label}: a keyword condition needs at least one keyword with letters or digits.");
+                    return null;
+                }
+
+                return new KeywordConditionCompiled(k.Match, phrases, keywords);
+
+            case RegexCondition r:
+                if (CheckRegex(r.Pattern, regexTimeout) is { } problem)
+                {
+                    errors.Add($"{label}: regex /{r.Pattern}/: {problem}");
+                    return null;
+                }
+
+                return new RegexConditionCompiled(new Regex(r.Pattern, PatternOptions | RegexOptions.Compiled, regexTimeout));
+
+            case TokenLengthCondition t:
+                if (t.Min is < 0 || t.Max is < 0 || (t.Min is { } tMin && t.Max is { } tMax && tMin > tMax) || (t.Min is null && t.Max is null))
+                {
+                    errors.Add($"{label}: a token range needs a minimum and/or maximum, not negative, minimum ≤ maximum.");
+                    return null;
+                }
+
+                return new TokenLengthConditionCompiled(t.Min ?? 0, t.Max ?? long.MaxValue);
+
+            case MetadataCondition m:
+                if (string.IsNullOrWhiteSpace(m.Key))
+                {
+                    errors.Add($"{label}: a metadata condition needs a key.");
+                    return null;
+                }
+
+                var values = m.Values.Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v.Trim()).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+                return string.Equals(m.Key, "tags", StringComparison.OrdinalIgnoreCase)
+                    ? new TagsConditionCompiled(values)
+                    : new MetadataConditionCompiled(m.Key.Trim(), values);
+
+            case ToolsCondition tools:
+                return new ToolsConditionCompiled(tools.Present);
+
+            case TurnsCondition turns:
+                if (turns.Min is < 0 || turns.Max is < 0 || (turns.Min is { } lo && turns.Max is { } hi && lo > hi) || (turns.Min is null && turns.Max is null))
+                {
+                    errors.Add($"{label}: a turns range needs a minimum and/or maximum, not negative, minimum ≤ maximum.");
+                    return null;
+                }
+
+                return new TurnsConditionCompiled(turns.Min ?? 0, turns.Max ?? int.MaxValue);
+
+            default:
+                errors.Add($"{label}: unknown condition type {condition.GetType().Name}.");
+                return null;
+        }
+    }
+
+    private static bool ValidPrice(ModelPrice price, List<string> errors)
+    {
+        if (price.InputPerMillion < 0 || price.OutputPerMillion < 0 || price.CachedInputPerMillion < 0)
+        {
+            errors.Add($"Price of '{price.ModelKey}' from {price.EffectiveFrom:u} is negative.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static RoutedModel? ChooseBaseline(
+        string? configured,
+        RoutedModel[][] tierModels,
+        Dictionary<string, RoutedModel> models,
+        PriceBook prices,
+        DateTimeOffset at,
+        List<string> errors)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            if (models.TryGetValue(configured, out var chosen))
+            {
+                return chosen;
+            }
+
+            errors.Add($"The baseline model '{configured}' is not an enabled catalogue model.");
+            return null;
+        }
+
+        // The most expensive priced model of the highest tier that has one.
+        for (var i = tierModels.Length - 1; i >= 0; i--)
+        {
+            var priced = tierModels[i]
+                .Select(m => (model: m, price: prices.PriceAt(m.Key, at)))
+                .Where(x => x.price is not null)
+                .OrderByDescending(x => x.price!.InputPerMillion + x.price.OutputPerMillion)
+                .FirstOrDefault();
+            if (priced.model is not null)
+            {
+                return priced.model;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,61 @@
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pricing;
+
+namespace CostConsole.Routing.Pipeline;
+
+/// <summary>What the pipeline did with one request: the decision, the model that answered, tokens, cost and the answer.</summary>
+public sealed class ChatOutcome
+{
+    public required string RequestId { get; init; }
+
+    public RoutingDecision? Decision { get; init; }
+
+    /// <summary>The model that answered (or was tried last when none did).</summary>
+    public RoutedModel? Model { get; init; }
+
+    public TokenUsage Usage { get; init; }
+
+    public decimal Cost { get; init; }
+
+    public decimal BaselineCost { get; init; }
+
+    public decimal Savings => BaselineCost - Cost;
+
+    /// <summary>False when the answering model had no price in force at the request's time.</summary>
+    public bool Priced { get; init; }
+
+    public double LatencyMs { get; init; }
+
+    public double? TimeToFirstTokenMs { get; init; }
+
+    public IReadOnlyList<AttemptRecord> Attempts { get; init; } = [];
+
+    /// <summary>The provider's answer, passed to the client as it is (non-streaming only).</summary>
+    public BinaryData? Body { get; init; }
+
+    /// <summary>Upstream's status when the answer is passed through, else 200.</summary>
+    public int Status { get; init; } = 200;
+
+    public ChatError? Error { get; init; }
+
+    public bool IsSuccess => Error is null;
+}
+
+/// <summary>Where a streamed answer goes. Nothing reaches it until the first event of a working model has arrived.</summary>
+public interface IChatStreamSink
+{
+    /// <summary>The stream is committed to <paramref name="model"/>: send the response headers.</summary>
+    ValueTask BeginAsync(RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken);
+
+    /// <summary>One event's JSON payload, to be written as <c>data: …</c>.</summary>
+    ValueTask WriteAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+
+    /// <summary>The answer is complete and recorded: write <c>data: [DONE]</c>.</summary>
+    ValueTask EndAsync(CancellationToken cancellationToken);
+
+    /// <summary>The stream broke after the client had bytes: write an OpenAI-style error event.</summary>
+    ValueTask FailAsync(ChatError error, CancellationToken cancellationToken);
+
+    /// <summary>True once <see cref="BeginAsync"/> has run.</summary>
+    bool HasStarted { get; }
+}

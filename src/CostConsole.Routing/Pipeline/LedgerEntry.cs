@@ -1,0 +1,83 @@
+namespace CostConsole.Routing.Pipeline;
+
+public enum LedgerStatus
+{
+    /// <summary>A model answered.</summary>
+    Answered,
+
+    /// <summary>Routed, but no model could answer.</summary>
+    Failed,
+
+    /// <summary>Refused before routing: bad key, bad request, unknown model.</summary>
+    Rejected,
+}
+
+/// <summary>One model call within a request: the first try and every fallback.</summary>
+public sealed record AttemptRecord(string Model, string Provider, string Tier, int Status, string Outcome, long PromptTokens, long CompletionTokens, decimal Cost, double LatencyMs);
+
+/// <summary>One row of the ledger: every request, answered, failed or rejected.</summary>
+public sealed class LedgerEntry
+{
+    public required string RequestId { get; init; }
+
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public long? ApiKeyId { get; init; }
+
+    public string? RequestedModel { get; init; }
+
+    public string? Tier { get; init; }
+
+    /// <summary>The catalogue key (provider/id) of the model that answered, or was tried last.</summary>
+    public string? Model { get; init; }
+
+    public string? Provider { get; init; }
+
+    public string? Rule { get; init; }
+
+    public string? Decision { get; init; }
+
+    public string? Mapping { get; init; }
+
+    public int? RuleSetVersion { get; init; }
+
+    public long PromptTokens { get; init; }
+
+    public long CachedTokens { get; init; }
+
+    public long CompletionTokens { get; init; }
+
+    public decimal Cost { get; init; }
+
+    public decimal BaselineCost { get; init; }
+
+    public bool Priced { get; init; }
+
+    public double LatencyMs { get; init; }
+
+    public double? TimeToFirstTokenMs { get; init; }
+
+    public required LedgerStatus Status { get; init; }
+
+    public int HttpStatus { get; init; }
+
+    public string? ErrorCode { get; init; }
+
+    public string? Error { get; init; }
+
+    public bool Stream { get; init; }
+
+    public int Fallbacks { get; init; }
+
+    public IReadOnlyList<AttemptRecord> Attempts { get; init; } = [];
+
+    public string? PromptHash { get; init; }
+
+    public string? Prompt { get; init; }
+}
+
+/// <summary>The durable record of requests. A completed <see cref="RecordAsync"/> means the row is committed.</summary>
+public interface ILedger
+{
+    ValueTask RecordAsync(LedgerEntry entry, CancellationToken cancellationToken = default);
+}

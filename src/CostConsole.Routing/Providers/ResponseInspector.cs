@@ -1,0 +1,222 @@
+using System.Text;
+using System.Text.Json;
+using CostConsole.Routing.Pricing;
+
+namespace CostConsole.Routing.Providers;
+
+/// <summary>What the router needs from a completion or a stream chunk, read without building an object model.</summary>
+internal struct ResponseFacts
+{
+    public bool HasUsage;
+    public TokenUsage Usage;
+    public int ChoiceCount;
+    public string? FinishReason;
+    public string? Content;
+    public string? ErrorMessage;
+}
+
+internal static class ResponseInspector
+{
+    /// <summary>Reads usage, the first choice's content (message or delta) and finish reason, and any error message.</summary>
+    public static ResponseFacts Inspect(ReadOnlySpan<byte> json)
+    {
+        var facts = new ResponseFacts();
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return facts;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        facts.HasUsage = true;
+                        facts.Usage = ReadUsage(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("choices"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        ReadChoices(ref reader, ref facts);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    facts.ErrorMessage = ReadErrorMessage(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // A partial or foreign body: whatever was read stands.
+        }
+
+        return facts;
+    }
+
+    private static TokenUsage ReadUsage(ref Utf8JsonReader reader)
+    {
+        long prompt = 0, completion = 0, cached = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("prompt_tokens"u8))
+            {
+                reader.Read();
+                prompt = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("completion_tokens"u8))
+            {
+                reader.Read();
+                completion = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isCached = reader.ValueTextEquals("cached_tokens"u8);
+                        reader.Read();
+                        if (isCached)
+                        {
+                            cached = ReadLong(ref reader);
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new TokenUsage(prompt, Math.Min(cached, prompt), completion);
+    }
+
+    private static long ReadLong(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) && value > 0 ? value : 0;
+
+    private static void ReadChoices(ref Utf8JsonReader reader, ref ResponseFacts facts)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            var first = facts.ChoiceCount == 0;
+            facts.ChoiceCount++;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (first && (reader.ValueTextEquals("message"u8) || reader.ValueTextEquals("delta"u8)))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            var isContent = reader.ValueTextEquals("content"u8);
+                            reader.Read();
+                            if (isContent && reader.TokenType == JsonTokenType.String)
+                            {
+                                facts.Content = reader.GetString();
+                            }
+                            else
+                            {
+                                reader.Skip();
+                            }
+                        }
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (first && reader.ValueTextEquals("finish_reason"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        facts.FinishReason = reader.GetString();
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+    }
+
+    private static string? ReadErrorMessage(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        string? message = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isMessage = reader.ValueTextEquals("message"u8);
+            reader.Read();
+            if (isMessage && reader.TokenType == JsonTokenType.String)
+            {
+                message = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return message;
+    }
+
+    public static string DescribeError(int status, ReadOnlySpan<byte> body)
+    {
+        var message = Inspect(body).ErrorMessage;
+        if (message is null && body.Length > 0)
+        {
+            var text = Encoding.UTF8.GetString(body[..Math.Min(body.Length, 300)]);
+            message = text.Trim();
+        }
+
+        return string.IsNullOrEmpty(message) ? $"HTTP {status}" : $"HTTP {status}: {message}";
+    }
+}

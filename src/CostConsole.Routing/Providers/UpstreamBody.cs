@@ -1,0 +1,47 @@
+using System.Buffers;
+using System.Text.Json;
+using CostConsole.Routing.Requests;
+
+namespace CostConsole.Routing.Providers;
+
+/// <summary>
+/// The body sent upstream: the client's own JSON, every field kept, with the model replaced by the
+/// chosen one. Streams always ask for usage, so every streamed request can be priced.
+/// </summary>
+internal static class UpstreamBody
+{
+    public static BinaryData Create(ChatRequest request, string upstreamModel)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("model"u8, upstreamModel);
+            foreach (var property in request.Root.EnumerateObject())
+            {
+                if (property.NameEquals("model"u8))
+                {
+                    continue;
+                }
+
+                if (request.Stream && property.NameEquals("stream_options"u8))
+                {
+                    continue;
+                }
+
+                property.WriteTo(writer);
+            }
+
+            if (request.Stream)
+            {
+                writer.WriteStartObject("stream_options"u8);
+                writer.WriteBoolean("include_usage"u8, true);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return new BinaryData(buffer.WrittenMemory);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using CostConsole.Routing.Tokens;
+
+namespace CostConsole.Routing.Requests;
+
+public sealed record ChatTurn(string Role, string Text);
+
+/// <summary>
+/// An OpenAI chat completions request as the router sees it: the fields rules look at, plus the parsed
+/// document so the body can be passed upstream unchanged but for the model.
+/// </summary>
+public sealed class ChatRequest : IDisposable
+{
+    private readonly JsonDocument _document;
+    private readonly ITokenCounter _tokens;
+    private long _promptTokens = -1;
+
+    internal ChatRequest(JsonDocument document, ITokenCounter tokens)
+    {
+        _document = document;
+        _tokens = tokens;
+    }
+
+    /// <summary>What the client asked for: "auto", a tier, or a catalogue model.</summary>
+    public required string Model { get; init; }
+
+    public required IReadOnlyList<ChatTurn> Messages { get; init; }
+
+    /// <summary>The text of the last user message: what keyword and regex conditions read.</summary>
+    public required string LastUserText { get; init; }
+
+    public required int UserTurns { get; init; }
+
+    public required bool HasTools { get; init; }
+
+    public required bool Stream { get; init; }
+
+    /// <summary>The client asked for usage in the last stream chunk.</summary>
+    public required bool IncludeUsage { get; init; }
+
+    public required bool WantsLogprobs { get; init; }
+
+    public required bool WantsJson { get; init; }
+
+    public required int? MaxTokens { get; init; }
+
+    public required string? User { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Metadata { get; init; }
+
+    public required IReadOnlySet<string> Tags { get; init; }
+
+    internal JsonElement Root => _document.RootElement;
+
+    /// <summary>Prompt tokens as OpenAI counts chat input: each message's text plus 3, plus 3 to prime the reply.</summary>
+    public long PromptTokens
+    {
+        get
+        {
+            var value = Volatile.Read(ref _promptTokens);
+            if (value >= 0)
+            {
+                return value;
+            }
+
+            long total = 3;
+            foreach (var turn in Messages)
+            {
+                total += _tokens.CountTokens(turn.Text) + 3;
+            }
+
+            Volatile.Write(ref _promptTokens, total);
+            return total;
+        }
+    }
+
+    /// <summary>All message text, for storing the prompt and hashing it.</summary>
+    public string PromptText() => string.Join("\n\n", Messages.Select(m => m.Role + ": " + m.Text));
+
+    public void Dispose() => _document.Dispose();
+}

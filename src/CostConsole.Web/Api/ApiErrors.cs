@@ -1,0 +1,58 @@
+using System.Text.Json;
+using CostConsole.Routing.Pipeline;
+
+namespace CostConsole.Web.Api;
+
+/// <summary>Writes errors the way OpenAI clients expect them: <c>{"error":{"message","type","param","code"}}</c>.</summary>
+internal static class ApiErrors
+{
+    public static ChatError Unauthorized { get; } = new(401, "invalid_request_error", "invalid_api_key",
+        "Missing or unknown API key. Send 'Authorization: Bearer <key>' with a key created in CostConsole.");
+
+    public static ChatError TooLarge(long limit) => new(413, "invalid_request_error", "request_too_large",
+        $"The request body is larger than the {limit:N0} bytes this endpoint accepts.");
+
+    public static ChatError LedgerUnavailable { get; } = new(503, "server_error", "ledger_unavailable",
+        "The request could not be recorded in the ledger, so it was not answered. Try again shortly.");
+
+    public static byte[] Serialize(ChatError error)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, error);
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static void Write(Utf8JsonWriter writer, ChatError error)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartObject("error");
+        writer.WriteString("message", error.Message);
+        writer.WriteString("type", error.Type);
+        if (error.Param is null)
+        {
+            writer.WriteNull("param");
+        }
+        else
+        {
+            writer.WriteString("param", error.Param);
+        }
+
+        writer.WriteString("code", error.Code);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    public static IResult Result(ChatError error) =>
+        Results.Text(System.Text.Encoding.UTF8.GetString(Serialize(error)), "application/json", System.Text.Encoding.UTF8, error.Status);
+
+    public static async Task WriteAsync(HttpResponse response, ChatError error)
+    {
+        response.StatusCode = error.Status;
+        response.ContentType = "application/json";
+        await response.Body.WriteAsync(Serialize(error));
+    }
+}

@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CostConsole.Data.Catalogue;
+using CostConsole.Data.Ledger;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Requests;
+using CostConsole.Routing.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace CostConsole.Web.Api;
+
+/// <summary>The OpenAI-compatible surface: point any OpenAI client's base URL at <c>/v1</c>.</summary>
+internal static class OpenAIApi
+{
+    public const string TagsHeader = "x-costconsole-tags";
+
+    public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1");
+        api.MapPost("/chat/completions", ChatCompletionsAsync);
+        api.MapGet("/models", ListModels);
+        return app;
+    }
+
+    private static async Task ChatCompletionsAsync(
+        HttpContext context,
+        ChatPipeline pipeline,
+        ApiKeyDirectory keys,
+        ITokenCounter tokens,
+        IOptions<CostConsoleOptions> options)
+    {
+        var response = context.Response;
+        var aborted = context.RequestAborted;
+        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts);
+        response.Headers["x-costconsole-request-id"] = caller.RequestId;
+
+        try
+        {
+            var key = keys.Authenticate(context.Request.Headers.Authorization);
+            if (key is null)
+            {
+                await RejectAsync(context, pipeline, caller, ApiErrors.Unauthorized);
+                return;
+            }
+
+            caller = caller with { ApiKeyId = key.Id };
+            var maxBytes = options.Value.MaxRequestBytes;
+            var body = await ReadBodyAsync(context.Request, maxBytes, aborted);
+            if (body is null)
+            {
+                await RejectAsync(context, pipeline, caller, ApiErrors.TooLarge(maxBytes));
+                return;
+            }
+
+            ChatRequest request;
+            try
+            {
+                request = ChatRequestParser.Parse(body.Value, context.Request.Headers[TagsHeader], tokens);
+            }
+            catch (ChatRequestException ex)
+            {
+                await RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
+                return;
+            }
+
+            using (request)
+            {
+                if (request.Stream)
+                {
+                    var sink = new HttpStreamSink(response);
+                    var streamed = await pipeline.StreamAsync(request, caller, sink, aborted);
+                    if (streamed.Error is { } streamError && !sink.HasStarted && !aborted.IsCancellationRequested)
+                    {
+                        SetOutcomeHeaders(response, streamed);
+                        await ApiErrors.WriteAsync(response, streamError);
+                    }
+
+                    return;
+                }
+
+                var outcome = await pipeline.CompleteAsync(request, caller, aborted);
+                if (aborted.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                SetOutcomeHeaders(response, outcome);
+                if (outcome.Error is { } error)
+                {
+                    await ApiErrors.WriteAsync(response, error);
+                    return;
+                }
+
+                response.StatusCode = StatusCodes.Status200OK;
+                response.ContentType = "application/json";
+                response.ContentLength = outcome.Body!.ToMemory().Length;
+                await response.Body.WriteAsync(outcome.Body.ToMemory(), aborted);
+            }
+        }
+        catch (LedgerUnavailableException) when (!response.HasStarted)
+        {
+            await ApiErrors.WriteAsync(response, ApiErrors.LedgerUnavailable);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away; the pipeline has recorded what happened.
+        }
+    }
+
+    private static async Task RejectAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ChatError error)
+    {
+        await pipeline.RejectAsync(caller, error, null, false, CancellationToken.None);
+        await ApiErrors.WriteAsync(context.Response, error);
+    }
+
+    /// <summary>Reads the whole body, or returns null when it is larger than <paramref name="limit"/>.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            foreach (var segment in result.Buffer)
+            {
+                if (buffer.WrittenCount + segment.Length > limit)
+                {
+                    reader.AdvanceTo(result.Buffer.End);
+                    return null;
+                }
+
+                buffer.Write(segment.Span);
+            }
+
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return buffer.WrittenMemory;
+            }
+        }
+    }
+
+    internal static void SetDecisionHeaders(HttpResponse response, RoutingDecision decision, RoutedModel model)
+    {
+        var headers = response.Headers;
+        headers["x-costconsole-tier"] = model.Tier;
+        headers["x-costconsole-model"] = model.Model.Id;
+        headers["x-costconsole-provider"] = model.Provider.Name;
+        if (decision.Rule is { } rule)
+        {
+            headers["x-costconsole-rule"] = Uri.EscapeDataString(rule);
+        }
+    }
+
+    private static void SetOutcomeHeaders(HttpResponse response, ChatOutcome outcome)
+    {
+        if (outcome.Decision is { } decision)
+        {
+            SetDecisionHeaders(response, decision, outcome.Model ?? decision.Model);
+        }
+
+        var headers = response.Headers;
+        headers["x-costconsole-cost-usd"] = outcome.Cost.ToString("0.##########", CultureInfo.InvariantCulture);
+        headers["x-costconsole-baseline-cost-usd"] = outcome.BaselineCost.ToString("0.##########", CultureInfo.InvariantCulture);
+        if (outcome.Attempts.Count > 1)
+        {
+            headers["x-costconsole-fallbacks"] = (outcome.Attempts.Count - 1).ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static IResult ListModels(HttpContext context, ApiKeyDirectory keys, RoutingState state)
+    {
+        if (keys.Authenticate(context.Request.Headers.Authorization) is null)
+        {
+            return ApiErrors.Result(ApiErrors.Unauthorized);
+        }
+
+        var snapshot = state.Current;
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var entries = new List<ModelListEntry> { new(ChatRequestParser.AutoModel, "model", created, "costconsole") };
+        entries.AddRange(snapshot.Tiers.Select(t => new ModelListEntry(t, "model", created, "costconsole")));
+        foreach (var model in snapshot.Models)
+        {
+            // The id routes as it is when only one provider serves it; otherwise provider/id does.
+            var id = snapshot.FindModel(model.Model.Id)?.Key == model.Key ? model.Model.Id : model.Key;
+            entries.Add(new ModelListEntry(id, "model", created, model.Provider.Name));
+        }
+
+        return Results.Json(new ModelList("list", entries), JsonOptions);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private sealed record ModelList(string Object, IReadOnlyList<ModelListEntry> Data);
+
+    private sealed record ModelListEntry(string Id, string Object, long Created, string OwnedBy);
+}

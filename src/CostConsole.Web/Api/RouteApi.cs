@@ -1,0 +1,108 @@
+using System.Text.Json;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
+using CostConsole.Routing.Tokens;
+
+namespace CostConsole.Web.Api;
+
+/// <summary>Routing without calling a model: what the router would decide for a request, and why.</summary>
+internal static class RouteApi
+{
+    public static IEndpointRouteBuilder MapRouteApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/route/explain", ExplainAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ExplainAsync(HttpContext context, ApiKeyDirectory keys, RoutingState state, ITokenCounter tokens)
+    {
+        if (keys.Authenticate(context.Request.Headers.Authorization) is null)
+        {
+            return Error(ApiErrors.Unauthorized);
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        ChatRequest request;
+        try
+        {
+            request = ChatRequestParser.Parse(buffer.ToArray(), context.Request.Headers[OpenAIApi.TagsHeader], tokens);
+        }
+        catch (ChatRequestException ex)
+        {
+            return Error(ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
+        }
+
+        using (request)
+        {
+            var snapshot = state.Current;
+            RoutingDecision decision;
+            try
+            {
+                decision = await snapshot.DecideAsync(request, context.RequestAborted);
+            }
+            catch (ChatRequestException ex)
+            {
+                return Error(ex.Code == "model_not_found" ? ChatError.ModelNotFound(ex.Message) : ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
+            }
+
+            return Results.Json(Explanation.From(decision, request, snapshot), JsonOptions);
+        }
+    }
+
+    private static IResult Error(ChatError error) => ApiErrors.Result(error);
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    private sealed record Candidate(string Model, string Provider, string Tier);
+
+    private sealed record Explanation(
+        string RequestedModel,
+        DecisionSource Source,
+        string Tier,
+        string Model,
+        string? Rule,
+        int? RulePosition,
+        string Reason,
+        string? Classifier,
+        double? ClassifierScore,
+        string Mapping,
+        int RuleSetVersion,
+        int RulesEvaluated,
+        IReadOnlyList<string> Notes,
+        IReadOnlyList<Candidate> Candidates,
+        long PromptTokens,
+        decimal? EstimatedPromptCostUsd,
+        decimal? BaselinePromptCostUsd)
+    {
+        public static Explanation From(RoutingDecision decision, ChatRequest request, RoutingSnapshot snapshot)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var promptOnly = new TokenUsage(request.PromptTokens, 0, 0);
+            return new Explanation(
+                decision.RequestedModel,
+                decision.Source,
+                decision.Tier,
+                decision.Model.Model.Id,
+                decision.Rule,
+                decision.RulePosition,
+                decision.Reason,
+                decision.Classifier,
+                decision.ClassifierScore,
+                decision.Mapping,
+                decision.RuleSetVersion,
+                decision.RulesEvaluated,
+                decision.Notes,
+                [.. decision.Candidates.Select(c => new Candidate(c.Model.Id, c.Provider.Name, c.Tier))],
+                request.PromptTokens,
+                CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, promptOnly),
+                snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using CostConsole.Data;
+using CostConsole.Data.Catalogue;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Providers;
+using CostConsole.Routing.Tokens;
+using CostConsole.Web.Api;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace CostConsole.Web.Extensions;
+
+internal static class RoutingExtensions
+{
+    public static WebApplicationBuilder AddCostConsoleRouting(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton<ITokenCounter>(O200kTokenCounter.Instance);
+        services.TryAddSingleton<RoutingState>();
+        services.TryAddSingleton<ILocalServerAddress, LocalServerAddress>();
+        services.TryAddSingleton<IModelInvoker>(sp => new OpenAIModelInvoker(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>()));
+        services.TryAddSingleton<ChatPipeline>();
+        services.TryAddSingleton<ApiKeyDirectory>();
+        services.TryAddSingleton<RoutingPublisher>();
+        services.AddHealthChecks();
+        return builder;
+    }
+
+    /// <summary>Creates or migrates the database, applies configuration, and publishes the first routing snapshot.</summary>
+    public static async Task InitializeCostConsoleAsync(this WebApplication app)
+    {
+        var services = app.Services;
+        var factory = services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>();
+        var options = services.GetRequiredService<IOptions<CostConsoleOptions>>().Value;
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.Database.MigrateAsync();
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            await CatalogueSeeder.ApplyAsync(db, options, services.GetRequiredService<ISecretProtector>(), DateTimeOffset.UtcNow);
+        }
+
+        await services.GetRequiredService<RoutingPublisher>().ReloadAsync();
+        await services.GetRequiredService<ApiKeyDirectory>().ReloadAsync();
+    }
+}
+
+/// <summary>Loads the routing configuration from the database, compiles it and swaps it in.</summary>
+internal sealed class RoutingPublisher(
+    IDbContextFactory<CostConsoleDbContext> factory,
+    IOptions<CostConsoleOptions> options,
+    ISecretProtector protector,
+    RoutingState state)
+{
+    /// <exception cref="RoutingConfigException">The stored configuration does not compile; the live snapshot is kept.</exception>
+    public async Task<RoutingSnapshot> ReloadAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var config = await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken);
+        var snapshot = SnapshotCompiler.Compile(config);
+        state.Publish(snapshot);
+        return snapshot;
+    }
+}
