@@ -51,12 +51,25 @@ internal static class ChatCompletionJson
         writer.WriteEndObject();
     }
 
-    /// <summary>One <c>chat.completion.chunk</c> carrying the role, tokens [start, start+count), or nothing but the finish reason.</summary>
-    public static void WriteChunk(
+    /// <summary>The first <c>chat.completion.chunk</c> of a stream: only the assistant role.</summary>
+    public static void WriteRoleChunk(IBufferWriter<byte> output, SimulatedCompletion completion, ResponseIdentity identity, bool usagePlaceholder)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        WriteChunkStart(writer, completion, identity);
+        writer.WriteString("role", "assistant");
+        writer.WriteString("content", "");
+        writer.WriteNull("refusal");
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        writer.WriteNull("finish_reason");
+        WriteChunkEnd(writer, usagePlaceholder);
+    }
+
+    /// <summary>A <c>chat.completion.chunk</c> carrying tokens [start, start + count); the last one also carries the finish reason.</summary>
+    public static void WriteContentChunk(
         IBufferWriter<byte> output,
         SimulatedCompletion completion,
         ResponseIdentity identity,
-        bool role,
         int start,
         int count,
         bool logprobs,
@@ -64,33 +77,16 @@ internal static class ChatCompletionJson
         bool usagePlaceholder)
     {
         using var writer = new Utf8JsonWriter(output, WriterOptions);
-        writer.WriteStartObject();
-        WriteHeader(writer, identity, completion.Model, "chat.completion.chunk");
-        writer.WriteString("service_tier", "default");
-        writer.WriteString("system_fingerprint", identity.SystemFingerprint);
-        writer.WriteStartArray("choices");
-        writer.WriteStartObject();
-        writer.WriteNumber("index", 0);
-        writer.WriteStartObject("delta");
-        if (role)
+        WriteChunkStart(writer, completion, identity);
+        var content = new StringBuilder();
+        for (var i = start; i < start + count; i++)
         {
-            writer.WriteString("role", "assistant");
-            writer.WriteString("content", "");
-            writer.WriteNull("refusal");
-        }
-        else
-        {
-            var content = new StringBuilder();
-            for (var i = start; i < start + count; i++)
-            {
-                content.Append(completion.Tokens[i].Text);
-            }
-
-            writer.WriteString("content", content.ToString());
+            content.Append(completion.Tokens[i].Text);
         }
 
+        writer.WriteString("content", content.ToString());
         writer.WriteEndObject();
-        WriteLogprobs(writer, logprobs && !role ? completion.Tokens : null, start, count);
+        WriteLogprobs(writer, logprobs ? completion.Tokens : null, start, count);
         if (finishReason is null)
         {
             writer.WriteNull("finish_reason");
@@ -100,15 +96,7 @@ internal static class ChatCompletionJson
             writer.WriteString("finish_reason", finishReason);
         }
 
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-        if (usagePlaceholder)
-        {
-            // With include_usage OpenAI sends "usage": null on every chunk but the last.
-            writer.WriteNull("usage");
-        }
-
-        writer.WriteEndObject();
+        WriteChunkEnd(writer, usagePlaceholder);
     }
 
     /// <summary>The closing chunk of a stream with include_usage: no choices, only usage.</summary>
@@ -122,6 +110,33 @@ internal static class ChatCompletionJson
         writer.WriteStartArray("choices");
         writer.WriteEndArray();
         WriteUsage(writer, completion);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Opens a chunk up to and including its delta object.</summary>
+    private static void WriteChunkStart(Utf8JsonWriter writer, SimulatedCompletion completion, ResponseIdentity identity)
+    {
+        writer.WriteStartObject();
+        WriteHeader(writer, identity, completion.Model, "chat.completion.chunk");
+        writer.WriteString("service_tier", "default");
+        writer.WriteString("system_fingerprint", identity.SystemFingerprint);
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteStartObject("delta");
+    }
+
+    /// <summary>Closes the choice and the chunk opened by <see cref="WriteChunkStart"/>.</summary>
+    private static void WriteChunkEnd(Utf8JsonWriter writer, bool usagePlaceholder)
+    {
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        if (usagePlaceholder)
+        {
+            // With include_usage OpenAI sends "usage": null on every chunk but the last.
+            writer.WriteNull("usage");
+        }
+
         writer.WriteEndObject();
     }
 

@@ -1,16 +1,17 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 
 namespace CostConsole.Web.Simulator;
 
-internal sealed record ChatMessage(string Role, string Text);
+internal sealed record RequestMessage(string Role, string Text);
 
 /// <summary>The parts of an OpenAI chat completions request the simulator acts on; every other field is accepted and ignored.</summary>
 internal sealed record ChatCompletionRequest
 {
     public required string Model { get; init; }
 
-    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+    public required IReadOnlyList<RequestMessage> Messages { get; init; }
 
     public bool Stream { get; init; }
 
@@ -28,7 +29,10 @@ internal sealed record ChatCompletionRequest
     public string Prompt => Messages.LastOrDefault(message => message.Role == "user")?.Text ?? Messages[^1].Text;
 
     /// <summary>Reads a request body, or explains in OpenAI's words what is wrong with it.</summary>
-    public static bool TryParse(JsonElement root, out ChatCompletionRequest? request, out SimulatorError? error)
+    public static bool TryParse(
+        JsonElement root,
+        [NotNullWhen(true)] out ChatCompletionRequest? request,
+        [NotNullWhen(false)] out SimulatorError? error)
     {
         request = null;
         error = null;
@@ -50,7 +54,7 @@ internal sealed record ChatCompletionRequest
             return false;
         }
 
-        var messages = new List<ChatMessage>(messagesElement.GetArrayLength());
+        var messages = new List<RequestMessage>(messagesElement.GetArrayLength());
         var index = 0;
         foreach (var message in messagesElement.EnumerateArray())
         {
@@ -69,7 +73,7 @@ internal sealed record ChatCompletionRequest
                 return false;
             }
 
-            messages.Add(new ChatMessage(role.GetString()!, text));
+            messages.Add(new RequestMessage(role.GetString()!, text));
             index++;
         }
 

@@ -26,6 +26,7 @@ internal sealed class ChatCompletionStreamResult(
     ChatCompletionRequest request,
     TimeProvider timeProvider) : IResult
 {
+    private static readonly TimeSpan CutDrainTime = TimeSpan.FromMilliseconds(50);
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
@@ -41,8 +42,8 @@ internal sealed class ChatCompletionStreamResult(
         await response.StartAsync(cancellationToken);
 
         await SimulatorApi.DelayAsync(completion.TimeToFirstToken, timeProvider, cancellationToken);
-        await WriteEventAsync(response, writer => ChatCompletionJson.WriteChunk(
-            writer, completion, identity, role: true, 0, 0, logprobs: false, finishReason: null, request.IncludeUsage), cancellationToken);
+        await WriteEventAsync(response, writer => ChatCompletionJson.WriteRoleChunk(
+            writer, completion, identity, request.IncludeUsage), cancellationToken);
 
         var chunks = completion.ChunkSizes;
         var cutBefore = completion.Fault == SimulatedFault.StreamCut ? chunks.Count / 2 : -1;
@@ -51,6 +52,9 @@ internal sealed class ChatCompletionStreamResult(
         {
             if (i == cutBefore)
             {
+                // Kestrel's abort drops output it has not sent yet, and at LatencyScale 0 nothing has been sent;
+                // a real cut happens after earlier chunks were on the wire, so let the transport send them first.
+                await Task.Delay(CutDrainTime, timeProvider, cancellationToken);
                 httpContext.Abort();
                 return;
             }
@@ -63,8 +67,8 @@ internal sealed class ChatCompletionStreamResult(
 
             var last = i >= chunks.Count - 1;
             var chunkStart = start;
-            await WriteEventAsync(response, writer => ChatCompletionJson.WriteChunk(
-                writer, completion, identity, role: false, chunkStart, size, request.Logprobs,
+            await WriteEventAsync(response, writer => ChatCompletionJson.WriteContentChunk(
+                writer, completion, identity, chunkStart, size, request.Logprobs,
                 last ? completion.FinishReason : null, request.IncludeUsage), cancellationToken);
             start += size;
         }

@@ -32,7 +32,7 @@ internal static class PromptDifficulty
         var length = Math.Clamp((words - 12) / 250.0, 0, 1) * 0.3;
 
         var cues = AnalysisCues.Count(cue => text.Contains(cue, StringComparison.Ordinal));
-        var analysis = Math.Min(cues * 0.13, 0.45);
+        var analysis = Math.Min(cues * 0.12, 0.55);
 
         var questions = text.Count(c => c == '?');
         var multipleQuestions = Math.Min(Math.Max(questions - 1, 0) * 0.05, 0.15);

@@ -31,6 +31,7 @@ public sealed record SimulatedModelProfile
     /// <summary>Share of requests that hang for <see cref="HangSeconds"/> and then answer 504.</summary>
     public double TimeoutRate { get; init; }
 
+    /// <summary>Scaled by <see cref="SimulatorSettings.LatencyScale"/> like every simulated delay, so tests see the 504 at once.</summary>
     public double HangSeconds { get; init; } = 30;
 
     /// <summary>Share of streaming requests whose connection is dropped about half way.</summary>

@@ -101,7 +101,7 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
     }
 
     /// <summary>OpenAI's accounting for chat prompts: each message costs its text plus 3, and the reply is primed with 3 more.</summary>
-    public int CountPromptTokens(IReadOnlyList<ChatMessage> messages)
+    public int CountPromptTokens(IReadOnlyList<RequestMessage> messages)
     {
         var total = 3;
         foreach (var message in messages)
@@ -126,7 +126,7 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
             : SimulatedFault.None;
     }
 
-    private int CachedTokens(IReadOnlyList<ChatMessage> messages, string modelId)
+    private int CachedTokens(IReadOnlyList<RequestMessage> messages, string modelId)
     {
         var system = messages.FirstOrDefault(message => message.Role is "system" or "developer");
         if (system is null)

@@ -17,21 +17,23 @@ internal static class SimulatorApi
         TimeProvider timeProvider)
     {
         var cancellationToken = httpContext.RequestAborted;
-        ChatCompletionRequest? request;
-        SimulatorError? error;
+        JsonDocument document;
         try
         {
-            using var document = await JsonDocument.ParseAsync(httpContext.Request.Body, default, cancellationToken);
-            ChatCompletionRequest.TryParse(document.RootElement, out request, out error);
+            document = await JsonDocument.ParseAsync(httpContext.Request.Body, default, cancellationToken);
         }
         catch (JsonException exception)
         {
             return SimulatorError.MalformedJson(exception.Message);
         }
 
-        if (request is null)
+        ChatCompletionRequest? request;
+        using (document)
         {
-            return error!;
+            if (!ChatCompletionRequest.TryParse(document.RootElement, out request, out var error))
+            {
+                return error;
+            }
         }
 
         var profile = settings.Find(request.Model);
