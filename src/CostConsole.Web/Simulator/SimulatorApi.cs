@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CostConsole.Web.Simulator;
 
@@ -68,8 +69,10 @@ internal static class SimulatorApi
         return new ChatCompletionResult(completion, identity, request.Logprobs);
     }
 
-    public static ModelList ListModels(SimulatorSettings settings) =>
-        new("list", settings.Models.Select(model => new ModelEntry(model.Id, "model", ModelsCreated, "costconsole-simulator")).ToArray());
+    public static Ok<ModelList> ListModels(SimulatorSettings settings) =>
+        TypedResults.Ok(new ModelList(
+            "list",
+            settings.Models.Select(model => new ModelEntry(model.Id, "model", ModelsCreated, "costconsole-simulator")).ToArray()));
 
     /// <summary>Waits a simulated duration; skipped entirely at zero so tests and benchmarks never touch a timer.</summary>
     internal static Task DelayAsync(TimeSpan duration, TimeProvider timeProvider, CancellationToken cancellationToken) =>
