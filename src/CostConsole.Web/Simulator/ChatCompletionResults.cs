@@ -1,0 +1,92 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace CostConsole.Web.Simulator;
+
+/// <summary>A non-streaming answer, sent after the whole simulated generation time has passed.</summary>
+internal sealed class ChatCompletionResult(SimulatedCompletion completion, ResponseIdentity identity, bool logprobs) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        ChatCompletionJson.WriteCompletion(response.BodyWriter, completion, identity, logprobs);
+        await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
+    }
+}
+
+/// <summary>
+/// A server-sent-events answer paced by the model's speed: role, content chunks, optional usage, then [DONE].
+/// A stream-cut fault drops the connection about half way, as a flaky provider would.
+/// </summary>
+internal sealed class ChatCompletionStreamResult(
+    SimulatedCompletion completion,
+    ResponseIdentity identity,
+    ChatCompletionRequest request,
+    TimeProvider timeProvider) : IResult
+{
+    private static readonly TimeSpan CutDrainTime = TimeSpan.FromMilliseconds(50);
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        var cancellationToken = httpContext.RequestAborted;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellationToken);
+
+        await SimulatorApi.DelayAsync(completion.TimeToFirstToken, timeProvider, cancellationToken);
+        await WriteEventAsync(response, writer => ChatCompletionJson.WriteRoleChunk(
+            writer, completion, identity, request.IncludeUsage), cancellationToken);
+
+        var chunks = completion.ChunkSizes;
+        var cutBefore = completion.Fault == SimulatedFault.StreamCut ? chunks.Count / 2 : -1;
+        var start = 0;
+        for (var i = 0; i < Math.Max(chunks.Count, 1); i++)
+        {
+            if (i == cutBefore)
+            {
+                // Kestrel's abort drops output it has not sent yet, and at LatencyScale 0 nothing has been sent;
+                // a real cut happens after earlier chunks were on the wire, so let the transport send them first.
+                await Task.Delay(CutDrainTime, timeProvider, cancellationToken);
+                httpContext.Abort();
+                return;
+            }
+
+            var size = chunks.Count == 0 ? 0 : chunks[i];
+            if (i > 0)
+            {
+                await SimulatorApi.DelayAsync(completion.TimePerToken * size, timeProvider, cancellationToken);
+            }
+
+            var last = i >= chunks.Count - 1;
+            var chunkStart = start;
+            await WriteEventAsync(response, writer => ChatCompletionJson.WriteContentChunk(
+                writer, completion, identity, chunkStart, size, request.Logprobs,
+                last ? completion.FinishReason : null, request.IncludeUsage), cancellationToken);
+            start += size;
+        }
+
+        if (request.IncludeUsage)
+        {
+            await WriteEventAsync(response, writer => ChatCompletionJson.WriteUsageChunk(writer, completion, identity), cancellationToken);
+        }
+
+        await response.BodyWriter.WriteAsync(Done, cancellationToken);
+    }
+
+    private static async Task WriteEventAsync(HttpResponse response, Action<IBufferWriter<byte>> writeJson, CancellationToken cancellationToken)
+    {
+        var body = response.BodyWriter;
+        body.Write(DataPrefix);
+        writeJson(body);
+        body.Write(EventEnd);
+        await body.FlushAsync(cancellationToken);
+    }
+}

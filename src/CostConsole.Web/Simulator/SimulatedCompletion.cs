@@ -1,0 +1,46 @@
+namespace CostConsole.Web.Simulator;
+
+internal enum SimulatedFault
+{
+    None,
+    ServerError,
+    RateLimit,
+    Timeout,
+    StreamCut,
+}
+
+internal sealed record TokenAlternative(string Token, double Logprob);
+
+internal sealed record SimulatedToken(string Text, double Logprob, IReadOnlyList<TokenAlternative> TopLogprobs);
+
+/// <summary>Everything decided about one simulated answer before any byte is sent; the HTTP layer only paces and writes it.</summary>
+internal sealed record SimulatedCompletion
+{
+    public required string Model { get; init; }
+
+    public required SimulatedFault Fault { get; init; }
+
+    public double Difficulty { get; init; }
+
+    public string Content { get; init; } = "";
+
+    public IReadOnlyList<SimulatedToken> Tokens { get; init; } = [];
+
+    /// <summary>How many tokens each streamed content chunk carries, in order.</summary>
+    public IReadOnlyList<int> ChunkSizes { get; init; } = [];
+
+    public string FinishReason { get; init; } = "stop";
+
+    public int PromptTokens { get; init; }
+
+    public int CachedPromptTokens { get; init; }
+
+    public int CompletionTokens => Tokens.Count;
+
+    public TimeSpan TimeToFirstToken { get; init; }
+
+    public TimeSpan TimePerToken { get; init; }
+
+    /// <summary>How long a <see cref="SimulatedFault.Timeout"/> hangs before answering 504.</summary>
+    public TimeSpan Hang { get; init; }
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+
+namespace CostConsole.Web.Simulator;
+
+/// <summary>The <c>CostConsole:Simulator</c> configuration section.</summary>
+internal sealed class SimulatorOptions
+{
+    public const string SectionName = "CostConsole:Simulator";
+
+    public int Seed { get; set; } = 42;
+
+    public double LatencyScale { get; set; } = 1.0;
+
+    /// <summary>Empty in configuration means <see cref="DefaultModels"/>; filled in after binding so binding never appends to defaults.</summary>
+    public List<SimulatedModelProfile> Models { get; set; } = [];
+
+    /// <summary>A cheap fast model, a middle one and a strong slow one, so routing has a real choice out of the box.</summary>
+    public static IReadOnlyList<SimulatedModelProfile> DefaultModels { get; } =
+    [
+        new() { Id = "gpt-4.1-nano", Capability = 0.35, TimeToFirstTokenMs = 150, TokensPerSecond = 160, AnswerTokens = 70 },
+        new() { Id = "gpt-4.1-mini", Capability = 0.65, TimeToFirstTokenMs = 250, TokensPerSecond = 110, AnswerTokens = 90 },
+        new() { Id = "gpt-4.1", Capability = 0.9, TimeToFirstTokenMs = 450, TokensPerSecond = 60, AnswerTokens = 120 },
+    ];
+}
+
+internal sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SimulatorOptions options)
+    {
+        var problems = new List<string>();
+        if (!(options.LatencyScale >= 0) || double.IsInfinity(options.LatencyScale))
+        {
+            problems.Add($"{SimulatorOptions.SectionName}:LatencyScale must be zero (answer instantly) or more, but is {options.LatencyScale}.");
+        }
+
+        foreach (var profile in options.Models)
+        {
+            problems.AddRange(profile.Problems().Select(problem => $"{SimulatorOptions.SectionName}:Models: {problem}"));
+        }
+
+        problems.AddRange(options.Models
+            .GroupBy(profile => profile.Id, StringComparer.Ordinal)
+            .Where(group => group.Count() > 1)
+            .Select(group => $"{SimulatorOptions.SectionName}:Models lists '{group.Key}' {group.Count()} times; each model id must appear once."));
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
