@@ -1,11 +1,13 @@
 using CostConsole.Web.Api;
 using CostConsole.Web.Extensions;
+using CostConsole.Web.Simulator;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddRootSettings();
 builder.AddCostConsoleData();
 builder.AddCostConsoleRouting();
+builder.AddSimulator();
 
 var app = builder.Build();
 
@@ -13,6 +15,7 @@ await app.InitializeCostConsoleAsync();
 
 app.MapOpenAIApi();
 app.MapRouteApi();
+app.MapSimulatorApi();
 app.MapHealthChecks("/health");
 
 app.Run();

@@ -143,3 +143,9 @@ public sealed class ChatCompletionsTests(CostConsoleFactory factory) : IClassFix
         Assert.Equal(before, (await factory.LedgerAsync()).Count);
     }
 }
+
+internal static class PipelineHeaderExtensions
+{
+    public static string? GetFirstOrDefault(this System.ClientModel.Primitives.PipelineResponseHeaders headers, string name) =>
+        headers.TryGetValue(name, out var value) ? value : null;
+}

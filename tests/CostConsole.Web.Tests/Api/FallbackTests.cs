@@ -18,15 +18,18 @@ public sealed class FallbackTests : IClassFixture<ShortTimeoutFactory>, IDisposa
 
     private readonly ShortTimeoutFactory _factory;
     private readonly List<SimulatedModelProfile> _original;
+    private readonly double _latencyScale;
 
     public FallbackTests(ShortTimeoutFactory factory)
     {
         _factory = factory;
         _original = [.. factory.Simulator.Models];
+        _latencyScale = factory.Simulator.LatencyScale;
     }
 
     public void Dispose()
     {
+        _factory.Simulator.LatencyScale = _latencyScale;
         foreach (var profile in _original)
         {
             _factory.Simulator.Update(profile);
@@ -96,6 +99,8 @@ public sealed class FallbackTests : IClassFixture<ShortTimeoutFactory>, IDisposa
     [Fact]
     public async Task When_every_model_times_out_the_client_gets_504()
     {
+        // A real hang, longer than the provider's 1 s timeout, so the gateway's own timeout fires.
+        _factory.Simulator.LatencyScale = 1;
         FaultAll(p => p with { TimeoutRate = 1, HangSeconds = 10 });
 
         using var response = await SendAsync(Faq);

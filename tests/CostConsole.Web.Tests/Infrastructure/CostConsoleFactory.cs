@@ -1,4 +1,5 @@
 using CostConsole.Data;
+using CostConsole.Data.Entities;
 using CostConsole.Web.Simulator;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
