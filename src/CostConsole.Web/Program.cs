@@ -8,6 +8,7 @@ builder.AddRootSettings();
 builder.AddCostConsoleData();
 builder.AddCostConsoleRouting();
 builder.AddSimulator();
+builder.AddConsole();
 
 var app = builder.Build();
 
@@ -17,6 +18,7 @@ app.MapOpenAIApi();
 app.MapRouteApi();
 app.MapSimulatorApi();
 app.MapHealthChecks("/health");
+app.MapConsole();
 
 app.Run();
 
