@@ -40,6 +40,8 @@ internal sealed class SimulatorHost : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        // Only what the test says: the console's own appsettings.json sits in the test output folder too.
+        builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["CostConsole:Simulator:LatencyScale"] = "0" });
         if (configuration is not null)
         {
