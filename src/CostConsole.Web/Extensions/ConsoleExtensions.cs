@@ -1,4 +1,7 @@
+using CostConsole.Web.Api;
 using CostConsole.Web.Components;
+using CostConsole.Web.Catalogue;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 
 namespace CostConsole.Web.Extensions;
@@ -9,6 +12,8 @@ internal static class ConsoleExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CatalogueService>();
         return builder;
     }
 
@@ -16,6 +21,7 @@ internal static class ConsoleExtensions
     {
         app.UseAntiforgery();
         app.MapStaticAssets();
+        app.MapCatalogueApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,0 +1,109 @@
+using CostConsole.Routing.Catalogue;
+
+namespace CostConsole.Web.Catalogue;
+
+/// <summary>What the provider form edits. The API key is write-only: empty keeps the stored one.</summary>
+public sealed class ProviderForm
+{
+    public long? Id { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string BaseUrl { get; set; } = "";
+
+    public string? NewApiKey { get; set; }
+
+    public bool ClearApiKey { get; set; }
+
+    public double TimeoutSeconds { get; set; } = 60;
+
+    public Guid ConcurrencyStamp { get; set; }
+}
+
+public sealed class ModelForm
+{
+    public long? Id { get; set; }
+
+    public string Provider { get; set; } = "";
+
+    public string ModelId { get; set; } = "";
+
+    public string DisplayName { get; set; } = "";
+
+    public string Tier { get; set; } = "";
+
+    public long? ContextWindow { get; set; }
+
+    public bool Tools { get; set; }
+
+    public bool Vision { get; set; }
+
+    public bool JsonSchema { get; set; }
+
+    public bool Logprobs { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    public Guid ConcurrencyStamp { get; set; }
+
+    /// <summary>For a new model: its first price, in force from now.</summary>
+    public PriceForm? InitialPrice { get; set; }
+
+    public ModelCapabilities Capabilities =>
+        (Tools ? ModelCapabilities.Tools : 0) | (Vision ? ModelCapabilities.Vision : 0) |
+        (JsonSchema ? ModelCapabilities.JsonSchema : 0) | (Logprobs ? ModelCapabilities.Logprobs : 0);
+}
+
+/// <summary>A new price version, USD per one million tokens.</summary>
+public sealed class PriceForm
+{
+    public long ModelId { get; set; }
+
+    public decimal? InputPerMillion { get; set; }
+
+    public decimal? CachedInputPerMillion { get; set; }
+
+    public decimal? OutputPerMillion { get; set; }
+
+    /// <summary>Batch discount as a fraction (0.5 = half price).</summary>
+    public decimal? BatchDiscount { get; set; }
+
+    /// <summary>When the version takes effect; empty means now.</summary>
+    public DateTimeOffset? EffectiveFrom { get; set; }
+
+    public string? Note { get; set; }
+}
+
+public sealed record ProviderView(long Id, string Name, string BaseUrl, bool HasApiKey, double TimeoutSeconds, int ModelCount, bool FromConfiguration, Guid ConcurrencyStamp);
+
+public sealed record ModelView(
+    long Id,
+    string Provider,
+    string ModelId,
+    string DisplayName,
+    string Tier,
+    long? ContextWindow,
+    ModelCapabilities Capabilities,
+    bool Enabled,
+    decimal? InputPerMillion,
+    decimal? CachedInputPerMillion,
+    decimal? OutputPerMillion,
+    DateTimeOffset? PriceSince,
+    int PriceVersions,
+    Guid ConcurrencyStamp);
+
+public sealed record PriceVersionView(long Id, DateTimeOffset EffectiveFrom, decimal InputPerMillion, decimal? CachedInputPerMillion, decimal OutputPerMillion, decimal? BatchDiscount, string? Author, string? Note, bool InForce, bool Scheduled);
+
+/// <summary>The outcome of a catalogue change: saved, refused with messages per field, or a conflict.</summary>
+public sealed record CatalogueResult(bool Saved, IReadOnlyDictionary<string, string[]> Errors, string? Conflict = null, long? Id = null)
+{
+    public static CatalogueResult Ok(long id) => new(true, new Dictionary<string, string[]>(), null, id);
+
+    public static CatalogueResult Invalid(string field, string message) => new(false, new Dictionary<string, string[]> { [field] = [message] });
+
+    public static CatalogueResult Invalid(IReadOnlyDictionary<string, string[]> errors) => new(false, errors);
+
+    public static CatalogueResult Conflicted(string message) => new(false, new Dictionary<string, string[]>(), message);
+
+    public string Summary => Conflict ?? string.Join(" ", Errors.SelectMany(e => e.Value));
+}
