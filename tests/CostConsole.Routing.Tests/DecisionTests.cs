@@ -127,3 +127,46 @@ public sealed class DecisionTests
         Assert.Equal(0, torn);
     }
 }
+
+public sealed class AmbiguousModelTests
+{
+    private static RoutingConfig TwoProvidersServeMini(string mappedAs) =>
+        TestRouting.Config([]) with
+        {
+            Models = [.. TestRouting.Config([]).Models, new Catalogue.CatalogueModel("mini", "backup", "Mini elsewhere", "medium", null, Catalogue.ModelCapabilities.None)],
+            Mapping = new TierMappingDefinition("default", new Dictionary<string, IReadOnlyList<string>>
+            {
+                ["small"] = ["nano"],
+                ["medium"] = [mappedAs],
+                ["large"] = ["big"],
+            }),
+        };
+
+    [Fact]
+    public void A_mapping_that_names_a_model_as_provider_and_id_survives_a_second_provider_serving_that_id()
+    {
+        var snapshot = SnapshotCompiler.Compile(TwoProvidersServeMini("sim/mini"), TestRouting.PriceStart.AddDays(1));
+
+        Assert.Equal("sim/mini", snapshot.CandidatesFor("medium")[0].Key);
+    }
+
+    [Fact]
+    public void A_bare_id_that_two_providers_serve_is_refused_in_a_mapping_with_how_to_fix_it()
+    {
+        var ex = Assert.Throws<RoutingConfigException>(() => SnapshotCompiler.Compile(TwoProvidersServeMini("mini")));
+
+        Assert.Contains(ex.Errors, e => e.Contains("several providers serve (sim, backup): name it as provider/mini", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_request_pinning_an_ambiguous_id_is_told_which_providers_serve_it()
+    {
+        var snapshot = SnapshotCompiler.Compile(TwoProvidersServeMini("sim/mini"), TestRouting.PriceStart.AddDays(1));
+
+        var ex = Assert.Throws<ChatRequestException>(() => TestRouting.Decide(snapshot, TestRouting.Request("hi", model: "mini")));
+
+        Assert.Equal("ambiguous_model", ex.Code);
+        Assert.Contains("sim/mini", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("backup/mini", TestRouting.Decide(snapshot, TestRouting.Request("hi", model: "backup/mini")).Model.Key);
+    }
+}

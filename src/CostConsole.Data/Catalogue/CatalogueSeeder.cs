@@ -93,7 +93,12 @@ public static class CatalogueSeeder
 
         await db.SaveChangesAsync(cancellationToken);
 
-        if (!await db.TierMappings.AnyAsync(m => m.IsDefault, cancellationToken))
+        // Mappings name models as provider/id, so a provider added later that serves the same id leaves them valid.
+        var qualified = models.ToLookup(m => m.ModelId, m => ModelKey.Of(providers.Values.First(p => p.Id == m.ProviderId).Name, m.ModelId), StringComparer.Ordinal);
+        string Qualify(string reference) => qualified[reference].Count() == 1 ? qualified[reference].Single() : reference;
+
+        var defaultMapping = await db.TierMappings.FirstOrDefaultAsync(m => m.IsDefault, cancellationToken);
+        if (defaultMapping is null)
         {
             var mapping = options.Catalogue.TierMapping.Count > 0
                 ? options.Catalogue.TierMapping.ToDictionary(kv => kv.Key, kv => kv.Value)
@@ -102,9 +107,19 @@ public static class CatalogueSeeder
             {
                 Name = "default",
                 IsDefault = true,
-                TiersJson = JsonSerializer.Serialize(mapping, RoutingJson.Options),
+                TiersJson = JsonSerializer.Serialize(mapping.ToDictionary(kv => kv.Key, kv => kv.Value.Select(Qualify).ToList()), RoutingJson.Options),
                 UpdatedAt = now,
             });
+        }
+        else
+        {
+            var mapping = JsonSerializer.Deserialize<Dictionary<string, List<string>>>(defaultMapping.TiersJson, RoutingJson.Options)!;
+            var json = JsonSerializer.Serialize(mapping.ToDictionary(kv => kv.Key, kv => kv.Value.Select(Qualify).ToList()), RoutingJson.Options);
+            if (json != defaultMapping.TiersJson)
+            {
+                defaultMapping.TiersJson = json;
+                defaultMapping.UpdatedAt = now;
+            }
         }
 
         if (!await db.RuleSets.AnyAsync(cancellationToken))

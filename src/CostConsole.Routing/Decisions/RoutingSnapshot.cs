@@ -102,6 +102,14 @@ public sealed class RoutingSnapshot
             });
         }
 
+        if (Parts.AmbiguousIds.TryGetValue(requested, out var servedBy))
+        {
+            throw new ChatRequestException(
+                "ambiguous_model",
+                $"Several providers serve '{requested}' ({string.Join(", ", servedBy)}). Name one as provider/{requested}, e.g. {servedBy[0]}/{requested}.",
+                "model");
+        }
+
         throw new ChatRequestException(
             "model_not_found",
             $"The model '{requested}' does not exist here. Use \"auto\", a tier ({string.Join(", ", Parts.Tiers)}) or a model listed by GET /v1/models.",
@@ -196,6 +204,7 @@ internal sealed record SnapshotParts(
     string[] PinnedTierReasons,
     IReadOnlyList<RoutedModel> Models,
     FrozenDictionary<string, RoutedModel> ModelsByReference,
+    FrozenDictionary<string, string[]> AmbiguousIds,
     IReadOnlyList<ProviderEndpoint> Providers,
     PriceBook Prices,
     RoutedModel? Baseline,

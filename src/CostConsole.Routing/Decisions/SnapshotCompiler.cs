@@ -74,10 +74,22 @@ public static class SnapshotCompiler
             byReference[model.Key] = model;
         }
 
-        foreach (var group in catalogue.GroupBy(m => m.Model.Id, StringComparer.Ordinal).Where(g => g.Count() == 1))
+        var ambiguous = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var group in catalogue.GroupBy(m => m.Model.Id, StringComparer.Ordinal))
         {
-            byReference.TryAdd(group.Key, group.First());
+            if (group.Count() == 1)
+            {
+                byReference.TryAdd(group.Key, group.First());
+            }
+            else
+            {
+                ambiguous[group.Key] = [.. group.Select(m => m.Provider.Name)];
+            }
         }
+
+        string Unknown(string reference) => ambiguous.TryGetValue(reference, out var servedBy)
+            ? $"'{reference}', which several providers serve ({string.Join(", ", servedBy)}): name it as provider/{reference}"
+            : $"'{reference}', which is not an enabled catalogue model";
 
         // The tier mapping: each tier's models in fallback order.
         var tierModels = new RoutedModel[tierIndex.Count][];
@@ -94,7 +106,7 @@ public static class SnapshotCompiler
                 }
                 else
                 {
-                    errors.Add($"Tier mapping '{config.Mapping.Name}': tier '{tier}' names model '{reference}', which is not an enabled catalogue model.");
+                    errors.Add($"Tier mapping '{config.Mapping.Name}': tier '{tier}' names model {Unknown(reference)}.");
                 }
             }
 
@@ -125,7 +137,7 @@ public static class SnapshotCompiler
         }
 
         var keywords = new KeywordIndex();
-        var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, keywords, config.RegexTimeout, errors);
+        var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors);
 
         var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
         var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
@@ -147,6 +159,7 @@ public static class SnapshotCompiler
             pinnedTierReasons,
             catalogue,
             byReference.ToFrozenDictionary(StringComparer.Ordinal),
+            ambiguous.ToFrozenDictionary(StringComparer.Ordinal),
             [.. providers.Values],
             prices,
             baseline,
@@ -199,6 +212,7 @@ public static class SnapshotCompiler
         IReadOnlyList<RuleDefinition> definitions,
         Dictionary<string, int> tierIndex,
         Dictionary<string, RoutedModel> models,
+        Func<string, string> unknown,
         KeywordIndex keywords,
         TimeSpan regexTimeout,
         List<string> errors)
@@ -228,7 +242,7 @@ public static class SnapshotCompiler
                 }
                 else
                 {
-                    errors.Add($"{label}: model '{modelReference}' is not an enabled catalogue model.");
+                    errors.Add($"{label}: the action names model {unknown(modelReference)}.");
                 }
             }
             else if (rule.Action.Tier is { Length: > 0 } tierName && tierIndex.TryGetValue(tierName, out var index))

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CostConsole.Data;
 using CostConsole.Data.Catalogue;
+using CostConsole.Data.Catalogue.Import;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
@@ -239,6 +240,44 @@ public sealed class CatalogueService(
 
         var endpoint = new ProviderEndpoint(form.Name, form.BaseUrl.Trim(), key, TimeSpan.FromSeconds(Math.Clamp(form.TimeoutSeconds, 1, 600)));
         return await ProviderProbe.ListModelsAsync(endpoint, local, cancellationToken);
+    }
+
+    /// <summary>Largest price map accepted for upload; the full LiteLLM map is under 2 MB.</summary>
+    public const long MaxPriceMapBytes = 20 * 1024 * 1024;
+
+    /// <summary>Reads an uploaded price map, or the copy that ships with the console when <paramref name="upload"/> is null.</summary>
+    /// <exception cref="PriceMapFormatException">The file is not a LiteLLM price map; the message says why.</exception>
+    public async Task<PriceMap> ReadPriceMapAsync(Stream? upload, CancellationToken cancellationToken = default)
+    {
+        await using var source = upload ?? LiteLlmPriceMap.OpenShipped();
+        return await LiteLlmPriceMap.ParseAsync(source, cancellationToken);
+    }
+
+    public async Task<ImportPreview> PreviewImportAsync(PriceMap map, ImportOptions importOptions, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await new CatalogueImporter(time).PreviewAsync(db, map, importOptions, cancellationToken);
+    }
+
+    /// <summary>Applies a preview in one transaction; routing is recompiled inside it, so an import that would break routing writes nothing.</summary>
+    /// <exception cref="InvalidOperationException">The catalogue changed since the preview, or a write was refused; nothing was written.</exception>
+    public async Task<ImportResult> ApplyImportAsync(ImportPreview preview, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        RoutingSnapshot? snapshot = null;
+        var result = await new CatalogueImporter(time).ApplyAsync(db, preview, cancellationToken, async (context, token) =>
+        {
+            try
+            {
+                snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(context, options.Value, protector, token), time.GetUtcNow());
+            }
+            catch (RoutingConfigException ex)
+            {
+                throw new InvalidOperationException("The import would break routing, so nothing was written: " + string.Join(" ", ex.Errors), ex);
+            }
+        });
+        routing.Publish(snapshot!);
+        return result;
     }
 
     public async Task WriteCsvAsync(Stream output, CancellationToken cancellationToken = default)

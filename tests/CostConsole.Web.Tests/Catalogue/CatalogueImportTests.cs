@@ -11,11 +11,11 @@ public sealed class CatalogueImportTests : IAsyncLifetime
     private static readonly DateTimeOffset SecondImport = FirstImport.AddDays(7);
 
     private readonly CatalogueImporter _importer = new(TimeProvider.System);
-    private CatalogueDatabase _database = null!;
+    private ImportDatabase _database = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync() => _database = await CatalogueDatabase.CreateAsync(Ct);
+    public async ValueTask InitializeAsync() => _database = await ImportDatabase.CreateAsync(Ct);
 
     public ValueTask DisposeAsync() => _database.DisposeAsync();
 

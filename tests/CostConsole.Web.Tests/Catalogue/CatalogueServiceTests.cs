@@ -204,4 +204,18 @@ public sealed class CatalogueServiceTests : IAsyncLifetime
         Assert.Equal(4, lines.Length);
         Assert.Contains("simulator,gpt-4.1,\"GPT-4.1, \"\"flagship\"\"\",large", lines[1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_second_provider_can_serve_a_model_id_the_default_mapping_already_uses()
+    {
+        await _db.Service.SaveProviderAsync(new ProviderForm { Name = "openai", BaseUrl = "https://api.openai.com/v1" });
+
+        var result = await _db.Service.SaveModelAsync(
+            new ModelForm { Provider = "openai", ModelId = "gpt-4.1-nano", DisplayName = "GPT-4.1 nano", Tier = "small", InitialPrice = new PriceForm { InputPerMillion = 0.1m, OutputPerMillion = 0.4m } },
+            "test");
+
+        Assert.True(result.Saved, result.Summary);
+        Assert.Equal("simulator/gpt-4.1-nano", _db.Routing.Current.CandidatesFor("small")[0].Key);
+        Assert.NotNull(_db.Routing.Current.FindModel("openai/gpt-4.1-nano"));
+    }
 }

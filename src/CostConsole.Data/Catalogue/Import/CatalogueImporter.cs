@@ -50,7 +50,12 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
     /// with the preview again inside the transaction, so a change made since the preview is not silently overwritten.
     /// </summary>
     /// <exception cref="InvalidOperationException">The catalogue changed since the preview, or the database refused a write; nothing was written.</exception>
-    public async Task<ImportResult> ApplyAsync(CostConsoleDbContext db, ImportPreview preview, CancellationToken cancellationToken = default)
+    /// <param name="beforeCommit">Runs inside the transaction after the writes; throwing from it rolls the import back.</param>
+    public async Task<ImportResult> ApplyAsync(
+        CostConsoleDbContext db,
+        ImportPreview preview,
+        CancellationToken cancellationToken = default,
+        Func<CostConsoleDbContext, CancellationToken, Task>? beforeCommit = null)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(preview);
@@ -85,6 +90,11 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
             }
 
             await db.SaveChangesAsync(cancellationToken);
+            if (beforeCommit is not null)
+            {
+                await beforeCommit(db, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
         catch (Exception ex)

@@ -9,12 +9,12 @@ namespace CostConsole.Web.Tests.Catalogue;
 /// A migrated SQLite database in its own temp file, with the tiers small/medium/large and the providers
 /// <c>openai</c> and <c>litellm-proxy</c>, for tests that need the catalogue's real schema and constraints.
 /// </summary>
-internal sealed class CatalogueDatabase : IAsyncDisposable
+internal sealed class ImportDatabase : IAsyncDisposable
 {
     private readonly string _folder;
     private readonly string _connectionString;
 
-    private CatalogueDatabase(string folder)
+    private ImportDatabase(string folder)
     {
         _folder = folder;
 
@@ -22,11 +22,11 @@ internal sealed class CatalogueDatabase : IAsyncDisposable
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder, "catalogue.db"), Pooling = false }.ToString();
     }
 
-    public static async Task<CatalogueDatabase> CreateAsync(CancellationToken cancellationToken)
+    public static async Task<ImportDatabase> CreateAsync(CancellationToken cancellationToken)
     {
         var folder = Path.Combine(Path.GetTempPath(), "costconsole-import-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
-        var database = new CatalogueDatabase(folder);
+        var database = new ImportDatabase(folder);
 
         await using var db = database.Open();
         await db.Database.MigrateAsync(cancellationToken);
