@@ -17,7 +17,8 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<AppProcess> StartAsync(string dataFolder, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    /// <param name="environment">Development serves the console's static assets from the build output; other environments expect a published layout.</param>
+    public static async Task<AppProcess> StartAsync(string dataFolder, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, string environment = "Testing")
     {
         var webOutput = Path.GetDirectoryName(typeof(Program).Assembly.Location)!;
         var port = FreePort();
@@ -31,7 +32,7 @@ public sealed class AppProcess : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(webOutput, "CostConsole.Web.dll"));
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         start.Environment["CostConsole__DataFolder"] = dataFolder;
         foreach (var (key, value) in settings)
         {

@@ -1,0 +1,74 @@
+using System.Text.RegularExpressions;
+using CostConsole.E2E.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace CostConsole.E2E.Tests;
+
+public sealed class CatalogueFlowTests(ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>
+{
+    [Fact]
+    public async Task An_admin_adds_a_provider_and_a_model_changes_its_price_and_sees_both_versions()
+    {
+        var console = await browser.OpenAsync("/catalogue");
+        var page = console.Page;
+
+        // A provider, with a connection test through the OpenAI client.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Providers" }).ClickAsync();
+        await console.TestId("add-provider").ClickAsync();
+        await console.TestId("provider-name").FillAsync("backup-sim");
+        await console.TestId("provider-url").FillAsync("not a url");
+        await console.TestId("provider-save").ClickAsync();
+        await Expect(page.GetByText("Enter an absolute http(s) URL")).ToBeVisibleAsync();
+        await console.TestId("provider-url").FillAsync("/sim/v1");
+        await console.TestId("provider-key").FillAsync("sk-e2e-secret");
+        await console.TestId("provider-test").ClickAsync();
+        await Expect(console.TestId("probe-result")).ToContainTextAsync("gpt-4.1-nano");
+        await console.ScreenshotAsync("catalogue-provider-dialog");
+        await console.TestId("provider-save").ClickAsync();
+        await Expect(console.TestId("providers-table")).ToContainTextAsync("backup-sim");
+        await Expect(console.TestId("providers-table")).Not.ToContainTextAsync("sk-e2e-secret");
+
+        // A model served by it, with its first price.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Models" }).ClickAsync();
+        await console.TestId("add-model").ClickAsync();
+        await console.TestId("model-id").FillAsync("gpt-4o-mini");
+        await console.TestId("model-name").FillAsync("GPT-4o mini");
+        await console.TestId("model-input-price").FillAsync("0.15");
+        await console.TestId("model-output-price").FillAsync("0.60");
+        await console.TestId("model-save").ClickAsync();
+        await Expect(page.GetByText("Model added.")).ToBeVisibleAsync();
+        await console.TestId("models-search").FillAsync("4o-mini");
+        await Expect(console.TestId("models-grid")).ToContainTextAsync("0.15");
+
+        // A price change is a new version; the history keeps both.
+        await console.TestId("prices-gpt-4o-mini").ClickAsync();
+        await console.TestId("price-input").FillAsync("0.12");
+        await console.TestId("price-save").ClickAsync();
+        var history = console.TestId("price-history").Locator("tbody tr");
+        await Expect(history).ToHaveCountAsync(2);
+        await Expect(history.First).ToContainTextAsync("in force");
+        await Expect(history.First).ToContainTextAsync("0.12");
+        await Expect(history.Nth(1)).ToContainTextAsync("0.15");
+        await console.ScreenshotAsync("catalogue-price-history");
+
+        Assert.Empty(console.Errors);
+    }
+
+    [Fact]
+    public async Task A_malformed_price_map_is_refused_with_a_reason_and_imports_nothing()
+    {
+        var console = await browser.OpenAsync("/catalogue");
+        var page = console.Page;
+        var models = await page.GetByRole(AriaRole.Tab, new() { NameRegex = new Regex("^Models") }).TextContentAsync();
+        var file = Path.Combine(Path.GetTempPath(), $"not-a-map-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, "[1, 2, 3]");
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Import" }).ClickAsync();
+        await page.Locator("input[type=file]").SetInputFilesAsync(file);
+
+        await Expect(console.TestId("import-error")).ToContainTextAsync("is not a LiteLLM price map, so nothing was imported");
+        await Expect(page.GetByRole(AriaRole.Tab, new() { NameRegex = new Regex("^Models") })).ToHaveTextAsync(models!);
+        Assert.Empty(console.Errors);
+    }
+}

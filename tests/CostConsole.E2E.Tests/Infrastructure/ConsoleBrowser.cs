@@ -1,0 +1,118 @@
+using CostConsole.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace CostConsole.E2E.Tests.Infrastructure;
+
+/// <summary>
+/// The console running as its own process on a loopback port, with the system Chromium driven by Playwright.
+/// Every page a test opens records its console errors, and screenshots go to tests/artifacts/screenshots.
+/// </summary>
+public sealed class ConsoleBrowser : IAsyncLifetime
+{
+    public const string ApiKey = "cc-e2e-key-0123456789";
+
+    private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "costconsole-e2e", Guid.NewGuid().ToString("N"));
+    private AppProcess? _app;
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public Uri BaseAddress => _app!.BaseAddress;
+
+    public static string ScreenshotFolder { get; } = FindScreenshotFolder();
+
+    public async ValueTask InitializeAsync()
+    {
+        _app = await AppProcess.StartAsync(_dataFolder, new Dictionary<string, string>
+        {
+            ["CostConsole:DevApiKey"] = ApiKey,
+            ["CostConsole:StorePrompts"] = "true",
+            ["CostConsole:Simulator:LatencyScale"] = "0",
+        }, CancellationToken.None, environment: "Development");
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task<ConsolePage> OpenAsync(string path)
+    {
+        var page = await Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var console = new ConsolePage(page);
+        await page.GotoAsync(new Uri(BaseAddress, path).ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        await WaitUntilInteractiveAsync(page);
+        return console;
+    }
+
+    /// <summary>Clicks on the prerendered page would be lost: wait until the layout says its circuit is live.</summary>
+    public static Task WaitUntilInteractiveAsync(IPage page) =>
+        page.WaitForSelectorAsync("html[data-interactive='true']", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_dataFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+
+    private static string FindScreenshotFolder()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "CostConsole.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var folder = Path.Combine(directory?.FullName ?? Path.GetTempPath(), "tests", "artifacts", "screenshots");
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+}
+
+/// <summary>A browser page of the console, with the errors its console has logged.</summary>
+public sealed class ConsolePage
+{
+    private readonly List<string> _errors = [];
+
+    public ConsolePage(IPage page)
+    {
+        Page = page;
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => _errors.Add(error);
+    }
+
+    public IPage Page { get; }
+
+    public IReadOnlyList<string> Errors => _errors;
+
+    public ILocator TestId(string id) => Page.Locator($"[data-testid='{id}']");
+
+    public Task ScreenshotAsync(string name) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, name + ".png"), FullPage = true });
+}
