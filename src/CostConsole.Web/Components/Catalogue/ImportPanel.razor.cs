@@ -37,7 +37,8 @@ public sealed partial class ImportPanel
     [Parameter]
     public EventCallback Imported { get; set; }
 
-    private bool HasChanges => _preview is not null && (_preview.CountOf(ImportStatus.New) + _preview.CountOf(ImportStatus.PriceChanged) + _preview.CountOf(ImportStatus.Unpriced)) > 0;
+    // An unpriced entry writes something only when it adds a model (disabled); an existing one is left alone.
+    private bool HasChanges => _preview is not null && _preview.Lines.Any(l => l.Status is ImportStatus.New or ImportStatus.PriceChanged || (l.Status == ImportStatus.Unpriced && l.AddsModel));
 
     private IEnumerable<ImportLine> VisibleLines => _preview!.Lines.Where(l => _show is null || l.Status == _show);
 
