@@ -52,6 +52,37 @@ namespace CostConsole.Migrations.Migrations
                     b.ToTable("ApiKeys", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.AuditLogEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("AuditLog", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ModelEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -244,6 +275,9 @@ namespace CostConsole.Migrations.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RequestedModel")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RoutingInput")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Rule")

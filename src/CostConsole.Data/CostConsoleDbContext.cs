@@ -22,6 +22,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<RequestLogRow> RequestLog => Set<RequestLogRow>();
 
+    public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -77,6 +79,12 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("ApiKeys");
             e.HasIndex(k => k.Hash).IsUnique();
+        });
+
+        modelBuilder.Entity<AuditLogEntity>(e =>
+        {
+            e.ToTable("AuditLog");
+            e.HasIndex(a => a.At);
         });
 
         modelBuilder.Entity<RequestLogRow>(e =>

@@ -33,7 +33,7 @@ public sealed class DecisionTests
         Assert.Equal("medium", decision.Tier);
         Assert.Null(decision.Rule);
         Assert.Equal("default-tier", decision.Classifier);
-        Assert.Equal("no rule matched (1 enabled); no rule matched; default tier medium", decision.Reason);
+        Assert.Equal("no rule matched (1 enabled); default tier medium", decision.Reason);
         Assert.Equal(1, decision.RulesEvaluated);
     }
 

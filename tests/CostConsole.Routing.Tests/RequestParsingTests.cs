@@ -76,3 +76,36 @@ public sealed class RequestParsingTests
         Assert.Equal((0, true, 10L), (chunk.ChoiceCount, chunk.HasUsage, chunk.Usage.PromptTokens));
     }
 }
+
+public sealed class RoutingInputTests
+{
+    [Fact]
+    public async Task A_recorded_request_replays_to_the_same_decision()
+    {
+        var snapshot = TestRouting.Snapshot(
+            TestRouting.Rule("vip", "large", new Rules.MetadataCondition("tags", ["vip"])),
+            TestRouting.Rule("tools", "small", new Rules.ToolsCondition(true)),
+            TestRouting.Rule("long", "large", new Rules.TokenLengthCondition(5_000, null)));
+        using var original = TestRouting.Request("please look this up", extraJson: """ "tools":[{"type":"function","function":{"name":"f"}}],"user":"u1","metadata":{"channel":"chat"} """, tags: "region=eu, beta");
+
+        var recorded = RoutingInput.FromJson(RoutingInput.From(original).ToJson())!;
+        using var replay = recorded.ToRequest(Tokens.O200kTokenCounter.Instance);
+
+        Assert.Equal(original.PromptTokens, replay.PromptTokens);
+        Assert.Equal(original.UserTurns, replay.UserTurns);
+        Assert.Equal(original.HasTools, replay.HasTools);
+        Assert.Equal(original.Metadata.OrderBy(kv => kv.Key), replay.Metadata.OrderBy(kv => kv.Key));
+        Assert.Equal(original.Tags.Order(), replay.Tags.Order());
+        Assert.Equal("tools", (await snapshot.DecideAsync(original)).Rule);
+        Assert.Equal("tools", (await snapshot.DecideAsync(replay)).Rule);
+    }
+
+    [Fact]
+    public async Task Recorded_prompt_tokens_decide_token_rules_without_recounting()
+    {
+        var snapshot = TestRouting.Snapshot(TestRouting.Rule("long", "large", new Rules.TokenLengthCondition(5_000, null)));
+        using var replay = new RoutingInput("short text", 1, false, new Dictionary<string, string>(), [], 9_000).ToRequest(Tokens.O200kTokenCounter.Instance);
+
+        Assert.Equal("large", (await snapshot.DecideAsync(replay)).Tier);
+    }
+}

@@ -214,4 +214,24 @@ public sealed class RequestLogRow
     public string? PromptHash { get; set; }
 
     public string? Prompt { get; set; }
+
+    /// <summary>What rules read (last user message, turns, tools, metadata, tags, prompt tokens) as JSON, kept with the prompt so a draft can re-decide past traffic.</summary>
+    public string? RoutingInput { get; set; }
+}
+
+/// <summary>Who changed what, when: publishes, rollbacks and other changes people must be able to trace.</summary>
+public sealed class AuditLogEntity
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    public required string Actor { get; set; }
+
+    /// <summary>A stable verb, e.g. <c>rule-set.publish</c>.</summary>
+    public required string Action { get; set; }
+
+    public required string Subject { get; set; }
+
+    public string? Details { get; set; }
 }

@@ -147,7 +147,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "RequestId", "Timestamp", "ApiKeyId", "RequestedModel", "Tier", "Model", "Provider", "Rule", "Decision", "Mapping",
         "RuleSetVersion", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "Priced",
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
-        "PromptHash", "Prompt",
+        "PromptHash", "Prompt", "RoutingInput",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -194,7 +194,8 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = e.Fallbacks;
         p[i++].Value = e.Attempts.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(e.Attempts, AttemptJson);
         p[i++].Value = (object?)e.PromptHash ?? DBNull.Value;
-        p[i].Value = (object?)e.Prompt ?? DBNull.Value;
+        p[i++].Value = (object?)e.Prompt ?? DBNull.Value;
+        p[i].Value = (object?)e.RoutingInput ?? DBNull.Value;
     }
 
     private sealed class Pending(LedgerEntry entry)

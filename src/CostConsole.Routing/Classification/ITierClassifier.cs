@@ -16,7 +16,7 @@ public interface ITierClassifier
 /// <summary>Sends every uncaught request to the rule set's default tier.</summary>
 internal sealed class DefaultTierClassifier(string tier) : ITierClassifier
 {
-    private readonly ClassifierVerdict _verdict = new(tier, null, $"no rule matched; default tier {tier}");
+    private readonly ClassifierVerdict _verdict = new(tier, null, $"default tier {tier}");
 
     public string Name => "default-tier";
 

@@ -254,6 +254,11 @@ public static class SnapshotCompiler
                 errors.Add($"{label}: the action must name an existing tier or model (got '{rule.Action.Tier}').");
             }
 
+            if (rule.Conditions.Count == 0)
+            {
+                errors.Add($"{label}: a rule needs at least one condition (requests no rule catches go to the classifier).");
+            }
+
             var conditions = new List<CompiledCondition>();
             foreach (var condition in rule.Conditions)
             {

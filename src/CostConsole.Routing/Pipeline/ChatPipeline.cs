@@ -313,6 +313,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             Attempts = outcome.Attempts,
             PromptHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))),
             Prompt = caller.StorePrompt ? prompt : null,
+            RoutingInput = caller.StorePrompt ? RoutingInput.From(request).ToJson() : null,
         };
     }
 }

@@ -74,6 +74,9 @@ public sealed class LedgerEntry
     public string? PromptHash { get; init; }
 
     public string? Prompt { get; init; }
+
+    /// <summary>The request's <see cref="Requests.RoutingInput"/> as JSON, stored with the prompt.</summary>
+    public string? RoutingInput { get; init; }
 }
 
 /// <summary>The durable record of requests. A completed <see cref="RecordAsync"/> means the row is committed.</summary>

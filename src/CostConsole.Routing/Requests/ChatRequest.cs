@@ -74,6 +74,9 @@ public sealed class ChatRequest : IDisposable
         }
     }
 
+    /// <summary>Uses a known count (from the ledger) instead of counting: replayed requests decide on the tokens they really had.</summary>
+    internal void SetPromptTokens(long tokens) => Volatile.Write(ref _promptTokens, tokens);
+
     /// <summary>All message text, for storing the prompt and hashing it.</summary>
     public string PromptText() => string.Join("\n\n", Messages.Select(m => m.Role + ": " + m.Text));
 

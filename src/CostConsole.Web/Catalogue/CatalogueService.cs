@@ -6,9 +6,9 @@ using CostConsole.Data.Entities;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Providers;
+using CostConsole.Web.Extensions;
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Catalogue;
 
@@ -20,7 +20,7 @@ namespace CostConsole.Web.Catalogue;
 public sealed class CatalogueService(
     IDbContextFactory<CostConsoleDbContext> factory,
     ISecretProtector protector,
-    IOptions<CostConsoleOptions> options,
+    RoutingCompiler compiler,
     RoutingState routing,
     ILocalServerAddress local,
     TimeProvider time)
@@ -269,7 +269,7 @@ public sealed class CatalogueService(
         {
             try
             {
-                snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(context, options.Value, protector, token), time.GetUtcNow());
+                snapshot = await compiler.CompileAsync(context, null, token);
             }
             catch (RoutingConfigException ex)
             {
@@ -315,31 +315,19 @@ public sealed class CatalogueService(
 
     private async Task<CatalogueResult> CommitAsync(CostConsoleDbContext db, Func<long> id, string what, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        IReadOnlyList<string>? broken;
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            broken = await compiler.CommitAsync(db, cancellationToken);
         }
         catch (DbUpdateConcurrencyException)
         {
             return CatalogueResult.Conflicted($"Someone else changed this {what} since you opened it. Reload to see their change; yours was not saved.");
         }
 
-        RoutingSnapshot snapshot;
-        try
-        {
-            // The change is checked as routing would use it, before anyone else can see it.
-            snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken), time.GetUtcNow());
-        }
-        catch (RoutingConfigException ex)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return CatalogueResult.Invalid("", "This change would break routing, so it was not saved: " + string.Join(" ", ex.Errors));
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        routing.Publish(snapshot);
-        return CatalogueResult.Ok(id());
+        return broken is null
+            ? CatalogueResult.Ok(id())
+            : CatalogueResult.Invalid("", "This change would break routing, so it was not saved: " + string.Join(" ", broken));
     }
 }
 

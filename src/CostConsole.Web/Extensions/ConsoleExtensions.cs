@@ -1,7 +1,7 @@
 using CostConsole.Web.Api;
 using CostConsole.Web.Components;
 using CostConsole.Web.Catalogue;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using CostConsole.Web.Routing;
 using MudBlazor.Services;
 
 namespace CostConsole.Web.Extensions;
@@ -12,8 +12,9 @@ internal static class ConsoleExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<CatalogueService>();
+        builder.Services.AddSingleton<RuleSetService>();
+        builder.Services.AddSingleton<RoutingLab>();
         return builder;
     }
 

@@ -22,6 +22,8 @@ internal static class RoutingExtensions
         services.TryAddSingleton<IModelInvoker>(sp => new OpenAIModelInvoker(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>()));
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<ApiKeyDirectory>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RoutingCompiler>();
         services.TryAddSingleton<RoutingPublisher>();
         services.AddHealthChecks();
         return builder;
@@ -46,18 +48,13 @@ internal static class RoutingExtensions
 }
 
 /// <summary>Loads the routing configuration from the database, compiles it and swaps it in.</summary>
-internal sealed class RoutingPublisher(
-    IDbContextFactory<CostConsoleDbContext> factory,
-    IOptions<CostConsoleOptions> options,
-    ISecretProtector protector,
-    RoutingState state)
+internal sealed class RoutingPublisher(IDbContextFactory<CostConsoleDbContext> factory, RoutingCompiler compiler, RoutingState state)
 {
     /// <exception cref="RoutingConfigException">The stored configuration does not compile; the live snapshot is kept.</exception>
     public async Task<RoutingSnapshot> ReloadAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var config = await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken);
-        var snapshot = SnapshotCompiler.Compile(config);
+        var snapshot = await compiler.CompileAsync(db, null, cancellationToken);
         state.Publish(snapshot);
         return snapshot;
     }

@@ -2,7 +2,9 @@ using CostConsole.Data;
 using CostConsole.Data.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Providers;
+using CostConsole.Routing.Tokens;
 using CostConsole.Web.Catalogue;
+using CostConsole.Web.Routing;
 using CostConsole.Web.Extensions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
@@ -36,7 +38,10 @@ public sealed class CatalogueDatabase : IAsyncDisposable
                 ],
             },
         });
-        Service = new CatalogueService(Factory, Protector, Options, Routing, new NoLocalServer(), TimeProvider.System);
+        Compiler = new RoutingCompiler(Options, Protector, Routing, TimeProvider.System);
+        Service = new CatalogueService(Factory, Protector, Compiler, Routing, new NoLocalServer(), TimeProvider.System);
+        RuleSets = new RuleSetService(Factory, Compiler, TimeProvider.System);
+        Lab = new RoutingLab(Factory, RuleSets, Routing, O200kTokenCounter.Instance, TimeProvider.System);
     }
 
     public IDbContextFactory<CostConsoleDbContext> Factory { get; }
@@ -47,7 +52,13 @@ public sealed class CatalogueDatabase : IAsyncDisposable
 
     public RoutingState Routing { get; } = new();
 
+    public RoutingCompiler Compiler { get; }
+
     public CatalogueService Service { get; }
+
+    public RuleSetService RuleSets { get; }
+
+    public RoutingLab Lab { get; }
 
     public static async Task<CatalogueDatabase> CreateAsync()
     {

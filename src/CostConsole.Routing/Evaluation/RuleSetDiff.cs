@@ -1,0 +1,74 @@
+using CostConsole.Routing.Rules;
+
+namespace CostConsole.Routing.Evaluation;
+
+public enum DiffKind
+{
+    Added,
+    Removed,
+    Changed,
+    Moved,
+}
+
+/// <summary>One difference between two rule sets, in words a reviewer reads.</summary>
+public sealed record DiffLine(DiffKind Kind, string Subject, string? Before, string? After);
+
+/// <summary>Compares two versions of a rule set: rules by name, their order, the default tier and the classifier.</summary>
+public static class RuleSetDiff
+{
+    public static IReadOnlyList<DiffLine> Compare(RuleSetDefinition before, RuleSetDefinition after)
+    {
+        var lines = new List<DiffLine>();
+        var old = before.Rules.Select((r, i) => (r, i)).ToDictionary(x => x.r.Name, StringComparer.OrdinalIgnoreCase);
+        var @new = after.Rules.Select((r, i) => (r, i)).ToDictionary(x => x.r.Name, StringComparer.OrdinalIgnoreCase);
+
+        foreach (var (rule, position) in after.Rules.Select((r, i) => (r, i)))
+        {
+            if (!old.TryGetValue(rule.Name, out var previous))
+            {
+                lines.Add(new DiffLine(DiffKind.Added, $"rule '{rule.Name}' at #{position + 1}", null, Describe(rule)));
+                continue;
+            }
+
+            var was = Describe(previous.r);
+            var now = Describe(rule);
+            if (was != now)
+            {
+                lines.Add(new DiffLine(DiffKind.Changed, $"rule '{rule.Name}'", was, now));
+            }
+        }
+
+        foreach (var rule in before.Rules.Where(r => !@new.ContainsKey(r.Name)))
+        {
+            lines.Add(new DiffLine(DiffKind.Removed, $"rule '{rule.Name}'", Describe(rule), null));
+        }
+
+        // Order matters (first match wins): report rules whose place among the rules both versions share changed.
+        var sharedBefore = before.Rules.Where(r => @new.ContainsKey(r.Name)).Select(r => r.Name).ToList();
+        var sharedAfter = after.Rules.Where(r => old.ContainsKey(r.Name)).Select(r => r.Name).ToList();
+        for (var i = 0; i < sharedAfter.Count; i++)
+        {
+            var from = sharedBefore.FindIndex(n => string.Equals(n, sharedAfter[i], StringComparison.OrdinalIgnoreCase));
+            if (from != i)
+            {
+                lines.Add(new DiffLine(DiffKind.Moved, $"rule '{sharedAfter[i]}'", $"#{old[sharedAfter[i]].i + 1}", $"#{@new[sharedAfter[i]].i + 1}"));
+            }
+        }
+
+        if (!string.Equals(before.DefaultTier, after.DefaultTier, StringComparison.OrdinalIgnoreCase))
+        {
+            lines.Add(new DiffLine(DiffKind.Changed, "default tier", before.DefaultTier, after.DefaultTier));
+        }
+
+        var classifierBefore = System.Text.Json.JsonSerializer.Serialize(before.Classifier);
+        var classifierAfter = System.Text.Json.JsonSerializer.Serialize(after.Classifier);
+        if (classifierBefore != classifierAfter)
+        {
+            lines.Add(new DiffLine(DiffKind.Changed, "classifier", before.Classifier.Kind.ToString(), after.Classifier.Kind.ToString() + (before.Classifier.Kind == after.Classifier.Kind ? " (settings changed)" : "")));
+        }
+
+        return lines;
+    }
+
+    private static string Describe(RuleDefinition rule) => (rule.Enabled ? "" : "(disabled) ") + RuleText.Summarize(rule);
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using CostConsole.Data.Catalogue;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Rules;
+using CostConsole.Web.Catalogue;
+using CostConsole.Web.Components.Routing;
+using CostConsole.Web.Routing;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace CostConsole.Web.Components.Pages;
+
+public sealed partial class RoutingPage
+{
+    private RuleSetVersionView? _draft;
+    private RuleSetVersionView? _published;
+    private RuleContext? _context;
+    private IReadOnlyList<string> _tiers = [];
+    private bool _unpublished;
+    private bool _busy;
+    private bool _conflict;
+    private string? _message;
+    private HistoryPanel? _history;
+
+    [Inject]
+    private RuleSetService RuleSets { get; set; } = null!;
+
+    [Inject]
+    private CatalogueService Catalogue { get; set; } = null!;
+
+    [Inject]
+    private RoutingState Routing { get; set; } = null!;
+
+    [Inject]
+    private IOptions<CostConsoleOptions> Options { get; set; } = null!;
+
+    [Inject]
+    private IDialogService Dialogs { get; set; } = null!;
+
+    [Inject]
+    private ISnackbar Snackbar { get; set; } = null!;
+
+    protected override async Task OnInitializedAsync() => await ReloadAsync();
+
+    private async Task ReloadAsync()
+    {
+        _message = null;
+        _conflict = false;
+        _tiers = await Catalogue.TiersAsync();
+        var snapshot = Routing.Current;
+        _context = new RuleContext(
+            [],
+            _tiers,
+            [.. snapshot.Models.Select(m => snapshot.FindModel(m.Model.Id)?.Key == m.Key ? m.Model.Id : m.Key)],
+            TimeSpan.FromMilliseconds(Options.Value.RegexTimeoutMilliseconds));
+        _published = await RuleSets.PublishedAsync();
+        _draft = await RuleSets.DraftAsync(ConsoleUser.Name);
+        _unpublished = Differs(_draft, _published);
+        if (_history is not null)
+        {
+            await _history.LoadAsync();
+        }
+    }
+
+    /// <summary>Saves the whole draft; the page shows why when it is refused or someone else saved first.</summary>
+    private async Task<bool> SaveAsync(RuleSetDefinition definition)
+    {
+        _busy = true;
+        try
+        {
+            var result = await RuleSets.SaveDraftAsync(definition, _draft!.ConcurrencyStamp, ConsoleUser.Name);
+            if (!result.Done)
+            {
+                _conflict = result.Conflict is not null;
+                _message = _conflict ? result.Conflict : "Not saved: " + result.Summary;
+                return false;
+            }
+
+            _message = null;
+            _draft = result.Version;
+            _unpublished = Differs(_draft!, _published!);
+            return true;
+        }
+        finally
+        {
+            _busy = false;
+            StateHasChanged();
+        }
+    }
+
+    private async Task PublishAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<PublishDialog>(null, new DialogParameters<PublishDialog> { { d => d.Before, _published!.Definition }, { d => d.After, _draft!.Definition } },
+            new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
+        if (await dialog.Result is not { Canceled: false, Data: string note })
+        {
+            return;
+        }
+
+        _busy = true;
+        try
+        {
+            var result = await RuleSets.PublishAsync(_draft!.ConcurrencyStamp, note, ConsoleUser.Name);
+            if (!result.Done)
+            {
+                _conflict = result.Conflict is not null;
+                _message = _conflict ? result.Conflict : "Not published: " + result.Summary;
+                return;
+            }
+
+            Snackbar.Add($"Version {result.Version!.Version} is live.", Severity.Success);
+            await ReloadAsync();
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task DiscardAsync()
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync("Discard draft", "Throw away every unpublished change and start again from the live rule set?", yesText: "Discard", cancelText: "Keep editing");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        var result = await RuleSets.DiscardDraftAsync(_draft!.ConcurrencyStamp);
+        if (!result.Done)
+        {
+            _conflict = true;
+            _message = result.Summary;
+            return;
+        }
+
+        Snackbar.Add("Draft discarded.", Severity.Info);
+        await ReloadAsync();
+    }
+
+    private static bool Differs(RuleSetVersionView draft, RuleSetVersionView published) =>
+        JsonSerializer.Serialize(draft.Definition, RoutingJson.Options) != JsonSerializer.Serialize(published.Definition, RoutingJson.Options);
+}

@@ -1,0 +1,262 @@
+using System.Text.Json;
+using CostConsole.Data;
+using CostConsole.Data.Catalogue;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Rules;
+using CostConsole.Web.Extensions;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Routing;
+
+public sealed record RuleSetVersionView(
+    long Id,
+    int Version,
+    RuleSetStatus Status,
+    string? Author,
+    string? Note,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? PublishedAt,
+    RuleSetDefinition Definition,
+    Guid ConcurrencyStamp);
+
+public sealed record AuditView(DateTimeOffset At, string Actor, string Action, string Subject, string? Details);
+
+/// <summary>The outcome of a change to the draft or of a publish: done, refused with reasons, or a conflict.</summary>
+public sealed record RuleSetResult(bool Done, IReadOnlyList<string> Errors, string? Conflict = null, RuleSetVersionView? Version = null)
+{
+    public static RuleSetResult Ok(RuleSetVersionView version) => new(true, [], null, version);
+
+    public static RuleSetResult Refused(IReadOnlyList<string> errors) => new(false, errors);
+
+    public static RuleSetResult Conflicted(string message) => new(false, [], message);
+
+    public string Summary => Conflict ?? string.Join(" ", Errors);
+}
+
+/// <summary>
+/// Rule set versions. Edits go to the one draft (stored as version 0, so there cannot be two); publishing
+/// turns it into the next version and swaps the router's snapshot; rolling back republishes an old version as
+/// a new one. Every publish and rollback is compiled before it commits and is written to the audit log.
+/// </summary>
+public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> factory, RoutingCompiler compiler, TimeProvider time)
+{
+    private const int DraftVersion = 0;
+
+    public async Task<RuleSetVersionView> PublishedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return View(await PublishedEntityAsync(db, cancellationToken));
+    }
+
+    /// <summary>The draft, started from the published version when there is none.</summary>
+    public async Task<RuleSetVersionView> DraftAsync(string author, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
+        if (draft is not null)
+        {
+            return View(draft);
+        }
+
+        var published = await PublishedEntityAsync(db, cancellationToken);
+        draft = new RuleSetEntity
+        {
+            Version = DraftVersion,
+            Status = RuleSetStatus.Draft,
+            DefinitionJson = published.DefinitionJson,
+            Author = author,
+            Note = $"draft from version {published.Version}",
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.RuleSets.Add(draft);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Someone else started the draft at the same moment: use theirs.
+            await using var again = await factory.CreateDbContextAsync(cancellationToken);
+            return View(await again.RuleSets.AsNoTracking().FirstAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken));
+        }
+
+        return View(draft);
+    }
+
+    /// <summary>Saves the whole draft if it compiles, and only if nobody saved it since <paramref name="loadedStamp"/>.</summary>
+    public async Task<RuleSetResult> SaveDraftAsync(RuleSetDefinition definition, Guid loadedStamp, string author, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (await CheckAsync(db, definition, cancellationToken) is { } errors)
+        {
+            return RuleSetResult.Refused(errors);
+        }
+
+        var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
+        if (draft is null || draft.ConcurrencyStamp != loadedStamp)
+        {
+            return RuleSetResult.Conflicted(Conflict(draft));
+        }
+
+        db.Entry(draft).Property(r => r.ConcurrencyStamp).OriginalValue = loadedStamp;
+        draft.ConcurrencyStamp = Guid.NewGuid();
+        draft.DefinitionJson = JsonSerializer.Serialize(definition, RoutingJson.Options);
+        draft.Author = author;
+        draft.CreatedAt = time.GetUtcNow();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return RuleSetResult.Conflicted(Conflict(draft));
+        }
+
+        return RuleSetResult.Ok(View(draft));
+    }
+
+    public async Task<RuleSetResult> DiscardDraftAsync(Guid loadedStamp, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
+        if (draft is null || draft.ConcurrencyStamp != loadedStamp)
+        {
+            return RuleSetResult.Conflicted(Conflict(draft));
+        }
+
+        db.RuleSets.Remove(draft);
+        await db.SaveChangesAsync(cancellationToken);
+        return RuleSetResult.Ok(View(draft));
+    }
+
+    /// <summary>Makes the draft the live rule set: the router swaps its snapshot; requests in flight finish on the old one.</summary>
+    public async Task<RuleSetResult> PublishAsync(Guid loadedStamp, string note, string author, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(note))
+        {
+            return RuleSetResult.Refused(["Say in a note what this version changes and why; it is kept in the history and the audit log."]);
+        }
+
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
+        if (draft is null || draft.ConcurrencyStamp != loadedStamp)
+        {
+            return RuleSetResult.Conflicted(Conflict(draft));
+        }
+
+        db.Entry(draft).Property(r => r.ConcurrencyStamp).OriginalValue = loadedStamp;
+        var version = await NextVersionAsync(db, cancellationToken);
+        await ArchivePublishedAsync(db, cancellationToken);
+        draft.Version = version;
+        draft.Status = RuleSetStatus.Published;
+        draft.PublishedAt = time.GetUtcNow();
+        draft.Author = author;
+        draft.Note = note.Trim();
+        draft.ConcurrencyStamp = Guid.NewGuid();
+        Audit(db, author, "rule-set.publish", $"rule set version {version}", note.Trim());
+        return await CommitAsync(db, draft, cancellationToken);
+    }
+
+    /// <summary>Republishes an old version as a new one; history keeps every version as it was.</summary>
+    public async Task<RuleSetResult> RollbackAsync(int toVersion, string author, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var old = await db.RuleSets.AsNoTracking().FirstOrDefaultAsync(r => r.Version == toVersion && r.Status != RuleSetStatus.Draft, cancellationToken);
+        if (old is null)
+        {
+            return RuleSetResult.Refused([$"There is no version {toVersion} to roll back to."]);
+        }
+
+        var version = await NextVersionAsync(db, cancellationToken);
+        await ArchivePublishedAsync(db, cancellationToken);
+        var now = time.GetUtcNow();
+        var restored = new RuleSetEntity
+        {
+            Version = version,
+            Status = RuleSetStatus.Published,
+            DefinitionJson = old.DefinitionJson,
+            Author = author,
+            Note = $"rollback to version {toVersion}",
+            CreatedAt = now,
+            PublishedAt = now,
+        };
+        db.RuleSets.Add(restored);
+        Audit(db, author, "rule-set.rollback", $"rule set version {version}", $"republished version {toVersion}");
+        return await CommitAsync(db, restored, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RuleSetVersionView>> HistoryAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var versions = await db.RuleSets.AsNoTracking().Where(r => r.Status != RuleSetStatus.Draft).OrderByDescending(r => r.Version).ToListAsync(cancellationToken);
+        return [.. versions.Select(View)];
+    }
+
+    public async Task<IReadOnlyList<AuditView>> AuditAsync(int take = 50, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.AuditLog.AsNoTracking().OrderByDescending(a => a.Id).Take(take)
+            .Select(a => new AuditView(a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Compiles a rule set against the current catalogue, as publishing would.</summary>
+    /// <exception cref="RoutingConfigException">It would not compile; the errors say why.</exception>
+    public async Task<RoutingSnapshot> CompileAsync(RuleSetDefinition definition, int version, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await compiler.CompileAsync(db, (definition, version), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<string>?> CheckAsync(CostConsoleDbContext db, RuleSetDefinition definition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await compiler.CompileAsync(db, (definition, DraftVersion), cancellationToken);
+            return null;
+        }
+        catch (RoutingConfigException ex)
+        {
+            return ex.Errors;
+        }
+    }
+
+    private async Task<RuleSetResult> CommitAsync(CostConsoleDbContext db, RuleSetEntity version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var broken = await compiler.CommitAsync(db, cancellationToken);
+            return broken is null ? RuleSetResult.Ok(View(version)) : RuleSetResult.Refused(broken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return RuleSetResult.Conflicted(Conflict(version));
+        }
+    }
+
+    private static async Task<RuleSetEntity> PublishedEntityAsync(CostConsoleDbContext db, CancellationToken cancellationToken) =>
+        await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).FirstAsync(cancellationToken);
+
+    private static async Task<int> NextVersionAsync(CostConsoleDbContext db, CancellationToken cancellationToken) =>
+        (await db.RuleSets.Where(r => r.Status != RuleSetStatus.Draft).MaxAsync(r => (int?)r.Version, cancellationToken) ?? 0) + 1;
+
+    private static async Task ArchivePublishedAsync(CostConsoleDbContext db, CancellationToken cancellationToken)
+    {
+        foreach (var published in await db.RuleSets.Where(r => r.Status == RuleSetStatus.Published).ToListAsync(cancellationToken))
+        {
+            published.Status = RuleSetStatus.Archived;
+        }
+    }
+
+    private void Audit(CostConsoleDbContext db, string actor, string action, string subject, string? details) =>
+        db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = action, Subject = subject, Details = details });
+
+    private static string Conflict(RuleSetEntity? draft) => draft is null
+        ? "The draft was published or discarded by someone else since you loaded it. Reload to start from the live rule set; your change was not saved."
+        : $"{draft.Author ?? "Someone"} saved the draft since you loaded it. Reload to see their changes; yours were not saved.";
+
+    private static RuleSetVersionView View(RuleSetEntity e) => new(
+        e.Id, e.Version, e.Status, e.Author, e.Note, e.CreatedAt, e.PublishedAt,
+        JsonSerializer.Deserialize<RuleSetDefinition>(e.DefinitionJson, RoutingJson.Options)!,
+        e.ConcurrencyStamp);
+}
