@@ -23,7 +23,8 @@ public sealed class CatalogueService(
     IOptions<CostConsoleOptions> options,
     RoutingState routing,
     ILocalServerAddress local,
-    TimeProvider time)
+    TimeProvider time,
+    IModelInvoker? invoker = null)
 {
     /// <summary>Clock skew allowed for "now" when a price's moment is checked.</summary>
     private static readonly TimeSpan PastTolerance = TimeSpan.FromMinutes(1);
@@ -269,7 +270,7 @@ public sealed class CatalogueService(
         {
             try
             {
-                snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(context, options.Value, protector, token), time.GetUtcNow());
+                snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(context, options.Value, protector, token), time.GetUtcNow(), invoker);
             }
             catch (RoutingConfigException ex)
             {
@@ -329,7 +330,7 @@ public sealed class CatalogueService(
         try
         {
             // The change is checked as routing would use it, before anyone else can see it.
-            snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken), time.GetUtcNow());
+            snapshot = SnapshotCompiler.Compile(await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken), time.GetUtcNow(), invoker);
         }
         catch (RoutingConfigException ex)
         {

@@ -50,14 +50,15 @@ internal sealed class RoutingPublisher(
     IDbContextFactory<CostConsoleDbContext> factory,
     IOptions<CostConsoleOptions> options,
     ISecretProtector protector,
-    RoutingState state)
+    RoutingState state,
+    IModelInvoker invoker)
 {
     /// <exception cref="RoutingConfigException">The stored configuration does not compile; the live snapshot is kept.</exception>
     public async Task<RoutingSnapshot> ReloadAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var config = await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken);
-        var snapshot = SnapshotCompiler.Compile(config);
+        var snapshot = SnapshotCompiler.Compile(config, invoker: invoker);
         state.Publish(snapshot);
         return snapshot;
     }
