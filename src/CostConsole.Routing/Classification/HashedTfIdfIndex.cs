@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace CostConsole.Routing.Classification;
@@ -99,25 +100,51 @@ internal sealed class HashedTfIdfIndex
     {
         similarities.Clear();
         var clipped = Clip(text);
-        var rented = ArrayPool<int>.Shared.Rent(MaxFeatures(clipped.Length));
+        var features = ArrayPool<int>.Shared.Rent(MaxFeatures(clipped.Length));
+        int[]? table = null;
         try
         {
-            var features = rented.AsSpan(0, Featurise(clipped, rented));
-            features.Sort();
-            var normSquared = 0f;
-            for (var i = 0; i < features.Length;)
+            var count = Featurise(clipped, features);
+
+            // Term frequencies in an open-addressing table at most half full: cheaper than sorting the occurrences.
+            var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, count * 2));
+            table = ArrayPool<int>.Shared.Rent(capacity * 2);
+            var keys = table.AsSpan(0, capacity);
+            var counts = table.AsSpan(capacity, capacity);
+            keys.Clear();
+            var mask = capacity - 1;
+            for (var i = 0; i < count; i++)
             {
-                var dimension = features[i];
-                var run = 1;
-                while (i + run < features.Length && features[i + run] == dimension)
+                var key = features[i] + 1;
+                var slot = key & mask;
+                while (keys[slot] != 0 && keys[slot] != key)
                 {
-                    run++;
+                    slot = (slot + 1) & mask;
                 }
 
-                i += run;
+                if (keys[slot] == 0)
+                {
+                    keys[slot] = key;
+                    counts[slot] = 1;
+                }
+                else
+                {
+                    counts[slot]++;
+                }
+            }
+
+            var normSquared = 0f;
+            for (var slot = 0; slot < capacity; slot++)
+            {
+                if (keys[slot] == 0)
+                {
+                    continue;
+                }
+
+                var dimension = keys[slot] - 1;
                 var start = _start[dimension];
                 var end = _start[dimension + 1];
-                var weight = Tf(run) * _idfByDocumentFrequency[end - start];
+                var weight = Tf(counts[slot]) * _idfByDocumentFrequency[end - start];
                 normSquared += weight * weight;
                 for (var p = start; p < end; p++)
                 {
@@ -136,7 +163,11 @@ internal sealed class HashedTfIdfIndex
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(rented);
+            ArrayPool<int>.Shared.Return(features);
+            if (table is not null)
+            {
+                ArrayPool<int>.Shared.Return(table);
+            }
         }
     }
 
