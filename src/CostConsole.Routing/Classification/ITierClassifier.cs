@@ -2,7 +2,10 @@ using CostConsole.Routing.Requests;
 
 namespace CostConsole.Routing.Classification;
 
-/// <summary>The classifier's answer for a request no rule caught, with what the trace shows of it.</summary>
+/// <summary>
+/// The classifier's answer for a request no rule caught, with what the trace shows of it. <see cref="Score"/> is the
+/// classifier's confidence where it has one (the semantic classifier's vote share or best similarity), else null.
+/// </summary>
 public readonly record struct ClassifierVerdict(string Tier, double? Score, string Reason);
 
 /// <summary>Decides the tier of a request that no rule caught. Implementations are immutable parts of a snapshot.</summary>
@@ -11,6 +14,22 @@ public interface ITierClassifier
     string Name { get; }
 
     ValueTask<ClassifierVerdict> ClassifyAsync(ChatRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What a classifier that calls a model has counted since its rule set was compiled, for the host to show.
+/// Counts start again at zero when a new snapshot is published.
+/// </summary>
+public interface IClassifierCounters
+{
+    /// <summary>Calls made to the classifier's model (LLM completions or embeddings).</summary>
+    long ModelCalls { get; }
+
+    /// <summary>LLM answers that were not one of the labels; each sent its request to the default tier.</summary>
+    long UnparseableAnswers { get; }
+
+    /// <summary>Calls that failed upstream (error, timeout, unreachable); each sent its request to the default tier.</summary>
+    long FailedCalls { get; }
 }
 
 /// <summary>Sends every uncaught request to the rule set's default tier.</summary>

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Classification;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
 
 namespace CostConsole.Routing.Decisions;
@@ -21,8 +22,9 @@ public static class SnapshotCompiler
         string.Concat(Enumerable.Repeat("a1 ", 1365)) + "!",
     ];
 
+    /// <param name="invoker">Calls the models of LLM classifiers and embeddings vectorisers; without it only classifiers that need no model compile.</param>
     /// <exception cref="RoutingConfigException">Lists every problem found, not just the first.</exception>
-    public static RoutingSnapshot Compile(RoutingConfig config, DateTimeOffset? now = null)
+    public static RoutingSnapshot Compile(RoutingConfig config, DateTimeOffset? now = null, IModelInvoker? invoker = null)
     {
         var errors = new List<string>();
         var at = now ?? DateTimeOffset.UtcNow;
@@ -139,6 +141,9 @@ public static class SnapshotCompiler
         var keywords = new KeywordIndex();
         var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors);
 
+        var defaultTier = tierIndex.TryGetValue(ruleSet.DefaultTier, out var defaultIndex) ? tiers[defaultIndex] : ruleSet.DefaultTier;
+        var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, errors);
+
         var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
         var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
 
@@ -147,7 +152,6 @@ public static class SnapshotCompiler
             throw new RoutingConfigException(errors);
         }
 
-        var defaultTier = tiers[tierIndex[ruleSet.DefaultTier]];
         var pinnedTierReasons = tiers.Select(t => $"tier {t} pinned by the request").ToArray();
         return new RoutingSnapshot(new SnapshotParts(
             tiers,
@@ -163,7 +167,7 @@ public static class SnapshotCompiler
             [.. providers.Values],
             prices,
             baseline,
-            CreateClassifier(ruleSet.Classifier, defaultTier),
+            classifier!,
             config.RegexTimeout,
             config));
     }
@@ -200,13 +204,6 @@ public static class SnapshotCompiler
 
         return null;
     }
-
-    // The seam for the semantic and LLM classifiers: each kind compiles to its own ITierClassifier.
-    private static ITierClassifier CreateClassifier(ClassifierDefinition definition, string defaultTier) => definition.Kind switch
-    {
-        ClassifierKind.DefaultTier => new DefaultTierClassifier(defaultTier),
-        _ => throw new RoutingConfigException([$"Classifier kind {definition.Kind} is not available."]),
-    };
 
     private static CompiledRule[] CompileRules(
         IReadOnlyList<RuleDefinition> definitions,

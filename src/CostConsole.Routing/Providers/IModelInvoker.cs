@@ -10,6 +10,13 @@ public interface IModelInvoker
 
     /// <summary>Opens a stream; a failure before the first event comes back as <see cref="UpstreamStream.Failure"/>.</summary>
     Task<UpstreamStream> OpenStreamAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Embeds <paramref name="inputs"/> with an embeddings model, one vector per input in order. Failures come back
+    /// as <see cref="EmbeddingReply.Failure"/>; invokers that cannot embed say so the same way.
+    /// </summary>
+    Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken) =>
+        Task.FromResult(EmbeddingReply.Failed(UpstreamFailure.Rejected, $"This invoker cannot call embeddings models such as '{target.Key}'."));
 }
 
 /// <summary>Where this process itself listens, for providers served in-process (the simulator).</summary>

@@ -2,12 +2,15 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 
 namespace CostConsole.Routing.Providers;
 
@@ -18,6 +21,7 @@ namespace CostConsole.Routing.Providers;
 public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
 {
     private readonly ConcurrentDictionary<(ProviderEndpoint Provider, string Model), ChatClient> _clients = new();
+    private readonly ConcurrentDictionary<(ProviderEndpoint Provider, string Model), EmbeddingClient> _embeddingClients = new();
     private readonly HttpClient _http;
     private readonly HttpClientPipelineTransport _transport;
     private readonly ILocalServerAddress _local;
@@ -112,6 +116,33 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         }
     }
 
+    public async Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken)
+    {
+        var client = _embeddingClients.GetOrAdd(
+            (target.Provider, target.Model.Id),
+            static (key, self) => new EmbeddingClient(key.Model, Credential(key.Provider), self.OptionsFor(key.Provider)),
+            this);
+        var options = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow };
+        try
+        {
+            // Floats rather than the client's default base64: every OpenAI-compatible server understands them.
+            var body = BinaryData.FromObjectAsJson(new { model = target.Model.Id, input = inputs, encoding_format = "float" });
+            var result = await client.GenerateEmbeddingsAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
+            var response = result.GetRawResponse();
+            if (response.IsError)
+            {
+                var failed = Failed(response.Status, response.Content, null);
+                return EmbeddingReply.Failed(failed.Failure, failed.Error ?? $"The provider answered {response.Status}.");
+            }
+
+            return ReadEmbeddings(response.Content, inputs.Count);
+        }
+        catch (Exception ex) when (Classify(ex, cancellationToken) is { } failure)
+        {
+            return EmbeddingReply.Failed(failure.Failure, failure.Error!);
+        }
+    }
+
     public void Dispose()
     {
         _transport.Dispose();
@@ -121,21 +152,59 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
     private ChatClient ClientFor(RoutedModel target) =>
         _clients.GetOrAdd((target.Provider, target.Model.Id), static (key, self) => self.CreateClient(key.Provider, key.Model), this);
 
-    private ChatClient CreateClient(ProviderEndpoint provider, string model)
+    private ChatClient CreateClient(ProviderEndpoint provider, string model) => new(model, Credential(provider), OptionsFor(provider));
+
+    private OpenAIClientOptions OptionsFor(ProviderEndpoint provider) => new()
     {
-        var endpoint = provider.IsLocal
-            ? new Uri(_local.BaseAddress, provider.BaseUrl)
-            : new Uri(provider.BaseUrl);
-        var options = new OpenAIClientOptions
+        Endpoint = provider.IsLocal ? new Uri(_local.BaseAddress, provider.BaseUrl) : new Uri(provider.BaseUrl),
+        Transport = _transport,
+        NetworkTimeout = provider.Timeout,
+        // Fallback to the next model is the router's decision; the client must not retry behind its back.
+        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+    };
+
+    private static ApiKeyCredential Credential(ProviderEndpoint provider) =>
+        new(string.IsNullOrEmpty(provider.ApiKey) ? "no-key" : provider.ApiKey);
+
+    /// <summary>Reads <c>data[].embedding</c> as float arrays or base64 (little-endian float32), placed by <c>index</c>.</summary>
+    private static EmbeddingReply ReadEmbeddings(BinaryData body, int expected)
+    {
+        var vectors = new float[expected][];
+        try
         {
-            Endpoint = endpoint,
-            Transport = _transport,
-            NetworkTimeout = provider.Timeout,
-            // Fallback to the next model is the router's decision; the client must not retry behind its back.
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-        };
-        var key = string.IsNullOrEmpty(provider.ApiKey) ? "no-key" : provider.ApiKey;
-        return new ChatClient(model, new ApiKeyCredential(key), options);
+            using var document = JsonDocument.Parse(body);
+            if (!document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+            {
+                return EmbeddingReply.Failed(UpstreamFailure.ServerError, "The provider answered without a 'data' array of embeddings.");
+            }
+
+            var position = 0;
+            foreach (var item in data.EnumerateArray())
+            {
+                var index = item.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : position;
+                position++;
+                if (index < 0 || index >= expected || !item.TryGetProperty("embedding", out var embedding))
+                {
+                    continue;
+                }
+
+                vectors[index] = embedding.ValueKind switch
+                {
+                    JsonValueKind.Array => [.. embedding.EnumerateArray().Select(v => v.GetSingle())],
+                    JsonValueKind.String => MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(embedding.GetString()!)).ToArray(),
+                    _ => null!,
+                };
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            return EmbeddingReply.Failed(UpstreamFailure.ServerError, "The provider's embeddings could not be read: " + ex.Message);
+        }
+
+        var missing = Array.FindIndex(vectors, v => v is null || v.Length == 0);
+        return missing >= 0
+            ? EmbeddingReply.Failed(UpstreamFailure.ServerError, $"The provider returned no embedding for input #{missing + 1} of {expected}.")
+            : new EmbeddingReply { Vectors = vectors };
     }
 
     private static UpstreamReply Failed(int status, BinaryData body, TimeSpan? retryAfter) => new()

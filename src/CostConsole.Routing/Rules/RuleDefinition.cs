@@ -13,16 +13,95 @@ public sealed record RuleSetDefinition
     public ClassifierDefinition Classifier { get; init; } = new();
 }
 
-/// <summary>How requests no rule catches are classified. Only the default tier exists so far.</summary>
+/// <summary>How requests no rule catches are classified; only the part for the chosen <see cref="Kind"/> is read.</summary>
 public sealed record ClassifierDefinition
 {
     public ClassifierKind Kind { get; init; } = ClassifierKind.DefaultTier;
+
+    /// <summary>Used by <see cref="ClassifierKind.Semantic"/> and <see cref="ClassifierKind.Hybrid"/>.</summary>
+    public SemanticClassifierDefinition? Semantic { get; init; }
+
+    /// <summary>Used by <see cref="ClassifierKind.Llm"/> and <see cref="ClassifierKind.Hybrid"/>.</summary>
+    public LlmClassifierDefinition? Llm { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<ClassifierKind>))]
 public enum ClassifierKind
 {
+    /// <summary>Every request no rule catches goes to the rule set's default tier.</summary>
     DefaultTier,
+
+    /// <summary>The tier of the most similar example prompts, when they are similar enough.</summary>
+    Semantic,
+
+    /// <summary>A cheap model reads the prompt and answers with a label.</summary>
+    Llm,
+
+    /// <summary>Semantic first; the LLM only when no example is similar enough.</summary>
+    Hybrid,
+}
+
+/// <summary>
+/// Example prompts per tier. A request goes to the tier its <see cref="Neighbours"/> nearest examples vote for
+/// (weighted by similarity), provided the nearest one is at least <see cref="Threshold"/> similar; otherwise to the default tier.
+/// </summary>
+public sealed record SemanticClassifierDefinition
+{
+    public const double DefaultThreshold = 0.3;
+
+    public const int DefaultNeighbours = 5;
+
+    /// <summary>Tier → example prompts.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Examples { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>Cosine similarity, 0..1, the nearest example must reach.</summary>
+    public double Threshold { get; init; } = DefaultThreshold;
+
+    /// <summary>How many nearest examples vote (k).</summary>
+    public int Neighbours { get; init; } = DefaultNeighbours;
+
+    public Vectoriser Vectoriser { get; init; } = Vectoriser.HashedTfIdf;
+
+    /// <summary>The catalogue model (provider/id, or id) that embeds prompts; only for <see cref="Vectoriser.Embeddings"/>.</summary>
+    public string? EmbeddingModel { get; init; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<Vectoriser>))]
+public enum Vectoriser
+{
+    /// <summary>Word and character n-grams with TF-IDF weights, computed in-process: no model, no network.</summary>
+    HashedTfIdf,
+
+    /// <summary>An OpenAI-compatible embeddings model from the catalogue.</summary>
+    Embeddings,
+}
+
+/// <summary>A cheap model classifies the prompt: the system message is <see cref="Prompt"/>, the user message the request's last user message.</summary>
+public sealed record LlmClassifierDefinition
+{
+    /// <summary>The sentence the prompt must keep (with its <c>{labels}</c> placeholder); the simulator also recognises classification requests by it.</summary>
+    public const string LabelsInstruction = "Answer with exactly one of these labels: {labels}.";
+
+    public const string LabelsPlaceholder = "{labels}";
+
+    public const int DefaultMaxTokens = 5;
+
+    public static readonly string DefaultPrompt =
+        "You route requests to the cheapest model that can answer them well. Read the user's message and judge how "
+        + "capable a model must be to answer it: a short factual or support question needs the least, a multi-step "
+        + "analysis, plan or piece of code needs the most. Do not answer the message itself. "
+        + LabelsInstruction
+        + " Reply with the label only.";
+
+    public string Prompt { get; init; } = DefaultPrompt;
+
+    /// <summary>Label the model answers → tier. Labels are single words, matched case-insensitively.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The catalogue model (provider/id, or id) that classifies.</summary>
+    public string Model { get; init; } = "";
+
+    public int MaxTokens { get; init; } = DefaultMaxTokens;
 }
 
 public sealed record RuleDefinition

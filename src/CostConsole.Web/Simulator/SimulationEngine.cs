@@ -57,7 +57,8 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         var difficulty = PromptDifficulty.Estimate(request.Prompt);
         var gap = Math.Max(0, difficulty - profile.Capability);
 
-        var text = ComposeAnswer(random, request.Prompt, difficulty, profile.AnswerTokens);
+        var text = ClassificationAnswer.For(request, difficulty, profile, random)
+                   ?? ComposeAnswer(random, request.Prompt, difficulty, profile.AnswerTokens);
         var content = request.JsonResponse ? ToJson(random, text, gap) : text;
 
         var encoded = SharedTokenizer.Value.EncodeToTokens(content, out _);

@@ -22,7 +22,7 @@ public static class SimulatorExtensions
     }
 
     /// <summary>
-    /// Maps <c>POST /sim/v1/chat/completions</c> and <c>GET /sim/v1/models</c>. Any API key, or none, is accepted:
+    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/embeddings</c> and <c>GET /sim/v1/models</c>. Any API key, or none, is accepted:
     /// the simulator exists so a first run and tests need no real key.
     /// </summary>
     public static IEndpointRouteBuilder MapSimulatorApi(this IEndpointRouteBuilder app)
@@ -32,6 +32,7 @@ public static class SimulatorExtensions
             .AllowAnonymous();
         api.MapPost("/chat/completions", SimulatorApi.CreateChatCompletion);
         api.MapGet("/models", SimulatorApi.ListModels);
+        api.MapPost("/embeddings", SimulatedEmbeddings.CreateEmbeddings);
         return app;
     }
 }

@@ -38,7 +38,7 @@ public sealed class CatalogueDatabase : IAsyncDisposable
                 ],
             },
         });
-        Compiler = new RoutingCompiler(Options, Protector, Routing, TimeProvider.System);
+        Compiler = new RoutingCompiler(Options, Protector, Routing, Invoker, TimeProvider.System);
         Service = new CatalogueService(Factory, Protector, Compiler, Routing, new NoLocalServer(), TimeProvider.System);
         RuleSets = new RuleSetService(Factory, Compiler, TimeProvider.System);
         Lab = new RoutingLab(Factory, RuleSets, Routing, O200kTokenCounter.Instance, TimeProvider.System);
@@ -53,6 +53,9 @@ public sealed class CatalogueDatabase : IAsyncDisposable
     public RoutingState Routing { get; } = new();
 
     public RoutingCompiler Compiler { get; }
+
+    /// <summary>Calls models over HTTP; here nothing listens, so a classifier that calls a model gets a connection failure.</summary>
+    public IModelInvoker Invoker { get; } = new OpenAIModelInvoker(new NoLocalServer(), O200kTokenCounter.Instance);
 
     public CatalogueService Service { get; }
 

@@ -38,11 +38,12 @@ internal sealed class SimulatorHost : IAsyncDisposable
     public static async Task<SimulatorHost> StartAsync(IDictionary<string, string?>? configuration = null)
     {
         var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         // Only what the test says: the console's own appsettings.json sits in the test output folder too.
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["CostConsole:Simulator:LatencyScale"] = "0" });
+        // After the clear, which would otherwise drop it and leave every host on port 5000.
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (configuration is not null)
         {
             builder.Configuration.AddInMemoryCollection(configuration);

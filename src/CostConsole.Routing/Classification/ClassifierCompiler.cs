@@ -1,0 +1,219 @@
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Providers;
+using CostConsole.Routing.Rules;
+
+namespace CostConsole.Routing.Classification;
+
+/// <summary>Validates a rule set's classifier and compiles it; problems are added to the compiler's list, in words a person can act on.</summary>
+internal static class ClassifierCompiler
+{
+    private const int QuoteLength = 40;
+
+    /// <summary>Returns null when the definition has errors.</summary>
+    public static ITierClassifier? Compile(
+        ClassifierDefinition definition,
+        IReadOnlyList<string> tiers,
+        IReadOnlyDictionary<string, int> tierIndex,
+        string defaultTier,
+        IReadOnlyDictionary<string, RoutedModel> models,
+        Func<string, string> unknown,
+        IModelInvoker? invoker,
+        List<string> errors)
+    {
+        var context = new Context(tiers, tierIndex, defaultTier, models, unknown, invoker, errors);
+        switch (definition.Kind)
+        {
+            case ClassifierKind.DefaultTier:
+                return new DefaultTierClassifier(defaultTier);
+
+            case ClassifierKind.Semantic:
+                return Semantic(definition.Semantic, "Semantic classifier", context);
+
+            case ClassifierKind.Llm:
+                return Llm(definition.Llm, "LLM classifier", context);
+
+            case ClassifierKind.Hybrid:
+                var semantic = Semantic(definition.Semantic, "Hybrid classifier, semantic part", context);
+                var llm = Llm(definition.Llm, "Hybrid classifier, LLM part", context);
+                return semantic is not null && llm is not null ? new HybridClassifier(semantic, llm) : null;
+
+            default:
+                errors.Add($"Classifier kind '{definition.Kind}' does not exist; use DefaultTier, Semantic, Llm or Hybrid.");
+                return null;
+        }
+    }
+
+    private static SemanticClassifier? Semantic(SemanticClassifierDefinition? definition, string label, Context context)
+    {
+        var errors = context.Errors;
+        if (definition is null)
+        {
+            errors.Add($"{label}: no settings were given; add example prompts per tier and a threshold.");
+            return null;
+        }
+
+        var before = errors.Count;
+        if (!(definition.Threshold is >= 0 and <= 1))
+        {
+            errors.Add($"{label}: the threshold {definition.Threshold} is out of range; use a similarity from 0 to 1 (e.g. {SemanticClassifierDefinition.DefaultThreshold}).");
+        }
+
+        if (definition.Neighbours < 1)
+        {
+            errors.Add($"{label}: neighbours is {definition.Neighbours}; at least 1 nearest example must vote (e.g. {SemanticClassifierDefinition.DefaultNeighbours}).");
+        }
+
+        var examples = new List<SemanticExample>();
+        foreach (var (tier, prompts) in definition.Examples)
+        {
+            if (!context.TierIndex.TryGetValue(tier, out var index))
+            {
+                errors.Add($"{label}: examples are given for tier '{tier}', which does not exist (tiers: {string.Join(", ", context.Tiers)}).");
+                continue;
+            }
+
+            foreach (var prompt in prompts ?? [])
+            {
+                if (!string.IsNullOrWhiteSpace(prompt))
+                {
+                    var text = prompt.Trim();
+                    examples.Add(new SemanticExample(text, index, "'" + Shorten(text) + "'"));
+                }
+            }
+        }
+
+        if (examples.Count == 0 && errors.Count == before)
+        {
+            errors.Add($"{label}: there is no example prompt; give at least one for a tier.");
+        }
+
+        RoutedModel? embeddingModel = null;
+        switch (definition.Vectoriser)
+        {
+            case Vectoriser.HashedTfIdf:
+                break;
+            case Vectoriser.Embeddings when string.IsNullOrWhiteSpace(definition.EmbeddingModel):
+                errors.Add($"{label}: the Embeddings vectoriser needs an embeddings model from the catalogue (provider/id or id).");
+                break;
+            case Vectoriser.Embeddings:
+                embeddingModel = context.Model(definition.EmbeddingModel!, $"{label}: the embeddings model");
+                context.RequireInvoker($"{label}: the embeddings model");
+                break;
+            default:
+                errors.Add($"{label}: vectoriser '{definition.Vectoriser}' does not exist; use HashedTfIdf or Embeddings.");
+                break;
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        SemanticExample[] compiled = [.. examples];
+        return embeddingModel is null
+            ? SemanticClassifier.WithHashedTfIdf(compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier)
+            : SemanticClassifier.WithEmbeddings(compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier, context.Invoker!, embeddingModel);
+    }
+
+    private static LlmClassifier? Llm(LlmClassifierDefinition? definition, string label, Context context)
+    {
+        var errors = context.Errors;
+        if (definition is null)
+        {
+            errors.Add($"{label}: no settings were given; choose a model and the labels it answers with.");
+            return null;
+        }
+
+        var before = errors.Count;
+        if (string.IsNullOrWhiteSpace(definition.Prompt) || !definition.Prompt.Contains(LlmClassifierDefinition.LabelsPlaceholder, StringComparison.Ordinal))
+        {
+            errors.Add($"{label}: the prompt must contain {LlmClassifierDefinition.LabelsPlaceholder} where the labels go, e.g. \"{LlmClassifierDefinition.LabelsInstruction}\".");
+        }
+
+        if (definition.MaxTokens < 1)
+        {
+            errors.Add($"{label}: max tokens is {definition.MaxTokens}; the model needs at least 1 to answer (e.g. {LlmClassifierDefinition.DefaultMaxTokens}).");
+        }
+
+        var labels = new List<KeyValuePair<string, string>>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, tier) in definition.Labels)
+        {
+            var trimmed = name?.Trim() ?? "";
+            if (trimmed.Length == 0 || !trimmed.All(c => char.IsLetterOrDigit(c) || c is '-' or '_') || !char.IsLetterOrDigit(trimmed[0]) || !char.IsLetterOrDigit(trimmed[^1]))
+            {
+                errors.Add($"{label}: label '{name}' must be one word of letters and digits (- and _ allowed inside), so an answer can be matched to it.");
+                continue;
+            }
+
+            if (!seen.Add(trimmed))
+            {
+                errors.Add($"{label}: label '{trimmed}' is listed more than once (labels compare case-insensitively).");
+                continue;
+            }
+
+            if (tier is null || !context.TierIndex.TryGetValue(tier, out var index))
+            {
+                errors.Add($"{label}: label '{trimmed}' sends requests to tier '{tier}', which does not exist (tiers: {string.Join(", ", context.Tiers)}).");
+                continue;
+            }
+
+            labels.Add(new(trimmed, context.Tiers[index]));
+        }
+
+        if (definition.Labels.Count == 0)
+        {
+            errors.Add($"{label}: there is no label; map at least one answer label to a tier, e.g. small → small.");
+        }
+
+        RoutedModel? model = null;
+        if (string.IsNullOrWhiteSpace(definition.Model))
+        {
+            errors.Add($"{label}: choose the catalogue model that classifies (provider/id or id); a cheap, fast one.");
+        }
+        else
+        {
+            model = context.Model(definition.Model, $"{label}: the classifier");
+            context.RequireInvoker($"{label}: the model '{definition.Model}'");
+        }
+
+        return errors.Count > before || model is null
+            ? null
+            : new LlmClassifier(context.Invoker!, model, definition.Prompt, labels, definition.MaxTokens, context.DefaultTier);
+    }
+
+    private static string Shorten(string text)
+    {
+        var flat = text.ReplaceLineEndings(" ");
+        return flat.Length <= QuoteLength ? flat : string.Concat(flat.AsSpan(0, QuoteLength).TrimEnd(), "…");
+    }
+
+    private sealed record Context(
+        IReadOnlyList<string> Tiers,
+        IReadOnlyDictionary<string, int> TierIndex,
+        string DefaultTier,
+        IReadOnlyDictionary<string, RoutedModel> Models,
+        Func<string, string> Unknown,
+        IModelInvoker? Invoker,
+        List<string> Errors)
+    {
+        public RoutedModel? Model(string reference, string what)
+        {
+            if (Models.TryGetValue(reference, out var model))
+            {
+                return model;
+            }
+
+            Errors.Add($"{what} names model {Unknown(reference)}.");
+            return null;
+        }
+
+        public void RequireInvoker(string what)
+        {
+            if (Invoker is null)
+            {
+                Errors.Add($"{what} cannot be called: the rule set was compiled without a model invoker. Pass the host's IModelInvoker to SnapshotCompiler.Compile.");
+            }
+        }
+    }
+}
