@@ -1,0 +1,105 @@
+using CostConsole.Routing.Classification;
+using CostConsole.Routing.Rules;
+using Microsoft.AspNetCore.Components;
+
+namespace CostConsole.Web.Components.Routing;
+
+public sealed partial class ClassifierPanel
+{
+    private ClassifierKind _kind;
+    private Dictionary<string, string> _examples = [];
+    private double _threshold;
+    private int _neighbours;
+    private Vectoriser _vectoriser;
+    private string? _embeddingModel;
+    private string _prompt = "";
+    private string _labels = "";
+    private string? _model;
+    private int _maxTokens;
+    private string? _error;
+    private ClassifierDefinition? _loaded;
+
+    [Parameter, EditorRequired]
+    public RuleSetDefinition Definition { get; set; } = null!;
+
+    [Parameter, EditorRequired]
+    public IReadOnlyList<string> Tiers { get; set; } = [];
+
+    [Parameter, EditorRequired]
+    public IReadOnlyCollection<string> Models { get; set; } = [];
+
+    /// <summary>The live classifier's counts, when it calls a model.</summary>
+    [Parameter]
+    public IClassifierCounters? Counters { get; set; }
+
+    [Parameter]
+    public bool Busy { get; set; }
+
+    [Parameter]
+    public Func<RuleSetDefinition, Task<bool>> Save { get; set; } = null!;
+
+    protected override void OnParametersSet()
+    {
+        if (ReferenceEquals(_loaded, Definition.Classifier))
+        {
+            return;
+        }
+
+        // Load the form from the draft (again only when the draft's classifier changed, so typing is not lost).
+        _loaded = Definition.Classifier;
+        var semantic = _loaded.Semantic ?? new SemanticClassifierDefinition();
+        var llm = _loaded.Llm ?? new LlmClassifierDefinition { Labels = Tiers.ToDictionary(t => t, t => t) };
+        _kind = _loaded.Kind;
+        _examples = Tiers.ToDictionary(t => t, t => string.Join('\n', semantic.Examples.GetValueOrDefault(t) ?? []));
+        _threshold = semantic.Threshold;
+        _neighbours = semantic.Neighbours;
+        _vectoriser = semantic.Vectoriser;
+        _embeddingModel = semantic.EmbeddingModel;
+        _prompt = llm.Prompt;
+        _labels = string.Join('\n', llm.Labels.Select(kv => $"{kv.Key} = {kv.Value}"));
+        _model = string.IsNullOrEmpty(llm.Model) ? Models.FirstOrDefault() : llm.Model;
+        _maxTokens = llm.MaxTokens;
+    }
+
+    private async Task SaveAsync()
+    {
+        _error = null;
+        var labels = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var lines = _labels.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var parts = lines[i].Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+            {
+                _error = $"Label line {i + 1} ('{lines[i]}'): write it as label = tier, e.g. simple = small.";
+                return;
+            }
+
+            if (!labels.TryAdd(parts[0], parts[1]))
+            {
+                _error = $"Label '{parts[0]}' is listed twice.";
+                return;
+            }
+        }
+
+        var classifier = new ClassifierDefinition
+        {
+            Kind = _kind,
+            Semantic = _kind is ClassifierKind.Semantic or ClassifierKind.Hybrid
+                ? new SemanticClassifierDefinition
+                {
+                    Examples = _examples.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]),
+                    Threshold = _threshold,
+                    Neighbours = _neighbours,
+                    Vectoriser = _vectoriser,
+                    EmbeddingModel = _vectoriser == Vectoriser.Embeddings ? _embeddingModel : null,
+                }
+                : Definition.Classifier.Semantic,
+            Llm = _kind is ClassifierKind.Llm or ClassifierKind.Hybrid
+                ? new LlmClassifierDefinition { Prompt = _prompt, Labels = labels, Model = _model ?? "", MaxTokens = _maxTokens }
+                : Definition.Classifier.Llm,
+        };
+
+        await Save(Definition with { Classifier = classifier });
+    }
+}
