@@ -34,6 +34,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
     private readonly LedgerOptions _options;
     private readonly List<Action<IReadOnlyList<LedgerEntry>>> _observers = [];
     private Task? _loop;
+    private long _committed;
 
     public LedgerWriter(string connectionString, LedgerOptions options)
     {
@@ -50,8 +51,6 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
     public void Subscribe(Action<IReadOnlyList<LedgerEntry>> observer) => _observers.Add(observer);
 
     public long Committed => Interlocked.Read(ref _committed);
-
-    private long _committed;
 
     public void Start() => _loop ??= Task.Run(RunAsync);
 

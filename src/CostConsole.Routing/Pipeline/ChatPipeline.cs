@@ -41,7 +41,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
                 if (reply.IsSuccess)
                 {
                     var outcome = Success(snapshot, decision, candidate, reply.Usage, cost, attempts, caller, null, reply.Body);
-                    await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200, null), cancellationToken).ConfigureAwait(false);
+                    await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
                     return outcome;
                 }
 
@@ -58,10 +58,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             return await ClientGoneAsync(decision, attempts, request, caller).ConfigureAwait(false);
         }
 
-        var error = FailureError(failure, failedModel, attempts);
-        var failed = Failed(decision, failedModel, attempts, caller, error);
-        await ledger.RecordAsync(Entry(failed, request, caller, LedgerStatus.Failed, error.Status, null), cancellationToken).ConfigureAwait(false);
-        return failed;
+        return await NoModelAnsweredAsync(decision, failure, failedModel, attempts, request, caller, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
@@ -115,14 +112,14 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
                     attempts.Add(Attempt(candidate, 502, "stream broke mid-way: " + relay.Error, usage, cost ?? 0m, latency));
                     var broken = new ChatError(502, "server_error", "upstream_stream_broken", $"The answer from {candidate.Model.Id} broke off mid-way: {relay.Error}");
                     var partial = Success(snapshot, decision, candidate, usage, cost, attempts, caller, relay.TimeToFirstTokenMs, null, broken);
-                    await ledger.RecordAsync(Entry(partial, request, caller, LedgerStatus.Failed, 502, null), CancellationToken.None).ConfigureAwait(false);
+                    await ledger.RecordAsync(Entry(partial, request, caller, LedgerStatus.Failed, 502), CancellationToken.None).ConfigureAwait(false);
                     await sink.FailAsync(broken, cancellationToken).ConfigureAwait(false);
                     return partial;
                 }
 
                 attempts.Add(Attempt(candidate, 200, "answered", usage, cost ?? 0m, latency));
                 var outcome = Success(snapshot, decision, candidate, usage, cost, attempts, caller, relay.TimeToFirstTokenMs, null);
-                await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200, null), cancellationToken).ConfigureAwait(false);
+                await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
                 await sink.EndAsync(cancellationToken).ConfigureAwait(false);
                 return outcome;
             }
@@ -132,10 +129,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             return await ClientGoneAsync(decision, attempts, request, caller).ConfigureAwait(false);
         }
 
-        var error = FailureError(failure, failedModel, attempts);
-        var failed = Failed(decision, failedModel, attempts, caller, error);
-        await ledger.RecordAsync(Entry(failed, request, caller, LedgerStatus.Failed, error.Status, null), cancellationToken).ConfigureAwait(false);
-        return failed;
+        return await NoModelAnsweredAsync(decision, failure, failedModel, attempts, request, caller, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a request refused before routing (bad key, bad body) and returns its outcome.</summary>
@@ -179,11 +173,27 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
         }
     }
 
+    /// <summary>Every candidate failed (or one refused the request): record the failure and say why.</summary>
+    private async Task<ChatOutcome> NoModelAnsweredAsync(
+        RoutingDecision decision,
+        UpstreamReply? failure,
+        RoutedModel? failedModel,
+        List<AttemptRecord> attempts,
+        ChatRequest request,
+        CallerContext caller,
+        CancellationToken cancellationToken)
+    {
+        var error = FailureError(failure, failedModel, attempts);
+        var failed = Failed(decision, failedModel, attempts, caller, error);
+        await ledger.RecordAsync(Entry(failed, request, caller, LedgerStatus.Failed, error.Status), cancellationToken).ConfigureAwait(false);
+        return failed;
+    }
+
     private async Task<ChatOutcome> ClientGoneAsync(RoutingDecision decision, List<AttemptRecord> attempts, ChatRequest request, CallerContext caller)
     {
         var error = new ChatError(499, "client_closed", "client_closed", "The client closed the connection before the answer was complete.");
         var outcome = Failed(decision, null, attempts, caller, error);
-        await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Failed, 499, null), CancellationToken.None).ConfigureAwait(false);
+        await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Failed, 499), CancellationToken.None).ConfigureAwait(false);
         return outcome;
     }
 
@@ -280,7 +290,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
     private static AttemptRecord Attempt(RoutedModel model, int status, string outcome, TokenUsage usage, decimal cost, double latency) =>
         new(model.Key, model.Provider.Name, model.Tier, status, outcome, usage.PromptTokens, usage.CompletionTokens, cost, Math.Round(latency, 3));
 
-    private static LedgerEntry Entry(ChatOutcome outcome, ChatRequest request, CallerContext caller, LedgerStatus status, int httpStatus, string? note)
+    private static LedgerEntry Entry(ChatOutcome outcome, ChatRequest request, CallerContext caller, LedgerStatus status, int httpStatus)
     {
         var prompt = request.PromptText();
         return new LedgerEntry
@@ -293,7 +303,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             Model = outcome.Model?.Key,
             Provider = outcome.Model?.Provider.Name,
             Rule = outcome.Decision?.Rule,
-            Decision = note is null ? outcome.Decision?.Summary : outcome.Decision?.Summary + " " + note,
+            Decision = outcome.Decision?.Summary,
             Mapping = outcome.Decision?.Mapping,
             RuleSetVersion = outcome.Decision?.RuleSetVersion,
             PromptTokens = outcome.Usage.PromptTokens,

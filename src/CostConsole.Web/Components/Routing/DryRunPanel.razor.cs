@@ -34,14 +34,13 @@ public sealed partial class DryRunPanel : IDisposable
             return;
         }
 
-        if (file.Size > MaxUploadBytes)
+        var (workload, error) = await BrowserFiles.ReadTextAsync(file, MaxUploadBytes);
+        if (workload is null)
         {
-            _error = $"'{file.Name}' is larger than {MaxUploadBytes / 1024 / 1024} MB.";
+            _error = error;
             return;
         }
 
-        using var reader = new StreamReader(file.OpenReadStream(MaxUploadBytes));
-        var workload = await reader.ReadToEndAsync();
         await RunAsync((progress, token) => Lab.DryRunWorkloadAsync(Definition, workload, progress, token));
     }
 

@@ -35,15 +35,9 @@ public sealed partial class LabelledPanel : IDisposable
             return;
         }
 
-        if (file.Size > MaxUploadBytes)
-        {
-            _error = $"'{file.Name}' is larger than {MaxUploadBytes / 1024 / 1024} MB.";
-            return;
-        }
-
-        using var reader = new StreamReader(file.OpenReadStream(MaxUploadBytes));
-        _text = await reader.ReadToEndAsync();
-        _error = null;
+        var (text, error) = await BrowserFiles.ReadTextAsync(file, MaxUploadBytes);
+        _text = text ?? _text;
+        _error = error;
     }
 
     private async Task RunAsync()
