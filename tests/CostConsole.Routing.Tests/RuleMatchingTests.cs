@@ -54,10 +54,23 @@ public sealed class RuleMatchingTests
     }
 
     [Fact]
-    public void A_regex_that_times_out_on_a_request_counts_as_no_match_and_says_so()
+    public void A_pattern_that_would_backtrack_catastrophically_runs_in_linear_time_and_cannot_hang_a_request()
     {
-        // Passes the compile-time probes (no 'x' in them) but backtracks catastrophically on a run of x's.
         var snapshot = Snapshot(Rule("hostile", "small", new RegexCondition("(x+x+)+y")));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        var decision = Decide(snapshot, Request(new string('x', 5_000)));
+
+        Assert.Equal("medium", decision.Tier);
+        Assert.Empty(decision.Notes);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void A_backtracking_regex_that_times_out_on_a_request_counts_as_no_match_and_says_so()
+    {
+        // The lookahead needs the backtracking engine; the probes have no 'x', but a run of x's backtracks catastrophically.
+        var snapshot = Snapshot(Rule("hostile", "small", new RegexCondition("(x+x+)+(?=y)")));
 
         var decision = Decide(snapshot, Request(new string('x', 40)));
 
@@ -146,5 +159,48 @@ public sealed class RuleMatchingTests
 
         Assert.Equal("backup/big-backup", decision.Model.Key);
         Assert.Single(decision.Candidates);
+    }
+}
+
+public sealed class TokenBoundTests
+{
+    [Fact]
+    public void A_token_range_the_byte_ceiling_rules_out_is_decided_without_counting()
+    {
+        var snapshot = TestRouting.Snapshot(TestRouting.Rule("huge", "large", new TokenLengthCondition(8_000, null)));
+        using var request = TestRouting.Request(new string('a', 2_000));
+
+        var decision = Decide(snapshot, request);
+
+        Assert.Equal("medium", decision.Tier);
+        Assert.False(request.PromptTokensKnown);
+    }
+
+    [Fact]
+    public void A_ceiling_under_the_maximum_decides_an_at_most_rule_without_counting()
+    {
+        var snapshot = TestRouting.Snapshot(TestRouting.Rule("short", "small", new TokenLengthCondition(null, 400)));
+        using var request = TestRouting.Request("Where is my order?");
+
+        Assert.Equal("small", Decide(snapshot, request).Tier);
+        Assert.False(request.PromptTokensKnown);
+    }
+
+    [Theory]
+    [InlineData(300L, null, true)]
+    [InlineData(null, 300L, false)]
+    [InlineData(200L, 600L, false)]
+    [InlineData(800L, 1_200L, true)]
+    public void When_the_bounds_cannot_decide_the_exact_count_does(long? min, long? max, bool expected)
+    {
+        // " order" is one o200k token: 1,006 tokens with the message overhead, against a ceiling of ~6,000 bytes.
+        var text = string.Join(' ', Enumerable.Repeat("order", 1_000));
+        var snapshot = TestRouting.Snapshot(TestRouting.Rule("range", "large", new TokenLengthCondition(min, max)));
+        using var request = TestRouting.Request(text);
+
+        var decision = Decide(snapshot, request);
+
+        Assert.Equal(expected, decision.Tier == "large");
+        Assert.True(request.PromptTokensKnown);
     }
 }

@@ -14,6 +14,7 @@ public sealed class ChatRequest : IDisposable
     private readonly JsonDocument _document;
     private readonly ITokenCounter _tokens;
     private long _promptTokens = -1;
+    private long _promptTokenCeiling = -1;
 
     internal ChatRequest(JsonDocument document, ITokenCounter tokens)
     {
@@ -73,6 +74,35 @@ public sealed class ChatRequest : IDisposable
             return total;
         }
     }
+
+    /// <summary>True once the exact count is known (counted, or recorded in the ledger).</summary>
+    public bool PromptTokensKnown => Volatile.Read(ref _promptTokens) >= 0;
+
+    /// <summary>
+    /// A ceiling on <see cref="PromptTokens"/> that costs almost nothing: a token is at least one UTF-8 byte, so a
+    /// message has no more tokens than bytes. Token-range rules settle most requests with it and count only when it cannot.
+    /// </summary>
+    public long PromptTokenCeiling
+    {
+        get
+        {
+            if (_promptTokenCeiling < 0)
+            {
+                long total = 3;
+                foreach (var turn in Messages)
+                {
+                    total += System.Text.Encoding.UTF8.GetByteCount(turn.Text) + 3;
+                }
+
+                _promptTokenCeiling = total;
+            }
+
+            return _promptTokenCeiling;
+        }
+    }
+
+    /// <summary>The fewest tokens any prompt with these messages has: the per-message overhead alone.</summary>
+    public long PromptTokenFloor => 3 + 3L * Messages.Count;
 
     /// <summary>Uses a known count (from the ledger) instead of counting: replayed requests decide on the tokens they really had.</summary>
     internal void SetPromptTokens(long tokens) => Volatile.Write(ref _promptTokens, tokens);

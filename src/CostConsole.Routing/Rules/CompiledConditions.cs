@@ -87,7 +87,23 @@ internal sealed class TokenLengthConditionCompiled(long min, long max) : Compile
 
     public override bool Matches(RuleEvaluation evaluation)
     {
-        var tokens = evaluation.Request.PromptTokens;
+        var request = evaluation.Request;
+        if (!request.PromptTokensKnown)
+        {
+            // Counting costs tens of microseconds on a long prompt; the bounds decide most rules without it.
+            var ceiling = request.PromptTokenCeiling;
+            if (ceiling < min)
+            {
+                return false;
+            }
+
+            if (ceiling <= max && request.PromptTokenFloor >= min)
+            {
+                return true;
+            }
+        }
+
+        var tokens = request.PromptTokens;
         return tokens >= min && tokens <= max;
     }
 }
