@@ -1,0 +1,146 @@
+using System.Text.Json;
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Pipeline;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Requests;
+
+public enum RequestSort
+{
+    Time,
+    Cost,
+    Latency,
+    Tokens,
+}
+
+/// <summary>What the request explorer asks for: a time window, filters, an order and a page.</summary>
+public sealed record RequestQuery(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    long? ApiKeyId = null,
+    string? Tier = null,
+    string? Model = null,
+    string? Rule = null,
+    LedgerStatus? Status = null,
+    string? Search = null,
+    RequestSort Sort = RequestSort.Time,
+    bool Descending = true,
+    int Page = 0,
+    int PageSize = 25);
+
+/// <summary>One line of the explorer.</summary>
+public sealed record RequestSummary(
+    long Id, string RequestId, DateTimeOffset Timestamp, long? ApiKeyId, string? Tier, string? Model, string? Rule, int Status, int HttpStatus,
+    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd, double LatencyMs, int Fallbacks, string? ErrorCode)
+{
+    public decimal Cost => Money.FromNanoUsd(CostNanoUsd);
+
+    public decimal Baseline => Money.FromNanoUsd(BaselineCostNanoUsd);
+
+    public LedgerStatus LedgerStatus => (LedgerStatus)Status;
+}
+
+/// <summary>A page of requests. Counting stops at <see cref="RequestExplorer.CountLimit"/>; past it the total reads "more than".</summary>
+public sealed record RequestPage(IReadOnlyList<RequestSummary> Rows, int Total, bool MoreThanTotal);
+
+/// <summary>Everything the ledger knows about one request.</summary>
+public sealed record RequestDetail(RequestLogRow Row, string? KeyName, IReadOnlyList<AttemptRecord> Attempts)
+{
+    public decimal Cost => Money.FromNanoUsd(Row.CostNanoUsd);
+
+    public decimal Baseline => Money.FromNanoUsd(Row.BaselineCostNanoUsd);
+}
+
+/// <summary>Server-side paging over the ledger, newest first by default, on the ledger's indexes.</summary>
+internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> factory)
+{
+    /// <summary>Counting every match of a month of traffic would cost more than the page itself; past this the pager says "more than".</summary>
+    public const int CountLimit = 10_000;
+
+    private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
+
+    public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = Filter(db.RequestLog.AsNoTracking(), query);
+        var counted = await rows.Take(CountLimit + 1).CountAsync(cancellationToken);
+        var ordered = (query.Sort, query.Descending) switch
+        {
+            (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
+            (RequestSort.Cost, false) => rows.OrderBy(r => r.CostNanoUsd).ThenBy(r => r.Id),
+            (RequestSort.Latency, true) => rows.OrderByDescending(r => r.LatencyMs).ThenByDescending(r => r.Id),
+            (RequestSort.Latency, false) => rows.OrderBy(r => r.LatencyMs).ThenBy(r => r.Id),
+            (RequestSort.Tokens, true) => rows.OrderByDescending(r => r.PromptTokens + r.CompletionTokens).ThenByDescending(r => r.Id),
+            (RequestSort.Tokens, false) => rows.OrderBy(r => r.PromptTokens + r.CompletionTokens).ThenBy(r => r.Id),
+            (_, true) => rows.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id),
+            _ => rows.OrderBy(r => r.Timestamp).ThenBy(r => r.Id),
+        };
+        var page = await ordered
+            .Skip(query.Page * query.PageSize)
+            .Take(query.PageSize)
+            .Select(r => new RequestSummary(r.Id, r.RequestId, r.Timestamp, r.ApiKeyId, r.Tier, r.Model, r.Rule, r.Status, r.HttpStatus,
+                r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode))
+            .ToListAsync(cancellationToken);
+        return new RequestPage(page, Math.Min(counted, CountLimit), counted > CountLimit);
+    }
+
+    public async Task<RequestDetail?> DetailAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.RequestLog.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var key = row.ApiKeyId is { } keyId ? await db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId).Select(k => k.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        var attempts = row.AttemptsJson is { } json ? JsonSerializer.Deserialize<List<AttemptRecord>>(json, AttemptJson) ?? [] : [];
+        return new RequestDetail(row, key, attempts);
+    }
+
+    public async Task<IReadOnlyDictionary<long, string>> KeyNamesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.ApiKeys.AsNoTracking().ToDictionaryAsync(k => k.Id, k => k.Name, cancellationToken);
+    }
+
+    private static IQueryable<RequestLogRow> Filter(IQueryable<RequestLogRow> rows, RequestQuery q)
+    {
+        rows = rows.Where(r => r.Timestamp >= q.From && r.Timestamp < q.To);
+        if (q.ApiKeyId is { } key)
+        {
+            rows = rows.Where(r => r.ApiKeyId == key);
+        }
+
+        if (q.Tier is { } tier)
+        {
+            rows = rows.Where(r => r.Tier == tier);
+        }
+
+        if (q.Model is { } model)
+        {
+            rows = rows.Where(r => r.Model == model);
+        }
+
+        if (q.Rule is { } rule)
+        {
+            rows = rows.Where(r => r.Rule == rule);
+        }
+
+        if (q.Status is { } status)
+        {
+            rows = rows.Where(r => r.Status == (int)status);
+        }
+
+        if (q.Search?.Trim() is { Length: > 0 } search)
+        {
+            // A whole request id is one index lookup; a fragment is matched anywhere in the id.
+            rows = search.StartsWith("req_", StringComparison.Ordinal) && search.Length == 36
+                ? rows.Where(r => r.RequestId == search)
+                : rows.Where(r => r.RequestId.Contains(search));
+        }
+
+        return rows;
+    }
+}
