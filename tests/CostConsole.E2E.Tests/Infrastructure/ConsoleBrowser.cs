@@ -113,6 +113,9 @@ public sealed class ConsolePage
 
     public ILocator TestId(string id) => Page.Locator($"[data-testid='{id}']");
 
+    /// <summary>The input of a MudBlazor field, wherever the component put the test id (on the input or around it).</summary>
+    public ILocator Input(string id) => Page.Locator($"input[data-testid='{id}'], [data-testid='{id}'] input").First;
+
     public Task ScreenshotAsync(string name) =>
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, name + ".png"), FullPage = true });
 }
