@@ -32,6 +32,7 @@ public sealed class RollupStore : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private List<RollupSample> _pending = [];
     private Task? _loop;
+    private int _disposed;
 
     public RollupStore(string connectionString, TimeProvider time, TimeSpan flushInterval)
     {
@@ -137,6 +138,12 @@ public sealed class RollupStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Both the host's shutdown and the container dispose the store; the second call has nothing left to do.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {
