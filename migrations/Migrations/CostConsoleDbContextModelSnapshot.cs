@@ -417,6 +417,10 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CostNanoUsd");
+
+                    b.HasIndex("LatencyMs");
+
                     b.HasIndex("RequestId")
                         .IsUnique();
 

@@ -95,6 +95,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => new { r.Model, r.Timestamp });
             e.HasIndex(r => new { r.Rule, r.Timestamp });
             e.HasIndex(r => new { r.Status, r.Timestamp });
+            e.HasIndex(r => r.CostNanoUsd);
+            e.HasIndex(r => r.LatencyMs);
         });
 
         modelBuilder.Entity<MinuteRollupRow>(e =>

@@ -62,12 +62,18 @@ internal static class ConsoleCommands
     /// <summary>Commands over this console's database; run once it is migrated, instead of serving.</summary>
     public static async Task<bool> TryRunDataCommandAsync(this WebApplication app, string[] args)
     {
-        if (args is not ["seed-ledger", ..])
+        Func<Task>? command = args switch
+        {
+            ["seed-ledger", ..] => () => SeedLedgerCommand.RunAsync(app.Services, args[1..]),
+            ["measure-dashboard", ..] => () => MeasureDashboardCommand.RunAsync(app.Services, args[1..]),
+            _ => null,
+        };
+        if (command is null)
         {
             return false;
         }
 
-        Environment.ExitCode = await RunAsync(() => SeedLedgerCommand.RunAsync(app.Services, args[1..]));
+        Environment.ExitCode = await RunAsync(command);
         return true;
     }
 

@@ -58,13 +58,18 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
     /// <summary>Counting every match of a month of traffic would cost more than the page itself; past this the pager says "more than".</summary>
     public const int CountLimit = 10_000;
 
+    private const int WholeIdLength = 36;
+
     private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
 
     public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var rows = Filter(db.RequestLog.AsNoTracking(), query);
-        var counted = await rows.Take(CountLimit + 1).CountAsync(cancellationToken);
+        var counted = await Filter(Source(db, query, ordered: false).AsNoTracking(), query)
+            .OrderByDescending(r => r.Timestamp)
+            .Take(CountLimit + 1)
+            .CountAsync(cancellationToken);
+        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query);
         var ordered = (query.Sort, query.Descending) switch
         {
             (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
@@ -105,6 +110,26 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
         return await db.ApiKeys.AsNoTracking().ToDictionaryAsync(k => k.Id, k => k.Name, cancellationToken);
     }
 
+    /// <summary>
+    /// SQLite's planner knows nothing of how much of the ledger a time range covers, so it would walk the time index
+    /// and sort a month of rows. Where another index finds the page sooner it is named: the id index for an id prefix,
+    /// the cost or latency index for those orders over a day or more (walked in order until a page of matches).
+    /// </summary>
+    /// <param name="ordered">The page, in the query's order; otherwise the count, which walks time.</param>
+    private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, RequestQuery q, bool ordered)
+    {
+        var index = q switch
+        {
+            { Search: { } s } when s.Trim().StartsWith("req_", StringComparison.Ordinal) && s.Trim().Length < WholeIdLength => "IX_RequestLog_RequestId",
+            { Sort: RequestSort.Cost } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_CostNanoUsd",
+            { Sort: RequestSort.Latency } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_LatencyMs",
+            _ => null,
+        };
+#pragma warning disable EF1002, EF1003 // The index name is one of the constants above, never input.
+        return index is null ? db.RequestLog : db.RequestLog.FromSqlRaw("SELECT * FROM RequestLog INDEXED BY " + index);
+#pragma warning restore EF1002, EF1003
+    }
+
     private static IQueryable<RequestLogRow> Filter(IQueryable<RequestLogRow> rows, RequestQuery q)
     {
         rows = rows.Where(r => r.Timestamp >= q.From && r.Timestamp < q.To);
@@ -135,10 +160,20 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
 
         if (q.Search?.Trim() is { Length: > 0 } search)
         {
-            // A whole request id is one index lookup; a fragment is matched anywhere in the id.
-            rows = search.StartsWith("req_", StringComparison.Ordinal) && search.Length == 36
-                ? rows.Where(r => r.RequestId == search)
-                : rows.Where(r => r.RequestId.Contains(search));
+            // An id or its beginning is a range of the id index; any other fragment is matched anywhere in the id (a scan).
+            if (search.StartsWith("req_", StringComparison.Ordinal) && search.Length == WholeIdLength)
+            {
+                rows = rows.Where(r => r.RequestId == search);
+            }
+            else if (search.StartsWith("req_", StringComparison.Ordinal))
+            {
+                var end = search + "~";
+                rows = rows.Where(r => string.Compare(r.RequestId, search) >= 0 && string.Compare(r.RequestId, end) < 0);
+            }
+            else
+            {
+                rows = rows.Where(r => r.RequestId.Contains(search));
+            }
         }
 
         return rows;

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CostConsole.Migrations.Migrations
 {
     [DbContext(typeof(CostConsoleDbContext))]
-    [Migration("20261123202934_DashboardRollups")]
+    [Migration("20261123210103_DashboardRollups")]
     partial class DashboardRollups
     {
         /// <inheritdoc />
@@ -419,6 +419,10 @@ namespace CostConsole.Migrations.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CostNanoUsd");
+
+                    b.HasIndex("LatencyMs");
 
                     b.HasIndex("RequestId")
                         .IsUnique();

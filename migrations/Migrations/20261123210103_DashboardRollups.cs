@@ -80,6 +80,16 @@ namespace CostConsole.Migrations.Migrations
                 columns: new[] { "ApiKeyId", "Timestamp" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_CostNanoUsd",
+                table: "RequestLog",
+                column: "CostNanoUsd");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_LatencyMs",
+                table: "RequestLog",
+                column: "LatencyMs");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RequestLog_Model_Timestamp",
                 table: "RequestLog",
                 columns: new[] { "Model", "Timestamp" });
@@ -121,6 +131,14 @@ namespace CostConsole.Migrations.Migrations
 
             migrationBuilder.DropIndex(
                 name: "IX_RequestLog_ApiKeyId_Timestamp",
+                table: "RequestLog");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RequestLog_CostNanoUsd",
+                table: "RequestLog");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RequestLog_LatencyMs",
                 table: "RequestLog");
 
             migrationBuilder.DropIndex(
