@@ -44,7 +44,7 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
         await Expect(trace.Locator("[data-testid='trace-why']")).Not.ToBeEmptyAsync();
         await Expect(trace.Locator("[data-testid='trace-attempts']")).ToContainTextAsync("answered");
         await Expect(trace.Locator("[data-testid='trace-prompt']")).Not.ToBeEmptyAsync();
-        await requests.ScreenshotAsync("request-trace");
+        await requests.ScreenshotAsync("request-trace", fullPage: false);
 
         Assert.Empty(console.Errors);
         Assert.Empty(requests.Errors);

@@ -70,7 +70,10 @@ public sealed class LatencyHistogram
 
     public long this[int bucket] => _counts[bucket];
 
-    /// <summary>The latency below which a fraction <paramref name="quantile"/> of requests fall; null when empty.</summary>
+    /// <summary>
+    /// The latency below which a fraction <paramref name="quantile"/> of requests fall; null when empty. Within the
+    /// bucket that holds the rank, the value is interpolated on the log scale, so percentiles move smoothly.
+    /// </summary>
     public double? Percentile(double quantile)
     {
         if (Count == 0)
@@ -78,16 +81,18 @@ public sealed class LatencyHistogram
             return null;
         }
 
-        var rank = (long)Math.Ceiling(quantile * Count);
-        rank = Math.Clamp(rank, 1, Count);
+        var rank = Math.Clamp((long)Math.Ceiling(quantile * Count), 1, Count);
         long seen = 0;
         for (var i = 0; i < BucketCount; i++)
         {
-            seen += _counts[i];
-            if (seen >= rank)
+            var count = _counts[i];
+            if (seen + count >= rank)
             {
-                return ValueOf(i);
+                var fraction = (rank - seen - 0.5) / count;
+                return i == 0 ? fraction : Math.Pow(Growth, i - 1 + fraction);
             }
+
+            seen += count;
         }
 
         return ValueOf(BucketCount - 1);

@@ -74,6 +74,14 @@ public sealed record MetricsRange(RangeKind Kind, DateTimeOffset From, DateTimeO
             : throw new MetricsInputException($"'{text}' is not a date for '{name}': use yyyy-MM-dd (UTC).");
     }
 
+    /// <summary>"5-minute buckets", "3-hour buckets", "1-day buckets".</summary>
+    public string BucketName => Bucket switch
+    {
+        { TotalDays: >= 1 } b => $"{b.TotalDays:0}-day buckets",
+        { TotalHours: >= 1 } b => $"{b.TotalHours:0}-hour buckets",
+        var b => $"{b.TotalMinutes:0}-minute buckets",
+    };
+
     public string Describe() => Kind switch
     {
         RangeKind.Live => "the last 15 minutes",
@@ -114,7 +122,10 @@ public sealed record MetricsRange(RangeKind Kind, DateTimeOffset From, DateTimeO
     {
         var length = to - from;
         var bucket = BucketSizes.FirstOrDefault(b => length / b <= 300, BucketSizes[^1]);
-        return new MetricsRange(kind, from, to, bucket);
+
+        // The window starts on a bucket boundary, so the period before it ends exactly where this one begins.
+        var start = DateTimeOffset.FromUnixTimeMilliseconds(Data.Metrics.RollupGrid.Floor(from.ToUnixTimeMilliseconds(), (long)bucket.TotalMilliseconds));
+        return new MetricsRange(kind, start, to, bucket);
     }
 }
 
