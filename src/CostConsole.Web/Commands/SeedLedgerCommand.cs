@@ -160,7 +160,7 @@ internal static class SeedLedgerCommand
             var took = LatencyOf(model.Tier, random) * (answered ? 1 : 0.4);
             latency += took;
             var cost = answered ? CostCalculator.Cost(snapshot.Prices, model.Key, at, usage) ?? 0m : 0m;
-            attempts.Add(new AttemptRecord(model.Key, model.Provider.Name, model.Tier, answered ? 200 : 503, answered ? "answered" : "HTTP 503: model overloaded",
+            attempts.Add(new AttemptRecord(model.Key, model.Provider.Name, model.Tier, answered ? 200 : 503, answered ? "answered" : "model overloaded",
                 answered ? usage.PromptTokens : 0, answered ? usage.CompletionTokens : 0, cost, Math.Round(took, 3)));
         }
 

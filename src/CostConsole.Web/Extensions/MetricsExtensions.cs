@@ -31,6 +31,8 @@ internal static class MetricsExtensions
         var store = app.Services.GetRequiredService<RollupStore>();
         ledger.Subscribe(store.Observe);
         ledger.Subscribe(app.Services.GetRequiredService<LiveMetrics>().Observe);
+        // Generated traffic stops with the app, before the server stops answering the simulator's calls.
+        app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<TrafficGenerator>().Stop);
         var caughtUp = await store.CatchUpAsync();
         Log.RollupsCaughtUp(app.Services.GetRequiredService<ILogger<RollupStore>>(), caughtUp.From, caughtUp.LedgerRows, caughtUp.Took.TotalMilliseconds);
     }

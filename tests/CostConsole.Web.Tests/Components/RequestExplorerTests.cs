@@ -125,7 +125,7 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         Assert.Equal(["1", "simulator/gpt-4.1", "large", "HTTP 200: answered"], attempt.Take(4));
     }
 
-    private static List<string> Ids(IRenderedComponent<RequestsPage> cut) => [.. cut.FindAll("[data-testid='request-id']").Select(e => e.TextContent)];
+    private static List<string> Ids(IRenderedComponent<RequestsPage> cut) => [.. cut.FindAll("[data-testid='request-id']").Select(e => e.GetAttribute("data-request-id")!)];
 
     private static string? TestId(IReadOnlyDictionary<string, object?>? attributes) =>
         attributes is not null && attributes.TryGetValue("data-testid", out var id) ? id as string : null;
