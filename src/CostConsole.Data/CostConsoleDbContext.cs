@@ -24,6 +24,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
 
+    public DbSet<MinuteRollupRow> MinuteRollups => Set<MinuteRollupRow>();
+
+    public DbSet<HourRollupRow> HourRollups => Set<HourRollupRow>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -92,6 +96,27 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.ToTable("RequestLog");
             e.HasIndex(r => r.RequestId).IsUnique();
             e.HasIndex(r => r.Timestamp);
+
+            // The request explorer filters by these and pages newest first.
+            e.HasIndex(r => new { r.ApiKeyId, r.Timestamp });
+            e.HasIndex(r => new { r.Tier, r.Timestamp });
+            e.HasIndex(r => new { r.Model, r.Timestamp });
+            e.HasIndex(r => new { r.Rule, r.Timestamp });
+            e.HasIndex(r => new { r.Status, r.Timestamp });
+            e.HasIndex(r => r.CostNanoUsd);
+            e.HasIndex(r => r.LatencyMs);
+        });
+
+        modelBuilder.Entity<MinuteRollupRow>(e =>
+        {
+            e.ToTable("MinuteRollups");
+            e.HasIndex(r => r.Start);
+        });
+
+        modelBuilder.Entity<HourRollupRow>(e =>
+        {
+            e.ToTable("HourRollups");
+            e.HasIndex(r => r.Start);
         });
     }
 

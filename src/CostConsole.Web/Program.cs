@@ -1,6 +1,12 @@
 using CostConsole.Web.Api;
+using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
 using CostConsole.Web.Simulator;
+
+if (await ConsoleCommands.TryRunClientCommandAsync(args))
+{
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,16 +14,24 @@ builder.AddRootSettings();
 builder.AddCostConsoleData();
 builder.AddCostConsoleRouting();
 builder.AddSimulator();
+builder.AddMetrics();
 builder.AddConsole();
 
 var app = builder.Build();
 
 await app.InitializeCostConsoleAsync();
+if (await app.TryRunDataCommandAsync(args))
+{
+    return;
+}
+
+await app.InitializeMetricsAsync();
 
 app.MapOpenAIApi();
 app.MapRouteApi();
 app.MapSimulatorApi();
 app.MapHealthChecks("/health");
+app.MapMetrics();
 app.MapConsole();
 
 app.Run();

@@ -113,6 +113,10 @@ public sealed class ConsolePage
 
     public ILocator TestId(string id) => Page.Locator($"[data-testid='{id}']");
 
-    public Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, name + ".png"), FullPage = true });
+    /// <summary>The input of a MudBlazor field, wherever the component put the test id (on the input or around it).</summary>
+    public ILocator Input(string id) => Page.Locator($"input[data-testid='{id}'], [data-testid='{id}'] input").First;
+
+    /// <param name="fullPage">False keeps what a person sees in the window, e.g. with a drawer open.</param>
+    public Task ScreenshotAsync(string name, bool fullPage = true) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, name + ".png"), FullPage = fullPage });
 }

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace CostConsole.Migrations.Migrations
 {
     /// <inheritdoc />
-    public partial class InitialLedgerAndCatalogue : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -27,6 +27,87 @@ namespace CostConsole.Migrations.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_ApiKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AuditLog",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", nullable: false),
+                    Action = table.Column<string>(type: "TEXT", nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", nullable: false),
+                    Details = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditLog", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "HourRollups",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Start = table.Column<long>(type: "INTEGER", nullable: false),
+                    Tier = table.Column<string>(type: "TEXT", nullable: true),
+                    Model = table.Column<string>(type: "TEXT", nullable: true),
+                    ApiKeyId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Rule = table.Column<string>(type: "TEXT", nullable: true),
+                    Arm = table.Column<string>(type: "TEXT", nullable: true),
+                    Requests = table.Column<long>(type: "INTEGER", nullable: false),
+                    Answered = table.Column<long>(type: "INTEGER", nullable: false),
+                    Failed = table.Column<long>(type: "INTEGER", nullable: false),
+                    Rejected = table.Column<long>(type: "INTEGER", nullable: false),
+                    FallbackRequests = table.Column<long>(type: "INTEGER", nullable: false),
+                    Fallbacks = table.Column<long>(type: "INTEGER", nullable: false),
+                    Escalations = table.Column<long>(type: "INTEGER", nullable: false),
+                    PromptTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CachedTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CompletionTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CostNanoUsd = table.Column<long>(type: "INTEGER", nullable: false),
+                    BaselineCostNanoUsd = table.Column<long>(type: "INTEGER", nullable: false),
+                    LatencySumMs = table.Column<double>(type: "REAL", nullable: false),
+                    LatencyHistogram = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_HourRollups", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MinuteRollups",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Start = table.Column<long>(type: "INTEGER", nullable: false),
+                    Tier = table.Column<string>(type: "TEXT", nullable: true),
+                    Model = table.Column<string>(type: "TEXT", nullable: true),
+                    ApiKeyId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Rule = table.Column<string>(type: "TEXT", nullable: true),
+                    Arm = table.Column<string>(type: "TEXT", nullable: true),
+                    Requests = table.Column<long>(type: "INTEGER", nullable: false),
+                    Answered = table.Column<long>(type: "INTEGER", nullable: false),
+                    Failed = table.Column<long>(type: "INTEGER", nullable: false),
+                    Rejected = table.Column<long>(type: "INTEGER", nullable: false),
+                    FallbackRequests = table.Column<long>(type: "INTEGER", nullable: false),
+                    Fallbacks = table.Column<long>(type: "INTEGER", nullable: false),
+                    Escalations = table.Column<long>(type: "INTEGER", nullable: false),
+                    PromptTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CachedTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CompletionTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CostNanoUsd = table.Column<long>(type: "INTEGER", nullable: false),
+                    BaselineCostNanoUsd = table.Column<long>(type: "INTEGER", nullable: false),
+                    LatencySumMs = table.Column<double>(type: "REAL", nullable: false),
+                    LatencyHistogram = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MinuteRollups", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -81,7 +162,8 @@ namespace CostConsole.Migrations.Migrations
                     Fallbacks = table.Column<int>(type: "INTEGER", nullable: false),
                     AttemptsJson = table.Column<string>(type: "TEXT", nullable: true),
                     PromptHash = table.Column<string>(type: "TEXT", nullable: true),
-                    Prompt = table.Column<string>(type: "TEXT", nullable: true)
+                    Prompt = table.Column<string>(type: "TEXT", nullable: true),
+                    RoutingInput = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -200,6 +282,21 @@ namespace CostConsole.Migrations.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_AuditLog_At",
+                table: "AuditLog",
+                column: "At");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_HourRollups_Start",
+                table: "HourRollups",
+                column: "Start");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MinuteRollups_Start",
+                table: "MinuteRollups",
+                column: "Start");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ModelPrices_ModelId_EffectiveFrom",
                 table: "ModelPrices",
                 columns: new[] { "ModelId", "EffectiveFrom" },
@@ -218,10 +315,45 @@ namespace CostConsole.Migrations.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_ApiKeyId_Timestamp",
+                table: "RequestLog",
+                columns: new[] { "ApiKeyId", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_CostNanoUsd",
+                table: "RequestLog",
+                column: "CostNanoUsd");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_LatencyMs",
+                table: "RequestLog",
+                column: "LatencyMs");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_Model_Timestamp",
+                table: "RequestLog",
+                columns: new[] { "Model", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RequestLog_RequestId",
                 table: "RequestLog",
                 column: "RequestId",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_Rule_Timestamp",
+                table: "RequestLog",
+                columns: new[] { "Rule", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_Status_Timestamp",
+                table: "RequestLog",
+                columns: new[] { "Status", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_Tier_Timestamp",
+                table: "RequestLog",
+                columns: new[] { "Tier", "Timestamp" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_RequestLog_Timestamp",
@@ -257,6 +389,15 @@ namespace CostConsole.Migrations.Migrations
         {
             migrationBuilder.DropTable(
                 name: "ApiKeys");
+
+            migrationBuilder.DropTable(
+                name: "AuditLog");
+
+            migrationBuilder.DropTable(
+                name: "HourRollups");
+
+            migrationBuilder.DropTable(
+                name: "MinuteRollups");
 
             migrationBuilder.DropTable(
                 name: "ModelPrices");

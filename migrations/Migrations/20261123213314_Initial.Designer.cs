@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CostConsole.Migrations.Migrations
 {
     [DbContext(typeof(CostConsoleDbContext))]
-    [Migration("20261123194343_InitialLedgerAndCatalogue")]
-    partial class InitialLedgerAndCatalogue
+    [Migration("20261123213314_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -53,6 +53,185 @@ namespace CostConsole.Migrations.Migrations
                         .IsUnique();
 
                     b.ToTable("ApiKeys", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.AuditLogEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("AuditLog", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.HourRollupRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Answered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ApiKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Arm")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CachedTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Escalations")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FallbackRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fallbacks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("LatencyHistogram")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<double>("LatencySumMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Rejected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Rule")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tier")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Start");
+
+                    b.ToTable("HourRollups", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.MinuteRollupRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Answered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ApiKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Arm")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CachedTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Escalations")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FallbackRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fallbacks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("LatencyHistogram")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<double>("LatencySumMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Rejected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Rule")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tier")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Start");
+
+                    b.ToTable("MinuteRollups", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.ModelEntity", b =>
@@ -249,6 +428,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("RequestedModel")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RoutingInput")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Rule")
                         .HasColumnType("TEXT");
 
@@ -272,10 +454,24 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CostNanoUsd");
+
+                    b.HasIndex("LatencyMs");
+
                     b.HasIndex("RequestId")
                         .IsUnique();
 
                     b.HasIndex("Timestamp");
+
+                    b.HasIndex("ApiKeyId", "Timestamp");
+
+                    b.HasIndex("Model", "Timestamp");
+
+                    b.HasIndex("Rule", "Timestamp");
+
+                    b.HasIndex("Status", "Timestamp");
+
+                    b.HasIndex("Tier", "Timestamp");
 
                     b.ToTable("RequestLog", (string)null);
                 });

@@ -1,0 +1,380 @@
+using System.Diagnostics;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Pipeline;
+using Microsoft.Data.Sqlite;
+
+namespace CostConsole.Data.Metrics;
+
+/// <summary>The outcome of rebuilding rollups from the ledger.</summary>
+public sealed record RollupRebuild(long LedgerRows, long MinuteRows, long HourRows, DateTimeOffset From, TimeSpan Took);
+
+/// <summary>
+/// Keeps the minute and hour rollups up to date as the ledger is written. The ledger writer hands over each
+/// committed batch (<see cref="Observe"/>, a list append under a short lock); a background loop folds them into
+/// the periods they belong to and writes the touched periods whole every <c>flushInterval</c>, so history never
+/// reads the ledger. A period not in memory is read back from its rows before it is added to, so late requests
+/// and restarts add up instead of overwriting. <see cref="RebuildAsync"/> recomputes rollups from the ledger.
+/// </summary>
+public sealed class RollupStore : IAsyncDisposable
+{
+    /// <summary>How long after its start a request can still land in the ledger (timeouts × fallbacks), for catching up.</summary>
+    public static readonly TimeSpan LateArrival = TimeSpan.FromMinutes(10);
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _flushInterval;
+    private readonly Lock _observeLock = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RollupGrid _minutes = new(RollupGrid.MinuteMs);
+    private readonly RollupGrid _hours = new(RollupGrid.HourMs);
+    private readonly HashSet<long> _dirtyMinutes = [];
+    private readonly HashSet<long> _dirtyHours = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private List<RollupSample> _pending = [];
+    private Task? _loop;
+    private int _disposed;
+
+    public RollupStore(string connectionString, TimeProvider time, TimeSpan flushInterval)
+    {
+        _connectionString = connectionString;
+        _time = time;
+        _flushInterval = flushInterval;
+    }
+
+    /// <summary>When the last flush finished (UTC), or null before the first.</summary>
+    public DateTimeOffset? LastFlush { get; private set; }
+
+    /// <summary>Ledger batches go here, on the ledger writer's loop: only an append.</summary>
+    public void Observe(IReadOnlyList<LedgerEntry> entries)
+    {
+        lock (_observeLock)
+        {
+            foreach (var entry in entries)
+            {
+                _pending.Add(RollupSample.From(entry));
+            }
+        }
+    }
+
+    public void Start() => _loop ??= Task.Run(RunAsync);
+
+    /// <summary>Folds in everything observed so far and writes it.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>At start: recompute the periods a crash may have left short (from the last flushed minute, less the late-arrival margin).</summary>
+    public async Task<RollupRebuild> CatchUpAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(Start) FROM MinuteRollups";
+        var last = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        var from = last is long start ? DateTimeOffset.FromUnixTimeMilliseconds(start) - LateArrival : DateTimeOffset.UnixEpoch;
+        return await RebuildAsync(from, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Recomputes every rollup from <paramref name="from"/> (floored to the hour) from the ledger, while traffic goes on:
+    /// rows committed during the rebuild are counted once, either by the rebuild or by the live path.
+    /// </summary>
+    public async Task<RollupRebuild> RebuildAsync(DateTimeOffset from, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var fromMs = RollupGrid.Floor(Math.Max(0, from.ToUnixTimeMilliseconds()), RollupGrid.HourMs);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushLockedAsync(cancellationToken).ConfigureAwait(false);
+            _minutes.Periods.Clear();
+            _hours.Periods.Clear();
+
+            await using var reader = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var writer = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            long high;
+            lock (_observeLock)
+            {
+                using var max = reader.CreateCommand();
+                max.CommandText = "SELECT COALESCE(MAX(Id), 0) FROM RequestLog";
+                high = (long)max.ExecuteScalar()!;
+            }
+
+            var (rows, minuteRows, hourRows) = await RecomputeAsync(reader, writer, fromMs, high, cancellationToken).ConfigureAwait(false);
+
+            // Rows committed after the rebuild's snapshot are still pending here; rows it counted must not be counted twice.
+            var later = new HashSet<string>(StringComparer.Ordinal);
+            lock (_observeLock)
+            {
+                using var ids = reader.CreateCommand();
+                ids.CommandText = "SELECT RequestId FROM RequestLog WHERE Id > $high";
+                ids.Parameters.AddWithValue("$high", high);
+                using (var r = ids.ExecuteReader())
+                {
+                    while (r.Read())
+                    {
+                        later.Add(r.GetString(0));
+                    }
+                }
+
+                _pending.RemoveAll(s => s.TimestampMs >= fromMs && !later.Contains(s.RequestId));
+            }
+
+            return new RollupRebuild(rows, minuteRows, hourRows, DateTimeOffset.FromUnixTimeMilliseconds(fromMs), Stopwatch.GetElapsedTime(started));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Both the host's shutdown and the container dispose the store; the second call has nothing left to do.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        // Whatever was observed before shutdown is written.
+        await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        using var timer = new PeriodicTimer(_flushInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await FlushAsync(_stopping.Token).ConfigureAwait(false);
+                }
+                catch (SqliteException)
+                {
+                    // The database was busy or unavailable; what is pending stays pending for the next flush.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task FlushLockedAsync(CancellationToken cancellationToken)
+    {
+        List<RollupSample> batch;
+        lock (_observeLock)
+        {
+            batch = _pending;
+            _pending = [];
+        }
+
+        if (batch.Count == 0 && _dirtyMinutes.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var folded = 0;
+        try
+        {
+            foreach (var sample in batch)
+            {
+                var minute = _minutes.StartOf(sample.TimestampMs);
+                var hour = _hours.StartOf(sample.TimestampMs);
+                if (!_minutes.Periods.ContainsKey(minute))
+                {
+                    Load(connection, "MinuteRollups", _minutes, minute);
+                }
+
+                if (!_hours.Periods.ContainsKey(hour))
+                {
+                    Load(connection, "HourRollups", _hours, hour);
+                }
+
+                _minutes.Add(sample);
+                _hours.Add(sample);
+                _dirtyMinutes.Add(minute);
+                _dirtyHours.Add(hour);
+                folded++;
+            }
+
+            using (var transaction = connection.BeginTransaction())
+            {
+                using var insertMinute = RollupWriter.CreateInsert(connection, transaction, "MinuteRollups");
+                using var insertHour = RollupWriter.CreateInsert(connection, transaction, "HourRollups");
+                foreach (var minute in _dirtyMinutes)
+                {
+                    RollupWriter.Replace(connection, transaction, insertMinute, "MinuteRollups", minute, minute + RollupGrid.MinuteMs, _minutes.Periods[minute]);
+                }
+
+                foreach (var hour in _dirtyHours)
+                {
+                    RollupWriter.Replace(connection, transaction, insertHour, "HourRollups", hour, hour + RollupGrid.HourMs, _hours.Periods[hour]);
+                }
+
+                transaction.Commit();
+            }
+        }
+        catch
+        {
+            // Samples not folded in yet go back; folded ones stay in the dirty periods for the next try.
+            lock (_observeLock)
+            {
+                _pending.InsertRange(0, batch.Skip(folded));
+            }
+
+            throw;
+        }
+
+        _dirtyMinutes.Clear();
+        _dirtyHours.Clear();
+        LastFlush = _time.GetUtcNow();
+        Evict();
+    }
+
+    /// <summary>Written periods well in the past leave memory; a late request reads them back first.</summary>
+    private void Evict()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var oldMinute = now - (long)LateArrival.TotalMilliseconds;
+        foreach (var start in _minutes.Periods.Keys.Where(s => s < oldMinute).ToList())
+        {
+            _minutes.Periods.Remove(start);
+        }
+
+        var oldHour = _hours.StartOf(now) - RollupGrid.HourMs;
+        foreach (var start in _hours.Periods.Keys.Where(s => s < oldHour).ToList())
+        {
+            _hours.Periods.Remove(start);
+        }
+    }
+
+    private static void Load(SqliteConnection connection, string table, RollupGrid grid, long start)
+    {
+        var cells = grid.Period(start);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {RollupWriter.SelectColumns} FROM {table} WHERE Start = $start";
+        command.Parameters.AddWithValue("$start", start);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var row = RollupWriter.Read<MinuteRollupRow>(reader);
+            var key = new RollupKey(row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm);
+            if (!cells.TryGetValue(key, out var cell))
+            {
+                cell = new RollupCell();
+                cells[key] = cell;
+            }
+
+            cell.Add(row);
+        }
+    }
+
+    /// <summary>Streams the ledger in time order and writes each hour (its minutes and itself) as soon as it is complete.</summary>
+    private static async Task<(long Rows, long MinuteRows, long HourRows)> RecomputeAsync(
+        SqliteConnection reader, SqliteConnection writer, long fromMs, long highId, CancellationToken cancellationToken)
+    {
+        var minutes = new RollupGrid(RollupGrid.MinuteMs);
+        var hours = new RollupGrid(RollupGrid.HourMs);
+        long rows = 0, minuteRows = 0, hourRows = 0;
+        var cursor = fromMs;
+        long? currentHour = null;
+
+        void WriteThrough(long end)
+        {
+            using var transaction = writer.BeginTransaction();
+            using var insertMinute = RollupWriter.CreateInsert(writer, transaction, "MinuteRollups");
+            using var insertHour = RollupWriter.CreateInsert(writer, transaction, "HourRollups");
+            RollupWriter.Delete(writer, transaction, "MinuteRollups", cursor, end);
+            RollupWriter.Delete(writer, transaction, "HourRollups", cursor, end);
+            foreach (var (_, cells) in minutes.Periods)
+            {
+                minuteRows += RollupWriter.Insert(insertMinute, cells);
+            }
+
+            foreach (var (_, cells) in hours.Periods)
+            {
+                hourRows += RollupWriter.Insert(insertHour, cells);
+            }
+
+            transaction.Commit();
+            minutes.Periods.Clear();
+            hours.Periods.Clear();
+            cursor = end;
+        }
+
+        using (var command = reader.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT RequestId, Timestamp, Tier, Model, ApiKeyId, Rule, Status, Fallbacks, PromptTokens, CachedTokens,
+                       CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyMs
+                FROM RequestLog WHERE Timestamp >= $from AND Id <= $high ORDER BY Timestamp
+                """;
+            command.Parameters.AddWithValue("$from", fromMs);
+            command.Parameters.AddWithValue("$high", highId);
+            using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (r.Read())
+            {
+                var sample = new RollupSample(
+                    r.GetString(0),
+                    r.GetInt64(1),
+                    r.IsDBNull(2) ? null : r.GetString(2),
+                    r.IsDBNull(3) ? null : r.GetString(3),
+                    r.IsDBNull(4) ? null : r.GetInt64(4),
+                    r.IsDBNull(5) ? null : r.GetString(5),
+                    null,
+                    (LedgerStatus)r.GetInt32(6),
+                    r.GetInt32(7),
+                    r.GetInt64(8),
+                    r.GetInt64(9),
+                    r.GetInt64(10),
+                    r.GetInt64(11),
+                    r.GetInt64(12),
+                    r.GetDouble(13));
+                var hour = hours.StartOf(sample.TimestampMs);
+                if (currentHour is { } open && hour != open)
+                {
+                    WriteThrough(open + RollupGrid.HourMs);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                currentHour = hour;
+                minutes.Add(sample);
+                hours.Add(sample);
+                rows++;
+            }
+        }
+
+        WriteThrough(long.MaxValue);
+        return (rows, minuteRows, hourRows);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout=10000;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+}

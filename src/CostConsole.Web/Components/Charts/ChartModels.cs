@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+
+namespace CostConsole.Web.Components.Charts;
+
+public enum ChartType
+{
+    Area,
+    Line,
+    Donut,
+}
+
+/// <summary>How a chart writes its values: dollars, milliseconds, a share (0–1) or a count.</summary>
+public enum ChartFormat
+{
+    Count,
+    Usd,
+    Ms,
+    Percent,
+}
+
+/// <summary>One point: <see cref="X"/> is Unix milliseconds (UTC) on time charts.</summary>
+public readonly record struct ChartPoint([property: JsonPropertyName("x")] long X, [property: JsonPropertyName("y")] double? Y);
+
+/// <summary>A named series. A donut takes one series per slice, each with one point.</summary>
+public sealed record ChartSeries([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("data")] IReadOnlyList<ChartPoint> Data)
+{
+    public static ChartSeries Slice(string name, double value) => new(name, [new ChartPoint(0, value)]);
+}
+
+/// <summary>What the chart is; everything else is the console's house style, set in <c>wwwroot/js/apexchart.js</c>.</summary>
+public sealed record ChartOptions
+{
+    [JsonIgnore]
+    public ChartType Type { get; init; } = ChartType.Line;
+
+    [JsonPropertyName("type")]
+    public string TypeName => Type.ToString().ToLowerInvariant();
+
+    [JsonIgnore]
+    public ChartFormat Format { get; init; } = ChartFormat.Count;
+
+    [JsonPropertyName("format")]
+    public string FormatName => Format.ToString().ToLowerInvariant();
+
+    [JsonPropertyName("height")]
+    public int Height { get; init; } = 260;
+
+    [JsonPropertyName("stacked")]
+    public bool Stacked { get; init; }
+
+    [JsonPropertyName("colors")]
+    public IReadOnlyList<string> Colors { get; init; } = [];
+
+    [JsonPropertyName("noData")]
+    public string NoData { get; init; } = "No data in this range";
+
+    [JsonPropertyName("totalLabel")]
+    public string? TotalLabel { get; init; }
+}

@@ -1,0 +1,330 @@
+using System.Globalization;
+using CostConsole.Routing.Decisions;
+using CostConsole.Web.Components.Charts;
+using CostConsole.Web.Components.Dashboard;
+using CostConsole.Web.Metrics;
+using Microsoft.AspNetCore.Components;
+
+namespace CostConsole.Web.Components.Pages;
+
+/// <summary>
+/// The live and historical view of spend. Live (the last 15 minutes) draws the per-second ticks and appends each
+/// new one to the charts; longer ranges read the rollups. Filters and ranges that make no sense are refused with a
+/// message and leave the view as it was.
+/// </summary>
+public sealed partial class Dashboard : IDisposable
+{
+    private static readonly string[] TierColors = ["#2e7d5b", "#2f5d8a", "#7b4fa0", "#c77700", "#a33b3b", "#4a7f8c"];
+
+    private readonly CancellationTokenSource _disposed = new();
+    private IDisposable? _subscription;
+    private RangeKind _kind = RangeKind.Live;
+    private MetricsRange? _range;
+    private MetricsView? _view;
+    private HeadlineFigures? _headlines;
+    private MetricsChoices? _choices;
+    private bool? _empty;
+    private bool _loading;
+    private string? _error;
+    private string _exportUrl = "/api/metrics/export.csv?range=live";
+    private string _key = "";
+    private string _tier = "";
+    private string _model = "";
+    private string _rule = "";
+    private DateTime? _customFrom;
+    private DateTime? _customTo;
+    private long _ticksSeen;
+    private decimal _liveSpend;
+    private decimal _liveBaseline;
+
+    private ApexChart? _spendChart;
+    private ApexChart? _mixChart;
+    private ApexChart? _savingsChart;
+    private ApexChart? _latencyChart;
+    private ApexChart? _ratesChart;
+    private LiveSummary? _liveSummary;
+    private HeadlineCards? _cards;
+    private SavingsFigure? _savingsFigure;
+    private IReadOnlyList<ChartSeries> _spendSeries = [];
+    private IReadOnlyList<ChartSeries> _mixSeries = [];
+    private IReadOnlyList<ChartSeries> _savingsSeries = [];
+    private IReadOnlyList<ChartSeries> _latencySeries = [];
+    private IReadOnlyList<ChartSeries> _ratesSeries = [];
+
+    [Inject]
+    private MetricsHistory History { get; set; } = null!;
+
+    [Inject]
+    private LiveMetrics Live { get; set; } = null!;
+
+    [Inject]
+    private RoutingState Routing { get; set; } = null!;
+
+    [Inject]
+    private TimeProvider Time { get; set; } = null!;
+
+    private bool IsLive => _kind == RangeKind.Live;
+
+    private IReadOnlyList<string> Tiers => _view?.Tiers ?? Routing.Current.Tiers;
+
+    private string? BaselineModel => Routing.Current.Baseline?.Model.Id;
+
+    private ChartOptions SpendOptions => new() { Type = ChartType.Area, Stacked = true, Format = ChartFormat.Usd, Colors = Colors(), NoData = "No spend in this range" };
+
+    private ChartOptions MixOptions => new() { Type = ChartType.Donut, Format = ChartFormat.Usd, Colors = Colors(), Height = 300, TotalLabel = "Spend", NoData = "No spend in this range" };
+
+    private static ChartOptions SavingsOptions => new() { Type = ChartType.Line, Format = ChartFormat.Usd, Height = 200, Colors = ["#9e9e9e", "#2e7d5b"] };
+
+    private static ChartOptions LatencyOptions => new() { Type = ChartType.Line, Format = ChartFormat.Ms, Colors = ["#2f5d8a", "#c77700"] };
+
+    private static ChartOptions RatesOptions => new() { Type = ChartType.Line, Format = ChartFormat.Percent, Colors = ["#c77700", "#a33b3b"] };
+
+    private decimal SavingsSpend => IsLive ? _liveSpend : _view?.Totals.Spend ?? 0m;
+
+    private decimal SavingsBaseline => IsLive ? _liveBaseline : _view?.Totals.Baseline ?? 0m;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _choices = await History.ChoicesAsync(_disposed.Token);
+        _empty = !await History.AnyTrafficAsync(_disposed.Token);
+        await LoadAsync();
+        if (RendererInfo.IsInteractive)
+        {
+            _subscription = Live.Subscribe(tick => _ = InvokeAsync(() => OnTickAsync(tick)));
+        }
+    }
+
+    private async Task SelectRangeAsync(RangeKind kind)
+    {
+        _error = null;
+        if (kind == RangeKind.Custom)
+        {
+            var today = Time.GetUtcNow().UtcDateTime.Date;
+            _customFrom ??= today.AddDays(-6);
+            _customTo ??= today;
+            _kind = kind;
+            return;
+        }
+
+        _kind = kind;
+        await LoadAsync();
+    }
+
+    private async Task ApplyCustomAsync()
+    {
+        try
+        {
+            var range = MetricsRange.Create(RangeKind.Custom, Time.GetUtcNow(), ToDate(_customFrom), ToDate(_customTo));
+            _error = null;
+            await LoadAsync(range);
+        }
+        catch (MetricsInputException ex)
+        {
+            _error = ex.Message;
+        }
+
+        static DateOnly? ToDate(DateTime? value) => value is { } v ? DateOnly.FromDateTime(v) : null;
+    }
+
+    private async Task SetFilterAsync(string? key = null, string? tier = null, string? model = null, string? rule = null)
+    {
+        var previous = (_key, _tier, _model, _rule);
+        _key = key ?? _key;
+        _tier = tier ?? _tier;
+        _model = model ?? _model;
+        _rule = rule ?? _rule;
+        try
+        {
+            await History.ValidateAsync(Filter(), _disposed.Token);
+        }
+        catch (MetricsInputException ex)
+        {
+            (_key, _tier, _model, _rule) = previous;
+            _error = ex.Message;
+            return;
+        }
+
+        _error = null;
+        await LoadAsync();
+    }
+
+    private MetricsFilter Filter() => new(
+        long.TryParse(_key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var key) ? key : null,
+        Blank(_tier),
+        Blank(_model),
+        Blank(_rule));
+
+    private static string? Blank(string value) => value.Length == 0 ? null : value;
+
+    private async Task LoadAsync() => await LoadAsync(_kind == RangeKind.Custom && _range is { Kind: RangeKind.Custom } custom ? custom : null);
+
+    private async Task LoadAsync(MetricsRange? custom)
+    {
+        _loading = true;
+        try
+        {
+            var now = Time.GetUtcNow();
+            var range = custom ?? MetricsRange.Create(_kind, now);
+            var filter = IsLive ? MetricsFilter.None : Filter();
+            _headlines = await History.HeadlinesAsync(range, filter, now, _disposed.Token);
+            if (range.Kind == RangeKind.Live)
+            {
+                _view = null;
+                ShowLive(Live.Recent(LiveMetrics.Window));
+            }
+            else
+            {
+                _view = await History.LoadAsync(range, filter, _disposed.Token);
+                ShowHistory(_view);
+            }
+
+            _range = range;
+            _kind = range.Kind;
+            _exportUrl = MetricsApi.ExportUrl(range, filter);
+            await PushSeriesAsync();
+        }
+        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        {
+            // The page was closed.
+        }
+        finally
+        {
+            _loading = false;
+        }
+    }
+
+    private void ShowHistory(MetricsView view)
+    {
+        var buckets = view.Buckets;
+        _spendSeries = [.. view.Tiers.Select(t => new ChartSeries(t, [.. buckets.Select(b => Point(b.Start, (double)b.SpendByTier.GetValueOrDefault(t)))]))];
+        _mixSeries = [.. view.Tiers.Select(t => ChartSeries.Slice(t, (double)view.SpendByTier.GetValueOrDefault(t)))];
+        _savingsSeries =
+        [
+            new ChartSeries("Baseline", [.. buckets.Select(b => Point(b.Start, (double)b.Totals.Baseline))]),
+            new ChartSeries("Spend", [.. buckets.Select(b => Point(b.Start, (double)b.Totals.Spend))]),
+        ];
+        _latencySeries =
+        [
+            new ChartSeries("p50", [.. buckets.Select(b => Point(b.Start, Rounded(b.LatencyP50Ms)))]),
+            new ChartSeries("p95", [.. buckets.Select(b => Point(b.Start, Rounded(b.LatencyP95Ms)))]),
+        ];
+        _ratesSeries =
+        [
+            new ChartSeries("Fallback rate", [.. buckets.Select(b => Point(b.Start, b.Totals.FallbackRate))]),
+            new ChartSeries("Error rate", [.. buckets.Select(b => Point(b.Start, b.Totals.ErrorRate))]),
+        ];
+    }
+
+    private void ShowLive(IReadOnlyList<MetricsTick> ticks)
+    {
+        var tiers = Tiers;
+        _spendSeries = [.. tiers.Select(t => new ChartSeries(t, [.. ticks.Select(k => Point(k.Time, (double)k.SpendByTier.GetValueOrDefault(t)))]))];
+        _savingsSeries =
+        [
+            new ChartSeries("Baseline", [.. ticks.Select(k => Point(k.Time, (double)k.Baseline))]),
+            new ChartSeries("Spend", [.. ticks.Select(k => Point(k.Time, (double)k.Spend))]),
+        ];
+        _latencySeries =
+        [
+            new ChartSeries("p50", [.. ticks.Select(k => Point(k.Time, k.LatencyP50Ms))]),
+            new ChartSeries("p95", [.. ticks.Select(k => Point(k.Time, k.LatencyP95Ms))]),
+        ];
+        _ratesSeries =
+        [
+            new ChartSeries("Fallback rate", [.. ticks.Select(k => Point(k.Time, Rate(k.FallbackRequests, k.Requests)))]),
+            new ChartSeries("Error rate", [.. ticks.Select(k => Point(k.Time, Rate(k.Errors, k.Requests)))]),
+        ];
+        ShowLiveTotals(ticks);
+    }
+
+    private void ShowLiveTotals(IReadOnlyList<MetricsTick> ticks)
+    {
+        _mixSeries = [.. Tiers.Select(t => ChartSeries.Slice(t, (double)ticks.Sum(k => k.SpendByTier.GetValueOrDefault(t))))];
+        _liveSpend = ticks.Sum(t => t.Spend);
+        _liveBaseline = ticks.Sum(t => t.Baseline);
+    }
+
+    private async Task PushSeriesAsync()
+    {
+        foreach (var (chart, series) in new[] { (_spendChart, _spendSeries), (_mixChart, _mixSeries), (_savingsChart, _savingsSeries), (_latencyChart, _latencySeries), (_ratesChart, _ratesSeries) })
+        {
+            if (chart is not null)
+            {
+                await chart.UpdateSeriesAsync(series);
+            }
+        }
+    }
+
+    /// <summary>A new second: its points are appended to the live charts; the page itself is not re-rendered.</summary>
+    private async Task OnTickAsync(MetricsTick tick)
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_empty == true && tick.Requests > 0)
+            {
+                _empty = false;
+                _choices = await History.ChoicesAsync(_disposed.Token);
+                StateHasChanged();
+            }
+
+            if (!IsLive)
+            {
+                return;
+            }
+
+            var x = tick.Time.ToUnixTimeMilliseconds();
+            var window = LiveMetrics.Window;
+            await _spendChart!.AppendAsync([.. Tiers.Select(t => new ChartSeries(t, [new ChartPoint(x, (double)tick.SpendByTier.GetValueOrDefault(t))]))], window);
+            await _savingsChart!.AppendAsync([new ChartSeries("Baseline", [new ChartPoint(x, (double)tick.Baseline)]), new ChartSeries("Spend", [new ChartPoint(x, (double)tick.Spend)])], window);
+            await _latencyChart!.AppendAsync([new ChartSeries("p50", [new ChartPoint(x, tick.LatencyP50Ms)]), new ChartSeries("p95", [new ChartPoint(x, tick.LatencyP95Ms)])], window);
+            await _ratesChart!.AppendAsync(
+                [new ChartSeries("Fallback rate", [new ChartPoint(x, Rate(tick.FallbackRequests, tick.Requests))]), new ChartSeries("Error rate", [new ChartPoint(x, Rate(tick.Errors, tick.Requests))])],
+                window);
+
+            var recent = Live.Recent(window);
+            _liveSummary?.Show(recent);
+            if (++_ticksSeen % 5 == 0)
+            {
+                // The donut, the savings figure and the cards move more slowly than the lines: every five seconds is enough.
+                ShowLiveTotals(recent);
+                await _mixChart!.UpdateSeriesAsync(_mixSeries);
+                _savingsFigure?.Show(_liveSpend, _liveBaseline);
+                _headlines = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
+                _cards?.Show(_headlines);
+            }
+        }
+        catch (Exception ex) when (ex is Microsoft.JSInterop.JSDisconnectedException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The page is closing.
+        }
+    }
+
+    private IReadOnlyList<string> Colors() => [.. Tiers.Select((_, i) => TierColors[i % TierColors.Length])];
+
+    private static ChartPoint Point(DateTimeOffset time, double? value) => new(time.ToUnixTimeMilliseconds(), value);
+
+    private static double? Rounded(double? value) => value is { } v ? Math.Round(v, 1) : null;
+
+    private static double? Rate(long part, long whole) => whole == 0 ? null : (double)part / whole;
+
+    private static string RangeLabel(RangeKind kind) => kind switch
+    {
+        RangeKind.Live => "Live",
+        RangeKind.Day => "24 hours",
+        RangeKind.Week => "7 days",
+        RangeKind.Month => "30 days",
+        _ => "Custom",
+    };
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _disposed.Cancel();
+        _disposed.Dispose();
+    }
+}

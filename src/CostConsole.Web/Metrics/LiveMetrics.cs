@@ -1,0 +1,174 @@
+using System.Collections.Immutable;
+using CostConsole.Data;
+using CostConsole.Routing.Pipeline;
+
+namespace CostConsole.Web.Metrics;
+
+/// <summary>
+/// The live stream: committed ledger batches are summed per second; every second a <see cref="MetricsTick"/> goes
+/// to every subscriber (the hub broadcaster and each dashboard circuit) and into a 15-minute ring for late joiners.
+/// </summary>
+public sealed class LiveMetrics
+{
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
+
+    private readonly Lock _lock = new();
+    private readonly Queue<MetricsTick> _recent = new();
+    private ImmutableArray<Action<MetricsTick>> _subscribers = [];
+    private Second _current = new();
+    private long _sequence;
+
+    /// <summary>On the ledger writer's loop: adds the batch to the current second.</summary>
+    public void Observe(IReadOnlyList<LedgerEntry> entries)
+    {
+        lock (_lock)
+        {
+            foreach (var entry in entries)
+            {
+                _current.Add(entry);
+            }
+        }
+    }
+
+    /// <summary>Receives every tick from now on, on the ticking thread: hand work off quickly.</summary>
+    public IDisposable Subscribe(Action<MetricsTick> subscriber)
+    {
+        ImmutableInterlocked.Update(ref _subscribers, s => s.Add(subscriber));
+        return new Subscription(this, subscriber);
+    }
+
+    /// <summary>The ticks of the last <paramref name="span"/> (at most 15 minutes), oldest first.</summary>
+    public IReadOnlyList<MetricsTick> Recent(TimeSpan span)
+    {
+        lock (_lock)
+        {
+            if (_recent.Count == 0)
+            {
+                return [];
+            }
+
+            var since = _recent.Last().Time - span;
+            return [.. _recent.Where(t => t.Time > since)];
+        }
+    }
+
+    /// <summary>Closes the second ending at <paramref name="time"/> and publishes it.</summary>
+    public MetricsTick Tick(DateTimeOffset time)
+    {
+        MetricsTick tick;
+        lock (_lock)
+        {
+            var second = _current;
+            _current = new Second();
+            tick = second.ToTick(++_sequence, time);
+            _recent.Enqueue(tick);
+            while (_recent.Count > 0 && _recent.Peek().Time <= time - Window)
+            {
+                _recent.Dequeue();
+            }
+        }
+
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber(tick);
+        }
+
+        return tick;
+    }
+
+    private sealed class Subscription(LiveMetrics owner, Action<MetricsTick> subscriber) : IDisposable
+    {
+        public void Dispose() => ImmutableInterlocked.Update(ref owner._subscribers, s => s.Remove(subscriber));
+    }
+
+    private sealed class Second
+    {
+        private readonly Dictionary<string, long> _spendByTier = [];
+        private readonly Dictionary<string, long> _spendByModel = [];
+        private readonly Dictionary<string, int> _requestsByTier = [];
+        private readonly List<double> _latencies = [];
+        private int _answered;
+        private int _failed;
+        private int _rejected;
+        private int _fallbacks;
+        private int _fallbackRequests;
+        private long _spend;
+        private long _baseline;
+
+        public void Add(LedgerEntry e)
+        {
+            switch (e.Status)
+            {
+                case LedgerStatus.Answered:
+                    _answered++;
+                    break;
+                case LedgerStatus.Failed:
+                    _failed++;
+                    break;
+                default:
+                    _rejected++;
+                    break;
+            }
+
+            if (e.Fallbacks > 0)
+            {
+                _fallbacks += e.Fallbacks;
+                _fallbackRequests++;
+            }
+
+            // Summed in the ledger's own unit, so ticks add up to exactly what the ledger holds.
+            var cost = Money.ToNanoUsd(e.Cost);
+            _spend += cost;
+            _baseline += Money.ToNanoUsd(e.BaselineCost);
+            if (e.Tier is { } tier)
+            {
+                _spendByTier[tier] = _spendByTier.GetValueOrDefault(tier) + cost;
+                _requestsByTier[tier] = _requestsByTier.GetValueOrDefault(tier) + 1;
+            }
+
+            if (e.Model is { } model)
+            {
+                _spendByModel[model] = _spendByModel.GetValueOrDefault(model) + cost;
+            }
+
+            _latencies.Add(e.LatencyMs);
+        }
+
+        public MetricsTick ToTick(long sequence, DateTimeOffset time)
+        {
+            _latencies.Sort();
+            return new MetricsTick(
+                sequence,
+                time,
+                _answered + _failed + _rejected,
+                _answered,
+                _failed,
+                _rejected,
+                _failed + _rejected,
+                _fallbacks,
+                _fallbackRequests,
+                Escalations: 0,
+                CacheHits: 0,
+                Money.FromNanoUsd(_spend),
+                Money.FromNanoUsd(_baseline),
+                Money.FromNanoUsd(_baseline - _spend),
+                _spendByTier.ToDictionary(p => p.Key, p => Money.FromNanoUsd(p.Value)),
+                _spendByModel.ToDictionary(p => p.Key, p => Money.FromNanoUsd(p.Value)),
+                new Dictionary<string, int>(_requestsByTier),
+                Percentile(0.50),
+                Percentile(0.95));
+        }
+
+        /// <summary>Nearest-rank percentile of this second's latencies.</summary>
+        private double? Percentile(double quantile)
+        {
+            if (_latencies.Count == 0)
+            {
+                return null;
+            }
+
+            var rank = (int)Math.Ceiling(quantile * _latencies.Count);
+            return Math.Round(_latencies[Math.Clamp(rank, 1, _latencies.Count) - 1], 1);
+        }
+    }
+}

@@ -1,0 +1,331 @@
+using System.Text;
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Data.Metrics;
+using CostConsole.Routing.Decisions;
+using CostConsole.Web.Extensions;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Metrics;
+
+/// <summary>Sums of rollup rows; rates are null when there was nothing to divide.</summary>
+public sealed record MetricsTotals(
+    long Requests, long Answered, long Failed, long Rejected, long FallbackRequests, long Fallbacks, long Escalations,
+    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd)
+{
+    public static MetricsTotals Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    public decimal Spend => Money.FromNanoUsd(CostNanoUsd);
+
+    public decimal Baseline => Money.FromNanoUsd(BaselineCostNanoUsd);
+
+    public decimal Savings => Baseline - Spend;
+
+    /// <summary>Savings as a share of the baseline.</summary>
+    public double? SavingsRate => BaselineCostNanoUsd > 0 ? (double)(BaselineCostNanoUsd - CostNanoUsd) / BaselineCostNanoUsd : null;
+
+    public double? FallbackRate => Requests > 0 ? (double)FallbackRequests / Requests : null;
+
+    /// <summary>Failed and rejected requests as a share of all.</summary>
+    public double? ErrorRate => Requests > 0 ? (double)(Failed + Rejected) / Requests : null;
+
+    public long Errors => Failed + Rejected;
+}
+
+/// <summary>One chart bucket.</summary>
+public sealed record MetricsBucket(DateTimeOffset Start, IReadOnlyDictionary<string, decimal> SpendByTier, MetricsTotals Totals, double? LatencyP50Ms, double? LatencyP95Ms);
+
+/// <summary>What the dashboard shows for one range and filter.</summary>
+public sealed record MetricsView(
+    MetricsRange Range,
+    MetricsFilter Filter,
+    IReadOnlyList<string> Tiers,
+    IReadOnlyList<MetricsBucket> Buckets,
+    MetricsTotals Totals,
+    IReadOnlyDictionary<string, decimal> SpendByTier,
+    IReadOnlyDictionary<string, long> RequestsByTier,
+    double? LatencyP50Ms,
+    double? LatencyP95Ms);
+
+/// <summary>The headline cards: fixed periods (today, this month) and the chosen range, each with the period before.</summary>
+public sealed record HeadlineFigures(
+    MetricsTotals Today, MetricsTotals Yesterday, MetricsTotals Month, MetricsTotals PreviousMonth, MetricsTotals Range, MetricsTotals PreviousRange, string RangeName);
+
+/// <summary>Values the filters offer.</summary>
+public sealed record MetricsChoices(IReadOnlyList<(long Id, string Name)> Keys, IReadOnlyList<string> Tiers, IReadOnlyList<string> Models, IReadOnlyList<string> Rules);
+
+/// <summary>One row of the CSV export: a bucket × tier × model.</summary>
+public sealed record MetricsExportRow(DateTimeOffset Start, string? Tier, string? Model, MetricsTotals Totals, double? LatencyP50Ms, double? LatencyP95Ms);
+
+/// <summary>History from the minute and hour rollups; it never reads the ledger.</summary>
+internal sealed class MetricsHistory(DataLocation data, RoutingState routing, IDbContextFactory<CostConsoleDbContext> factory)
+{
+    public async Task<MetricsView> LoadAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
+    {
+        var tiers = routing.Current.Tiers.ToList();
+        var buckets = new SortedDictionary<long, Accumulator>();
+        var all = new Accumulator();
+        var bucketMs = (long)range.Bucket.TotalMilliseconds;
+        await ReadAsync(range, filter, row =>
+        {
+            var start = RollupGrid.Floor(row.Start, bucketMs);
+            if (!buckets.TryGetValue(start, out var bucket))
+            {
+                bucket = new Accumulator();
+                buckets[start] = bucket;
+            }
+
+            bucket.Add(row);
+            all.Add(row);
+            if (row.Tier is { } tier && !tiers.Contains(tier))
+            {
+                tiers.Add(tier);
+            }
+        }, cancellationToken);
+
+        // Every bucket of the window is present, empty ones too, so charts show quiet periods as zero.
+        var series = new List<MetricsBucket>();
+        for (var start = RollupGrid.Floor(range.From.ToUnixTimeMilliseconds(), bucketMs); start < range.To.ToUnixTimeMilliseconds(); start += bucketMs)
+        {
+            var bucket = buckets.GetValueOrDefault(start) ?? new Accumulator();
+            series.Add(new MetricsBucket(
+                DateTimeOffset.FromUnixTimeMilliseconds(start),
+                tiers.ToDictionary(t => t, t => Money.FromNanoUsd(bucket.SpendByTier.GetValueOrDefault(t))),
+                bucket.Totals(),
+                bucket.Latency.Percentile(0.50),
+                bucket.Latency.Percentile(0.95)));
+        }
+
+        return new MetricsView(
+            range,
+            filter,
+            tiers,
+            series,
+            all.Totals(),
+            tiers.ToDictionary(t => t, t => Money.FromNanoUsd(all.SpendByTier.GetValueOrDefault(t))),
+            tiers.ToDictionary(t => t, t => all.RequestsByTier.GetValueOrDefault(t)),
+            all.Latency.Percentile(0.50),
+            all.Latency.Percentile(0.95));
+    }
+
+    public async Task<HeadlineFigures> HeadlinesAsync(MetricsRange range, MetricsFilter filter, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var day = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var previousMonth = month.AddMonths(-1);
+        var intoMonth = now - month;
+        var previousMonthEnd = previousMonth + intoMonth < month ? previousMonth + intoMonth : month;
+        await using var connection = await OpenAsync(cancellationToken);
+        return new HeadlineFigures(
+            await SumAsync(connection, "HourRollups", day, now, filter, cancellationToken),
+            await SumAsync(connection, "HourRollups", day.AddDays(-1), now.AddDays(-1), filter, cancellationToken),
+            await SumAsync(connection, "HourRollups", month, now, filter, cancellationToken),
+            await SumAsync(connection, "HourRollups", previousMonth, previousMonthEnd, filter, cancellationToken),
+            await SumAsync(connection, Table(range), range.From, range.To, filter, cancellationToken),
+            await SumAsync(connection, Table(range), range.Previous.From, range.Previous.To, filter, cancellationToken),
+            range.Describe());
+    }
+
+    public async Task<IReadOnlyList<MetricsExportRow>> ExportAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
+    {
+        var groups = new SortedDictionary<(long Start, string Tier, string Model), Accumulator>();
+        var bucketMs = (long)range.Bucket.TotalMilliseconds;
+        await ReadAsync(range, filter, row =>
+        {
+            var key = (RollupGrid.Floor(row.Start, bucketMs), row.Tier ?? "", row.Model ?? "");
+            if (!groups.TryGetValue(key, out var group))
+            {
+                group = new Accumulator();
+                groups[key] = group;
+            }
+
+            group.Add(row);
+        }, cancellationToken);
+
+        return [.. groups.Select(g => new MetricsExportRow(
+            DateTimeOffset.FromUnixTimeMilliseconds(g.Key.Start),
+            g.Key.Tier.Length == 0 ? null : g.Key.Tier,
+            g.Key.Model.Length == 0 ? null : g.Key.Model,
+            g.Value.Totals(),
+            g.Value.Latency.Percentile(0.50),
+            g.Value.Latency.Percentile(0.95)))];
+    }
+
+    public async Task<MetricsChoices> ChoicesAsync(CancellationToken cancellationToken = default)
+    {
+        var snapshot = routing.Current;
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var keys = await db.ApiKeys.AsNoTracking().OrderBy(k => k.Name).Select(k => new { k.Id, k.Name }).ToListAsync(cancellationToken);
+        var models = await db.HourRollups.AsNoTracking().Where(r => r.Model != null).Select(r => r.Model!).Distinct().ToListAsync(cancellationToken);
+        var rules = await db.HourRollups.AsNoTracking().Where(r => r.Rule != null).Select(r => r.Rule!).Distinct().ToListAsync(cancellationToken);
+        var tiers = await db.HourRollups.AsNoTracking().Where(r => r.Tier != null).Select(r => r.Tier!).Distinct().ToListAsync(cancellationToken);
+        return new MetricsChoices(
+            [.. keys.Select(k => (k.Id, k.Name))],
+            [.. snapshot.Tiers.Concat(tiers.Order(StringComparer.Ordinal)).Distinct()],
+            [.. snapshot.Models.Select(m => m.Key).Concat(models).Distinct().Order(StringComparer.Ordinal)],
+            [.. rules.Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>Refuses filter values that name nothing the console knows, so a typo does not read as "no traffic".</summary>
+    public async Task ValidateAsync(MetricsFilter filter, CancellationToken cancellationToken = default)
+    {
+        if (filter.IsEmpty)
+        {
+            return;
+        }
+
+        var choices = await ChoicesAsync(cancellationToken);
+        if (filter.ApiKeyId is { } key && choices.Keys.All(k => k.Id != key))
+        {
+            throw new MetricsInputException($"There is no API key with id {key}.");
+        }
+
+        Check(filter.Tier, choices.Tiers, "tier");
+        Check(filter.Model, choices.Models, "model");
+        Check(filter.Rule, choices.Rules, "rule");
+
+        static void Check(string? value, IReadOnlyList<string> known, string name)
+        {
+            if (value is not null && !known.Contains(value))
+            {
+                throw new MetricsInputException($"Unknown {name} '{value}'. Known: {string.Join(", ", known)}.");
+            }
+        }
+    }
+
+    /// <summary>True once anything at all has been recorded.</summary>
+    public async Task<bool> AnyTrafficAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.RequestLog.AnyAsync(cancellationToken);
+    }
+
+    private static string Table(MetricsRange range) => range.UsesHours ? "HourRollups" : "MinuteRollups";
+
+    private async Task ReadAsync(MetricsRange range, MetricsFilter filter, Action<RollupRow> each, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        var bucketMs = (long)range.Bucket.TotalMilliseconds;
+        var sql = new StringBuilder($"SELECT {RollupColumns} FROM {Table(range)} WHERE Start >= $from AND Start < $to");
+        command.Parameters.AddWithValue("$from", RollupGrid.Floor(range.From.ToUnixTimeMilliseconds(), bucketMs));
+        command.Parameters.AddWithValue("$to", range.To.ToUnixTimeMilliseconds());
+        AddFilter(command, sql, filter);
+        command.CommandText = sql.ToString();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (reader.Read())
+        {
+            each(ReadRow(reader));
+        }
+    }
+
+    private static async Task<MetricsTotals> SumAsync(SqliteConnection connection, string table, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        var period = table == "HourRollups" ? RollupGrid.HourMs : RollupGrid.MinuteMs;
+        var sql = new StringBuilder("""
+            SELECT COALESCE(SUM(Requests),0), COALESCE(SUM(Answered),0), COALESCE(SUM(Failed),0), COALESCE(SUM(Rejected),0),
+                   COALESCE(SUM(FallbackRequests),0), COALESCE(SUM(Fallbacks),0), COALESCE(SUM(Escalations),0),
+                   COALESCE(SUM(PromptTokens),0), COALESCE(SUM(CompletionTokens),0), COALESCE(SUM(CostNanoUsd),0), COALESCE(SUM(BaselineCostNanoUsd),0)
+            """);
+        sql.Append($" FROM {table} WHERE Start >= $from AND Start < $to");
+        command.Parameters.AddWithValue("$from", RollupGrid.Floor(from.ToUnixTimeMilliseconds(), period));
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        AddFilter(command, sql, filter);
+        command.CommandText = sql.ToString();
+        using var r = await command.ExecuteReaderAsync(cancellationToken);
+        r.Read();
+        return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10));
+    }
+
+    private static void AddFilter(SqliteCommand command, StringBuilder sql, MetricsFilter filter)
+    {
+        if (filter.ApiKeyId is { } key)
+        {
+            sql.Append(" AND ApiKeyId = $key");
+            command.Parameters.AddWithValue("$key", key);
+        }
+
+        if (filter.Tier is { } tier)
+        {
+            sql.Append(" AND Tier = $tier");
+            command.Parameters.AddWithValue("$tier", tier);
+        }
+
+        if (filter.Model is { } model)
+        {
+            sql.Append(" AND Model = $model");
+            command.Parameters.AddWithValue("$model", model);
+        }
+
+        if (filter.Rule is { } rule)
+        {
+            sql.Append(" AND Rule = $rule");
+            command.Parameters.AddWithValue("$rule", rule);
+        }
+    }
+
+    private const string RollupColumns = "Start, Tier, Model, Requests, Answered, Failed, Rejected, FallbackRequests, Fallbacks, Escalations, PromptTokens, CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyHistogram";
+
+    private static HourRollupRow ReadRow(SqliteDataReader r) => new()
+    {
+        Start = r.GetInt64(0),
+        Tier = r.IsDBNull(1) ? null : r.GetString(1),
+        Model = r.IsDBNull(2) ? null : r.GetString(2),
+        Requests = r.GetInt64(3),
+        Answered = r.GetInt64(4),
+        Failed = r.GetInt64(5),
+        Rejected = r.GetInt64(6),
+        FallbackRequests = r.GetInt64(7),
+        Fallbacks = r.GetInt64(8),
+        Escalations = r.GetInt64(9),
+        PromptTokens = r.GetInt64(10),
+        CompletionTokens = r.GetInt64(11),
+        CostNanoUsd = r.GetInt64(12),
+        BaselineCostNanoUsd = r.GetInt64(13),
+        LatencyHistogram = (byte[])r.GetValue(14),
+    };
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(data.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private sealed class Accumulator
+    {
+        private long _requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline;
+
+        public Dictionary<string, long> SpendByTier { get; } = [];
+
+        public Dictionary<string, long> RequestsByTier { get; } = [];
+
+        public LatencyHistogram Latency { get; } = new();
+
+        public void Add(RollupRow row)
+        {
+            _requests += row.Requests;
+            _answered += row.Answered;
+            _failed += row.Failed;
+            _rejected += row.Rejected;
+            _fallbackRequests += row.FallbackRequests;
+            _fallbacks += row.Fallbacks;
+            _escalations += row.Escalations;
+            _prompt += row.PromptTokens;
+            _completion += row.CompletionTokens;
+            _cost += row.CostNanoUsd;
+            _baseline += row.BaselineCostNanoUsd;
+            if (row.Tier is { } tier)
+            {
+                SpendByTier[tier] = SpendByTier.GetValueOrDefault(tier) + row.CostNanoUsd;
+                RequestsByTier[tier] = RequestsByTier.GetValueOrDefault(tier) + row.Requests;
+            }
+
+            Latency.Merge(row.LatencyHistogram);
+        }
+
+        public MetricsTotals Totals() => new(_requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline);
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Pipeline;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Requests;
+
+public enum RequestSort
+{
+    Time,
+    Cost,
+    Latency,
+    Tokens,
+}
+
+/// <summary>What the request explorer asks for: a time window, filters, an order and a page.</summary>
+public sealed record RequestQuery(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    long? ApiKeyId = null,
+    string? Tier = null,
+    string? Model = null,
+    string? Rule = null,
+    LedgerStatus? Status = null,
+    string? Search = null,
+    RequestSort Sort = RequestSort.Time,
+    bool Descending = true,
+    int Page = 0,
+    int PageSize = 25);
+
+/// <summary>One line of the explorer.</summary>
+public sealed record RequestSummary(
+    long Id, string RequestId, DateTimeOffset Timestamp, long? ApiKeyId, string? Tier, string? Model, string? Rule, int Status, int HttpStatus,
+    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd, double LatencyMs, int Fallbacks, string? ErrorCode)
+{
+    public decimal Cost => Money.FromNanoUsd(CostNanoUsd);
+
+    public decimal Baseline => Money.FromNanoUsd(BaselineCostNanoUsd);
+
+    public LedgerStatus LedgerStatus => (LedgerStatus)Status;
+}
+
+/// <summary>A page of requests. Counting stops at <see cref="RequestExplorer.CountLimit"/>; past it the total reads "more than".</summary>
+public sealed record RequestPage(IReadOnlyList<RequestSummary> Rows, int Total, bool MoreThanTotal);
+
+/// <summary>Everything the ledger knows about one request.</summary>
+public sealed record RequestDetail(RequestLogRow Row, string? KeyName, IReadOnlyList<AttemptRecord> Attempts)
+{
+    public decimal Cost => Money.FromNanoUsd(Row.CostNanoUsd);
+
+    public decimal Baseline => Money.FromNanoUsd(Row.BaselineCostNanoUsd);
+}
+
+/// <summary>Server-side paging over the ledger, newest first by default, on the ledger's indexes.</summary>
+internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> factory)
+{
+    /// <summary>Counting every match of a month of traffic would cost more than the page itself; past this the pager says "more than".</summary>
+    public const int CountLimit = 10_000;
+
+    private const int WholeIdLength = 36;
+
+    private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
+
+    public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var counted = await Filter(Source(db, query, ordered: false).AsNoTracking(), query)
+            .OrderByDescending(r => r.Timestamp)
+            .Take(CountLimit + 1)
+            .CountAsync(cancellationToken);
+        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query);
+        var ordered = (query.Sort, query.Descending) switch
+        {
+            (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
+            (RequestSort.Cost, false) => rows.OrderBy(r => r.CostNanoUsd).ThenBy(r => r.Id),
+            (RequestSort.Latency, true) => rows.OrderByDescending(r => r.LatencyMs).ThenByDescending(r => r.Id),
+            (RequestSort.Latency, false) => rows.OrderBy(r => r.LatencyMs).ThenBy(r => r.Id),
+            (RequestSort.Tokens, true) => rows.OrderByDescending(r => r.PromptTokens + r.CompletionTokens).ThenByDescending(r => r.Id),
+            (RequestSort.Tokens, false) => rows.OrderBy(r => r.PromptTokens + r.CompletionTokens).ThenBy(r => r.Id),
+            (_, true) => rows.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id),
+            _ => rows.OrderBy(r => r.Timestamp).ThenBy(r => r.Id),
+        };
+        var page = await ordered
+            .Skip(query.Page * query.PageSize)
+            .Take(query.PageSize)
+            .Select(r => new RequestSummary(r.Id, r.RequestId, r.Timestamp, r.ApiKeyId, r.Tier, r.Model, r.Rule, r.Status, r.HttpStatus,
+                r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode))
+            .ToListAsync(cancellationToken);
+        return new RequestPage(page, Math.Min(counted, CountLimit), counted > CountLimit);
+    }
+
+    public async Task<RequestDetail?> DetailAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var row = await db.RequestLog.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var key = row.ApiKeyId is { } keyId ? await db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId).Select(k => k.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        var attempts = row.AttemptsJson is { } json ? JsonSerializer.Deserialize<List<AttemptRecord>>(json, AttemptJson) ?? [] : [];
+        return new RequestDetail(row, key, attempts);
+    }
+
+    public async Task<IReadOnlyDictionary<long, string>> KeyNamesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.ApiKeys.AsNoTracking().ToDictionaryAsync(k => k.Id, k => k.Name, cancellationToken);
+    }
+
+    /// <summary>
+    /// SQLite's planner knows nothing of how much of the ledger a time range covers, so it would walk the time index
+    /// and sort a month of rows. Where another index finds the page sooner it is named: the id index for an id prefix,
+    /// the cost or latency index for those orders over a day or more (walked in order until a page of matches).
+    /// </summary>
+    /// <param name="ordered">The page, in the query's order; otherwise the count, which walks time.</param>
+    private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, RequestQuery q, bool ordered)
+    {
+        var index = q switch
+        {
+            { Search: { } s } when s.Trim().StartsWith("req_", StringComparison.Ordinal) && s.Trim().Length < WholeIdLength => "IX_RequestLog_RequestId",
+            { Sort: RequestSort.Cost } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_CostNanoUsd",
+            { Sort: RequestSort.Latency } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_LatencyMs",
+            _ => null,
+        };
+#pragma warning disable EF1002, EF1003 // The index name is one of the constants above, never input.
+        return index is null ? db.RequestLog : db.RequestLog.FromSqlRaw("SELECT * FROM RequestLog INDEXED BY " + index);
+#pragma warning restore EF1002, EF1003
+    }
+
+    private static IQueryable<RequestLogRow> Filter(IQueryable<RequestLogRow> rows, RequestQuery q)
+    {
+        rows = rows.Where(r => r.Timestamp >= q.From && r.Timestamp < q.To);
+        if (q.ApiKeyId is { } key)
+        {
+            rows = rows.Where(r => r.ApiKeyId == key);
+        }
+
+        if (q.Tier is { } tier)
+        {
+            rows = rows.Where(r => r.Tier == tier);
+        }
+
+        if (q.Model is { } model)
+        {
+            rows = rows.Where(r => r.Model == model);
+        }
+
+        if (q.Rule is { } rule)
+        {
+            rows = rows.Where(r => r.Rule == rule);
+        }
+
+        if (q.Status is { } status)
+        {
+            rows = rows.Where(r => r.Status == (int)status);
+        }
+
+        if (q.Search?.Trim() is { Length: > 0 } search)
+        {
+            // An id or its beginning is a range of the id index; any other fragment is matched anywhere in the id (a scan).
+            if (search.StartsWith("req_", StringComparison.Ordinal) && search.Length == WholeIdLength)
+            {
+                rows = rows.Where(r => r.RequestId == search);
+            }
+            else if (search.StartsWith("req_", StringComparison.Ordinal))
+            {
+                var end = search + "~";
+                rows = rows.Where(r => string.Compare(r.RequestId, search) >= 0 && string.Compare(r.RequestId, end) < 0);
+            }
+            else
+            {
+                rows = rows.Where(r => r.RequestId.Contains(search));
+            }
+        }
+
+        return rows;
+    }
+}

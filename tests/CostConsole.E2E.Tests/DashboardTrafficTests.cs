@@ -1,0 +1,53 @@
+using CostConsole.E2E.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace CostConsole.E2E.Tests;
+
+/// <summary>On a console of its own, so the dashboard starts empty.</summary>
+public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Sample_traffic_started_from_the_dashboard_grows_the_live_chart_and_a_request_opens_with_its_trace()
+    {
+        var console = await browser.OpenAsync("/");
+        await Expect(console.TestId("empty-state")).ToBeVisibleAsync();
+        var before = await DashboardTests.PointsAsync(console, "chart-spend");
+
+        await console.Input("traffic-rate").FillAsync("25");
+        await console.Input("traffic-seconds").FillAsync("20");
+        await console.TestId("traffic-start").ClickAsync();
+        await console.TestId("traffic-progress").WaitForAsync();
+
+        // Ticks append points to the live spend chart, and the live line counts the requests.
+        await console.Page.WaitForFunctionAsync(
+            $"() => Number(document.querySelector(\"[data-testid='chart-spend']\").getAttribute('data-points')) > {before + 30}",
+            null,
+            new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
+        await console.Page.WaitForFunctionAsync(
+            "() => Number(document.querySelector(\"[data-testid='live-summary']\")?.getAttribute('data-requests')) > 50",
+            null,
+            new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
+        await Expect(console.TestId("empty-state")).ToHaveCountAsync(0);
+        await Expect(console.TestId("card-requests-value")).Not.ToHaveTextAsync("0");
+        await Expect(console.TestId("chart-spend").Locator("path.apexcharts-area").First).ToBeAttachedAsync();
+        await console.ScreenshotAsync("dashboard-live");
+
+        var requests = await browser.OpenAsync("/requests");
+        var rows = requests.TestId("requests-grid").Locator("tbody tr");
+        await Expect(rows.First).ToContainTextAsync("answered");
+        await rows.First.ClickAsync();
+        var trace = requests.TestId("request-trace");
+        await Expect(trace).ToBeVisibleAsync();
+        await Expect(trace.Locator("[data-testid='trace-why']")).Not.ToBeEmptyAsync();
+        await Expect(trace.Locator("[data-testid='trace-attempts']")).ToContainTextAsync("answered");
+        await Expect(trace.Locator("[data-testid='trace-prompt']")).Not.ToBeEmptyAsync();
+        await requests.ScreenshotAsync("request-trace", fullPage: false);
+
+        Assert.Empty(console.Errors);
+        Assert.Empty(requests.Errors);
+    }
+
+}

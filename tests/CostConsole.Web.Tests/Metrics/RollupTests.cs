@@ -1,0 +1,136 @@
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Data.Ledger;
+using CostConsole.Data.Metrics;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Web.Metrics;
+using CostConsole.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CostConsole.Web.Tests.Metrics;
+
+public sealed class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+{
+    private RollupStore Store => factory.Services.GetRequiredService<RollupStore>();
+
+    [Fact]
+    public async Task Rollups_equal_the_ledger_summed_per_minute_and_per_hour_including_late_and_old_requests()
+    {
+        await TrafficSender.SendMixAsync(factory, rounds: 5);
+        // Requests that reach the ledger long after their minute: one from two hours ago, one from last month.
+        var ledger = factory.Services.GetRequiredService<LedgerWriter>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (ago, cost) in new[] { (TimeSpan.FromHours(2), 0.0123m), (TimeSpan.FromDays(31), 0.5m), (TimeSpan.FromHours(2), 0.0001m) })
+        {
+            await ledger.RecordAsync(Entry(now - ago, cost));
+        }
+
+        await Store.FlushAsync();
+        await AssertRollupsMatchLedgerAsync();
+
+        // One more late request for a period that was written and left memory: it adds to the stored rows.
+        await ledger.RecordAsync(Entry(now - TimeSpan.FromDays(31), 0.25m));
+        await Store.FlushAsync();
+        await AssertRollupsMatchLedgerAsync();
+    }
+
+    [Fact]
+    public async Task Lost_rollups_are_rebuilt_from_the_ledger_even_while_traffic_goes_on()
+    {
+        await TrafficSender.SendMixAsync(factory, rounds: 3);
+        await Store.FlushAsync();
+        await using (var db = await Factory().CreateDbContextAsync())
+        {
+            await db.MinuteRollups.ExecuteDeleteAsync();
+            await db.HourRollups.ExecuteDeleteAsync();
+        }
+
+        var traffic = TrafficSender.SendMixAsync(factory, rounds: 6);
+        var rebuilt = await Store.RebuildAsync(DateTimeOffset.UnixEpoch);
+        await traffic;
+        await Store.FlushAsync();
+
+        Assert.True(rebuilt.LedgerRows > 0);
+        await AssertRollupsMatchLedgerAsync();
+    }
+
+    [Fact]
+    public async Task The_thirty_day_view_adds_up_to_the_ledger()
+    {
+        await TrafficSender.SendMixAsync(factory, rounds: 2);
+        await Store.FlushAsync();
+        var history = factory.Services.GetRequiredService<MetricsHistory>();
+        var range = MetricsRange.Create(RangeKind.Month, DateTimeOffset.UtcNow.AddMinutes(1));
+
+        var view = await history.LoadAsync(range, MetricsFilter.None);
+
+        var rows = (await factory.LedgerAsync()).Where(r => r.Timestamp >= range.From).ToList();
+        Assert.Equal(rows.Count, view.Totals.Requests);
+        Assert.Equal(rows.Sum(r => r.CostNanoUsd), view.Totals.CostNanoUsd);
+        Assert.Equal(rows.Sum(r => r.BaselineCostNanoUsd), view.Totals.BaselineCostNanoUsd);
+        Assert.Equal(rows.Count(r => r.Status != 0), view.Totals.Errors);
+        Assert.Equal(rows.Count(r => r.Fallbacks > 0), view.Totals.FallbackRequests);
+        Assert.Equal(view.Totals.Requests, view.Buckets.Sum(b => b.Totals.Requests));
+        Assert.Equal(view.Totals.Spend, view.SpendByTier.Values.Sum());
+    }
+
+    private IDbContextFactory<CostConsoleDbContext> Factory() => factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>();
+
+    private async Task AssertRollupsMatchLedgerAsync()
+    {
+        await using var db = await Factory().CreateDbContextAsync();
+        var ledger = await db.RequestLog.AsNoTracking().ToListAsync();
+        Assert.Equal(Expected(ledger, RollupGrid.MinuteMs), Actual(await db.MinuteRollups.AsNoTracking().ToListAsync()));
+        Assert.Equal(Expected(ledger, RollupGrid.HourMs), Actual(await db.HourRollups.AsNoTracking().ToListAsync()));
+    }
+
+    /// <summary>The ledger summed directly, per period × tier × model × key × rule, as comparable text lines.</summary>
+    private static List<string> Expected(List<RequestLogRow> ledger, long periodMs) =>
+        [.. ledger
+            .GroupBy(r => (Start: RollupGrid.Floor(r.Timestamp.ToUnixTimeMilliseconds(), periodMs), r.Tier, r.Model, r.ApiKeyId, r.Rule))
+            .Select(g =>
+            {
+                var histogram = new LatencyHistogram();
+                foreach (var row in g)
+                {
+                    histogram.Add(row.LatencyMs);
+                }
+
+                return Line(g.Key.Start, g.Key.Tier, g.Key.Model, g.Key.ApiKeyId, g.Key.Rule, g.LongCount(), g.LongCount(r => r.Status == 0), g.LongCount(r => r.Status == 1),
+                    g.LongCount(r => r.Status == 2), g.LongCount(r => r.Fallbacks > 0), g.Sum(r => (long)r.Fallbacks), g.Sum(r => r.PromptTokens), g.Sum(r => r.CachedTokens),
+                    g.Sum(r => r.CompletionTokens), g.Sum(r => r.CostNanoUsd), g.Sum(r => r.BaselineCostNanoUsd), histogram);
+            })
+            .Order(StringComparer.Ordinal)];
+
+    private static List<string> Actual(IEnumerable<RollupRow> rows) =>
+        [.. rows
+            .Select(r => Line(r.Start, r.Tier, r.Model, r.ApiKeyId, r.Rule, r.Requests, r.Answered, r.Failed, r.Rejected, r.FallbackRequests, r.Fallbacks, r.PromptTokens,
+                r.CachedTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, LatencyHistogram.Decode(r.LatencyHistogram)))
+            .Order(StringComparer.Ordinal)];
+
+    private static string Line(long start, string? tier, string? model, long? key, string? rule, params object[] sums)
+    {
+        var histogram = (LatencyHistogram)sums[^1];
+        var buckets = string.Join(",", Enumerable.Range(0, LatencyHistogram.BucketCount).Where(i => histogram[i] > 0).Select(i => $"{i}:{histogram[i]}"));
+        return $"{start}|{tier}|{model}|{key}|{rule}|{string.Join("|", sums[..^1])}|{buckets}";
+    }
+
+    private static LedgerEntry Entry(DateTimeOffset at, decimal cost) => new()
+    {
+        RequestId = "req_" + Guid.CreateVersion7(at).ToString("N"),
+        Timestamp = at,
+        Tier = "medium",
+        Model = "simulator/gpt-4.1-mini",
+        Provider = "simulator",
+        Rule = "drafting",
+        PromptTokens = 120,
+        CompletionTokens = 80,
+        Cost = cost,
+        BaselineCost = cost * 5,
+        Priced = true,
+        LatencyMs = 850,
+        Status = LedgerStatus.Answered,
+        HttpStatus = 200,
+    };
+}

@@ -1,0 +1,121 @@
+// The one bridge between the console's ApexChart component and ApexCharts (served from lib/apexcharts).
+// Each chart keeps its series here, so live points are appended and the window trimmed without a Blazor re-render.
+
+const charts = new WeakMap();
+
+const usd = (v) => {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  if (a === 0) return "$0";
+  if (a < 0.01) return "$" + v.toFixed(6);
+  if (a < 100) return "$" + v.toFixed(4);
+  return "$" + v.toLocaleString("en-US", { maximumFractionDigits: 0 });
+};
+
+const formatters = {
+  usd,
+  ms: (v) => (v === null || v === undefined ? "" : Math.round(v).toLocaleString("en-US") + " ms"),
+  percent: (v) => (v === null || v === undefined ? "" : (v * 100).toFixed(1) + " %"),
+  count: (v) => (v === null || v === undefined ? "" : Math.round(v).toLocaleString("en-US")),
+};
+
+function toSeries(config, series) {
+  if (config.type === "donut") {
+    return series.map((s) => (s.data.length > 0 ? s.data[0].y : 0));
+  }
+  return series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) }));
+}
+
+function build(config, series) {
+  const format = formatters[config.format] || formatters.count;
+  const options = {
+    chart: {
+      type: config.type,
+      height: config.height,
+      stacked: !!config.stacked,
+      animations: { enabled: false },
+      toolbar: { show: false },
+      zoom: { enabled: false },
+      foreColor: "#8a8f98",
+      background: "transparent",
+      fontFamily: "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif",
+    },
+    series: toSeries(config, series),
+    dataLabels: { enabled: false },
+    legend: { position: "bottom" },
+    noData: { text: config.noData || "No data in this range" },
+    tooltip: { y: { formatter: format }, x: { format: "yyyy-MM-dd HH:mm:ss" } },
+  };
+  // ApexCharts merges these over its defaults: a key set to undefined would wipe a default, so keys are only added when used.
+  if (config.colors && config.colors.length) options.colors = config.colors;
+  if (config.type === "donut") {
+    options.labels = series.map((s) => s.name);
+    options.plotOptions = { pie: { donut: { labels: { show: true, total: { show: true, label: config.totalLabel || "Total", formatter: (w) => format(w.globals.seriesTotals.reduce((a, b) => a + b, 0)) } } } } };
+  } else {
+    options.stroke = { curve: "straight", width: config.type === "area" ? 1 : 2 };
+    if (config.type === "area") options.fill = { type: "solid", opacity: 0.55 };
+    options.xaxis = { type: "datetime", labels: { datetimeUTC: true } };
+    options.yaxis = { labels: { formatter: format }, min: 0 };
+    // A share never goes past 100 %, and a flat zero line still gets a readable scale.
+    if (config.format === "percent") options.yaxis.max = (max) => Math.min(1, Math.max(max * 1.1, 0.05));
+    options.markers = { size: 0 };
+    options.grid = { borderColor: "rgba(128,128,128,0.2)" };
+  }
+  return options;
+}
+
+export function create(element, config, series) {
+  destroy(element);
+  const chart = new ApexCharts(element, build(config, series));
+  const state = { chart, config, data: series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) })) };
+  charts.set(element, state);
+  element.setAttribute("data-points", String(countPoints(state)));
+  return chart.render();
+}
+
+export function update(element, series) {
+  const state = charts.get(element);
+  if (!state) return;
+  state.data = series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) }));
+  if (state.config.type === "donut") {
+    state.chart.updateOptions({ labels: series.map((s) => s.name) }, false, false);
+    state.chart.updateSeries(toSeries(state.config, series), false);
+  } else {
+    state.chart.updateSeries(state.data, false);
+  }
+  element.setAttribute("data-points", String(countPoints(state)));
+}
+
+// points: one array per series (matched by name) of {x, y}; points older than windowMs before the newest are dropped.
+export function append(element, points, windowMs) {
+  const state = charts.get(element);
+  if (!state) return;
+  for (const incoming of points) {
+    let target = state.data.find((s) => s.name === incoming.name);
+    if (!target) {
+      target = { name: incoming.name, data: [] };
+      state.data.push(target);
+    }
+    for (const p of incoming.data) target.data.push([p.x, p.y]);
+  }
+  if (windowMs > 0) {
+    const newest = Math.max(...state.data.map((s) => (s.data.length ? s.data[s.data.length - 1][0] : 0)));
+    for (const s of state.data) {
+      while (s.data.length && s.data[0][0] <= newest - windowMs) s.data.shift();
+    }
+  }
+  state.chart.updateSeries(state.data, false);
+  element.setAttribute("data-points", String(countPoints(state)));
+}
+
+export function destroy(element) {
+  const state = charts.get(element);
+  if (state) {
+    state.chart.destroy();
+    charts.delete(element);
+  }
+}
+
+function countPoints(state) {
+  return state.data.reduce((n, s) => n + s.data.length, 0);
+}
