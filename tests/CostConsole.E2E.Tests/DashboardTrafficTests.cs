@@ -31,7 +31,8 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
             null,
             new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(console.TestId("empty-state")).ToHaveCountAsync(0);
-        await Expect(console.TestId("card-requests-value")).Not.ToHaveTextAsync("0");
+        // The cards read the rollups (written every 2 s) and refresh every 5 ticks in the live view.
+        await Expect(console.TestId("card-requests-value")).Not.ToHaveTextAsync("0", new() { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(console.TestId("chart-spend").Locator("path.apexcharts-area").First).ToBeAttachedAsync();
         await console.ScreenshotAsync("dashboard-live");
 
