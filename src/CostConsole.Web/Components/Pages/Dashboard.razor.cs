@@ -63,6 +63,9 @@ public sealed partial class Dashboard : IDisposable
     [Inject]
     private TimeProvider Time { get; set; } = null!;
 
+    [Inject]
+    private ILogger<Dashboard> Logger { get; set; } = null!;
+
     private bool IsLive => _kind == RangeKind.Live;
 
     private IReadOnlyList<string> Tiers => _view?.Tiers ?? Routing.Current.Tiers;
@@ -301,6 +304,16 @@ public sealed partial class Dashboard : IDisposable
         catch (Exception ex) when (ex is Microsoft.JSInterop.JSDisconnectedException or OperationCanceledException or ObjectDisposedException)
         {
             // The page is closing.
+        }
+        catch (Microsoft.JSInterop.JSException ex)
+        {
+            // A chart that is being re-created misses one point; the next tick carries on (and refreshes the cards on time).
+            Logger.LogDebug(ex, "A live chart update was skipped.");
+            if (++_ticksSeen % 5 == 0)
+            {
+                _headlines = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
+                _cards?.Show(_headlines);
+            }
         }
     }
 
