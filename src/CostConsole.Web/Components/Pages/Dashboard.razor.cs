@@ -280,14 +280,8 @@ public sealed partial class Dashboard : IDisposable
                 return;
             }
 
-            var x = tick.Time.ToUnixTimeMilliseconds();
             var window = LiveMetrics.Window;
-            await _spendChart!.AppendAsync([.. Tiers.Select(t => new ChartSeries(t, [new ChartPoint(x, (double)tick.SpendByTier.GetValueOrDefault(t))]))], window);
-            await _savingsChart!.AppendAsync([new ChartSeries("Baseline", [new ChartPoint(x, (double)tick.Baseline)]), new ChartSeries("Spend", [new ChartPoint(x, (double)tick.Spend)])], window);
-            await _latencyChart!.AppendAsync([new ChartSeries("p50", [new ChartPoint(x, tick.LatencyP50Ms)]), new ChartSeries("p95", [new ChartPoint(x, tick.LatencyP95Ms)])], window);
-            await _ratesChart!.AppendAsync(
-                [new ChartSeries("Fallback rate", [new ChartPoint(x, Rate(tick.FallbackRequests, tick.Requests))]), new ChartSeries("Error rate", [new ChartPoint(x, Rate(tick.Errors, tick.Requests))])],
-                window);
+            await AppendLiveAsync(tick, window);
 
             var recent = Live.Recent(window);
             _liveSummary?.Show(recent);
@@ -305,15 +299,25 @@ public sealed partial class Dashboard : IDisposable
         {
             // The page is closing.
         }
+    }
+
+    /// <summary>Appends the tick's points to the four live charts.</summary>
+    private async Task AppendLiveAsync(MetricsTick tick, TimeSpan window)
+    {
+        var x = tick.Time.ToUnixTimeMilliseconds();
+        try
+        {
+            await _spendChart!.AppendAsync([.. Tiers.Select(t => new ChartSeries(t, [new ChartPoint(x, (double)tick.SpendByTier.GetValueOrDefault(t))]))], window);
+            await _savingsChart!.AppendAsync([new ChartSeries("Baseline", [new ChartPoint(x, (double)tick.Baseline)]), new ChartSeries("Spend", [new ChartPoint(x, (double)tick.Spend)])], window);
+            await _latencyChart!.AppendAsync([new ChartSeries("p50", [new ChartPoint(x, tick.LatencyP50Ms)]), new ChartSeries("p95", [new ChartPoint(x, tick.LatencyP95Ms)])], window);
+            await _ratesChart!.AppendAsync(
+                [new ChartSeries("Fallback rate", [new ChartPoint(x, Rate(tick.FallbackRequests, tick.Requests))]), new ChartSeries("Error rate", [new ChartPoint(x, Rate(tick.Errors, tick.Requests))])],
+                window);
+        }
         catch (Microsoft.JSInterop.JSException ex)
         {
-            // A chart that is being re-created misses one point; the next tick carries on (and refreshes the cards on time).
+            // A chart that is being re-created misses a point; the rest of the tick (summary, cards) still runs.
             Logger.LogDebug(ex, "A live chart update was skipped.");
-            if (++_ticksSeen % 5 == 0)
-            {
-                _headlines = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
-                _cards?.Show(_headlines);
-            }
         }
     }
 
