@@ -1,9 +1,11 @@
 using System.Text.Json;
+using CostConsole.Data.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
+using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Api;
 
@@ -16,19 +18,23 @@ internal static class RouteApi
         return app;
     }
 
-    private static async Task<IResult> ExplainAsync(HttpContext context, ApiKeyDirectory keys, RoutingState state, ITokenCounter tokens)
+    private static async Task<IResult> ExplainAsync(HttpContext context, ApiKeyDirectory keys, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options)
     {
         if (keys.Authenticate(context.Request.Headers.Authorization) is null)
         {
             return Error(ApiErrors.Unauthorized);
         }
 
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var maxBytes = options.Value.MaxRequestBytes;
+        if (await OpenAIApi.ReadBodyAsync(context.Request, maxBytes, context.RequestAborted) is not { } body)
+        {
+            return Error(ApiErrors.TooLarge(maxBytes));
+        }
+
         ChatRequest request;
         try
         {
-            request = ChatRequestParser.Parse(buffer.ToArray(), context.Request.Headers[OpenAIApi.TagsHeader], tokens);
+            request = ChatRequestParser.Parse(body, context.Request.Headers[OpenAIApi.TagsHeader], tokens);
         }
         catch (ChatRequestException ex)
         {

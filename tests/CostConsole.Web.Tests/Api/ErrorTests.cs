@@ -96,3 +96,19 @@ public sealed class ErrorTests(SmallBodyFactory factory) : IClassFixture<SmallBo
         Assert.Equal([2, 2, 0], rows.TakeLast(3).Select(r => r.Status));
     }
 }
+
+public sealed class ExplainLimitTests(SmallBodyFactory factory) : IClassFixture<SmallBodyFactory>
+{
+    [Fact]
+    public async Task An_oversized_body_to_explain_gets_413_like_the_chat_endpoint()
+    {
+        using var client = factory.CreateApiClient();
+        var huge = new { model = "auto", messages = new[] { new { role = "user", content = new string('x', 100_000) } } };
+
+        using var response = await client.PostAsJsonAsync("/api/route/explain", huge, TestContext.Current.CancellationToken);
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("request_too_large", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+}
