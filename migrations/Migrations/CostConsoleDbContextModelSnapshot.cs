@@ -364,6 +364,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long?>("ApiKeyId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Arm")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("AttemptsJson")
                         .HasColumnType("TEXT");
 
@@ -376,6 +379,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("CompletionTokens")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CostNanoUsd")
                         .HasColumnType("INTEGER");
 
@@ -387,6 +393,12 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Escalations")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ExperimentId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Fallbacks")
                         .HasColumnType("INTEGER");
@@ -425,6 +437,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("RequestedModel")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Review")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("RoutingInput")
                         .HasColumnType("TEXT");
 
@@ -462,7 +477,13 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("ApiKeyId", "Timestamp");
 
+                    b.HasIndex("ConversationId", "Timestamp");
+
+                    b.HasIndex("ExperimentId", "Arm");
+
                     b.HasIndex("Model", "Timestamp");
+
+                    b.HasIndex("Review", "Timestamp");
 
                     b.HasIndex("Rule", "Timestamp");
 

@@ -105,6 +105,11 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => new { r.Status, r.Timestamp });
             e.HasIndex(r => r.CostNanoUsd);
             e.HasIndex(r => r.LatencyMs);
+            e.HasIndex(r => new { r.ConversationId, r.Timestamp });
+            e.HasIndex(r => new { r.ExperimentId, r.Arm });
+
+            // The human-escalation queue reads only the flagged rows.
+            e.HasIndex(r => new { r.Review, r.Timestamp });
         });
 
         modelBuilder.Entity<MinuteRollupRow>(e =>

@@ -165,6 +165,12 @@ public sealed class RequestLogRow
 
     public long? ApiKeyId { get; set; }
 
+    public string? ConversationId { get; set; }
+
+    public long? ExperimentId { get; set; }
+
+    public string? Arm { get; set; }
+
     public string? RequestedModel { get; set; }
 
     public string? Tier { get; set; }
@@ -208,6 +214,11 @@ public sealed class RequestLogRow
     public bool Stream { get; set; }
 
     public int Fallbacks { get; set; }
+
+    public int Escalations { get; set; }
+
+    /// <summary>A <see cref="CostConsole.Routing.Pipeline.ReviewState"/>: open while a person has to look at the answer.</summary>
+    public int Review { get; set; }
 
     public string? AttemptsJson { get; set; }
 

@@ -146,7 +146,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "RequestId", "Timestamp", "ApiKeyId", "RequestedModel", "Tier", "Model", "Provider", "Rule", "Decision", "Mapping",
         "RuleSetVersion", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "Priced",
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
-        "PromptHash", "Prompt", "RoutingInput",
+        "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -194,7 +194,12 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = e.Attempts.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(e.Attempts, AttemptJson);
         p[i++].Value = (object?)e.PromptHash ?? DBNull.Value;
         p[i++].Value = (object?)e.Prompt ?? DBNull.Value;
-        p[i].Value = (object?)e.RoutingInput ?? DBNull.Value;
+        p[i++].Value = (object?)e.RoutingInput ?? DBNull.Value;
+        p[i++].Value = (object?)e.ConversationId ?? DBNull.Value;
+        p[i++].Value = (object?)e.ExperimentId ?? DBNull.Value;
+        p[i++].Value = (object?)e.Arm ?? DBNull.Value;
+        p[i++].Value = e.Escalations;
+        p[i].Value = (int)e.Review;
     }
 
     private sealed class Pending(LedgerEntry entry)

@@ -14,6 +14,7 @@ public readonly record struct RollupSample(
     string? Arm,
     LedgerStatus Status,
     int Fallbacks,
+    int Escalations,
     long PromptTokens,
     long CachedTokens,
     long CompletionTokens,
@@ -28,9 +29,10 @@ public readonly record struct RollupSample(
         e.Model,
         e.ApiKeyId,
         e.Rule,
-        null,
+        e.Arm,
         e.Status,
         e.Fallbacks,
+        e.Escalations,
         e.PromptTokens,
         e.CachedTokens,
         e.CompletionTokens,
@@ -81,6 +83,8 @@ public sealed class RollupCell
             FallbackRequests++;
             Fallbacks += s.Fallbacks;
         }
+
+        Escalations += s.Escalations;
 
         PromptTokens += s.PromptTokens;
         CachedTokens += s.CachedTokens;

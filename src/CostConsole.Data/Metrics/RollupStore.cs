@@ -326,7 +326,7 @@ public sealed class RollupStore : IAsyncDisposable
         {
             command.CommandText = """
                 SELECT RequestId, Timestamp, Tier, Model, ApiKeyId, Rule, Status, Fallbacks, PromptTokens, CachedTokens,
-                       CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyMs
+                       CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyMs, Arm, Escalations
                 FROM RequestLog WHERE Timestamp >= $from AND Id <= $high ORDER BY Timestamp
                 """;
             command.Parameters.AddWithValue("$from", fromMs);
@@ -341,9 +341,10 @@ public sealed class RollupStore : IAsyncDisposable
                     r.IsDBNull(3) ? null : r.GetString(3),
                     r.IsDBNull(4) ? null : r.GetInt64(4),
                     r.IsDBNull(5) ? null : r.GetString(5),
-                    null,
+                    r.IsDBNull(14) ? null : r.GetString(14),
                     (LedgerStatus)r.GetInt32(6),
                     r.GetInt32(7),
+                    r.GetInt32(15),
                     r.GetInt64(8),
                     r.GetInt64(9),
                     r.GetInt64(10),

@@ -5,5 +5,8 @@ public sealed record ChatError(int Status, string Type, string Code, string Mess
 {
     public static ChatError InvalidRequest(string code, string message, string? param = null) => new(400, "invalid_request_error", code, message, param);
 
+    /// <summary>The request ended without an outcome (the ledger could not be written, or the host failed).</summary>
+    public static readonly ChatError Interrupted = new(500, "server_error", "interrupted", "The request was interrupted before it completed.");
+
     public static ChatError ModelNotFound(string message) => new(404, "invalid_request_error", "model_not_found", message, "model");
 }

@@ -13,8 +13,10 @@ namespace CostConsole.Routing.Pipeline;
 /// The one path every request takes — the public endpoint, the playground and experiments alike:
 /// decide, call the chosen model with fallback, price the tokens, write the ledger, then answer.
 /// </summary>
-public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILedger ledger, ITokenCounter tokens)
+public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILedger ledger, ITokenCounter tokens, IAdmissionControl? admission = null)
 {
+    private readonly IAdmissionControl _admission = admission ?? AdmitAll.Instance;
+
     public RoutingSnapshot Snapshot => state.Current;
 
     public async Task<ChatOutcome> CompleteAsync(ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
@@ -25,6 +27,27 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
         {
             return rejection!;
         }
+
+        var admission = await _admission.AdmitAsync(decision, request, caller, cancellationToken).ConfigureAwait(false);
+        if (admission.Refusal is { } refusal)
+        {
+            return await RefuseAsync(decision, refusal, request, caller, cancellationToken).ConfigureAwait(false);
+        }
+
+        ChatOutcome? settled = null;
+        try
+        {
+            settled = await CompleteCoreAsync(snapshot, decision, request, caller, cancellationToken).ConfigureAwait(false);
+            return settled;
+        }
+        finally
+        {
+            await admission.SettleAsync(settled ?? Failed(decision, null, [], caller, ChatError.Interrupted)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ChatOutcome> CompleteCoreAsync(RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    {
 
         var attempts = new List<AttemptRecord>(1);
         UpstreamReply? failure = null;
@@ -69,6 +92,28 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
         {
             return rejection!;
         }
+
+        var admission = await _admission.AdmitAsync(decision, request, caller, cancellationToken).ConfigureAwait(false);
+        if (admission.Refusal is { } refusal)
+        {
+            return await RefuseAsync(decision, refusal, request, caller, cancellationToken).ConfigureAwait(false);
+        }
+
+        ChatOutcome? settled = null;
+        try
+        {
+            settled = await StreamCoreAsync(snapshot, decision, request, caller, sink, cancellationToken).ConfigureAwait(false);
+            return settled;
+        }
+        finally
+        {
+            await admission.SettleAsync(settled ?? Failed(decision, null, [], caller, ChatError.Interrupted)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ChatOutcome> StreamCoreAsync(
+        RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
+    {
 
         var attempts = new List<AttemptRecord>(1);
         UpstreamReply? failure = null;
@@ -158,6 +203,14 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             },
             cancellationToken).ConfigureAwait(false);
         return outcome;
+    }
+
+    /// <summary>Records a routed request that admission control refused (budget, allowed tiers) before any model was called.</summary>
+    private async Task<ChatOutcome> RefuseAsync(RoutingDecision decision, ChatError error, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    {
+        var refused = Failed(decision, decision.Model, [], caller, error);
+        await ledger.RecordAsync(Entry(refused, request, caller, LedgerStatus.Rejected, error.Status), cancellationToken).ConfigureAwait(false);
+        return refused;
     }
 
     private async Task<(RoutingDecision? Decision, ChatOutcome? Rejection)> DecideAsync(RoutingSnapshot snapshot, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
@@ -298,6 +351,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             RequestId = caller.RequestId,
             Timestamp = caller.ReceivedAt,
             ApiKeyId = caller.ApiKeyId,
+            ConversationId = caller.ConversationId,
             RequestedModel = request.Model,
             Tier = outcome.Decision?.Tier,
             Model = outcome.Model?.Key,

@@ -12,6 +12,18 @@ public enum LedgerStatus
     Rejected,
 }
 
+/// <summary>Whether a person has to look at an answer: the top tier failed its quality gates.</summary>
+public enum ReviewState
+{
+    None,
+
+    /// <summary>Flagged for human escalation and waiting in the console's queue.</summary>
+    Open,
+
+    /// <summary>Somebody dealt with it.</summary>
+    Closed,
+}
+
 /// <summary>One model call within a request: the first try and every fallback.</summary>
 public sealed record AttemptRecord(string Model, string Provider, string Tier, int Status, string Outcome, long PromptTokens, long CompletionTokens, decimal Cost, double LatencyMs);
 
@@ -23,6 +35,13 @@ public sealed class LedgerEntry
     public required DateTimeOffset Timestamp { get; init; }
 
     public long? ApiKeyId { get; init; }
+
+    public string? ConversationId { get; init; }
+
+    /// <summary>The experiment the request took part in, and the arm it was assigned.</summary>
+    public long? ExperimentId { get; init; }
+
+    public string? Arm { get; init; }
 
     public string? RequestedModel { get; init; }
 
@@ -68,6 +87,11 @@ public sealed class LedgerEntry
     public bool Stream { get; init; }
 
     public int Fallbacks { get; init; }
+
+    /// <summary>How many times a failed quality gate sent the request one tier up.</summary>
+    public int Escalations { get; init; }
+
+    public ReviewState Review { get; init; }
 
     public IReadOnlyList<AttemptRecord> Attempts { get; init; } = [];
 

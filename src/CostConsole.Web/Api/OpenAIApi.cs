@@ -17,6 +17,8 @@ internal static class OpenAIApi
 {
     public const string TagsHeader = "x-costconsole-tags";
 
+    public const string ConversationHeader = "x-costconsole-conversation";
+
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1");
@@ -46,7 +48,7 @@ internal static class OpenAIApi
                 return;
             }
 
-            caller = caller with { ApiKeyId = key.Id };
+            caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
             var maxBytes = options.Value.MaxRequestBytes;
             var body = await ReadBodyAsync(context.Request, maxBytes, aborted);
             if (body is null)
@@ -108,6 +110,13 @@ internal static class OpenAIApi
         {
             // The client went away; the pipeline has recorded what happened.
         }
+    }
+
+    /// <summary>The client's conversation id, trimmed and capped so a header cannot bloat the ledger.</summary>
+    private static string? ConversationId(HttpRequest request)
+    {
+        var value = request.Headers[ConversationHeader].ToString().Trim();
+        return value.Length == 0 ? null : value.Length <= 200 ? value : value[..200];
     }
 
     private static async Task RejectAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ChatError error)

@@ -20,6 +20,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<RoutingState>();
         services.TryAddSingleton<ILocalServerAddress, LocalServerAddress>();
         services.TryAddSingleton<IModelInvoker>(sp => new OpenAIModelInvoker(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>()));
+        services.TryAddSingleton<IAdmissionControl>(AdmitAll.Instance);
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<ApiKeyDirectory>();
         services.TryAddSingleton(TimeProvider.System);
