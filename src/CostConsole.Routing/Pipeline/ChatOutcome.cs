@@ -30,6 +30,12 @@ public sealed class ChatOutcome
 
     public IReadOnlyList<AttemptRecord> Attempts { get; init; } = [];
 
+    /// <summary>How many times a failed quality gate sent the request one tier up.</summary>
+    public int Escalations { get; init; }
+
+    /// <summary>Open when the top tier's answer also failed its gates: it is returned, flagged for a person.</summary>
+    public ReviewState Review { get; init; }
+
     /// <summary>The provider's answer, passed to the client as it is (non-streaming only).</summary>
     public BinaryData? Body { get; init; }
 

@@ -24,8 +24,38 @@ public enum ReviewState
     Closed,
 }
 
-/// <summary>One model call within a request: the first try and every fallback.</summary>
-public sealed record AttemptRecord(string Model, string Provider, string Tier, int Status, string Outcome, long PromptTokens, long CompletionTokens, decimal Cost, double LatencyMs);
+/// <summary>Why a model was called.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AttemptKind>))]
+public enum AttemptKind
+{
+    /// <summary>The decision's first model.</summary>
+    First,
+
+    /// <summary>The same model again after a transient failure (429, 5xx, timeout, broken connection).</summary>
+    Retry,
+
+    /// <summary>The next model after the previous one failed, or its circuit was open.</summary>
+    Fallback,
+
+    /// <summary>One tier up, because the previous answer failed a quality gate.</summary>
+    Escalation,
+}
+
+/// <summary>One model call within a request: the first try, every retry, fallback and escalation.</summary>
+public sealed record AttemptRecord(string Model, string Provider, string Tier, int Status, string Outcome, long PromptTokens, long CompletionTokens, decimal Cost, double LatencyMs)
+{
+    public AttemptKind Kind { get; init; }
+
+    public long CachedTokens { get; init; }
+
+    /// <summary>The quality gates this attempt's answer was checked against (none when the tier has no gates or the call failed).</summary>
+    public IReadOnlyList<Escalation.GateResult>? Gates { get; init; }
+
+    /// <summary>The answer's confidence (a low quantile of its token probabilities), when logprobs were read.</summary>
+    public double? Confidence { get; init; }
+
+    public bool PassedGates => Gates is null || Gates.All(g => g.Passed);
+}
 
 /// <summary>One row of the ledger: every request, answered, failed or rejected.</summary>
 public sealed class LedgerEntry

@@ -11,6 +11,9 @@ public sealed record RuleSetDefinition
     public required string DefaultTier { get; init; }
 
     public ClassifierDefinition Classifier { get; init; } = new();
+
+    /// <summary>The quality gates per tier and how far a request may escalate.</summary>
+    public Escalation.EscalationPolicy Escalation { get; init; } = new();
 }
 
 /// <summary>How requests no rule catches are classified; only the part for the chosen <see cref="Kind"/> is read.</summary>
