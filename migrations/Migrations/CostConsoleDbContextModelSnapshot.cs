@@ -157,6 +157,40 @@ namespace CostConsole.Migrations.Migrations
                     b.ToTable("HourRollups", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.LabelledExampleEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExpectedTier")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Prompt")
+                        .IsUnique();
+
+                    b.ToTable("LabelledExamples", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.MinuteRollupRow", b =>
                 {
                     b.Property<long>("Id")

@@ -28,6 +28,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<HourRollupRow> HourRollups => Set<HourRollupRow>();
 
+    public DbSet<LabelledExampleEntity> LabelledExamples => Set<LabelledExampleEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -110,6 +112,13 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
             // The human-escalation queue reads only the flagged rows.
             e.HasIndex(r => new { r.Review, r.Timestamp });
+        });
+
+        modelBuilder.Entity<LabelledExampleEntity>(e =>
+        {
+            e.ToTable("LabelledExamples");
+            e.HasIndex(x => x.Prompt).IsUnique();
+            e.HasIndex(x => x.CreatedAt);
         });
 
         modelBuilder.Entity<MinuteRollupRow>(e =>

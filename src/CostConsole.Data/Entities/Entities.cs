@@ -246,3 +246,20 @@ public sealed class AuditLogEntity
 
     public string? Details { get; set; }
 }
+
+/// <summary>A prompt with the tier it should get, saved from the playground for the rule editor's labelled check.</summary>
+public sealed class LabelledExampleEntity
+{
+    public long Id { get; set; }
+
+    /// <summary>The prompt as the rules read it: the last user message. Unique, so saving it again changes its tier.</summary>
+    public required string Prompt { get; set; }
+
+    public required string ExpectedTier { get; set; }
+
+    public string? Note { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public required string CreatedBy { get; set; }
+}

@@ -1,6 +1,8 @@
 using CostConsole.Web.Api;
 using CostConsole.Web.Components;
 using CostConsole.Web.Catalogue;
+using CostConsole.Web.Playground;
+using CostConsole.Web.Review;
 using CostConsole.Web.Routing;
 using MudBlazor.Services;
 
@@ -15,6 +17,9 @@ internal static class ConsoleExtensions
         builder.Services.AddSingleton<CatalogueService>();
         builder.Services.AddSingleton<RuleSetService>();
         builder.Services.AddSingleton<RoutingLab>();
+        builder.Services.AddSingleton<PlaygroundRunner>();
+        builder.Services.AddSingleton<LabelledExamples>();
+        builder.Services.AddSingleton<ReviewQueue>();
         return builder;
     }
 

@@ -104,6 +104,13 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
         return new RequestDetail(row, key, attempts);
     }
 
+    public async Task<RequestDetail?> DetailAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var id = await db.RequestLog.AsNoTracking().Where(r => r.RequestId == requestId).Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
+        return id is { } found ? await DetailAsync(found, cancellationToken) : null;
+    }
+
     public async Task<IReadOnlyDictionary<long, string>> KeyNamesAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

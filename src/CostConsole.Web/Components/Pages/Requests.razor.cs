@@ -39,10 +39,21 @@ public sealed partial class Requests
     [Inject]
     private TimeProvider Time { get; set; } = null!;
 
+    /// <summary>A request id to open at once, e.g. from the playground or the review queue.</summary>
+    [SupplyParameterFromQuery(Name = "id")]
+    public string? OpenId { get; set; }
+
     protected override async Task OnInitializedAsync()
     {
         _choices = await History.ChoicesAsync();
         _keyNames = await Explorer.KeyNamesAsync();
+        if (OpenId?.Trim() is { Length: > 0 } id)
+        {
+            _search = id;
+            _detail = await Explorer.DetailAsync(id);
+            _drawerOpen = _detail is not null;
+            _error = _detail is null ? $"No request {id} in the ledger." : null;
+        }
     }
 
     /// <summary>The query the grid's next page load uses: the filters as they are now.</summary>
