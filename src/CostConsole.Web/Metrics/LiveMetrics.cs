@@ -92,6 +92,7 @@ public sealed class LiveMetrics
         private int _rejected;
         private int _fallbacks;
         private int _fallbackRequests;
+        private int _escalated;
         private long _spend;
         private long _baseline;
 
@@ -108,6 +109,11 @@ public sealed class LiveMetrics
                 default:
                     _rejected++;
                     break;
+            }
+
+            if (e.Escalations > 0)
+            {
+                _escalated++;
             }
 
             if (e.Fallbacks > 0)
@@ -147,7 +153,7 @@ public sealed class LiveMetrics
                 _failed + _rejected,
                 _fallbacks,
                 _fallbackRequests,
-                Escalations: 0,
+                Escalations: _escalated,
                 CacheHits: 0,
                 Money.FromNanoUsd(_spend),
                 Money.FromNanoUsd(_baseline),

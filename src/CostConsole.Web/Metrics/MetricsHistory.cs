@@ -27,6 +27,9 @@ public sealed record MetricsTotals(
 
     public double? FallbackRate => Requests > 0 ? (double)FallbackRequests / Requests : null;
 
+    /// <summary>Escalations (a failed quality gate sending a request one tier up) per request.</summary>
+    public double? EscalationRate => Requests > 0 ? (double)Escalations / Requests : null;
+
     /// <summary>Failed and rejected requests as a share of all.</summary>
     public double? ErrorRate => Requests > 0 ? (double)(Failed + Rejected) / Requests : null;
 

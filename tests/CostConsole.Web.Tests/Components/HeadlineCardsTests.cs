@@ -73,6 +73,6 @@ public sealed class HeadlineCardsTests : BunitContext
         var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, null));
 
         Assert.All(cut.FindAll("[data-testid$='-value']"), value => Assert.Equal("…", value.TextContent));
-        Assert.Equal(6, cut.FindAll("[data-testid$='-value']").Count);
+        Assert.Equal(7, cut.FindAll("[data-testid$='-value']").Count);
     }
 }

@@ -80,7 +80,7 @@ public sealed partial class Dashboard : IDisposable
 
     private static ChartOptions LatencyOptions => new() { Type = ChartType.Line, Format = ChartFormat.Ms, Colors = ["#2f5d8a", "#c77700"] };
 
-    private static ChartOptions RatesOptions => new() { Type = ChartType.Line, Format = ChartFormat.Percent, Colors = ["#c77700", "#a33b3b"] };
+    private static ChartOptions RatesOptions => new() { Type = ChartType.Line, Format = ChartFormat.Percent, Colors = ["#c77700", "#a33b3b", "#6a4c93"] };
 
     private decimal SavingsSpend => IsLive ? _liveSpend : _view?.Totals.Spend ?? 0m;
 
@@ -215,6 +215,7 @@ public sealed partial class Dashboard : IDisposable
         [
             new ChartSeries("Fallback rate", [.. buckets.Select(b => Point(b.Start, b.Totals.FallbackRate))]),
             new ChartSeries("Error rate", [.. buckets.Select(b => Point(b.Start, b.Totals.ErrorRate))]),
+            new ChartSeries("Escalation rate", [.. buckets.Select(b => Point(b.Start, b.Totals.EscalationRate))]),
         ];
     }
 
@@ -236,6 +237,7 @@ public sealed partial class Dashboard : IDisposable
         [
             new ChartSeries("Fallback rate", [.. ticks.Select(k => Point(k.Time, Rate(k.FallbackRequests, k.Requests)))]),
             new ChartSeries("Error rate", [.. ticks.Select(k => Point(k.Time, Rate(k.Errors, k.Requests)))]),
+            new ChartSeries("Escalation rate", [.. ticks.Select(k => Point(k.Time, Rate(k.Escalations, k.Requests)))]),
         ];
         ShowLiveTotals(ticks);
     }
@@ -311,7 +313,8 @@ public sealed partial class Dashboard : IDisposable
             await _savingsChart!.AppendAsync([new ChartSeries("Baseline", [new ChartPoint(x, (double)tick.Baseline)]), new ChartSeries("Spend", [new ChartPoint(x, (double)tick.Spend)])], window);
             await _latencyChart!.AppendAsync([new ChartSeries("p50", [new ChartPoint(x, tick.LatencyP50Ms)]), new ChartSeries("p95", [new ChartPoint(x, tick.LatencyP95Ms)])], window);
             await _ratesChart!.AppendAsync(
-                [new ChartSeries("Fallback rate", [new ChartPoint(x, Rate(tick.FallbackRequests, tick.Requests))]), new ChartSeries("Error rate", [new ChartPoint(x, Rate(tick.Errors, tick.Requests))])],
+                [new ChartSeries("Fallback rate", [new ChartPoint(x, Rate(tick.FallbackRequests, tick.Requests))]), new ChartSeries("Error rate", [new ChartPoint(x, Rate(tick.Errors, tick.Requests))]),
+                 new ChartSeries("Escalation rate", [new ChartPoint(x, Rate(tick.Escalations, tick.Requests))])],
                 window);
         }
         catch (Microsoft.JSInterop.JSException ex)
