@@ -361,11 +361,17 @@ namespace CostConsole.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("CircuitBreakSeconds")
+                        .HasColumnType("REAL");
+
                     b.Property<Guid>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("FromConfiguration")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxRetries")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")

@@ -39,6 +39,8 @@ public static class CatalogueSeeder
             {
                 provider.BaseUrl = declared.BaseUrl;
                 provider.TimeoutSeconds = declared.TimeoutSeconds;
+                provider.MaxRetries = declared.MaxRetries;
+                provider.CircuitBreakSeconds = declared.CircuitBreakSeconds;
                 if (!string.IsNullOrEmpty(declared.ApiKey) && (provider.ProtectedApiKey is null || protector.Unprotect(provider.ProtectedApiKey) != declared.ApiKey))
                 {
                     provider.ProtectedApiKey = protector.Protect(declared.ApiKey);

@@ -1,3 +1,4 @@
+using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Rules;
 
 namespace CostConsole.Data.Catalogue;
@@ -8,6 +9,7 @@ public static class DefaultRuleSet
     public static RuleSetDefinition Create() => new()
     {
         DefaultTier = "medium",
+        Escalation = DefaultEscalation(),
         Rules =
         [
             new RuleDefinition
@@ -40,6 +42,22 @@ public static class DefaultRuleSet
                 Conditions = [new KeywordCondition(KeywordMatch.Any, ["draft", "write an email", "rewrite", "reply to", "compose", "summarize", "summarise"])],
                 Action = RuleAction.ToTier("medium"),
             },
+        ],
+    };
+
+    /// <summary>
+    /// Small and medium answers must be confident (10th-percentile token probability at least 0.5), complete, valid
+    /// JSON when JSON was asked for, and no refusal; a request may climb two tiers. The top tier's weak answers are
+    /// flagged for a person.
+    /// </summary>
+    public static EscalationPolicy DefaultEscalation() => new()
+    {
+        MaxEscalations = 2,
+        Tiers =
+        [
+            new TierGates { Tier = "small", MinConfidence = 0.5, RefusalPhrases = TierGates.DefaultRefusalPhrases },
+            new TierGates { Tier = "medium", MinConfidence = 0.5, RefusalPhrases = TierGates.DefaultRefusalPhrases },
+            new TierGates { Tier = "large", MinConfidence = 0.3, RefusalPhrases = TierGates.DefaultRefusalPhrases },
         ],
     };
 }

@@ -28,7 +28,14 @@ public static class RoutingConfigLoader
                 p.Name,
                 p.BaseUrl,
                 p.ProtectedApiKey is null ? null : protector.Unprotect(p.ProtectedApiKey),
-                TimeSpan.FromSeconds(p.TimeoutSeconds)))],
+                TimeSpan.FromSeconds(p.TimeoutSeconds))
+            {
+                Resilience = ResilienceSettings.Default with
+                {
+                    MaxRetries = Math.Clamp(p.MaxRetries, 0, ResilienceSettings.MaxAllowedRetries),
+                    BreakDuration = TimeSpan.FromSeconds(Math.Clamp(p.CircuitBreakSeconds, 1, 3600)),
+                },
+            })],
             Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled))],
             Prices = [.. prices.Select(p => new ModelPrice(
                 ModelKey.Of(p.Model!.Provider!.Name, p.Model.ModelId),

@@ -23,6 +23,12 @@ public sealed class ProviderEntity
 
     public double TimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Retries of a call after a 429, 5xx or broken connection, before the next model is tried.</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>How long a model of this provider is skipped after repeated failures, before it is probed again.</summary>
+    public double CircuitBreakSeconds { get; set; } = 30;
+
     public bool FromConfiguration { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

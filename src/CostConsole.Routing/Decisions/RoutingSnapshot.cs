@@ -52,6 +52,9 @@ public sealed class RoutingSnapshot
 
     public ITierClassifier Classifier => Parts.Classifier;
 
+    /// <summary>The quality gates per tier and how far a request may escalate.</summary>
+    public Escalation.CompiledEscalation Escalation => Parts.Escalation;
+
     public int RuleCount => _rules.Length;
 
     public bool IsTier(string name) => _tierIndex.ContainsKey(name);
@@ -210,4 +213,7 @@ internal sealed record SnapshotParts(
     RoutedModel? Baseline,
     ITierClassifier Classifier,
     TimeSpan RegexTimeout,
-    RoutingConfig Source);
+    RoutingConfig Source)
+{
+    public CostConsole.Routing.Escalation.CompiledEscalation Escalation { get; init; } = CostConsole.Routing.Escalation.CompiledEscalation.None;
+}

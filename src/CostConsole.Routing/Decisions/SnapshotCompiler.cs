@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Classification;
+using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
@@ -144,6 +145,8 @@ public static class SnapshotCompiler
         var defaultTier = tierIndex.TryGetValue(ruleSet.DefaultTier, out var defaultIndex) ? tiers[defaultIndex] : ruleSet.DefaultTier;
         var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, errors);
 
+        var escalation = CompiledEscalation.Compile(ruleSet.Escalation, tiers, tierIndex, byReference, Unknown, config.RegexTimeout, errors);
+
         var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
         var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
 
@@ -169,7 +172,10 @@ public static class SnapshotCompiler
             baseline,
             classifier!,
             config.RegexTimeout,
-            config));
+            config)
+        {
+            Escalation = escalation,
+        });
     }
 
     /// <summary>Compiles one pattern as rules do, or returns why it cannot be used.</summary>

@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
+using Polly.CircuitBreaker;
 
 namespace CostConsole.Routing.Pipeline;
 
@@ -13,9 +15,18 @@ namespace CostConsole.Routing.Pipeline;
 /// The one path every request takes — the public endpoint, the playground and experiments alike:
 /// decide, call the chosen model with fallback, price the tokens, write the ledger, then answer.
 /// </summary>
-public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILedger ledger, ITokenCounter tokens, IAdmissionControl? admission = null)
+public sealed class ChatPipeline(
+    RoutingState state,
+    IModelInvoker invoker,
+    ILedger ledger,
+    ITokenCounter tokens,
+    IAdmissionControl? admission = null,
+    DeploymentResilience? resilience = null)
 {
+    private const string SkippedOutcome = "skipped: circuit open";
+
     private readonly IAdmissionControl _admission = admission ?? AdmitAll.Instance;
+    private readonly DeploymentResilience _resilience = resilience ?? new DeploymentResilience();
 
     public RoutingSnapshot Snapshot => state.Current;
 
@@ -48,40 +59,94 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
 
     private async Task<ChatOutcome> CompleteCoreAsync(RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
     {
-
-        var attempts = new List<AttemptRecord>(1);
-        UpstreamReply? failure = null;
-        RoutedModel? failedModel = null;
+        var run = new Run(snapshot, decision, request, caller);
+        var candidates = decision.Candidates;
+        var kind = AttemptKind.First;
         try
         {
-            foreach (var candidate in decision.Candidates)
+            for (var i = 0; i < candidates.Count; i++)
             {
-                var started = Stopwatch.GetTimestamp();
-                var reply = await invoker.CompleteAsync(candidate, request, cancellationToken).ConfigureAwait(false);
-                var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                var cost = reply.IsSuccess ? CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, reply.Usage) : null;
-                attempts.Add(Attempt(candidate, reply.Status, reply.IsSuccess ? "answered" : Describe(reply), reply.Usage, cost ?? 0m, latency));
-                if (reply.IsSuccess)
+                var candidate = candidates[i];
+                var gates = snapshot.Escalation.For(candidate.TierIndex);
+                var options = new UpstreamOptions(gates?.NeedsLogprobs == true);
+                UpstreamReply reply;
+                try
                 {
-                    var outcome = Success(snapshot, decision, candidate, reply.Usage, cost, attempts, caller, null, reply.Body);
-                    await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
-                    return outcome;
+                    reply = await CallAsync(
+                        candidate,
+                        kind,
+                        async (attemptKind, token) =>
+                        {
+                            var started = Stopwatch.GetTimestamp();
+                            var answer = await invoker.CompleteAsync(candidate, request, options, token).ConfigureAwait(false);
+                            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                            var cost = answer.IsSuccess ? CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, answer.Usage) : null;
+                            run.Attempts.Add(Attempt(attemptKind, candidate, answer.Status, answer.IsSuccess ? "answered" : Describe(answer), answer.Usage, cost ?? 0m, latency));
+                            return answer;
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (BrokenCircuitException)
+                {
+                    run.Skipped(kind, candidate);
+                    kind = AttemptKind.Fallback;
+                    continue;
                 }
 
-                failure = reply;
-                failedModel = candidate;
-                if (reply.Failure == UpstreamFailure.Rejected)
+                if (!reply.IsSuccess)
                 {
-                    break;
+                    run.Failure = reply;
+                    run.FailedModel = candidate;
+                    if (reply.Failure == UpstreamFailure.Rejected)
+                    {
+                        break;
+                    }
+
+                    kind = AttemptKind.Fallback;
+                    continue;
                 }
+
+                var attemptIndex = run.Attempts.Count - 1;
+                var priced = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, reply.Usage);
+                var kept = new KeptAnswer(candidate, reply.Usage, priced, null, reply.Body, null);
+                if (gates is null)
+                {
+                    return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
+                }
+
+                var logprobs = gates.NeedsLogprobs ? new List<double>() : null;
+                var facts = ResponseInspector.Inspect(reply.Body.ToMemory().Span, logprobs);
+                var passed = await CheckGatesAsync(run, gates, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs), cancellationToken).ConfigureAwait(false);
+                if (passed)
+                {
+                    return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
+                }
+
+                var next = NextTier(candidates, i);
+                if (next < 0 || run.Escalations >= snapshot.Escalation.MaxEscalations)
+                {
+                    // Nowhere left to go: the answer is returned, flagged for a person.
+                    return await AnsweredAsync(run, kept, ReviewState.Open, cancellationToken).ConfigureAwait(false);
+                }
+
+                run.Escalations++;
+                run.Held = kept;
+                i = next - 1;
+                kind = AttemptKind.Escalation;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return await ClientGoneAsync(decision, attempts, request, caller).ConfigureAwait(false);
+            return await ClientGoneAsync(decision, run.Attempts, request, caller).ConfigureAwait(false);
         }
 
-        return await NoModelAnsweredAsync(decision, failure, failedModel, attempts, request, caller, cancellationToken).ConfigureAwait(false);
+        if (run.Held is { } held)
+        {
+            // The tiers above could not answer at all: the answer that failed its gates is better than none.
+            return await AnsweredAsync(run, held, ReviewState.Open, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
@@ -114,67 +179,197 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
     private async Task<ChatOutcome> StreamCoreAsync(
         RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
     {
-
-        var attempts = new List<AttemptRecord>(1);
-        UpstreamReply? failure = null;
-        RoutedModel? failedModel = null;
+        var run = new Run(snapshot, decision, request, caller);
+        var candidates = decision.Candidates;
+        var kind = AttemptKind.First;
         try
         {
-            foreach (var candidate in decision.Candidates)
+            for (var i = 0; i < candidates.Count; i++)
             {
-                var started = Stopwatch.GetTimestamp();
-                await using var upstream = await invoker.OpenStreamAsync(candidate, request, cancellationToken).ConfigureAwait(false);
-                if (!upstream.IsOpen)
+                var candidate = candidates[i];
+                var gates = snapshot.Escalation.For(candidate.TierIndex);
+                var next = NextTier(candidates, i);
+
+                // Only an attempt that may still be escalated is held back; the last possible one streams as it comes.
+                var buffer = gates is not null && next >= 0 && run.Escalations < snapshot.Escalation.MaxEscalations;
+                var options = new UpstreamOptions(gates?.NeedsLogprobs == true);
+                StreamTry outcome;
+                try
                 {
-                    failure = upstream.Failure!;
-                    failedModel = candidate;
-                    attempts.Add(Attempt(candidate, failure.Status, Describe(failure), default, 0m, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
-                    if (failure.Failure == UpstreamFailure.Rejected)
+                    outcome = await CallAsync(
+                        candidate,
+                        kind,
+                        async (attemptKind, token) =>
+                        {
+                            var started = Stopwatch.GetTimestamp();
+                            await using var upstream = await invoker.OpenStreamAsync(candidate, request, options, token).ConfigureAwait(false);
+                            if (!upstream.IsOpen)
+                            {
+                                var failure = upstream.Failure!;
+                                run.Attempts.Add(Attempt(attemptKind, candidate, failure.Status, Describe(failure), default, 0m, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+                                return StreamTry.Failed(failure);
+                            }
+
+                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, gates?.NeedsLogprobs == true);
+                            var result = await relay.RunAsync(upstream, decision, candidate, token).ConfigureAwait(false);
+                            var usage = relay.Usage(tokens);
+                            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                            var cost = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, usage);
+                            switch (result)
+                            {
+                                case StreamResult.BrokeBeforeFirstEvent:
+                                    // Nothing reached the client yet, so this model or another can still answer in full.
+                                    run.Attempts.Add(Attempt(attemptKind, candidate, 502, "stream broke before the first event: " + relay.Error, default, 0m, latency));
+                                    return StreamTry.Failed(new UpstreamReply { Status = 502, Body = BinaryData.Empty, Failure = UpstreamFailure.Connection, Error = relay.Error });
+                                case StreamResult.BrokeMidway:
+                                    run.Attempts.Add(Attempt(attemptKind, candidate, 502, "stream broke mid-way: " + relay.Error, usage, cost ?? 0m, latency));
+                                    return StreamTry.Broken(relay, usage, cost);
+                                default:
+                                    run.Attempts.Add(Attempt(attemptKind, candidate, 200, "answered", usage, cost ?? 0m, latency));
+                                    return StreamTry.Completed(relay, usage, cost);
+                            }
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (BrokenCircuitException)
+                {
+                    run.Skipped(kind, candidate);
+                    kind = AttemptKind.Fallback;
+                    continue;
+                }
+
+                if (outcome.Failure is { } failed)
+                {
+                    run.Failure = failed;
+                    run.FailedModel = candidate;
+                    if (failed.Failure == UpstreamFailure.Rejected)
                     {
                         break;
                     }
 
+                    kind = AttemptKind.Fallback;
                     continue;
                 }
 
-                var relay = new StreamRelay(request, sink, caller.StartTimestamp);
-                var result = await relay.RunAsync(upstream, decision, candidate, cancellationToken).ConfigureAwait(false);
-                var usage = relay.Usage(tokens);
-                var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                var cost = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, usage);
-
-                if (result == StreamResult.BrokeBeforeFirstEvent)
+                var relayed = outcome.Relay!;
+                if (outcome.BrokeMidway)
                 {
-                    // Nothing reached the client yet, so another model can still answer in full.
-                    failure = new UpstreamReply { Status = 502, Body = BinaryData.Empty, Failure = UpstreamFailure.Connection, Error = relay.Error };
-                    failedModel = candidate;
-                    attempts.Add(Attempt(candidate, 502, "stream broke before the first event: " + relay.Error, default, 0m, latency));
-                    continue;
-                }
-
-                if (result == StreamResult.BrokeMidway)
-                {
-                    attempts.Add(Attempt(candidate, 502, "stream broke mid-way: " + relay.Error, usage, cost ?? 0m, latency));
-                    var broken = new ChatError(502, "server_error", "upstream_stream_broken", $"The answer from {candidate.Model.Id} broke off mid-way: {relay.Error}");
-                    var partial = Success(snapshot, decision, candidate, usage, cost, attempts, caller, relay.TimeToFirstTokenMs, null, broken);
+                    var broken = new ChatError(502, "server_error", "upstream_stream_broken", $"The answer from {candidate.Model.Id} broke off mid-way: {relayed.Error}");
+                    var partial = Success(run, new KeptAnswer(candidate, outcome.Usage, outcome.Cost, relayed.TimeToFirstTokenMs, null, relayed), ReviewState.None, broken);
                     await ledger.RecordAsync(Entry(partial, request, caller, LedgerStatus.Failed, 502), CancellationToken.None).ConfigureAwait(false);
                     await sink.FailAsync(broken, cancellationToken).ConfigureAwait(false);
                     return partial;
                 }
 
-                attempts.Add(Attempt(candidate, 200, "answered", usage, cost ?? 0m, latency));
-                var outcome = Success(snapshot, decision, candidate, usage, cost, attempts, caller, relay.TimeToFirstTokenMs, null);
-                await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
-                await sink.EndAsync(cancellationToken).ConfigureAwait(false);
-                return outcome;
+                var attemptIndex = run.Attempts.Count - 1;
+                var kept = new KeptAnswer(candidate, outcome.Usage, outcome.Cost, relayed.TimeToFirstTokenMs, null, relayed);
+                var passed = gates is null || await CheckGatesAsync(run, gates, attemptIndex, relayed.Facts, cancellationToken).ConfigureAwait(false);
+                if (passed || !buffer)
+                {
+                    return await StreamedAsync(run, kept, buffer, passed ? ReviewState.None : ReviewState.Open, sink, cancellationToken).ConfigureAwait(false);
+                }
+
+                run.Escalations++;
+                run.Held = kept;
+                i = next - 1;
+                kind = AttemptKind.Escalation;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return await ClientGoneAsync(decision, attempts, request, caller).ConfigureAwait(false);
+            return await ClientGoneAsync(decision, run.Attempts, request, caller).ConfigureAwait(false);
         }
 
-        return await NoModelAnsweredAsync(decision, failure, failedModel, attempts, request, caller, cancellationToken).ConfigureAwait(false);
+        if (run.Held is { } held)
+        {
+            return await StreamedAsync(run, held, buffered: true, ReviewState.Open, sink, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records a non-streamed answer and returns it.</summary>
+    private async Task<ChatOutcome> AnsweredAsync(Run run, KeptAnswer answer, ReviewState review, CancellationToken cancellationToken)
+    {
+        var outcome = Success(run, answer, review);
+        await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    /// <summary>Sends a held answer (when it was buffered), records the request, and ends the stream.</summary>
+    private async Task<ChatOutcome> StreamedAsync(Run run, KeptAnswer answer, bool buffered, ReviewState review, IChatStreamSink sink, CancellationToken cancellationToken)
+    {
+        if (buffered)
+        {
+            await answer.Relay!.ReplayAsync(run.Decision, answer.Model, cancellationToken).ConfigureAwait(false);
+        }
+
+        var outcome = Success(run, answer with { TimeToFirstTokenMs = answer.Relay!.TimeToFirstTokenMs }, review);
+        await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        await sink.EndAsync(cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    /// <summary>Runs one deployment's call through its retries and circuit breaker; each try records its own attempt.</summary>
+    private async Task<T> CallAsync<T>(RoutedModel candidate, AttemptKind kind, Func<AttemptKind, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+        where T : IUpstreamOutcome
+    {
+        var tries = 0;
+        return await _resilience.For(candidate).ExecuteAsync(
+            async token => await call(tries++ == 0 ? kind : AttemptKind.Retry, token).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks an answer against its tier's gates (the judge last, only if the rest passed) and records the verdict on its attempt.</summary>
+    private async Task<bool> CheckGatesAsync(Run run, CompiledGates gates, int attemptIndex, AnswerFacts answer, CancellationToken cancellationToken)
+    {
+        var results = gates.Check(answer, run.Request.WantsJson, run.Request.WantsJson ? run.Request.ResponseSchema : null, out var confidence).ToList();
+        if (gates.Judge is { } judge && results.TrueForAll(r => r.Passed))
+        {
+            results.Add(await JudgeAsync(run, gates, judge, answer.Content ?? "", cancellationToken).ConfigureAwait(false));
+        }
+
+        run.Attempts[attemptIndex] = run.Attempts[attemptIndex] with { Gates = results, Confidence = confidence };
+        return results.TrueForAll(r => r.Passed);
+    }
+
+    private async Task<GateResult> JudgeAsync(Run run, CompiledGates gates, RoutedModel judge, string answer, CancellationToken cancellationToken)
+    {
+        var definition = gates.Definition.Judge!;
+        using var grading = JudgeRequest.Create(definition, judge, run.Request.LastUserText, answer, tokens);
+        var started = Stopwatch.GetTimestamp();
+        var reply = await invoker.CompleteAsync(judge, grading, cancellationToken).ConfigureAwait(false);
+        var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, judge.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
+        run.Attempts.Add(Attempt(AttemptKind.Judge, judge, reply.Status, reply.IsSuccess ? "graded" : Describe(reply), reply.Usage, cost, latency));
+        if (!reply.IsSuccess)
+        {
+            return new GateResult("judge", true, $"the judge {judge.Model.Id} could not answer ({Describe(reply)}); not counted");
+        }
+
+        var text = ResponseInspector.Inspect(reply.Body.ToMemory().Span).Content ?? "";
+        if (JudgeRequest.Score(text) is not { } score)
+        {
+            return new GateResult("judge", true, $"the judge answered \"{Truncate(text, 40)}\", not a score from 1 to 5; not counted");
+        }
+
+        return new GateResult("judge", score >= definition.MinScore, $"{judge.Model.Id} scored {score}/5 (minimum {definition.MinScore})");
+    }
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text.Trim() : text[..length].Trim() + "…";
+
+    /// <summary>The index of the first candidate in a tier above the one at <paramref name="index"/>, or -1.</summary>
+    private static int NextTier(IReadOnlyList<RoutedModel> candidates, int index)
+    {
+        for (var j = index + 1; j < candidates.Count; j++)
+        {
+            if (candidates[j].TierIndex > candidates[index].TierIndex)
+            {
+                return j;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Records a request refused before routing (bad key, bad body) and returns its outcome.</summary>
@@ -250,44 +445,32 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
         return outcome;
     }
 
-    private static ChatOutcome Success(
-        RoutingSnapshot snapshot,
-        RoutingDecision decision,
-        RoutedModel model,
-        TokenUsage usage,
-        decimal? cost,
-        List<AttemptRecord> attempts,
-        CallerContext caller,
-        double? timeToFirstToken,
-        BinaryData? body,
-        ChatError? error = null)
+    private static ChatOutcome Success(Run run, KeptAnswer answer, ReviewState review, ChatError? error = null)
     {
         var total = 0m;
-        foreach (var attempt in attempts)
+        foreach (var attempt in run.Attempts)
         {
             total += attempt.Cost;
         }
 
-        if (attempts.Count == 0 || attempts[^1].Model != model.Key)
-        {
-            total += cost ?? 0m;
-        }
-
-        // The baseline prices the same tokens at the always-largest model; unpriced, it equals the actual cost.
-        var baseline = snapshot.Baseline is { } b ? CostCalculator.Cost(snapshot.Prices, b.Key, caller.ReceivedAt, usage) ?? total : total;
+        // The baseline prices the kept answer's tokens at the always-largest model; unpriced, it equals the actual cost.
+        var snapshot = run.Snapshot;
+        var baseline = snapshot.Baseline is { } b ? CostCalculator.Cost(snapshot.Prices, b.Key, run.Caller.ReceivedAt, answer.Usage) ?? total : total;
         return new ChatOutcome
         {
-            RequestId = caller.RequestId,
-            Decision = decision,
-            Model = model,
-            Usage = usage,
+            RequestId = run.Caller.RequestId,
+            Decision = run.Decision,
+            Model = answer.Model,
+            Usage = answer.Usage,
             Cost = total,
             BaselineCost = baseline,
-            LatencyMs = Stopwatch.GetElapsedTime(caller.StartTimestamp).TotalMilliseconds,
-            TimeToFirstTokenMs = timeToFirstToken,
-            Attempts = attempts,
-            Body = body,
-            Priced = cost is not null,
+            LatencyMs = Stopwatch.GetElapsedTime(run.Caller.StartTimestamp).TotalMilliseconds,
+            TimeToFirstTokenMs = answer.TimeToFirstTokenMs,
+            Attempts = run.Attempts,
+            Escalations = run.Escalations,
+            Review = review,
+            Body = answer.Body,
+            Priced = answer.Cost is not null,
             Status = error?.Status ?? 200,
             Error = error,
         };
@@ -323,7 +506,14 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             return new ChatError(failure.Status, "invalid_request_error", "upstream_rejected", $"{model?.Model.Id} refused the request: {failure.Error}");
         }
 
-        if (attempts.Count > 0 && attempts.All(a => a.Status is 504 or 408))
+        // Deployments skipped while their circuit is open say nothing about why the rest failed.
+        var called = attempts.Where(a => !a.Outcome.StartsWith(SkippedOutcome, StringComparison.Ordinal)).ToList();
+        if (attempts.Count > 0 && called.Count == 0)
+        {
+            return new ChatError(503, "server_error", "circuit_open", $"Every model for this request failed repeatedly and is cooling down; try again shortly. Skipped {tried}.");
+        }
+
+        if (called.Count > 0 && called.All(a => a.Status is 504 or 408))
         {
             return new ChatError(504, "server_error", "upstream_timeout", $"No model answered in time. Tried {tried}.");
         }
@@ -340,8 +530,12 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
         _ => reply.Error ?? $"HTTP {reply.Status}",
     };
 
-    private static AttemptRecord Attempt(RoutedModel model, int status, string outcome, TokenUsage usage, decimal cost, double latency) =>
-        new(model.Key, model.Provider.Name, model.Tier, status, outcome, usage.PromptTokens, usage.CompletionTokens, cost, Math.Round(latency, 3));
+    private static AttemptRecord Attempt(AttemptKind kind, RoutedModel model, int status, string outcome, TokenUsage usage, decimal cost, double latency) =>
+        new(model.Key, model.Provider.Name, model.Tier, status, outcome, usage.PromptTokens, usage.CompletionTokens, cost, Math.Round(latency, 3))
+        {
+            Kind = kind,
+            CachedTokens = usage.CachedPromptTokens,
+        };
 
     private static LedgerEntry Entry(ChatOutcome outcome, ChatRequest request, CallerContext caller, LedgerStatus status, int httpStatus)
     {
@@ -373,11 +567,65 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             ErrorCode = outcome.Error?.Code,
             Error = outcome.Error?.Message,
             Stream = request.Stream,
-            Fallbacks = Math.Max(0, outcome.Attempts.Count - 1),
+            Fallbacks = outcome.Attempts.Count(a => a.Kind == AttemptKind.Fallback),
+            Escalations = outcome.Escalations,
+            Review = outcome.Review,
             Attempts = outcome.Attempts,
             PromptHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))),
             Prompt = caller.StorePrompt ? prompt : null,
             RoutingInput = caller.StorePrompt ? RoutingInput.From(request).ToJson() : null,
         };
+    }
+
+    /// <summary>One request's way through the candidates: every attempt, escalations so far, and the answer held back.</summary>
+    private sealed class Run(RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller)
+    {
+        public RoutingSnapshot Snapshot { get; } = snapshot;
+
+        public RoutingDecision Decision { get; } = decision;
+
+        public ChatRequest Request { get; } = request;
+
+        public CallerContext Caller { get; } = caller;
+
+        public List<AttemptRecord> Attempts { get; } = new(1);
+
+        public int Escalations { get; set; }
+
+        /// <summary>The last answer that failed its gates and was escalated: returned, flagged, if no tier above answers.</summary>
+        public KeptAnswer? Held { get; set; }
+
+        public UpstreamReply? Failure { get; set; }
+
+        public RoutedModel? FailedModel { get; set; }
+
+        /// <summary>A deployment whose circuit is open: skipped without a call.</summary>
+        public void Skipped(AttemptKind kind, RoutedModel model) =>
+            Attempts.Add(Attempt(kind, model, 503, SkippedOutcome + " after repeated failures", default, 0m, 0));
+    }
+
+    /// <summary>An answer that may be returned: from a non-streamed body, or a relay (streamed or buffered).</summary>
+    private sealed record KeptAnswer(RoutedModel Model, TokenUsage Usage, decimal? Cost, double? TimeToFirstTokenMs, BinaryData? Body, StreamRelay? Relay);
+
+    /// <summary>One streamed try at a deployment, as retries see it: failed before the client had a byte (retryable), broken after, or complete.</summary>
+    private sealed class StreamTry : IUpstreamOutcome
+    {
+        public UpstreamReply? Failure { get; private init; }
+
+        public bool Retryable => Failure is not null;
+
+        public bool BrokeMidway { get; private init; }
+
+        public StreamRelay? Relay { get; private init; }
+
+        public TokenUsage Usage { get; private init; }
+
+        public decimal? Cost { get; private init; }
+
+        public static StreamTry Failed(UpstreamReply failure) => new() { Failure = failure };
+
+        public static StreamTry Broken(StreamRelay relay, TokenUsage usage, decimal? cost) => new() { BrokeMidway = true, Relay = relay, Usage = usage, Cost = cost };
+
+        public static StreamTry Completed(StreamRelay relay, TokenUsage usage, decimal? cost) => new() { Relay = relay, Usage = usage, Cost = cost };
     }
 }

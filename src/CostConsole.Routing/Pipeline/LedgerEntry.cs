@@ -39,6 +39,9 @@ public enum AttemptKind
 
     /// <summary>One tier up, because the previous answer failed a quality gate.</summary>
     Escalation,
+
+    /// <summary>A judge model grading the previous answer (a quality gate); its cost is part of the request's.</summary>
+    Judge,
 }
 
 /// <summary>One model call within a request: the first try, every retry, fallback and escalation.</summary>

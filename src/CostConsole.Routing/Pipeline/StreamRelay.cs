@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Requests;
@@ -18,11 +19,16 @@ internal enum StreamResult
 /// <summary>
 /// Relays one upstream stream to the client. Headers go out only once the first event has arrived, so a
 /// stream that fails at once can still fall back; usage is read from the stream (or counted when absent).
+/// A buffered relay sends nothing: it keeps the events until the answer has passed its quality gates, and
+/// <see cref="ReplayAsync"/> sends them then — the client sees only the attempt that is kept.
 /// </summary>
-internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, long requestStarted)
+internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, long requestStarted, bool buffer, bool readLogprobs)
 {
     private readonly StringBuilder _content = new();
+    private readonly List<byte[]>? _buffered = buffer ? [] : null;
+    private readonly List<double>? _logprobs = readLogprobs ? [] : null;
     private TokenUsage? _reported;
+    private string? _finishReason;
 
     public double? TimeToFirstTokenMs { get; private set; }
 
@@ -31,6 +37,9 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
     public TokenUsage Usage(ITokenCounter tokens) =>
         _reported ?? new TokenUsage(request.PromptTokens, 0, tokens.CountTokens(_content.ToString()));
 
+    /// <summary>What the quality gates read: the whole answer's text, why it ended, and its logprobs.</summary>
+    public AnswerFacts Facts => new(_content.ToString(), _finishReason, _logprobs);
+
     public async Task<StreamResult> RunAsync(UpstreamStream upstream, RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
     {
         var sent = false;
@@ -38,21 +47,36 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
         {
             await foreach (var payload in upstream.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var facts = ResponseInspector.Inspect(payload.Span);
+                var facts = ResponseInspector.Inspect(payload.Span, _logprobs);
                 if (facts.HasUsage)
                 {
                     _reported = facts.Usage;
                 }
 
+                if (facts.FinishReason is { } finish)
+                {
+                    _finishReason = finish;
+                }
+
                 if (!string.IsNullOrEmpty(facts.Content))
                 {
-                    TimeToFirstTokenMs ??= Stopwatch.GetElapsedTime(requestStarted).TotalMilliseconds;
+                    if (_buffered is null)
+                    {
+                        TimeToFirstTokenMs ??= Stopwatch.GetElapsedTime(requestStarted).TotalMilliseconds;
+                    }
+
                     _content.Append(facts.Content);
                 }
 
                 // The usage-only chunk was asked for by the router; pass it on only if the client asked too.
                 if (facts.ChoiceCount == 0 && facts.HasUsage && !request.IncludeUsage)
                 {
+                    continue;
+                }
+
+                if (_buffered is not null)
+                {
+                    _buffered.Add(payload.ToArray());
                     continue;
                 }
 
@@ -65,7 +89,7 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
                 sent = true;
             }
 
-            if (!sink.HasStarted)
+            if (_buffered is null && !sink.HasStarted)
             {
                 await sink.BeginAsync(decision, model, cancellationToken).ConfigureAwait(false);
             }
@@ -76,7 +100,22 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Error = ex is OperationCanceledException ? "the provider stopped sending within its timeout" : ex.Message;
-            return sent || sink.HasStarted ? StreamResult.BrokeMidway : StreamResult.BrokeBeforeFirstEvent;
+            return sent || (_buffered is null && sink.HasStarted) ? StreamResult.BrokeMidway : StreamResult.BrokeBeforeFirstEvent;
+        }
+    }
+
+    /// <summary>Sends a buffered answer that passed its gates (or is kept for review) to the client.</summary>
+    public async Task ReplayAsync(RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
+    {
+        TimeToFirstTokenMs = Stopwatch.GetElapsedTime(requestStarted).TotalMilliseconds;
+        if (!sink.HasStarted)
+        {
+            await sink.BeginAsync(decision, model, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var payload in _buffered ?? [])
+        {
+            await sink.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
         }
     }
 }

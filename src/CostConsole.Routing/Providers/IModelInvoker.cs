@@ -11,6 +11,14 @@ public interface IModelInvoker
     /// <summary>Opens a stream; a failure before the first event comes back as <see cref="UpstreamStream.Failure"/>.</summary>
     Task<UpstreamStream> OpenStreamAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken);
 
+    /// <summary>As <see cref="CompleteAsync(RoutedModel, ChatRequest, CancellationToken)"/>, with what the router itself needs of the answer.</summary>
+    Task<UpstreamReply> CompleteAsync(RoutedModel target, ChatRequest request, UpstreamOptions options, CancellationToken cancellationToken) =>
+        CompleteAsync(target, request, cancellationToken);
+
+    /// <summary>As <see cref="OpenStreamAsync(RoutedModel, ChatRequest, CancellationToken)"/>, with what the router itself needs of the answer.</summary>
+    Task<UpstreamStream> OpenStreamAsync(RoutedModel target, ChatRequest request, UpstreamOptions options, CancellationToken cancellationToken) =>
+        OpenStreamAsync(target, request, cancellationToken);
+
     /// <summary>
     /// Embeds <paramref name="inputs"/> with an embeddings model, one vector per input in order. Failures come back
     /// as <see cref="EmbeddingReply.Failure"/>; invokers that cannot embed say so the same way.
@@ -18,6 +26,10 @@ public interface IModelInvoker
     Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken) =>
         Task.FromResult(EmbeddingReply.Failed(UpstreamFailure.Rejected, $"This invoker cannot call embeddings models such as '{target.Key}'."));
 }
+
+/// <summary>What the router asks of an upstream call beyond the client's request.</summary>
+/// <param name="Logprobs">Ask for token logprobs (a confidence gate reads them), whatever the client asked.</param>
+public readonly record struct UpstreamOptions(bool Logprobs);
 
 /// <summary>Where this process itself listens, for providers served in-process (the simulator).</summary>
 public interface ILocalServerAddress

@@ -44,13 +44,19 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         _transport = new HttpClientPipelineTransport(_http);
     }
 
-    public async Task<UpstreamReply> CompleteAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken)
+    public Task<UpstreamReply> CompleteAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken) =>
+        CompleteAsync(target, request, default, cancellationToken);
+
+    public Task<UpstreamStream> OpenStreamAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken) =>
+        OpenStreamAsync(target, request, default, cancellationToken);
+
+    public async Task<UpstreamReply> CompleteAsync(RoutedModel target, ChatRequest request, UpstreamOptions upstream, CancellationToken cancellationToken)
     {
         var client = ClientFor(target);
         var options = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow };
         try
         {
-            var result = await client.CompleteChatAsync(BinaryContent.Create(UpstreamBody.Create(request, target.Model.Id)), options).ConfigureAwait(false);
+            var result = await client.CompleteChatAsync(BinaryContent.Create(UpstreamBody.Create(request, target.Model.Id, upstream)), options).ConfigureAwait(false);
             var response = result.GetRawResponse();
             var body = response.Content;
             if (response.IsError)
@@ -89,13 +95,13 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         }
     }
 
-    public async Task<UpstreamStream> OpenStreamAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken)
+    public async Task<UpstreamStream> OpenStreamAsync(RoutedModel target, ChatRequest request, UpstreamOptions upstream, CancellationToken cancellationToken)
     {
         var client = ClientFor(target);
         var options = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow, BufferResponse = false };
         try
         {
-            var result = await client.CompleteChatAsync(BinaryContent.Create(UpstreamBody.Create(request, target.Model.Id)), options).ConfigureAwait(false);
+            var result = await client.CompleteChatAsync(BinaryContent.Create(UpstreamBody.Create(request, target.Model.Id, upstream)), options).ConfigureAwait(false);
             var response = result.GetRawResponse();
             if (response.IsError)
             {

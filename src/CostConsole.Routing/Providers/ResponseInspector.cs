@@ -18,7 +18,10 @@ internal struct ResponseFacts
 internal static class ResponseInspector
 {
     /// <summary>Reads usage, the first choice's content (message or delta) and finish reason, and any error message.</summary>
-    public static ResponseFacts Inspect(ReadOnlySpan<byte> json)
+    public static ResponseFacts Inspect(ReadOnlySpan<byte> json) => Inspect(json, null);
+
+    /// <summary>As <see cref="Inspect(ReadOnlySpan{byte})"/>, also adding the first choice's token logprobs to <paramref name="logprobs"/>.</summary>
+    public static ResponseFacts Inspect(ReadOnlySpan<byte> json, List<double>? logprobs)
     {
         var facts = new ResponseFacts();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
@@ -49,7 +52,7 @@ internal static class ResponseInspector
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartArray)
                     {
-                        ReadChoices(ref reader, ref facts);
+                        ReadChoices(ref reader, ref facts, logprobs);
                     }
                     else
                     {
@@ -128,7 +131,7 @@ internal static class ResponseInspector
     private static long ReadLong(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) && value > 0 ? value : 0;
 
-    private static void ReadChoices(ref Utf8JsonReader reader, ref ResponseFacts facts)
+    private static void ReadChoices(ref Utf8JsonReader reader, ref ResponseFacts facts, List<double>? logprobs)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
@@ -160,6 +163,11 @@ internal static class ResponseInspector
                         reader.Skip();
                     }
                 }
+                else if (first && logprobs is not null && reader.ValueTextEquals("logprobs"u8))
+                {
+                    reader.Read();
+                    ReadLogprobs(ref reader, logprobs);
+                }
                 else if (first && reader.ValueTextEquals("finish_reason"u8))
                 {
                     reader.Read();
@@ -172,6 +180,44 @@ internal static class ResponseInspector
                 {
                     reader.Read();
                     reader.Skip();
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads <c>{"content":[{"token":…,"logprob":…,"top_logprobs":[…]},…]}</c>, adding each token's logprob.</summary>
+    private static void ReadLogprobs(ref Utf8JsonReader reader, List<double> logprobs)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isContent = reader.ValueTextEquals("content"u8);
+            reader.Read();
+            if (!isContent || reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isLogprob = reader.ValueTextEquals("logprob"u8);
+                    reader.Read();
+                    if (isLogprob && reader.TokenType == JsonTokenType.Number)
+                    {
+                        logprobs.Add(reader.GetDouble());
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
                 }
             }
         }

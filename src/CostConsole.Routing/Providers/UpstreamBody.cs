@@ -10,8 +10,9 @@ namespace CostConsole.Routing.Providers;
 /// </summary>
 internal static class UpstreamBody
 {
-    public static BinaryData Create(ChatRequest request, string upstreamModel)
+    public static BinaryData Create(ChatRequest request, string upstreamModel, UpstreamOptions options = default)
     {
+        var forceLogprobs = options.Logprobs && !request.WantsLogprobs;
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
@@ -29,7 +30,17 @@ internal static class UpstreamBody
                     continue;
                 }
 
+                if (forceLogprobs && property.NameEquals("logprobs"u8))
+                {
+                    continue;
+                }
+
                 property.WriteTo(writer);
+            }
+
+            if (forceLogprobs)
+            {
+                writer.WriteBoolean("logprobs"u8, true);
             }
 
             if (request.Stream)

@@ -23,7 +23,7 @@ public enum UpstreamFailure
 }
 
 /// <summary>What one non-streaming call to a model returned.</summary>
-public sealed class UpstreamReply
+public sealed class UpstreamReply : IUpstreamOutcome
 {
     public required int Status { get; init; }
 
@@ -43,4 +43,8 @@ public sealed class UpstreamReply
     public string? Error { get; init; }
 
     public bool IsSuccess => Failure == UpstreamFailure.None;
+
+    UpstreamReply? IUpstreamOutcome.Failure => IsSuccess ? null : this;
+
+    bool IUpstreamOutcome.Retryable => !IsSuccess;
 }

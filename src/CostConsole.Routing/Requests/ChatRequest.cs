@@ -53,6 +53,14 @@ public sealed class ChatRequest : IDisposable
 
     internal JsonElement Root => _document.RootElement;
 
+    /// <summary>The JSON schema of <c>response_format: {type: "json_schema", json_schema: {schema}}</c>, as text, when the request gave one.</summary>
+    public string? ResponseSchema =>
+        Root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
+        && format.TryGetProperty("json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object
+        && jsonSchema.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object
+            ? schema.GetRawText()
+            : null;
+
     /// <summary>Prompt tokens as OpenAI counts chat input: each message's text plus 3, plus 3 to prime the reply.</summary>
     public long PromptTokens
     {

@@ -179,9 +179,32 @@ internal static class OpenAIApi
         var headers = response.Headers;
         headers["x-costconsole-cost-usd"] = outcome.Cost.ToString("0.##########", CultureInfo.InvariantCulture);
         headers["x-costconsole-baseline-cost-usd"] = outcome.BaselineCost.ToString("0.##########", CultureInfo.InvariantCulture);
-        if (outcome.Attempts.Count > 1)
+        int fallbacks = 0, retries = 0;
+        foreach (var attempt in outcome.Attempts)
         {
-            headers["x-costconsole-fallbacks"] = (outcome.Attempts.Count - 1).ToString(CultureInfo.InvariantCulture);
+            fallbacks += attempt.Kind == AttemptKind.Fallback ? 1 : 0;
+            retries += attempt.Kind == AttemptKind.Retry ? 1 : 0;
+        }
+
+        if (fallbacks > 0)
+        {
+            headers["x-costconsole-fallbacks"] = fallbacks.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (retries > 0)
+        {
+            headers["x-costconsole-retries"] = retries.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (outcome.Escalations > 0)
+        {
+            headers["x-costconsole-escalations"] = outcome.Escalations.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (outcome.Review == ReviewState.Open)
+        {
+            // The answer failed the top tier's gates too: it is in the console's review queue.
+            headers["x-costconsole-review"] = "human";
         }
     }
 

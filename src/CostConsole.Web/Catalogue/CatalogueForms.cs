@@ -17,6 +17,10 @@ public sealed class ProviderForm
 
     public double TimeoutSeconds { get; set; } = 60;
 
+    public int MaxRetries { get; set; } = 2;
+
+    public double CircuitBreakSeconds { get; set; } = 30;
+
     public Guid ConcurrencyStamp { get; set; }
 }
 
@@ -74,7 +78,12 @@ public sealed class PriceForm
     public string? Note { get; set; }
 }
 
-public sealed record ProviderView(long Id, string Name, string BaseUrl, bool HasApiKey, double TimeoutSeconds, int ModelCount, bool FromConfiguration, Guid ConcurrencyStamp);
+public sealed record ProviderView(long Id, string Name, string BaseUrl, bool HasApiKey, double TimeoutSeconds, int ModelCount, bool FromConfiguration, Guid ConcurrencyStamp)
+{
+    public int MaxRetries { get; init; } = 2;
+
+    public double CircuitBreakSeconds { get; init; } = 30;
+}
 
 public sealed record ModelView(
     long Id,

@@ -43,7 +43,11 @@ public sealed class CatalogueService(
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         return await db.Providers.AsNoTracking()
             .OrderBy(p => p.Name)
-            .Select(p => new ProviderView(p.Id, p.Name, p.BaseUrl, p.ProtectedApiKey != null, p.TimeoutSeconds, p.Models.Count, p.FromConfiguration, p.ConcurrencyStamp))
+            .Select(p => new ProviderView(p.Id, p.Name, p.BaseUrl, p.ProtectedApiKey != null, p.TimeoutSeconds, p.Models.Count, p.FromConfiguration, p.ConcurrencyStamp)
+            {
+                MaxRetries = p.MaxRetries,
+                CircuitBreakSeconds = p.CircuitBreakSeconds,
+            })
             .ToListAsync(cancellationToken);
     }
 
@@ -105,6 +109,8 @@ public sealed class CatalogueService(
         provider.Name = form.Name.Trim();
         provider.BaseUrl = form.BaseUrl.Trim();
         provider.TimeoutSeconds = form.TimeoutSeconds;
+        provider.MaxRetries = form.MaxRetries;
+        provider.CircuitBreakSeconds = form.CircuitBreakSeconds;
         provider.UpdatedAt = time.GetUtcNow();
         if (form.ClearApiKey)
         {

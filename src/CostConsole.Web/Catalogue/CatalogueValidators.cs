@@ -1,3 +1,4 @@
+using CostConsole.Routing.Catalogue;
 using FluentValidation;
 
 namespace CostConsole.Web.Catalogue;
@@ -16,6 +17,10 @@ public sealed class ProviderFormValidator : AbstractValidator<ProviderForm>
             .Must(BeHttpUrl).WithMessage("Enter an absolute http(s) URL such as https://api.openai.com/v1 (or /sim/v1 for the embedded simulator).");
         RuleFor(p => p.TimeoutSeconds)
             .InclusiveBetween(1, 600).WithMessage("The timeout must be between 1 and 600 seconds.");
+        RuleFor(p => p.MaxRetries)
+            .InclusiveBetween(0, ResilienceSettings.MaxAllowedRetries).WithMessage($"Retries must be between 0 (fall back at once) and {ResilienceSettings.MaxAllowedRetries}.");
+        RuleFor(p => p.CircuitBreakSeconds)
+            .InclusiveBetween(1, 3600).WithMessage("The circuit-breaker cool-down must be between 1 second and 1 hour.");
         RuleFor(p => p.NewApiKey)
             .MaximumLength(4096).WithMessage("That API key is implausibly long.");
     }

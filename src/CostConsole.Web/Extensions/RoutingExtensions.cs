@@ -21,6 +21,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<ILocalServerAddress, LocalServerAddress>();
         services.TryAddSingleton<IModelInvoker>(sp => new OpenAIModelInvoker(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>()));
         services.TryAddSingleton<IAdmissionControl>(AdmitAll.Instance);
+        services.TryAddSingleton(sp => new DeploymentResilience(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<ApiKeyDirectory>();
         services.TryAddSingleton(TimeProvider.System);

@@ -133,6 +133,8 @@ public sealed partial class Catalogue
             Name = provider.Name,
             BaseUrl = provider.BaseUrl,
             TimeoutSeconds = provider.TimeoutSeconds,
+            MaxRetries = provider.MaxRetries,
+            CircuitBreakSeconds = provider.CircuitBreakSeconds,
             ConcurrencyStamp = provider.ConcurrencyStamp,
         };
         await ShowProviderDialogAsync(form, provider.HasApiKey, provider.Name, "Provider saved.");

@@ -5,7 +5,7 @@
 namespace CostConsole.Migrations.Migrations
 {
     /// <inheritdoc />
-    public partial class LedgerConversationsEscalations : Migration
+    public partial class RoutingResilienceAndEscalation : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -38,6 +38,20 @@ namespace CostConsole.Migrations.Migrations
             migrationBuilder.AddColumn<int>(
                 name: "Review",
                 table: "RequestLog",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<double>(
+                name: "CircuitBreakSeconds",
+                table: "Providers",
+                type: "REAL",
+                nullable: false,
+                defaultValue: 0.0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxRetries",
+                table: "Providers",
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0);
@@ -92,6 +106,14 @@ namespace CostConsole.Migrations.Migrations
             migrationBuilder.DropColumn(
                 name: "Review",
                 table: "RequestLog");
+
+            migrationBuilder.DropColumn(
+                name: "CircuitBreakSeconds",
+                table: "Providers");
+
+            migrationBuilder.DropColumn(
+                name: "MaxRetries",
+                table: "Providers");
         }
     }
 }

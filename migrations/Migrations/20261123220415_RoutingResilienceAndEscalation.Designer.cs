@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CostConsole.Migrations.Migrations
 {
     [DbContext(typeof(CostConsoleDbContext))]
-    [Migration("20261123215258_LedgerConversationsEscalations")]
-    partial class LedgerConversationsEscalations
+    [Migration("20261123220415_RoutingResilienceAndEscalation")]
+    partial class RoutingResilienceAndEscalation
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -330,11 +330,17 @@ namespace CostConsole.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("CircuitBreakSeconds")
+                        .HasColumnType("REAL");
+
                     b.Property<Guid>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("FromConfiguration")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxRetries")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
