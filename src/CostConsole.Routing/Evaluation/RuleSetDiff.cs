@@ -13,7 +13,7 @@ public enum DiffKind
 /// <summary>One difference between two rule sets, in words a reviewer reads.</summary>
 public sealed record DiffLine(DiffKind Kind, string Subject, string? Before, string? After);
 
-/// <summary>Compares two versions of a rule set: rules by name, their order, the default tier and the classifier.</summary>
+/// <summary>Compares two versions of a rule set: rules by name, their order, the default tier, the classifier and the escalation policy.</summary>
 public static class RuleSetDiff
 {
     public static IReadOnlyList<DiffLine> Compare(RuleSetDefinition before, RuleSetDefinition after)
@@ -67,7 +67,68 @@ public static class RuleSetDiff
             lines.Add(new DiffLine(DiffKind.Changed, "classifier", before.Classifier.Kind.ToString(), after.Classifier.Kind.ToString() + (before.Classifier.Kind == after.Classifier.Kind ? " (settings changed)" : "")));
         }
 
+        CompareEscalation(before.Escalation, after.Escalation, lines);
         return lines;
+    }
+
+    private static void CompareEscalation(Escalation.EscalationPolicy before, Escalation.EscalationPolicy after, List<DiffLine> lines)
+    {
+        if (before.MaxEscalations != after.MaxEscalations)
+        {
+            lines.Add(new DiffLine(DiffKind.Changed, "escalations allowed per request", before.MaxEscalations.ToString(System.Globalization.CultureInfo.InvariantCulture), after.MaxEscalations.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        foreach (var gates in after.Tiers)
+        {
+            var previous = before.For(gates.Tier);
+            if (previous is null)
+            {
+                lines.Add(new DiffLine(DiffKind.Added, $"quality gates of tier '{gates.Tier}'", null, Describe(gates)));
+            }
+            else if (System.Text.Json.JsonSerializer.Serialize(previous) != System.Text.Json.JsonSerializer.Serialize(gates))
+            {
+                lines.Add(new DiffLine(DiffKind.Changed, $"quality gates of tier '{gates.Tier}'", Describe(previous), Describe(gates)));
+            }
+        }
+
+        foreach (var gates in before.Tiers.Where(g => after.For(g.Tier) is null))
+        {
+            lines.Add(new DiffLine(DiffKind.Removed, $"quality gates of tier '{gates.Tier}'", Describe(gates), null));
+        }
+    }
+
+    /// <summary>A tier's gates in a line: what is checked, with thresholds.</summary>
+    internal static string Describe(Escalation.TierGates gates)
+    {
+        var parts = new List<string>();
+        if (gates.MinConfidence is { } confidence)
+        {
+            parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"confidence ≥ {confidence:0.##} (q{gates.ConfidenceQuantile:0.##})"));
+        }
+
+        if (gates.ValidateJson)
+        {
+            parts.Add("valid JSON");
+        }
+
+        parts.AddRange(gates.MustMatch.Select(p => $"must match /{p}/"));
+        parts.AddRange(gates.MustNotMatch.Select(p => $"must not match /{p}/"));
+        if (gates.RefusalPhrases.Count > 0)
+        {
+            parts.Add($"{gates.RefusalPhrases.Count} refusal phrase(s)");
+        }
+
+        if (gates.EscalateOnTruncation)
+        {
+            parts.Add("not truncated");
+        }
+
+        if (gates.Judge is { } judge)
+        {
+            parts.Add($"judge {judge.Model} ≥ {judge.MinScore}" + (judge.Prompt == Escalation.JudgeDefinition.DefaultPrompt ? "" : " (own prompt)"));
+        }
+
+        return parts.Count == 0 ? "no checks" : string.Join(", ", parts);
     }
 
     private static string Describe(RuleDefinition rule) => (rule.Enabled ? "" : "(disabled) ") + RuleText.Summarize(rule);

@@ -18,9 +18,15 @@ public sealed partial class LabelledPanel : IDisposable
     private int _total;
     private CancellationTokenSource? _cancel;
     private LabelledComparison? _result;
+    private int _saved;
+    private int _skipped;
+    private bool _showSaved;
 
     [Inject]
     private RoutingLab Lab { get; set; } = null!;
+
+    [Inject]
+    private CostConsole.Web.Playground.LabelledExamples Examples { get; set; } = null!;
 
     [Parameter, EditorRequired]
     public RuleSetDefinition Definition { get; set; } = null!;
@@ -40,10 +46,13 @@ public sealed partial class LabelledPanel : IDisposable
         _error = error;
     }
 
+    protected override async Task OnInitializedAsync() => _saved = await Examples.CountAsync();
+
     private async Task RunAsync()
     {
         _error = null;
         _result = null;
+        _skipped = 0;
         IReadOnlyList<LabelledPrompt> prompts;
         try
         {
@@ -55,6 +64,32 @@ public sealed partial class LabelledPanel : IDisposable
             return;
         }
 
+        await CheckAsync(prompts);
+    }
+
+    /// <summary>Runs the check on the examples saved from the playground.</summary>
+    private async Task RunSavedAsync()
+    {
+        _error = null;
+        _result = null;
+        var (prompts, skipped) = await Examples.ForCheckAsync(Tiers);
+        _saved = prompts.Count + skipped;
+        _skipped = skipped;
+        if (prompts.Count == 0)
+        {
+            _error = skipped == 0
+                ? "No saved examples yet: save prompts with their expected tier from the playground."
+                : $"None of the {skipped} saved examples expects a tier that still exists.";
+            return;
+        }
+
+        await CheckAsync(prompts);
+    }
+
+    private async Task SavedChangedAsync() => _saved = await Examples.CountAsync();
+
+    private async Task CheckAsync(IReadOnlyList<LabelledPrompt> prompts)
+    {
         _busy = true;
         _total = prompts.Count;
         _done = 0;
