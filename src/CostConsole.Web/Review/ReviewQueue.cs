@@ -40,9 +40,10 @@ public sealed class ReviewQueue(IDbContextFactory<CostConsoleDbContext> factory,
             {
                 r.Id, r.RequestId, r.Timestamp, r.Tier, r.Model, r.Escalations, r.AttemptsJson,
                 Prompt = r.Prompt == null ? null : r.Prompt.Substring(0, ExcerptLength * 4),
+                r.RoutingInput,
             })
             .ToListAsync(cancellationToken);
-        var items = rows.Select(r => new ReviewItem(r.Id, r.RequestId, r.Timestamp, r.Tier, r.Model, r.Escalations, Excerpt(r.Prompt), FailedGates(r.AttemptsJson))).ToList();
+        var items = rows.Select(r => new ReviewItem(r.Id, r.RequestId, r.Timestamp, r.Tier, r.Model, r.Escalations, Excerpt(CostConsole.Routing.Requests.RoutingInput.FromJson(r.RoutingInput)?.LastUserText ?? r.Prompt), FailedGates(r.AttemptsJson))).ToList();
         return new ReviewPage(items, total);
     }
 
