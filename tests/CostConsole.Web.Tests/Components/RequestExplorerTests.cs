@@ -122,7 +122,7 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         Assert.Equal(HostilePrompt, prompt.TextContent);
         Assert.Empty(prompt.QuerySelectorAll("script, b"));
         var attempt = cut.FindAll("[data-testid='trace-attempts'] tbody td").Select(td => td.TextContent.Trim()).ToList();
-        Assert.Equal(["1", "simulator/gpt-4.1", "large", "HTTP 200: answered"], attempt.Take(4));
+        Assert.Equal(["1", "first", "simulator/gpt-4.1", "large", "HTTP 200: answered"], attempt.Take(5));
     }
 
     private static List<string> Ids(IRenderedComponent<RequestsPage> cut) => [.. cut.FindAll("[data-testid='request-id']").Select(e => e.GetAttribute("data-request-id")!)];

@@ -77,6 +77,33 @@ public sealed class RoutingComponentTests : ConsoleTestContext
     }
 
     [Fact]
+    public void The_version_diff_lists_escalation_changes_per_tier()
+    {
+        var before = new RuleSetDefinition
+        {
+            DefaultTier = "medium",
+            Escalation = new CostConsole.Routing.Escalation.EscalationPolicy { Tiers = [new CostConsole.Routing.Escalation.TierGates { Tier = "small", MinConfidence = 0.5 }] },
+        };
+        var after = before with
+        {
+            Escalation = new CostConsole.Routing.Escalation.EscalationPolicy
+            {
+                MaxEscalations = 2,
+                Tiers = [new CostConsole.Routing.Escalation.TierGates { Tier = "large", MustMatch = ["^CASE-"] }],
+            },
+        };
+
+        var diff = Render<DiffView>(p => p.Add(d => d.Before, before).Add(d => d.After, after));
+
+        var text = diff.Find("[data-testid=diff]").TextContent;
+        Assert.Contains("escalations allowed per request", text, StringComparison.Ordinal);
+        Assert.Contains("quality gates of tier 'large'", text, StringComparison.Ordinal);
+        Assert.Contains("must match /^CASE-/", text, StringComparison.Ordinal);
+        Assert.Contains("quality gates of tier 'small'", text, StringComparison.Ordinal);
+        Assert.Contains("confidence ≥ 0.5", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Identical_versions_say_they_route_the_same()
     {
         var set = new RuleSetDefinition { DefaultTier = "medium" };
