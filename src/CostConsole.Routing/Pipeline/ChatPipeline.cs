@@ -130,6 +130,7 @@ public sealed class ChatPipeline(
                 }
 
                 run.Escalations++;
+                run.EscalationCost += run.Attempts[attemptIndex].Cost;
                 run.Held = kept;
                 i = next - 1;
                 kind = AttemptKind.Escalation;
@@ -270,6 +271,7 @@ public sealed class ChatPipeline(
                 }
 
                 run.Escalations++;
+                run.EscalationCost += run.Attempts[attemptIndex].Cost;
                 run.Held = kept;
                 i = next - 1;
                 kind = AttemptKind.Escalation;
@@ -342,6 +344,7 @@ public sealed class ChatPipeline(
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, judge.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
         run.Attempts.Add(Attempt(AttemptKind.Judge, judge, reply.Status, reply.IsSuccess ? "graded" : Describe(reply), reply.Usage, cost, latency));
+        run.EscalationCost += cost;
         if (!reply.IsSuccess)
         {
             return new GateResult("judge", true, $"the judge {judge.Model.Id} could not answer ({Describe(reply)}); not counted");
@@ -468,6 +471,7 @@ public sealed class ChatPipeline(
             TimeToFirstTokenMs = answer.TimeToFirstTokenMs,
             Attempts = run.Attempts,
             Escalations = run.Escalations,
+            EscalationCost = run.EscalationCost,
             Review = review,
             Body = answer.Body,
             Priced = answer.Cost is not null,
@@ -569,6 +573,7 @@ public sealed class ChatPipeline(
             Stream = request.Stream,
             Fallbacks = outcome.Attempts.Count(a => a.Kind == AttemptKind.Fallback),
             Escalations = outcome.Escalations,
+            EscalationCost = outcome.EscalationCost,
             Review = outcome.Review,
             Attempts = outcome.Attempts,
             PromptHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))),
@@ -591,6 +596,9 @@ public sealed class ChatPipeline(
         public List<AttemptRecord> Attempts { get; } = new(1);
 
         public int Escalations { get; set; }
+
+        /// <summary>Answers thrown away by escalation, and judge calls.</summary>
+        public decimal EscalationCost { get; set; }
 
         /// <summary>The last answer that failed its gates and was escalated: returned, flagged, if no tier above answers.</summary>
         public KeptAnswer? Held { get; set; }

@@ -93,6 +93,7 @@ public sealed class EscalationTests : IClassFixture<CostConsoleFactory>, IAsyncL
         var total = attempts.Sum(a => a.GetProperty("cost").GetDecimal());
         Assert.True(attempts[0].GetProperty("cost").GetDecimal() > 0);
         Assert.Equal(CostConsole.Data.Money.ToNanoUsd(total), row.CostNanoUsd);
+        Assert.Equal(CostConsole.Data.Money.ToNanoUsd(attempts[0].GetProperty("cost").GetDecimal()), row.EscalationCostNanoUsd);
     }
 
     [Fact]
