@@ -146,6 +146,29 @@ public sealed class EscalationTests
         Assert.Equal(("nano", ReviewState.Open), (outcome.Model!.Model.Id, outcome.Review));
     }
 
+    [Theory]
+    [InlineData(Catalogue.ModelCapabilities.Tools, false)]
+    [InlineData(Catalogue.ModelCapabilities.Tools | Catalogue.ModelCapabilities.Logprobs, true)]
+    public async Task Logprobs_are_asked_for_only_from_models_the_catalogue_says_return_them(Catalogue.ModelCapabilities capabilities, bool asked)
+    {
+        var invoker = new ScriptedInvoker([]);
+        var config = TestRouting.Config([]);
+        config = config with
+        {
+            Models = [.. config.Models.Select(m => m.Id == "nano" ? m with { Capabilities = capabilities } : m)],
+            RuleSet = config.RuleSet with { Escalation = new EscalationPolicy { Tiers = [new TierGates { Tier = "small", MinConfidence = 0.5 }] } },
+        };
+        var state = new RoutingState();
+        state.Publish(SnapshotCompiler.Compile(config, TestRouting.PriceStart.AddDays(1)));
+        var pipeline = new ChatPipeline(state, invoker, new ListLedger(), O200kTokenCounter.Instance);
+
+        using var request = TestRouting.Request("Where is my order?", "small");
+        var outcome = await pipeline.CompleteAsync(request, Caller(), TestContext.Current.CancellationToken);
+
+        Assert.Equal([asked], invoker.Options.Select(o => o.Logprobs));
+        Assert.Equal("the provider returned no logprobs; not checked", outcome.Attempts[0].Gates!.Single(g => g.Gate == "confidence").Detail);
+    }
+
     [Fact]
     public void Gates_are_checked_when_the_rule_set_compiles()
     {
@@ -204,6 +227,14 @@ public sealed class EscalationTests
     private sealed class ScriptedInvoker(Dictionary<string, string> answers) : IModelInvoker
     {
         public List<string> Calls { get; } = [];
+
+        public List<UpstreamOptions> Options { get; } = [];
+
+        public Task<UpstreamReply> CompleteAsync(RoutedModel target, ChatRequest request, UpstreamOptions options, CancellationToken cancellationToken)
+        {
+            Options.Add(options);
+            return CompleteAsync(target, request, cancellationToken);
+        }
 
         public string FinishReason { get; init; } = "stop";
 

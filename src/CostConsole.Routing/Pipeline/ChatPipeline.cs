@@ -68,7 +68,7 @@ public sealed class ChatPipeline(
             {
                 var candidate = candidates[i];
                 var gates = snapshot.Escalation.For(candidate.TierIndex);
-                var options = new UpstreamOptions(gates?.NeedsLogprobs == true);
+                var options = Options(gates, candidate);
                 UpstreamReply reply;
                 try
                 {
@@ -193,7 +193,7 @@ public sealed class ChatPipeline(
 
                 // Only an attempt that may still be escalated is held back; the last possible one streams as it comes.
                 var buffer = gates is not null && next >= 0 && run.Escalations < snapshot.Escalation.MaxEscalations;
-                var options = new UpstreamOptions(gates?.NeedsLogprobs == true);
+                var options = Options(gates, candidate);
                 StreamTry outcome;
                 try
                 {
@@ -211,7 +211,7 @@ public sealed class ChatPipeline(
                                 return StreamTry.Failed(failure);
                             }
 
-                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, gates?.NeedsLogprobs == true);
+                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, options.Logprobs || request.WantsLogprobs);
                             var result = await relay.RunAsync(upstream, decision, candidate, token).ConfigureAwait(false);
                             var usage = relay.Usage(tokens);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -360,6 +360,13 @@ public sealed class ChatPipeline(
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text.Trim() : text[..length].Trim() + "…";
+
+    /// <summary>
+    /// Logprobs are asked for when a confidence gate reads them and the catalogue says the model can return them:
+    /// some providers refuse the field outright, which must not turn a gate into a failed request.
+    /// </summary>
+    private static UpstreamOptions Options(CompiledGates? gates, RoutedModel candidate) =>
+        new(gates?.NeedsLogprobs == true && candidate.Model.Capabilities.HasFlag(Catalogue.ModelCapabilities.Logprobs));
 
     /// <summary>The index of the first candidate in a tier above the one at <paramref name="index"/>, or -1.</summary>
     private static int NextTier(IReadOnlyList<RoutedModel> candidates, int index)
