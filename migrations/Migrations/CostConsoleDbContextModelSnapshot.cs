@@ -110,6 +110,12 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("CostNanoUsd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("EscalatedRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EscalationCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("Escalations")
                         .HasColumnType("INTEGER");
 
@@ -216,6 +222,12 @@ namespace CostConsole.Migrations.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EscalatedRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EscalationCostNanoUsd")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Escalations")
@@ -433,6 +445,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("EscalationCostNanoUsd")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Escalations")
                         .HasColumnType("INTEGER");

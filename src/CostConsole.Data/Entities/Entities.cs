@@ -223,6 +223,9 @@ public sealed class RequestLogRow
 
     public int Escalations { get; set; }
 
+    /// <summary>Part of the cost spent on quality control: answers thrown away by escalation, and judge calls.</summary>
+    public long EscalationCostNanoUsd { get; set; }
+
     /// <summary>A <see cref="CostConsole.Routing.Pipeline.ReviewState"/>: open while a person has to look at the answer.</summary>
     public int Review { get; set; }
 

@@ -36,7 +36,14 @@ public abstract class RollupRow
     /// <summary>Fallback attempts in all.</summary>
     public long Fallbacks { get; set; }
 
+    /// <summary>Escalations in all (a request escalated twice counts two).</summary>
     public long Escalations { get; set; }
+
+    /// <summary>Requests escalated at least once.</summary>
+    public long EscalatedRequests { get; set; }
+
+    /// <summary>Cost spent on quality control: answers thrown away by escalation, and judge calls.</summary>
+    public long EscalationCostNanoUsd { get; set; }
 
     public long PromptTokens { get; set; }
 

@@ -20,7 +20,8 @@ public readonly record struct RollupSample(
     long CompletionTokens,
     long CostNanoUsd,
     long BaselineCostNanoUsd,
-    double LatencyMs)
+    double LatencyMs,
+    long EscalationCostNanoUsd = 0)
 {
     public static RollupSample From(LedgerEntry e) => new(
         e.RequestId,
@@ -38,7 +39,8 @@ public readonly record struct RollupSample(
         e.CompletionTokens,
         Money.ToNanoUsd(e.Cost),
         Money.ToNanoUsd(e.BaselineCost),
-        e.LatencyMs);
+        e.LatencyMs,
+        Money.ToNanoUsd(e.EscalationCost));
 }
 
 /// <summary>The grain of a rollup row: one period × tier × model × key × rule × arm.</summary>
@@ -54,6 +56,8 @@ public sealed class RollupCell
     public long FallbackRequests;
     public long Fallbacks;
     public long Escalations;
+    public long EscalatedRequests;
+    public long EscalationCostNanoUsd;
     public long PromptTokens;
     public long CachedTokens;
     public long CompletionTokens;
@@ -85,6 +89,8 @@ public sealed class RollupCell
         }
 
         Escalations += s.Escalations;
+        EscalatedRequests += s.Escalations > 0 ? 1 : 0;
+        EscalationCostNanoUsd += s.EscalationCostNanoUsd;
 
         PromptTokens += s.PromptTokens;
         CachedTokens += s.CachedTokens;
@@ -104,6 +110,8 @@ public sealed class RollupCell
         FallbackRequests += row.FallbackRequests;
         Fallbacks += row.Fallbacks;
         Escalations += row.Escalations;
+        EscalatedRequests += row.EscalatedRequests;
+        EscalationCostNanoUsd += row.EscalationCostNanoUsd;
         PromptTokens += row.PromptTokens;
         CachedTokens += row.CachedTokens;
         CompletionTokens += row.CompletionTokens;
@@ -129,6 +137,8 @@ public sealed class RollupCell
             FallbackRequests = FallbackRequests,
             Fallbacks = Fallbacks,
             Escalations = Escalations,
+            EscalatedRequests = EscalatedRequests,
+            EscalationCostNanoUsd = EscalationCostNanoUsd,
             PromptTokens = PromptTokens,
             CachedTokens = CachedTokens,
             CompletionTokens = CompletionTokens,

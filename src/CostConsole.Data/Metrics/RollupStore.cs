@@ -326,7 +326,7 @@ public sealed class RollupStore : IAsyncDisposable
         {
             command.CommandText = """
                 SELECT RequestId, Timestamp, Tier, Model, ApiKeyId, Rule, Status, Fallbacks, PromptTokens, CachedTokens,
-                       CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyMs, Arm, Escalations
+                       CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyMs, Arm, Escalations, EscalationCostNanoUsd
                 FROM RequestLog WHERE Timestamp >= $from AND Id <= $high ORDER BY Timestamp
                 """;
             command.Parameters.AddWithValue("$from", fromMs);
@@ -350,7 +350,8 @@ public sealed class RollupStore : IAsyncDisposable
                     r.GetInt64(10),
                     r.GetInt64(11),
                     r.GetInt64(12),
-                    r.GetDouble(13));
+                    r.GetDouble(13),
+                    r.GetInt64(16));
                 var hour = hours.StartOf(sample.TimestampMs);
                 if (currentHour is { } open && hour != open)
                 {

@@ -10,7 +10,7 @@ internal static class RollupWriter
     [
         "Start", "Tier", "Model", "ApiKeyId", "Rule", "Arm", "Requests", "Answered", "Failed", "Rejected", "FallbackRequests",
         "Fallbacks", "Escalations", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd",
-        "LatencySumMs", "LatencyHistogram",
+        "LatencySumMs", "LatencyHistogram", "EscalatedRequests", "EscalationCostNanoUsd",
     ];
 
     public static string SelectColumns { get; } = string.Join(", ", Columns);
@@ -71,7 +71,9 @@ internal static class RollupWriter
             p[i++].Value = cell.CostNanoUsd;
             p[i++].Value = cell.BaselineCostNanoUsd;
             p[i++].Value = cell.LatencySumMs;
-            p[i].Value = cell.Latency.Encode();
+            p[i++].Value = cell.Latency.Encode();
+            p[i++].Value = cell.EscalatedRequests;
+            p[i].Value = cell.EscalationCostNanoUsd;
             insert.ExecuteNonQuery();
         }
 
@@ -102,5 +104,7 @@ internal static class RollupWriter
             BaselineCostNanoUsd = r.GetInt64(17),
             LatencySumMs = r.GetDouble(18),
             LatencyHistogram = (byte[])r.GetValue(19),
+            EscalatedRequests = r.GetInt64(20),
+            EscalationCostNanoUsd = r.GetInt64(21),
         };
 }

@@ -36,6 +36,9 @@ public sealed class ChatOutcome
     /// <summary>Open when the top tier's answer also failed its gates: it is returned, flagged for a person.</summary>
     public ReviewState Review { get; init; }
 
+    /// <summary>Part of <see cref="Cost"/> spent on quality control: answers thrown away by escalation, and judge calls.</summary>
+    public decimal EscalationCost { get; init; }
+
     /// <summary>The provider's answer, passed to the client as it is (non-streaming only).</summary>
     public BinaryData? Body { get; init; }
 

@@ -68,7 +68,7 @@ public sealed class ChatPipeline(
             {
                 var candidate = candidates[i];
                 var gates = snapshot.Escalation.For(candidate.TierIndex);
-                var options = new UpstreamOptions(gates?.NeedsLogprobs == true);
+                var options = Options(gates, candidate);
                 UpstreamReply reply;
                 try
                 {
@@ -130,6 +130,7 @@ public sealed class ChatPipeline(
                 }
 
                 run.Escalations++;
+                run.EscalationCost += run.Attempts[attemptIndex].Cost;
                 run.Held = kept;
                 i = next - 1;
                 kind = AttemptKind.Escalation;
@@ -192,7 +193,7 @@ public sealed class ChatPipeline(
 
                 // Only an attempt that may still be escalated is held back; the last possible one streams as it comes.
                 var buffer = gates is not null && next >= 0 && run.Escalations < snapshot.Escalation.MaxEscalations;
-                var options = new UpstreamOptions(gates?.NeedsLogprobs == true);
+                var options = Options(gates, candidate);
                 StreamTry outcome;
                 try
                 {
@@ -210,7 +211,7 @@ public sealed class ChatPipeline(
                                 return StreamTry.Failed(failure);
                             }
 
-                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, gates?.NeedsLogprobs == true);
+                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, options.Logprobs || request.WantsLogprobs);
                             var result = await relay.RunAsync(upstream, decision, candidate, token).ConfigureAwait(false);
                             var usage = relay.Usage(tokens);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -270,6 +271,7 @@ public sealed class ChatPipeline(
                 }
 
                 run.Escalations++;
+                run.EscalationCost += run.Attempts[attemptIndex].Cost;
                 run.Held = kept;
                 i = next - 1;
                 kind = AttemptKind.Escalation;
@@ -342,6 +344,7 @@ public sealed class ChatPipeline(
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, judge.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
         run.Attempts.Add(Attempt(AttemptKind.Judge, judge, reply.Status, reply.IsSuccess ? "graded" : Describe(reply), reply.Usage, cost, latency));
+        run.EscalationCost += cost;
         if (!reply.IsSuccess)
         {
             return new GateResult("judge", true, $"the judge {judge.Model.Id} could not answer ({Describe(reply)}); not counted");
@@ -357,6 +360,13 @@ public sealed class ChatPipeline(
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text.Trim() : text[..length].Trim() + "…";
+
+    /// <summary>
+    /// Logprobs are asked for when a confidence gate reads them and the catalogue says the model can return them:
+    /// some providers refuse the field outright, which must not turn a gate into a failed request.
+    /// </summary>
+    private static UpstreamOptions Options(CompiledGates? gates, RoutedModel candidate) =>
+        new(gates?.NeedsLogprobs == true && candidate.Model.Capabilities.HasFlag(Catalogue.ModelCapabilities.Logprobs));
 
     /// <summary>The index of the first candidate in a tier above the one at <paramref name="index"/>, or -1.</summary>
     private static int NextTier(IReadOnlyList<RoutedModel> candidates, int index)
@@ -468,6 +478,7 @@ public sealed class ChatPipeline(
             TimeToFirstTokenMs = answer.TimeToFirstTokenMs,
             Attempts = run.Attempts,
             Escalations = run.Escalations,
+            EscalationCost = run.EscalationCost,
             Review = review,
             Body = answer.Body,
             Priced = answer.Cost is not null,
@@ -569,6 +580,7 @@ public sealed class ChatPipeline(
             Stream = request.Stream,
             Fallbacks = outcome.Attempts.Count(a => a.Kind == AttemptKind.Fallback),
             Escalations = outcome.Escalations,
+            EscalationCost = outcome.EscalationCost,
             Review = outcome.Review,
             Attempts = outcome.Attempts,
             PromptHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))),
@@ -591,6 +603,9 @@ public sealed class ChatPipeline(
         public List<AttemptRecord> Attempts { get; } = new(1);
 
         public int Escalations { get; set; }
+
+        /// <summary>Answers thrown away by escalation, and judge calls.</summary>
+        public decimal EscalationCost { get; set; }
 
         /// <summary>The last answer that failed its gates and was escalated: returned, flagged, if no tier above answers.</summary>
         public KeptAnswer? Held { get; set; }

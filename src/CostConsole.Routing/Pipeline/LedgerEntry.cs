@@ -126,6 +126,9 @@ public sealed class LedgerEntry
 
     public ReviewState Review { get; init; }
 
+    /// <summary>What quality control added to <see cref="Cost"/>: answers thrown away by escalation, and judge calls.</summary>
+    public decimal EscalationCost { get; init; }
+
     public IReadOnlyList<AttemptRecord> Attempts { get; init; } = [];
 
     public string? PromptHash { get; init; }

@@ -58,7 +58,8 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         var gap = Math.Max(0, difficulty - profile.Capability);
 
         var text = ClassificationAnswer.For(request, difficulty, profile, random)
-                   ?? ComposeAnswer(random, request.Prompt, difficulty, profile.AnswerTokens);
+                   ?? JudgeAnswer.For(request, random)
+                   ?? ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens);
         var content = request.JsonResponse ? ToJson(random, text, gap) : text;
 
         var encoded = SharedTokenizer.Value.EncodeToTokens(content, out _);
@@ -147,7 +148,7 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         return _systemPromptsSeen.Record(key.Value) > 0 ? tokens : 0;
     }
 
-    private static string ComposeAnswer(Random random, string prompt, double difficulty, int answerTokens)
+    private static string ComposeAnswer(Random random, string prompt, double difficulty, double gap, int answerTokens)
     {
         // About AnswerTokens long, within ±20%; sentences are only approximately counted, the exact count comes from the tokenizer.
         var target = answerTokens * (0.8 + 0.4 * random.NextDouble());
@@ -173,6 +174,12 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         if (closing is not null)
         {
             builder.Append(' ').Append(closing);
+        }
+
+        // A model out of its depth says so, as real ones do: what a judge model picks up.
+        if (gap > JudgeAnswer.HedgingGap)
+        {
+            builder.Append(' ').Append(JudgeAnswer.Hedges[random.Next(JudgeAnswer.Hedges.Count)]);
         }
 
         return builder.ToString();

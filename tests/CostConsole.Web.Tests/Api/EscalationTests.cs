@@ -93,6 +93,7 @@ public sealed class EscalationTests : IClassFixture<CostConsoleFactory>, IAsyncL
         var total = attempts.Sum(a => a.GetProperty("cost").GetDecimal());
         Assert.True(attempts[0].GetProperty("cost").GetDecimal() > 0);
         Assert.Equal(CostConsole.Data.Money.ToNanoUsd(total), row.CostNanoUsd);
+        Assert.Equal(CostConsole.Data.Money.ToNanoUsd(attempts[0].GetProperty("cost").GetDecimal()), row.EscalationCostNanoUsd);
     }
 
     [Fact]
@@ -171,24 +172,39 @@ public sealed class EscalationTests : IClassFixture<CostConsoleFactory>, IAsyncL
     }
 
     [Fact]
-    public async Task A_judge_scores_the_answer_and_its_cost_is_part_of_the_request()
+    public async Task A_judge_scores_each_answer_a_weak_one_escalates_and_the_judge_calls_are_part_of_the_cost()
     {
+        var judge = new JudgeDefinition { Model = "simulator/gpt-4.1-mini" };
         await PublishAsync(p => p with
         {
             Escalation = new EscalationPolicy
             {
                 MaxEscalations = 1,
-                Tiers = [new TierGates { Tier = "small", Judge = new JudgeDefinition { Model = "simulator/gpt-4.1-mini" } }],
+                Tiers = [new TierGates { Tier = "small", Judge = judge }, new TierGates { Tier = "medium", Judge = judge }],
             },
         });
 
-        var (response, row) = await SendAsync(Ask("small", Easy));
+        var (hardResponse, hard) = await SendAsync(Ask("small", Hard));
+        var (easyResponse, easy) = await SendAsync(Ask("small", Easy));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var attempts = Attempts(row);
-        Assert.Equal(["First", "Judge"], attempts.Take(2).Select(a => a.GetProperty("kind").GetString()));
-        Assert.Contains(attempts[0].GetProperty("gates").EnumerateArray(), g => g.GetProperty("gate").GetString() == "judge");
-        Assert.Equal(CostConsole.Data.Money.ToNanoUsd(attempts.Sum(a => a.GetProperty("cost").GetDecimal())), row.CostNanoUsd);
+        // The small model hedges on the hard prompt and the judge marks it down; the medium model's answer passes.
+        Assert.Equal(HttpStatusCode.OK, hardResponse.StatusCode);
+        var attempts = Attempts(hard);
+        Assert.Equal(["First", "Judge", "Escalation", "Judge"], attempts.Select(a => a.GetProperty("kind").GetString()));
+        var verdicts = attempts.Where(a => a.TryGetProperty("gates", out var g) && g.ValueKind == JsonValueKind.Array)
+            .Select(a => a.GetProperty("gates").EnumerateArray().Single(g => g.GetProperty("gate").GetString() == "judge"))
+            .ToList();
+        Assert.False(verdicts[0].GetProperty("passed").GetBoolean());
+        Assert.Contains("scored 2/5", verdicts[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(verdicts[1].GetProperty("passed").GetBoolean());
+        Assert.Equal(CostConsole.Data.Money.ToNanoUsd(attempts.Sum(a => a.GetProperty("cost").GetDecimal())), hard.CostNanoUsd);
+        // Quality control cost the thrown-away small answer and both judge calls; the kept medium answer is not part of it.
+        var controlCost = new[] { 0, 1, 3 }.Sum(i => attempts[i].GetProperty("cost").GetDecimal());
+        Assert.Equal(CostConsole.Data.Money.ToNanoUsd(controlCost), hard.EscalationCostNanoUsd);
+
+        Assert.Equal(HttpStatusCode.OK, easyResponse.StatusCode);
+        Assert.Equal(["First", "Judge"], Attempts(easy).Select(a => a.GetProperty("kind").GetString()));
+        Assert.Equal(0, easy.Escalations);
     }
 
     [Fact]

@@ -175,6 +175,40 @@ public sealed class FallbackTests : IClassFixture<ShortTimeoutFactory>, IDisposa
     }
 
     [Fact]
+    public async Task A_slowed_down_model_past_its_timeout_falls_back_without_retrying()
+    {
+        // The healthy models answer in about a fifth of a second; the slowed one would take half a minute.
+        _factory.Simulator.LatencyScale = 0.2;
+        Fault("gpt-4.1-nano", p => p with { SlowdownFactor = 1000 });
+
+        using var response = await SendAsync(Faq);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("gpt-4.1-mini", response.Headers.GetValues("x-costconsole-model").Single());
+        var row = (await _factory.LedgerAsync()).Single(r => r.RequestId == response.Headers.GetValues("x-costconsole-request-id").Single());
+        using var attempts = JsonDocument.Parse(row.AttemptsJson!);
+        var steps = attempts.RootElement.EnumerateArray().Select(a => (a.GetProperty("kind").GetString(), a.GetProperty("status").GetInt32())).ToList();
+        Assert.Equal([("First", 504), ("Fallback", 200)], steps);
+    }
+
+    [Fact]
+    public async Task When_every_model_is_rate_limited_the_client_gets_502_naming_each_attempt()
+    {
+        FaultAll(p => p with { RateLimitRate = 1, RetryAfterSeconds = 60 });
+
+        using var response = await SendAsync(Faq);
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var message = error.RootElement.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.Contains("simulator/gpt-4.1-nano: rate limited (retry after 60 s)", message, StringComparison.Ordinal);
+        var row = (await _factory.LedgerAsync()).Single(r => r.RequestId == response.Headers.GetValues("x-costconsole-request-id").Single());
+        using var attempts = JsonDocument.Parse(row.AttemptsJson!);
+        Assert.Equal(3, attempts.RootElement.GetArrayLength());
+        Assert.All(attempts.RootElement.EnumerateArray(), a => Assert.Equal(429, a.GetProperty("status").GetInt32()));
+    }
+
+    [Fact]
     public async Task A_stream_that_fails_to_open_falls_back_before_the_client_sees_a_byte()
     {
         Fault("gpt-4.1-nano", p => p with { ErrorRate = 1 });

@@ -167,6 +167,28 @@ public sealed class CatalogueServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retries_and_the_circuit_cool_down_are_saved_and_reach_the_router_and_bad_values_change_nothing()
+    {
+        var view = (await _db.Service.ProvidersAsync()).Single();
+        ProviderForm Form(int retries, double coolDown) =>
+            new() { Id = view.Id, Name = view.Name, BaseUrl = view.BaseUrl, TimeoutSeconds = view.TimeoutSeconds, MaxRetries = retries, CircuitBreakSeconds = coolDown, ConcurrencyStamp = view.ConcurrencyStamp };
+
+        var refused = await _db.Service.SaveProviderAsync(Form(9, 0));
+        var unchanged = await _db.QueryAsync(db => db.Providers.SingleAsync());
+        Assert.Equal((2, 30.0), (unchanged.MaxRetries, unchanged.CircuitBreakSeconds));
+        var saved = await _db.Service.SaveProviderAsync(Form(0, 120));
+        var stored = await _db.QueryAsync(db => db.Providers.SingleAsync());
+        var config = await _db.QueryAsync(db => CostConsole.Data.Catalogue.RoutingConfigLoader.LoadAsync(db, new CostConsole.Data.Catalogue.CostConsoleOptions(), _db.Protector, default));
+
+        Assert.False(refused.Saved);
+        Assert.Contains("Retries must be between 0", refused.Summary, StringComparison.Ordinal);
+        Assert.Contains("cool-down must be between 1 second and 1 hour", refused.Summary, StringComparison.Ordinal);
+        Assert.True(saved.Saved, saved.Summary);
+        Assert.Equal((0, 120.0), (stored.MaxRetries, stored.CircuitBreakSeconds));
+        Assert.Equal((0, TimeSpan.FromMinutes(2)), (config.Providers.Single().Resilience.MaxRetries, config.Providers.Single().Resilience.BreakDuration));
+    }
+
+    [Fact]
     public async Task A_provider_that_still_serves_models_cannot_be_deleted()
     {
         var simulator = (await _db.Service.ProvidersAsync()).Single();

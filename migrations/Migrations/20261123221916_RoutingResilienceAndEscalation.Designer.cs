@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CostConsole.Migrations.Migrations
 {
     [DbContext(typeof(CostConsoleDbContext))]
-    [Migration("20261123220415_RoutingResilienceAndEscalation")]
+    [Migration("20261123221916_RoutingResilienceAndEscalation")]
     partial class RoutingResilienceAndEscalation
     {
         /// <inheritdoc />
@@ -113,6 +113,12 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("CostNanoUsd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("EscalatedRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EscalationCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("Escalations")
                         .HasColumnType("INTEGER");
 
@@ -185,6 +191,12 @@ namespace CostConsole.Migrations.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EscalatedRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EscalationCostNanoUsd")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Escalations")
@@ -402,6 +414,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("EscalationCostNanoUsd")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Escalations")
                         .HasColumnType("INTEGER");

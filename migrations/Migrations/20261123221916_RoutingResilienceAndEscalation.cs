@@ -22,6 +22,13 @@ namespace CostConsole.Migrations.Migrations
                 type: "TEXT",
                 nullable: true);
 
+            migrationBuilder.AddColumn<long>(
+                name: "EscalationCostNanoUsd",
+                table: "RequestLog",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
             migrationBuilder.AddColumn<int>(
                 name: "Escalations",
                 table: "RequestLog",
@@ -55,6 +62,34 @@ namespace CostConsole.Migrations.Migrations
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0);
+
+            migrationBuilder.AddColumn<long>(
+                name: "EscalatedRequests",
+                table: "MinuteRollups",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<long>(
+                name: "EscalationCostNanoUsd",
+                table: "MinuteRollups",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<long>(
+                name: "EscalatedRequests",
+                table: "HourRollups",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<long>(
+                name: "EscalationCostNanoUsd",
+                table: "HourRollups",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0L);
 
             migrationBuilder.CreateIndex(
                 name: "IX_RequestLog_ConversationId_Timestamp",
@@ -96,6 +131,10 @@ namespace CostConsole.Migrations.Migrations
                 table: "RequestLog");
 
             migrationBuilder.DropColumn(
+                name: "EscalationCostNanoUsd",
+                table: "RequestLog");
+
+            migrationBuilder.DropColumn(
                 name: "Escalations",
                 table: "RequestLog");
 
@@ -114,6 +153,22 @@ namespace CostConsole.Migrations.Migrations
             migrationBuilder.DropColumn(
                 name: "MaxRetries",
                 table: "Providers");
+
+            migrationBuilder.DropColumn(
+                name: "EscalatedRequests",
+                table: "MinuteRollups");
+
+            migrationBuilder.DropColumn(
+                name: "EscalationCostNanoUsd",
+                table: "MinuteRollups");
+
+            migrationBuilder.DropColumn(
+                name: "EscalatedRequests",
+                table: "HourRollups");
+
+            migrationBuilder.DropColumn(
+                name: "EscalationCostNanoUsd",
+                table: "HourRollups");
         }
     }
 }
