@@ -12,7 +12,7 @@ namespace CostConsole.Web.Metrics;
 /// <summary>Sums of rollup rows; rates are null when there was nothing to divide.</summary>
 public sealed record MetricsTotals(
     long Requests, long Answered, long Failed, long Rejected, long FallbackRequests, long Fallbacks, long Escalations,
-    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd)
+    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd, long EscalatedRequests = 0, long EscalationCostNanoUsd = 0)
 {
     public static MetricsTotals Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -27,8 +27,11 @@ public sealed record MetricsTotals(
 
     public double? FallbackRate => Requests > 0 ? (double)FallbackRequests / Requests : null;
 
-    /// <summary>Escalations (a failed quality gate sending a request one tier up) per request.</summary>
-    public double? EscalationRate => Requests > 0 ? (double)Escalations / Requests : null;
+    /// <summary>Requests a failed quality gate sent at least one tier up, as a share of all.</summary>
+    public double? EscalationRate => Requests > 0 ? (double)EscalatedRequests / Requests : null;
+
+    /// <summary>Spent on quality control: answers thrown away by escalation, and judge calls (part of <see cref="Spend"/>).</summary>
+    public decimal EscalationCost => Money.FromNanoUsd(EscalationCostNanoUsd);
 
     /// <summary>Failed and rejected requests as a share of all.</summary>
     public double? ErrorRate => Requests > 0 ? (double)(Failed + Rejected) / Requests : null;
@@ -230,7 +233,8 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         var sql = new StringBuilder("""
             SELECT COALESCE(SUM(Requests),0), COALESCE(SUM(Answered),0), COALESCE(SUM(Failed),0), COALESCE(SUM(Rejected),0),
                    COALESCE(SUM(FallbackRequests),0), COALESCE(SUM(Fallbacks),0), COALESCE(SUM(Escalations),0),
-                   COALESCE(SUM(PromptTokens),0), COALESCE(SUM(CompletionTokens),0), COALESCE(SUM(CostNanoUsd),0), COALESCE(SUM(BaselineCostNanoUsd),0)
+                   COALESCE(SUM(PromptTokens),0), COALESCE(SUM(CompletionTokens),0), COALESCE(SUM(CostNanoUsd),0), COALESCE(SUM(BaselineCostNanoUsd),0),
+                   COALESCE(SUM(EscalatedRequests),0), COALESCE(SUM(EscalationCostNanoUsd),0)
             """);
         sql.Append($" FROM {table} WHERE Start >= $from AND Start < $to");
         command.Parameters.AddWithValue("$from", RollupGrid.Floor(from.ToUnixTimeMilliseconds(), period));
@@ -239,7 +243,7 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         command.CommandText = sql.ToString();
         using var r = await command.ExecuteReaderAsync(cancellationToken);
         r.Read();
-        return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10));
+        return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12));
     }
 
     private static void AddFilter(SqliteCommand command, StringBuilder sql, MetricsFilter filter)
@@ -269,7 +273,7 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         }
     }
 
-    private const string RollupColumns = "Start, Tier, Model, Requests, Answered, Failed, Rejected, FallbackRequests, Fallbacks, Escalations, PromptTokens, CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyHistogram";
+    private const string RollupColumns = "Start, Tier, Model, Requests, Answered, Failed, Rejected, FallbackRequests, Fallbacks, Escalations, PromptTokens, CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyHistogram, EscalatedRequests, EscalationCostNanoUsd";
 
     private static HourRollupRow ReadRow(SqliteDataReader r) => new()
     {
@@ -288,6 +292,8 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         CostNanoUsd = r.GetInt64(12),
         BaselineCostNanoUsd = r.GetInt64(13),
         LatencyHistogram = (byte[])r.GetValue(14),
+        EscalatedRequests = r.GetInt64(15),
+        EscalationCostNanoUsd = r.GetInt64(16),
     };
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -299,7 +305,7 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
 
     private sealed class Accumulator
     {
-        private long _requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline;
+        private long _requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline, _escalated, _escalationCost;
 
         public Dictionary<string, long> SpendByTier { get; } = [];
 
@@ -316,6 +322,8 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
             _fallbackRequests += row.FallbackRequests;
             _fallbacks += row.Fallbacks;
             _escalations += row.Escalations;
+            _escalated += row.EscalatedRequests;
+            _escalationCost += row.EscalationCostNanoUsd;
             _prompt += row.PromptTokens;
             _completion += row.CompletionTokens;
             _cost += row.CostNanoUsd;
@@ -329,6 +337,6 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
             Latency.Merge(row.LatencyHistogram);
         }
 
-        public MetricsTotals Totals() => new(_requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline);
+        public MetricsTotals Totals() => new(_requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline, _escalated, _escalationCost);
     }
 }

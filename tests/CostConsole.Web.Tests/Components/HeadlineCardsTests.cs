@@ -46,6 +46,20 @@ public sealed class HeadlineCardsTests : BunitContext
     }
 
     [Fact]
+    public void The_escalation_rate_counts_requests_sent_a_tier_up_and_says_what_quality_control_cost()
+    {
+        var range = Totals(1000, spend: 2m, baseline: 10m) with { Escalations = 70, EscalatedRequests = 60, EscalationCostNanoUsd = CostConsole.Data.Money.ToNanoUsd(0.25m) };
+        var previous = Totals(1000, spend: 2m, baseline: 10m) with { EscalatedRequests = 40 };
+
+        var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, Figures(range, previous)));
+
+        Assert.Equal("6.0 %", cut.Find("[data-testid='card-escalation-rate-value']").TextContent);
+        Assert.Equal("+2.0 pts vs the period before", cut.Find("[data-testid='card-escalation-rate-change']").TextContent);
+        Assert.Contains("cc-bad", cut.Find("[data-testid='card-escalation-rate-change']").ClassList);
+        Assert.Contains("60 requests escalated, $0.2500 on quality control", cut.Find("[data-testid='card-escalation-rate']").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rising_savings_read_as_good_news_and_a_rising_error_rate_as_bad_news()
     {
         var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, Figures(

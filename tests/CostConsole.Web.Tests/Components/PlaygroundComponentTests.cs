@@ -79,7 +79,8 @@ public sealed class PlaygroundComponentTests : ConsoleTestContext
             Decision = decision,
             Model = medium,
             Usage = new TokenUsage(120, 20, 80),
-            Cost = 0.0004m,
+            Cost = 0.00043m,
+            EscalationCost = 0.00003m,
             BaselineCost = 0.0012m,
             Priced = true,
             LatencyMs = 950,
@@ -116,7 +117,7 @@ public sealed class PlaygroundComponentTests : ConsoleTestContext
         Assert.Contains("confidence: 0.21 below 0.5", gates[0].TextContent, StringComparison.Ordinal);
         Assert.Equal("true", gates[2].GetAttribute("data-passed"));
         Assert.Contains("first token after 310 ms", trace.Find("[data-testid=trace-latency]").TextContent, StringComparison.Ordinal);
-        Assert.Contains("$0.0008", trace.Find("[data-testid=trace-savings]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("$0.00077", trace.Find("[data-testid=trace-savings]").TextContent, StringComparison.Ordinal);
         Assert.Contains("$0.00003", trace.Find("[data-testid=trace-wasted]").TextContent, StringComparison.Ordinal);
     }
 

@@ -51,7 +51,7 @@ public sealed partial class HeadlineCards
             Count("requests", "Requests", f.Range.Requests, f.PreviousRange.Requests, $"in {range}"),
             Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} requests fell back"),
             Share("error-rate", "Error rate", f.Range.ErrorRate, f.PreviousRange.ErrorRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.Errors)} failed or rejected"),
-            Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.Escalations)} escalations to a higher tier"),
+            Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.EscalatedRequests)} requests escalated, {Dashboard.Figures.Usd(f.Range.EscalationCost)} on quality control"),
         ];
     }
 
