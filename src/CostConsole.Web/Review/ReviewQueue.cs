@@ -22,6 +22,9 @@ public sealed class ReviewQueue(IDbContextFactory<CostConsoleDbContext> factory,
 
     private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Raised after a review is marked handled, so counts elsewhere in the console can follow.</summary>
+    public event Action? Changed;
+
     public async Task<int> OpenCountAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -68,6 +71,7 @@ public sealed class ReviewQueue(IDbContextFactory<CostConsoleDbContext> factory,
         db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = "review.handled", Subject = requestId });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Changed?.Invoke();
         return true;
     }
 
