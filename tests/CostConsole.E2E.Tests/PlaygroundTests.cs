@@ -43,6 +43,37 @@ public sealed class PlaygroundTests(ConsoleBrowser browser) : IClassFixture<Cons
     }
 
     [Fact]
+    public async Task A_prompt_saved_with_its_expected_tier_is_checked_by_the_rule_editor_and_can_be_deleted()
+    {
+        var console = await browser.OpenAsync("/playground");
+        var page = console.Page;
+        var prompt = "Where is my parcel " + Guid.NewGuid().ToString("N")[..6] + "? Tracking please.";
+        await page.Locator("textarea[data-testid='turn-1'], [data-testid='turn-1'] textarea").First.FillAsync(prompt);
+        await console.TestId("playground-send").ClickAsync();
+        await Expect(console.TestId("playground-trace")).ToBeVisibleAsync();
+
+        await console.TestId("save-example-button").ClickAsync();
+        await Expect(page.GetByText("Saved to the labelled set")).ToBeVisibleAsync();
+        await console.TestId("save-example-button").ClickAsync();
+        await Expect(page.GetByText("This prompt was already saved")).ToBeVisibleAsync();
+
+        await page.GotoAsync(new Uri(browser.BaseAddress, "/routing").ToString());
+        await ConsoleBrowser.WaitUntilInteractiveAsync(page);
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Labelled check" }).ClickAsync();
+        var run = console.TestId("labelled-run-saved");
+        await Expect(run).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Check saved examples \([1-9]\d*\)"));
+        await run.ClickAsync();
+        await Expect(console.TestId("labelled-result")).ToContainTextAsync("Draft:");
+
+        await console.TestId("labelled-show-saved").ClickAsync();
+        var row = console.TestId("saved-examples").Locator("tr", new() { HasText = prompt });
+        await Expect(row).ToHaveCountAsync(1);
+        await row.Locator("[data-testid='saved-example-delete']").ClickAsync();
+        await Expect(row).ToHaveCountAsync(0);
+        Assert.Empty(console.Errors);
+    }
+
+    [Fact]
     public async Task Tools_that_are_not_a_json_array_are_refused_before_anything_is_sent()
     {
         var console = await browser.OpenAsync("/playground");
