@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Requests;
@@ -217,7 +218,7 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
     {
         try
         {
-            return (await snapshot.DecideAsync(request, cancellationToken).ConfigureAwait(false), null);
+            return (await snapshot.DecideAsync(request, new AssignmentUnit(caller.ApiKeyId, null, request.User, caller.ConversationId), cancellationToken).ConfigureAwait(false), null);
         }
         catch (ChatRequestException ex)
         {
@@ -352,6 +353,8 @@ public sealed class ChatPipeline(RoutingState state, IModelInvoker invoker, ILed
             Timestamp = caller.ReceivedAt,
             ApiKeyId = caller.ApiKeyId,
             ConversationId = caller.ConversationId,
+            ExperimentId = outcome.Decision?.ExperimentId,
+            Arm = outcome.Decision?.Arm,
             RequestedModel = request.Model,
             Tier = outcome.Decision?.Tier,
             Model = outcome.Model?.Key,
