@@ -171,7 +171,7 @@ public static class ExperimentAnalysis
         return $"{metric} {Math.Abs(c.Difference) * 100:0.#} points {word} ({c.Control * 100:0.#}% → {c.Variant * 100:0.#}%, 95% CI {lo:0.#}–{hi:0.#} points, {p})";
     }
 
-    public static string PValue(double p) => p < 0.001 ? "p < 0.001" : "p = " + p.ToString(p < 0.01 ? "0.000" : "0.00", CultureInfo.InvariantCulture);
+    public static string PValue(double p) => p < 0.001 ? "p < 0.001" : "p = " + p.ToString(p < 0.1 ? "0.000" : "0.00", CultureInfo.InvariantCulture);
 
     private static (double, double) Order(double a, double b) => a <= b ? (a, b) : (b, a);
 
