@@ -153,6 +153,11 @@ public static class ExperimentAnalysis
             return $"{metric}: not enough data";
         }
 
+        if (!relative && c.Control == 0 && c.Variant == 0)
+        {
+            return $"{metric}: none in either arm";
+        }
+
         var p = PValue(c.PValue);
         if (!c.Significant())
         {

@@ -77,6 +77,9 @@ public sealed class ExperimentFormValidator : AbstractValidator<ExperimentForm>
         RuleFor(f => f.Arms)
             .Must(a => a.Select(x => x.Name.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count() == a.Count).WithMessage("Every arm needs its own name.")
             .When(f => f.Arms.All(a => !string.IsNullOrWhiteSpace(a.Name)));
+        RuleFor(f => f.Arms)
+            .Must(a => a.Skip(1).All(v => !SameMapping(v, a[0]))).WithMessage(f => $"Arm '{f.Arms.Skip(1).First(v => SameMapping(v, f.Arms[0])).Name}' routes exactly like the control; change the models of at least one tier.")
+            .When(f => f.Arms.Count >= 2);
         RuleForEach(f => f.Arms).ChildRules(arm =>
         {
             arm.RuleFor(a => a.Name)
@@ -108,4 +111,8 @@ public sealed class ExperimentFormValidator : AbstractValidator<ExperimentForm>
             .InclusiveBetween(0.5, 50).WithMessage("The smallest difference worth detecting must be between 0.5 and 50 percentage points.")
             .Must((f, e) => f.BaselineResolutionPercent - e > 0).WithMessage("The expected rate minus the difference must stay above 0%.");
     }
+
+    private static bool SameMapping(ArmForm a, ArmForm b) =>
+        a.Tiers.Where(kv => kv.Value.Count > 0).Count() == b.Tiers.Where(kv => kv.Value.Count > 0).Count()
+        && a.Tiers.Where(kv => kv.Value.Count > 0).All(kv => b.Tiers.TryGetValue(kv.Key, out var other) && other.SequenceEqual(kv.Value, StringComparer.Ordinal));
 }

@@ -85,6 +85,11 @@ public sealed class ExperimentFlowTests : IAsyncLifetime
     [Fact]
     public async Task A_weaker_cheaper_variant_is_shown_cheaper_and_worse_at_resolving_and_promoting_it_changes_the_default_mapping()
     {
+        // This console's small tier runs on mini; the experiment tries the cheaper, weaker nano.
+        await SetDefaultSmallTierAsync("gpt-4.1-mini");
+        using var client = _factory.CreateApiClient();
+        Assert.Equal("gpt-4.1-mini", (await AskAsync(client, Prompts[0], null)).Model);
+
         var created = await Service.CreateAsync(Form("small tier on nano"), "tester", Cancel);
         Assert.True(created.Done, created.Summary);
         var id = created.Id!.Value;
@@ -96,7 +101,6 @@ public sealed class ExperimentFlowTests : IAsyncLifetime
         Assert.Contains(_factory.Services.GetRequiredService<RoutingState>().Current.Experiments, e => e.Id == id);
 
         // Customers: each conversation's outcome decided by the answering model's capability against the prompt.
-        using var client = _factory.CreateApiClient();
         var outcomes = new SimulatedOutcomes(seed: 7);
         for (var i = 0; i < 400; i++)
         {
@@ -142,6 +146,14 @@ public sealed class ExperimentFlowTests : IAsyncLifetime
         Assert.Equal("nano", experiment.PromotedArm);
         Assert.Empty(_factory.Services.GetRequiredService<RoutingState>().Current.Experiments);
         Assert.Null((await _factory.LedgerAsync()).Single(r => r.ConversationId == "after-promotion").ExperimentId);
+    }
+
+    private async Task SetDefaultSmallTierAsync(string model)
+    {
+        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>().CreateDbContextAsync(Cancel);
+        var mapping = await db.TierMappings.SingleAsync(m => m.IsDefault, Cancel);
+        mapping.TiersJson = JsonSerializer.Serialize(new Dictionary<string, string[]> { ["small"] = [model], ["medium"] = ["gpt-4.1-mini"], ["large"] = ["gpt-4.1"] });
+        Assert.Null(await _factory.Services.GetRequiredService<CostConsole.Web.Extensions.RoutingCompiler>().CommitAsync(db, Cancel));
     }
 
     private static long ExperimentStatistics_RequiredPerArm() => CostConsole.Web.Experiments.Statistics.ExperimentStatistics.SampleSizeForProportions(0.95, 0.80);

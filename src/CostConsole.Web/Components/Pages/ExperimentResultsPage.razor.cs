@@ -155,6 +155,17 @@ public sealed partial class ExperimentResultsPage
         }
     }
 
+    /// <summary>The tiers where the arms differ, with this arm's models: what the experiment is actually about.</summary>
+    private string MappingDifference(string arm)
+    {
+        var arms = _experiment!.Arms;
+        var tiers = arms.SelectMany(a => a.Tiers.Keys).Distinct(StringComparer.OrdinalIgnoreCase)
+            .Where(t => arms.Select(a => string.Join(",", a.Tiers.GetValueOrDefault(t) ?? [])).Distinct().Count() > 1)
+            .ToList();
+        var own = arms.First(a => a.Name == arm).Tiers;
+        return string.Join("; ", tiers.Select(t => $"{t} → {string.Join(" › ", own.GetValueOrDefault(t) ?? [])}"));
+    }
+
     private static string Money(decimal? value) => value is { } v ? Figures.Usd(v) : "—";
 
     private static string Ms(double? value) => value is { } v ? $"{v:N0} ms" : "—";
