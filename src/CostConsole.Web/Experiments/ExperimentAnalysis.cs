@@ -63,7 +63,7 @@ public static class ExperimentAnalysis
 {
     private static readonly TimeSpan[] Buckets =
     [
-        TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15),
+        TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15),
         TimeSpan.FromHours(1), TimeSpan.FromHours(6), TimeSpan.FromDays(1),
     ];
 
@@ -184,7 +184,7 @@ public static class ExperimentAnalysis
     {
         if (samples.Count == 0)
         {
-            return ([], Buckets[2]);
+            return ([], TimeSpan.FromMinutes(1));
         }
 
         var first = samples.Min(s => s.Timestamp);

@@ -168,7 +168,7 @@ public sealed partial class ExperimentResultsPage
 
     private static string Money(decimal? value) => value is { } v ? Figures.Usd(v) : "—";
 
-    private static string Ms(double? value) => value is { } v ? $"{v:N0} ms" : "—";
+    private static string Ms(double? value) => value is { } v ? $"{v:N0}" : "—";
 
     private static string Value(MetricVerdict metric, double value) => metric.Metric switch
     {
