@@ -27,7 +27,8 @@ internal static class FeedbackApi
             return ApiErrors.Result(ApiErrors.Unauthorized);
         }
 
-        if (context.Request.ContentLength > MaxBodyBytes)
+        var bytes = await OpenAIApi.ReadBodyAsync(context.Request, MaxBodyBytes, context.RequestAborted);
+        if (bytes is null)
         {
             return ApiErrors.Result(ApiErrors.TooLarge(MaxBodyBytes));
         }
@@ -35,7 +36,7 @@ internal static class FeedbackApi
         FeedbackBody? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<FeedbackBody>(context.Request.Body, cancellationToken: context.RequestAborted);
+            body = bytes.Value.IsEmpty ? null : JsonSerializer.Deserialize<FeedbackBody>(bytes.Value.Span);
         }
         catch (JsonException ex)
         {

@@ -115,6 +115,18 @@ public sealed class FeedbackApiTests(CostConsoleFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task An_oversized_or_empty_body_is_refused()
+    {
+        using var client = factory.CreateApiClient();
+
+        using var large = await client.PostAsync("/api/feedback", new StringContent($$"""{"request_id":"x","comment":"{{new string('a', 70_000)}}"}""", System.Text.Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+
+        using var empty = await client.PostAsync("/api/feedback", new StringContent("", System.Text.Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+    }
+
+    [Fact]
     public async Task Feedback_needs_an_api_key()
     {
         using var client = factory.CreateApiClient(key: null);
