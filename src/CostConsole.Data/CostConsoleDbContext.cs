@@ -24,6 +24,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
 
+    public DbSet<ExperimentEntity> Experiments => Set<ExperimentEntity>();
+
+    public DbSet<FeedbackEntity> Feedback => Set<FeedbackEntity>();
+
     public DbSet<MinuteRollupRow> MinuteRollups => Set<MinuteRollupRow>();
 
     public DbSet<HourRollupRow> HourRollups => Set<HourRollupRow>();
@@ -110,6 +114,19 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
             // The human-escalation queue reads only the flagged rows.
             e.HasIndex(r => new { r.Review, r.Timestamp });
+        });
+
+        modelBuilder.Entity<ExperimentEntity>(e =>
+        {
+            e.ToTable("Experiments");
+            e.HasIndex(x => x.State);
+            e.Property(x => x.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<FeedbackEntity>(e =>
+        {
+            e.ToTable("Feedback");
+            e.HasIndex(f => f.RequestId).IsUnique();
         });
 
         modelBuilder.Entity<MinuteRollupRow>(e =>
