@@ -24,6 +24,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
 
+    public DbSet<ExperimentEntity> Experiments => Set<ExperimentEntity>();
+
+    public DbSet<FeedbackEntity> Feedback => Set<FeedbackEntity>();
+
     public DbSet<MinuteRollupRow> MinuteRollups => Set<MinuteRollupRow>();
 
     public DbSet<HourRollupRow> HourRollups => Set<HourRollupRow>();
@@ -119,6 +123,19 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.ToTable("LabelledExamples");
             e.HasIndex(x => x.Prompt).IsUnique();
             e.HasIndex(x => x.CreatedAt);
+        });
+
+        modelBuilder.Entity<ExperimentEntity>(e =>
+        {
+            e.ToTable("Experiments");
+            e.HasIndex(x => x.State);
+            e.Property(x => x.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<FeedbackEntity>(e =>
+        {
+            e.ToTable("Feedback");
+            e.HasIndex(f => f.RequestId).IsUnique();
         });
 
         modelBuilder.Entity<MinuteRollupRow>(e =>

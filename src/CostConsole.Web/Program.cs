@@ -16,6 +16,7 @@ builder.AddCostConsoleRouting();
 builder.AddSimulator();
 builder.AddMetrics();
 builder.AddConsole();
+builder.AddExperiments();
 
 var app = builder.Build();
 
@@ -33,6 +34,7 @@ app.MapSimulatorApi();
 app.MapHealthChecks("/health");
 app.MapMetrics();
 app.MapConsole();
+app.MapExperiments();
 
 app.Run();
 

@@ -21,6 +21,9 @@ public static class RoutingConfigLoader
         var published = await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).FirstOrDefaultAsync(cancellationToken)
             ?? throw new InvalidOperationException("There is no published rule set.");
 
+        var running = await db.Experiments.AsNoTracking().Where(e => e.State == ExperimentState.Running).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var keyTeams = await db.ApiKeys.AsNoTracking().Where(k => k.Team != null && k.RevokedAt == null).ToDictionaryAsync(k => k.Id, k => k.Team!, cancellationToken);
+
         return new RoutingConfig
         {
             Tiers = tiers,
@@ -52,6 +55,8 @@ public static class RoutingConfigLoader
             RuleSetVersion = published.Version,
             BaselineModel = options.BaselineModel,
             RegexTimeout = TimeSpan.FromMilliseconds(options.RegexTimeoutMilliseconds),
+            Experiments = [.. running.Select(ExperimentJson.Definition)],
+            KeyTeams = keyTeams,
         };
     }
 }

@@ -272,3 +272,74 @@ public sealed class LabelledExampleEntity
 
     public required string CreatedBy { get; set; }
 }
+
+public enum ExperimentState
+{
+    Draft,
+    Running,
+    Stopped,
+}
+
+/// <summary>An A/B experiment of tier mappings: a control and variant arms, a scope, a split and a sticky unit.</summary>
+public sealed class ExperimentEntity
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public ExperimentState State { get; set; }
+
+    /// <summary>The assignment unit (<c>AssignmentUnitKind</c>): API key, end user or conversation.</summary>
+    public int Unit { get; set; }
+
+    /// <summary>Mixed into the assignment hash; a new experiment gets a fresh one so it splits units anew.</summary>
+    public required string Salt { get; set; }
+
+    /// <summary>The scope as JSON (<c>ExperimentScope</c>).</summary>
+    public required string ScopeJson { get; set; }
+
+    /// <summary>The arms as JSON: name, weight and tier mapping, the control first.</summary>
+    public required string ArmsJson { get; set; }
+
+    /// <summary>The resolution rate expected of the control, for the minimum sample size (0–1).</summary>
+    public double BaselineResolution { get; set; } = 0.8;
+
+    /// <summary>The smallest change in resolution rate worth detecting, in percentage points.</summary>
+    public double MinimumEffectPoints { get; set; } = 5;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? StoppedAt { get; set; }
+
+    public string? PromotedArm { get; set; }
+
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+}
+
+/// <summary>Outcome feedback on one request: first-contact resolution, satisfaction and a comment. One row per request.</summary>
+public sealed class FeedbackEntity
+{
+    public long Id { get; set; }
+
+    public required string RequestId { get; set; }
+
+    public string? ConversationId { get; set; }
+
+    public bool? Resolved { get; set; }
+
+    /// <summary>Customer satisfaction, 1–5.</summary>
+    public int? Csat { get; set; }
+
+    public string? Comment { get; set; }
+
+    /// <summary>Where it came from: the API, the console or simulated outcomes.</summary>
+    public required string Source { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}

@@ -1,4 +1,5 @@
 using CostConsole.Routing.Catalogue;
+using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Rules;
 
 namespace CostConsole.Routing.Decisions;
@@ -28,6 +29,12 @@ public sealed record RoutingConfig
     public string? BaselineModel { get; init; }
 
     public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>The running experiments; each arm's mapping replaces <see cref="Mapping"/> for the requests it gets.</summary>
+    public IReadOnlyList<ExperimentDefinition> Experiments { get; init; } = [];
+
+    /// <summary>The team of each API key that has one, for experiments scoped to teams.</summary>
+    public IReadOnlyDictionary<long, string> KeyTeams { get; init; } = new Dictionary<long, string>();
 }
 
 public sealed class RoutingConfigException(IReadOnlyList<string> errors)

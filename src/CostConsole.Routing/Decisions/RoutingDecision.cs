@@ -56,6 +56,11 @@ public sealed class RoutingDecision
 
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>The running experiment the request was enrolled in, and its arm; null when it was not enrolled.</summary>
+    public long? ExperimentId { get; init; }
+
+    public string? Arm { get; init; }
+
     /// <summary>A one-line summary for the ledger and response headers.</summary>
     public string Summary => Notes.Count == 0 ? Reason : Reason + " (" + string.Join("; ", Notes) + ")";
 }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Classification;
+using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Rules;
@@ -67,9 +68,77 @@ public sealed class RoutingSnapshot
     public IReadOnlyList<RoutedModel> CandidatesFor(string tier) =>
         _tierIndex.TryGetValue(tier, out var index) ? _candidatesByTier[index] : [];
 
+    /// <summary>The running experiments' ids and names, in the order they are tried.</summary>
+    public IReadOnlyList<(long Id, string Name)> Experiments => [.. Parts.Experiments.Select(e => (e.Id, e.Name))];
+
     /// <summary>Decides the tier and model for <paramref name="request"/>; completes synchronously unless the classifier is remote.</summary>
     /// <exception cref="ChatRequestException">The request names a model that is neither "auto", a tier nor a catalogue model.</exception>
-    public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, CancellationToken cancellationToken = default) =>
+        DecideAsync(request, null, cancellationToken);
+
+    /// <summary>
+    /// Decides as <see cref="DecideAsync(ChatRequest, CancellationToken)"/>; when the request falls in a running
+    /// experiment's scope and carries its assignment unit, the assigned arm's tier mapping supplies the candidates.
+    /// Requests pinned to a model are never enrolled.
+    /// </summary>
+    public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, AssignmentUnit? unit, CancellationToken cancellationToken = default)
+    {
+        var decided = DecideDefaultAsync(request, cancellationToken);
+        if (unit is not { } caller || Parts.Experiments.Length == 0)
+        {
+            return decided;
+        }
+
+        return decided.IsCompletedSuccessfully
+            ? ValueTask.FromResult(Enroll(decided.Result, caller))
+            : EnrollAsync(decided, caller);
+    }
+
+    private async ValueTask<RoutingDecision> EnrollAsync(ValueTask<RoutingDecision> pending, AssignmentUnit unit) =>
+        Enroll(await pending.ConfigureAwait(false), unit);
+
+    private RoutingDecision Enroll(RoutingDecision decision, AssignmentUnit unit)
+    {
+        if (decision.Source == DecisionSource.PinnedModel || decision.Candidates.Count == 0 || !_tierIndex.TryGetValue(decision.Tier, out var tierIndex)
+            || !ReferenceEquals(decision.Candidates, _candidatesByTier[tierIndex]))
+        {
+            // Pinned to a model, by the request or by a rule: the mapping plays no part.
+            return decision;
+        }
+
+        var team = unit.Team ?? (unit.ApiKeyId is { } key ? Parts.KeyTeams.GetValueOrDefault(key) : null);
+        foreach (var experiment in Parts.Experiments)
+        {
+            if (!experiment.InScope(decision, unit.ApiKeyId, team, tierIndex) || unit.ValueOf(experiment.Unit) is not { } value)
+            {
+                continue;
+            }
+
+            var arm = ArmAssignment.Arm(experiment.Salt, value, experiment.Weights);
+            return new RoutingDecision
+            {
+                RequestedModel = decision.RequestedModel,
+                Source = decision.Source,
+                Tier = decision.Tier,
+                Rule = decision.Rule,
+                RulePosition = decision.RulePosition,
+                Reason = decision.Reason,
+                Classifier = decision.Classifier,
+                ClassifierScore = decision.ClassifierScore,
+                Mapping = experiment.ArmMappingNames[arm],
+                Candidates = experiment.ArmCandidates[arm][tierIndex],
+                RuleSetVersion = decision.RuleSetVersion,
+                RulesEvaluated = decision.RulesEvaluated,
+                Notes = [.. decision.Notes, experiment.ArmNotes[arm]],
+                ExperimentId = experiment.Id,
+                Arm = experiment.ArmNames[arm],
+            };
+        }
+
+        return decision;
+    }
+
+    private ValueTask<RoutingDecision> DecideDefaultAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var requested = request.Model;
         if (string.Equals(requested, ChatRequestParser.AutoModel, StringComparison.OrdinalIgnoreCase))
@@ -213,6 +282,8 @@ internal sealed record SnapshotParts(
     RoutedModel? Baseline,
     ITierClassifier Classifier,
     TimeSpan RegexTimeout,
+    CompiledExperiment[] Experiments,
+    FrozenDictionary<long, string> KeyTeams,
     RoutingConfig Source)
 {
     public CostConsole.Routing.Escalation.CompiledEscalation Escalation { get; init; } = CostConsole.Routing.Escalation.CompiledEscalation.None;

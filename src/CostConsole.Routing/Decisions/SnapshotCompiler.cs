@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Classification;
 using CostConsole.Routing.Escalation;
+using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
@@ -95,43 +96,10 @@ public static class SnapshotCompiler
             : $"'{reference}', which is not an enabled catalogue model";
 
         // The tier mapping: each tier's models in fallback order.
-        var tierModels = new RoutedModel[tierIndex.Count][];
-        for (var i = 0; i < tierModels.Length; i++)
-        {
-            var tier = tiers[i];
-            var references = config.Mapping.Tiers.FirstOrDefault(kv => string.Equals(kv.Key, tier, StringComparison.OrdinalIgnoreCase)).Value ?? [];
-            var models = new List<RoutedModel>();
-            foreach (var reference in references)
-            {
-                if (byReference.TryGetValue(reference, out var model))
-                {
-                    models.Add(model with { Tier = tier, TierIndex = i });
-                }
-                else
-                {
-                    errors.Add($"Tier mapping '{config.Mapping.Name}': tier '{tier}' names model {Unknown(reference)}.");
-                }
-            }
-
-            if (models.Count == 0 && references.Count == 0)
-            {
-                errors.Add($"Tier mapping '{config.Mapping.Name}': tier '{tier}' has no model.");
-            }
-
-            tierModels[i] = [.. models];
-        }
-
-        foreach (var mapped in config.Mapping.Tiers.Keys.Where(k => !tierIndex.ContainsKey(k)))
-        {
-            errors.Add($"Tier mapping '{config.Mapping.Name}' maps tier '{mapped}', which does not exist.");
-        }
+        var tierModels = CompileMapping(config.Mapping, $"Tier mapping '{config.Mapping.Name}'", tiers, tierIndex, byReference, Unknown, errors);
 
         // A tier's candidates: its own models, then every tier above, so a failing tier falls back upwards.
-        var candidates = new RoutedModel[tierModels.Length][];
-        for (var i = 0; i < tierModels.Length; i++)
-        {
-            candidates[i] = [.. tierModels.Skip(i).SelectMany(m => m)];
-        }
+        var candidates = Candidates(tierModels);
 
         var ruleSet = config.RuleSet;
         if (!tierIndex.ContainsKey(ruleSet.DefaultTier))
@@ -146,6 +114,7 @@ public static class SnapshotCompiler
         var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, errors);
 
         var escalation = CompiledEscalation.Compile(ruleSet.Escalation, tiers, tierIndex, byReference, Unknown, config.RegexTimeout, errors);
+        var experiments = ExperimentCompiler.Compile(config, tiers, tierIndex, (mapping, label) => Candidates(CompileMapping(mapping, label, tiers, tierIndex, byReference, Unknown, errors)), errors);
 
         var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
         var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
@@ -172,6 +141,8 @@ public static class SnapshotCompiler
             baseline,
             classifier!,
             config.RegexTimeout,
+            experiments,
+            config.KeyTeams.ToFrozenDictionary(),
             config)
         {
             Escalation = escalation,
@@ -363,6 +334,60 @@ public static class SnapshotCompiler
                 errors.Add($"{label}: unknown condition type {condition.GetType().Name}.");
                 return null;
         }
+    }
+
+    private static RoutedModel[][] CompileMapping(
+        TierMappingDefinition mapping,
+        string label,
+        string[] tiers,
+        Dictionary<string, int> tierIndex,
+        Dictionary<string, RoutedModel> byReference,
+        Func<string, string> unknown,
+        List<string> errors)
+    {
+        var tierModels = new RoutedModel[tierIndex.Count][];
+        for (var i = 0; i < tierModels.Length; i++)
+        {
+            var tier = tiers[i];
+            var references = mapping.Tiers.FirstOrDefault(kv => string.Equals(kv.Key, tier, StringComparison.OrdinalIgnoreCase)).Value ?? [];
+            var models = new List<RoutedModel>();
+            foreach (var reference in references)
+            {
+                if (byReference.TryGetValue(reference, out var model))
+                {
+                    models.Add(model with { Tier = tier, TierIndex = i });
+                }
+                else
+                {
+                    errors.Add($"{label}: tier '{tier}' names model {unknown(reference)}.");
+                }
+            }
+
+            if (models.Count == 0 && references.Count == 0)
+            {
+                errors.Add($"{label}: tier '{tier}' has no model.");
+            }
+
+            tierModels[i] = [.. models];
+        }
+
+        foreach (var mapped in mapping.Tiers.Keys.Where(k => !tierIndex.ContainsKey(k)))
+        {
+            errors.Add($"{label} maps tier '{mapped}', which does not exist.");
+        }
+
+        return tierModels;
+    }
+
+    private static RoutedModel[][] Candidates(RoutedModel[][] tierModels)
+    {
+        var candidates = new RoutedModel[tierModels.Length][];
+        for (var i = 0; i < tierModels.Length; i++)
+        {
+            candidates[i] = [.. tierModels.Skip(i).SelectMany(m => m)];
+        }
+
+        return candidates;
     }
 
     private static bool ValidPrice(ModelPrice price, List<string> errors)

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Escalation;
+using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Requests;
@@ -422,7 +423,7 @@ public sealed class ChatPipeline(
     {
         try
         {
-            return (await snapshot.DecideAsync(request, cancellationToken).ConfigureAwait(false), null);
+            return (await snapshot.DecideAsync(request, new AssignmentUnit(caller.ApiKeyId, null, request.User, caller.ConversationId), cancellationToken).ConfigureAwait(false), null);
         }
         catch (ChatRequestException ex)
         {
@@ -557,6 +558,8 @@ public sealed class ChatPipeline(
             Timestamp = caller.ReceivedAt,
             ApiKeyId = caller.ApiKeyId,
             ConversationId = caller.ConversationId,
+            ExperimentId = outcome.Decision?.ExperimentId,
+            Arm = outcome.Decision?.Arm,
             RequestedModel = request.Model,
             Tier = outcome.Decision?.Tier,
             Model = outcome.Model?.Key,

@@ -2,23 +2,34 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using CostConsole.Web.Simulator;
 using CostConsole.Web.Traffic;
 
 namespace CostConsole.Web.Commands;
 
 /// <summary>
 /// <c>traffic --rate 50 --seconds 60 [--url http://127.0.0.1:5080] [--key cc-dev-…]</c>: replays the sample workload
-/// against a running console over HTTP, as real clients would, and prints progress each second.
+/// against a running console over HTTP, as real clients would, and prints progress each second. With
+/// <c>--outcomes on</c> each answer gets a simulated customer verdict posted to <c>/api/feedback</c> (judged with the
+/// default simulated model profiles); every request carries a conversation id and an end user so experiments enrol it.
 /// </summary>
 internal static class TrafficCommand
 {
     public static async Task RunAsync(string[] args)
     {
-        var options = new CommandArgs(args, "rate", "seconds", "url", "key", "concurrency");
+        var options = new CommandArgs(args, "rate", "seconds", "url", "key", "concurrency", "outcomes");
         var rate = options.Number("rate", 10, 0.1, TrafficGenerator.MaxRate);
         var seconds = options.Number("seconds", 60, 1, MaxSeconds);
         var concurrency = (int)options.Number("concurrency", 2000, 1, 10_000);
         var url = options.Text("url") ?? "http://127.0.0.1:5080";
+        var outcomes = options.Text("outcomes") switch
+        {
+            null or "off" => false,
+            "on" => true,
+            var other => throw new CommandException($"--outcomes must be on or off; got '{other}'."),
+        };
+        var simulated = new SimulatedOutcomes(42);
+        var capabilities = SimulatorOptions.DefaultModels.ToDictionary(m => m.Id, m => m.Capability, StringComparer.Ordinal);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
             throw new CommandException($"--url must be an absolute http(s) address; got '{url}'.");
@@ -52,12 +63,31 @@ internal static class TrafficCommand
                 draw = workload.Draw(random);
             }
 
+            int user;
+            lock (random)
+            {
+                user = random.Next(TrafficGenerator.SampleUsers);
+            }
+
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
             {
-                Content = JsonContent.Create(new { model = "auto", messages = new[] { new { role = "user", content = draw.Prompt.Prompt } } }),
+                Content = JsonContent.Create(new { model = "auto", user = $"sample-user-{user}", messages = new[] { new { role = "user", content = draw.Prompt.Prompt } } }),
             };
             request.Headers.Add("x-costconsole-tags", "source=traffic-command, caller=" + draw.Key.Name.Replace(",", " ", StringComparison.Ordinal));
+            request.Headers.Add("x-costconsole-conversation", "cli-" + Guid.NewGuid().ToString("N"));
             using var response = await http.SendAsync(request, stop.Token);
+            if (outcomes && response.Headers.TryGetValues("x-costconsole-request-id", out var ids))
+            {
+                double? capability = null;
+                if (response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<AnsweredBy>(stop.Token) is { Model: { } model })
+                {
+                    capability = capabilities.TryGetValue(model, out var c) ? c : null;
+                }
+
+                var verdict = simulated.Draw(capability, draw.Prompt.Prompt);
+                using var feedback = await http.PostAsJsonAsync("/api/feedback", new { request_id = ids.First(), resolved = verdict.Resolved, csat = verdict.Csat }, stop.Token);
+            }
+
             return response.IsSuccessStatusCode;
         }, progress, stop.Token);
 
@@ -75,6 +105,8 @@ internal static class TrafficCommand
     }
 
     private const double MaxSeconds = 24 * 3600;
+
+    private sealed record AnsweredBy(string? Model);
 
     private static void Print(TrafficProgress p, long started) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Stopwatch.GetElapsedTime(started).TotalSeconds,6:0.0} s  sent {p.Sent,8:N0}  answered {p.Answered,8:N0}  failed {p.Failed,6:N0}  in flight {p.InFlight,5:N0}"));

@@ -8,6 +8,8 @@ using CostConsole.Data.Keys;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
+using CostConsole.Web.Experiments;
+using CostConsole.Web.Simulator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -17,8 +19,18 @@ namespace CostConsole.Web.Traffic;
 public sealed class TrafficInputException(string message) : Exception(message);
 
 /// <summary>One run of the generator.</summary>
-public sealed class TrafficRun(double rate, TimeSpan duration, DateTimeOffset startedAt)
+public sealed class TrafficRun(double rate, TimeSpan duration, DateTimeOffset startedAt, bool outcomes = false)
 {
+    /// <summary>Whether each answer gets simulated customer feedback (resolved, CSAT) through the feedback service.</summary>
+    public bool Outcomes { get; } = outcomes;
+
+    /// <summary>Feedback recorded so far when <see cref="Outcomes"/> is on.</summary>
+    public long OutcomesRecorded => Interlocked.Read(ref _outcomesRecorded);
+
+    private long _outcomesRecorded;
+
+    internal void CountOutcome() => Interlocked.Increment(ref _outcomesRecorded);
+
     public double Rate { get; } = rate;
 
     public TimeSpan Duration { get; } = duration;
@@ -41,7 +53,9 @@ public sealed class TrafficRun(double rate, TimeSpan duration, DateTimeOffset st
 /// <summary>
 /// Replays the sample CRM workload through the same in-process <see cref="ChatPipeline"/> the public endpoint uses,
 /// at a chosen rate for a chosen time. Each workload key gets an API key of its own (created once), so the
-/// dashboard and the explorer can tell the callers apart.
+/// dashboard and the explorer can tell the callers apart. Every request is a conversation of its own with an
+/// end user drawn from a fixed pool, so experiments by conversation or by user enrol it; with outcomes on, the
+/// simulated customer's verdict is recorded through <see cref="FeedbackService"/> like real feedback.
 /// </summary>
 internal sealed class TrafficGenerator(
     ChatPipeline pipeline,
@@ -49,8 +63,13 @@ internal sealed class TrafficGenerator(
     IDbContextFactory<CostConsoleDbContext> factory,
     ITokenCounter tokens,
     IOptions<CostConsoleOptions> options,
+    FeedbackService feedback,
+    SimulatorSettings simulator,
     TimeProvider time)
 {
+    /// <summary>How many distinct end users generated requests come from.</summary>
+    public const int SampleUsers = 500;
+
     public const double MaxRate = 1000;
     public static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
 
@@ -64,7 +83,8 @@ internal sealed class TrafficGenerator(
     /// <summary>Raised when a run starts or ends.</summary>
     public event Action? Changed;
 
-    public TrafficRun Start(double rate, TimeSpan duration)
+    /// <param name="outcomes">Record a simulated customer outcome for every request, for experiments.</param>
+    public TrafficRun Start(double rate, TimeSpan duration, bool outcomes = false)
     {
         if (!(rate is >= 0.1 and <= MaxRate))
         {
@@ -84,7 +104,7 @@ internal sealed class TrafficGenerator(
                 throw new TrafficInputException("Traffic is already being generated; stop it first.");
             }
 
-            run = new TrafficRun(rate, duration, time.GetUtcNow());
+            run = new TrafficRun(rate, duration, time.GetUtcNow(), outcomes);
             _current = run;
         }
 
@@ -109,6 +129,7 @@ internal sealed class TrafficGenerator(
             var keys = await EnsureKeysAsync();
             var random = new Random();
             var storePrompts = options.Value.StorePrompts;
+            var simulated = new SimulatedOutcomes(simulator.Seed);
             await TrafficPacer.RunAsync(run.Rate, run.Duration, maxInFlight: 2000, async _ =>
             {
                 WorkloadDraw draw;
@@ -117,10 +138,28 @@ internal sealed class TrafficGenerator(
                     draw = workload.Draw(random);
                 }
 
-                var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", messages = new[] { new { role = "user", content = draw.Prompt.Prompt } } });
+                int user;
+                lock (random)
+                {
+                    user = random.Next(SampleUsers);
+                }
+
+                var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", user = $"sample-user-{user}", messages = new[] { new { role = "user", content = draw.Prompt.Prompt } } });
                 using var request = ChatRequestParser.Parse(body, "source=traffic-generator", tokens);
-                var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), keys[draw.Key.Name], time.GetUtcNow(), Stopwatch.GetTimestamp(), storePrompts);
+                var requestId = "req_" + Guid.CreateVersion7().ToString("N");
+                var caller = new CallerContext(requestId, keys[draw.Key.Name], time.GetUtcNow(), Stopwatch.GetTimestamp(), storePrompts, "sim-" + requestId[4..]);
                 var outcome = await pipeline.CompleteAsync(request, caller, CancellationToken.None);
+                if (run.Outcomes)
+                {
+                    var capability = outcome.IsSuccess && outcome.Model is { } model ? simulator.Find(model.Model.Id)?.Capability : null;
+                    var verdict = simulated.Draw(capability, draw.Prompt.Prompt);
+                    var recorded = await feedback.RecordAsync(new FeedbackInput(requestId, null, verdict.Resolved, verdict.Csat, null), FeedbackSources.Simulated);
+                    if (recorded.Done)
+                    {
+                        run.CountOutcome();
+                    }
+                }
+
                 return outcome.IsSuccess;
             }, run.Progress, run.Stop.Token);
         }

@@ -20,7 +20,7 @@ internal static class SupportWorkload
 
     public const string MiddleRuleName = "duplicate-charge";
 
-    private static readonly DateTimeOffset PriceStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset PriceStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     // Topics a support desk routes on; none of their words appear in the ticket below.
     private static readonly string[][] Topics =
@@ -185,7 +185,7 @@ internal static class SupportWorkload
         return rules;
     }
 
-    private static RoutingConfig Config(IReadOnlyList<RuleDefinition> rules) => new()
+    public static RoutingConfig Config(IReadOnlyList<RuleDefinition> rules) => new()
     {
         Tiers = ["small", "medium", "large"],
         Providers = [new ProviderEndpoint("openai", "http://127.0.0.1:9/v1", "k", TimeSpan.FromSeconds(30))],

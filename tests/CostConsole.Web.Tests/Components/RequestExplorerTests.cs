@@ -44,6 +44,7 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         Services.AddSingleton(new RequestExplorer(Database.Factory));
         Services.AddSingleton(new MetricsHistory(new DataLocation(Path.GetTempPath(), connectionString), Database.Routing, Database.Factory));
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton(new CostConsole.Web.Experiments.FeedbackService(Database.Factory, TimeProvider.System));
         Render<MudPopoverProvider>();
         var cut = Render<RequestsPage>();
         cut.WaitForAssertion(() => Assert.Equal(12, Ids(cut).Count));
@@ -123,6 +124,24 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         Assert.Empty(prompt.QuerySelectorAll("script, b"));
         var attempt = cut.FindAll("[data-testid='trace-attempts'] tbody td").Select(td => td.TextContent.Trim()).ToList();
         Assert.Equal(["1", "first", "simulator/gpt-4.1", "large", "HTTP 200: answered"], attempt.Take(5));
+    }
+
+    [Fact]
+    public async Task The_trace_records_an_outcome_and_shows_it_when_opened_again()
+    {
+        var cut = await RenderExplorerAsync();
+        cut.FindAll("tbody tr")[0].Click();
+        cut.WaitForAssertion(() => Assert.Contains("No feedback yet", cut.Find("[data-testid='feedback-panel']").TextContent));
+        Assert.True(cut.Find("[data-testid='feedback-save'] ").HasAttribute("disabled"));
+
+        cut.Find("button[data-testid='feedback-resolved']").Click();
+        cut.Find("[data-testid='feedback-save']").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("from console", cut.Find("[data-testid='feedback-panel']").TextContent));
+        var id = Ids(cut)[0];
+        var saved = await Services.GetRequiredService<CostConsole.Web.Experiments.FeedbackService>().FindAsync(id, Xunit.TestContext.Current.CancellationToken);
+        Assert.True(saved!.Resolved);
+        Assert.Null(saved.Csat);
     }
 
     private static List<string> Ids(IRenderedComponent<RequestsPage> cut) => [.. cut.FindAll("[data-testid='request-id']").Select(e => e.GetAttribute("data-request-id")!)];

@@ -9,6 +9,7 @@ public sealed partial class TrafficPanel : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private double _rate = 20;
     private int _seconds = 120;
+    private bool _outcomes;
     private string? _error;
     private bool _watching;
 
@@ -42,7 +43,7 @@ public sealed partial class TrafficPanel : IDisposable
         _error = null;
         try
         {
-            Generator.Start(_rate, TimeSpan.FromSeconds(_seconds));
+            Generator.Start(_rate, TimeSpan.FromSeconds(_seconds), _outcomes);
         }
         catch (TrafficInputException ex)
         {

@@ -1,0 +1,108 @@
+using CostConsole.Routing.Experiments;
+using CostConsole.Web.Experiments;
+using CostConsole.Web.Experiments.Statistics;
+using FluentValidation.Results;
+using Microsoft.AspNetCore.Components;
+
+namespace CostConsole.Web.Components.Experiments;
+
+/// <summary>The create/edit form of an experiment: scope, unit, arms with their split and mappings, sample size.</summary>
+public sealed partial class ExperimentEditor
+{
+    [Parameter, EditorRequired]
+    public ExperimentForm Form { get; set; } = null!;
+
+    [Parameter, EditorRequired]
+    public ExperimentChoices Choices { get; set; } = null!;
+
+    [Parameter]
+    public long? EditingId { get; set; }
+
+    /// <summary>The validation failures of the last save, by property path.</summary>
+    [Parameter]
+    public IReadOnlyList<ValidationFailure> Failures { get; set; } = [];
+
+    /// <summary>Reasons the service refused the last save (beyond the form's own checks).</summary>
+    [Parameter]
+    public IReadOnlyList<string> Errors { get; set; } = [];
+
+    [Parameter]
+    public bool Busy { get; set; }
+
+    [Parameter]
+    public EventCallback OnSave { get; set; }
+
+    [Parameter]
+    public EventCallback OnCancel { get; set; }
+
+    private bool FieldHasError(string property) => Failures.Any(f => f.PropertyName == property);
+
+    private string? FieldError(string property) => Failures.FirstOrDefault(f => f.PropertyName == property)?.ErrorMessage;
+
+    private string SampleSizeText
+    {
+        get
+        {
+            var baseline = Form.BaselineResolutionPercent / 100;
+            var expected = baseline - Form.MinimumEffectPoints / 100;
+            if (!(baseline is > 0 and < 1) || !(expected is > 0 and < 1) || Form.MinimumEffectPoints <= 0)
+            {
+                return "Enter a rate between 1% and 99% and a drop that keeps it above 0%.";
+            }
+
+            var n = ExperimentStatistics.SampleSizeForProportions(baseline, expected);
+            return $"Needs {n:N0} requests with resolution feedback in every arm to detect a drop from {baseline:P0} to {expected:P1} (two-sided α = 0.05, power 0.8). No verdict is shown before that.";
+        }
+    }
+
+    private static string UnitHelp(AssignmentUnitKind unit) => unit switch
+    {
+        AssignmentUnitKind.Conversation => "Requests without the header are not enrolled.",
+        AssignmentUnitKind.User => "Requests without a user field are not enrolled.",
+        _ => "Every request of a key gets the same arm.",
+    };
+
+    private string KeyName(long id) => Choices.Keys.FirstOrDefault(k => k.Id == id).Name ?? $"#{id}";
+
+    private IReadOnlyCollection<string> Models(ArmForm arm, string tier) => arm.Tiers.GetValueOrDefault(tier) ?? [];
+
+    /// <summary>Keeps the order in which models were picked: it is the fallback order.</summary>
+    private static void SetModels(ArmForm arm, string tier, IEnumerable<string>? selected)
+    {
+        var chosen = selected?.ToHashSet(StringComparer.Ordinal) ?? [];
+        var current = arm.Tiers.GetValueOrDefault(tier) ?? [];
+        arm.Tiers[tier] = [.. current.Where(chosen.Contains), .. chosen.Where(m => !current.Contains(m)).Order(StringComparer.Ordinal)];
+    }
+
+    private void SetWeight(ArmForm arm, int weight)
+    {
+        arm.Weight = Math.Clamp(weight, 1, 99);
+
+        // With two arms the other one takes the rest, so the split stays at 100%.
+        if (Form.Arms.Count == 2)
+        {
+            Form.Arms.First(a => !ReferenceEquals(a, arm)).Weight = 100 - arm.Weight;
+        }
+    }
+
+    private void EvenSplit()
+    {
+        var share = 100 / Form.Arms.Count;
+        for (var i = 0; i < Form.Arms.Count; i++)
+        {
+            Form.Arms[i].Weight = share + (i < 100 % Form.Arms.Count ? 1 : 0);
+        }
+    }
+
+    private void AddVariant()
+    {
+        Form.Arms.Add(Form.Arms[0].Copy($"variant {Form.Arms.Count}", 0));
+        EvenSplit();
+    }
+
+    private void RemoveArm(ArmForm arm)
+    {
+        Form.Arms.Remove(arm);
+        EvenSplit();
+    }
+}

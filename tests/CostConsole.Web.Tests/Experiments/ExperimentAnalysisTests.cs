@@ -1,0 +1,69 @@
+using CostConsole.Web.Experiments;
+
+namespace CostConsole.Web.Tests.Experiments;
+
+public sealed class ExperimentAnalysisTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>n requests of one arm; the first <paramref name="escalated"/> escalated, the first <paramref name="resolved"/> resolved.</summary>
+    private static IEnumerable<ExperimentSample> Arm(string arm, int n, decimal cost, int escalated, int resolved) =>
+        Enumerable.Range(0, n).Select(i => new ExperimentSample(
+            $"{arm}-{i}", Start.AddSeconds(i), arm, cost + (i % 5) * 0.00001m, 300 + i % 50, Answered: true, Fallback: false,
+            Escalated: i < escalated, Resolved: i < resolved, Csat: i < resolved ? 5 : 2));
+
+    [Fact]
+    public void A_variant_that_escalates_more_and_costs_less_gets_both_in_its_verdict()
+    {
+        var samples = Arm("control", 1000, 0.0010m, escalated: 30, resolved: 900).Concat(Arm("variant", 1000, 0.0004m, escalated: 52, resolved: 880)).ToList();
+
+        var results = ExperimentAnalysis.Analyze([("control", 50), ("variant", 50)], samples, requiredPerArm: 500);
+
+        Assert.True(results.ReachedSampleSize);
+        var verdict = Assert.Single(results.Verdicts);
+        var escalation = verdict.Metrics.Single(m => m.Metric == "Escalation rate");
+
+        // 30/1000 vs 52/1000: z = 2.48, p = 0.013 (see ExperimentStatisticsTests).
+        Assert.Equal("escalation rate 2.2 points higher (3% → 5.2%, 95% CI 0.5–3.9 points, p = 0.013)", escalation.Sentence);
+        Assert.StartsWith("cost per request 58.8% cheaper", verdict.Metrics[0].Sentence, StringComparison.Ordinal);
+        Assert.Contains("% cheaper (95% CI", verdict.Metrics[0].Sentence, StringComparison.Ordinal);
+        // 900/1000 vs 880/1000: z = -1.43, p = 0.153.
+        Assert.Equal("resolution rate not significantly different (p = 0.15)", verdict.Metrics.Single(m => m.Metric == "Resolution rate (FCR)").Sentence);
+    }
+
+    [Fact]
+    public void Per_arm_figures_count_cost_per_resolved_case_errors_and_csat()
+    {
+        var samples = new List<ExperimentSample>
+        {
+            new("a", Start, "control", 0.002m, 100, true, false, false, true, 5),
+            new("b", Start.AddSeconds(1), "control", 0.002m, 300, true, true, false, false, 3),
+            new("c", Start.AddSeconds(2), "control", 0m, 50, false, false, false, null, null),
+            new("d", Start.AddSeconds(3), "control", 0.002m, 200, true, false, true, true, 4),
+        };
+
+        var arm = ExperimentAnalysis.Analyze([("control", 50), ("variant", 50)], samples, 100).Arms[0];
+
+        Assert.Equal(4, arm.Requests);
+        Assert.Equal(0.0015m, arm.CostPerRequest);
+        Assert.Equal(0.003m, arm.CostPerResolved);
+        Assert.Equal(0.25, arm.ErrorRate);
+        Assert.Equal(0.25, arm.FallbackRate);
+        Assert.Equal(0.25, arm.EscalationRate);
+        Assert.Equal(200, arm.LatencyP50);
+        Assert.Equal(2.0 / 3, arm.ResolutionRate!.Value, 10);
+        Assert.Equal(4, arm.CsatMean);
+        Assert.Equal(2.0 / 3, arm.CsatShare4!.Value, 10);
+    }
+
+    [Fact]
+    public void No_verdict_before_every_arm_reaches_the_sample_size()
+    {
+        var samples = Arm("control", 300, 0.001m, 0, 250).Concat(Arm("variant", 99, 0.001m, 0, 80)).ToList();
+
+        var results = ExperimentAnalysis.Analyze([("control", 50), ("variant", 50)], samples, requiredPerArm: 100);
+
+        Assert.False(results.ReachedSampleSize);
+        Assert.Equal(99, results.SmallestArmOutcomes);
+    }
+}
