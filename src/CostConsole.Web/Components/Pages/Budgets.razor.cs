@@ -73,7 +73,7 @@ public sealed partial class Budgets : IDisposable
                 Format = ChartFormat.Usd,
                 Stacked = true,
                 Height = Math.Max(140, 70 + (48 * states.Count)),
-                Colors = ["#c0392b", "#e6a23c", "#2e7d5b"],
+                Colors = ["#2f5d8a", "#e6a23c", "#b7d7c4"],
                 Categories = [.. states.Select(s => s.Budget.Name)],
                 NoData = "No enabled budget",
             };

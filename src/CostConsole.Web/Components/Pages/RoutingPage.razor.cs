@@ -65,7 +65,8 @@ public sealed partial class RoutingPage
             [.. snapshot.Models.Select(m => snapshot.FindModel(m.Model.Id)?.Key == m.Key ? m.Model.Id : m.Key)],
             TimeSpan.FromMilliseconds(Options.Value.RegexTimeoutMilliseconds));
         _published = await RuleSets.PublishedAsync();
-        _draft = await RuleSets.DraftAsync(await Access.NameAsync());
+        // A read-only role looks at the published rules; only an editor starts a draft.
+        _draft = _canEdit ? await RuleSets.DraftAsync(await Access.ActorAsync(Policies.ManageRouting)) : _published;
         _unpublished = Differs(_draft, _published);
         if (_history is not null)
         {
