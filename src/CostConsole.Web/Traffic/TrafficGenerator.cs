@@ -49,7 +49,8 @@ internal sealed class TrafficGenerator(
     IDbContextFactory<CostConsoleDbContext> factory,
     ITokenCounter tokens,
     IOptions<CostConsoleOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    Api.ApiKeyDirectory directory)
 {
     public const double MaxRate = 1000;
     public static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
@@ -147,6 +148,8 @@ internal sealed class TrafficGenerator(
             existing[name] = key.Id;
         }
 
+        // Budgets of a team or key read keys from the directory, so generated traffic counts against them too.
+        await directory.ReloadAsync();
         return existing;
     }
 }
