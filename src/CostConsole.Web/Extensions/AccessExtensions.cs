@@ -52,6 +52,7 @@ internal static class AccessExtensions
                 c.Request.Headers.Authorization.Count > 0 ? ApiKeyAuthentication.SchemeName : IdentityConstants.ApplicationScheme);
         services.AddAuthorization(Policies.Configure);
         services.AddCascadingAuthenticationState();
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, ConsoleAuthenticationStateProvider>();
         services.AddScoped<ConsoleAccess>();
 
         services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section)
