@@ -38,6 +38,13 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await Expect(lead.TestId("access-denied")).ToBeVisibleAsync();
         await Expect(lead.Page.GetByText("Create key")).ToHaveCountAsync(0);
 
+        // Signing out from the account menu ends the session.
+        await finops.TestId("signed-in-as").ClickAsync();
+        await finops.TestId("sign-out").ClickAsync();
+        await finops.Page.WaitForURLAsync(url => url.Contains("/signin", StringComparison.Ordinal));
+        await finops.Page.GotoAsync(new Uri(browser.BaseAddress, "/budgets").ToString());
+        Assert.Contains("/signin", finops.Page.Url, StringComparison.Ordinal);
+
         Assert.Empty(admin.Errors);
         Assert.Empty(finops.Errors);
     }
@@ -53,7 +60,7 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await Expect(page.GetByText("Give the key a name")).ToBeVisibleAsync();
         await console.Input("key-name").FillAsync("crm-agent");
         await console.Input("key-team").FillAsync("support");
-        await console.Input("key-budget").FillAsync("0.05");
+        await console.Input("key-budget").FillAsync("0.01");
         await console.TestId("key-save").ClickAsync();
         var secret = (await console.TestId("new-key-secret").InnerTextAsync()).Trim();
         Assert.StartsWith("cc-", secret, StringComparison.Ordinal);
@@ -80,6 +87,10 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         var spent = decimal.Parse((await budgets.TestId("spent-Key crm-agent").InnerTextAsync()).TrimStart('$'), CultureInfo.InvariantCulture);
         Assert.True(spent > 0m);
         await budgets.Page.WaitForFunctionAsync("() => Number(document.querySelector(\"[data-testid='budget-chart']\")?.getAttribute('data-points')) >= 3");
+        // Past half of the budget, the open page gets the alert at once: a snackbar and the bell's count.
+        await Expect(budgets.Page.Locator(".mud-snackbar").Filter(new() { HasTextString = "passed 50 %" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Expect(budgets.TestId("alert-count")).ToContainTextAsync("1");
+        await Expect(budgets.TestId("alerts-table")).ToContainTextAsync("Budget 'Key crm-agent' passed 50 %");
         await budgets.ScreenshotAsync("budgets");
 
         // Revoked on the keys page, the key is refused at once.

@@ -121,6 +121,18 @@ public sealed class BudgetCounter(BudgetRule budget)
         }
     }
 
+    /// <summary>Gives a reservation back without spending anything (the request was refused by another budget).</summary>
+    public void Release(long reservationId)
+    {
+        lock (_gate)
+        {
+            if (_reservations.Remove(reservationId, out var reservation))
+            {
+                _reserved -= reservation.Amount;
+            }
+        }
+    }
+
     /// <summary>Releases reservations whose request never settled.</summary>
     public int Expire(DateTimeOffset now)
     {

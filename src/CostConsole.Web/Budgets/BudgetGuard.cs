@@ -91,7 +91,7 @@ internal sealed class BudgetGuard(
 
                 for (var j = 0; j < i; j++)
                 {
-                    matched[j].Settle(reservation, 0, now, _zone);
+                    matched[j].Release(reservation);
                 }
 
                 var refused = matched[i];

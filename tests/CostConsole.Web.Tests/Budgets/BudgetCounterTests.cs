@@ -57,6 +57,19 @@ public sealed class BudgetCounterTests
     }
 
     [Fact]
+    public void A_released_reservation_spends_nothing()
+    {
+        var counter = Counter();
+        counter.TryReserve(1, 900, Now, Now.AddMinutes(10), Utc, out _);
+
+        counter.Release(1);
+
+        var state = counter.Read(Now, Utc);
+        Assert.Equal(0, state.SpentNanoUsd);
+        Assert.Equal(0, state.ReservedNanoUsd);
+    }
+
+    [Fact]
     public void A_new_period_starts_from_nothing()
     {
         var counter = Counter();

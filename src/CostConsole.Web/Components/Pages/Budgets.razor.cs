@@ -19,6 +19,7 @@ public sealed partial class Budgets : IDisposable
     private List<BudgetEntity> _budgets = [];
     private IReadOnlyList<BudgetState>? _states;
     private IReadOnlyList<ConsoleAlert> _alerts = [];
+    private Dictionary<string, string> _keyNames = [];
     private ApexChart? _chart;
     private string _chartKey = "";
     private ChartOptions _chartOptions = new();
@@ -56,6 +57,7 @@ public sealed partial class Budgets : IDisposable
     private async Task LoadAsync()
     {
         _budgets = [.. await Service.ListAsync()];
+        _keyNames = (await Service.ScopeChoicesAsync(BudgetScope.Key)).ToDictionary(c => c.Value, c => c.Label);
         _alerts = Alerts.Recent();
         SetStates(Service.States());
     }
@@ -154,10 +156,10 @@ public sealed partial class Budgets : IDisposable
         await LoadAsync();
     }
 
-    private static string Covers(BudgetEntity budget) => budget.Scope switch
+    private string Covers(BudgetEntity budget) => budget.Scope switch
     {
         BudgetScope.Global => "all traffic",
-        BudgetScope.Key => "key #" + budget.ScopeValue,
+        BudgetScope.Key => "key " + (_keyNames.GetValueOrDefault(budget.ScopeValue ?? "") ?? "#" + budget.ScopeValue + " (revoked)"),
         _ => budget.Scope.ToString().ToLowerInvariant() + " " + budget.ScopeValue,
     };
 
