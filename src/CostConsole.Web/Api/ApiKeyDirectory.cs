@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using CostConsole.Data;
 using CostConsole.Data.Keys;
 using Microsoft.EntityFrameworkCore;
@@ -14,12 +15,20 @@ namespace CostConsole.Web.Api;
 internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time)
 {
     private Keys _keys = new(FrozenDictionary<string, ApiKeyInfo>.Empty, FrozenDictionary<long, ApiKeyInfo>.Empty);
-    private readonly ConcurrentDictionary<long, long> _lastUsed = new();
+
+    // One slot per key, written without a lock on every request (last writer wins); the flusher writes what changed.
+    private readonly ConcurrentDictionary<long, StrongBox<long>> _lastUsed = new();
+    private readonly ConcurrentDictionary<long, long> _flushed = new();
 
     public async Task ReloadAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var byHash = await ApiKeySecrets.LoadActiveAsync(db, cancellationToken);
+        foreach (var key in byHash.Values)
+        {
+            _lastUsed.GetOrAdd(key.Id, static _ => new StrongBox<long>());
+        }
+
         Volatile.Write(ref _keys, new Keys(byHash, byHash.Values.ToFrozenDictionary(k => k.Id)));
     }
 
@@ -37,7 +46,11 @@ internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> fa
             return null;
         }
 
-        _lastUsed[key.Id] = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_lastUsed.TryGetValue(key.Id, out var slot))
+        {
+            Volatile.Write(ref slot.Value, time.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+
         return key;
     }
 
@@ -45,24 +58,34 @@ internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> fa
     public ApiKeyInfo? Find(long id) => Volatile.Read(ref _keys).ById.GetValueOrDefault(id);
 
     /// <summary>Last use seen since the last flush, which the database does not have yet.</summary>
-    public DateTimeOffset? LastUsed(long id) => _lastUsed.TryGetValue(id, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    public DateTimeOffset? LastUsed(long id) =>
+        _lastUsed.TryGetValue(id, out var slot) && Volatile.Read(ref slot.Value) is > 0 and var ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     /// <summary>Writes the last-used times noted since the previous flush.</summary>
     public async Task FlushLastUsedAsync(CancellationToken cancellationToken = default)
     {
-        if (_lastUsed.IsEmpty)
+        var pending = new List<(long Id, long Ms)>();
+        foreach (var (id, slot) in _lastUsed)
+        {
+            var ms = Volatile.Read(ref slot.Value);
+            if (ms > _flushed.GetValueOrDefault(id))
+            {
+                pending.Add((id, ms));
+            }
+        }
+
+        if (pending.Count == 0)
         {
             return;
         }
 
-        var pending = _lastUsed.ToArray();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         foreach (var (id, ms) in pending)
         {
             var at = DateTimeOffset.FromUnixTimeMilliseconds(ms);
             await db.ApiKeys.Where(k => k.Id == id && (k.LastUsedAt == null || k.LastUsedAt < at))
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, at), cancellationToken);
-            _lastUsed.TryRemove(new KeyValuePair<long, long>(id, ms));
+            _flushed[id] = ms;
         }
     }
 
