@@ -1,10 +1,16 @@
 using CostConsole.Data.Entities;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace CostConsole.Data;
 
-public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> options) : DbContext(options)
+/// <summary>
+/// The console's one database: configuration, the ledger and its rollups, budgets, and the console's users and
+/// roles (ASP.NET Core Identity), so a backup or a restore is one file.
+/// </summary>
+public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> options) : IdentityDbContext<IdentityUser, IdentityRole, string>(options)
 {
     public DbSet<TierEntity> Tiers => Set<TierEntity>();
 
@@ -19,6 +25,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
     public DbSet<RuleSetEntity> RuleSets => Set<RuleSetEntity>();
 
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+
+    public DbSet<BudgetEntity> Budgets => Set<BudgetEntity>();
+
+    public DbSet<BudgetAlertEntity> BudgetAlerts => Set<BudgetAlertEntity>();
 
     public DbSet<RequestLogRow> RequestLog => Set<RequestLogRow>();
 
@@ -42,6 +52,21 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder);
+
+        modelBuilder.Entity<BudgetEntity>(e =>
+        {
+            e.ToTable("Budgets");
+            e.HasIndex(b => b.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<BudgetAlertEntity>(e =>
+        {
+            e.ToTable("BudgetAlerts");
+            e.HasIndex(a => a.At);
+            e.HasIndex(a => new { a.BudgetId, a.PeriodStart, a.Threshold });
+        });
+
         modelBuilder.Entity<TierEntity>(e =>
         {
             e.ToTable("Tiers");

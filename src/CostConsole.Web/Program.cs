@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddRootSettings();
 builder.AddCostConsoleData();
+builder.AddConsoleAccess();
 builder.AddCostConsoleRouting();
 builder.AddSimulator();
 builder.AddMetrics();
@@ -27,11 +28,15 @@ if (await app.TryRunDataCommandAsync(args))
 }
 
 await app.InitializeMetricsAsync();
+await app.InitializeAccessAsync();
+
+app.UseConsoleAccess();
 
 app.MapOpenAIApi();
 app.MapRouteApi();
 app.MapSimulatorApi();
-app.MapHealthChecks("/health");
+app.MapHealthChecks("/health").AllowAnonymous();
+app.MapAccountApi();
 app.MapMetrics();
 app.MapConsole();
 app.MapExperiments();

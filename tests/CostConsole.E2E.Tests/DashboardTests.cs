@@ -56,7 +56,7 @@ public sealed class DashboardTests(ConsoleBrowser browser) : IClassFixture<Conso
     [Fact]
     public async Task The_theme_choice_is_remembered_across_visits()
     {
-        var context = await browser.Browser.NewContextAsync();
+        var context = await browser.NewSignedInContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(browser.BaseAddress, "/").ToString());
         await ConsoleBrowser.WaitUntilInteractiveAsync(page);

@@ -23,6 +23,9 @@ function toSeries(config, series) {
   if (config.type === "donut") {
     return series.map((s) => (s.data.length > 0 ? s.data[0].y : 0));
   }
+  if (config.type === "bar") {
+    return series.map((s) => ({ name: s.name, data: s.data.map((p) => p.y) }));
+  }
   return series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) }));
 }
 
@@ -51,6 +54,11 @@ function build(config, series) {
   if (config.type === "donut") {
     options.labels = series.map((s) => s.name);
     options.plotOptions = { pie: { donut: { labels: { show: true, total: { show: true, label: config.totalLabel || "Total", formatter: (w) => format(w.globals.seriesTotals.reduce((a, b) => a + b, 0)) } } } } };
+  } else if (config.type === "bar") {
+    options.plotOptions = { bar: { horizontal: true, barHeight: "60%" } };
+    options.xaxis = { categories: config.categories || [], labels: { formatter: format }, min: 0 };
+    options.grid = { borderColor: "rgba(128,128,128,0.2)" };
+    options.tooltip = { y: { formatter: format } };
   } else {
     options.stroke = { curve: "straight", width: config.type === "area" ? 1 : 2 };
     if (config.type === "area") options.fill = { type: "solid", opacity: 0.55 };
@@ -79,6 +87,8 @@ export function update(element, series) {
   state.data = series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) }));
   if (state.config.type === "donut") {
     state.chart.updateOptions({ labels: series.map((s) => s.name) }, false, false);
+    state.chart.updateSeries(toSeries(state.config, series), false);
+  } else if (state.config.type === "bar") {
     state.chart.updateSeries(toSeries(state.config, series), false);
   } else {
     state.chart.updateSeries(state.data, false);

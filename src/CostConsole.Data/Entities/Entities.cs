@@ -155,6 +155,95 @@ public sealed class ApiKeyEntity
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>Who created the key.</summary>
+    public string? CreatedBy { get; set; }
+
+    /// <summary>Tier names the key may be routed to, comma-separated; empty allows every tier.</summary>
+    public string? AllowedTiers { get; set; }
+
+    /// <summary>Model references (id or provider/id) the key may reach, comma-separated; empty allows every model.</summary>
+    public string? AllowedModels { get; set; }
+
+    /// <summary>Requests per minute; null is unlimited.</summary>
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>Prompt plus completion tokens per minute; null is unlimited.</summary>
+    public long? TokensPerMinute { get; set; }
+
+    /// <summary>Written in batches, so it can lag the real last use by up to a flush interval.</summary>
+    public DateTimeOffset? LastUsedAt { get; set; }
+}
+
+public enum BudgetScope
+{
+    Global,
+    Team,
+    Key,
+    Tier,
+    Model,
+}
+
+public enum BudgetPeriod
+{
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+/// <summary>A spending limit over a calendar period for a slice of traffic, with alert thresholds.</summary>
+public sealed class BudgetEntity
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public BudgetScope Scope { get; set; }
+
+    /// <summary>The team name, key id, tier name or model reference the budget covers; null for <see cref="BudgetScope.Global"/>.</summary>
+    public string? ScopeValue { get; set; }
+
+    public BudgetPeriod Period { get; set; }
+
+    /// <summary>The hard limit in nano-USD: a request whose worst case would pass it is refused.</summary>
+    public long LimitNanoUsd { get; set; }
+
+    /// <summary>Percentages of the limit that raise an alert, comma-separated, e.g. <c>50,80,100</c>.</summary>
+    public required string AlertThresholds { get; set; }
+
+    /// <summary>Alerts of this budget are also POSTed here as JSON.</summary>
+    public string? WebhookUrl { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public string? UpdatedBy { get; set; }
+}
+
+/// <summary>One alert raised: a budget threshold crossed in a period, or a conversation over its token ceiling.</summary>
+public sealed class BudgetAlertEntity
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    public long? BudgetId { get; set; }
+
+    /// <summary>Start of the budget period the alert belongs to; with the threshold, raises each alert once.</summary>
+    public DateTimeOffset? PeriodStart { get; set; }
+
+    /// <summary>Percentage of the limit crossed; 0 for a conversation alert.</summary>
+    public int Threshold { get; set; }
+
+    public string? ConversationId { get; set; }
+
+    public required string Message { get; set; }
+
+    /// <summary>Webhook delivery: null when none is configured, else delivered or failed.</summary>
+    public string? Webhook { get; set; }
 }
 
 /// <summary>

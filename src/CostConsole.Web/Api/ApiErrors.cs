@@ -12,6 +12,20 @@ internal static class ApiErrors
     public static ChatError TooLarge(long limit) => new(413, "invalid_request_error", "request_too_large",
         $"The request body is larger than the {limit:N0} bytes this endpoint accepts.");
 
+    public static ChatError RateLimited(CostConsole.Data.Keys.ApiKeyInfo key, int retryAfterSeconds) => new(429, "requests", "rate_limit_exceeded",
+        $"The API key '{key.Name}' is over its limit of {Limits(key)}. Retry after {retryAfterSeconds} s.");
+
+    private static string Limits(CostConsole.Data.Keys.ApiKeyInfo key) => (key.RequestsPerMinute, key.TokensPerMinute) switch
+    {
+        ({ } r, { } t) => $"{r:N0} requests and {t:N0} tokens per minute",
+        ({ } r, null) => $"{r:N0} requests per minute",
+        (null, { } t) => $"{t:N0} tokens per minute",
+        _ => "its rate",
+    };
+
+    public static ChatError Forbidden { get; } = new(403, "permission_error", "forbidden",
+        "Your role does not allow this. Ask an admin for access.");
+
     public static ChatError LedgerUnavailable { get; } = new(503, "server_error", "ledger_unavailable",
         "The request could not be recorded in the ledger, so it was not answered. Try again shortly.");
 

@@ -11,7 +11,7 @@ internal static class CatalogueApi
             context.Response.ContentType = "text/csv; charset=utf-8";
             context.Response.Headers.ContentDisposition = $"attachment; filename=\"costconsole-catalogue-{DateTime.UtcNow:yyyyMMdd}.csv\"";
             await catalogue.WriteCsvAsync(context.Response.Body, context.RequestAborted);
-        });
+        }).RequireAuthorization(Access.Policies.CatalogueApi);
         return app;
     }
 }

@@ -31,6 +31,7 @@ internal static class OpenAIApi
         HttpContext context,
         ChatPipeline pipeline,
         ApiKeyDirectory keys,
+        KeyRateLimiter limiter,
         ITokenCounter tokens,
         IOptions<CostConsoleOptions> options)
     {
@@ -49,6 +50,13 @@ internal static class OpenAIApi
             }
 
             caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
+            if (limiter.TryAcquire(key) is { } retryAfter)
+            {
+                response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
+                return;
+            }
+
             var maxBytes = options.Value.MaxRequestBytes;
             var body = await ReadBodyAsync(context.Request, maxBytes, aborted);
             if (body is null)

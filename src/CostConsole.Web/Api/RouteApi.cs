@@ -14,17 +14,12 @@ internal static class RouteApi
 {
     public static IEndpointRouteBuilder MapRouteApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/route/explain", ExplainAsync);
+        app.MapPost("/api/route/explain", ExplainAsync).RequireAuthorization(Access.Policies.RoutingApi);
         return app;
     }
 
-    private static async Task<IResult> ExplainAsync(HttpContext context, ApiKeyDirectory keys, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options)
+    private static async Task<IResult> ExplainAsync(HttpContext context, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options)
     {
-        if (keys.Authenticate(context.Request.Headers.Authorization) is null)
-        {
-            return Error(ApiErrors.Unauthorized);
-        }
-
         var maxBytes = options.Value.MaxRequestBytes;
         if (await OpenAIApi.ReadBodyAsync(context.Request, maxBytes, context.RequestAborted) is not { } body)
         {

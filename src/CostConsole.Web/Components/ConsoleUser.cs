@@ -1,6 +1,9 @@
 namespace CostConsole.Web.Components;
 
-/// <summary>Who the console records as the author of a change, until people sign in.</summary>
+/// <summary>
+/// The author recorded for a change made outside a signed-in session (start-up, commands). A change made in the
+/// console records the signed-in user instead: <see cref="Access.ConsoleAccess.ActorAsync"/>, which also checks the role.
+/// </summary>
 internal static class ConsoleUser
 {
     public const string Name = "console";

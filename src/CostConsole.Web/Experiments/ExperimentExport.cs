@@ -9,7 +9,7 @@ internal static class ExperimentExport
 
     public static IEndpointRouteBuilder MapExperimentExport(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/experiments/{id:long}/export.csv", ExportAsync);
+        app.MapGet("/experiments/{id:long}/export.csv", ExportAsync).RequireAuthorization(Access.Policies.ViewExperiments);
         return app;
     }
 

@@ -28,7 +28,7 @@ internal static class ConsoleExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapCatalogueApi();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization();
         return app;
     }
 }

@@ -8,7 +8,7 @@ internal static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/metrics/export.csv", ExportAsync);
+        app.MapGet("/api/metrics/export.csv", ExportAsync).RequireAuthorization(Access.Policies.SpendApi);
         return app;
     }
 

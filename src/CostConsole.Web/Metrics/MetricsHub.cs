@@ -16,7 +16,10 @@ public sealed class MetricsHub(LiveMetrics live) : Hub
     public IReadOnlyList<MetricsTick> Recent(int seconds) => live.Recent(TimeSpan.FromSeconds(Math.Clamp(seconds, 1, (int)LiveMetrics.Window.TotalSeconds)));
 }
 
-/// <summary>Lets only callers with an API key reach the hub: <c>Authorization: Bearer</c> or, for browsers and WebSockets, <c>?access_token=</c>.</summary>
+/// <summary>
+/// Lets only callers with an API key (<c>Authorization: Bearer</c> or, for browsers and WebSockets, <c>?access_token=</c>)
+/// or a signed-in console user allowed to see spend reach the hub.
+/// </summary>
 internal sealed class MetricsHubKeyCheck(RequestDelegate next, ApiKeyDirectory keys)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -27,7 +30,8 @@ internal sealed class MetricsHubKeyCheck(RequestDelegate next, ApiKeyDirectory k
             header = "Bearer " + token;
         }
 
-        if (keys.Authenticate(header) is null)
+        var signedIn = Access.Policies.RolesFor[Access.Policies.ViewSpend].Any(context.User.IsInRole);
+        if (!signedIn && keys.Authenticate(header) is null)
         {
             await ApiErrors.WriteAsync(context.Response, ApiErrors.Unauthorized);
             return;

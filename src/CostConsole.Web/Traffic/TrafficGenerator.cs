@@ -65,7 +65,8 @@ internal sealed class TrafficGenerator(
     IOptions<CostConsoleOptions> options,
     FeedbackService feedback,
     SimulatorSettings simulator,
-    TimeProvider time)
+    TimeProvider time,
+    Api.ApiKeyDirectory directory)
 {
     /// <summary>How many distinct end users generated requests come from.</summary>
     public const int SampleUsers = 500;
@@ -186,6 +187,8 @@ internal sealed class TrafficGenerator(
             existing[name] = key.Id;
         }
 
+        // Budgets of a team or key read keys from the directory, so generated traffic counts against them too.
+        await directory.ReloadAsync();
         return existing;
     }
 }

@@ -5,15 +5,22 @@ namespace CostConsole.E2E.Tests.Infrastructure;
 
 /// <summary>
 /// The console running as its own process on a loopback port, with the system Chromium driven by Playwright.
-/// Every page a test opens records its console errors, and screenshots go to tests/artifacts/screenshots.
+/// Pages open signed in as the admin (signed in once through the sign-in page; the session is reused); every page
+/// a test opens records its console errors, and screenshots go to tests/artifacts/screenshots.
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncLifetime
 {
     public const string ApiKey = "cc-e2e-key-0123456789";
 
+    public const string AdminEmail = "admin@e2e.local";
+
+    /// <summary>The admin's password, and the one tests give the users they create.</summary>
+    public const string Password = "E2e-password-2026";
+
     private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "costconsole-e2e", Guid.NewGuid().ToString("N"));
     private AppProcess? _app;
     private IPlaywright? _playwright;
+    private string? _adminSession;
 
     public IBrowser Browser { get; private set; } = null!;
 
@@ -28,6 +35,8 @@ public sealed class ConsoleBrowser : IAsyncLifetime
             ["CostConsole:DevApiKey"] = ApiKey,
             ["CostConsole:StorePrompts"] = "true",
             ["CostConsole:Simulator:LatencyScale"] = "0",
+            ["CostConsole:Admin:Email"] = AdminEmail,
+            ["CostConsole:Admin:Password"] = Password,
         }, CancellationToken.None, environment: "Development");
 
         _playwright = await Playwright.CreateAsync();
@@ -39,9 +48,55 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         });
     }
 
+    /// <summary>A browser context signed in as the admin.</summary>
+    public async Task<IBrowserContext> NewSignedInContextAsync()
+    {
+        if (_adminSession is null)
+        {
+            await using var context = await Browser.NewContextAsync();
+            var page = await context.NewPageAsync();
+            await SignInAsync(page, AdminEmail, Password);
+            _adminSession = await context.StorageStateAsync();
+        }
+
+        return await Browser.NewContextAsync(new BrowserNewContextOptions { StorageState = _adminSession, ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+    }
+
+    /// <summary>Opens <paramref name="path"/> signed in as the admin.</summary>
     public async Task<ConsolePage> OpenAsync(string path)
     {
-        var page = await Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var context = await NewSignedInContextAsync();
+        return await GoAsync(await context.NewPageAsync(), path);
+    }
+
+    /// <summary>Signs in as <paramref name="email"/> in a fresh browser context, on the page sign-in leads to (or <paramref name="path"/>).</summary>
+    public async Task<ConsolePage> OpenAsAsync(string email, string password, string? path = null)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var page = await context.NewPageAsync();
+        var console = new ConsolePage(page);
+        await SignInAsync(page, email, password);
+        if (path is not null)
+        {
+            return await GoAsync(page, path);
+        }
+
+        await WaitUntilInteractiveAsync(page);
+        return console;
+    }
+
+    /// <summary>Fills and sends the sign-in form, and waits until the console has opened.</summary>
+    public async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync(new Uri(BaseAddress, "/signin").ToString());
+        await page.Locator("[data-testid='signin-email']").FillAsync(email);
+        await page.Locator("[data-testid='signin-password']").FillAsync(password);
+        await page.Locator("[data-testid='signin-submit']").ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+    }
+
+    private async Task<ConsolePage> GoAsync(IPage page, string path)
+    {
         var console = new ConsolePage(page);
         await page.GotoAsync(new Uri(BaseAddress, path).ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
         await WaitUntilInteractiveAsync(page);

@@ -59,6 +59,21 @@ public sealed class SettingsAndEscalationTests : ConsoleTestContext
         Assert.Equal(1, _simulator.Find("gpt-4.1")!.SlowdownFactor);
     }
 
+    [Fact]
+    public async Task A_role_without_settings_rights_cannot_change_a_simulated_model()
+    {
+        SignInAs(CostConsole.Web.Access.Roles.FinOps);
+        var before = _simulator.Find("gpt-4.1");
+        var panel = RenderFaults();
+        const string Row = "[data-testid=fault-row][data-model='gpt-4.1'] ";
+
+        await panel.Find(Row + "[data-testid=fault-error-rate]").ChangeAsync(new() { Value = "50" });
+        await panel.Find(Row + "[data-testid=fault-apply]").ClickAsync(new());
+
+        panel.WaitForAssertion(() => Assert.Contains("Your role does not allow this change.", panel.Find("[data-testid=fault-error]").TextContent, StringComparison.Ordinal));
+        Assert.Same(before, _simulator.Find("gpt-4.1"));
+    }
+
     private (IRenderedComponent<EscalationPanel> Panel, List<RuleSetDefinition> Saved) RenderEscalation(EscalationPolicy policy)
     {
         var saved = new List<RuleSetDefinition>();

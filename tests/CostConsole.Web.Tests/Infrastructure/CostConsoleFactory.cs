@@ -1,4 +1,7 @@
+using System.Net;
+using System.Text.RegularExpressions;
 using CostConsole.Data;
+using CostConsole.Web.Access;
 using CostConsole.Data.Entities;
 using CostConsole.Web.Simulator;
 using Microsoft.AspNetCore.Hosting;
@@ -18,6 +21,11 @@ public class CostConsoleFactory : WebApplicationFactory<Program>
 {
     public const string ApiKey = "cc-test-key-0123456789";
 
+    public const string AdminEmail = "admin@test.local";
+
+    /// <summary>The password of every user the tests create.</summary>
+    public const string Password = "Test-password-2026";
+
     private readonly Dictionary<string, string?> _settings;
 
     public CostConsoleFactory() : this([])
@@ -33,6 +41,8 @@ public class CostConsoleFactory : WebApplicationFactory<Program>
             ["CostConsole:DevApiKey"] = ApiKey,
             ["CostConsole:StorePrompts"] = "true",
             ["CostConsole:Simulator:LatencyScale"] = "0",
+            ["CostConsole:Admin:Email"] = AdminEmail,
+            ["CostConsole:Admin:Password"] = Password,
         };
         foreach (var (key, value) in settings)
         {
@@ -65,6 +75,52 @@ public class CostConsoleFactory : WebApplicationFactory<Program>
         }
 
         return client;
+    }
+
+    /// <summary>
+    /// A client signed in to the console through the sign-in form, as a browser would be: the admin by default, or a
+    /// user of <paramref name="role"/> created for the test.
+    /// </summary>
+    public async Task<HttpClient> CreateConsoleClientAsync(string role = Roles.Admin)
+    {
+        var email = role == Roles.Admin ? AdminEmail : await EnsureUserAsync(role);
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
+        using var response = await SignInAsync(client, email, Password);
+        if (response.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Signing in as {email} answered {(int)response.StatusCode}.");
+        }
+
+        return client;
+    }
+
+    /// <summary>Posts the sign-in form (with its antiforgery token) and returns the answer.</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password)
+    {
+        var page = await client.GetStringAsync("/signin");
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        return await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signin",
+            ["__RequestVerificationToken"] = token,
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+    }
+
+    /// <summary>A console user of <paramref name="role"/> (created once), with <see cref="Password"/>.</summary>
+    public async Task<string> EnsureUserAsync(string role, string? email = null)
+    {
+        email ??= role.ToLowerInvariant() + "@test.local";
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserService>();
+        var result = await users.CreateAsync(new UserForm { Email = email, Password = Password, Role = role });
+        if (!result.Saved && !result.Summary.Contains("already has an account", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(result.Summary);
+        }
+
+        return email;
     }
 
     public async Task<List<RequestLogRow>> LedgerAsync()

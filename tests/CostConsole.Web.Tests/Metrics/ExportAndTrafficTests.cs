@@ -1,5 +1,6 @@
 using System.Net;
 using CostConsole.Data.Metrics;
+using CostConsole.Web.Access;
 using CostConsole.Web.Tests.Infrastructure;
 using CostConsole.Web.Traffic;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,7 @@ public sealed class ExportAndTrafficTests(CostConsoleFactory factory) : IClassFi
     {
         await TrafficSender.SendMixAsync(factory, rounds: 2);
         await factory.Services.GetRequiredService<RollupStore>().FlushAsync();
-        using var client = factory.CreateApiClient(null);
+        using var client = await factory.CreateConsoleClientAsync(Roles.FinOps);
 
         using var response = await client.GetAsync("/api/metrics/export.csv?range=24h");
         var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
@@ -35,7 +36,7 @@ public sealed class ExportAndTrafficTests(CostConsoleFactory factory) : IClassFi
     [InlineData("range=30d&key=abc", "'abc' is not an API key id")]
     public async Task A_bad_range_or_filter_is_refused_with_the_reason(string query, string reason)
     {
-        using var client = factory.CreateApiClient(null);
+        using var client = await factory.CreateConsoleClientAsync(Roles.FinOps);
 
         using var response = await client.GetAsync("/api/metrics/export.csv?" + query);
 

@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using System.Globalization;
 using CostConsole.Data.Catalogue.Import;
 using CostConsole.Web.Catalogue;
@@ -9,6 +10,9 @@ namespace CostConsole.Web.Components.Catalogue;
 
 public sealed partial class ImportPanel
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private PriceMap? _map;
     private string _source = "";
     private string? _target;
@@ -105,7 +109,7 @@ public sealed partial class ImportPanel
                 TargetProvider = _target!,
                 Providers = [.. _providers],
                 Modes = [.. _modes],
-                Author = ConsoleUser.Name,
+                Author = await Access.ActorAsync(Policies.ManageCatalogue),
             });
             _show = null;
         }
@@ -136,6 +140,7 @@ public sealed partial class ImportPanel
         _busyText = "Importing…";
         try
         {
+            await Access.ActorAsync(Policies.ManageCatalogue);
             var result = await Catalogue.ApplyImportAsync(preview);
             Snackbar.Add($"Imported: {result.Added:N0} added, {result.Repriced:N0} repriced, {result.Unpriced:N0} unpriced, {result.Unchanged:N0} unchanged.", Severity.Success);
             _preview = null;

@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Web.Catalogue;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -6,6 +7,9 @@ namespace CostConsole.Web.Components.Catalogue;
 
 public sealed partial class ModelDialog
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private readonly Func<object, string, Task<IEnumerable<string>>> _validate = new ModelFormValidator().ForMudForm();
     private MudForm _form = null!;
     private CatalogueResult? _result;
@@ -41,7 +45,7 @@ public sealed partial class ModelDialog
         _busy = true;
         try
         {
-            _result = await Catalogue.SaveModelAsync(Form, ConsoleUser.Name);
+            _result = await Catalogue.SaveModelAsync(Form, await Access.ActorAsync(Policies.ManageCatalogue));
             if (_result.Saved)
             {
                 MudDialog.Close(DialogResult.Ok(_result.Id));

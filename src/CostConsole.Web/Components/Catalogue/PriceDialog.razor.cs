@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Web.Catalogue;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -6,6 +7,9 @@ namespace CostConsole.Web.Components.Catalogue;
 
 public sealed partial class PriceDialog
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private readonly Func<object, string, Task<IEnumerable<string>>> _validate = new PriceFormValidator().ForMudForm();
     private MudForm _form = null!;
     private PriceForm _price = new();
@@ -63,7 +67,7 @@ public sealed partial class PriceDialog
         _busy = true;
         try
         {
-            _result = await Catalogue.AddPriceAsync(_price, ConsoleUser.Name);
+            _result = await Catalogue.AddPriceAsync(_price, await Access.ActorAsync(Policies.ManageCatalogue));
             if (_result.Saved)
             {
                 _changed = true;

@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Routing.Providers;
 using CostConsole.Web.Catalogue;
 using Microsoft.AspNetCore.Components;
@@ -7,6 +8,9 @@ namespace CostConsole.Web.Components.Catalogue;
 
 public sealed partial class ProviderDialog
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private readonly Func<object, string, Task<IEnumerable<string>>> _validate = new ProviderFormValidator().ForMudForm();
     private MudForm _form = null!;
     private ProbeResult? _probe;
@@ -58,6 +62,7 @@ public sealed partial class ProviderDialog
         _busy = true;
         try
         {
+            await Access.ActorAsync(Policies.ManageCatalogue);
             _result = await Catalogue.SaveProviderAsync(Form);
             if (_result.Saved)
             {

@@ -7,6 +7,9 @@ public enum ChartType
     Area,
     Line,
     Donut,
+
+    /// <summary>Horizontal bars, one per category; stacked when <see cref="ChartOptions.Stacked"/>.</summary>
+    Bar,
 }
 
 /// <summary>How a chart writes its values: dollars, milliseconds, a share (0–1) or a count.</summary>
@@ -53,6 +56,10 @@ public sealed record ChartOptions
 
     [JsonPropertyName("noData")]
     public string NoData { get; init; } = "No data in this range";
+
+    /// <summary>Bar charts: the label of each bar; a series' point i (its Y) belongs to category i.</summary>
+    [JsonPropertyName("categories")]
+    public IReadOnlyList<string>? Categories { get; init; }
 
     [JsonPropertyName("totalLabel")]
     public string? TotalLabel { get; init; }

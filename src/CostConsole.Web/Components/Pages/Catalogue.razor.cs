@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Web.Catalogue;
 using CostConsole.Web.Components.Catalogue;
@@ -8,6 +9,9 @@ namespace CostConsole.Web.Components.Pages;
 
 public sealed partial class Catalogue
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private static readonly DialogOptions Wide = new() { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true };
 
     private IReadOnlyList<ModelView>? _models;
@@ -24,7 +28,13 @@ public sealed partial class Catalogue
     [Inject]
     private ISnackbar Snackbar { get; set; } = null!;
 
-    protected override async Task OnInitializedAsync() => await LoadAsync();
+    private bool _canEdit;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _canEdit = await Access.CanAsync(Policies.ManageCatalogue);
+        await LoadAsync();
+    }
 
     private async Task LoadAsync()
     {
@@ -168,6 +178,7 @@ public sealed partial class Catalogue
             return;
         }
 
+        await Access.ActorAsync(Policies.ManageCatalogue);
         var result = await Service.DeleteProviderAsync(provider.Id, provider.ConcurrencyStamp);
         Snackbar.Add(result.Saved ? "Provider deleted." : result.Summary, result.Saved ? Severity.Success : Severity.Error);
         await LoadAsync();

@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Data.Entities;
 using CostConsole.Web.Components.Charts;
 using CostConsole.Web.Components.Dashboard;
@@ -36,6 +37,9 @@ public sealed partial class ExperimentResultsPage
     public long Id { get; set; }
 
     [Inject]
+    private ConsoleAccess Access { get; set; } = null!;
+
+    [Inject]
     private ExperimentService Service { get; set; } = null!;
 
     [Inject]
@@ -46,8 +50,12 @@ public sealed partial class ExperimentResultsPage
 
     private string BucketText => _results is null ? "" : _results.Bucket.TotalMinutes >= 1 ? $"{_results.Bucket.TotalMinutes:0} min" : $"{_results.Bucket.TotalSeconds:0} s";
 
+    /// <summary>Support leads and admins run experiments; FinOps reads their results.</summary>
+    private bool _canRun;
+
     protected override async Task OnParametersSetAsync()
     {
+        _canRun = await Access.CanAsync(Policies.RunExperiments);
         await LoadAsync();
         _timer ??= new Timer(_ => _ = InvokeAsync(RefreshAsync), null, RefreshEvery, RefreshEvery);
     }
@@ -117,14 +125,14 @@ public sealed partial class ExperimentResultsPage
         }
     }
 
-    private async Task StartAsync() => await ActAsync(() => Service.StartAsync(Id, ConsoleUser.Name), "Running: requests in scope are now split between the arms.");
+    private async Task StartAsync() => await ActAsync(async () => await Service.StartAsync(Id, await Access.ActorAsync(Policies.RunExperiments)), "Running: requests in scope are now split between the arms.");
 
     private async Task StopAsync()
     {
         var confirmed = await Dialogs.ShowMessageBoxAsync("Stop experiment", "Stop it? Requests go back to the default tier mapping; the results are kept.", yesText: "Stop", cancelText: "Keep running");
         if (confirmed == true)
         {
-            await ActAsync(() => Service.StopAsync(Id, ConsoleUser.Name), "Stopped. Requests use the default tier mapping again.");
+            await ActAsync(async () => await Service.StopAsync(Id, await Access.ActorAsync(Policies.RunExperiments)), "Stopped. Requests use the default tier mapping again.");
         }
     }
 
@@ -139,7 +147,7 @@ public sealed partial class ExperimentResultsPage
             cancelText: "Cancel");
         if (confirmed == true)
         {
-            await ActAsync(() => Service.PromoteAsync(Id, arm, ConsoleUser.Name), $"Arm '{arm}' is now the default tier mapping.");
+            await ActAsync(async () => await Service.PromoteAsync(Id, arm, await Access.ActorAsync(Policies.RunExperiments)), $"Arm '{arm}' is now the default tier mapping.");
         }
     }
 

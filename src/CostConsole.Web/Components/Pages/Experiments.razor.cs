@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Web.Experiments;
 using FluentValidation.Results;
 using Microsoft.AspNetCore.Components;
@@ -18,6 +19,9 @@ public sealed partial class Experiments
     private bool _busy;
 
     [Inject]
+    private ConsoleAccess Access { get; set; } = null!;
+
+    [Inject]
     private ExperimentService Service { get; set; } = null!;
 
     [Inject]
@@ -26,8 +30,12 @@ public sealed partial class Experiments
     [Inject]
     private ISnackbar Snackbar { get; set; } = null!;
 
+    /// <summary>Support leads and admins run experiments; FinOps reads their results.</summary>
+    private bool _canRun;
+
     protected override async Task OnInitializedAsync()
     {
+        _canRun = await Access.CanAsync(Policies.RunExperiments);
         _choices = await Service.ChoicesAsync();
         await LoadAsync();
     }
@@ -87,8 +95,8 @@ public sealed partial class Experiments
             }
 
             var result = _editingId is { } id
-                ? await Service.UpdateAsync(id, _form, _editingStamp, ConsoleUser.Name)
-                : await Service.CreateAsync(_form, ConsoleUser.Name);
+                ? await Service.UpdateAsync(id, _form, _editingStamp, await Access.ActorAsync(Policies.RunExperiments))
+                : await Service.CreateAsync(_form, await Access.ActorAsync(Policies.RunExperiments));
             if (!result.Done)
             {
                 _errors = result.Errors;
@@ -106,14 +114,14 @@ public sealed partial class Experiments
     }
 
     private async Task StartAsync(ExperimentView experiment) =>
-        await RunAsync(() => Service.StartAsync(experiment.Id, ConsoleUser.Name), $"'{experiment.Name}' is running: requests in scope are now split between its arms.");
+        await RunAsync(async () => await Service.StartAsync(experiment.Id, await Access.ActorAsync(Policies.RunExperiments)), $"'{experiment.Name}' is running: requests in scope are now split between its arms.");
 
     private async Task StopAsync(ExperimentView experiment)
     {
         var confirmed = await Dialogs.ShowMessageBoxAsync("Stop experiment", $"Stop '{experiment.Name}'? Requests go back to the default tier mapping; the results are kept.", yesText: "Stop", cancelText: "Keep running");
         if (confirmed == true)
         {
-            await RunAsync(() => Service.StopAsync(experiment.Id, ConsoleUser.Name), $"'{experiment.Name}' stopped.");
+            await RunAsync(async () => await Service.StopAsync(experiment.Id, await Access.ActorAsync(Policies.RunExperiments)), $"'{experiment.Name}' stopped.");
         }
     }
 
@@ -122,7 +130,7 @@ public sealed partial class Experiments
         var confirmed = await Dialogs.ShowMessageBoxAsync("Delete draft", $"Delete the draft '{experiment.Name}'?", yesText: "Delete", cancelText: "Cancel");
         if (confirmed == true)
         {
-            await RunAsync(() => Service.DeleteDraftAsync(experiment.Id, ConsoleUser.Name), $"Draft '{experiment.Name}' deleted.");
+            await RunAsync(async () => await Service.DeleteDraftAsync(experiment.Id, await Access.ActorAsync(Policies.RunExperiments)), $"Draft '{experiment.Name}' deleted.");
         }
     }
 

@@ -45,6 +45,9 @@ public sealed partial class Playground : IDisposable
     [Inject]
     private ISnackbar Snackbar { get; set; } = null!;
 
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private string AnswerText
     {
         get
@@ -224,10 +227,10 @@ public sealed partial class Playground : IDisposable
 
         try
         {
-            var saved = await Examples.SaveAsync(_form.LastUserMessage, _expectedTier, _note, ConsoleUser.Name);
+            var saved = await Examples.SaveAsync(_form.LastUserMessage, _expectedTier, _note, await Access.ActorAsync(CostConsole.Web.Access.Policies.UsePlayground));
             Snackbar.Add(saved == LabelledSaveResult.Added ? $"Saved to the labelled set, expecting {_expectedTier}." : $"This prompt was already saved; it now expects {_expectedTier}.", Severity.Success);
         }
-        catch (CostConsole.Routing.Evaluation.LabelledSetException ex)
+        catch (Exception ex) when (ex is CostConsole.Routing.Evaluation.LabelledSetException or UnauthorizedAccessException)
         {
             Snackbar.Add(ex.Message, Severity.Error);
         }

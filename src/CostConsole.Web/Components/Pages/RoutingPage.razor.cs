@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using System.Text.Json;
 using CostConsole.Data.Catalogue;
 using CostConsole.Routing.Decisions;
@@ -13,6 +14,9 @@ namespace CostConsole.Web.Components.Pages;
 
 public sealed partial class RoutingPage
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     private RuleSetVersionView? _draft;
     private RuleSetVersionView? _published;
     private RuleContext? _context;
@@ -41,7 +45,13 @@ public sealed partial class RoutingPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = null!;
 
-    protected override async Task OnInitializedAsync() => await ReloadAsync();
+    private bool _canEdit;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _canEdit = await Access.CanAsync(Policies.ManageRouting);
+        await ReloadAsync();
+    }
 
     private async Task ReloadAsync()
     {
@@ -55,7 +65,8 @@ public sealed partial class RoutingPage
             [.. snapshot.Models.Select(m => snapshot.FindModel(m.Model.Id)?.Key == m.Key ? m.Model.Id : m.Key)],
             TimeSpan.FromMilliseconds(Options.Value.RegexTimeoutMilliseconds));
         _published = await RuleSets.PublishedAsync();
-        _draft = await RuleSets.DraftAsync(ConsoleUser.Name);
+        // A read-only role looks at the published rules; only an editor starts a draft.
+        _draft = _canEdit ? await RuleSets.DraftAsync(await Access.ActorAsync(Policies.ManageRouting)) : _published;
         _unpublished = Differs(_draft, _published);
         if (_history is not null)
         {
@@ -69,7 +80,7 @@ public sealed partial class RoutingPage
         _busy = true;
         try
         {
-            var result = await RuleSets.SaveDraftAsync(definition, _draft!.ConcurrencyStamp, ConsoleUser.Name);
+            var result = await RuleSets.SaveDraftAsync(definition, _draft!.ConcurrencyStamp, await Access.ActorAsync(Policies.ManageRouting));
             if (!result.Done)
             {
                 _conflict = result.Conflict is not null;
@@ -101,7 +112,7 @@ public sealed partial class RoutingPage
         _busy = true;
         try
         {
-            var result = await RuleSets.PublishAsync(_draft!.ConcurrencyStamp, note, ConsoleUser.Name);
+            var result = await RuleSets.PublishAsync(_draft!.ConcurrencyStamp, note, await Access.ActorAsync(Policies.ManageRouting));
             if (!result.Done)
             {
                 _conflict = result.Conflict is not null;

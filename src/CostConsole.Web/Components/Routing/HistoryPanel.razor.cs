@@ -1,3 +1,4 @@
+using CostConsole.Web.Access;
 using CostConsole.Routing.Rules;
 using CostConsole.Web.Routing;
 using Microsoft.AspNetCore.Components;
@@ -7,6 +8,9 @@ namespace CostConsole.Web.Components.Routing;
 
 public sealed partial class HistoryPanel
 {
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     /// <summary>The draft's place in the version pickers.</summary>
     private const int Draft = 0;
 
@@ -64,7 +68,7 @@ public sealed partial class HistoryPanel
         _busy = true;
         try
         {
-            var result = await RuleSets.RollbackAsync(version.Version, ConsoleUser.Name);
+            var result = await RuleSets.RollbackAsync(version.Version, await Access.ActorAsync(Policies.ManageRouting));
             Snackbar.Add(result.Done ? $"Version {version.Version} is live again as version {result.Version!.Version}." : result.Summary, result.Done ? Severity.Success : Severity.Error);
             await LoadAsync();
             await RolledBack.InvokeAsync();

@@ -22,13 +22,22 @@ public sealed partial class SimulatedModelsPanel
     [Inject]
     private ISnackbar Snackbar { get; set; } = null!;
 
+    [Inject]
+    private CostConsole.Web.Access.ConsoleAccess Access { get; set; } = null!;
+
     protected override void OnInitialized() => Load();
 
     private void Load() => _forms = [.. Simulator.Models.Select(SimulatedModelForm.From)];
 
-    private void Apply(SimulatedModelForm form)
+    private async Task ApplyAsync(SimulatedModelForm form)
     {
         _error = null;
+        if (!await Access.CanAsync(CostConsole.Web.Access.Policies.ManageSettings))
+        {
+            _error = "Your role does not allow this change.";
+            return;
+        }
+
         var check = Validator.Validate(form);
         if (!check.IsValid)
         {
@@ -58,9 +67,15 @@ public sealed partial class SimulatedModelsPanel
     }
 
     /// <summary>Back to the profile the app started with (configuration, or the built-in defaults).</summary>
-    private void Reset(SimulatedModelForm form)
+    private async Task ResetAsync(SimulatedModelForm form)
     {
         _error = null;
+        if (!await Access.CanAsync(CostConsole.Web.Access.Policies.ManageSettings))
+        {
+            _error = "Your role does not allow this change.";
+            return;
+        }
+
         var configured = Options.Value.Models.Count == 0 ? SimulatorOptions.DefaultModels : Options.Value.Models;
         var original = configured.FirstOrDefault(m => string.Equals(m.Id, form.Id, StringComparison.Ordinal));
         if (original is null)

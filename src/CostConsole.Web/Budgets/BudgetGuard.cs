@@ -1,0 +1,356 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Data.Keys;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
+using CostConsole.Web.Api;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CostConsole.Web.Budgets;
+
+/// <summary>
+/// Admission after routing: a key's allowed tiers and models, the per-request cost cap, conversation token limits,
+/// and budgets. For budgets it reserves the request's worst case — prompt tokens plus <c>max_tokens</c> (or the
+/// default cap) at the most expensive candidate model, times one more for each escalation configured — atomically
+/// on every budget the request falls under, and settles to the real cost when the request ends. A request that
+/// matches no budget, on a key without limits, is admitted without allocating.
+/// </summary>
+internal sealed class BudgetGuard(
+    IDbContextFactory<CostConsoleDbContext> factory,
+    ApiKeyDirectory keys,
+    KeyRateLimiter limiter,
+    AlertCenter alerts,
+    RoutingState routing,
+    IOptions<BudgetOptions> options,
+    TimeProvider time) : IAdmissionControl
+{
+    private readonly TimeZoneInfo _zone = options.Value.Zone();
+    private readonly ConcurrentDictionary<string, ConversationTally> _conversations = new(StringComparer.Ordinal);
+    private BudgetCounter[] _counters = [];
+    private long _nextReservation;
+
+    public TimeZoneInfo Zone => _zone;
+
+    public ValueTask<Admission> AdmitAsync(RoutingDecision decision, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var key = caller.ApiKeyId is { } keyId ? keys.Find(keyId) : null;
+        if (key is { IsRestricted: true } && Disallowed(key, decision) is { } forbidden)
+        {
+            return ValueTask.FromResult(Admission.Refuse(forbidden));
+        }
+
+        var conversation = caller.ConversationId;
+        if (conversation is not null && settings.ConversationTokenLimit is { } tokenLimit
+            && _conversations.TryGetValue(conversation, out var tally) && tally.Tokens >= tokenLimit)
+        {
+            return ValueTask.FromResult(Admission.Refuse(new ChatError(429, "insufficient_quota", "conversation_token_limit",
+                $"Conversation '{conversation}' has used {tally.Tokens:N0} tokens today, over its limit of {tokenLimit:N0}. Start a new conversation or ask an admin to raise CostConsole:Budgets:ConversationTokenLimit.")));
+        }
+
+        var counters = Volatile.Read(ref _counters);
+        List<BudgetCounter>? matched = null;
+        foreach (var counter in counters)
+        {
+            if (Matches(counter.Budget, key, caller, decision))
+            {
+                (matched ??= []).Add(counter);
+            }
+        }
+
+        var tracksTokens = key?.TokensPerMinute is not null || conversation is not null;
+        if (matched is null && settings.MaxRequestCostUsd is null && !tracksTokens)
+        {
+            return ValueTask.FromResult(Admission.Granted);
+        }
+
+        var now = time.GetUtcNow();
+        var worst = matched is null && settings.MaxRequestCostUsd is null ? 0 : WorstCaseNanoUsd(decision, request, now);
+        if (settings.MaxRequestCostUsd is { } cap && worst > ToNano(cap))
+        {
+            return ValueTask.FromResult(Admission.Refuse(ChatError.InvalidRequest("request_cost_cap",
+                $"This request could cost up to {Usd(worst)} (prompt plus max_tokens at the priciest model it may reach), above the per-request cap of {cap.ToString("0.####", CultureInfo.InvariantCulture)} USD. Lower max_tokens or shorten the prompt.",
+                "max_tokens")));
+        }
+
+        var reservation = Interlocked.Increment(ref _nextReservation);
+        if (matched is not null)
+        {
+            var expires = now.AddSeconds(settings.ReservationSeconds);
+            for (var i = 0; i < matched.Count; i++)
+            {
+                if (matched[i].TryReserve(reservation, worst, now, expires, _zone, out var alertLimit))
+                {
+                    continue;
+                }
+
+                for (var j = 0; j < i; j++)
+                {
+                    matched[j].Release(reservation);
+                }
+
+                var refused = matched[i];
+                var state = refused.Read(now, _zone);
+                if (alertLimit)
+                {
+                    RaiseLimitReached(state, now);
+                }
+
+                return ValueTask.FromResult(Admission.Refuse(BudgetExceeded(state, worst)));
+            }
+        }
+
+        return ValueTask.FromResult(Admission.Reserved(outcome => Settle(reservation, matched, key, conversation, outcome)));
+    }
+
+    private ValueTask Settle(long reservation, List<BudgetCounter>? matched, ApiKeyInfo? key, string? conversation, ChatOutcome outcome)
+    {
+        var now = time.GetUtcNow();
+        if (matched is not null)
+        {
+            var actual = ToNano(outcome.Cost);
+            foreach (var counter in matched)
+            {
+                foreach (var threshold in counter.Settle(reservation, actual, now, _zone))
+                {
+                    RaiseThreshold(counter.Read(now, _zone), threshold, now);
+                }
+            }
+        }
+
+        var tokens = outcome.Usage.TotalTokens;
+        if (key?.TokensPerMinute is not null)
+        {
+            limiter.AddTokens(key.Id, tokens);
+        }
+
+        if (conversation is not null && tokens > 0)
+        {
+            var tally = _conversations.GetOrAdd(conversation, static _ => new ConversationTally());
+            var ceiling = options.Value.ConversationTokenAlert;
+            if (tally.Add(tokens, now, ceiling))
+            {
+                alerts.Raise(new ConsoleAlert(now, ConsoleAlert.ConversationTokens,
+                    $"Conversation '{conversation}' has used {tally.Tokens:N0} tokens today, past the alert at {ceiling:N0}: a runaway agent loop?",
+                    ConversationId: conversation), null);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The most a request can cost: its prompt plus its completion cap at the priciest candidate, for each attempt it may make.</summary>
+    internal long WorstCaseNanoUsd(RoutingDecision decision, ChatRequest request, DateTimeOffset now)
+    {
+        var usage = new TokenUsage(request.PromptTokens, 0, request.MaxTokens is > 0 ? request.MaxTokens.Value : options.Value.DefaultMaxTokens);
+        var prices = routing.Current.Prices;
+        var most = 0m;
+        foreach (var candidate in decision.Candidates)
+        {
+            if (prices.PriceAt(candidate.Key, now) is { } price)
+            {
+                most = Math.Max(most, CostCalculator.Cost(price, usage));
+            }
+        }
+
+        return ToNano(most) * (1 + Math.Max(0, options.Value.EscalationsReserved));
+    }
+
+    private static ChatError? Disallowed(ApiKeyInfo key, RoutingDecision decision)
+    {
+        if (key.AllowedTiers.Count > 0 && !key.AllowedTiers.Contains(decision.Tier))
+        {
+            return new ChatError(403, "permission_error", "tier_not_allowed",
+                $"The API key '{key.Name}' may use the tiers {string.Join(", ", key.AllowedTiers.Order())}; this request was routed to '{decision.Tier}'.", "model");
+        }
+
+        var model = decision.Model;
+        if (key.AllowedModels.Count > 0 && !key.AllowedModels.Contains(model.Key) && !key.AllowedModels.Contains(model.Model.Id))
+        {
+            return new ChatError(403, "permission_error", "model_not_allowed",
+                $"The API key '{key.Name}' may use the models {string.Join(", ", key.AllowedModels.Order())}; this request would go to '{model.Key}'.", "model");
+        }
+
+        return null;
+    }
+
+    private static bool Matches(BudgetRule budget, ApiKeyInfo? key, CallerContext caller, RoutingDecision decision) => budget.Scope switch
+    {
+        BudgetScope.Global => true,
+        BudgetScope.Team => key?.Team is { } team && string.Equals(team, budget.ScopeValue, StringComparison.Ordinal),
+        BudgetScope.Key => caller.ApiKeyId is { } id && budget.ScopeValue == id.ToString(CultureInfo.InvariantCulture),
+        BudgetScope.Tier => string.Equals(decision.Tier, budget.ScopeValue, StringComparison.Ordinal),
+        BudgetScope.Model => decision.Model.Key == budget.ScopeValue || decision.Model.Model.Id == budget.ScopeValue,
+        _ => false,
+    };
+
+    private static ChatError BudgetExceeded(BudgetState state, long worst) => new(429, "insufficient_quota", "budget_exceeded",
+        $"Budget {state.Budget.Describe()} would be exceeded: {Usd(state.SpentNanoUsd)} spent and {Usd(state.ReservedNanoUsd)} reserved of {Usd(state.Budget.LimitNanoUsd)}, and this request could cost up to {Usd(worst)}. It resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
+
+    private void RaiseThreshold(BudgetState state, int threshold, DateTimeOffset now)
+    {
+        var budget = state.Budget;
+        alerts.Raise(new ConsoleAlert(now, ConsoleAlert.BudgetThreshold,
+            $"Budget '{budget.Name}' passed {threshold} %: {Usd(state.SpentNanoUsd)} of {Usd(budget.LimitNanoUsd)} spent this {PeriodNoun(budget.Period)}.",
+            budget.Id, budget.Name, threshold, state.PeriodStart, null, state.SpentNanoUsd, budget.LimitNanoUsd), budget.WebhookUrl);
+    }
+
+    private void RaiseLimitReached(BudgetState state, DateTimeOffset now)
+    {
+        var budget = state.Budget;
+        alerts.Raise(new ConsoleAlert(now, ConsoleAlert.BudgetLimitReached,
+            $"Budget '{budget.Name}' is exhausted: requests are being refused until {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC ({Usd(state.SpentNanoUsd)} spent, {Usd(state.ReservedNanoUsd)} in flight, limit {Usd(budget.LimitNanoUsd)}).",
+            budget.Id, budget.Name, 100, state.PeriodStart, null, state.SpentNanoUsd, budget.LimitNanoUsd), budget.WebhookUrl);
+    }
+
+    private static string PeriodNoun(BudgetPeriod period) => period switch
+    {
+        BudgetPeriod.Daily => "day",
+        BudgetPeriod.Weekly => "week",
+        _ => "month",
+    };
+
+    internal static long ToNano(decimal usd) => (long)Math.Round(usd * 1_000_000_000m, MidpointRounding.AwayFromZero);
+
+    internal static string Usd(long nano) => "$" + (nano / 1e9m).ToString(nano < 10_000_000 ? "0.000000" : "0.0000", CultureInfo.InvariantCulture);
+
+    /// <summary>Every enabled budget's state, in name order.</summary>
+    public IReadOnlyList<BudgetState> States()
+    {
+        var now = time.GetUtcNow();
+        return [.. Volatile.Read(ref _counters).Select(c => c.Read(now, _zone)).OrderBy(s => s.Budget.Name, StringComparer.CurrentCultureIgnoreCase)];
+    }
+
+    /// <summary>Releases reservations of requests that never settled, and forgets yesterday's conversations.</summary>
+    public int Sweep()
+    {
+        var now = time.GetUtcNow();
+        var released = 0;
+        foreach (var counter in Volatile.Read(ref _counters))
+        {
+            released += counter.Expire(now);
+        }
+
+        foreach (var (id, tally) in _conversations)
+        {
+            if (tally.IsStale(now))
+            {
+                _conversations.TryRemove(id, out _);
+            }
+        }
+
+        return released;
+    }
+
+    /// <summary>
+    /// Loads the enabled budgets and starts each one's period from the ledger's spend so far, so a restart loses
+    /// nothing. Reservations in flight carry over to the reloaded budget of the same id.
+    /// </summary>
+    public async Task ReloadAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Budgets.AsNoTracking().Where(b => b.Enabled).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var previous = Volatile.Read(ref _counters).ToDictionary(c => c.Budget.Id);
+        var counters = new List<BudgetCounter>(rows.Count);
+        foreach (var row in rows)
+        {
+            var rule = ToRule(row);
+            var (start, end) = BudgetPeriods.Containing(rule.Period, now, _zone);
+            var spent = await LedgerSpendAsync(db, rule, start, cancellationToken);
+            var fired = await db.BudgetAlerts.AsNoTracking()
+                .Where(a => a.BudgetId == rule.Id && a.PeriodStart == start)
+                .Select(a => a.Threshold).ToListAsync(cancellationToken);
+            var counter = new BudgetCounter(rule);
+            counter.Start(start, end, spent, fired);
+            if (previous.TryGetValue(rule.Id, out var old))
+            {
+                counter.Adopt(old);
+            }
+
+            counters.Add(counter);
+        }
+
+        Volatile.Write(ref _counters, [.. counters]);
+    }
+
+    public static BudgetRule ToRule(BudgetEntity row) => new(row.Id, row.Name, row.Scope, row.ScopeValue, row.Period, row.LimitNanoUsd,
+        [.. ApiKeySecrets.SplitList(row.AlertThresholds).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Order()], row.WebhookUrl);
+
+    /// <summary>What the ledger has recorded for the budget's slice of traffic since <paramref name="start"/>.</summary>
+    public static async Task<long> LedgerSpendAsync(CostConsoleDbContext db, BudgetRule rule, DateTimeOffset start, CancellationToken cancellationToken)
+    {
+        var rows = db.RequestLog.AsNoTracking().Where(r => r.Timestamp >= start);
+        var value = rule.ScopeValue ?? "";
+        switch (rule.Scope)
+        {
+            case BudgetScope.Team:
+                var keyIds = db.ApiKeys.Where(k => k.Team == value).Select(k => (long?)k.Id);
+                rows = rows.Where(r => keyIds.Contains(r.ApiKeyId));
+                break;
+            case BudgetScope.Key:
+                var keyId = long.Parse(value, CultureInfo.InvariantCulture);
+                rows = rows.Where(r => r.ApiKeyId == keyId);
+                break;
+            case BudgetScope.Tier:
+                rows = rows.Where(r => r.Tier == value);
+                break;
+            case BudgetScope.Model:
+                rows = rows.Where(r => r.Model == value || (r.Model != null && r.Model.EndsWith("/" + value)));
+                break;
+        }
+
+        return await rows.SumAsync(r => (long?)r.CostNanoUsd, cancellationToken) ?? 0;
+    }
+
+    /// <summary>Tokens a conversation has used today, and whether its alert has gone out.</summary>
+    private sealed class ConversationTally
+    {
+        private long _tokens;
+        private long _day;
+        private int _alerted;
+
+        public long Tokens => Volatile.Read(ref _tokens);
+
+        /// <summary>Adds tokens; true exactly once a day, when the total first reaches <paramref name="ceiling"/>.</summary>
+        public bool Add(long tokens, DateTimeOffset now, long ceiling)
+        {
+            var day = now.ToUnixTimeMilliseconds() / 86_400_000;
+            if (Interlocked.Exchange(ref _day, day) != day)
+            {
+                Interlocked.Exchange(ref _tokens, 0);
+                Interlocked.Exchange(ref _alerted, 0);
+            }
+
+            var total = Interlocked.Add(ref _tokens, tokens);
+            return ceiling > 0 && total >= ceiling && Interlocked.Exchange(ref _alerted, 1) == 0;
+        }
+
+        public bool IsStale(DateTimeOffset now) => now.ToUnixTimeMilliseconds() / 86_400_000 > Volatile.Read(ref _day);
+    }
+}
+
+/// <summary>Loads budgets at start, then releases expired reservations every few seconds.</summary>
+internal sealed class BudgetMaintenance(BudgetGuard guard) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                guard.Sweep();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+}

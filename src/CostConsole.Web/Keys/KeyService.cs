@@ -1,0 +1,129 @@
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Data.Keys;
+using CostConsole.Routing.Decisions;
+using CostConsole.Web.Api;
+using CostConsole.Web.Budgets;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Keys;
+
+/// <summary>Virtual API keys: created with their limits, listed with last use, revoked at once.</summary>
+internal sealed class KeyService
+{
+    private readonly IDbContextFactory<CostConsoleDbContext> _factory;
+    private readonly ApiKeyDirectory _directory;
+    private readonly BudgetService _budgets;
+    private readonly RoutingState _routing;
+    private readonly TimeProvider _time;
+    private readonly KeyFormValidator _validator = new();
+
+    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time)
+    {
+        _factory = factory;
+        _directory = directory;
+        _budgets = budgets;
+        _routing = routing;
+        _time = time;
+    }
+
+    public async Task<IReadOnlyList<KeyView>> ListAsync(bool includeRevoked, CancellationToken cancellationToken = default)
+    {
+        await using var db = await _factory.CreateDbContextAsync(cancellationToken);
+        var query = db.ApiKeys.AsNoTracking();
+        if (!includeRevoked)
+        {
+            query = query.Where(k => k.RevokedAt == null);
+        }
+
+        var rows = await query.OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
+        return [.. rows.Select(k => new KeyView(k.Id, k.Name, k.Team, k.Prefix,
+            ApiKeySecrets.SplitList(k.AllowedTiers), ApiKeySecrets.SplitList(k.AllowedModels), k.RequestsPerMinute, k.TokensPerMinute,
+            k.CreatedAt, k.CreatedBy, Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), k.RevokedAt))];
+    }
+
+    /// <summary>Creates a key and returns its secret, which is stored only as a hash.</summary>
+    public async Task<(ChangeResult Result, CreatedKey? Key)> CreateAsync(KeyForm form, string author, CancellationToken cancellationToken = default)
+    {
+        var validation = await _validator.ValidateAsync(form, cancellationToken);
+        if (!validation.IsValid)
+        {
+            return (ChangeResult.Invalid(validation), null);
+        }
+
+        var snapshot = _routing.Current;
+        if (form.AllowedTiers.FirstOrDefault(t => !snapshot.IsTier(t)) is { } tier)
+        {
+            return (ChangeResult.Invalid(nameof(KeyForm.AllowedTiers), $"'{tier}' is not a tier. Tiers: {string.Join(", ", snapshot.Tiers)}."), null);
+        }
+
+        if (form.AllowedModels.FirstOrDefault(m => snapshot.FindModel(m) is null) is { } model)
+        {
+            return (ChangeResult.Invalid(nameof(KeyForm.AllowedModels), $"'{model}' is not a model in the catalogue."), null);
+        }
+
+        await using var db = await _factory.CreateDbContextAsync(cancellationToken);
+        var name = form.Name.Trim();
+        if (await db.ApiKeys.AnyAsync(k => k.Name == name && k.RevokedAt == null, cancellationToken))
+        {
+            return (ChangeResult.Invalid(nameof(KeyForm.Name), $"An active key is already named '{name}'. Choose another name."), null);
+        }
+
+        var secret = ApiKeySecrets.NewSecret();
+        var entity = new ApiKeyEntity
+        {
+            Name = name,
+            Team = form.Team?.Trim(),
+            Prefix = ApiKeySecrets.Prefix(secret),
+            Hash = ApiKeySecrets.Hash(secret),
+            CreatedAt = _time.GetUtcNow(),
+            CreatedBy = author,
+            AllowedTiers = form.AllowedTiers.Count == 0 ? null : string.Join(',', form.AllowedTiers),
+            AllowedModels = form.AllowedModels.Count == 0 ? null : string.Join(',', form.AllowedModels),
+            RequestsPerMinute = form.RequestsPerMinute,
+            TokensPerMinute = form.TokensPerMinute,
+        };
+        db.ApiKeys.Add(entity);
+        await db.SaveChangesAsync(cancellationToken);
+        await _directory.ReloadAsync(cancellationToken);
+
+        if (form.MonthlyBudgetUsd is { } monthly)
+        {
+            await _budgets.SaveAsync(new BudgetForm
+            {
+                Name = $"Key {name}",
+                Scope = BudgetScope.Key,
+                ScopeValue = entity.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Period = BudgetPeriod.Monthly,
+                LimitUsd = monthly,
+                Thresholds = "50,80,100",
+            }, author, cancellationToken);
+        }
+
+        return (ChangeResult.Ok(entity.Id), new CreatedKey(entity.Id, name, secret));
+    }
+
+    /// <summary>Revokes a key: the next request with it is refused.</summary>
+    public async Task<bool> RevokeAsync(long id, string author, CancellationToken cancellationToken = default)
+    {
+        await using var db = await _factory.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.RevokedAt == null, cancellationToken);
+        if (key is null)
+        {
+            return false;
+        }
+
+        var now = _time.GetUtcNow();
+        key.RevokedAt = now;
+        db.AuditLog.Add(new AuditLogEntity { At = now, Actor = author, Action = "api-key.revoke", Subject = $"{key.Name} ({key.Prefix}…)" });
+        await db.SaveChangesAsync(cancellationToken);
+        await _directory.ReloadAsync(cancellationToken);
+        return true;
+    }
+
+    public IReadOnlyList<string> Tiers => _routing.Current.Tiers;
+
+    public IReadOnlyList<string> Models => [.. _routing.Current.Models.Select(m => m.Key).Distinct().Order()];
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+}
