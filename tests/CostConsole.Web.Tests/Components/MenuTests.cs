@@ -14,12 +14,13 @@ public sealed class MenuTests : ConsoleTestContext
     {
         Services.AddSingleton<IWebHostEnvironment>(new TestEnvironment());
         Services.AddSingleton(new AlertCenter());
+        Services.AddSingleton(_ => new CostConsole.Web.Review.ReviewQueue(Database.Factory, TimeProvider.System));
     }
 
     [Theory]
-    [InlineData(Roles.Admin, "Dashboard,Routing,Catalogue,Experiments,Requests,Budgets,API keys,Users,Settings")]
+    [InlineData(Roles.Admin, "Dashboard,Routing,Catalogue,Playground,Experiments,Requests,Review queue,Budgets,API keys,Users,Settings")]
     [InlineData(Roles.FinOps, "Dashboard,Routing,Experiments,Requests,Budgets")]
-    [InlineData(Roles.SupportLead, "Routing,Catalogue,Experiments")]
+    [InlineData(Roles.SupportLead, "Routing,Catalogue,Playground,Experiments,Review queue")]
     public void The_menu_shows_only_what_the_role_may_use(string role, string expected)
     {
         SignInAs(role);
@@ -42,6 +43,25 @@ public sealed class MenuTests : ConsoleTestContext
         var layout = Render<MainLayout>(p => p.Add(l => l.Body, "page"));
 
         Assert.Equal(bell, layout.FindAll("[data-testid='alert-bell']").Count > 0);
+    }
+
+    [Fact]
+    public async Task The_review_queue_entry_shows_how_many_answers_wait_for_a_person()
+    {
+        await Database.QueryAsync(async db =>
+        {
+            foreach (var (id, review) in new[] { ("req_open_1", 1), ("req_open_2", 1), ("req_closed", 2), ("req_plain", 0) })
+            {
+                db.RequestLog.Add(new CostConsole.Data.Entities.RequestLogRow { RequestId = id, Timestamp = DateTimeOffset.UtcNow, Review = review });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+        SignInAs(Roles.SupportLead);
+
+        var layout = Render<MainLayout>(p => p.Add(l => l.Body, "page"));
+
+        layout.WaitForAssertion(() => Assert.Equal("2", layout.Find("[data-testid='nav-review'] [data-testid='review-count'], [data-testid='review-count']").TextContent.Trim()));
     }
 
     private sealed class TestEnvironment : IWebHostEnvironment
