@@ -158,7 +158,11 @@ internal sealed class BudgetGuard(
             }
         }
 
-        return ToNano(most) * (1 + Math.Max(0, options.Value.EscalationsReserved));
+        // A request may be answered, judged wanting and escalated up to the rule set's bound, and no further than the
+        // tiers above it: each attempt it may make is reserved. A request pinned to one model cannot escalate.
+        var tiersAbove = decision.Candidates.Select(c => c.TierIndex).Distinct().Count() - 1;
+        var escalations = Math.Min(tiersAbove, options.Value.EscalationsReserved ?? routing.Current.Escalation.MaxEscalations);
+        return ToNano(most) * (1 + Math.Max(0, escalations));
     }
 
     private static ChatError? Disallowed(ApiKeyInfo key, RoutingDecision decision)

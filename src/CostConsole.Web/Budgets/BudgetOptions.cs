@@ -12,10 +12,10 @@ public sealed class BudgetOptions
     public int DefaultMaxTokens { get; set; } = 4096;
 
     /// <summary>
-    /// Extra attempts reserved per request on top of the first, for routers that escalate a request one tier up:
-    /// the worst case is reserved as (1 + this) × the most expensive candidate's price.
+    /// Extra attempts reserved per request on top of the first, for requests escalated one tier up: the worst case is
+    /// reserved as (1 + this) × the most expensive candidate's price. Unset: the live rule set's escalation bound.
     /// </summary>
-    public int EscalationsReserved { get; set; }
+    public int? EscalationsReserved { get; set; }
 
     /// <summary>A reservation a request has not settled within this time (a crash or a hang) is released.</summary>
     public double ReservationSeconds { get; set; } = 600;

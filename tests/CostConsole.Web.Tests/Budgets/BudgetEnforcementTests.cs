@@ -35,6 +35,28 @@ public sealed class BudgetEnforcementTests(CostConsoleFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task A_request_that_may_escalate_reserves_every_attempt_it_may_make()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var guard = factory.Services.GetRequiredService<BudgetGuard>();
+        var snapshot = factory.Services.GetRequiredService<CostConsole.Routing.Decisions.RoutingState>().Current;
+
+        async Task<long> WorstAsync(string model)
+        {
+            var body = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Body(model)));
+            using var request = CostConsole.Routing.Requests.ChatRequestParser.Parse(body, null, CostConsole.Routing.Tokens.O200kTokenCounter.Instance);
+            return guard.WorstCaseNanoUsd(await snapshot.DecideAsync(request, ct), request, DateTimeOffset.UtcNow);
+        }
+
+        // Pinned to the priciest model there is nowhere to escalate; on the small tier the bound (2) allows two more attempts,
+        // each reserved at the priciest model the request may reach.
+        var pinned = await WorstAsync("gpt-4.1");
+        Assert.Equal(2, snapshot.Escalation.MaxEscalations);
+        Assert.Equal(3 * pinned, await WorstAsync("small"));
+        Assert.Equal(2 * pinned, await WorstAsync("medium"));
+    }
+
+    [Fact]
     public async Task Two_hundred_concurrent_requests_never_overrun_a_budget_that_allows_about_fifty()
     {
         var ct = TestContext.Current.CancellationToken;
