@@ -256,6 +256,23 @@ namespace CostConsole.Migrations.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "LabelledExamples",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Prompt = table.Column<string>(type: "TEXT", nullable: false),
+                    ExpectedTier = table.Column<string>(type: "TEXT", nullable: false),
+                    Note = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LabelledExamples", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -439,6 +456,17 @@ namespace CostConsole.Migrations.Migrations
                 table: "Feedback",
                 column: "RequestId",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LabelledExamples_CreatedAt",
+                table: "LabelledExamples",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LabelledExamples_Prompt",
+                table: "LabelledExamples",
+                column: "Prompt",
+                unique: true);
         }
 
         /// <inheritdoc />
@@ -470,6 +498,9 @@ namespace CostConsole.Migrations.Migrations
 
             migrationBuilder.DropTable(
                 name: "Feedback");
+
+            migrationBuilder.DropTable(
+                name: "LabelledExamples");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
