@@ -49,9 +49,9 @@ public sealed partial class HeadlineCards
             Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral),
             Share("savings", "Savings vs baseline", f.Range.SavingsRate, f.PreviousRange.SavingsRate, Direction.UpIsGood, $"{Dashboard.Figures.Usd(f.Range.Savings)} saved in {range}"),
             Count("requests", "Requests", f.Range.Requests, f.PreviousRange.Requests, $"in {range}"),
-            Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} requests fell back"),
+            Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} {Plural(f.Range.FallbackRequests, "request")} fell back"),
             Share("error-rate", "Error rate", f.Range.ErrorRate, f.PreviousRange.ErrorRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.Errors)} failed or rejected"),
-            Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.EscalatedRequests)} requests escalated, {Dashboard.Figures.Usd(f.Range.EscalationCost)} on quality control"),
+            Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.EscalatedRequests)} {Plural(f.Range.EscalatedRequests, "request")} escalated, {Dashboard.Figures.Usd(f.Range.EscalationCost)} on quality control"),
         ];
     }
 
@@ -82,4 +82,6 @@ public sealed partial class HeadlineCards
         (Direction.UpIsGood, < -0.0001) or (Direction.UpIsBad, > 0.0001) => "cc-bad",
         _ => "mud-text-secondary",
     };
+
+    private static string Plural(long count, string noun) => count == 1 ? noun : noun + "s";
 }
