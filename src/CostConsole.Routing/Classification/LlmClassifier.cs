@@ -24,7 +24,6 @@ internal sealed class LlmClassifier : ITierClassifier, IClassifierCounters
 
     private readonly IModelInvoker _invoker;
     private readonly RoutedModel _model;
-    private readonly JsonEncodedText _system;
     private readonly int _maxTokens;
     private readonly FrozenDictionary<string, (string Label, string Tier)> _labels;
     private readonly FrozenDictionary<string, (string Label, string Tier)>.AlternateLookup<ReadOnlySpan<char>> _lookup;
@@ -43,7 +42,6 @@ internal sealed class LlmClassifier : ITierClassifier, IClassifierCounters
         _maxTokens = maxTokens;
         _defaultTier = defaultTier;
         SystemPrompt = prompt.Replace(Rules.LlmClassifierDefinition.LabelsPlaceholder, string.Join(", ", labels.Select(l => l.Key)), StringComparison.Ordinal);
-        _system = JsonEncodedText.Encode(SystemPrompt);
         _labels = labels.ToFrozenDictionary(l => l.Key, l => (l.Key, l.Value), StringComparer.OrdinalIgnoreCase);
         _lookup = _labels.GetAlternateLookup<ReadOnlySpan<char>>();
         _answered = $"llm {model.Model.Id} answered '";
@@ -132,30 +130,8 @@ internal sealed class LlmClassifier : ITierClassifier, IClassifierCounters
     }
 
     /// <summary>The request the model sees; written here so the body has exactly the fields the classifier controls.</summary>
-    internal ChatRequest CreateRequest(string text)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024 + text.Length);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("model"u8, _model.Model.Id);
-            writer.WriteStartArray("messages"u8);
-            writer.WriteStartObject();
-            writer.WriteString("role"u8, "system"u8);
-            writer.WriteString("content"u8, _system);
-            writer.WriteEndObject();
-            writer.WriteStartObject();
-            writer.WriteString("role"u8, "user"u8);
-            writer.WriteString("content"u8, text.AsSpan(0, Math.Min(text.Length, MaxCharacters)));
-            writer.WriteEndObject();
-            writer.WriteEndArray();
-            writer.WriteNumber("max_tokens"u8, _maxTokens);
-            writer.WriteNumber("temperature"u8, 0);
-            writer.WriteEndObject();
-        }
-
-        return ChatRequestParser.Parse(buffer.WrittenMemory, null, O200kTokenCounter.Instance);
-    }
+    internal ChatRequest CreateRequest(string text) =>
+        RouterRequest.Create(_model.Model.Id, SystemPrompt, text.AsSpan(0, Math.Min(text.Length, MaxCharacters)), _maxTokens, O200kTokenCounter.Instance);
 
     private static ReadOnlySpan<char> Strip(ReadOnlySpan<char> text)
     {

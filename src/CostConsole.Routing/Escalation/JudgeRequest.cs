@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
@@ -16,23 +14,7 @@ internal static class JudgeRequest
         var prompt = definition.Prompt
             .Replace(JudgeDefinition.QuestionPlaceholder, Clip(question), StringComparison.Ordinal)
             .Replace(JudgeDefinition.AnswerPlaceholder, Clip(answer), StringComparison.Ordinal);
-        var buffer = new ArrayBufferWriter<byte>(1024 + (prompt.Length * 2));
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("model"u8, judge.Model.Id);
-            writer.WriteStartArray("messages"u8);
-            writer.WriteStartObject();
-            writer.WriteString("role"u8, "user"u8);
-            writer.WriteString("content"u8, prompt);
-            writer.WriteEndObject();
-            writer.WriteEndArray();
-            writer.WriteNumber("max_tokens"u8, 5);
-            writer.WriteNumber("temperature"u8, 0);
-            writer.WriteEndObject();
-        }
-
-        return ChatRequestParser.Parse(buffer.WrittenMemory, null, tokens);
+        return RouterRequest.Create(judge.Model.Id, null, prompt, 5, tokens);
     }
 
     /// <summary>The first digit 1–5 of the judge's answer, e.g. "4", "Score: 4/5", "4 - complete".</summary>

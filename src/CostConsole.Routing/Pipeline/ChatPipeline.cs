@@ -31,7 +31,15 @@ public sealed class ChatPipeline(
 
     public RoutingSnapshot Snapshot => state.Current;
 
-    public async Task<ChatOutcome> CompleteAsync(ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    public Task<ChatOutcome> CompleteAsync(ChatRequest request, CallerContext caller, CancellationToken cancellationToken) =>
+        RunAsync(request, caller, (snapshot, decision) => CompleteCoreAsync(snapshot, decision, request, caller, cancellationToken), cancellationToken);
+
+    public Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken) =>
+        RunAsync(request, caller, (snapshot, decision) => StreamCoreAsync(snapshot, decision, request, caller, sink, cancellationToken), cancellationToken);
+
+    /// <summary>Decides, asks admission control, runs the calls, and settles what admission reserved whatever happens.</summary>
+    private async Task<ChatOutcome> RunAsync(
+        ChatRequest request, CallerContext caller, Func<RoutingSnapshot, RoutingDecision, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
     {
         var snapshot = state.Current;
         var (decision, rejection) = await DecideAsync(snapshot, request, caller, cancellationToken).ConfigureAwait(false);
@@ -49,7 +57,7 @@ public sealed class ChatPipeline(
         ChatOutcome? settled = null;
         try
         {
-            settled = await CompleteCoreAsync(snapshot, decision, request, caller, cancellationToken).ConfigureAwait(false);
+            settled = await calls(snapshot, decision).ConfigureAwait(false);
             return settled;
         }
         finally
@@ -149,33 +157,6 @@ public sealed class ChatPipeline(
         }
 
         return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
-    {
-        var snapshot = state.Current;
-        var (decision, rejection) = await DecideAsync(snapshot, request, caller, cancellationToken).ConfigureAwait(false);
-        if (decision is null)
-        {
-            return rejection!;
-        }
-
-        var admission = await _admission.AdmitAsync(decision, request, caller, cancellationToken).ConfigureAwait(false);
-        if (admission.Refusal is { } refusal)
-        {
-            return await RefuseAsync(decision, refusal, request, caller, cancellationToken).ConfigureAwait(false);
-        }
-
-        ChatOutcome? settled = null;
-        try
-        {
-            settled = await StreamCoreAsync(snapshot, decision, request, caller, sink, cancellationToken).ConfigureAwait(false);
-            return settled;
-        }
-        finally
-        {
-            await admission.SettleAsync(settled ?? Failed(decision, null, [], caller, ChatError.Interrupted)).ConfigureAwait(false);
-        }
     }
 
     private async Task<ChatOutcome> StreamCoreAsync(
