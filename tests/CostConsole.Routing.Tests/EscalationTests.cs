@@ -144,6 +144,10 @@ public sealed class EscalationTests
 
         Assert.True(outcome.IsSuccess);
         Assert.Equal(("nano", ReviewState.Open), (outcome.Model!.Model.Id, outcome.Review));
+
+        // The answer the client got is not counted as thrown away.
+        Assert.Equal(0m, outcome.EscalationCost);
+        Assert.True(outcome.Cost > 0m);
     }
 
     [Theory]

@@ -152,7 +152,8 @@ public sealed class ChatPipeline(
 
         if (run.Held is { } held)
         {
-            // The tiers above could not answer at all: the answer that failed its gates is better than none.
+            // The tiers above could not answer at all: the answer that failed its gates is better than none, and is not wasted.
+            run.EscalationCost -= held.Cost ?? 0m;
             return await AnsweredAsync(run, held, ReviewState.Open, cancellationToken).ConfigureAwait(false);
         }
 
@@ -266,6 +267,7 @@ public sealed class ChatPipeline(
 
         if (run.Held is { } held)
         {
+            run.EscalationCost -= held.Cost ?? 0m;
             return await StreamedAsync(run, held, buffered: true, ReviewState.Open, sink, cancellationToken).ConfigureAwait(false);
         }
 
