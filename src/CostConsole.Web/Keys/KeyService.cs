@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Keys;
 
-/// <summary>Virtual API keys: created with their limits, listed with last use, revoked at once.</summary>
+/// <summary>Virtual API keys: created with their limits, listed with last use, changed or revoked at once.</summary>
 internal sealed class KeyService
 {
     private readonly IDbContextFactory<CostConsoleDbContext> _factory;
@@ -45,21 +45,9 @@ internal sealed class KeyService
     /// <summary>Creates a key and returns its secret, which is stored only as a hash.</summary>
     public async Task<(ChangeResult Result, CreatedKey? Key)> CreateAsync(KeyForm form, string author, CancellationToken cancellationToken = default)
     {
-        var validation = await _validator.ValidateAsync(form, cancellationToken);
-        if (!validation.IsValid)
+        if (await CheckAsync(form, cancellationToken) is { } refused)
         {
-            return (ChangeResult.Invalid(validation), null);
-        }
-
-        var snapshot = _routing.Current;
-        if (form.AllowedTiers.FirstOrDefault(t => !snapshot.IsTier(t)) is { } tier)
-        {
-            return (ChangeResult.Invalid(nameof(KeyForm.AllowedTiers), $"'{tier}' is not a tier. Tiers: {string.Join(", ", snapshot.Tiers)}."), null);
-        }
-
-        if (form.AllowedModels.FirstOrDefault(m => snapshot.FindModel(m) is null) is { } model)
-        {
-            return (ChangeResult.Invalid(nameof(KeyForm.AllowedModels), $"'{model}' is not a model in the catalogue."), null);
+            return (refused, null);
         }
 
         await using var db = await _factory.CreateDbContextAsync(cancellationToken);
@@ -103,6 +91,57 @@ internal sealed class KeyService
         return (ChangeResult.Ok(entity.Id), new CreatedKey(entity.Id, name, secret));
     }
 
+    /// <summary>
+    /// Changes an active key's name, team, allowed tiers and models and rate limits; the next request with it sees them.
+    /// The secret stays the same, and the key's budgets are kept on the budgets page.
+    /// </summary>
+    public async Task<ChangeResult> UpdateAsync(long id, KeyForm form, string author, CancellationToken cancellationToken = default)
+    {
+        if (await CheckAsync(form, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        await using var db = await _factory.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        if (key is null || key.RevokedAt is not null)
+        {
+            return ChangeResult.Invalid(nameof(KeyForm.Name), key is null ? "This key no longer exists." : $"'{key.Name}' has been revoked; a revoked key cannot be changed.");
+        }
+
+        var name = form.Name.Trim();
+        if (await db.ApiKeys.AnyAsync(k => k.Id != id && k.Name == name && k.RevokedAt == null, cancellationToken))
+        {
+            return ChangeResult.Invalid(nameof(KeyForm.Name), $"An active key is already named '{name}'. Choose another name.");
+        }
+
+        var before = Describe(key);
+        var oldName = key.Name;
+        key.Name = name;
+        key.Team = form.Team?.Trim();
+        key.AllowedTiers = form.AllowedTiers.Count == 0 ? null : string.Join(',', form.AllowedTiers);
+        key.AllowedModels = form.AllowedModels.Count == 0 ? null : string.Join(',', form.AllowedModels);
+        key.RequestsPerMinute = form.RequestsPerMinute;
+        key.TokensPerMinute = form.TokensPerMinute;
+        if (oldName == key.Name && before == Describe(key))
+        {
+            // Saved as it was: nothing to record.
+            return ChangeResult.Ok(key.Id);
+        }
+
+        db.AuditLog.Add(new AuditLogEntity
+        {
+            At = _time.GetUtcNow(),
+            Actor = author,
+            Action = "api-key.update",
+            Subject = $"{key.Name} ({key.Prefix}…)",
+            Details = $"{before} → {Describe(key)}",
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await _directory.ReloadAsync(cancellationToken);
+        return ChangeResult.Ok(key.Id);
+    }
+
     /// <summary>Revokes a key: the next request with it is refused.</summary>
     public async Task<bool> RevokeAsync(long id, string author, CancellationToken cancellationToken = default)
     {
@@ -124,6 +163,31 @@ internal sealed class KeyService
     public IReadOnlyList<string> Tiers => _routing.Current.Tiers;
 
     public IReadOnlyList<string> Models => [.. _routing.Current.Models.Select(m => m.Key).Distinct().Order()];
+
+    /// <summary>The form's own rules, then tiers and models against the live routing; null when it may be saved.</summary>
+    private async Task<ChangeResult?> CheckAsync(KeyForm form, CancellationToken cancellationToken)
+    {
+        var validation = await _validator.ValidateAsync(form, cancellationToken);
+        if (!validation.IsValid)
+        {
+            return ChangeResult.Invalid(validation);
+        }
+
+        var snapshot = _routing.Current;
+        if (form.AllowedTiers.FirstOrDefault(t => !snapshot.IsTier(t)) is { } tier)
+        {
+            return ChangeResult.Invalid(nameof(KeyForm.AllowedTiers), $"'{tier}' is not a tier. Tiers: {string.Join(", ", snapshot.Tiers)}.");
+        }
+
+        return form.AllowedModels.FirstOrDefault(m => snapshot.FindModel(m) is null) is { } model
+            ? ChangeResult.Invalid(nameof(KeyForm.AllowedModels), $"'{model}' is not a model in the catalogue.")
+            : null;
+    }
+
+    private static string Describe(ApiKeyEntity key) =>
+        $"team {key.Team ?? "none"}; tiers {key.AllowedTiers ?? "all"}; models {key.AllowedModels ?? "all"}; "
+        + $"{key.RequestsPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} req/min; "
+        + $"{key.TokensPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} tokens/min";
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

@@ -54,6 +54,17 @@ public sealed partial class Keys
         }
     }
 
+    private async Task EditAsync(KeyView key)
+    {
+        var parameters = new DialogParameters<KeyDialog> { { d => d.Existing, key } };
+        var dialog = await Dialogs.ShowAsync<KeyDialog>($"Change '{key.Name}'", parameters, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add($"'{key.Name}' is changed; its next request uses the new limits.", Severity.Success);
+            await LoadAsync();
+        }
+    }
+
     private async Task RevokeAsync(KeyView key)
     {
         var confirmed = await Dialogs.ShowMessageBoxAsync("Revoke key", $"Revoke '{key.Name}' ({key.Prefix}…)? Every request with it is refused from now on; this cannot be undone.", yesText: "Revoke", cancelText: "Cancel");
