@@ -290,16 +290,32 @@ public sealed partial class Dashboard : IDisposable
             if (++_ticksSeen % 5 == 0)
             {
                 // The donut, the savings figure and the cards move more slowly than the lines: every five seconds is enough.
+                // The figures and cards come first: a chart being re-created must not hold them back.
                 ShowLiveTotals(recent);
-                await _mixChart!.UpdateSeriesAsync(_mixSeries);
                 _savingsFigure?.Show(_liveSpend, _liveBaseline);
                 _headlines = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
                 _cards?.Show(_headlines);
+                await UpdateMixAsync();
             }
         }
         catch (Exception ex) when (ex is Microsoft.JSInterop.JSDisconnectedException or OperationCanceledException or ObjectDisposedException)
         {
             // The page is closing.
+        }
+    }
+
+    private async Task UpdateMixAsync()
+    {
+        try
+        {
+            if (_mixChart is { } chart)
+            {
+                await chart.UpdateSeriesAsync(_mixSeries);
+            }
+        }
+        catch (Microsoft.JSInterop.JSException ex)
+        {
+            Logger.LogDebug(ex, "The live tier mix was not updated this time.");
         }
     }
 
