@@ -95,7 +95,8 @@ internal sealed class KeyService
     /// Changes an active key's name, team, allowed tiers and models and rate limits; the next request with it sees them.
     /// The secret stays the same, and the key's budgets are kept on the budgets page.
     /// </summary>
-    public async Task<ChangeResult> UpdateAsync(long id, KeyForm form, string author, CancellationToken cancellationToken = default)
+    /// <param name="loaded">The key as the editor saw it: when someone else changed it since, the change is refused.</param>
+    public async Task<ChangeResult> UpdateAsync(long id, KeyForm form, string author, KeyView? loaded = null, CancellationToken cancellationToken = default)
     {
         if (await CheckAsync(form, cancellationToken) is { } refused)
         {
@@ -107,6 +108,14 @@ internal sealed class KeyService
         if (key is null || key.RevokedAt is not null)
         {
             return ChangeResult.Invalid(nameof(KeyForm.Name), key is null ? "This key no longer exists." : $"'{key.Name}' has been revoked; a revoked key cannot be changed.");
+        }
+
+        if (loaded is not null && (loaded.Name != key.Name || loaded.Team != key.Team
+            || !loaded.AllowedTiers.SequenceEqual(ApiKeySecrets.SplitList(key.AllowedTiers))
+            || !loaded.AllowedModels.SequenceEqual(ApiKeySecrets.SplitList(key.AllowedModels))
+            || loaded.RequestsPerMinute != key.RequestsPerMinute || loaded.TokensPerMinute != key.TokensPerMinute))
+        {
+            return ChangeResult.Invalid(nameof(KeyForm.Name), $"Someone else changed '{key.Name}' since you opened it. Close this form and open the key again to see the current limits.");
         }
 
         var name = form.Name.Trim();

@@ -21,7 +21,7 @@ public sealed class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<C
     public async Task A_changed_rate_limit_and_allowed_tiers_apply_to_the_next_request_and_are_audited()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (created, key) = await Service.CreateAsync(new KeyForm { Name = "crm-agent", Team = "support", RequestsPerMinute = 100 }, "alice", ct);
+        var (created, key) = await Service.CreateAsync(new KeyForm { Name = "crm-agent", Team = "support", RequestsPerMinute = 100 }, "alice", cancellationToken: ct);
         Assert.True(created.Saved, created.Summary);
         using var client = factory.CreateApiClient(key!.Secret);
         using (var first = await client.PostAsJsonAsync("/v1/chat/completions", Body(), ct))
@@ -30,7 +30,7 @@ public sealed class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<C
         }
 
         // Only the small tier from now on: a request pinned to large is refused.
-        var narrowed = await Service.UpdateAsync(key.Id, new KeyForm { Name = "crm-agent", Team = "support", RequestsPerMinute = 100, AllowedTiers = ["small"] }, "alice", ct);
+        var narrowed = await Service.UpdateAsync(key.Id, new KeyForm { Name = "crm-agent", Team = "support", RequestsPerMinute = 100, AllowedTiers = ["small"] }, "alice", cancellationToken: ct);
         Assert.True(narrowed.Saved, narrowed.Summary);
         using (var pinnedLarge = await client.PostAsJsonAsync("/v1/chat/completions", Body("large"), ct))
         {
@@ -38,7 +38,7 @@ public sealed class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<C
         }
 
         // One request a minute, already spent: the next one waits.
-        var slowed = await Service.UpdateAsync(key.Id, new KeyForm { Name = "crm-agent", Team = "support", RequestsPerMinute = 1, AllowedTiers = ["small"] }, "alice", ct);
+        var slowed = await Service.UpdateAsync(key.Id, new KeyForm { Name = "crm-agent", Team = "support", RequestsPerMinute = 1, AllowedTiers = ["small"] }, "alice", cancellationToken: ct);
         Assert.True(slowed.Saved, slowed.Summary);
         using var limited = await client.PostAsJsonAsync("/v1/chat/completions", Body("small"), ct);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
@@ -59,13 +59,13 @@ public sealed class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<C
     public async Task A_change_with_an_unknown_tier_a_taken_name_or_a_bad_limit_is_refused_and_changes_nothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (_, first) = await Service.CreateAsync(new KeyForm { Name = "billing-bot", Team = "finance", TokensPerMinute = 5000 }, "alice", ct);
-        var (_, second) = await Service.CreateAsync(new KeyForm { Name = "analytics", Team = "finance" }, "alice", ct);
+        var (_, first) = await Service.CreateAsync(new KeyForm { Name = "billing-bot", Team = "finance", TokensPerMinute = 5000 }, "alice", cancellationToken: ct);
+        var (_, second) = await Service.CreateAsync(new KeyForm { Name = "analytics", Team = "finance" }, "alice", cancellationToken: ct);
         var before = await FindAsync(first!.Id);
 
-        var unknownTier = await Service.UpdateAsync(first.Id, new KeyForm { Name = "billing-bot", Team = "finance", AllowedTiers = ["platinum"] }, "alice", ct);
-        var takenName = await Service.UpdateAsync(first.Id, new KeyForm { Name = "analytics", Team = "finance" }, "alice", ct);
-        var badLimit = await Service.UpdateAsync(first.Id, new KeyForm { Name = "billing-bot", Team = "finance", RequestsPerMinute = 0 }, "alice", ct);
+        var unknownTier = await Service.UpdateAsync(first.Id, new KeyForm { Name = "billing-bot", Team = "finance", AllowedTiers = ["platinum"] }, "alice", cancellationToken: ct);
+        var takenName = await Service.UpdateAsync(first.Id, new KeyForm { Name = "analytics", Team = "finance" }, "alice", cancellationToken: ct);
+        var badLimit = await Service.UpdateAsync(first.Id, new KeyForm { Name = "billing-bot", Team = "finance", RequestsPerMinute = 0 }, "alice", cancellationToken: ct);
 
         Assert.Contains("'platinum' is not a tier", unknownTier.Summary, StringComparison.Ordinal);
         Assert.Contains("already named 'analytics'", takenName.Summary, StringComparison.Ordinal);
@@ -75,13 +75,30 @@ public sealed class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<C
     }
 
     [Fact]
+    public async Task Two_admins_changing_the_same_key_the_second_is_told_and_nothing_of_theirs_is_written()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (_, key) = await Service.CreateAsync(new KeyForm { Name = "helpdesk", Team = "support", RequestsPerMinute = 60 }, "alice", ct);
+        var seenByAlice = await FindAsync(key!.Id);
+        var seenByBob = await FindAsync(key.Id);
+
+        var alice = await Service.UpdateAsync(key.Id, new KeyForm { Name = "helpdesk", Team = "support", RequestsPerMinute = 30 }, "alice", seenByAlice, ct);
+        var bob = await Service.UpdateAsync(key.Id, new KeyForm { Name = "helpdesk", Team = "support", RequestsPerMinute = 600 }, "bob", seenByBob, ct);
+
+        Assert.True(alice.Saved, alice.Summary);
+        Assert.False(bob.Saved);
+        Assert.Contains("Someone else changed 'helpdesk' since you opened it", bob.Summary, StringComparison.Ordinal);
+        Assert.Equal(30, (await FindAsync(key.Id)).RequestsPerMinute);
+    }
+
+    [Fact]
     public async Task A_revoked_key_cannot_be_changed()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (_, key) = await Service.CreateAsync(new KeyForm { Name = "old-widget", Team = "web" }, "alice", ct);
+        var (_, key) = await Service.CreateAsync(new KeyForm { Name = "old-widget", Team = "web" }, "alice", cancellationToken: ct);
         Assert.True(await Service.RevokeAsync(key!.Id, "alice", ct));
 
-        var result = await Service.UpdateAsync(key.Id, new KeyForm { Name = "old-widget", Team = "web", RequestsPerMinute = 10 }, "alice", ct);
+        var result = await Service.UpdateAsync(key.Id, new KeyForm { Name = "old-widget", Team = "web", RequestsPerMinute = 10 }, "alice", cancellationToken: ct);
 
         Assert.False(result.Saved);
         Assert.Contains("has been revoked", result.Summary, StringComparison.Ordinal);
