@@ -37,7 +37,19 @@ public sealed class BudgetCounter(BudgetRule budget)
     private long _reserved;
     private bool _limitReachedFired;
 
-    public BudgetRule Budget { get; } = budget;
+    private BudgetRule _budget = budget;
+
+    /// <summary>The budget's rule; replaced whole when an admin edits its limit, thresholds, name or webhook.</summary>
+    public BudgetRule Budget => Volatile.Read(ref _budget);
+
+    /// <summary>Applies an edit that keeps the budget's scope and period: what is spent and reserved stays.</summary>
+    public void Change(BudgetRule rule)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _budget, rule);
+        }
+    }
 
     /// <summary>Starts the current period from what the ledger already holds and the alerts already raised in it.</summary>
     public void Start(DateTimeOffset periodStart, DateTimeOffset periodEnd, long spent, IEnumerable<int> firedThresholds)

@@ -255,7 +255,16 @@ internal sealed class BudgetGuard(
     /// Loads the enabled budgets and starts each one's period from the ledger's spend so far, so a restart loses
     /// nothing. Reservations in flight carry over to the reloaded budget of the same id.
     /// </summary>
-    public async Task ReloadAsync(CancellationToken cancellationToken = default)
+    public Task ReloadAsync(CancellationToken cancellationToken = default) => LoadAsync(keepUnchanged: false, cancellationToken);
+
+    /// <summary>
+    /// Takes in budgets added, edited or deleted. A budget whose scope and period are unchanged keeps its live counter
+    /// (new limit, thresholds and name apply at once): requests in flight settle into it, and the ledger is not read
+    /// again. Only new budgets, and budgets whose slice of traffic changed, start from the ledger.
+    /// </summary>
+    public Task ApplyChangesAsync(CancellationToken cancellationToken = default) => LoadAsync(keepUnchanged: true, cancellationToken);
+
+    private async Task LoadAsync(bool keepUnchanged, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var rows = await db.Budgets.AsNoTracking().Where(b => b.Enabled).ToListAsync(cancellationToken);
@@ -265,6 +274,14 @@ internal sealed class BudgetGuard(
         foreach (var row in rows)
         {
             var rule = ToRule(row);
+            if (keepUnchanged && previous.TryGetValue(rule.Id, out var live)
+                && live.Budget.Scope == rule.Scope && live.Budget.ScopeValue == rule.ScopeValue && live.Budget.Period == rule.Period)
+            {
+                live.Change(rule);
+                counters.Add(live);
+                continue;
+            }
+
             var (start, end) = BudgetPeriods.Containing(rule.Period, now, _zone);
             var spent = await LedgerSpendAsync(db, rule, start, cancellationToken);
             var fired = await db.BudgetAlerts.AsNoTracking()
@@ -272,7 +289,7 @@ internal sealed class BudgetGuard(
                 .Select(a => a.Threshold).ToListAsync(cancellationToken);
             var counter = new BudgetCounter(rule);
             counter.Start(start, end, spent, fired);
-            if (previous.TryGetValue(rule.Id, out var old))
+            if (!keepUnchanged && previous.TryGetValue(rule.Id, out var old))
             {
                 counter.Adopt(old);
             }

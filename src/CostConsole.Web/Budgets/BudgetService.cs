@@ -70,7 +70,7 @@ internal sealed class BudgetService(IDbContextFactory<CostConsoleDbContext> fact
         entity.UpdatedBy = author;
         db.AuditLog.Add(new AuditLogEntity { At = now, Actor = author, Action = form.Id is null ? "budget.create" : "budget.update", Subject = name });
         await db.SaveChangesAsync(cancellationToken);
-        await guard.ReloadAsync(cancellationToken);
+        await guard.ApplyChangesAsync(cancellationToken);
         return ChangeResult.Ok(entity.Id);
     }
 
@@ -86,7 +86,7 @@ internal sealed class BudgetService(IDbContextFactory<CostConsoleDbContext> fact
         db.Budgets.Remove(entity);
         db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = author, Action = "budget.delete", Subject = entity.Name });
         await db.SaveChangesAsync(cancellationToken);
-        await guard.ReloadAsync(cancellationToken);
+        await guard.ApplyChangesAsync(cancellationToken);
         return true;
     }
 

@@ -57,6 +57,56 @@ public sealed class BudgetEnforcementTests(CostConsoleFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task Editing_a_budget_while_a_request_is_in_flight_keeps_its_spend_and_settles_the_request_into_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var key = await CreateKeyAsync("in-flight");
+        var service = factory.Services.GetRequiredService<BudgetService>();
+        var form = new BudgetForm
+        {
+            Name = "Edited while busy",
+            Scope = BudgetScope.Key,
+            ScopeValue = key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Period = BudgetPeriod.Daily,
+            LimitUsd = 1m,
+        };
+        var created = await service.SaveAsync(form, "test", ct);
+        Assert.True(created.Saved, created.Summary);
+
+        // A request that takes a moment: the budget is raised while it is under way.
+        var scale = factory.Simulator.LatencyScale;
+        factory.Simulator.LatencyScale = 1;
+        try
+        {
+            using var client = factory.CreateApiClient(key.Secret);
+            var request = client.PostAsJsonAsync("/v1/chat/completions", Body(), ct);
+            var guard = factory.Services.GetRequiredService<BudgetGuard>();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (guard.States().Single(s => s.Budget.Name == "Edited while busy").InFlight == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10, ct);
+            }
+
+            form.Id = created.Id;
+            form.LimitUsd = 2m;
+            var edited = await service.SaveAsync(form, "test", ct);
+            Assert.True(edited.Saved, edited.Summary);
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            factory.Simulator.LatencyScale = scale;
+        }
+
+        var state = factory.Services.GetRequiredService<BudgetGuard>().States().Single(s => s.Budget.Name == "Edited while busy");
+        Assert.Equal(BudgetGuard.ToNano(2m), state.Budget.LimitNanoUsd);
+        Assert.Equal(0, state.ReservedNanoUsd);
+        Assert.Equal(await LedgerSpendAsync(key.Id), state.SpentNanoUsd);
+        Assert.True(state.SpentNanoUsd > 0);
+    }
+
+    [Fact]
     public async Task Two_hundred_concurrent_requests_never_overrun_a_budget_that_allows_about_fifty()
     {
         var ct = TestContext.Current.CancellationToken;
