@@ -3,44 +3,45 @@ using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
 using CostConsole.Web.Simulator;
 
-if (await ConsoleCommands.TryRunClientCommandAsync(args))
+return await ConsoleCommandLine.InvokeAsync(args, new ConsoleHost(BuildAsync, ServeAsync));
+
+static async Task<WebApplication> BuildAsync(string[] args)
 {
-    return;
+    var builder = WebApplication.CreateBuilder(CostConsoleHosting.Options(args));
+
+    builder.AddRootSettings();
+    builder.AddCostConsoleData();
+    builder.AddConsoleAccess();
+    builder.AddCostConsoleRouting();
+    builder.AddSimulator();
+    builder.AddMetrics();
+    builder.AddConsole();
+    builder.AddExperiments();
+
+    var app = builder.Build();
+    await app.InitializeCostConsoleAsync();
+    return app;
 }
 
-var builder = WebApplication.CreateBuilder(args);
-
-builder.AddRootSettings();
-builder.AddCostConsoleData();
-builder.AddConsoleAccess();
-builder.AddCostConsoleRouting();
-builder.AddSimulator();
-builder.AddMetrics();
-builder.AddConsole();
-builder.AddExperiments();
-
-var app = builder.Build();
-
-await app.InitializeCostConsoleAsync();
-if (await app.TryRunDataCommandAsync(args))
+static async Task ServeAsync(string[] args)
 {
-    return;
+    await using var app = await BuildAsync(args);
+
+    await app.InitializeMetricsAsync();
+    await app.InitializeAccessAsync();
+
+    app.UseConsoleAccess();
+
+    app.MapOpenAIApi();
+    app.MapRouteApi();
+    app.MapSimulatorApi();
+    app.MapHealthChecks("/health").AllowAnonymous();
+    app.MapAccountApi();
+    app.MapMetrics();
+    app.MapConsole();
+    app.MapExperiments();
+
+    await app.RunAsync();
 }
-
-await app.InitializeMetricsAsync();
-await app.InitializeAccessAsync();
-
-app.UseConsoleAccess();
-
-app.MapOpenAIApi();
-app.MapRouteApi();
-app.MapSimulatorApi();
-app.MapHealthChecks("/health").AllowAnonymous();
-app.MapAccountApi();
-app.MapMetrics();
-app.MapConsole();
-app.MapExperiments();
-
-app.Run();
 
 public partial class Program;

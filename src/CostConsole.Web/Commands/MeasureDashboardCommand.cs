@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CostConsole.Routing.Pipeline;
@@ -13,10 +14,19 @@ namespace CostConsole.Web.Commands;
 /// </summary>
 internal static class MeasureDashboardCommand
 {
-    public static async Task RunAsync(IServiceProvider services, string[] args)
+    public static Command Create(ConsoleHost host)
     {
-        var options = new CommandArgs(args, "runs");
-        var runs = (int)options.Number("runs", 7, 1, 100);
+        var runs = ConsoleCommandLine.Number("--runs", "Timed runs per measure, after one warm-up", 7, 1, 100);
+        var command = new Command("measure-dashboard", "Times, on this console's database, what a dashboard or request explorer page load does, and prints the median and spread.")
+        {
+            runs,
+        };
+        command.SetAction((parse, _) => ConsoleCommandLine.RunWithDataAsync(parse, host, services => RunAsync(services, parse.GetValue(runs))));
+        return command;
+    }
+
+    private static async Task RunAsync(IServiceProvider services, int runs)
+    {
         var history = services.GetRequiredService<MetricsHistory>();
         var explorer = services.GetRequiredService<RequestExplorer>();
         var now = DateTimeOffset.UtcNow;

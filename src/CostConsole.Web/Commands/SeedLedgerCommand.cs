@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,7 +20,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CostConsole.Web.Commands;
 
 /// <summary>
-/// <c>seed-ledger --rows 2000000 --days 30 [--seed 1]</c>: fills the ledger with synthetic history for load and
+/// <c>seed-ledger [--rows 2000000] [--days 30] [--seed 1]</c>: fills the ledger with synthetic history for load and
 /// demo purposes — the sample workload's prompts routed by the live rule set, priced at the catalogue's prices,
 /// with a day-and-night rhythm, some fallbacks, failures and rejections — written straight to SQLite, then
 /// rebuilds the rollups. Rows are added to whatever the ledger holds.
@@ -28,12 +29,23 @@ internal static class SeedLedgerCommand
 {
     private const int BatchRows = 50_000;
 
-    public static async Task RunAsync(IServiceProvider services, string[] args)
+    public static Command Create(ConsoleHost host)
     {
-        var options = new CommandArgs(args, "rows", "days", "seed");
-        var rows = (long)options.Number("rows", 2_000_000, 1, 100_000_000);
-        var days = options.Number("days", 30, 0.01, 3650);
-        var random = new Random((int)options.Number("seed", 1, 0, int.MaxValue));
+        var rows = ConsoleCommandLine.Number("--rows", "Ledger rows to add", 2_000_000L, 1, 100_000_000);
+        var days = ConsoleCommandLine.Number("--days", "Days of history they span, ending now", 30.0, 0.01, 3650);
+        var seed = ConsoleCommandLine.Number("--seed", "Random seed, for the same history again", 1, 0, int.MaxValue);
+        var command = new Command("seed-ledger", "Adds synthetic history to this console's ledger (written straight to SQLite), then rebuilds the rollups. Stop the console first.")
+        {
+            rows, days, seed,
+        };
+        command.SetAction((parse, _) => ConsoleCommandLine.RunWithDataAsync(parse, host, services =>
+            RunAsync(services, parse.GetValue(rows), parse.GetValue(days), parse.GetValue(seed))));
+        return command;
+    }
+
+    private static async Task RunAsync(IServiceProvider services, long rows, double days, int seed)
+    {
+        var random = new Random(seed);
 
         var snapshot = services.GetRequiredService<RoutingState>().Current;
         var workload = services.GetRequiredService<SampleWorkload>();

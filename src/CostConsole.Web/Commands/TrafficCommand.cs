@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -8,34 +9,53 @@ using CostConsole.Web.Traffic;
 namespace CostConsole.Web.Commands;
 
 /// <summary>
-/// <c>traffic --rate 50 --seconds 60 [--url http://127.0.0.1:5080] [--key cc-dev-…]</c>: replays the sample workload
+/// <c>traffic --rate 50 --seconds 60 [--url http://127.0.0.1:5080] [--key cc-dev-…] [--concurrency 2000] [--outcomes on]</c>: replays the sample workload
 /// against a running console over HTTP, as real clients would, and prints progress each second. With
 /// <c>--outcomes on</c> each answer gets a simulated customer verdict posted to <c>/api/feedback</c> (judged with the
 /// default simulated model profiles); every request carries a conversation id and an end user so experiments enrol it.
 /// </summary>
 internal static class TrafficCommand
 {
-    public static async Task RunAsync(string[] args)
+    public static Command Create()
     {
-        var options = new CommandArgs(args, "rate", "seconds", "url", "key", "concurrency", "outcomes");
-        var rate = options.Number("rate", 10, 0.1, TrafficGenerator.MaxRate);
-        var seconds = options.Number("seconds", 60, 1, MaxSeconds);
-        var concurrency = (int)options.Number("concurrency", 2000, 1, 10_000);
-        var url = options.Text("url") ?? "http://127.0.0.1:5080";
-        var outcomes = options.Text("outcomes") switch
+        var rate = ConsoleCommandLine.Number("--rate", "Requests per second", 10.0, 0.1, TrafficGenerator.MaxRate);
+        var seconds = ConsoleCommandLine.Number("--seconds", "How long to send, in seconds", 60.0, 1, MaxSeconds);
+        var concurrency = ConsoleCommandLine.Number("--concurrency", "Most requests in flight at once", 2000, 1, 10_000);
+        var url = new Option<string>("--url") { Description = "The running console's address", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        url.Validators.Add(result =>
         {
-            null or "off" => false,
-            "on" => true,
-            var other => throw new CommandException($"--outcomes must be on or off; got '{other}'."),
+            var text = result.GetValueOrDefault<string>();
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+            {
+                result.AddError($"--url must be an absolute http(s) address; got '{text}'.");
+            }
+        });
+        var key = new Option<string>("--key") { Description = "The API key to send (default: $COSTCONSOLE_API_KEY, else the development key)" };
+        var outcomes = new Option<string>("--outcomes")
+        {
+            Description = "on: post a simulated customer verdict for each answer to /api/feedback",
+            DefaultValueFactory = _ => "off",
         };
+        outcomes.AcceptOnlyFromAmong("on", "off");
+
+        var command = new Command("traffic", "Replays the sample CRM workload against a running console over HTTP (/v1, with an API key), printing progress each second.")
+        {
+            rate, seconds, concurrency, url, key, outcomes,
+        };
+        command.SetAction((parse, _) => ConsoleCommandLine.RunAsync(parse, () => RunAsync(
+            parse.GetValue(rate),
+            parse.GetValue(seconds),
+            parse.GetValue(concurrency),
+            new Uri(parse.GetValue(url)!),
+            parse.GetValue(key) ?? Environment.GetEnvironmentVariable("COSTCONSOLE_API_KEY") ?? "cc-dev-0123456789abcdef",
+            parse.GetValue(outcomes) == "on")));
+        return command;
+    }
+
+    private static async Task RunAsync(double rate, double seconds, int concurrency, Uri baseAddress, string key, bool outcomes)
+    {
         var simulated = new SimulatedOutcomes(42);
         var capabilities = SimulatorOptions.DefaultModels.ToDictionary(m => m.Id, m => m.Capability, StringComparer.Ordinal);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
-        {
-            throw new CommandException($"--url must be an absolute http(s) address; got '{url}'.");
-        }
-
-        var key = options.Text("key") ?? Environment.GetEnvironmentVariable("COSTCONSOLE_API_KEY") ?? "cc-dev-0123456789abcdef";
         var workload = SampleWorkload.Load();
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {

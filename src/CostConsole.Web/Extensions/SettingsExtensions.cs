@@ -37,3 +37,22 @@ internal static class SettingsExtensions
         return builder;
     }
 }
+
+internal static class CostConsoleHosting
+{
+    /// <summary>
+    /// The host's options: the content root is the app's own folder (where appsettings.json, the data folder default
+    /// and the static assets' manifest are), whatever directory it is started from, unless <c>--contentRoot</c> or
+    /// <c>ASPNETCORE_CONTENTROOT</c> names another.
+    /// </summary>
+    public static WebApplicationOptions Options(string[] args) => new()
+    {
+        Args = args,
+        ContentRootPath = NamesContentRoot(args) ? null : AppContext.BaseDirectory,
+    };
+
+    private static bool NamesContentRoot(string[] args) =>
+        !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT"))
+        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"))
+        || args.Any(a => a.TrimStart('-', '/').StartsWith("contentRoot", StringComparison.OrdinalIgnoreCase));
+}
