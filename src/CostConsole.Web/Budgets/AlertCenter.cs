@@ -4,6 +4,8 @@ using CostConsole.Data;
 using CostConsole.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace CostConsole.Web.Budgets;
 
@@ -166,44 +168,65 @@ internal sealed class AlertDelivery(
             limit_usd = alert.LimitNanoUsd / 1e9m,
         };
         var client = http.CreateClient(HttpClientName);
-        for (var attempt = 1; attempt <= Math.Max(1, settings.WebhookAttempts); attempt++)
+        var attempts = Math.Max(1, settings.WebhookAttempts);
+        var delivery = DeliveryPipeline(url, attempts, TimeSpan.FromSeconds(settings.WebhookRetrySeconds), stoppingToken);
+        try
         {
-            try
+            using var response = await delivery.ExecuteAsync(async token => await client.PostAsJsonAsync(url, payload, token), stoppingToken);
+            if (response.IsSuccessStatusCode)
             {
-                using var response = await client.PostAsJsonAsync(url, payload, stoppingToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    await MarkAsync(id, "delivered");
-                    return;
-                }
-
-                AlertLog.WebhookRefused(logger, url, (int)response.StatusCode, attempt);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
+                await MarkAsync(id, "delivered");
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
-            {
-                AlertLog.WebhookFailed(logger, url, attempt, ex.Message);
-            }
 
-            if (attempt < settings.WebhookAttempts)
-            {
-                try
-                {
-                    await Task.Delay(delay, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                delay *= 2;
-            }
+            AlertLog.WebhookRefused(logger, url, (int)response.StatusCode, attempts);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            AlertLog.WebhookFailed(logger, url, attempts, ex.Message);
         }
 
         await MarkAsync(id, "failed");
+    }
+
+    /// <summary>Polly retries of one delivery: a refusal or a failed connection is tried again, each wait twice the last.</summary>
+    private ResiliencePipeline<HttpResponseMessage> DeliveryPipeline(string url, int attempts, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        if (attempts > 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = attempts - 1,
+                Delay = delay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .HandleResult(response => !response.IsSuccessStatusCode)
+                    .Handle<HttpRequestException>()
+                    .Handle<InvalidOperationException>()
+                    .Handle<TaskCanceledException>(_ => !stoppingToken.IsCancellationRequested),
+                OnRetry = retry =>
+                {
+                    if (retry.Outcome.Result is { } refused)
+                    {
+                        AlertLog.WebhookRefused(logger, url, (int)refused.StatusCode, retry.AttemptNumber + 1);
+                    }
+                    else
+                    {
+                        AlertLog.WebhookFailed(logger, url, retry.AttemptNumber + 1, retry.Outcome.Exception?.Message ?? "");
+                    }
+
+                    return default;
+                },
+            });
+        }
+
+        return builder.Build();
     }
 
     private async Task MarkAsync(long id, string state)

@@ -1,34 +1,29 @@
-using System.Globalization;
+using CsvHelper;
 
 namespace CostConsole.Web.Catalogue;
 
-/// <summary>RFC 4180 CSV: fields with commas, quotes or line breaks are quoted, quotes doubled; numbers invariant.</summary>
+/// <summary>
+/// RFC 4180 CSV written by CsvHelper: fields quoted where needed, numbers in the invariant culture, and text that a
+/// spreadsheet would run as a formula (a leading =, +, - or @) kept as text with a leading quote mark.
+/// </summary>
 internal static class Csv
 {
+    private static readonly CsvWriterOptions Options = new() { Injection = CsvInjection.Escape };
+
     public static async Task WriteAsync(TextWriter writer, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<object?>> rows)
     {
-        await writer.WriteAsync(string.Join(',', header.Select(Field)) + "\r\n");
+        await using var csv = CsvWriter.Create(writer, Options, leaveOpen: true);
+        csv.WriteHeader([.. header]);
         foreach (var row in rows)
         {
-            await writer.WriteAsync(string.Join(',', row.Select(Field)) + "\r\n");
-        }
-    }
+            foreach (var value in row)
+            {
+                csv.WriteField(value);
+            }
 
-    private static string Field(object? value)
-    {
-        var text = value switch
-        {
-            null => "",
-            IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString() ?? "",
-        };
-
-        // A leading =, +, - or @ would run as a formula in a spreadsheet; a quote mark keeps it text.
-        if (value is string && text.Length > 0 && text[0] is '=' or '+' or '-' or '@')
-        {
-            text = "'" + text;
+            await csv.EndRecordAsync();
         }
 
-        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+        await csv.FlushAsync();
     }
 }

@@ -8,13 +8,21 @@ internal static class SettingsExtensions
     /// <summary>
     /// Reads the repository root's appsettings.{Environment}.json (copied next to the binaries) with the same
     /// precedence as the usual environment file: above appsettings.json, below environment variables and the command line.
+    /// Then makes the configured lists replace each other whole (<see cref="ConfiguredLists"/>).
     /// </summary>
     public static WebApplicationBuilder AddRootSettings(this WebApplicationBuilder builder)
+    {
+        AddEnvironmentFile(builder);
+        ConfiguredLists.ReplaceWhole(builder.Configuration);
+        return builder;
+    }
+
+    private static void AddEnvironmentFile(WebApplicationBuilder builder)
     {
         var name = $"appsettings.{builder.Environment.EnvironmentName}.json";
         if (!File.Exists(Path.Combine(AppContext.BaseDirectory, name)))
         {
-            return builder;
+            return;
         }
 
         var sources = builder.Configuration.Sources;
@@ -34,7 +42,6 @@ internal static class SettingsExtensions
             Optional = true,
             ReloadOnChange = false,
         });
-        return builder;
     }
 }
 
