@@ -1,4 +1,5 @@
 using MathNet.Numerics.Distributions;
+using MathNet.Numerics.Statistics;
 
 namespace CostConsole.Web.Experiments.Statistics;
 
@@ -12,9 +13,8 @@ public readonly record struct SampleSummary(long N, double Mean, double Variance
             return new(0, 0, 0);
         }
 
-        var mean = values.Average();
-        var variance = values.Count < 2 ? 0 : values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1);
-        return new(values.Count, mean, variance);
+        var (mean, variance) = MathNet.Numerics.Statistics.Statistics.MeanVariance(values);
+        return new(values.Count, mean, values.Count < 2 ? 0 : variance);
     }
 }
 
@@ -136,9 +136,6 @@ public static class ExperimentStatistics
             return double.NaN;
         }
 
-        var rank = p / 100 * (sorted.Count - 1);
-        var lower = (int)Math.Floor(rank);
-        var upper = (int)Math.Ceiling(rank);
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * (rank - lower);
+        return SortedArrayStatistics.QuantileCustom(sorted as double[] ?? [.. sorted], p / 100, QuantileDefinition.R7);
     }
 }

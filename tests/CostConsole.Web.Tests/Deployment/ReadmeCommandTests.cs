@@ -1,0 +1,142 @@
+using System.Text.RegularExpressions;
+
+namespace CostConsole.Web.Tests.Deployment;
+
+/// <summary>
+/// Every command the README shows, run as written from the repository root on a fresh data folder — bounded where it
+/// would run for long (fewer seconds and rows), against a port of its own, with <c>--no-build</c> and the tests' build
+/// configuration — or listed with the reason it is not run here.
+/// </summary>
+public sealed partial class ReadmeCommandTests
+{
+    /// <summary>How each documented command is run: {port}, {data}, {seeded} and {request} are filled in; null: not run here.</summary>
+    private static readonly IReadOnlyList<(string Documented, string? AsRun, string? NotRunBecause)> Commands =
+    [
+        ("dotnet run --project src/CostConsole.Web",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- --urls http://127.0.0.1:{port}", null),
+        ("curl http://localhost:5080/v1/chat/completions -H \"Authorization: Bearer cc-dev-0123456789abcdef\" -H \"Content-Type: application/json\" -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Where is my order?\"}]}'",
+            "curl -sS -D - --fail-with-body http://localhost:{port}/v1/chat/completions -H \"Authorization: Bearer cc-dev-0123456789abcdef\" -H \"Content-Type: application/json\" -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Where is my order?\"}]}'", null),
+        ("dotnet run --project src/CostConsole.Web -- traffic --rate 50 --seconds 60 [--url http://127.0.0.1:5080] [--key cc-dev-0123456789abcdef] [--concurrency 2000] [--outcomes on]",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- traffic --rate 50 --seconds 2 --url http://127.0.0.1:{port} --key cc-dev-0123456789abcdef --concurrency 2000 --outcomes on", null),
+        ("dotnet run --project src/CostConsole.Web -- traffic --rate 50 --seconds 60",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- traffic --rate 50 --seconds 2 --url http://127.0.0.1:{port}", null),
+        ("dotnet run --project src/CostConsole.Web -- traffic --rate 40 --seconds 120 --outcomes on",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- traffic --rate 40 --seconds 2 --outcomes on --url http://127.0.0.1:{port}", null),
+        ("curl -s localhost:5080/api/feedback -H 'Authorization: Bearer cc-dev-0123456789abcdef' -H 'Content-Type: application/json' -d '{\"request_id\":\"req_…\",\"resolved\":true,\"csat\":5,\"comment\":\"fixed\"}'",
+            "curl -sS --fail-with-body localhost:{port}/api/feedback -H 'Authorization: Bearer cc-dev-0123456789abcdef' -H 'Content-Type: application/json' -d '{\"request_id\":\"{request}\",\"resolved\":true,\"csat\":5,\"comment\":\"fixed\"}'", null),
+        ("dotnet run -c Release --project src/CostConsole.Web -- seed-ledger --rows 2000000 --days 30 [--seed 1]",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- seed-ledger --rows 2000 --days 30 --seed 1", null),
+        ("dotnet run -c Release --project src/CostConsole.Web -- measure-dashboard [--runs 7]",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- measure-dashboard --runs 1", null),
+        ("CostConsole__DataFolder=/tmp/ccseed dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll seed-ledger --rows 2000000 --days 30",
+            "CostConsole__DataFolder={seeded} dotnet src/CostConsole.Web/bin/{configuration}/net10.0/CostConsole.Web.dll seed-ledger --rows 2000 --days 30", null),
+        ("ASPNETCORE_ENVIRONMENT=Development CostConsole__DataFolder=/tmp/ccload dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll --urls http://127.0.0.1:5393 &",
+            "ASPNETCORE_ENVIRONMENT=Development CostConsole__DataFolder={seeded} dotnet src/CostConsole.Web/bin/{configuration}/net10.0/CostConsole.Web.dll --urls http://127.0.0.1:{port}", null),
+        ("dotnet test", null, "it is this suite; CI runs it (.ci/run)"),
+        ("dotnet run -c Release --project tests/CostConsole.DashboardLoad -- --url http://127.0.0.1:5080 --clients 20 --rate 200 --seconds 600 --pid <console pid>", null, "a ten-minute load test against a running console; its result is in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.DashboardLoad -- --url http://127.0.0.1:5393 --clients 20 --rate 200 --seconds 600 --pid $!", null, "a ten-minute load test; its result is in the README"),
+        ("dotnet tool restore", null, "developer set-up for adding a migration"),
+        ("dotnet ef migrations add <Name> --project migrations/CostConsole.Migrations.csproj --startup-project src/CostConsole.Web", null, "adds a migration to the repository"),
+        ("dotnet test --project tests/CostConsole.Web.Tests -- --filter-method '*Two_hundred*'", null, "part of this suite"),
+        ("dotnet run --project tests/CostConsole.E2E.Tests -- -class \"*.DashboardTests\" -diagnostics", null, "browser tests, part of this suite"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- latency", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*ExperimentAssignment*'", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*Semantic*'", null, "a benchmark of minutes; its figures are in the README"),
+        ("bash tests/load/run.sh", null, "a load test with wrk; its figures are in the README"),
+        ("REPEATS=1 bash tests/load/run.sh", null, "a load test with wrk; its figures are in the README"),
+        ("bash tests/load/run.sh soak", null, "a load test of a million requests; its figures are in the README"),
+    ];
+
+    [Fact]
+    public void Every_command_in_the_readme_is_run_here_or_says_why_not()
+    {
+        var documented = DocumentedCommands(Shell.Read("README.md"));
+        var known = Commands.Select(c => c.Documented).ToHashSet(StringComparer.Ordinal);
+
+        var unlisted = documented.Where(c => !known.Contains(c)).ToList();
+        var gone = known.Where(c => !documented.Contains(c)).ToList();
+        Assert.True(unlisted.Count == 0, "In the README but not in this test's list (add how it is run, or why not):\n" + string.Join("\n", unlisted));
+        Assert.True(gone.Count == 0, "In this test's list but no longer in the README:\n" + string.Join("\n", gone));
+    }
+
+    [Fact]
+    public async Task The_readme_commands_work_as_written_from_the_repository_root_on_a_fresh_data_folder()
+    {
+        var port = Shell.FreePort();
+        var fresh = new Dictionary<string, string> { ["CostConsole__DataFolder"] = Shell.TempFolder("readme") };
+        var seeded = Shell.TempFolder("readme-seeded");
+        string Fill(string command, string request = "") => command
+            .Replace("{configuration}", Shell.Configuration, StringComparison.Ordinal)
+            .Replace("{port}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{seeded}", seeded, StringComparison.Ordinal)
+            .Replace("{request}", request, StringComparison.Ordinal);
+        string Run(string documented) => Fill(Commands.Single(c => c.Documented == documented).AsRun!);
+
+        // The console, started as the README says, then a client, the traffic command and feedback against it.
+        await using (var console = Shell.StartInBackground(Run("dotnet run --project src/CostConsole.Web"), Shell.RepositoryRoot, fresh))
+        {
+            await Shell.WaitHealthyAsync(console, new Uri($"http://127.0.0.1:{port}"));
+
+            var chat = await RunAsync(Commands[1].AsRun is { } c ? Fill(c) : "", fresh);
+            var request = RequestId().Match(chat).Groups[1].Value;
+            Assert.StartsWith("req_", request, StringComparison.Ordinal);
+            Assert.Contains("\"choices\"", chat, StringComparison.Ordinal);
+
+            foreach (var traffic in Commands.Where(c => c.AsRun?.Contains(" traffic ", StringComparison.Ordinal) == true))
+            {
+                var output = await RunAsync(Fill(traffic.AsRun!), fresh);
+                Assert.Matches(@"answered\s+[1-9]", output);
+            }
+
+            var feedback = await RunAsync(Fill(Commands[5].AsRun!, request), fresh);
+            Assert.Contains(request, feedback, StringComparison.Ordinal);
+        }
+
+        // Commands over a stopped console's database: seeded through dotnet run, then through the built dll.
+        var seededFolder = new Dictionary<string, string> { ["CostConsole__DataFolder"] = seeded };
+        Assert.Contains("2,000 ledger rows", await RunAsync(Run("dotnet run -c Release --project src/CostConsole.Web -- seed-ledger --rows 2000000 --days 30 [--seed 1]"), seededFolder), StringComparison.Ordinal);
+        Assert.Contains("Request explorer", await RunAsync(Run("dotnet run -c Release --project src/CostConsole.Web -- measure-dashboard [--runs 7]"), seededFolder), StringComparison.Ordinal);
+        Assert.Contains("4,000 ledger rows", await RunAsync(Run("CostConsole__DataFolder=/tmp/ccseed dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll seed-ledger --rows 2000000 --days 30"), null), StringComparison.Ordinal);
+
+        // The load test's console, started from the repository root with the built dll.
+        await using var loadConsole = Shell.StartInBackground(
+            Run("ASPNETCORE_ENVIRONMENT=Development CostConsole__DataFolder=/tmp/ccload dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll --urls http://127.0.0.1:5393 &"),
+            Shell.RepositoryRoot, null);
+        await Shell.WaitHealthyAsync(loadConsole, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    private static async Task<string> RunAsync(string command, IReadOnlyDictionary<string, string>? environment)
+    {
+        var result = await Shell.RunAsync(command, Shell.RepositoryRoot, environment, TimeSpan.FromMinutes(3));
+        Assert.True(result.ExitCode == 0, $"'{command}' exited with {result.ExitCode}:\n{result.Output}");
+        return result.Output;
+    }
+
+    /// <summary>Shell commands in the README: lines of bash blocks (continuations joined) and inline code that runs a program.</summary>
+    private static HashSet<string> DocumentedCommands(string readme)
+    {
+        var commands = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var block in Shell.FencedBlocks(readme, "bash"))
+        {
+            var joined = Regex.Replace(block, @"\\\n\s*", " ");
+            foreach (var line in joined.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')))
+            {
+                commands.Add(line);
+            }
+        }
+
+        var prose = Regex.Replace(readme, @"^```.*?^```", "", RegexOptions.Multiline | RegexOptions.Singleline);
+        foreach (Match span in InlineCommand().Matches(prose))
+        {
+            commands.Add(Regex.Replace(span.Groups[1].Value, @"\s+", " "));
+        }
+
+        return commands;
+    }
+
+    [GeneratedRegex(@"`((?:[A-Za-z_]+=\S+ )*(?:dotnet|bash|curl) [^`]*)`")]
+    private static partial Regex InlineCommand();
+
+    [GeneratedRegex(@"x-costconsole-request-id: (\S+)", RegexOptions.IgnoreCase)]
+    private static partial Regex RequestId();
+}
