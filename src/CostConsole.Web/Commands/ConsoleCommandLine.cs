@@ -34,7 +34,7 @@ internal static class ConsoleCommandLine
             var hostArgs = parse.UnmatchedTokens.ToArray();
             if (hostArgs is [var first, ..] && !first.StartsWith('-') && !first.StartsWith('/') && !first.Contains('=', StringComparison.Ordinal))
             {
-                await Console.Error.WriteLineAsync(
+                await parse.InvocationConfiguration.Error.WriteLineAsync(
                     $"Unknown command '{first}'. Commands: {string.Join(", ", root.Subcommands.Select(c => c.Name))}. "
                     + "Run with --help for what each does, or '<command> --help' for its options.");
                 return 2;
@@ -47,12 +47,14 @@ internal static class ConsoleCommandLine
     }
 
     /// <summary>Parses and runs; exceptions other than <see cref="CommandException"/> are left to crash the process as usual.</summary>
-    public static Task<int> InvokeAsync(string[] args, ConsoleHost host) =>
+    public static Task<int> InvokeAsync(string[] args, ConsoleHost host, TextWriter? output = null, TextWriter? error = null) =>
         Create(host).Parse(args).InvokeAsync(new InvocationConfiguration
         {
             EnableDefaultExceptionHandler = false,
             // The web host and the traffic command handle Ctrl+C and SIGTERM themselves (the ledger drains on shutdown).
             ProcessTerminationTimeout = null,
+            Output = output ?? Console.Out,
+            Error = error ?? Console.Error,
         });
 
     /// <summary>
@@ -75,7 +77,7 @@ internal static class ConsoleCommandLine
         }
         catch (CommandException ex)
         {
-            await Console.Error.WriteLineAsync(ex.Message);
+            await parse.InvocationConfiguration.Error.WriteLineAsync(ex.Message);
             return 2;
         }
     }

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using CostConsole.Data.Catalogue;
 using CostConsole.Web.Extensions;
@@ -9,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 namespace CostConsole.Web.Tests.Deployment;
 
 /// <summary>The README's "Pointing at a real upstream" example, in a settings file and as environment variables.</summary>
+[Collection(nameof(Shell))]
 public sealed class ConfiguredListsTests
 {
     private static readonly string WebOutput = Path.GetDirectoryName(typeof(Program).Assembly.Location)!;
@@ -21,7 +21,9 @@ public sealed class ConfiguredListsTests
     {
         var configuration = new ConfigurationManager();
         configuration.AddJsonFile(Path.Combine(WebOutput, "appsettings.json"));
-        configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(ReadmeExample())));
+        var production = Path.Combine(Shell.TempFolder("lists"), "appsettings.Production.json");
+        File.WriteAllText(production, ReadmeExample());
+        configuration.AddJsonFile(production);
         ConfiguredLists.ReplaceWhole(configuration);
 
         var options = configuration.GetSection(CostConsoleOptions.Section).Get<CostConsoleOptions>()!;

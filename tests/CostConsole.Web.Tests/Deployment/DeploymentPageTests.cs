@@ -7,6 +7,7 @@ namespace CostConsole.Web.Tests.Deployment;
 /// run from another directory, back up while running, stop, restore, start again, upgrade and roll back; and its
 /// systemd unit checked by systemd-analyze.
 /// </summary>
+[Collection(nameof(Shell))]
 public sealed class DeploymentPageTests
 {
     private const string Page = "wwwroot/docs/deployment.md";
@@ -31,6 +32,8 @@ public sealed class DeploymentPageTests
         {
             ["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true",
             ["CostConsole__DevApiKey"] = "cc-deploy-test-0123456789",
+            ["CostConsole__Admin__Email"] = "admin@deploy.test",
+            ["CostConsole__Admin__Password"] = "Deploy-test-password-2026",
         };
 
         await StepAsync(page, "publish", folders, TimeSpan.FromMinutes(15));
@@ -44,10 +47,15 @@ public sealed class DeploymentPageTests
             await Shell.WaitHealthyAsync(app, address);
             using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = address };
 
-            // Production: the shipped static assets are served from the published folder.
-            using (var page1 = await http.GetAsync("/signin"))
+            // Production: the sign-in page and the static assets are served from the published folder.
+            using (var signIn = await http.GetAsync("/signin"))
             {
-                Assert.Equal(HttpStatusCode.OK, page1.StatusCode);
+                Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+            }
+
+            using (var styles = await http.GetAsync("/app.css"))
+            {
+                Assert.Equal(HttpStatusCode.OK, styles.StatusCode);
             }
 
             // Behind the proxy: a redirect keeps the client's https scheme.

@@ -7,6 +7,7 @@ namespace CostConsole.Web.Tests.Deployment;
 /// would run for long (fewer seconds and rows), against a port of its own, with <c>--no-build</c> and the tests' build
 /// configuration — or listed with the reason it is not run here.
 /// </summary>
+[Collection(nameof(Shell))]
 public sealed partial class ReadmeCommandTests
 {
     /// <summary>How each documented command is run: {port}, {data}, {seeded} and {request} are filled in; null: not run here.</summary>
@@ -32,6 +33,9 @@ public sealed partial class ReadmeCommandTests
             "CostConsole__DataFolder={seeded} dotnet src/CostConsole.Web/bin/{configuration}/net10.0/CostConsole.Web.dll seed-ledger --rows 2000 --days 30", null),
         ("ASPNETCORE_ENVIRONMENT=Development CostConsole__DataFolder=/tmp/ccload dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll --urls http://127.0.0.1:5393 &",
             "ASPNETCORE_ENVIRONMENT=Development CostConsole__DataFolder={seeded} dotnet src/CostConsole.Web/bin/{configuration}/net10.0/CostConsole.Web.dll --urls http://127.0.0.1:{port}", null),
+        ("dotnet run --project src/CostConsole.Web -- traffic --help",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- traffic --help", null),
+        ("dotnet run", null, "a mention in the text of the first command above"),
         ("dotnet test", null, "it is this suite; CI runs it (.ci/run)"),
         ("dotnet run -c Release --project tests/CostConsole.DashboardLoad -- --url http://127.0.0.1:5080 --clients 20 --rate 200 --seconds 600 --pid <console pid>", null, "a ten-minute load test against a running console; its result is in the README"),
         ("dotnet run -c Release --project tests/CostConsole.DashboardLoad -- --url http://127.0.0.1:5393 --clients 20 --rate 200 --seconds 600 --pid $!", null, "a ten-minute load test; its result is in the README"),
@@ -77,7 +81,7 @@ public sealed partial class ReadmeCommandTests
         {
             await Shell.WaitHealthyAsync(console, new Uri($"http://127.0.0.1:{port}"));
 
-            var chat = await RunAsync(Commands[1].AsRun is { } c ? Fill(c) : "", fresh);
+            var chat = await RunAsync(Fill(Commands.Single(c => c.Documented.StartsWith("curl http://localhost:5080/v1/", StringComparison.Ordinal)).AsRun!), fresh);
             var request = RequestId().Match(chat).Groups[1].Value;
             Assert.StartsWith("req_", request, StringComparison.Ordinal);
             Assert.Contains("\"choices\"", chat, StringComparison.Ordinal);
@@ -88,9 +92,13 @@ public sealed partial class ReadmeCommandTests
                 Assert.Matches(@"answered\s+[1-9]", output);
             }
 
-            var feedback = await RunAsync(Fill(Commands[5].AsRun!, request), fresh);
+            var feedback = await RunAsync(Fill(Commands.Single(c => c.Documented.StartsWith("curl -s localhost:5080/api/feedback", StringComparison.Ordinal)).AsRun!, request), fresh);
             Assert.Contains(request, feedback, StringComparison.Ordinal);
         }
+
+        var help = await RunAsync(Run("dotnet run --project src/CostConsole.Web -- traffic --help"), null);
+        Assert.Contains("--rate", help, StringComparison.Ordinal);
+        Assert.Contains("--outcomes", help, StringComparison.Ordinal);
 
         // Commands over a stopped console's database: seeded through dotnet run, then through the built dll.
         var seededFolder = new Dictionary<string, string> { ["CostConsole__DataFolder"] = seeded };
@@ -121,7 +129,7 @@ public sealed partial class ReadmeCommandTests
             var joined = Regex.Replace(block, @"\\\n\s*", " ");
             foreach (var line in joined.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')))
             {
-                commands.Add(line);
+                commands.Add(Regex.Replace(line, @"\s+", " "));
             }
         }
 

@@ -47,7 +47,7 @@ public sealed class AppProcess : IAsyncDisposable
 
         var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -76,7 +76,7 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException("The console did not become healthy within 60 s.");
+        throw new TimeoutException("The console did not become healthy within 120 s.");
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no draining — what a crash or an OOM kill does.</summary>
