@@ -76,17 +76,19 @@ public sealed class ConfiguredListsTests
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CostConsoleFactory.ApiKey);
         var csv = await http.GetStringAsync("/api/catalogue/export.csv", TestContext.Current.CancellationToken);
 
-        var rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(
-        [
-            "litellm,claude-sonnet-4-5,,large,,,True,3.00,0.30,15.00,",
-            "ollama,llama3.2:3b,,small,,,True,0,,0,",
-            "openai,gpt-4.1-mini,,medium,,,True,0.40,0.10,1.60,",
-        ], rows.Select(WithoutPriceDate));
+        // provider, model_id, display_name, tier, context_window, capabilities, enabled, input, cached input, output, since
+        var rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(r => r.Split(',')).OrderBy(r => r[1], StringComparer.Ordinal).ToList();
+        Assert.Equal(["claude-sonnet-4-5", "gpt-4.1-mini", "llama3.2:3b"], rows.Select(r => r[1]));
+        Assert.Equal(["litellm", "openai", "ollama"], rows.Select(r => r[0]));
+        Assert.Equal(["large", "medium", "small"], rows.Select(r => r[3]));
+        Assert.All(rows, row =>
+        {
+            Assert.Equal(row[1], row[2]);
+            Assert.Equal("", row[4]);
+            Assert.DoesNotContain("logprobs", row[5], StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.Equal("", rows[2][8]);
     }
-
-    /// <summary>The last column is when the price took effect (the moment of this start), so it is left out.</summary>
-    private static string WithoutPriceDate(string row) => row[..(row.LastIndexOf(',') + 1)];
 
     private static void Flatten(JsonElement element, string path, Dictionary<string, string> into)
     {
