@@ -41,6 +41,16 @@ public sealed class ChatPipeline(
     private async Task<ChatOutcome> RunAsync(
         ChatRequest request, CallerContext caller, Func<RoutingSnapshot, RoutingDecision, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
     {
+        try
+        {
+            // Counted once here, with the client's token: rules, budgets and the ledger share this count.
+            request.CountPromptTokens(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return await RejectAsync(caller, ChatError.ClientClosed, request.Model, request.Stream, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var snapshot = state.Current;
         var (decision, rejection) = await DecideAsync(snapshot, request, caller, cancellationToken).ConfigureAwait(false);
         if (decision is null)
@@ -433,8 +443,7 @@ public sealed class ChatPipeline(
 
     private async Task<ChatOutcome> ClientGoneAsync(RoutingDecision decision, List<AttemptRecord> attempts, ChatRequest request, CallerContext caller)
     {
-        var error = new ChatError(499, "client_closed", "client_closed", "The client closed the connection before the answer was complete.");
-        var outcome = Failed(decision, null, attempts, caller, error);
+        var outcome = Failed(decision, null, attempts, caller, ChatError.ClientClosed);
         await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Failed, 499), CancellationToken.None).ConfigureAwait(false);
         return outcome;
     }

@@ -62,26 +62,32 @@ public sealed class ChatRequest : IDisposable
             : null;
 
     /// <summary>Prompt tokens as OpenAI counts chat input: each message's text plus 3, plus 3 to prime the reply.</summary>
-    public long PromptTokens
+    public long PromptTokens => CountPromptTokens(CancellationToken.None);
+
+    /// <summary>
+    /// Counts <see cref="PromptTokens"/> once per request, stopping when <paramref name="cancellationToken"/> fires;
+    /// every later reader shares the result.
+    /// </summary>
+    public long CountPromptTokens(CancellationToken cancellationToken)
     {
-        get
+        var value = Volatile.Read(ref _promptTokens);
+        if (value >= 0)
         {
-            var value = Volatile.Read(ref _promptTokens);
-            if (value >= 0)
-            {
-                return value;
-            }
-
-            long total = 3;
-            foreach (var turn in Messages)
-            {
-                total += _tokens.CountTokens(turn.Text) + 3;
-            }
-
-            Volatile.Write(ref _promptTokens, total);
-            return total;
+            return value;
         }
+
+        long total = 3;
+        foreach (var turn in Messages)
+        {
+            total += _tokens.CountTokens(turn.Text, cancellationToken) + 3;
+        }
+
+        Volatile.Write(ref _promptTokens, total);
+        return total;
     }
+
+    /// <summary>False when a message has a run the counter cuts into pieces, so the count may be a few tokens high.</summary>
+    public bool PromptTokensExact => Messages.All(turn => _tokens.IsExact(turn.Text));
 
     /// <summary>True once the exact count is known (counted, or recorded in the ledger).</summary>
     public bool PromptTokensKnown => Volatile.Read(ref _promptTokens) >= 0;

@@ -42,6 +42,7 @@ internal static class RouteApi
             RoutingDecision decision;
             try
             {
+                request.CountPromptTokens(context.RequestAborted);
                 decision = await snapshot.DecideAsync(request, context.RequestAborted);
             }
             catch (ChatRequestException ex)
@@ -79,6 +80,7 @@ internal static class RouteApi
         IReadOnlyList<string> Notes,
         IReadOnlyList<Candidate> Candidates,
         long PromptTokens,
+        bool PromptTokensExact,
         decimal? EstimatedPromptCostUsd,
         decimal? BaselinePromptCostUsd)
     {
@@ -99,9 +101,10 @@ internal static class RouteApi
                 decision.Mapping,
                 decision.RuleSetVersion,
                 decision.RulesEvaluated,
-                decision.Notes,
+                request.PromptTokensExact ? decision.Notes : [.. decision.Notes, $"prompt tokens estimated: runs of more than {O200kTokenCounter.LongestRun} characters without whitespace are counted in pieces, at most one token high per piece"],
                 [.. decision.Candidates.Select(c => new Candidate(c.Model.Id, c.Provider.Name, c.Tier))],
                 request.PromptTokens,
+                request.PromptTokensExact,
                 CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, promptOnly),
                 snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null);
         }
