@@ -127,7 +127,8 @@ public sealed class ChatPipeline(
 
                 var attemptIndex = run.Attempts.Count - 1;
                 var priced = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, reply.Usage);
-                var kept = new KeptAnswer(candidate, reply.Usage, priced, null, reply.Body, null);
+                var body = options.Logprobs && !request.WantsLogprobs ? new BinaryData(LogprobsFilter.Strip(reply.Body.ToMemory())) : reply.Body;
+                var kept = new KeptAnswer(candidate, reply.Usage, priced, null, body, null);
                 if (gates is null)
                 {
                     return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
@@ -204,7 +205,7 @@ public sealed class ChatPipeline(
                                 return StreamTry.Failed(failure);
                             }
 
-                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, options.Logprobs || request.WantsLogprobs);
+                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, options.Logprobs || request.WantsLogprobs, options.Logprobs && !request.WantsLogprobs);
                             var result = await relay.RunAsync(upstream, decision, candidate, token).ConfigureAwait(false);
                             var usage = relay.Usage(tokens);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;

@@ -20,6 +20,11 @@ internal static class RouteApi
 
     private static async Task<IResult> ExplainAsync(HttpContext context, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options)
     {
+        if (ApiErrors.NotJson(context.Request) is { } notJson)
+        {
+            return Error(notJson);
+        }
+
         var maxBytes = options.Value.MaxRequestBytes;
         if (await OpenAIApi.ReadBodyAsync(context.Request, maxBytes, context.RequestAborted) is not { } body)
         {
