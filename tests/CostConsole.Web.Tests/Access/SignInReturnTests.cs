@@ -35,9 +35,11 @@ public sealed class SignInReturnTests(CostConsoleFactory factory) : IClassFixtur
         using (response)
         {
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-            Assert.Equal("/requests?q=caf%C3%A9", response.Headers.Location?.OriginalString);
+            var location = response.Headers.Location!;
+            var target = location.IsAbsoluteUri ? location : new Uri(factory.BaseAddress, location);
+            Assert.Equal((factory.BaseAddress.Authority, "/requests?q=caf%C3%A9"), (target.Authority, target.PathAndQuery));
 
-            using var page = await client.GetAsync(response.Headers.Location, Cancel);
+            using var page = await client.GetAsync(target, Cancel);
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         }
     }

@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using CostConsole.Routing.Requests;
+using CostConsole.Routing.Tokens;
+
+namespace CostConsole.Benchmarks.Routing;
+
+/// <summary>
+/// Counting the prompt of a 1 MB request, the gateway's own work before routing: text without whitespace made
+/// the tokenizer quadratic (a megabyte of one letter took minutes). Each input is 1 MiB of UTF-8.
+/// <c>Count</c> is the token counter alone; <c>ParseAndCount</c> is what /v1 and /api/route/explain do with the body:
+/// parse, check the text, count once.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
+public class TokenCountingBenchmarks
+{
+    private const int Bytes = 1 << 20;
+
+    private string _text = null!;
+    private byte[] _body = null!;
+
+    [Params("letters", "cjk", "base64", "prose")]
+    public string Input { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(14);
+        _text = Input switch
+        {
+            "letters" => new string('a', Bytes),
+            "cjk" => Fill(random, r => (char)r.Next(0x4E00, 0x9FA5)),
+            "base64" => Convert.ToBase64String(RandomBytes(random, Bytes / 4 * 3)),
+            _ => Prose(random),
+        };
+        _body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", messages = new[] { new { role = "user", content = _text } } });
+        if (Encoding.UTF8.GetByteCount(_text) is < Bytes - 4 or > Bytes)
+        {
+            throw new InvalidOperationException($"The {Input} input is {Encoding.UTF8.GetByteCount(_text)} bytes, not 1 MiB.");
+        }
+    }
+
+    [Benchmark]
+    public int Count() => O200kTokenCounter.Instance.CountTokens(_text);
+
+    [Benchmark]
+    public long ParseAndCount()
+    {
+        using var request = ChatRequestParser.Parse(_body, null, O200kTokenCounter.Instance);
+        return request.CountPromptTokens(CancellationToken.None);
+    }
+
+    private static byte[] RandomBytes(Random random, int length)
+    {
+        var bytes = new byte[length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>Characters of up to three UTF-8 bytes until the text is 1 MiB.</summary>
+    private static string Fill(Random random, Func<Random, char> next)
+    {
+        var text = new StringBuilder();
+        var bytes = 0;
+        while (true)
+        {
+            var c = next(random);
+            var size = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+            if (bytes + size > Bytes)
+            {
+                return text.ToString();
+            }
+
+            text.Append(c);
+            bytes += size;
+        }
+    }
+
+    private static string Prose(Random random)
+    {
+        string[] words =
+        [
+            "the", "customer", "asked", "why", "their", "invoice", "for", "March", "was", "charged", "twice", "and", "whether",
+            "a", "refund", "is", "on", "its", "way", "please", "reset", "password", "account", "order", "tracking", "number",
+            "delivery", "arrived", "damaged", "support", "ticket", "escalate", "manager", "subscription", "cancel", "renewal",
+        ];
+        var text = new StringBuilder(Bytes);
+        while (text.Length < Bytes - 40)
+        {
+            text.Append(words[random.Next(words.Length)]);
+            text.Append(random.Next(12) switch { 0 => ". ", 1 => ", ", 2 => $" {random.Next(10_000)} ", _ => " " });
+        }
+
+        return text.Append(new string('.', Bytes - text.Length)).ToString();
+    }
+}
