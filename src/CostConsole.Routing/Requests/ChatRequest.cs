@@ -15,6 +15,7 @@ public sealed class ChatRequest : IDisposable
     private readonly ITokenCounter _tokens;
     private long _promptTokens = -1;
     private long _promptTokenCeiling = -1;
+    private bool _promptTokensEstimated;
 
     internal ChatRequest(JsonDocument document, ITokenCounter tokens)
     {
@@ -76,18 +77,17 @@ public sealed class ChatRequest : IDisposable
             return value;
         }
 
-        long total = 3;
-        foreach (var turn in Messages)
-        {
-            total += _tokens.CountTokens(turn.Text, cancellationToken) + 3;
-        }
-
-        Volatile.Write(ref _promptTokens, total);
-        return total;
+        var count = PromptTokenCount.Of(Messages, turn => turn.Text, _tokens, cancellationToken);
+        _promptTokensEstimated = count.Estimated;
+        Volatile.Write(ref _promptTokens, count.Tokens);
+        return count.Tokens;
     }
 
-    /// <summary>False when a message has a run the counter cuts into pieces, so the count may be a few tokens high.</summary>
-    public bool PromptTokensExact => Messages.All(turn => _tokens.IsExact(turn.Text));
+    /// <summary>
+    /// False when the count is partly an estimate: text past <see cref="PromptTokenCount.ExactChars"/> characters, or a run the
+    /// counter cuts into pieces (a few tokens high).
+    /// </summary>
+    public bool PromptTokensExact => !_promptTokensEstimated && Messages.All(turn => _tokens.IsExact(turn.Text));
 
     /// <summary>True once the exact count is known (counted, or recorded in the ledger).</summary>
     public bool PromptTokensKnown => Volatile.Read(ref _promptTokens) >= 0;

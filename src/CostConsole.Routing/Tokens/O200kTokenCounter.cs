@@ -14,7 +14,7 @@ namespace CostConsole.Routing.Tokens;
 public sealed class O200kTokenCounter : ITokenCounter
 {
     /// <summary>The longest stretch without a word boundary given to the tokenizer whole.</summary>
-    public const int LongestRun = 256;
+    public const int LongestRun = 128;
 
     /// <summary>Text is counted in pieces of about this many characters, so cancellation is seen between them.</summary>
     private const int PieceChars = 16 * 1024;

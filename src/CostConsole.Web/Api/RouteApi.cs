@@ -106,7 +106,7 @@ internal static class RouteApi
                 decision.Mapping,
                 decision.RuleSetVersion,
                 decision.RulesEvaluated,
-                request.PromptTokensExact ? decision.Notes : [.. decision.Notes, $"prompt tokens estimated: runs of more than {O200kTokenCounter.LongestRun} characters without whitespace are counted in pieces, at most one token high per piece"],
+                request.PromptTokensExact ? decision.Notes : [.. decision.Notes, $"prompt tokens estimated: message text past {PromptTokenCount.ExactChars:N0} characters is estimated at the rate counted before it, and runs of more than {O200kTokenCounter.LongestRun} characters without whitespace are counted in pieces (at most one token high per piece)"],
                 [.. decision.Candidates.Select(c => new Candidate(c.Model.Id, c.Provider.Name, c.Tier))],
                 request.PromptTokens,
                 request.PromptTokensExact,
