@@ -137,7 +137,7 @@ internal static class Soak
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(Chat(random, true), Encoding.UTF8, "application/json") };
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
-        await body.ReadAsync(new byte[64]);
+        await body.ReadAtLeastAsync(new byte[64], 1, throwOnEndOfStream: false);
         return (int)response.StatusCode;
     }
 
