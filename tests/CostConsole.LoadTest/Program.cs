@@ -3,6 +3,12 @@ using CostConsole.LoadTest;
 // A stand-in OpenAI-compatible provider for the load script: answers every chat completion at once with a
 // fixed, realistic body (or a short SSE stream), so what is measured through CostConsole is CostConsole.
 // Usage: dotnet CostConsole.LoadTest.dll --port 5601   (listens on 127.0.0.1 only)
+// "soak" instead drives mixed traffic at a running CostConsole (see Soak.cs and tests/load/soak.sh).
+if (args is ["soak", ..])
+{
+    return await Soak.RunAsync(args[1..]);
+}
+
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var port = builder.Configuration.GetValue("port", 5601);
@@ -39,3 +45,4 @@ app.MapPost("/v1/chat/completions", async (HttpContext context) =>
 });
 
 app.Run();
+return 0;

@@ -8,5 +8,7 @@ public sealed record ChatError(int Status, string Type, string Code, string Mess
     /// <summary>The request ended without an outcome (the ledger could not be written, or the host failed).</summary>
     public static readonly ChatError Interrupted = new(500, "server_error", "interrupted", "The request was interrupted before it completed.");
 
+    public static readonly ChatError ClientClosed = new(499, "client_closed", "client_closed", "The client closed the connection before the answer was complete.");
+
     public static ChatError ModelNotFound(string message) => new(404, "invalid_request_error", "model_not_found", message, "model");
 }

@@ -41,6 +41,16 @@ public sealed class ChatPipeline(
     private async Task<ChatOutcome> RunAsync(
         ChatRequest request, CallerContext caller, Func<RoutingSnapshot, RoutingDecision, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
     {
+        try
+        {
+            // Counted once here, with the client's token: rules, budgets and the ledger share this count.
+            request.CountPromptTokens(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return await RejectAsync(caller, ChatError.ClientClosed, request.Model, request.Stream, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var snapshot = state.Current;
         var (decision, rejection) = await DecideAsync(snapshot, request, caller, cancellationToken).ConfigureAwait(false);
         if (decision is null)
@@ -117,7 +127,8 @@ public sealed class ChatPipeline(
 
                 var attemptIndex = run.Attempts.Count - 1;
                 var priced = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, reply.Usage);
-                var kept = new KeptAnswer(candidate, reply.Usage, priced, null, reply.Body, null);
+                var body = options.Logprobs && !request.WantsLogprobs ? new BinaryData(LogprobsFilter.Strip(reply.Body.ToMemory())) : reply.Body;
+                var kept = new KeptAnswer(candidate, reply.Usage, priced, null, body, null);
                 if (gates is null)
                 {
                     return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
@@ -194,7 +205,7 @@ public sealed class ChatPipeline(
                                 return StreamTry.Failed(failure);
                             }
 
-                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, options.Logprobs || request.WantsLogprobs);
+                            var relay = new StreamRelay(request, sink, caller.StartTimestamp, buffer, options.Logprobs || request.WantsLogprobs, options.Logprobs && !request.WantsLogprobs);
                             var result = await relay.RunAsync(upstream, decision, candidate, token).ConfigureAwait(false);
                             var usage = relay.Usage(tokens);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -433,8 +444,7 @@ public sealed class ChatPipeline(
 
     private async Task<ChatOutcome> ClientGoneAsync(RoutingDecision decision, List<AttemptRecord> attempts, ChatRequest request, CallerContext caller)
     {
-        var error = new ChatError(499, "client_closed", "client_closed", "The client closed the connection before the answer was complete.");
-        var outcome = Failed(decision, null, attempts, caller, error);
+        var outcome = Failed(decision, null, attempts, caller, ChatError.ClientClosed);
         await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Failed, 499), CancellationToken.None).ConfigureAwait(false);
         return outcome;
     }

@@ -22,7 +22,8 @@ internal enum StreamResult
 /// A buffered relay sends nothing: it keeps the events until the answer has passed its quality gates, and
 /// <see cref="ReplayAsync"/> sends them then — the client sees only the attempt that is kept.
 /// </summary>
-internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, long requestStarted, bool buffer, bool readLogprobs)
+/// <param name="stripLogprobs">The router asked for logprobs the client did not: they are read, then taken out of every chunk.</param>
+internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, long requestStarted, bool buffer, bool readLogprobs, bool stripLogprobs = false)
 {
     private readonly StringBuilder _content = new();
     private readonly List<byte[]>? _buffered = buffer ? [] : null;
@@ -74,9 +75,10 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
                     continue;
                 }
 
+                var outgoing = stripLogprobs ? LogprobsFilter.Strip(payload) : payload;
                 if (_buffered is not null)
                 {
-                    _buffered.Add(payload.ToArray());
+                    _buffered.Add(outgoing.ToArray());
                     continue;
                 }
 
@@ -85,7 +87,7 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
                     await sink.BeginAsync(decision, model, cancellationToken).ConfigureAwait(false);
                 }
 
-                await sink.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+                await sink.WriteAsync(outgoing, cancellationToken).ConfigureAwait(false);
                 sent = true;
             }
 

@@ -35,4 +35,7 @@ public readonly record struct UpstreamOptions(bool Logprobs);
 public interface ILocalServerAddress
 {
     Uri BaseAddress { get; }
+
+    /// <summary>The key in-process providers accept from this process, sent instead of the provider's own; null sends the provider's.</summary>
+    string? ApiKey => null;
 }

@@ -126,7 +126,7 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
     {
         var client = _embeddingClients.GetOrAdd(
             (target.Provider, target.Model.Id),
-            static (key, self) => new EmbeddingClient(key.Model, Credential(key.Provider), self.OptionsFor(key.Provider)),
+            static (key, self) => new EmbeddingClient(key.Model, self.Credential(key.Provider), self.OptionsFor(key.Provider)),
             this);
         var options = new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow };
         try
@@ -169,8 +169,10 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
     };
 
-    private static ApiKeyCredential Credential(ProviderEndpoint provider) =>
-        new(string.IsNullOrEmpty(provider.ApiKey) ? "no-key" : provider.ApiKey);
+    private ApiKeyCredential Credential(ProviderEndpoint provider) => Credential(provider, _local);
+
+    internal static ApiKeyCredential Credential(ProviderEndpoint provider, ILocalServerAddress local) =>
+        new(provider.IsLocal && local.ApiKey is { } processKey ? processKey : string.IsNullOrEmpty(provider.ApiKey) ? "no-key" : provider.ApiKey);
 
     /// <summary>Reads <c>data[].embedding</c> as float arrays or base64 (little-endian float32), placed by <c>index</c>.</summary>
     private static EmbeddingReply ReadEmbeddings(BinaryData body, int expected)

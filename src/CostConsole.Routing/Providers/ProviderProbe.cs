@@ -19,7 +19,7 @@ public static class ProviderProbe
         {
             var endpoint = provider.IsLocal ? new Uri(local.BaseAddress, provider.BaseUrl) : new Uri(provider.BaseUrl);
             var client = new OpenAIModelClient(
-                new ApiKeyCredential(string.IsNullOrEmpty(provider.ApiKey) ? "no-key" : provider.ApiKey),
+                OpenAIModelInvoker.Credential(provider, local),
                 new OpenAIClientOptions { Endpoint = endpoint, NetworkTimeout = provider.Timeout, RetryPolicy = new ClientRetryPolicy(maxRetries: 0) });
             var models = await client.GetModelsAsync(cancellationToken).ConfigureAwait(false);
             return new ProbeResult(true, [.. models.Value.Select(m => m.Id).Order(StringComparer.Ordinal)], null, Elapsed(started));

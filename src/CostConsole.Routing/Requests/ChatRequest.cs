@@ -15,6 +15,7 @@ public sealed class ChatRequest : IDisposable
     private readonly ITokenCounter _tokens;
     private long _promptTokens = -1;
     private long _promptTokenCeiling = -1;
+    private bool _promptTokensEstimated;
 
     internal ChatRequest(JsonDocument document, ITokenCounter tokens)
     {
@@ -62,26 +63,31 @@ public sealed class ChatRequest : IDisposable
             : null;
 
     /// <summary>Prompt tokens as OpenAI counts chat input: each message's text plus 3, plus 3 to prime the reply.</summary>
-    public long PromptTokens
+    public long PromptTokens => CountPromptTokens(CancellationToken.None);
+
+    /// <summary>
+    /// Counts <see cref="PromptTokens"/> once per request, stopping when <paramref name="cancellationToken"/> fires;
+    /// every later reader shares the result.
+    /// </summary>
+    public long CountPromptTokens(CancellationToken cancellationToken)
     {
-        get
+        var value = Volatile.Read(ref _promptTokens);
+        if (value >= 0)
         {
-            var value = Volatile.Read(ref _promptTokens);
-            if (value >= 0)
-            {
-                return value;
-            }
-
-            long total = 3;
-            foreach (var turn in Messages)
-            {
-                total += _tokens.CountTokens(turn.Text) + 3;
-            }
-
-            Volatile.Write(ref _promptTokens, total);
-            return total;
+            return value;
         }
+
+        var count = PromptTokenCount.Of(Messages, turn => turn.Text, _tokens, cancellationToken);
+        _promptTokensEstimated = count.Estimated;
+        Volatile.Write(ref _promptTokens, count.Tokens);
+        return count.Tokens;
     }
+
+    /// <summary>
+    /// False when the count is partly an estimate: text past <see cref="PromptTokenCount.ExactChars"/> characters, or a run the
+    /// counter cuts into pieces (a few tokens high).
+    /// </summary>
+    public bool PromptTokensExact => !_promptTokensEstimated && Messages.All(turn => _tokens.IsExact(turn.Text));
 
     /// <summary>True once the exact count is known (counted, or recorded in the ledger).</summary>
     public bool PromptTokensKnown => Volatile.Read(ref _promptTokens) >= 0;

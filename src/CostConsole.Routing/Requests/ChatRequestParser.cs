@@ -27,6 +27,12 @@ public static class ChatRequestParser
             throw new ChatRequestException("invalid_json", $"The request body is not valid JSON: {ex.Message}");
         }
 
+        if (JsonText.FindProblem(body.Span) is { } problem)
+        {
+            document.Dispose();
+            throw new ChatRequestException("invalid_json", problem);
+        }
+
         try
         {
             return Read(document, tagsHeader, tokens);
@@ -74,7 +80,12 @@ public static class ChatRequestParser
             }
 
             var role = roleElement.GetString()!;
-            var text = message.TryGetProperty("content", out var content) ? ContentText(content) : string.Empty;
+            if (!Roles.Contains(role))
+            {
+                throw new ChatRequestException("invalid_message", $"messages[{index}].role is '{role}'; it must be one of {string.Join(", ", Roles)}.", $"messages[{index}].role");
+            }
+
+            var text = ReadContent(message, role, index);
             messages.Add(new ChatTurn(role, text));
             if (role == "user")
             {
@@ -104,29 +115,37 @@ public static class ChatRequestParser
         var tags = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         ReadTags(tagsHeader, metadata, tags);
 
-        var stream = root.TryGetProperty("stream", out var streamElement) && streamElement.ValueKind == JsonValueKind.True;
+        var stream = Flag(root, "stream", "invalid_stream");
         var includeUsage = root.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
             && options.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
-        var hasTools = (root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0)
+        if (root.TryGetProperty("tools", out var tools) && tools.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
+        {
+            throw new ChatRequestException("invalid_tools", "'tools' must be an array of {type: \"function\", function: {name, parameters}} objects.", "tools");
+        }
+
+        var hasTools = (tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0)
             || (root.TryGetProperty("functions", out var functions) && functions.ValueKind == JsonValueKind.Array && functions.GetArrayLength() > 0);
         var logprobs = root.TryGetProperty("logprobs", out var logprobsElement) && logprobsElement.ValueKind == JsonValueKind.True;
-        var wantsJson = root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
-            && format.TryGetProperty("type", out var formatType) && formatType.ValueKind == JsonValueKind.String
-            && formatType.GetString() is "json_object" or "json_schema";
+        var wantsJson = ResponseFormat(root) is "json_object" or "json_schema";
 
         int? maxTokens = null;
         foreach (var name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
         {
-            if (root.TryGetProperty(name, out var maxElement) && maxElement.ValueKind == JsonValueKind.Number)
+            if (root.TryGetProperty(name, out var maxElement) && maxElement.ValueKind != JsonValueKind.Null)
             {
-                if (!maxElement.TryGetInt32(out var max) || max <= 0)
+                if (maxElement.ValueKind != JsonValueKind.Number || !maxElement.TryGetInt32(out var max) || max <= 0)
                 {
                     throw new ChatRequestException("invalid_max_tokens", $"'{name}' must be a positive whole number.", name);
                 }
 
-                maxTokens = max;
-                break;
+                maxTokens ??= max;
             }
+        }
+
+        // One answer per request: escalation judges and the ledger prices one choice, so n > 1 would be answered as n = 1.
+        if (root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && !(n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var choices) && choices == 1))
+        {
+            throw new ChatRequestException("unsupported_n", "'n' must be 1: CostConsole routes, judges and prices one answer per request. Send separate requests for more choices.", "n");
         }
 
         return new ChatRequest(document, tokens)
@@ -145,6 +164,68 @@ public static class ChatRequestParser
             Metadata = metadata,
             Tags = tags,
         };
+    }
+
+    /// <summary>The roles OpenAI accepts in chat messages.</summary>
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
+
+    /// <summary>
+    /// A message's text. Content is a string or an array of parts; only an assistant message that calls tools (or a
+    /// function) may leave it out or send null.
+    /// </summary>
+    private static string ReadContent(JsonElement message, string role, int index)
+    {
+        var hasContent = message.TryGetProperty("content", out var content) && content.ValueKind != JsonValueKind.Null;
+        if (!hasContent)
+        {
+            if (role == "assistant")
+            {
+                // OpenAI allows an assistant turn without content only when it carries a tool or function call.
+                if (message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array
+                    || message.TryGetProperty("function_call", out var call) && call.ValueKind == JsonValueKind.Object
+                    || message.TryGetProperty("refusal", out var refusal) && refusal.ValueKind == JsonValueKind.String)
+                {
+                    return string.Empty;
+                }
+            }
+
+            throw new ChatRequestException("invalid_message", $"messages[{index}] ({role}) has no 'content'; it must be a string or an array of content parts.", $"messages[{index}].content");
+        }
+
+        if (content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+        {
+            throw new ChatRequestException("invalid_message", $"messages[{index}].content must be a string or an array of content parts.", $"messages[{index}].content");
+        }
+
+        return ContentText(content);
+    }
+
+    /// <summary>A boolean field: absent or null is false; anything but true or false is refused.</summary>
+    private static bool Flag(JsonElement root, string name, string code) =>
+        !root.TryGetProperty(name, out var value) ? false : value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False or JsonValueKind.Null => false,
+            _ => throw new ChatRequestException(code, $"'{name}' must be true or false.", name),
+        };
+
+    /// <summary>The <c>response_format.type</c> asked for, or null; an unknown type is refused as OpenAI does.</summary>
+    private static string? ResponseFormat(JsonElement root)
+    {
+        if (!root.TryGetProperty("response_format", out var format) || format.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (format.ValueKind != JsonValueKind.Object)
+        {
+            throw new ChatRequestException("invalid_response_format", "'response_format' must be an object such as {\"type\": \"json_object\"}.", "response_format");
+        }
+
+        var type = format.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String ? typeElement.GetString() : null;
+        return type is "text" or "json_object" or "json_schema"
+            ? type
+            : throw new ChatRequestException("invalid_response_format", "'response_format.type' must be \"text\", \"json_object\" or \"json_schema\".", "response_format.type");
     }
 
     private static string ContentText(JsonElement content)

@@ -12,6 +12,16 @@ internal static class ApiErrors
     public static ChatError TooLarge(long limit) => new(413, "invalid_request_error", "request_too_large",
         $"The request body is larger than the {limit:N0} bytes this endpoint accepts.");
 
+    /// <summary>
+    /// A body sent as something other than JSON (a form, plain text) is refused as OpenAI refuses it; a request without a
+    /// Content-Type is read as JSON.
+    /// </summary>
+    public static ChatError? NotJson(HttpRequest request) =>
+        request.ContentType is null || request.HasJsonContentType()
+            ? null
+            : new(400, "invalid_request_error", "invalid_content_type",
+                $"The request body must be JSON, sent with 'Content-Type: application/json', not '{request.ContentType}'.");
+
     public static ChatError RateLimited(CostConsole.Data.Keys.ApiKeyInfo key, int retryAfterSeconds) => new(429, "requests", "rate_limit_exceeded",
         $"The API key '{key.Name}' is over its limit of {Limits(key)}. Retry after {retryAfterSeconds} s.");
 

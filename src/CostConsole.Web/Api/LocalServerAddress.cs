@@ -8,11 +8,13 @@ namespace CostConsole.Web.Api;
 /// The loopback address this process listens on, for providers it serves itself (the simulator). Read
 /// from the server once it has started; <c>CostConsole:LocalBaseAddress</c> overrides it.
 /// </summary>
-internal sealed class LocalServerAddress(IServer server, IConfiguration configuration) : ILocalServerAddress
+internal sealed class LocalServerAddress(IServer server, IConfiguration configuration, Simulator.SimulatorAccess simulator) : ILocalServerAddress
 {
     private Uri? _address;
 
     public Uri BaseAddress => _address ??= Resolve();
+
+    public string? ApiKey => simulator.ProcessKey;
 
     private Uri Resolve()
     {

@@ -57,6 +57,12 @@ internal static class OpenAIApi
                 return;
             }
 
+            if (ApiErrors.NotJson(context.Request) is { } notJson)
+            {
+                await RejectAsync(context, pipeline, caller, notJson);
+                return;
+            }
+
             var maxBytes = options.Value.MaxRequestBytes;
             var body = await ReadBodyAsync(context.Request, maxBytes, aborted);
             if (body is null)

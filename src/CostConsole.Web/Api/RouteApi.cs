@@ -20,6 +20,11 @@ internal static class RouteApi
 
     private static async Task<IResult> ExplainAsync(HttpContext context, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options)
     {
+        if (ApiErrors.NotJson(context.Request) is { } notJson)
+        {
+            return Error(notJson);
+        }
+
         var maxBytes = options.Value.MaxRequestBytes;
         if (await OpenAIApi.ReadBodyAsync(context.Request, maxBytes, context.RequestAborted) is not { } body)
         {
@@ -42,6 +47,7 @@ internal static class RouteApi
             RoutingDecision decision;
             try
             {
+                request.CountPromptTokens(context.RequestAborted);
                 decision = await snapshot.DecideAsync(request, context.RequestAborted);
             }
             catch (ChatRequestException ex)
@@ -79,6 +85,7 @@ internal static class RouteApi
         IReadOnlyList<string> Notes,
         IReadOnlyList<Candidate> Candidates,
         long PromptTokens,
+        bool PromptTokensExact,
         decimal? EstimatedPromptCostUsd,
         decimal? BaselinePromptCostUsd)
     {
@@ -99,9 +106,10 @@ internal static class RouteApi
                 decision.Mapping,
                 decision.RuleSetVersion,
                 decision.RulesEvaluated,
-                decision.Notes,
+                request.PromptTokensExact ? decision.Notes : [.. decision.Notes, $"prompt tokens estimated: message text past {PromptTokenCount.ExactChars:N0} characters is estimated at the rate counted before it, and runs of more than {O200kTokenCounter.LongestRun} characters without whitespace are counted in pieces (at most one token high per piece)"],
                 [.. decision.Candidates.Select(c => new Candidate(c.Model.Id, c.Provider.Name, c.Tier))],
                 request.PromptTokens,
+                request.PromptTokensExact,
                 CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, promptOnly),
                 snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null);
         }

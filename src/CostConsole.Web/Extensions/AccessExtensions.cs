@@ -45,6 +45,13 @@ internal static class AccessExtensions
             o.SlidingExpiration = true;
             o.Events.OnRedirectToLogin = c => IsApi(c.Request) ? ApiErrors.WriteAsync(c.Response, ApiErrors.Unauthorized) : Redirect(c);
             o.Events.OnRedirectToAccessDenied = c => IsApi(c.Request) ? ApiErrors.WriteAsync(c.Response, ApiErrors.Forbidden) : Redirect(c);
+
+            // Signing in follows ?returnUrl= itself; a Location header must be ASCII and stay on this site.
+            o.Events.OnRedirectToReturnUrl = c =>
+            {
+                c.Response.Redirect(LocalReturnUrl.Encode(c.RedirectUri) ?? "/");
+                return Task.CompletedTask;
+            };
         });
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null)

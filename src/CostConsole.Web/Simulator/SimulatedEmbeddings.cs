@@ -14,16 +14,15 @@ internal static class SimulatedEmbeddings
 {
     public const int Dimensions = 256;
 
+    /// <summary>OpenAI's limit on inputs in one embeddings request.</summary>
+    public const int MaxInputs = 2048;
+
     public static async Task<IResult> CreateEmbeddings(HttpContext httpContext, ITokenCounter tokenCounter)
     {
-        JsonDocument document;
-        try
+        var (document, readError) = await SimulatorApi.ReadJsonAsync(httpContext);
+        if (document is null)
         {
-            document = await JsonDocument.ParseAsync(httpContext.Request.Body, default, httpContext.RequestAborted);
-        }
-        catch (JsonException exception)
-        {
-            return SimulatorError.MalformedJson(exception.Message);
+            return readError!;
         }
 
         using (document)
@@ -40,13 +39,23 @@ internal static class SimulatedEmbeddings
                 return SimulatorError.InvalidRequest("'input' must be a non-empty string or a non-empty array of non-empty strings.", "input");
             }
 
+            if (inputs.Count > MaxInputs)
+            {
+                return SimulatorError.InvalidRequest($"'input' has {inputs.Count:N0} items; at most {MaxInputs:N0} are allowed per request.", "input");
+            }
+
             var format = root.TryGetProperty("encoding_format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : "float";
             if (format is not ("float" or "base64"))
             {
                 return SimulatorError.InvalidRequest($"'encoding_format' must be \"float\" or \"base64\", not \"{format}\".", "encoding_format");
             }
 
-            var tokens = inputs.Sum(input => (long)tokenCounter.CountTokens(input));
+            long tokens = 0;
+            foreach (var input in inputs)
+            {
+                tokens += tokenCounter.CountTokens(input, httpContext.RequestAborted);
+            }
+
             var buffer = new ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer))
             {

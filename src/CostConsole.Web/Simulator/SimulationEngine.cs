@@ -103,16 +103,8 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
     }
 
     /// <summary>OpenAI's accounting for chat prompts: each message costs its text plus 3, and the reply is primed with 3 more.</summary>
-    public int CountPromptTokens(IReadOnlyList<RequestMessage> messages)
-    {
-        var total = 3;
-        foreach (var message in messages)
-        {
-            total += tokenCounter.CountTokens(message.Text) + 3;
-        }
-
-        return total;
-    }
+    public int CountPromptTokens(IReadOnlyList<RequestMessage> messages) =>
+        (int)Math.Min(int.MaxValue, PromptTokenCount.Of(messages, message => message.Text, tokenCounter, CancellationToken.None).Tokens);
 
     private static SimulatedFault RollFault(Random random, SimulatedModelProfile profile, bool stream)
     {
@@ -136,7 +128,7 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
             return 0;
         }
 
-        var tokens = tokenCounter.CountTokens(system.Text);
+        var tokens = (int)Math.Min(int.MaxValue, PromptTokenCount.Of([system], message => message.Text, tokenCounter, CancellationToken.None).Tokens - 6);
         if (tokens < MinCachedPromptTokens)
         {
             return 0;

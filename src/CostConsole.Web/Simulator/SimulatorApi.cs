@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CostConsole.Data.Catalogue;
+using CostConsole.Routing.Requests;
+using CostConsole.Web.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Simulator;
 
@@ -18,14 +22,10 @@ internal static class SimulatorApi
         TimeProvider timeProvider)
     {
         var cancellationToken = httpContext.RequestAborted;
-        JsonDocument document;
-        try
+        var (document, readError) = await ReadJsonAsync(httpContext);
+        if (document is null)
         {
-            document = await JsonDocument.ParseAsync(httpContext.Request.Body, default, cancellationToken);
-        }
-        catch (JsonException exception)
-        {
-            return SimulatorError.MalformedJson(exception.Message);
+            return readError!;
         }
 
         ChatCompletionRequest? request;
@@ -68,6 +68,40 @@ internal static class SimulatorApi
         await DelayAsync(completion.TimeToFirstToken + completion.TimePerToken * completion.CompletionTokens, timeProvider, cancellationToken);
         return new ChatCompletionResult(completion, identity, request.Logprobs);
     }
+
+    /// <summary>
+    /// Reads a JSON body within the limit <c>/v1</c> has (plus room for the fields the router adds when it forwards one), and
+    /// refuses text no string can hold (invalid UTF-8, a lone surrogate escape) as a 400 rather than failing on it later.
+    /// </summary>
+    internal static async Task<(JsonDocument? Document, SimulatorError? Error)> ReadJsonAsync(HttpContext httpContext)
+    {
+        var limit = httpContext.RequestServices.GetRequiredService<IOptions<CostConsoleOptions>>().Value.MaxRequestBytes + ForwardingHeadroom;
+        if (await OpenAIApi.ReadBodyAsync(httpContext.Request, limit, httpContext.RequestAborted) is not { } body)
+        {
+            return (null, SimulatorError.TooLarge(limit));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException exception)
+        {
+            return (null, SimulatorError.MalformedJson(exception.Message));
+        }
+
+        if (JsonText.FindProblem(body.Span) is { } problem)
+        {
+            document.Dispose();
+            return (null, SimulatorError.InvalidRequest(problem, null));
+        }
+
+        return (document, null);
+    }
+
+    /// <summary>What the router may add to a client's body on its way here: the model name, logprobs, stream options.</summary>
+    private const long ForwardingHeadroom = 16 * 1024;
 
     public static Ok<ModelList> ListModels(SimulatorSettings settings) =>
         TypedResults.Ok(new ModelList(

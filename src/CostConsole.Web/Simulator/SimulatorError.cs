@@ -35,6 +35,21 @@ internal sealed class SimulatorError : IResult
             $"We could not parse the JSON body of your request ({detail}). Send a valid JSON object with Content-Type: application/json.",
             "invalid_request_error", null, null);
 
+    public static SimulatorError NotServed { get; } =
+        new(StatusCodes.Status404NotFound,
+            "The embedded simulator is off: no provider in the catalogue uses it. Add a provider with the base URL /sim/v1 to turn it on.",
+            "invalid_request_error", null, "not_found");
+
+    public static SimulatorError Unauthorized { get; } =
+        new(StatusCodes.Status401Unauthorized,
+            "The simulator needs an API key outside Development. Send 'Authorization: Bearer <key>' with the key set in CostConsole:Simulator:ApiKey.",
+            "invalid_request_error", null, "invalid_api_key");
+
+    public static SimulatorError TooLarge(long limit) =>
+        new(StatusCodes.Status413RequestEntityTooLarge,
+            $"The request body is larger than the {limit:N0} bytes the simulator accepts.",
+            "invalid_request_error", null, "request_too_large");
+
     public static SimulatorError ModelNotFound(string model, IEnumerable<string> available) =>
         new(StatusCodes.Status404NotFound,
             $"The model '{model}' does not exist in the simulator. Available models: {string.Join(", ", available)}.",

@@ -18,18 +18,36 @@ public static class SimulatorExtensions
         services.TryAddSingleton<ITokenCounter>(O200kTokenCounter.Instance);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SimulationEngine>();
+        services.TryAddSingleton<SimulatorAccess>();
         return builder;
     }
 
     /// <summary>
-    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/embeddings</c> and <c>GET /sim/v1/models</c>. Any API key, or none, is accepted:
-    /// the simulator exists so a first run and tests need no real key.
+    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/embeddings</c> and <c>GET /sim/v1/models</c>. They answer only while
+    /// a provider in the catalogue is served in-process (404 otherwise); outside Development they need the key the app sends to
+    /// itself or <c>CostConsole:Simulator:ApiKey</c>, and not a console sign-in.
     /// </summary>
     public static IEndpointRouteBuilder MapSimulatorApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/sim/v1")
             .WithTags("Simulator")
-            .AllowAnonymous();
+            .AllowAnonymous()
+            .AddEndpointFilter(async (context, next) =>
+            {
+                var http = context.HttpContext;
+                if (!SimulatorAccess.InUse(http.RequestServices))
+                {
+                    return SimulatorError.NotServed;
+                }
+
+                var access = http.RequestServices.GetRequiredService<SimulatorAccess>();
+                if (access.KeyRequired && !access.Accepts(http.Request.Headers.Authorization))
+                {
+                    return SimulatorError.Unauthorized;
+                }
+
+                return await next(context);
+            });
         api.MapPost("/chat/completions", SimulatorApi.CreateChatCompletion);
         api.MapGet("/models", SimulatorApi.ListModels);
         api.MapPost("/embeddings", SimulatedEmbeddings.CreateEmbeddings);

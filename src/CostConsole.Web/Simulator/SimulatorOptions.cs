@@ -11,6 +11,9 @@ internal sealed class SimulatorOptions
 
     public double LatencyScale { get; set; } = 1.0;
 
+    /// <summary>A key other callers may use for <c>/sim/v1</c> outside Development; none by default (only the app itself may).</summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>Empty in configuration means <see cref="DefaultModels"/>; filled in after binding so binding never appends to defaults.</summary>
     public List<SimulatedModelProfile> Models { get; set; } = [];
 

@@ -37,7 +37,8 @@ internal sealed class SimulatorHost : IAsyncDisposable
     /// <summary>Starts with instant answers; <paramref name="configuration"/> adds or overrides <c>CostConsole:Simulator</c> keys.</summary>
     public static async Task<SimulatorHost> StartAsync(IDictionary<string, string?>? configuration = null)
     {
-        var builder = WebApplication.CreateBuilder();
+        // Development: the simulator alone takes any key there, as the tests' clients send.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Microsoft.Extensions.Hosting.Environments.Development });
         builder.Logging.ClearProviders();
         // Only what the test says: the console's own appsettings.json sits in the test output folder too.
         builder.Configuration.Sources.Clear();

@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace CostConsole.Routing.Providers;
+
+/// <summary>
+/// Takes out the logprobs a confidence gate asked the upstream for when the client did not: each choice's
+/// <c>logprobs</c> becomes null, as OpenAI answers a request without them. Bodies and stream chunks alike.
+/// </summary>
+internal static class LogprobsFilter
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static ReadOnlyMemory<byte> Strip(ReadOnlyMemory<byte> json)
+    {
+        if (json.Span.IndexOf("\"logprobs\""u8) < 0)
+        {
+            return json;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("choices"u8, out var choices) || choices.ValueKind != JsonValueKind.Array)
+            {
+                return json;
+            }
+
+            var buffer = new ArrayBufferWriter<byte>(json.Length);
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            {
+                writer.WriteStartObject();
+                foreach (var property in root.EnumerateObject())
+                {
+                    if (!property.NameEquals("choices"u8))
+                    {
+                        property.WriteTo(writer);
+                        continue;
+                    }
+
+                    writer.WriteStartArray("choices"u8);
+                    foreach (var choice in property.Value.EnumerateArray())
+                    {
+                        WriteChoice(writer, choice);
+                    }
+
+                    writer.WriteEndArray();
+                }
+
+                writer.WriteEndObject();
+            }
+
+            return buffer.WrittenMemory;
+        }
+    }
+
+    private static void WriteChoice(Utf8JsonWriter writer, JsonElement choice)
+    {
+        if (choice.ValueKind != JsonValueKind.Object)
+        {
+            choice.WriteTo(writer);
+            return;
+        }
+
+        writer.WriteStartObject();
+        foreach (var property in choice.EnumerateObject())
+        {
+            if (property.NameEquals("logprobs"u8))
+            {
+                writer.WriteNull("logprobs"u8);
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+}
