@@ -3,8 +3,8 @@ namespace CostConsole.Web.Access;
 /// <summary>
 /// The <c>CostConsole:ReverseProxy</c> section: a proxy in front of the console that terminates HTTPS. When enabled, the
 /// console reads <c>X-Forwarded-Proto</c> and <c>X-Forwarded-For</c> from the proxies it trusts, so a request that
-/// reached the proxy over HTTPS counts as HTTPS (the sign-in cookie is then <c>Secure</c>) and the ledger and logs see
-/// the client's address.
+/// reached the proxy over HTTPS counts as HTTPS (the sign-in cookie is then <c>Secure</c>) and the connection shows
+/// the client's address rather than the proxy's.
 /// </summary>
 public sealed class ReverseProxyOptions
 {
