@@ -56,6 +56,12 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("inference");
+
                     b.Property<string>("Team")
                         .HasColumnType("TEXT");
 

@@ -114,6 +114,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("ApiKeys");
             e.HasIndex(k => k.Hash).IsUnique();
+            e.Property(k => k.Scopes).HasDefaultValue(Keys.KeyScopeNames.Inference);
         });
 
         modelBuilder.Entity<AuditLogEntity>(e =>

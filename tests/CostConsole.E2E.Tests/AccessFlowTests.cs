@@ -102,6 +102,39 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         Assert.Empty(console.Errors);
     }
 
+    [Fact]
+    public async Task An_admin_gives_a_key_the_reporting_scope_in_its_form_and_the_key_reads_its_team_spend_but_calls_no_model()
+    {
+        var console = await browser.OpenAsync("/keys");
+        var page = console.Page;
+
+        await console.TestId("create-key").ClickAsync();
+        await console.Input("key-name").FillAsync("finance-report");
+        await console.Input("key-team").FillAsync("finance");
+        await console.TestId("key-scope-reporting").ClickAsync();
+        await console.ScreenshotAsync("keys-scopes-dialog", fullPage: false);
+        await console.TestId("key-save").ClickAsync();
+        var secret = (await console.TestId("new-key-secret").InnerTextAsync()).Trim();
+        await Expect(console.TestId("scopes-finance-report")).ToHaveTextAsync("inference, reporting (own team)");
+
+        // Reporting only: the key stops calling models.
+        await console.TestId("edit-finance-report").ClickAsync();
+        await console.TestId("key-scope-inference").ClickAsync();
+        await console.TestId("key-save").ClickAsync();
+        await Expect(console.TestId("scopes-finance-report")).ToHaveTextAsync("reporting (own team)");
+        await console.ScreenshotAsync("keys-scopes");
+
+        using var http = new HttpClient { BaseAddress = browser.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", secret);
+        using var export = await http.GetAsync("/api/metrics/export.csv?range=24h");
+        using var chat = await http.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", messages = new[] { new { role = "user", content = "hello" } } });
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, chat.StatusCode);
+        Assert.Contains("insufficient_scope", await chat.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(console.Errors);
+        await Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);
+    }
+
     private static async Task AddUserAsync(ConsolePage console, string email, string role)
     {
         await console.TestId("create-user").ClickAsync();

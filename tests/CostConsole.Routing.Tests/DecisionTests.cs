@@ -63,7 +63,7 @@ public sealed class DecisionTests
     }
 
     [Fact]
-    public void An_unknown_model_is_refused_with_what_to_use_instead()
+    public void An_unknown_model_is_refused_with_where_to_look_instead_of_a_list_of_the_catalogue()
     {
         var snapshot = Snapshot();
 
@@ -71,7 +71,9 @@ public sealed class DecisionTests
 
         Assert.Equal("model_not_found", ex.Code);
         Assert.Contains("\"auto\"", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("small, medium, large", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("GET /v1/models", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("medium", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sim/big", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -140,8 +140,14 @@ public static class CatalogueSeeder
 
         if (!string.IsNullOrWhiteSpace(options.DevApiKey))
         {
+            // The development key keeps every scope, also in a data folder from before scopes, so local tools keep working.
             var hash = ApiKeySecrets.Hash(options.DevApiKey);
-            if (!await db.ApiKeys.AnyAsync(k => k.Hash == hash, cancellationToken))
+            var everything = KeyScopeNames.Format(KeyScopes.All);
+            if (await db.ApiKeys.FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken) is { } existing)
+            {
+                existing.Scopes = everything;
+            }
+            else
             {
                 db.ApiKeys.Add(new ApiKeyEntity
                 {
@@ -150,6 +156,7 @@ public static class CatalogueSeeder
                     Prefix = ApiKeySecrets.Prefix(options.DevApiKey),
                     Hash = hash,
                     CreatedAt = now,
+                    Scopes = everything,
                 });
             }
         }

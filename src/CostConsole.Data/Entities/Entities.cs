@@ -173,6 +173,12 @@ public sealed class ApiKeyEntity
 
     /// <summary>Written in batches, so it can lag the real last use by up to a flush interval.</summary>
     public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>
+    /// What the key may reach, comma-separated scope names (<see cref="Keys.KeyScopeNames"/>): <c>inference</c>,
+    /// <c>reporting</c>, <c>organisation</c>. Keys from before scopes existed are <c>inference</c> only.
+    /// </summary>
+    public string Scopes { get; set; } = Keys.KeyScopeNames.Inference;
 }
 
 public enum BudgetScope

@@ -19,6 +19,11 @@ public sealed record ApiKeyInfo(long Id, string Name, string? Team)
 
     public long? TokensPerMinute { get; init; }
 
+    public KeyScopes Scopes { get; init; } = KeyScopes.Inference;
+
+    /// <summary>True when the key may do everything <paramref name="required"/> names.</summary>
+    public bool Has(KeyScopes required) => (Scopes & required) == required;
+
     /// <summary>True when the key narrows where it may be routed, so admission has to look at the decision.</summary>
     public bool IsRestricted => AllowedTiers.Count > 0 || AllowedModels.Count > 0;
 }
@@ -46,6 +51,7 @@ public static class ApiKeySecrets
         AllowedModels = SplitList(k.AllowedModels).ToFrozenSet(StringComparer.Ordinal),
         RequestsPerMinute = k.RequestsPerMinute,
         TokensPerMinute = k.TokensPerMinute,
+        Scopes = KeyScopeNames.Parse(k.Scopes),
     };
 
     /// <summary>The live keys, by hash, for authenticating without touching the database per request.</summary>

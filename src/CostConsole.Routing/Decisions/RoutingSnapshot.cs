@@ -184,7 +184,7 @@ public sealed class RoutingSnapshot
 
         throw new ChatRequestException(
             "model_not_found",
-            $"The model '{requested}' does not exist here. Use \"auto\", a tier ({string.Join(", ", Parts.Tiers)}) or a model listed by GET /v1/models.",
+            $"The model '{requested}' does not exist here. Use \"auto\", or a tier or model that GET /v1/models lists for your API key.",
             "model");
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using CostConsole.Data.Keys;
 using CostConsole.Web.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,17 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
 
     public const string KeyIdClaim = "costconsole:api_key";
 
+    /// <summary>The key's <see cref="KeyScopes"/>, as a number.</summary>
+    public const string ScopesClaim = "costconsole:scopes";
+
+    /// <summary>The scopes of an API-key caller; null for anyone else (a signed-in user, or no one).</summary>
+    public static KeyScopes? ScopesOf(ClaimsPrincipal user) =>
+        user.FindFirst(ScopesClaim) is { } claim && int.TryParse(claim.Value, System.Globalization.CultureInfo.InvariantCulture, out var value) ? (KeyScopes)value : null;
+
+    /// <summary>The id of the API key a caller authenticated with; null for anyone else.</summary>
+    public static long? KeyIdOf(ClaimsPrincipal user) =>
+        user.FindFirst(KeyIdClaim) is { } claim && long.TryParse(claim.Value, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -34,7 +46,11 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, "key:" + key.Name), new Claim(KeyIdClaim, key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            [
+                new Claim(ClaimTypes.Name, "key:" + key.Name),
+                new Claim(KeyIdClaim, key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ScopesClaim, ((int)key.Scopes).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ],
             SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
@@ -42,6 +58,13 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties) =>
         await ApiErrors.WriteAsync(Response, ApiErrors.Unauthorized);
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        await ApiErrors.WriteAsync(Response, ApiErrors.Forbidden);
+    /// <summary>A key without the scope the endpoint needs: say which scope, and where an admin adds it.</summary>
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var policy = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Select(a => a.Policy).FirstOrDefault(p => p is not null);
+        var held = (await HandleAuthenticateOnceAsync()).Principal is { } user ? ScopesOf(user) : null;
+        await ApiErrors.WriteAsync(Response, held is { } scopes && Policies.KeyScopesFor(policy) is { } needed
+            ? ApiErrors.MissingScope(scopes, needed)
+            : ApiErrors.Forbidden);
+    }
 }

@@ -1,3 +1,4 @@
+using CostConsole.Data.Keys;
 using Microsoft.AspNetCore.Authorization;
 
 namespace CostConsole.Web.Access;
@@ -20,7 +21,7 @@ public static class Roles
     public static string Describe(string role) => role switch
     {
         Admin => "Everything: routing, catalogue, keys, budgets, users",
-        FinOps => "Dashboards, requests, budgets and exports; routing read-only",
+        FinOps => "Dashboards, requests, budgets, exports and experiment results; routing read-only",
         SupportLead => "Playground, experiments and feedback; routing and catalogue read-only",
         _ => "",
     };
@@ -71,14 +72,17 @@ public static class Policies
     /// <summary>Review answers and feedback. Admin, Support lead.</summary>
     public const string ReviewFeedback = nameof(ReviewFeedback);
 
-    /// <summary>HTTP APIs of spend (metrics export): a signed-in Admin or FinOps, or an API key.</summary>
+    /// <summary>HTTP APIs of spend (metrics export): a signed-in Admin or FinOps, or an API key with the reporting scope.</summary>
     public const string SpendApi = nameof(SpendApi);
 
-    /// <summary>HTTP APIs of routing (route explain): any signed-in role, or an API key.</summary>
+    /// <summary>HTTP APIs of routing (route explain): any signed-in role, or an API key with the inference scope.</summary>
     public const string RoutingApi = nameof(RoutingApi);
 
-    /// <summary>HTTP APIs of the catalogue (export): a signed-in Admin or Support lead, or an API key.</summary>
+    /// <summary>HTTP APIs of the catalogue (export): a signed-in Admin or Support lead, or an API key with the reporting scope.</summary>
     public const string CatalogueApi = nameof(CatalogueApi);
+
+    /// <summary>An experiment's export: a role that reads experiment results, or an API key with organisation-wide reporting.</summary>
+    public const string ExperimentsApi = nameof(ExperimentsApi);
 
     /// <summary>Which roles each console policy admits.</summary>
     public static IReadOnlyDictionary<string, string[]> RolesFor { get; } = new Dictionary<string, string[]>
@@ -98,8 +102,18 @@ public static class Policies
         [ReviewFeedback] = [Roles.Admin, Roles.SupportLead],
     };
 
-    /// <summary>The console policy each HTTP API policy extends with API-key callers.</summary>
-    private static readonly (string Api, string Console)[] ApiPolicies = [(SpendApi, ViewSpend), (RoutingApi, ViewRouting), (CatalogueApi, ViewCatalogue)];
+    /// <summary>The console policy each HTTP API policy extends with API-key callers, and the scopes such a key needs.</summary>
+    private static readonly (string Api, string Console, KeyScopes Scopes)[] ApiPolicies =
+    [
+        (SpendApi, ViewSpend, KeyScopes.Reporting),
+        (RoutingApi, ViewRouting, KeyScopes.Inference),
+        (CatalogueApi, ViewCatalogue, KeyScopes.Reporting),
+        (ExperimentsApi, ViewExperiments, KeyScopes.Reporting | KeyScopes.Organisation),
+    ];
+
+    /// <summary>The scopes an API key needs for an HTTP API policy; null for a console-only policy.</summary>
+    public static KeyScopes? KeyScopesFor(string? policy) =>
+        Array.FindIndex(ApiPolicies, p => p.Api == policy) is >= 0 and var i ? ApiPolicies[i].Scopes : null;
 
     public static void Configure(AuthorizationOptions options)
     {
@@ -108,13 +122,13 @@ public static class Policies
             options.AddPolicy(name, p => p.RequireAuthenticatedUser().RequireRole(roles));
         }
 
-        foreach (var (api, console) in ApiPolicies)
+        foreach (var (api, console, scopes) in ApiPolicies)
         {
             var roles = RolesFor[console];
             options.AddPolicy(api, p => p
                 .AddAuthenticationSchemes(ApiKeyAuthentication.ApiOrCookieScheme)
                 .RequireAuthenticatedUser()
-                .RequireAssertion(c => c.User.HasClaim(x => x.Type == ApiKeyAuthentication.KeyIdClaim) || roles.Any(c.User.IsInRole)));
+                .RequireAssertion(c => ApiKeyAuthentication.ScopesOf(c.User) is { } held ? (held & scopes) == scopes : roles.Any(c.User.IsInRole)));
         }
     }
 

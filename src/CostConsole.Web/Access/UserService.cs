@@ -35,8 +35,11 @@ public sealed class UserFormValidator : AbstractValidator<UserForm>
 }
 
 /// <summary>Console users: the first admin, creating users with a role, changing roles, disabling.</summary>
-public sealed class UserService(UserManager<IdentityUser> users, RoleManager<IdentityRole> roles, ILogger<UserService> logger)
+public sealed class UserService(UserManager<IdentityUser> users, RoleManager<IdentityRole> roles, CostConsole.Data.CostConsoleDbContext db, ILogger<UserService> logger)
 {
+    /// <summary>What a first-admin attempt is told once someone else has set the console up.</summary>
+    public const string AlreadySetUp = "CostConsole is already set up: someone created the first admin. Sign in instead.";
+
     /// <summary>A disabled user is locked out until this date.</summary>
     private static readonly DateTimeOffset Disabled = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 
@@ -57,15 +60,37 @@ public sealed class UserService(UserManager<IdentityUser> users, RoleManager<Ide
             return;
         }
 
-        var result = await CreateAsync(new UserForm { Email = admin.Email, Password = admin.Password, Role = Roles.Admin });
+        var result = await CreateFirstAdminAsync(admin.Email, admin.Password);
         if (result.Saved)
         {
             UserLog.FirstAdminCreated(logger, admin.Email);
         }
-        else
+        else if (result.Summary != AlreadySetUp)
         {
             UserLog.FirstAdminRefused(logger, admin.Email, result.Summary);
         }
+    }
+
+    /// <summary>
+    /// Creates the first admin, only while no user exists. The check and the creation are one write transaction
+    /// (SQLite's <c>BEGIN IMMEDIATE</c>: one writer at a time), so of several first-run attempts at once exactly one
+    /// succeeds and the others are told the console is already set up.
+    /// </summary>
+    public async Task<ChangeResult> CreateFirstAdminAsync(string email, string password)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
+        if (await AnyUserAsync())
+        {
+            return ChangeResult.Invalid(nameof(UserForm.Email), AlreadySetUp);
+        }
+
+        var result = await CreateAsync(new UserForm { Email = email, Password = password, Role = Roles.Admin });
+        if (result.Saved)
+        {
+            await transaction.CommitAsync();
+        }
+
+        return result;
     }
 
     public async Task<IReadOnlyList<UserView>> ListAsync()

@@ -36,6 +36,16 @@ internal static class ApiErrors
     public static ChatError Forbidden { get; } = new(403, "permission_error", "forbidden",
         "Your role does not allow this. Ask an admin for access.");
 
+    /// <summary>An API key whose scopes do not reach the endpoint.</summary>
+    public static ChatError MissingScope(CostConsole.Data.Keys.KeyScopes held, CostConsole.Data.Keys.KeyScopes needed) => new(403, "permission_error", "insufficient_scope",
+        $"This API key's scopes ({CostConsole.Data.Keys.KeyScopeNames.Describe(held)}) do not reach this endpoint, which needs {Needs(needed)}. "
+        + "An admin can change the key's scopes on the console's API keys page.");
+
+    private static string Needs(CostConsole.Data.Keys.KeyScopes needed) =>
+        needed.HasFlag(CostConsole.Data.Keys.KeyScopes.Organisation) ? "organisation-wide reporting"
+        : needed.HasFlag(CostConsole.Data.Keys.KeyScopes.Reporting) ? "the reporting scope"
+        : "the inference scope";
+
     public static ChatError LedgerUnavailable { get; } = new(503, "server_error", "ledger_unavailable",
         "The request could not be recorded in the ledger, so it was not answered. Try again shortly.");
 

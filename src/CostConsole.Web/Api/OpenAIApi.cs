@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CostConsole.Data.Catalogue;
+using CostConsole.Data.Keys;
 using CostConsole.Data.Ledger;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
@@ -50,6 +51,12 @@ internal static class OpenAIApi
             }
 
             caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
+            if (!key.Has(KeyScopes.Inference))
+            {
+                await RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));
+                return;
+            }
+
             if (limiter.TryAcquire(key) is { } retryAfter)
             {
                 response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
@@ -224,17 +231,29 @@ internal static class OpenAIApi
 
     private static IResult ListModels(HttpContext context, ApiKeyDirectory keys, RoutingState state)
     {
-        if (keys.Authenticate(context.Request.Headers.Authorization) is null)
+        if (keys.Authenticate(context.Request.Headers.Authorization) is not { } key)
         {
             return ApiErrors.Result(ApiErrors.Unauthorized);
         }
 
+        if (!key.Has(KeyScopes.Inference))
+        {
+            return ApiErrors.Result(ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));
+        }
+
+        // What this key may use, and nothing else: error messages point here instead of listing the catalogue.
         var snapshot = state.Current;
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var entries = new List<ModelListEntry> { new(ChatRequestParser.AutoModel, "model", created, "costconsole") };
-        entries.AddRange(snapshot.Tiers.Select(t => new ModelListEntry(t, "model", created, "costconsole")));
+        entries.AddRange(snapshot.Tiers.Where(t => key.AllowedTiers.Count == 0 || key.AllowedTiers.Contains(t)).Select(t => new ModelListEntry(t, "model", created, "costconsole")));
         foreach (var model in snapshot.Models)
         {
+            if ((key.AllowedTiers.Count > 0 && !key.AllowedTiers.Contains(model.Tier))
+                || (key.AllowedModels.Count > 0 && !key.AllowedModels.Contains(model.Key) && !key.AllowedModels.Contains(model.Model.Id)))
+            {
+                continue;
+            }
+
             // The id routes as it is when only one provider serves it; otherwise provider/id does.
             var id = snapshot.FindModel(model.Model.Id)?.Key == model.Key ? model.Model.Id : model.Key;
             entries.Add(new ModelListEntry(id, "model", created, model.Provider.Name));

@@ -9,7 +9,7 @@ internal static class ExperimentExport
 
     public static IEndpointRouteBuilder MapExperimentExport(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/experiments/{id:long}/export.csv", ExportAsync).RequireAuthorization(Access.Policies.ViewExperiments);
+        app.MapGet("/experiments/{id:long}/export.csv", ExportAsync).RequireAuthorization(Access.Policies.ExperimentsApi);
         return app;
     }
 
@@ -18,8 +18,7 @@ internal static class ExperimentExport
         var experiment = await experiments.FindAsync(id, context.RequestAborted);
         if (experiment is null)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            await context.Response.WriteAsync($"There is no experiment {id}.");
+            await Api.ApiErrors.WriteAsync(context.Response, new CostConsole.Routing.Pipeline.ChatError(404, "invalid_request_error", "experiment_not_found", $"There is no experiment {id}."));
             return;
         }
 

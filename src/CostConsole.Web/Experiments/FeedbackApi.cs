@@ -27,6 +27,11 @@ internal static class FeedbackApi
             return ApiErrors.Result(ApiErrors.Unauthorized);
         }
 
+        if (!key.Has(CostConsole.Data.Keys.KeyScopes.Inference))
+        {
+            return ApiErrors.Result(ApiErrors.MissingScope(key.Scopes, CostConsole.Data.Keys.KeyScopes.Inference));
+        }
+
         var bytes = await OpenAIApi.ReadBodyAsync(context.Request, MaxBodyBytes, context.RequestAborted);
         if (bytes is null)
         {

@@ -6,6 +6,7 @@ using CostConsole.Web.Budgets;
 using CostConsole.Web.Keys;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,30 @@ internal static class AccessExtensions
     {
         var services = builder.Services;
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<ReverseProxyOptions>().BindConfiguration(ReverseProxyOptions.Section)
+            .Validate(o => o.IsValid(out _), "CostConsole:ReverseProxy has an address, network or forward limit that cannot be used; see the README's configuration table.")
+            .ValidateOnStart();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ReverseProxyOptions>>((o, proxy) =>
+        {
+            var settings = proxy.Value;
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.ForwardLimit = settings.ForwardLimit;
+            if (settings.KnownProxies.Count + settings.KnownNetworks.Count > 0)
+            {
+                // The ones given replace the loopback default.
+                o.KnownProxies.Clear();
+                o.KnownIPNetworks.Clear();
+                foreach (var address in settings.KnownProxies)
+                {
+                    o.KnownProxies.Add(System.Net.IPAddress.Parse(address));
+                }
+
+                foreach (var network in settings.KnownNetworks)
+                {
+                    o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+                }
+            }
+        });
         services.AddIdentity<IdentityUser, IdentityRole>(o =>
             {
                 o.User.RequireUniqueEmail = true;
@@ -38,11 +63,14 @@ internal static class AccessExtensions
         services.ConfigureApplicationCookie(o =>
         {
             o.Cookie.Name = "costconsole.auth";
+            // Secure whenever the request is HTTPS, also behind a proxy once CostConsole:ReverseProxy is enabled.
+            o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
             o.LoginPath = "/signin";
             o.LogoutPath = "/signout";
             o.AccessDeniedPath = "/denied";
             o.ExpireTimeSpan = TimeSpan.FromHours(12);
             o.SlidingExpiration = true;
+            // HTTP APIs answer 401/403 as JSON; only pages send a browser to sign-in.
             o.Events.OnRedirectToLogin = c => IsApi(c.Request) ? ApiErrors.WriteAsync(c.Response, ApiErrors.Unauthorized) : Redirect(c);
             o.Events.OnRedirectToAccessDenied = c => IsApi(c.Request) ? ApiErrors.WriteAsync(c.Response, ApiErrors.Forbidden) : Redirect(c);
 
@@ -98,6 +126,11 @@ internal static class AccessExtensions
 
     public static WebApplication UseConsoleAccess(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<ReverseProxyOptions>>().Value.Enabled)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
@@ -119,8 +152,10 @@ internal static class AccessExtensions
         return app;
     }
 
-    private static bool IsApi(HttpRequest request) =>
-        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs") || request.Path.StartsWithSegments("/v1");
+    /// <summary>The HTTP APIs: everything under <c>/api</c>, <c>/v1</c>, <c>/hubs</c> and <c>/sim</c>, and every CSV export.</summary>
+    internal static bool IsApi(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs") || request.Path.StartsWithSegments("/v1")
+        || request.Path.StartsWithSegments("/sim") || (request.Path.Value?.EndsWith("/export.csv", StringComparison.OrdinalIgnoreCase) ?? false);
 
     private static Task Redirect(RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context)
     {

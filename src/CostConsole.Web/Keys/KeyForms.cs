@@ -1,3 +1,4 @@
+using CostConsole.Data.Keys;
 using FluentValidation;
 
 namespace CostConsole.Web.Keys;
@@ -19,6 +20,25 @@ public sealed class KeyForm
 
     /// <summary>Optional: a monthly budget for the key, created with it.</summary>
     public decimal? MonthlyBudgetUsd { get; set; }
+
+    /// <summary>May call <c>/v1</c> and <c>/api/route/explain</c>. New keys may.</summary>
+    public bool Inference { get; set; } = true;
+
+    /// <summary>May read spend (the metrics and catalogue exports): its own team's, unless <see cref="OrganisationWide"/>.</summary>
+    public bool Reporting { get; set; }
+
+    /// <summary>With <see cref="Reporting"/>: reads the whole organisation's spend, the live metrics stream and experiment exports.</summary>
+    public bool OrganisationWide { get; set; }
+
+    public KeyScopes Scopes =>
+        (Inference ? KeyScopes.Inference : KeyScopes.None) | (Reporting ? KeyScopes.Reporting : KeyScopes.None) | (Reporting && OrganisationWide ? KeyScopes.Organisation : KeyScopes.None);
+
+    public void SetScopes(KeyScopes scopes)
+    {
+        Inference = scopes.HasFlag(KeyScopes.Inference);
+        Reporting = scopes.HasFlag(KeyScopes.Reporting);
+        OrganisationWide = scopes.HasFlag(KeyScopes.Organisation);
+    }
 }
 
 public sealed class KeyFormValidator : AbstractValidator<KeyForm>
@@ -38,6 +58,10 @@ public sealed class KeyFormValidator : AbstractValidator<KeyForm>
         RuleFor(k => k.TokensPerMinute)
             .InclusiveBetween(1, 1_000_000_000).WithMessage("Tokens per minute must be between 1 and 1,000,000,000 (leave empty for no limit).")
             .When(k => k.TokensPerMinute is not null);
+        RuleFor(k => k.Inference)
+            .Must((k, inference) => inference || k.Reporting).WithMessage("Give the key at least one scope: inference to call /v1, or reporting to read spend.");
+        RuleFor(k => k.OrganisationWide)
+            .Must((k, wide) => !wide || k.Reporting).WithMessage("Organisation-wide reading needs the reporting scope.");
         RuleFor(k => k.MonthlyBudgetUsd)
             .GreaterThan(0).WithMessage("A budget must be more than $0 (leave empty for none).")
             .LessThanOrEqualTo(10_000_000).WithMessage("A budget above $10,000,000 a month is not plausible.")
@@ -58,7 +82,8 @@ public sealed record KeyView(
     DateTimeOffset CreatedAt,
     string? CreatedBy,
     DateTimeOffset? LastUsedAt,
-    DateTimeOffset? RevokedAt)
+    DateTimeOffset? RevokedAt,
+    KeyScopes Scopes = KeyScopes.Inference)
 {
     public bool Active => RevokedAt is null;
 }

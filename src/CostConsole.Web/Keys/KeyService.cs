@@ -39,7 +39,7 @@ internal sealed class KeyService
         var rows = await query.OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
         return [.. rows.Select(k => new KeyView(k.Id, k.Name, k.Team, k.Prefix,
             ApiKeySecrets.SplitList(k.AllowedTiers), ApiKeySecrets.SplitList(k.AllowedModels), k.RequestsPerMinute, k.TokensPerMinute,
-            k.CreatedAt, k.CreatedBy, Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), k.RevokedAt))];
+            k.CreatedAt, k.CreatedBy, Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), k.RevokedAt, KeyScopeNames.Parse(k.Scopes)))];
     }
 
     /// <summary>Creates a key and returns its secret, which is stored only as a hash.</summary>
@@ -70,6 +70,7 @@ internal sealed class KeyService
             AllowedModels = form.AllowedModels.Count == 0 ? null : string.Join(',', form.AllowedModels),
             RequestsPerMinute = form.RequestsPerMinute,
             TokensPerMinute = form.TokensPerMinute,
+            Scopes = KeyScopeNames.Format(form.Scopes),
         };
         db.ApiKeys.Add(entity);
         await db.SaveChangesAsync(cancellationToken);
@@ -92,7 +93,7 @@ internal sealed class KeyService
     }
 
     /// <summary>
-    /// Changes an active key's name, team, allowed tiers and models and rate limits; the next request with it sees them.
+    /// Changes an active key's name, team, allowed tiers and models, rate limits and scopes; the next request with it sees them.
     /// The secret stays the same, and the key's budgets are kept on the budgets page.
     /// </summary>
     /// <param name="loaded">The key as the editor saw it: when someone else changed it since, the change is refused.</param>
@@ -113,7 +114,8 @@ internal sealed class KeyService
         if (loaded is not null && (loaded.Name != key.Name || loaded.Team != key.Team
             || !loaded.AllowedTiers.SequenceEqual(ApiKeySecrets.SplitList(key.AllowedTiers))
             || !loaded.AllowedModels.SequenceEqual(ApiKeySecrets.SplitList(key.AllowedModels))
-            || loaded.RequestsPerMinute != key.RequestsPerMinute || loaded.TokensPerMinute != key.TokensPerMinute))
+            || loaded.RequestsPerMinute != key.RequestsPerMinute || loaded.TokensPerMinute != key.TokensPerMinute
+            || loaded.Scopes != KeyScopeNames.Parse(key.Scopes)))
         {
             return ChangeResult.Invalid(nameof(KeyForm.Name), $"Someone else changed '{key.Name}' since you opened it. Close this form and open the key again to see the current limits.");
         }
@@ -132,6 +134,7 @@ internal sealed class KeyService
         key.AllowedModels = form.AllowedModels.Count == 0 ? null : string.Join(',', form.AllowedModels);
         key.RequestsPerMinute = form.RequestsPerMinute;
         key.TokensPerMinute = form.TokensPerMinute;
+        key.Scopes = KeyScopeNames.Format(form.Scopes);
         if (oldName == key.Name && before == Describe(key))
         {
             // Saved as it was: nothing to record.
@@ -196,7 +199,8 @@ internal sealed class KeyService
     private static string Describe(ApiKeyEntity key) =>
         $"team {key.Team ?? "none"}; tiers {key.AllowedTiers ?? "all"}; models {key.AllowedModels ?? "all"}; "
         + $"{key.RequestsPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} req/min; "
-        + $"{key.TokensPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} tokens/min";
+        + $"{key.TokensPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} tokens/min; "
+        + $"scopes {KeyScopeNames.Describe(KeyScopeNames.Parse(key.Scopes))}";
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

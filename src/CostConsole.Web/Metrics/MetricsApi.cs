@@ -29,9 +29,29 @@ internal static class MetricsApi
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/api/metrics/export.csv", query.Where(p => p.Value is not null));
     }
 
-    private static async Task ExportAsync(HttpContext context, MetricsHistory history, TimeProvider time)
+    private static async Task ExportAsync(HttpContext context, MetricsHistory history, ApiKeyDirectory keys, TimeProvider time)
     {
         var q = context.Request.Query;
+
+        // A reporting key reads its own team's spend, unless an admin granted it the whole organisation's.
+        string? team = null;
+        var callerId = Access.ApiKeyAuthentication.KeyIdOf(context.User);
+        var keyCaller = callerId is not null;
+        if (callerId is { } callerKeyId)
+        {
+            if (keys.Find(callerKeyId) is not { } caller)
+            {
+                await ApiErrors.WriteAsync(context.Response, ApiErrors.Unauthorized);
+                return;
+            }
+
+            if (!caller.Has(CostConsole.Data.Keys.KeyScopes.Organisation))
+            {
+                // Every key made on the keys page has a team; one without reads no team's spend.
+                team = caller.Team ?? "";
+            }
+        }
+
         MetricsRange range;
         MetricsFilter filter;
         try
@@ -45,8 +65,8 @@ internal static class MetricsApi
                     : throw new MetricsInputException($"'{keyText}' is not an API key id.");
             }
 
-            filter = new MetricsFilter(key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]));
-            await history.ValidateAsync(filter, context.RequestAborted);
+            filter = new MetricsFilter(key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), team);
+            await history.ValidateAsync(filter, context.RequestAborted, listKnown: !keyCaller);
         }
         catch (MetricsInputException ex)
         {

@@ -174,7 +174,8 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
     }
 
     /// <summary>Refuses filter values that name nothing the console knows, so a typo does not read as "no traffic".</summary>
-    public async Task ValidateAsync(MetricsFilter filter, CancellationToken cancellationToken = default)
+    /// <param name="listKnown">Name the known values in the message: for the console, not for API-key holders.</param>
+    public async Task ValidateAsync(MetricsFilter filter, CancellationToken cancellationToken = default, bool listKnown = true)
     {
         if (filter.IsEmpty)
         {
@@ -187,15 +188,24 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
             throw new MetricsInputException($"There is no API key with id {key}.");
         }
 
+        if (filter is { ApiKeyId: { } teamKey, Team: { } team })
+        {
+            await using var db = await factory.CreateDbContextAsync(cancellationToken);
+            if (!await db.ApiKeys.AnyAsync(k => k.Id == teamKey && k.Team == team, cancellationToken))
+            {
+                throw new MetricsInputException($"There is no API key with id {teamKey} in team '{team}'. This key reads its own team's spend only.");
+            }
+        }
+
         Check(filter.Tier, choices.Tiers, "tier");
         Check(filter.Model, choices.Models, "model");
         Check(filter.Rule, choices.Rules, "rule");
 
-        static void Check(string? value, IReadOnlyList<string> known, string name)
+        void Check(string? value, IReadOnlyList<string> known, string name)
         {
             if (value is not null && !known.Contains(value))
             {
-                throw new MetricsInputException($"Unknown {name} '{value}'. Known: {string.Join(", ", known)}.");
+                throw new MetricsInputException(listKnown ? $"Unknown {name} '{value}'. Known: {string.Join(", ", known)}." : $"Unknown {name} '{value}'.");
             }
         }
     }
@@ -248,6 +258,13 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
 
     private static void AddFilter(SqliteCommand command, StringBuilder sql, MetricsFilter filter)
     {
+        if (filter.Team is { } team)
+        {
+            // Rollups are per key; a team is its keys, revoked ones included, so past spend stays with the team.
+            sql.Append(" AND ApiKeyId IN (SELECT Id FROM ApiKeys WHERE Team = $team)");
+            command.Parameters.AddWithValue("$team", team);
+        }
+
         if (filter.ApiKeyId is { } key)
         {
             sql.Append(" AND ApiKeyId = $key");

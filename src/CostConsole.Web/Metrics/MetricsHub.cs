@@ -17,11 +17,13 @@ public sealed class MetricsHub(LiveMetrics live) : Hub
 }
 
 /// <summary>
-/// Lets only callers with an API key (<c>Authorization: Bearer</c> or, for browsers and WebSockets, <c>?access_token=</c>)
-/// or a signed-in console user allowed to see spend reach the hub.
+/// Lets only callers with an API key with organisation-wide reporting (<c>Authorization: Bearer</c> or, for browsers and
+/// WebSockets, <c>?access_token=</c>) or a signed-in console user allowed to see spend reach the hub.
 /// </summary>
 internal sealed class MetricsHubKeyCheck(RequestDelegate next, ApiKeyDirectory keys)
 {
+    public const CostConsole.Data.Keys.KeyScopes LiveScopes = CostConsole.Data.Keys.KeyScopes.Reporting | CostConsole.Data.Keys.KeyScopes.Organisation;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
@@ -30,10 +32,22 @@ internal sealed class MetricsHubKeyCheck(RequestDelegate next, ApiKeyDirectory k
             header = "Bearer " + token;
         }
 
-        var signedIn = Access.Policies.RolesFor[Access.Policies.ViewSpend].Any(context.User.IsInRole);
-        if (!signedIn && keys.Authenticate(header) is null)
+        if (Access.Policies.RolesFor[Access.Policies.ViewSpend].Any(context.User.IsInRole))
+        {
+            await next(context);
+            return;
+        }
+
+        if (keys.Authenticate(header) is not { } key)
         {
             await ApiErrors.WriteAsync(context.Response, ApiErrors.Unauthorized);
+            return;
+        }
+
+        // The live stream is the whole organisation's traffic, so a key needs organisation-wide reporting.
+        if (!key.Has(LiveScopes))
+        {
+            await ApiErrors.WriteAsync(context.Response, ApiErrors.MissingScope(key.Scopes, LiveScopes));
             return;
         }
 

@@ -130,9 +130,10 @@ public sealed record MetricsRange(RangeKind Kind, DateTimeOffset From, DateTimeO
 }
 
 /// <summary>The dashboard's filters; null means all.</summary>
-public sealed record MetricsFilter(long? ApiKeyId = null, string? Tier = null, string? Model = null, string? Rule = null)
+/// <param name="Team">Only the keys of this team: what a reporting key without organisation-wide reading sees.</param>
+public sealed record MetricsFilter(long? ApiKeyId = null, string? Tier = null, string? Model = null, string? Rule = null, string? Team = null)
 {
     public static MetricsFilter None { get; } = new();
 
-    public bool IsEmpty => ApiKeyId is null && Tier is null && Model is null && Rule is null;
+    public bool IsEmpty => ApiKeyId is null && Tier is null && Model is null && Rule is null && Team is null;
 }

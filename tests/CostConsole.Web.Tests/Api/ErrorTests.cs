@@ -57,14 +57,15 @@ public sealed class ErrorTests(SmallBodyFactory factory) : IClassFixture<SmallBo
     }
 
     [Fact]
-    public async Task An_unknown_model_gets_404_naming_what_exists()
+    public async Task An_unknown_model_gets_404_pointing_to_the_model_list_without_listing_the_catalogue()
     {
         var (status, error, requestId) = await PostAsync(JsonContent.Create(new { model = "gpt-17-ultra", messages = new[] { new { role = "user", content = "hi" } } }));
 
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal("model_not_found", error.GetProperty("code").GetString());
         Assert.Equal("model", error.GetProperty("param").GetString());
-        Assert.Contains("small, medium, large", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("GET /v1/models", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("small, medium, large", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         var row = (await factory.LedgerAsync()).Single(r => r.RequestId == requestId);
         Assert.Equal(("gpt-17-ultra", 404), (row.RequestedModel, row.HttpStatus));
     }
