@@ -188,6 +188,14 @@ internal sealed partial class SchemaInstance
         for (var attempt = 0; result.Count < count && attempt < count * 8 + 8; attempt++)
         {
             var item = items.ValueKind == JsonValueKind.Object ? Value(items, Singular(name), depth + 1) : JsonValue.Create(Text(Singular(name), default));
+            if (unique && item is JsonValue value && value.TryGetValue<string>(out var text) && seen.Contains(item.ToJsonString()))
+            {
+                // Distinct strings: the same kind of value, told apart by another word.
+                var word = Words[attempt % Words.Length];
+                var maxLength = items.ValueKind == JsonValueKind.Object ? Integer(items, "maxLength") ?? int.MaxValue : int.MaxValue;
+                item = JsonValue.Create(text.Length + word.Length + 1 <= maxLength ? text + " " + word : word);
+            }
+
             if (unique && !seen.Add(item?.ToJsonString() ?? "null"))
             {
                 continue;
@@ -296,6 +304,7 @@ internal sealed partial class SchemaInstance
         {
             _ when TextNames.Any(lower.Contains) => _text,
             _ when PlaceNames.Any(lower.Contains) => ProperNoun() ?? "Paris",
+            _ when lower.Contains("phone", StringComparison.Ordinal) || lower == "number" => "+1 555 01" + _random.Next(10, 99).ToString(CultureInfo.InvariantCulture),
             _ when lower.Contains("email", StringComparison.Ordinal) => EmailPattern().Match(_prompt) is { Success: true } email ? email.Value : "alex.morgan@example.com",
             _ when lower.EndsWith("id", StringComparison.Ordinal) || lower.Contains("number", StringComparison.Ordinal) => Identifier(),
             _ when lower.Contains("name", StringComparison.Ordinal) => ProperNoun() ?? "Alex Morgan",
