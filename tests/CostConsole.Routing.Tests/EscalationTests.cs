@@ -104,6 +104,38 @@ public sealed class EscalationTests
     }
 
     [Fact]
+    public async Task A_tool_call_without_text_is_not_failed_by_the_json_confidence_or_pattern_gates_for_lack_of_text()
+    {
+        var invoker = new ScriptedInvoker([]) { ToolCall = "track_order", FinishReason = "tool_calls" };
+        var gates = new TierGates { Tier = "small", MinConfidence = 0.9, MustMatch = [@"\border\b"], RefusalPhrases = TierGates.DefaultRefusalPhrases };
+        var (pipeline, ledger) = Pipeline(invoker, new EscalationPolicy { Tiers = [gates] });
+
+        using var request = TestRouting.Request("Where is order 123?", "small",
+            "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"track_order\"}}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"a\",\"schema\":{\"type\":\"object\",\"required\":[\"status\"]}}}");
+        var outcome = await pipeline.CompleteAsync(request, Caller(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(("nano", 0, ReviewState.None), (outcome.Model!.Model.Id, outcome.Escalations, outcome.Review));
+        var results = outcome.Attempts[0].Gates!;
+        Assert.All(results, g => Assert.True(g.Passed, g.Gate + ": " + g.Detail));
+        Assert.Equal("a tool call; not checked", results.Single(g => g.Gate == "json").Detail);
+        Assert.Equal("a tool call; not checked", results.Single(g => g.Gate == "confidence").Detail);
+        Assert.Equal(0, ledger.Entries.Single().Escalations);
+    }
+
+    [Fact]
+    public async Task A_tool_call_cut_off_by_its_token_limit_still_escalates()
+    {
+        var invoker = new ScriptedInvoker([]) { ToolCall = "track_order", FinishReason = "length" };
+        var (pipeline, _) = Pipeline(invoker, new EscalationPolicy { Tiers = [new TierGates { Tier = "small" }] });
+
+        using var request = TestRouting.Request("Where is order 123?", "small", "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"track_order\"}}]");
+        var outcome = await pipeline.CompleteAsync(request, Caller(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, outcome.Escalations);
+        Assert.Equal(["truncation"], outcome.Attempts[0].Gates!.Where(g => !g.Passed).Select(g => g.Gate));
+    }
+
+    [Fact]
     public async Task A_truncated_answer_escalates_and_when_nothing_is_above_it_is_returned_flagged()
     {
         var invoker = new ScriptedInvoker(new() { ["big"] = "The quarterly plan has three" }) { FinishReason = "length" };
@@ -244,6 +276,9 @@ public sealed class EscalationTests
 
         public string[] Failing { get; init; } = [];
 
+        /// <summary>When set, every model answers by calling this function, with no text.</summary>
+        public string? ToolCall { get; init; }
+
         public Task<UpstreamReply> CompleteAsync(RoutedModel target, ChatRequest request, CancellationToken cancellationToken)
         {
             Calls.Add(target.Model.Id);
@@ -253,9 +288,12 @@ public sealed class EscalationTests
             }
 
             var content = answers.GetValueOrDefault(target.Model.Id, "Fine.");
+            object message = ToolCall is { } call
+                ? new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = "call_1", type = "function", function = new { name = call, arguments = "{\"order\":\"123\"}" } } } }
+                : new { role = "assistant", content };
             var body = JsonSerializer.Serialize(new
             {
-                choices = new[] { new { index = 0, message = new { role = "assistant", content }, finish_reason = FinishReason } },
+                choices = new[] { new { index = 0, message, finish_reason = FinishReason } },
                 usage = new { prompt_tokens = 20, completion_tokens = 10 },
             });
             return Task.FromResult(new UpstreamReply { Status = 200, Body = BinaryData.FromString(body), Usage = new(20, 0, 10), FinishReason = FinishReason });

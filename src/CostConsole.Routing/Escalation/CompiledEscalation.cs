@@ -94,7 +94,13 @@ public sealed class CompiledGates
         confidence = null;
         var content = answer.Content ?? "";
 
-        if (Definition.MinConfidence is { } minimum)
+        // A function call carries arguments, not prose: no logprobs, often no text, and JSON mode does not apply to it.
+        var toolCall = answer.ToolCalls && string.IsNullOrEmpty(answer.Content);
+        if (Definition.MinConfidence is not null && toolCall)
+        {
+            results.Add(new GateResult("confidence", true, "a tool call; not checked"));
+        }
+        else if (Definition.MinConfidence is { } minimum)
         {
             confidence = Confidence.LowQuantile(answer.Logprobs, Definition.ConfidenceQuantile);
             var label = "p" + (Definition.ConfidenceQuantile * 100).ToString("0.#", CultureInfo.InvariantCulture);
@@ -109,7 +115,11 @@ public sealed class CompiledGates
             results.Add(new GateResult("truncation", !truncated, truncated ? "the answer was cut off by its token limit (finish_reason: length)" : "complete"));
         }
 
-        if (Definition.ValidateJson && wantsJson)
+        if (Definition.ValidateJson && wantsJson && toolCall)
+        {
+            results.Add(new GateResult("json", true, "a tool call; not checked"));
+        }
+        else if (Definition.ValidateJson && wantsJson)
         {
             var problem = JsonAnswer.Problem(content, schema);
             results.Add(new GateResult("json", problem is null, problem ?? (schema is null ? "valid JSON" : "valid JSON matching the schema")));
@@ -122,7 +132,7 @@ public sealed class CompiledGates
             results.Add(new GateResult("refusal", phrase is null, phrase is null ? "no refusal phrase" : $"contains \"{phrase}\""));
         }
 
-        foreach (var regex in _mustMatch)
+        foreach (var regex in toolCall ? [] : _mustMatch)
         {
             results.Add(Matches(regex, content) switch
             {
@@ -223,5 +233,8 @@ public sealed class CompiledGates
     private static string Normalise(string text) => text.Replace('\u2019', '\'').Replace('\u2018', '\'');
 }
 
-/// <summary>What the gates read of an answer: its text, why it ended, and its tokens' log probabilities.</summary>
-public sealed record AnswerFacts(string? Content, string? FinishReason, IReadOnlyList<double>? Logprobs);
+/// <summary>
+/// What the gates read of an answer: its text, why it ended, its tokens' log probabilities, and whether it calls
+/// tools (then it may have no text at all, and the gates that read text have nothing to judge).
+/// </summary>
+public sealed record AnswerFacts(string? Content, string? FinishReason, IReadOnlyList<double>? Logprobs, bool ToolCalls = false);

@@ -136,7 +136,7 @@ public sealed class ChatPipeline(
 
                 var logprobs = gates.NeedsLogprobs ? new List<double>() : null;
                 var facts = ResponseInspector.Inspect(reply.Body.ToMemory().Span, logprobs);
-                var passed = await CheckGatesAsync(run, gates, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs), cancellationToken).ConfigureAwait(false);
+                var passed = await CheckGatesAsync(run, gates, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs, facts.HasToolCalls), cancellationToken).ConfigureAwait(false);
                 if (passed)
                 {
                     return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
@@ -321,7 +321,8 @@ public sealed class ChatPipeline(
     private async Task<bool> CheckGatesAsync(Run run, CompiledGates gates, int attemptIndex, AnswerFacts answer, CancellationToken cancellationToken)
     {
         var results = gates.Check(answer, run.Request.WantsJson, run.Request.WantsJson ? run.Request.ResponseSchema : null, out var confidence).ToList();
-        if (gates.Judge is { } judge && results.TrueForAll(r => r.Passed))
+        // A judge grades prose; a function call is not an answer it can score.
+        if (gates.Judge is { } judge && !answer.ToolCalls && results.TrueForAll(r => r.Passed))
         {
             results.Add(await JudgeAsync(run, gates, judge, answer.Content ?? "", cancellationToken).ConfigureAwait(false));
         }

@@ -30,6 +30,7 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
     private readonly List<double>? _logprobs = readLogprobs ? [] : null;
     private TokenUsage? _reported;
     private string? _finishReason;
+    private bool _toolCalls;
 
     public double? TimeToFirstTokenMs { get; private set; }
 
@@ -38,8 +39,8 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
     public TokenUsage Usage(ITokenCounter tokens) =>
         _reported ?? new TokenUsage(request.PromptTokens, 0, tokens.CountTokens(_content.ToString()));
 
-    /// <summary>What the quality gates read: the whole answer's text, why it ended, and its logprobs.</summary>
-    public AnswerFacts Facts => new(_content.ToString(), _finishReason, _logprobs);
+    /// <summary>What the quality gates read: the whole answer's text, why it ended, its logprobs, and whether it called tools.</summary>
+    public AnswerFacts Facts => new(_content.ToString(), _finishReason, _logprobs, _toolCalls);
 
     public async Task<StreamResult> RunAsync(UpstreamStream upstream, RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
     {
@@ -54,6 +55,7 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
                     _reported = facts.Usage;
                 }
 
+                _toolCalls |= facts.HasToolCalls;
                 if (facts.FinishReason is { } finish)
                 {
                     _finishReason = finish;

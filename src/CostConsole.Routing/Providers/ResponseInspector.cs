@@ -12,12 +12,13 @@ internal struct ResponseFacts
     public int ChoiceCount;
     public string? FinishReason;
     public string? Content;
+    public bool HasToolCalls;
     public string? ErrorMessage;
 }
 
 internal static class ResponseInspector
 {
-    /// <summary>Reads usage, the first choice's content (message or delta) and finish reason, and any error message.</summary>
+    /// <summary>Reads usage, the first choice's content (message or delta), whether it calls tools, its finish reason, and any error message.</summary>
     public static ResponseFacts Inspect(ReadOnlySpan<byte> json) => Inspect(json, null);
 
     /// <summary>As <see cref="Inspect(ReadOnlySpan{byte})"/>, also adding the first choice's token logprobs to <paramref name="logprobs"/>.</summary>
@@ -147,6 +148,7 @@ internal static class ResponseInspector
                         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                         {
                             var isContent = reader.ValueTextEquals("content"u8);
+                            var isToolCalls = reader.ValueTextEquals("tool_calls"u8) || reader.ValueTextEquals("function_call"u8);
                             reader.Read();
                             if (isContent && reader.TokenType == JsonTokenType.String)
                             {
@@ -154,6 +156,8 @@ internal static class ResponseInspector
                             }
                             else
                             {
+                                // A function call answers instead of text (a stream sends it in pieces, each naming the call).
+                                facts.HasToolCalls |= isToolCalls && reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject;
                                 reader.Skip();
                             }
                         }

@@ -11,6 +11,9 @@ internal static class ChatCompletionJson
     // Relaxed escaping keeps quotes and apostrophes readable in answers, like the real API.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>For values built as <see cref="System.Text.Json.Nodes.JsonNode"/>s: compact, with the same relaxed escaping.</summary>
+    public static readonly JsonSerializerOptions NodeOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string AnswerObject(string answer, double confidence)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -36,12 +39,32 @@ internal static class ChatCompletionJson
         writer.WriteNumber("index", 0);
         writer.WriteStartObject("message");
         writer.WriteString("role", "assistant");
-        writer.WriteString("content", completion.Content);
-        writer.WriteNull("refusal");
+        if (completion.ToolCall is { } call)
+        {
+            writer.WriteNull("content");
+            writer.WriteNull("refusal");
+            writer.WriteStartArray("tool_calls");
+            writer.WriteStartObject();
+            writer.WriteString("id", call.Id);
+            writer.WriteString("type", "function");
+            writer.WriteStartObject("function");
+            writer.WriteString("name", call.Name);
+            writer.WriteString("arguments", call.Arguments);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WriteString("content", completion.Content);
+            writer.WriteNull("refusal");
+        }
+
         writer.WriteStartArray("annotations");
         writer.WriteEndArray();
         writer.WriteEndObject();
-        WriteLogprobs(writer, logprobs ? completion.Tokens : null, 0, completion.Tokens.Count);
+        // Log probabilities are of content tokens; a function call has none.
+        WriteLogprobs(writer, logprobs && completion.ToolCall is null ? completion.Tokens : null, 0, completion.Tokens.Count);
         writer.WriteString("finish_reason", completion.FinishReason);
         writer.WriteEndObject();
         writer.WriteEndArray();
@@ -63,6 +86,76 @@ internal static class ChatCompletionJson
         writer.WriteNull("logprobs");
         writer.WriteNull("finish_reason");
         WriteChunkEnd(writer, usagePlaceholder);
+    }
+
+    /// <summary>
+    /// The first chunk of a streamed function call: the role and the call's index, id and name, with empty arguments.
+    /// </summary>
+    public static void WriteToolCallStartChunk(IBufferWriter<byte> output, SimulatedCompletion completion, ResponseIdentity identity, bool usagePlaceholder)
+    {
+        var call = completion.ToolCall!;
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        WriteChunkStart(writer, completion, identity);
+        writer.WriteString("role", "assistant");
+        writer.WriteNull("content");
+        writer.WriteStartArray("tool_calls");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteString("id", call.Id);
+        writer.WriteString("type", "function");
+        writer.WriteStartObject("function");
+        writer.WriteString("name", call.Name);
+        writer.WriteString("arguments", "");
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteNull("refusal");
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        writer.WriteNull("finish_reason");
+        WriteChunkEnd(writer, usagePlaceholder);
+    }
+
+    /// <summary>A chunk carrying the argument tokens [start, start + count) of the call at index 0.</summary>
+    public static void WriteToolArgumentsChunk(
+        IBufferWriter<byte> output, SimulatedCompletion completion, ResponseIdentity identity, int start, int count, bool usagePlaceholder)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        WriteChunkStart(writer, completion, identity);
+        writer.WriteStartArray("tool_calls");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteStartObject("function");
+        writer.WriteString("arguments", Concat(completion, start, count));
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        writer.WriteNull("finish_reason");
+        WriteChunkEnd(writer, usagePlaceholder);
+    }
+
+    /// <summary>The chunk that ends a choice: an empty delta and the finish reason, as OpenAI ends a function call.</summary>
+    public static void WriteFinishChunk(IBufferWriter<byte> output, SimulatedCompletion completion, ResponseIdentity identity, bool usagePlaceholder)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        WriteChunkStart(writer, completion, identity);
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        writer.WriteString("finish_reason", completion.FinishReason);
+        WriteChunkEnd(writer, usagePlaceholder);
+    }
+
+    private static string Concat(SimulatedCompletion completion, int start, int count)
+    {
+        var text = new StringBuilder();
+        for (var i = start; i < start + count; i++)
+        {
+            text.Append(completion.Tokens[i].Text);
+        }
+
+        return text.ToString();
     }
 
     /// <summary>A <c>chat.completion.chunk</c> carrying tokens [start, start + count); the last one also carries the finish reason.</summary>

@@ -6,6 +6,24 @@ namespace CostConsole.Web.Simulator;
 
 internal sealed record RequestMessage(string Role, string Text);
 
+/// <summary>A function the client offers the model: its name, what it is for, and the JSON Schema of its arguments.</summary>
+internal sealed record SimulatedTool(string Name, string Description, JsonElement? Parameters);
+
+internal enum ToolChoiceMode
+{
+    /// <summary>The model decides: it calls a tool when the prompt asks for what one does.</summary>
+    Auto,
+
+    /// <summary>The model answers in text.</summary>
+    None,
+
+    /// <summary>The model must call one of the tools.</summary>
+    Required,
+
+    /// <summary>The model must call the tool the client named.</summary>
+    Named,
+}
+
 /// <summary>The parts of an OpenAI chat completions request the simulator acts on; every other field is accepted and ignored.</summary>
 internal sealed record ChatCompletionRequest
 {
@@ -24,6 +42,16 @@ internal sealed record ChatCompletionRequest
     public int TopLogprobs { get; init; }
 
     public bool JsonResponse { get; init; }
+
+    /// <summary>The schema of <c>response_format: {type: "json_schema"}</c>: the answer must be an instance of it.</summary>
+    public JsonElement? ResponseSchema { get; init; }
+
+    public IReadOnlyList<SimulatedTool> Tools { get; init; } = [];
+
+    public ToolChoiceMode ToolChoice { get; init; }
+
+    /// <summary>The function <see cref="ToolChoiceMode.Named"/> asks for.</summary>
+    public string? ToolChoiceName { get; init; }
 
     /// <summary>The text of the last user message: what the model is being asked.</summary>
     public string Prompt => Messages.LastOrDefault(message => message.Role == "user")?.Text ?? Messages[^1].Text;
@@ -110,6 +138,29 @@ internal sealed record ChatCompletionRequest
             ? type.GetString()
             : null;
 
+        if (!TryReadTools(root, out var tools, out var toolsError) || !TryReadToolChoice(root, tools, out var toolChoice, out var toolChoiceName, out toolsError))
+        {
+            error = toolsError!;
+            return false;
+        }
+
+        JsonElement? responseSchema = null;
+        if (responseType == "json_schema")
+        {
+            if (!format.TryGetProperty("json_schema", out var jsonSchema) || jsonSchema.ValueKind != JsonValueKind.Object
+                || !jsonSchema.TryGetProperty("name", out var schemaName) || schemaName.ValueKind != JsonValueKind.String)
+            {
+                error = SimulatorError.InvalidRequest(
+                    "'response_format.json_schema' must be an object with a 'name' and a 'schema'.", "response_format.json_schema");
+                return false;
+            }
+
+            if (jsonSchema.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object)
+            {
+                responseSchema = schema.Clone();
+            }
+        }
+
         request = new ChatCompletionRequest
         {
             Model = model.GetString()!,
@@ -122,8 +173,101 @@ internal sealed record ChatCompletionRequest
             Logprobs = IsTrue(root, "logprobs"),
             TopLogprobs = topLogprobs,
             JsonResponse = responseType is "json_object" or "json_schema",
+            ResponseSchema = responseSchema,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            ToolChoiceName = toolChoiceName,
         };
         return true;
+    }
+
+    /// <summary>Reads <c>tools: [{type: "function", function: {name, description, parameters}}]</c>.</summary>
+    private static bool TryReadTools(JsonElement root, out IReadOnlyList<SimulatedTool> tools, out SimulatorError? error)
+    {
+        tools = [];
+        error = null;
+        if (!root.TryGetProperty("tools", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            error = SimulatorError.InvalidRequest("'tools' must be an array of function tools.", "tools");
+            return false;
+        }
+
+        var list = new List<SimulatedTool>();
+        var index = 0;
+        foreach (var tool in element.EnumerateArray())
+        {
+            if (tool.ValueKind != JsonValueKind.Object
+                || !tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+            {
+                error = SimulatorError.InvalidRequest(
+                    $"tools[{index}] must be {{\"type\": \"function\", \"function\": {{\"name\": ..., \"parameters\": ...}}}}.", $"tools[{index}].function");
+                return false;
+            }
+
+            var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : "";
+            JsonElement? parameters = function.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
+            list.Add(new SimulatedTool(name.GetString()!, description, parameters));
+            index++;
+        }
+
+        tools = list;
+        return true;
+    }
+
+    /// <summary>Reads <c>tool_choice</c>: "auto", "none", "required", or <c>{type: "function", function: {name}}</c>.</summary>
+    private static bool TryReadToolChoice(
+        JsonElement root, IReadOnlyList<SimulatedTool> tools, out ToolChoiceMode mode, out string? name, out SimulatorError? error)
+    {
+        mode = ToolChoiceMode.Auto;
+        name = null;
+        error = null;
+        if (!root.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            switch (choice.GetString())
+            {
+                case "auto":
+                    return true;
+                case "none":
+                    mode = ToolChoiceMode.None;
+                    return true;
+                case "required" when tools.Count > 0:
+                    mode = ToolChoiceMode.Required;
+                    return true;
+                case "required":
+                    error = SimulatorError.InvalidRequest("'tool_choice' is \"required\" but no 'tools' were given.", "tool_choice");
+                    return false;
+            }
+        }
+        else if (choice.ValueKind == JsonValueKind.Object
+                 && choice.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                 && function.TryGetProperty("name", out var named) && named.ValueKind == JsonValueKind.String)
+        {
+            var wanted = named.GetString();
+            name = wanted;
+            if (tools.Any(tool => tool.Name == wanted))
+            {
+                mode = ToolChoiceMode.Named;
+                return true;
+            }
+
+            error = SimulatorError.InvalidRequest($"'tool_choice' names the function '{wanted}', which is not among the 'tools'.", "tool_choice");
+            return false;
+        }
+
+        error = SimulatorError.InvalidRequest(
+            "'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}.", "tool_choice");
+        return false;
     }
 
     private static bool IsTrue(JsonElement element, string name) =>

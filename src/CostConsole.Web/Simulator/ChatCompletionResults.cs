@@ -17,7 +17,8 @@ internal sealed class ChatCompletionResult(SimulatedCompletion completion, Respo
 }
 
 /// <summary>
-/// A server-sent-events answer paced by the model's speed: role, content chunks, optional usage, then [DONE].
+/// A server-sent-events answer paced by the model's speed: role, content chunks (or a function call's name, then its
+/// arguments and an empty finishing chunk), optional usage, then [DONE].
 /// A stream-cut fault drops the connection about half way, as a flaky provider would.
 /// </summary>
 internal sealed class ChatCompletionStreamResult(
@@ -42,8 +43,18 @@ internal sealed class ChatCompletionStreamResult(
         await response.StartAsync(cancellationToken);
 
         await SimulatorApi.DelayAsync(completion.TimeToFirstToken, timeProvider, cancellationToken);
-        await WriteEventAsync(response, writer => ChatCompletionJson.WriteRoleChunk(
-            writer, completion, identity, request.IncludeUsage), cancellationToken);
+        var toolCall = completion.ToolCall is not null;
+        await WriteEventAsync(response, writer =>
+        {
+            if (toolCall)
+            {
+                ChatCompletionJson.WriteToolCallStartChunk(writer, completion, identity, request.IncludeUsage);
+            }
+            else
+            {
+                ChatCompletionJson.WriteRoleChunk(writer, completion, identity, request.IncludeUsage);
+            }
+        }, cancellationToken);
 
         var chunks = completion.ChunkSizes;
         var cutBefore = completion.Fault == SimulatedFault.StreamCut ? chunks.Count / 2 : -1;
@@ -67,10 +78,27 @@ internal sealed class ChatCompletionStreamResult(
 
             var last = i >= chunks.Count - 1;
             var chunkStart = start;
-            await WriteEventAsync(response, writer => ChatCompletionJson.WriteContentChunk(
-                writer, completion, identity, chunkStart, size, request.Logprobs,
-                last ? completion.FinishReason : null, request.IncludeUsage), cancellationToken);
+            if (toolCall)
+            {
+                if (size > 0)
+                {
+                    await WriteEventAsync(response, writer => ChatCompletionJson.WriteToolArgumentsChunk(
+                        writer, completion, identity, chunkStart, size, request.IncludeUsage), cancellationToken);
+                }
+            }
+            else
+            {
+                await WriteEventAsync(response, writer => ChatCompletionJson.WriteContentChunk(
+                    writer, completion, identity, chunkStart, size, request.Logprobs,
+                    last ? completion.FinishReason : null, request.IncludeUsage), cancellationToken);
+            }
+
             start += size;
+        }
+
+        if (toolCall)
+        {
+            await WriteEventAsync(response, writer => ChatCompletionJson.WriteFinishChunk(writer, completion, identity, request.IncludeUsage), cancellationToken);
         }
 
         if (request.IncludeUsage)

@@ -24,6 +24,12 @@ internal sealed record SimulatedCompletion
 
     public string Content { get; init; } = "";
 
+    /// <summary>The function the model calls instead of answering in text; its arguments are what <see cref="Tokens"/> spell.</summary>
+    public SimulatedToolCall? ToolCall { get; init; }
+
+    /// <summary>Completion tokens that are not in <see cref="Tokens"/>: a tool call's name and framing.</summary>
+    public int OverheadTokens { get; init; }
+
     public IReadOnlyList<SimulatedToken> Tokens { get; init; } = [];
 
     /// <summary>How many tokens each streamed content chunk carries, in order.</summary>
@@ -35,7 +41,7 @@ internal sealed record SimulatedCompletion
 
     public int CachedPromptTokens { get; init; }
 
-    public int CompletionTokens => Tokens.Count;
+    public int CompletionTokens => Tokens.Count + OverheadTokens;
 
     public TimeSpan TimeToFirstToken { get; init; }
 

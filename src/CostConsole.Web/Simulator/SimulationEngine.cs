@@ -13,6 +13,9 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
     /// <summary>Providers cache prompt prefixes from this size on.</summary>
     internal const int MinCachedPromptTokens = 1024;
 
+    /// <summary>Tokens a function call costs beyond its name and arguments.</summary>
+    internal const int ToolCallFramingTokens = 7;
+
     private static readonly Lazy<Tokenizer> SharedTokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
 
     // Frequent tokens offered as the runners-up in top_logprobs.
@@ -57,13 +60,30 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         var difficulty = PromptDifficulty.Estimate(request.Prompt);
         var gap = Math.Max(0, difficulty - profile.Capability);
 
-        var text = ClassificationAnswer.For(request, difficulty, profile, random)
-                   ?? JudgeAnswer.For(request, random)
-                   ?? ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens);
-        var content = request.JsonResponse ? ToJson(random, text, gap) : text;
+        var toolCall = ToolCallAnswer.For(request, random);
+        string content;
+        if (toolCall is not null)
+        {
+            // The arguments are what the model generates, token by token, instead of content.
+            content = toolCall.Arguments;
+        }
+        else
+        {
+            var text = ClassificationAnswer.For(request, difficulty, profile, random)
+                       ?? JudgeAnswer.For(request, random)
+                       ?? ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens);
+            if (ToolCallAnswer.FromToolResults(request) is { } found)
+            {
+                text = found + " " + text;
+            }
+
+            content = request.ResponseSchema is { } schema ? FollowSchema(random, schema, request.Prompt, text, gap)
+                : request.JsonResponse ? ToJson(random, text, gap)
+                : text;
+        }
 
         var encoded = SharedTokenizer.Value.EncodeToTokens(content, out _);
-        var finishReason = "stop";
+        var finishReason = toolCall is null ? "stop" : "tool_calls";
         var tokenCount = encoded.Count;
         if (request.MaxTokens is { } maxTokens && maxTokens < tokenCount)
         {
@@ -86,12 +106,16 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         }
 
         var scale = latencyScale * profile.SlowdownFactor;
+        var generated = string.Concat(tokenTexts);
         return new SimulatedCompletion
         {
             Model = request.Model,
             Fault = fault,
             Difficulty = difficulty,
-            Content = string.Concat(tokenTexts),
+            Content = toolCall is null ? generated : "",
+            ToolCall = toolCall is null ? null : toolCall with { Arguments = generated },
+            // A call also costs its function name and the call's framing.
+            OverheadTokens = toolCall is null ? 0 : SharedTokenizer.Value.CountTokens(toolCall.Name) + ToolCallFramingTokens,
             Tokens = AssignLogprobs(random, tokenTexts, gap, request.TopLogprobs),
             ChunkSizes = chunkSizes,
             FinishReason = finishReason,
@@ -182,6 +206,17 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         var copy = sentences.ToArray();
         random.Shuffle(copy);
         return copy;
+    }
+
+    /// <summary>
+    /// The answer as an instance of the client's JSON schema. A model out of its depth sometimes breaks it, as with
+    /// JSON mode: a quality gate checking the schema has something to catch.
+    /// </summary>
+    private static string FollowSchema(Random random, System.Text.Json.JsonElement schema, string prompt, string answer, double gap)
+    {
+        var json = SchemaInstance.Create(schema, random, prompt, answer);
+        var malformed = gap > 0.1 && random.NextDouble() < Math.Min(0.6, gap * 1.2);
+        return malformed && json.Length > 2 ? json[..^1] : json;
     }
 
     /// <summary>
