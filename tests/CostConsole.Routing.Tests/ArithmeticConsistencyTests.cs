@@ -51,7 +51,8 @@ public sealed class ArithmeticConsistencyTests
     [InlineData("She works 3*60 = <<3*60=190>>190 minutes.", "180")]
     [InlineData("15% of $200 = $35", "30")]
     [InlineData("2 × 3 + 4 = 6 + 4 = 11", "10")]
-    [InlineData("1,250 + 2,500.50 = 3,650.50", "3750.50")]
+    [InlineData("1,250 + 2,500.50 = 3,650.50", "3,750.50")]
+    [InlineData("5 / 360 × 2,000 × 6% = 1.94%", "1.67%")]
     [InlineData("1/3 = 0.34", "0.33")]
     [InlineData("-5 + 3 = 2", "-2")]
     [InlineData("30 / 200 = 20%", "15%")]
@@ -85,6 +86,7 @@ public sealed class ArithmeticConsistencyTests
     [InlineData("1,5 + 2 = 3,5")]
     [InlineData("- 3 + 4 = 7 is what the student wrote")]
     [InlineData("Total ≈ 3 + 4 = 7")]
+    [InlineData("The sum is 5,779 + 1,706 = $7,  485.00 before tax.")]
     [InlineData("if a <= 3 + 4 = b")]
     public void Dates_times_phone_numbers_versions_ranges_ratios_units_and_unknowns_raise_no_alarm(string answer)
     {
@@ -99,6 +101,15 @@ public sealed class ArithmeticConsistencyTests
         var slip = Assert.Single(report.Slips);
         Assert.Equal("5 × 5 = 26 (expected 25)", slip.ToString());
         Assert.Equal(4, report.Checked);
+    }
+
+    [Fact]
+    public void Equations_listed_with_commas_are_each_checked()
+    {
+        var report = ArithmeticConsistency.Check("2 + 2 = 4, 3 + 3 = 7, 4 + 4 = 8");
+
+        Assert.Equal("3 + 3 = 7 (expected 6)", Assert.Single(report.Slips).ToString());
+        Assert.Equal(3, report.Checked);
     }
 
     [Fact]

@@ -83,6 +83,7 @@ public static class ArithmeticConsistency
         /// <summary>For a break: a number may start right after it ("(", ":", "&lt;&lt;" …).</summary>
         public bool CleanRight;
         public bool Percent;
+        public bool Grouped;
         public int Start;
         public int End;
         public int Decimals;
@@ -204,8 +205,8 @@ public static class ArithmeticConsistency
                     break;
                 case ',' or ';' or '.' or '?' or '!' or '"' or '\'' or '“' or '”' or '‘' or '’':
                     {
-                        // "3,5" and "5!" are not the end of a number.
-                        var touching = IsDigit(prev) && (IsDigit(next) || c == '!');
+                        // "3,5", "5!" and "7, 485.00" are not the end of a number.
+                        var touching = IsDigit(prev) && (IsDigit(next) || c == '!' || (c == ',' && SpacedThousands(s, i + 1)));
                         Add(ref n, tokens, Break(i, i + 1, space, wordish: touching, cleanLeft: !touching, cleanRight: !IsDigit(next) || c is '"' or '\'' or '“' or '‘'));
                         i++;
                         break;
@@ -226,6 +227,25 @@ public static class ArithmeticConsistency
         }
 
         return n;
+    }
+
+    /// <summary>Blanks, then exactly three digits: a thousands group typed with a space after its comma.</summary>
+    private static bool SpacedThousands(string s, int i)
+    {
+        var start = i;
+        while (i < s.Length && s[i] == ' ')
+        {
+            i++;
+        }
+
+        var digits = 0;
+        while (i < s.Length && IsDigit(s[i]))
+        {
+            digits++;
+            i++;
+        }
+
+        return i > start && digits == 3 && (i >= s.Length || !char.IsLetter(s[i]));
     }
 
     private static void Add(ref int n, Token[] tokens, Token token)
@@ -424,7 +444,7 @@ public static class ArithmeticConsistency
             after += 2;
         }
 
-        Add(ref n, tokens, new Token { Kind = Kind.Number, Start = start, End = after, SpaceBefore = space, Value = value, Decimals = decimals, Percent = percent });
+        Add(ref n, tokens, new Token { Kind = Kind.Number, Start = start, End = after, SpaceBefore = space, Value = value, Decimals = decimals, Percent = percent, Grouped = grouped });
         return after;
     }
 
@@ -545,7 +565,11 @@ public static class ArithmeticConsistency
         return checkedChains + (compared ? 1 : 0);
     }
 
-    private readonly record struct Segment(decimal Value, bool HasOperator, bool LonePercent, decimal Shown, int Decimals, int MaxDecimals, int Start, int End);
+    private readonly record struct Segment(decimal Value, bool HasOperator, bool LonePercent, decimal Shown, int Decimals, int MaxDecimals, int Start, int End)
+    {
+        /// <summary>The answer wrote the number with thousands separators, so the expected value is shown with them too.</summary>
+        public bool Grouped { get; init; }
+    }
 
     private static string Text(string text, Segment segment) => text[segment.Start..segment.End].Trim();
 
@@ -589,12 +613,19 @@ public static class ArithmeticConsistency
             return Format(basis.Value, Math.Max(basis.MaxDecimals, 2), false);
         }
 
-        var value = Math.Round(Scaled(basis.Value, stated), Math.Min(stated.Decimals, 28), MidpointRounding.AwayFromZero);
-        return Format(value, stated.Decimals, stated.LonePercent);
+        // A percentage is shown on whichever scale is nearer to what the answer wrote: 0.25 or 25%.
+        var scaled = Scaled(basis.Value, stated);
+        if (stated.LonePercent && Math.Abs(basis.Value - stated.Shown) < Math.Abs(scaled - stated.Shown))
+        {
+            scaled = basis.Value;
+        }
+
+        var value = Math.Round(scaled, Math.Min(stated.Decimals, 28), MidpointRounding.AwayFromZero);
+        return Format(value, stated.Decimals, stated.LonePercent, stated.Grouped);
     }
 
-    private static string Format(decimal value, int decimals, bool percent) =>
-        value.ToString("F" + Math.Min(decimals, 28).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + (percent ? "%" : "");
+    private static string Format(decimal value, int decimals, bool percent, bool grouped = false) =>
+        value.ToString((grouped ? "N" : "F") + Math.Min(decimals, 28).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + (percent ? "%" : "");
 
     private static ReadOnlySpan<Token> TrimUnmatchedOpen(ReadOnlySpan<Token> slice)
     {
@@ -662,7 +693,10 @@ public static class ArithmeticConsistency
             var lone = slice.Length == 1 || (slice.Length == 2 && slice[0].Kind == Kind.Minus);
             var number = slice[^1];
             var shown = lone ? (slice.Length == 2 ? -number.Value : number.Value) : value;
-            return new Segment(value, parser.Operators > 0 && numbers > 1, lone && number.Percent, shown, lone ? number.Decimals : maxDecimals, maxDecimals, slice[0].Start, slice[^1].End);
+            return new Segment(value, parser.Operators > 0 && numbers > 1, lone && number.Percent, shown, lone ? number.Decimals : maxDecimals, maxDecimals, slice[0].Start, slice[^1].End)
+            {
+                Grouped = lone && number.Grouped,
+            };
         }
         catch (OverflowException)
         {

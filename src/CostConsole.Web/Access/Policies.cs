@@ -80,6 +80,9 @@ public static class Policies
     /// <summary>HTTP APIs of the catalogue (export): a signed-in Admin or Support lead, or an API key.</summary>
     public const string CatalogueApi = nameof(CatalogueApi);
 
+    /// <summary>HTTP APIs of escalation (evaluate a policy on a labelled file): a signed-in Admin, or an API key.</summary>
+    public const string EscalationApi = nameof(EscalationApi);
+
     /// <summary>Which roles each console policy admits.</summary>
     public static IReadOnlyDictionary<string, string[]> RolesFor { get; } = new Dictionary<string, string[]>
     {
@@ -99,7 +102,7 @@ public static class Policies
     };
 
     /// <summary>The console policy each HTTP API policy extends with API-key callers.</summary>
-    private static readonly (string Api, string Console)[] ApiPolicies = [(SpendApi, ViewSpend), (RoutingApi, ViewRouting), (CatalogueApi, ViewCatalogue)];
+    private static readonly (string Api, string Console)[] ApiPolicies = [(SpendApi, ViewSpend), (RoutingApi, ViewRouting), (CatalogueApi, ViewCatalogue), (EscalationApi, ManageRouting)];
 
     public static void Configure(AuthorizationOptions options)
     {

@@ -66,6 +66,7 @@ internal static class ConsoleCommands
         {
             ["seed-ledger", ..] => () => SeedLedgerCommand.RunAsync(app.Services, args[1..]),
             ["measure-dashboard", ..] => () => MeasureDashboardCommand.RunAsync(app.Services, args[1..]),
+            ["evaluate-escalation", ..] => () => EvaluateEscalationCommand.RunAsync(app.Services, EvaluateEscalationOptions.Parse(args[1..])),
             _ => null,
         };
         if (command is null)
