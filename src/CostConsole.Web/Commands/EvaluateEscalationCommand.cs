@@ -41,7 +41,7 @@ internal sealed record EvaluateEscalationOptions(string File, string Tiers, bool
 /// </summary>
 internal static class EvaluateEscalationCommand
 {
-    public static async Task RunAsync(IServiceProvider services, EvaluateEscalationOptions options)
+    public static async Task RunAsync(IServiceProvider services, EvaluateEscalationOptions options, TextWriter? output = null)
     {
         TierPair tiers;
         try
@@ -62,7 +62,7 @@ internal static class EvaluateEscalationCommand
         try
         {
             var result = await services.GetRequiredService<EscalationEvaluator>().EvaluateAsync(reader, tiers, options.Draft);
-            Console.WriteLine(EscalationEvaluator.ToJson(result));
+            await (output ?? Console.Out).WriteLineAsync(EscalationEvaluator.ToJson(result));
         }
         catch (EscalationEvaluationException ex)
         {

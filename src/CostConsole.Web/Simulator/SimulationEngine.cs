@@ -59,7 +59,11 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
 
         var text = ClassificationAnswer.For(request, difficulty, profile, random)
                    ?? JudgeAnswer.For(request, random)
-                   ?? ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens);
+                   ?? WorkedTotals.Append(
+                       ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens),
+                       request.Prompt,
+                       WorkedTotals.SlipRate(settings.ArithmeticSlipRate, profile.Capability),
+                       new Random(seed.ToSeed() ^ 0x5EED)); // its own draws, so the rest of the answer stays as it was
         var content = request.JsonResponse ? ToJson(random, text, gap) : text;
 
         var encoded = SharedTokenizer.Value.EncodeToTokens(content, out _);
