@@ -14,8 +14,26 @@ internal static class EscalationApi
     public static IEndpointRouteBuilder MapEscalationApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/escalation/evaluate", EvaluateAsync).RequireAuthorization(Access.Policies.EscalationApi).DisableAntiforgery();
+        app.MapGet("/api/escalation/labels", LabelsAsync).RequireAuthorization(Access.Policies.EscalationApi);
         return app;
     }
+
+    /// <summary>Escalations as training labels, one JSON object per line (JSONL), oldest first.</summary>
+    private static async Task LabelsAsync(HttpContext context, EscalationLabels labels, DateTimeOffset? since, int? limit)
+    {
+        context.Response.ContentType = "application/x-ndjson";
+        var take = Math.Clamp(limit ?? 10_000, 1, 100_000);
+        await foreach (var label in labels.ReadAsync(since ?? DateTimeOffset.UnixEpoch, take, context.RequestAborted))
+        {
+            await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(label, LabelJson) + "\n", context.RequestAborted);
+        }
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions LabelJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private static async Task<IResult> EvaluateAsync(HttpContext context, EscalationEvaluator evaluator, string? tiers, bool? draft)
     {

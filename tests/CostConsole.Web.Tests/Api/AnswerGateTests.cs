@@ -68,6 +68,25 @@ public sealed class AnswerGateTests : IClassFixture<CostConsoleFactory>, IAsyncL
     }
 
     [Fact]
+    public async Task An_escalation_that_passed_a_higher_tier_is_served_as_a_training_label_with_its_gate_and_reason()
+    {
+        _factory.Simulator.ArithmeticSlipRate = 1;
+        await PublishAsync(p => p with
+        {
+            Escalation = new EscalationPolicy { MaxEscalations = 1, Tiers = [new TierGates { Tier = "small", Arithmetic = new ArithmeticGate() }] },
+        });
+        var (_, row) = await SendAsync(Billing);
+        using var client = _factory.CreateApiClient();
+
+        var jsonl = await client.GetStringAsync($"/api/escalation/labels?since={Uri.EscapeDataString(row.Timestamp.ToString("O"))}", TestContext.Current.CancellationToken);
+
+        var label = jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).Single(l => l.GetProperty("request_id").GetString() == row.RequestId);
+        Assert.Equal(("small", "medium", "arithmetic"), (label.GetProperty("from_tier").GetString(), label.GetProperty("to_tier").GetString(), label.GetProperty("gate").GetString()));
+        Assert.Contains("(expected ", label.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Billing, label.GetProperty("prompt").GetString()?.Split(": ", 2)[1]);
+    }
+
+    [Fact]
     public async Task A_correct_total_passes_the_arithmetic_gate_without_an_extra_call()
     {
         _factory.Simulator.ArithmeticSlipRate = 0;
