@@ -34,6 +34,7 @@ static async Task ServeAsync(string[] args)
 
     app.MapOpenAIApi();
     app.MapRouteApi();
+    app.MapEscalationApi();
     app.MapSimulatorApi();
     app.MapHealthChecks("/health").AllowAnonymous();
     app.MapAccountApi();

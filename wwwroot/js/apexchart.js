@@ -68,6 +68,13 @@ function build(config, series) {
     if (config.format === "percent") options.yaxis.max = (max) => Math.min(1, Math.max(max * 1.1, 0.05));
     options.markers = { size: 0 };
     options.grid = { borderColor: "rgba(128,128,128,0.2)" };
+    if (config.xAxis === "share") {
+      // x in tenths of a per cent: quality against the share escalated; single points are gates, lines are curves.
+      const share = (v) => (v / 10).toFixed(v % 10 === 0 ? 0 : 1) + " %";
+      options.xaxis = { type: "numeric", min: 0, max: 1000, tickAmount: 10, labels: { formatter: share } };
+      options.tooltip = { y: { formatter: format }, x: { formatter: (v) => share(v) + " escalated" } };
+      options.markers = { size: 5 };
+    }
   }
   return options;
 }

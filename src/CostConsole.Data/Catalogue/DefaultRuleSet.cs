@@ -47,7 +47,7 @@ public static class DefaultRuleSet
 
     /// <summary>
     /// Small and medium answers must be confident (10th-percentile token probability at least 0.5), complete, valid
-    /// JSON when JSON was asked for, and no refusal; a request may climb two tiers. The top tier's weak answers are
+    /// JSON when JSON was asked for, no refusal, and their calculations must add up; a request may climb two tiers. The top tier's weak answers are
     /// flagged for a person.
     /// </summary>
     public static EscalationPolicy DefaultEscalation() => new()
@@ -55,8 +55,8 @@ public static class DefaultRuleSet
         MaxEscalations = 2,
         Tiers =
         [
-            new TierGates { Tier = "small", MinConfidence = 0.5, RefusalPhrases = TierGates.DefaultRefusalPhrases },
-            new TierGates { Tier = "medium", MinConfidence = 0.5, RefusalPhrases = TierGates.DefaultRefusalPhrases },
+            new TierGates { Tier = "small", MinConfidence = 0.5, RefusalPhrases = TierGates.DefaultRefusalPhrases, Arithmetic = new ArithmeticGate() },
+            new TierGates { Tier = "medium", MinConfidence = 0.5, RefusalPhrases = TierGates.DefaultRefusalPhrases, Arithmetic = new ArithmeticGate() },
             new TierGates { Tier = "large", MinConfidence = 0.3, RefusalPhrases = TierGates.DefaultRefusalPhrases },
         ],
     };

@@ -71,11 +71,16 @@ public sealed class CompiledGates
     private readonly Regex[] _mustNotMatch;
     private readonly string[] _refusals;
 
-    private CompiledGates(TierGates definition, Regex[] mustMatch, Regex[] mustNotMatch, RoutedModel? judge)
+    private readonly Regex? _answerPattern;
+    private readonly Regex? _answerQuestion;
+
+    private CompiledGates(TierGates definition, Regex[] mustMatch, Regex[] mustNotMatch, RoutedModel? judge, Regex? answerPattern = null, Regex? answerQuestion = null)
     {
         Definition = definition;
         _mustMatch = mustMatch;
         _mustNotMatch = mustNotMatch;
+        _answerPattern = answerPattern;
+        _answerQuestion = answerQuestion;
         _refusals = [.. definition.RefusalPhrases.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => Normalise(p.Trim()))];
         Judge = judge;
     }
@@ -87,8 +92,24 @@ public sealed class CompiledGates
     /// <summary>True when the confidence gate needs the answer's logprobs.</summary>
     public bool NeedsLogprobs => Definition.MinConfidence is not null;
 
-    /// <summary>Checks an answer against every gate but the judge; <paramref name="schema"/> is the request's JSON schema, if any.</summary>
-    public IReadOnlyList<GateResult> Check(AnswerFacts answer, bool wantsJson, string? schema, out double? confidence)
+    /// <summary>True when self-consistency asks this tier again.</summary>
+    public bool NeedsSamples => Definition.SelfConsistency is { Samples: > 0 };
+
+    /// <summary>The form of single answer <paramref name="question"/> asks for, as this tier's gates read it.</summary>
+    public AnswerRequest Asked(string? question) => FinalAnswer.Asked(question, _answerPattern, _answerQuestion);
+
+    /// <summary>The distinct final answers <paramref name="answer"/> states in the form <paramref name="asked"/>.</summary>
+    public IReadOnlyList<string> FinalAnswers(string? answer, AnswerRequest asked) => FinalAnswer.Extract(answer, asked, _answerPattern);
+
+    /// <summary>As <see cref="Check(AnswerFacts, string?, bool, string?, out double?)"/> without the request's question.</summary>
+    public IReadOnlyList<GateResult> Check(AnswerFacts answer, bool wantsJson, string? schema, out double? confidence) =>
+        Check(answer, null, wantsJson, schema, out confidence);
+
+    /// <summary>
+    /// Checks an answer against every gate but the judge and self-consistency (they call models); <paramref name="question"/>
+    /// is the request's last user message, <paramref name="schema"/> its JSON schema, if any.
+    /// </summary>
+    public IReadOnlyList<GateResult> Check(AnswerFacts answer, string? question, bool wantsJson, string? schema, out double? confidence)
     {
         var results = new List<GateResult>(4);
         confidence = null;
@@ -152,8 +173,59 @@ public sealed class CompiledGates
             });
         }
 
+        if (Definition.Arithmetic is { } arithmetic)
+        {
+            results.Add(Arithmetic(content, arithmetic.Tolerance));
+        }
+
+        if (Definition.FinalAnswer is not null)
+        {
+            results.Add(OneFinalAnswer(content, Asked(question)));
+        }
+
         return results;
     }
+
+    /// <summary>The arithmetic-consistency verdict on <paramref name="content"/>.</summary>
+    public static GateResult Arithmetic(string content, decimal tolerance)
+    {
+        var report = ArithmeticConsistency.Check(content, tolerance);
+        if (report.Consistent)
+        {
+            return new GateResult("arithmetic", true, report.Checked == 0 ? "no calculation to check" : $"{report.Checked} calculation(s) recomputed, all consistent");
+        }
+
+        var named = string.Join("; ", report.Slips.Take(3));
+        return new GateResult("arithmetic", false, report.Slips.Count > 3 ? $"{named}; and {report.Slips.Count - 3} more" : named);
+    }
+
+    /// <summary>The one-final-answer verdict: exactly one answer in the asked form, or no check when the request asks for none.</summary>
+    public GateResult OneFinalAnswer(string content, AnswerRequest asked)
+    {
+        if (asked.Form == AnswerForm.None)
+        {
+            return new GateResult("final-answer", true, "the request does not ask for a single answer");
+        }
+
+        var form = Describe(asked);
+        var found = FinalAnswers(content, asked);
+        return found.Count switch
+        {
+            0 => new GateResult("final-answer", false, $"asked for {form}, the answer states none"),
+            1 => new GateResult("final-answer", true, $"asked for {form}, the answer states {found[0]}"),
+            _ => new GateResult("final-answer", false, $"asked for {form}, the answer states {found.Count} different ones: {string.Join(", ", found.Take(4))}"),
+        };
+    }
+
+    /// <summary>The asked form in words, e.g. "one of A–D".</summary>
+    public static string Describe(AnswerRequest asked) => asked.Form switch
+    {
+        AnswerForm.OptionLetter => $"one of {asked.Letters[0]}–{asked.Letters[^1]}",
+        AnswerForm.Number => "a number",
+        AnswerForm.YesNo => "yes or no",
+        AnswerForm.Pattern => "the pattern's answer",
+        _ => "nothing in particular",
+    };
 
     internal static CompiledGates Compile(TierGates gates, string tier, IReadOnlyDictionary<string, RoutedModel> models, Func<string, string> unknown, TimeSpan regexTimeout, List<string> errors)
     {
@@ -213,7 +285,54 @@ public sealed class CompiledGates
             }
         }
 
-        return new CompiledGates(gates, mustMatch, mustNotMatch, judge);
+        if (gates.Arithmetic is { Tolerance: var tolerance } && !(tolerance is > 0 and <= 100))
+        {
+            errors.Add($"{prefix}: the arithmetic tolerance is in units of the last shown digit, above 0 and at most 100 (0.5: not even a rounding), not {tolerance.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        Regex? answerPattern = null;
+        Regex? answerQuestion = null;
+        if (gates.FinalAnswer is { } final)
+        {
+            if (!string.IsNullOrWhiteSpace(final.Pattern))
+            {
+                var compiled = Patterns([final.Pattern], "final-answer");
+                if (compiled.Length == 1)
+                {
+                    answerPattern = compiled[0];
+                    if (Array.IndexOf(answerPattern.GetGroupNames(), FinalAnswer.AnswerGroup) < 0)
+                    {
+                        errors.Add($"{prefix}: the final-answer pattern '{final.Pattern}' needs a named group (?<{FinalAnswer.AnswerGroup}>…) around the answer.");
+                    }
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(final.QuestionPattern))
+            {
+                if (string.IsNullOrWhiteSpace(final.Pattern))
+                {
+                    errors.Add($"{prefix}: a question condition for the final answer needs a final-answer pattern too.");
+                }
+
+                var compiled = Patterns([final.QuestionPattern], "final-answer question");
+                answerQuestion = compiled.Length == 1 ? compiled[0] : null;
+            }
+        }
+
+        if (gates.SelfConsistency is { } samples)
+        {
+            if (samples.Samples is < 1 or > SelfConsistencyGate.MaxSamples)
+            {
+                errors.Add($"{prefix}: self-consistency asks the tier again 1 to {SelfConsistencyGate.MaxSamples} times, not {samples.Samples}.");
+            }
+
+            if (!(samples.Temperature is >= 0 and <= 2))
+            {
+                errors.Add($"{prefix}: the self-consistency temperature is from 0 to 2, not {samples.Temperature.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        }
+
+        return new CompiledGates(gates, mustMatch, mustNotMatch, judge, answerPattern, answerQuestion);
     }
 
     /// <summary>Null when a backtracking pattern timed out: too slow to decide, which is the pattern's fault, not the answer's.</summary>

@@ -54,6 +54,44 @@ public sealed record TierGates
 
     /// <summary>Optionally, a model that grades the answer.</summary>
     public JudgeDefinition? Judge { get; init; }
+
+    /// <summary>Recompute every <c>expression = value</c> the answer states; null: not checked.</summary>
+    public ArithmeticGate? Arithmetic { get; init; }
+
+    /// <summary>When the request asks for one answer, the answer must state exactly one; null: not checked.</summary>
+    public FinalAnswerGate? FinalAnswer { get; init; }
+
+    /// <summary>Ask the same tier again and compare final answers; null: off (it costs extra calls).</summary>
+    public SelfConsistencyGate? SelfConsistency { get; init; }
+}
+
+/// <summary>The arithmetic-consistency gate: a stated value further than <see cref="Tolerance"/> units of its last digit from the recomputed one fails.</summary>
+public sealed record ArithmeticGate
+{
+    public decimal Tolerance { get; init; } = ArithmeticConsistency.DefaultTolerance;
+}
+
+/// <summary>
+/// The one-final-answer gate. Option letters, numbers and yes/no are recognised from the question; an admin
+/// <see cref="Pattern"/> with a named group <c>answer</c> applies to every request, or to those matching <see cref="QuestionPattern"/>.
+/// </summary>
+public sealed record FinalAnswerGate
+{
+    /// <summary>A regular expression over the answer whose <c>(?&lt;answer&gt;…)</c> group is the final answer, e.g. <c>Ticket: (?&lt;answer&gt;[A-Z]+-\d+)</c>.</summary>
+    public string? Pattern { get; init; }
+
+    /// <summary>When given, <see cref="Pattern"/> applies only to requests whose question matches it.</summary>
+    public string? QuestionPattern { get; init; }
+}
+
+/// <summary>Self-consistency: the same tier answers <see cref="Samples"/> more times at <see cref="Temperature"/>; a different final answer escalates.</summary>
+public sealed record SelfConsistencyGate
+{
+    public const int MaxSamples = 4;
+
+    public int Samples { get; init; } = 1;
+
+    public double Temperature { get; init; } = 0.7;
 }
 
 /// <summary>

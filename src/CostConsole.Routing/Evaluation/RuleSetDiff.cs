@@ -128,6 +128,21 @@ public static class RuleSetDiff
             parts.Add($"judge {judge.Model} ≥ {judge.MinScore}" + (judge.Prompt == Escalation.JudgeDefinition.DefaultPrompt ? "" : " (own prompt)"));
         }
 
+        if (gates.Arithmetic is { } arithmetic)
+        {
+            parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"arithmetic (tolerance {arithmetic.Tolerance:0.##} of the last digit)"));
+        }
+
+        if (gates.FinalAnswer is { } final)
+        {
+            parts.Add("one final answer" + (string.IsNullOrWhiteSpace(final.Pattern) ? "" : $" /{final.Pattern}/") + (string.IsNullOrWhiteSpace(final.QuestionPattern) ? "" : $" when /{final.QuestionPattern}/"));
+        }
+
+        if (gates.SelfConsistency is { } samples)
+        {
+            parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"self-consistency ×{samples.Samples} at temperature {samples.Temperature:0.##}"));
+        }
+
         return parts.Count == 0 ? "no checks" : string.Join(", ", parts);
     }
 

@@ -136,7 +136,7 @@ public sealed class ChatPipeline(
 
                 var logprobs = gates.NeedsLogprobs ? new List<double>() : null;
                 var facts = ResponseInspector.Inspect(reply.Body.ToMemory().Span, logprobs);
-                var passed = await CheckGatesAsync(run, gates, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs, facts.HasToolCalls), cancellationToken).ConfigureAwait(false);
+                var passed = await CheckGatesAsync(run, gates, candidate, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs, facts.HasToolCalls), cancellationToken).ConfigureAwait(false);
                 if (passed)
                 {
                     return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
@@ -258,7 +258,7 @@ public sealed class ChatPipeline(
 
                 var attemptIndex = run.Attempts.Count - 1;
                 var kept = new KeptAnswer(candidate, outcome.Usage, outcome.Cost, relayed.TimeToFirstTokenMs, null, relayed);
-                var passed = gates is null || await CheckGatesAsync(run, gates, attemptIndex, relayed.Facts, cancellationToken).ConfigureAwait(false);
+                var passed = gates is null || await CheckGatesAsync(run, gates, candidate, attemptIndex, relayed.Facts, cancellationToken).ConfigureAwait(false);
                 if (passed || !buffer)
                 {
                     return await StreamedAsync(run, kept, buffer, passed ? ReviewState.None : ReviewState.Open, sink, cancellationToken).ConfigureAwait(false);
@@ -318,10 +318,15 @@ public sealed class ChatPipeline(
     }
 
     /// <summary>Checks an answer against its tier's gates (the judge last, only if the rest passed) and records the verdict on its attempt.</summary>
-    private async Task<bool> CheckGatesAsync(Run run, CompiledGates gates, int attemptIndex, AnswerFacts answer, CancellationToken cancellationToken)
+    private async Task<bool> CheckGatesAsync(Run run, CompiledGates gates, RoutedModel candidate, int attemptIndex, AnswerFacts answer, CancellationToken cancellationToken)
     {
-        var results = gates.Check(answer, run.Request.WantsJson, run.Request.WantsJson ? run.Request.ResponseSchema : null, out var confidence).ToList();
-        // A judge grades prose; a function call is not an answer it can score.
+        var results = gates.Check(answer, run.Request.LastUserText, run.Request.WantsJson, run.Request.WantsJson ? run.Request.ResponseSchema : null, out var confidence).ToList();
+        // A function call has no final answer to sample again or grade.
+        if (gates.NeedsSamples && !answer.ToolCalls && results.TrueForAll(r => r.Passed))
+        {
+            results.Add(await SelfConsistencyAsync(run, gates, candidate, answer.Content ?? "", cancellationToken).ConfigureAwait(false));
+        }
+
         if (gates.Judge is { } judge && !answer.ToolCalls && results.TrueForAll(r => r.Passed))
         {
             results.Add(await JudgeAsync(run, gates, judge, answer.Content ?? "", cancellationToken).ConfigureAwait(false));
@@ -353,6 +358,63 @@ public sealed class ChatPipeline(
         }
 
         return new GateResult("judge", score >= definition.MinScore, $"{judge.Model.Id} scored {score}/5 (minimum {definition.MinScore})");
+    }
+
+    /// <summary>
+    /// Asks the same model again at the policy's temperature and compares the final answers; only when the request asks
+    /// for one answer and the first answer states exactly one, so nothing is spent where nothing can be compared.
+    /// </summary>
+    private async Task<GateResult> SelfConsistencyAsync(Run run, CompiledGates gates, RoutedModel candidate, string answer, CancellationToken cancellationToken)
+    {
+        const string Gate = "self-consistency";
+        var definition = gates.Definition.SelfConsistency!;
+        var asked = gates.Asked(run.Request.LastUserText);
+        if (asked.Form == AnswerForm.None)
+        {
+            return new GateResult(Gate, true, "the request does not ask for a single answer; not sampled");
+        }
+
+        var first = gates.FinalAnswers(answer, asked);
+        if (first.Count != 1)
+        {
+            return new GateResult(Gate, true, "the answer states no single final answer to compare; not sampled");
+        }
+
+        var answers = new List<string>(definition.Samples) { first[0] };
+        using var sample = RouterRequest.Resample(run.Request, definition.Temperature, tokens);
+        var extra = 0m;
+        for (var k = 0; k < definition.Samples; k++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var reply = await invoker.CompleteAsync(candidate, sample, cancellationToken).ConfigureAwait(false);
+            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, candidate.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
+            run.Attempts.Add(Attempt(AttemptKind.Sample, candidate, reply.Status, reply.IsSuccess ? "sampled" : Describe(reply), reply.Usage, cost, latency));
+            run.EscalationCost += cost;
+            extra += cost;
+            if (!reply.IsSuccess)
+            {
+                continue;
+            }
+
+            var text = ResponseInspector.Inspect(reply.Body.ToMemory().Span).Content ?? "";
+            var found = gates.FinalAnswers(text, asked);
+            answers.Add(found.Count == 1 ? found[0] : "none");
+        }
+
+        if (answers.Count == 1)
+        {
+            return new GateResult(Gate, true, $"no second sample could be had from {candidate.Model.Id}; not counted");
+        }
+
+        var agree = answers.TrueForAll(a => a == answers[0]);
+        var cents = extra.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture);
+        return new GateResult(
+            Gate,
+            agree,
+            agree
+                ? $"{answers.Count} answers agree on {answers[0]} (extra calls ${cents})"
+                : $"{answers.Count} answers disagree: {string.Join(" vs ", answers)} (extra calls ${cents})");
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text.Trim() : text[..length].Trim() + "…";

@@ -42,6 +42,9 @@ public enum AttemptKind
 
     /// <summary>A judge model grading the previous answer (a quality gate); its cost is part of the request's.</summary>
     Judge,
+
+    /// <summary>The same tier asked again for self-consistency (a quality gate); its cost is part of the request's.</summary>
+    Sample,
 }
 
 /// <summary>One model call within a request: the first try, every retry, fallback and escalation.</summary>

@@ -38,4 +38,32 @@ internal static class RouterRequest
 
         return ChatRequestParser.Parse(buffer.WrittenMemory, null, tokens);
     }
+
+    /// <summary>
+    /// The client's request again, answered in one piece at <paramref name="temperature"/>: what self-consistency
+    /// asks the same tier for a second opinion. Every other field the client sent is kept.
+    /// </summary>
+    public static ChatRequest Resample(ChatRequest request, double temperature, ITokenCounter tokens)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in request.Root.EnumerateObject())
+            {
+                if (property.NameEquals("stream"u8) || property.NameEquals("stream_options"u8) || property.NameEquals("temperature"u8)
+                    || property.NameEquals("n"u8) || property.NameEquals("seed"u8))
+                {
+                    continue;
+                }
+
+                property.WriteTo(writer);
+            }
+
+            writer.WriteNumber("temperature"u8, temperature);
+            writer.WriteEndObject();
+        }
+
+        return ChatRequestParser.Parse(buffer.WrittenMemory, null, tokens);
+    }
 }

@@ -84,6 +84,9 @@ public static class Policies
     /// <summary>An experiment's export: a role that reads experiment results, or an API key with organisation-wide reporting.</summary>
     public const string ExperimentsApi = nameof(ExperimentsApi);
 
+    /// <summary>HTTP APIs of escalation (evaluate a policy on a labelled file): a signed-in Admin, or an API key with every scope.</summary>
+    public const string EscalationApi = nameof(EscalationApi);
+
     /// <summary>Which roles each console policy admits.</summary>
     public static IReadOnlyDictionary<string, string[]> RolesFor { get; } = new Dictionary<string, string[]>
     {
@@ -109,6 +112,7 @@ public static class Policies
         (RoutingApi, ViewRouting, KeyScopes.Inference),
         (CatalogueApi, ViewCatalogue, KeyScopes.Reporting),
         (ExperimentsApi, ViewExperiments, KeyScopes.Reporting | KeyScopes.Organisation),
+        (EscalationApi, ManageRouting, KeyScopes.All),
     ];
 
     /// <summary>The scopes an API key needs for an HTTP API policy; null for a console-only policy.</summary>

@@ -28,6 +28,7 @@ internal static class ConsoleCommandLine
         root.Subcommands.Add(TrafficCommand.Create());
         root.Subcommands.Add(SeedLedgerCommand.Create(host));
         root.Subcommands.Add(MeasureDashboardCommand.Create(host));
+        root.Subcommands.Add(EvaluateEscalationCommand.Create(host));
 
         root.SetAction(async (parse, _) =>
         {

@@ -16,6 +16,8 @@ internal static class ConsoleExtensions
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<CatalogueService>();
         builder.Services.AddSingleton<RuleSetService>();
+        builder.Services.AddSingleton<CostConsole.Web.Escalation.EscalationEvaluator>();
+        builder.Services.AddSingleton<CostConsole.Web.Escalation.EscalationLabels>();
         builder.Services.AddSingleton<RoutingLab>();
         builder.Services.AddSingleton<PlaygroundRunner>();
         builder.Services.AddSingleton<LabelledExamples>();

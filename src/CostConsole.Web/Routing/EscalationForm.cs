@@ -61,6 +61,26 @@ public sealed class TierGatesForm
 
     public int JudgeMinScore { get; set; } = 3;
 
+    /// <summary>Recompute every "expression = value" the answer states.</summary>
+    public bool UseArithmetic { get; set; }
+
+    /// <summary>In units of the last shown digit: 0.5 accepts any rounding.</summary>
+    public decimal ArithmeticTolerance { get; set; } = ArithmeticConsistency.DefaultTolerance;
+
+    public bool UseFinalAnswer { get; set; }
+
+    /// <summary>Optional: a regex with a named group "answer" that captures the final answer.</summary>
+    public string FinalAnswerPattern { get; set; } = "";
+
+    /// <summary>Optional: the pattern applies only to questions matching this regex.</summary>
+    public string FinalAnswerQuestion { get; set; } = "";
+
+    public bool UseSelfConsistency { get; set; }
+
+    public int Samples { get; set; } = 1;
+
+    public double SampleTemperature { get; set; } = 0.7;
+
     public static TierGatesForm From(string tier, TierGates? gates, string? defaultJudgeModel) => gates is null
         ? new TierGatesForm { Tier = tier, JudgeModel = defaultJudgeModel }
         : new TierGatesForm
@@ -79,6 +99,14 @@ public sealed class TierGatesForm
             JudgeModel = gates.Judge?.Model is { Length: > 0 } model ? model : defaultJudgeModel,
             JudgePrompt = gates.Judge?.Prompt ?? JudgeDefinition.DefaultPrompt,
             JudgeMinScore = gates.Judge?.MinScore ?? 3,
+            UseArithmetic = gates.Arithmetic is not null,
+            ArithmeticTolerance = gates.Arithmetic?.Tolerance ?? ArithmeticConsistency.DefaultTolerance,
+            UseFinalAnswer = gates.FinalAnswer is not null,
+            FinalAnswerPattern = gates.FinalAnswer?.Pattern ?? "",
+            FinalAnswerQuestion = gates.FinalAnswer?.QuestionPattern ?? "",
+            UseSelfConsistency = gates.SelfConsistency is not null,
+            Samples = gates.SelfConsistency?.Samples ?? 1,
+            SampleTemperature = gates.SelfConsistency?.Temperature ?? 0.7,
         };
 
     public TierGates ToGates() => new()
@@ -92,7 +120,14 @@ public sealed class TierGatesForm
         RefusalPhrases = EscalationForm.Lines(RefusalPhrases),
         EscalateOnTruncation = EscalateOnTruncation,
         Judge = UseJudge ? new JudgeDefinition { Model = JudgeModel ?? "", Prompt = JudgePrompt, MinScore = JudgeMinScore } : null,
+        Arithmetic = UseArithmetic ? new ArithmeticGate { Tolerance = ArithmeticTolerance } : null,
+        FinalAnswer = UseFinalAnswer
+            ? new FinalAnswerGate { Pattern = NullIfBlank(FinalAnswerPattern), QuestionPattern = NullIfBlank(FinalAnswerQuestion) }
+            : null,
+        SelfConsistency = UseSelfConsistency ? new SelfConsistencyGate { Samples = Samples, Temperature = SampleTemperature } : null,
     };
+
+    private static string? NullIfBlank(string text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     /// <summary>The gates in a few words, for the panel's title.</summary>
     public string Summary
@@ -136,6 +171,21 @@ public sealed class TierGatesForm
                 parts.Add("judge");
             }
 
+            if (UseArithmetic)
+            {
+                parts.Add("arithmetic");
+            }
+
+            if (UseFinalAnswer)
+            {
+                parts.Add("one final answer");
+            }
+
+            if (UseSelfConsistency)
+            {
+                parts.Add($"self-consistency ×{Samples}");
+            }
+
             return parts.Count == 0 ? "gates on, none chosen" : string.Join(", ", parts);
         }
     }
@@ -166,6 +216,36 @@ public sealed class TierGatesFormValidator : AbstractValidator<TierGatesForm>
                 .When(t => t.UseConfidence);
             RuleFor(t => t.MustMatch).Custom((text, context) => CheckPatterns(text, "must match", context, regexTimeout));
             RuleFor(t => t.MustNotMatch).Custom((text, context) => CheckPatterns(text, "must not match", context, regexTimeout));
+            RuleFor(t => t.ArithmeticTolerance)
+                .GreaterThan(0).LessThanOrEqualTo(100)
+                .WithMessage(t => $"Tier {t.Tier}: the arithmetic tolerance is in units of the last shown digit, above 0 and at most 100 (0.5 accepts any rounding).")
+                .When(t => t.UseArithmetic);
+            RuleFor(t => t.FinalAnswerPattern).Custom((text, context) =>
+            {
+                if (context.InstanceToValidate.UseFinalAnswer && !string.IsNullOrWhiteSpace(text))
+                {
+                    CheckPatterns(text, "final answer", context, regexTimeout);
+                    if (!text.Contains("(?<" + FinalAnswer.AnswerGroup + ">", StringComparison.Ordinal))
+                    {
+                        context.AddFailure($"Tier {context.InstanceToValidate.Tier}: the final-answer pattern needs a named group (?<{FinalAnswer.AnswerGroup}>…) around the answer.");
+                    }
+                }
+            });
+            RuleFor(t => t.FinalAnswerQuestion).Custom((text, context) =>
+            {
+                if (context.InstanceToValidate.UseFinalAnswer && !string.IsNullOrWhiteSpace(text))
+                {
+                    CheckPatterns(text, "final-answer question", context, regexTimeout);
+                }
+            });
+            RuleFor(t => t.Samples)
+                .InclusiveBetween(1, SelfConsistencyGate.MaxSamples)
+                .WithMessage(t => $"Tier {t.Tier}: self-consistency asks the tier again 1 to {SelfConsistencyGate.MaxSamples} times.")
+                .When(t => t.UseSelfConsistency);
+            RuleFor(t => t.SampleTemperature)
+                .InclusiveBetween(0, 2)
+                .WithMessage(t => $"Tier {t.Tier}: the self-consistency temperature is from 0 to 2.")
+                .When(t => t.UseSelfConsistency);
             When(t => t.UseJudge, () =>
             {
                 RuleFor(t => t.JudgeModel)

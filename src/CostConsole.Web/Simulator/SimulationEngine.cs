@@ -71,7 +71,11 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         {
             var text = ClassificationAnswer.For(request, difficulty, profile, random)
                        ?? JudgeAnswer.For(request, random)
-                       ?? ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens);
+                       ?? WorkedTotals.Append(
+                           ComposeAnswer(random, request.Prompt, difficulty, gap, profile.AnswerTokens),
+                           request.Prompt,
+                           WorkedTotals.SlipRate(settings.ArithmeticSlipRate, profile.Capability),
+                           new Random(seed.ToSeed() ^ 0x5EED)); // its own draws, so the rest of the answer stays as it was
             if (ToolCallAnswer.FromToolResults(request) is { } found)
             {
                 text = found + " " + text;

@@ -14,6 +14,9 @@ internal sealed class SimulatorOptions
     /// <summary>A key other callers may use for <c>/sim/v1</c> outside Development; none by default (only the app itself may).</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>How often the weakest model's worked totals in billing answers are wrong (0..1); stronger models slip less, the strongest never.</summary>
+    public double ArithmeticSlipRate { get; set; } = 0.04;
+
     /// <summary>Empty in configuration means <see cref="DefaultModels"/>; filled in after binding so binding never appends to defaults.</summary>
     public List<SimulatedModelProfile> Models { get; set; } = [];
 
@@ -34,6 +37,11 @@ internal sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOpti
         if (!(options.LatencyScale >= 0) || double.IsInfinity(options.LatencyScale))
         {
             problems.Add($"{SimulatorOptions.SectionName}:LatencyScale must be zero (answer instantly) or more, but is {options.LatencyScale}.");
+        }
+
+        if (!(options.ArithmeticSlipRate is >= 0 and <= 1))
+        {
+            problems.Add($"{SimulatorOptions.SectionName}:ArithmeticSlipRate must be between 0 and 1, but is {options.ArithmeticSlipRate}.");
         }
 
         foreach (var profile in options.Models)

@@ -11,11 +11,13 @@ public sealed class SimulatorSettings
     private readonly Lock _writeLock = new();
     private volatile Snapshot _snapshot;
     private double _latencyScale;
+    private double _arithmeticSlipRate;
 
     internal SimulatorSettings(SimulatorOptions options)
     {
         Seed = options.Seed;
         LatencyScale = options.LatencyScale;
+        ArithmeticSlipRate = options.ArithmeticSlipRate;
         _snapshot = new Snapshot(options.Models.Count == 0 ? SimulatorOptions.DefaultModels : options.Models);
     }
 
@@ -34,6 +36,21 @@ public sealed class SimulatorSettings
             }
 
             Volatile.Write(ref _latencyScale, value);
+        }
+    }
+
+    /// <summary>How often the weakest model's worked totals are wrong (0..1); can be changed while running, e.g. by tests.</summary>
+    public double ArithmeticSlipRate
+    {
+        get => Volatile.Read(ref _arithmeticSlipRate);
+        set
+        {
+            if (!(value is >= 0 and <= 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "ArithmeticSlipRate must be between 0 and 1.");
+            }
+
+            Volatile.Write(ref _arithmeticSlipRate, value);
         }
     }
 

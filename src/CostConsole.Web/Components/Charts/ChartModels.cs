@@ -21,7 +21,17 @@ public enum ChartFormat
     Percent,
 }
 
-/// <summary>One point: <see cref="X"/> is Unix milliseconds (UTC) on time charts.</summary>
+/// <summary>What a line chart's x values are.</summary>
+public enum ChartXAxis
+{
+    /// <summary>Unix milliseconds (UTC).</summary>
+    Time,
+
+    /// <summary>A share from 0 to 1, written in tenths of a per cent (0–1000) so it fits <see cref="ChartPoint.X"/>.</summary>
+    Share,
+}
+
+/// <summary>One point: <see cref="X"/> is Unix milliseconds (UTC) on time charts, tenths of a per cent on share charts.</summary>
 public readonly record struct ChartPoint([property: JsonPropertyName("x")] long X, [property: JsonPropertyName("y")] double? Y);
 
 /// <summary>A named series. A donut takes one series per slice, each with one point.</summary>
@@ -44,6 +54,12 @@ public sealed record ChartOptions
 
     [JsonPropertyName("format")]
     public string FormatName => Format.ToString().ToLowerInvariant();
+
+    [JsonIgnore]
+    public ChartXAxis XAxis { get; init; } = ChartXAxis.Time;
+
+    [JsonPropertyName("xAxis")]
+    public string XAxisName => XAxis.ToString().ToLowerInvariant();
 
     [JsonPropertyName("height")]
     public int Height { get; init; } = 260;
