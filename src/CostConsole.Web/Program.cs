@@ -14,6 +14,7 @@ builder.AddRootSettings();
 builder.AddCostConsoleData();
 builder.AddConsoleAccess();
 builder.AddCostConsoleRouting();
+builder.AddLocalEmbeddings();
 builder.AddSimulator();
 builder.AddMetrics();
 builder.AddConsole();
