@@ -13,6 +13,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddCostConsoleData();
     builder.AddConsoleAccess();
     builder.AddCostConsoleRouting();
+    builder.AddLocalEmbeddings();
     builder.AddSimulator();
     builder.AddMetrics();
     builder.AddConsole();

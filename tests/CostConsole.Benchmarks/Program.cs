@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using CostConsole.Benchmarks.Routing;
 
-// "latency" times single routing decisions (true per-call percentiles); anything else goes to BenchmarkDotNet.
+// "latency" times single routing decisions (true per-call percentiles); "embedding" single MiniLM embeddings and
+// semantic decisions; anything else goes to BenchmarkDotNet.
 if (args is ["latency", ..])
 {
     DecisionLatency.Run();
@@ -12,6 +13,12 @@ if (args is ["latency", ..])
 if (args is ["tokens", ..])
 {
     TokenCountingCpu.Run();
+    return;
+}
+
+if (args is ["embedding", .. var options])
+{
+    CostConsole.Benchmarks.Embeddings.EmbeddingLatency.Run(options);
     return;
 }
 

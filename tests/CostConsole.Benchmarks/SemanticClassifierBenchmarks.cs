@@ -70,7 +70,7 @@ public class SemanticClassifierBenchmarks
         RuleSet = new RuleSetDefinition
         {
             DefaultTier = "medium",
-            Classifier = new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = new() { Examples = examples } },
+            Classifier = new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = new() { Examples = examples, Vectoriser = Vectoriser.HashedTfIdf } },
         },
     };
 

@@ -126,7 +126,7 @@ public sealed class ClassifierDefinitionTests
 
         Assert.Equal(0.3, classifier.Semantic!.Threshold);
         Assert.Equal(5, classifier.Semantic.Neighbours);
-        Assert.Equal(Vectoriser.HashedTfIdf, classifier.Semantic.Vectoriser);
+        Assert.Equal(Vectoriser.MiniLm, classifier.Semantic.Vectoriser);
         Assert.Equal(LlmClassifierDefinition.DefaultPrompt, classifier.Llm!.Prompt);
         Assert.Equal(5, classifier.Llm.MaxTokens);
     }

@@ -60,7 +60,7 @@ internal static class ClassifierRouting
         ("Debug this deadlock in our C# service and explain the fix.", "large"),
     ];
 
-    public static readonly SemanticClassifierDefinition Semantic = new() { Examples = Examples, Threshold = 0.2, Neighbours = 3 };
+    public static readonly SemanticClassifierDefinition Semantic = new() { Examples = Examples, Threshold = 0.2, Neighbours = 3, Vectoriser = Vectoriser.HashedTfIdf };
 
     public static readonly LlmClassifierDefinition Llm = new()
     {

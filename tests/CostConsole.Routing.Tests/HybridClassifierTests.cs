@@ -19,7 +19,7 @@ public sealed class HybridClassifierTests
 
         Assert.Equal("small", decision.Tier);
         Assert.Equal("hybrid", decision.Classifier);
-        Assert.Contains("semantic: small ", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains("semantic (TF-IDF): small ", decision.Reason, StringComparison.Ordinal);
         Assert.Equal(0, invoker.CompletionCalls);
     }
 
@@ -33,7 +33,7 @@ public sealed class HybridClassifierTests
 
         Assert.Equal("large", decision.Tier);
         Assert.Equal(1, invoker.CompletionCalls);
-        Assert.Matches(@"^no rule matched \(0 enabled\); semantic: best 0\.\d\d below threshold 0\.20; llm nano answered 'large' in \d+ ms$", decision.Reason);
+        Assert.Matches(@"^no rule matched \(0 enabled\); semantic \(TF-IDF\): best 0\.\d\d below threshold 0\.20; llm nano answered 'large' in \d+ ms$", decision.Reason);
         Assert.Equal(1, ((IClassifierCounters)snapshot.Classifier).ModelCalls);
     }
 
@@ -60,7 +60,7 @@ public sealed class HybridClassifierTests
         var decision = Decide(snapshot, Request("Zebras quietly juxtapose xylophones."));
 
         Assert.Equal("medium", decision.Tier);
-        Assert.Matches(@"semantic: best 0\.\d\d below threshold 0\.20; llm nano failed after \d+ ms \(upstream 503\); default tier medium$", decision.Reason);
+        Assert.Matches(@"semantic \(TF-IDF\): best 0\.\d\d below threshold 0\.20; llm nano failed after \d+ ms \(upstream 503\); default tier medium$", decision.Reason);
         Assert.Equal(1, ((IClassifierCounters)snapshot.Classifier).FailedCalls);
     }
 }

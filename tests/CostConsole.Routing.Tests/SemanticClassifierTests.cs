@@ -36,7 +36,7 @@ public sealed class SemanticClassifierTests
         var verdict = Classify(Semantic, "Where is my parcel?");
 
         Assert.Equal("small", verdict.Tier);
-        Assert.StartsWith("semantic: small ", verdict.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("semantic (TF-IDF): small ", verdict.Reason, StringComparison.Ordinal);
         Assert.Contains("(nearest: 'Where is my parcel?' 1.00) ≥ threshold 0.20", verdict.Reason, StringComparison.Ordinal);
         Assert.InRange(verdict.Score!.Value, 0.34, 1.0);
     }
@@ -47,7 +47,7 @@ public sealed class SemanticClassifierTests
         var verdict = Classify(Semantic, "Zebras quietly juxtapose xylophones.");
 
         Assert.Equal("medium", verdict.Tier);
-        Assert.Matches(@"^semantic: best 0\.\d\d below threshold 0\.20; default tier medium$", verdict.Reason);
+        Assert.Matches(@"^semantic \(TF-IDF\): best 0\.\d\d below threshold 0\.20; default tier medium$", verdict.Reason);
         Assert.True(verdict.Score < 0.2);
     }
 
@@ -57,7 +57,7 @@ public sealed class SemanticClassifierTests
         var verdict = Classify(Semantic, "   ");
 
         Assert.Equal("medium", verdict.Tier);
-        Assert.Equal("semantic: best 0.00 below threshold 0.20; default tier medium", verdict.Reason);
+        Assert.Equal("semantic (TF-IDF): best 0.00 below threshold 0.20; default tier medium", verdict.Reason);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class SemanticClassifierTests
         var decision = Decide(snapshot, Request("Where is my parcel?"));
 
         Assert.Equal("medium", decision.Tier);
-        Assert.EndsWith("semantic: embeddings model nano failed (upstream 503); default tier medium", decision.Reason, StringComparison.Ordinal);
+        Assert.EndsWith("semantic (embeddings model nano): failed (upstream 503); default tier medium", decision.Reason, StringComparison.Ordinal);
         Assert.Equal(1, ((IClassifierCounters)snapshot.Classifier).FailedCalls);
     }
 

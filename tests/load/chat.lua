@@ -1,12 +1,15 @@
 -- wrk script: POSTs one chat completion per request and counts the answers by status.
 -- Environment: CC_KEY (API key), CC_BODY (path of the JSON body), CC_MAX_PER_THREAD (optional: stop after
 -- that many answers per thread, so a soak ends at a request count as well as at wrk's -d limit),
--- CC_DELAY_MS (optional: pause each connection that long between requests, for a steady, lower rate).
+-- CC_DELAY_MS (optional: pause each connection that long between requests, for a steady, lower rate),
+-- CC_VARY=1 (optional: a new prompt per request, "Ticket <thread>-<n>: " before the customer's message, so no cache
+-- or embedding is reused).
 
 local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
 local file = assert(io.open(os.getenv("CC_BODY"), "rb"))
@@ -28,6 +31,15 @@ end
 function init(args)
   ok = 0
   other = 0
+  sent = 0
+end
+
+if os.getenv("CC_VARY") == "1" then
+  function request()
+    sent = sent + 1
+    local body = wrk.body:gsub('"role":"user","content":"', '"role":"user","content":"Ticket ' .. id .. "-" .. sent .. ': ', 1)
+    return wrk.format(nil, nil, nil, body)
+  end
 end
 
 function response(status, headers, body)

@@ -5,6 +5,8 @@
 #
 #   bash tests/load/run.sh          latency (1 connection), throughput (32 connections), ledger check, streaming
 #   bash tests/load/run.sh soak     ~1,000,000 requests or 10 minutes, RSS sampled every 10 s into a CSV
+#   bash tests/load/run.sh classifier   throughput (32 connections) when every request reaches the semantic classifier:
+#                                       TF-IDF and MiniLM rounds side by side, a new prompt per request and a repeated one
 #
 # Knobs (environment): REPEATS=3 LATENCY_SECONDS=20 THROUGHPUT_SECONDS=30 STREAM_REQUESTS=200
 #                      SOAK_REQUESTS=1000000 SOAK_SECONDS=600 SOAK_CONNECTIONS=16 NO_BUILD=1
@@ -31,8 +33,8 @@ UPSTREAM_DLL=$ROOT/tests/CostConsole.LoadTest/bin/Release/net10.0/CostConsole.Lo
 LUA=$ROOT/tests/load/chat.lua
 
 case $MODE in
-  standard|soak) ;;
-  *) echo "usage: $0 [soak]" >&2; exit 2 ;;
+  standard|soak|classifier) ;;
+  *) echo "usage: $0 [soak|classifier]" >&2; exit 2 ;;
 esac
 
 mkdir -p "$OUT"
@@ -124,6 +126,8 @@ alive() {
 }
 
 field() { sed -n "s/.*RESULT.* $1=\([0-9.]*\).*/\1/p" "$2"; }
+ms_of() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
+collect() { local f; for f in "$OUT"/$1-*.txt; do field "$2" "$f"; done; }
 
 # run_wrk NAME TARGET(direct|through) CONNECTIONS THREADS SECONDS [MAX_PER_THREAD]
 # Writes $OUT/NAME.txt (wrk's output and our CPU accounting) and prints the RESULT line.
@@ -131,7 +135,7 @@ run_wrk() {
   local name=$1 target=$2 connections=$3 threads=$4 seconds=$5 max=${6:-0} url app0 up0 sys0 rows0 rows1
   url="http://$HOST:$([[ $target == direct ]] && echo "$UP_PORT" || echo "$APP_PORT")/v1/chat/completions"
   app0=$(cpu_ticks "$APP_PID"); up0=$(cpu_ticks "$UP_PID"); read -r sys0 tot0 < <(system_ticks); rows0=$(answered_rows)
-  CC_KEY=$API_KEY CC_BODY=$WORK/body.json CC_MAX_PER_THREAD=$max CC_DELAY_MS=${DELAY_MS:-0} \
+  CC_KEY=$API_KEY CC_BODY=$WORK/body.json CC_MAX_PER_THREAD=$max CC_DELAY_MS=${DELAY_MS:-0} CC_VARY=${CC_VARY:-0} \
     timeout $((seconds + 30)) wrk -t"$threads" -c"$connections" -d"${seconds}s" --timeout 10s --latency -s "$LUA" "$url" >"$OUT/$name.txt" 2>&1
   alive "$name"
   rows1=$(settled_rows)
@@ -164,23 +168,26 @@ dotnet "$UPSTREAM_DLL" --port "$UP_PORT" >"$OUT/upstream.log" 2>&1 &
 UP_PID=$!
 PIDS+=("$UP_PID")
 
-log "CostConsole on $HOST:$APP_PORT (data in $DATA) ${APP_ENV:-}"
-(
-  cd "$APP_BIN"
-  # shellcheck disable=SC2086 # APP_ENV is a list of NAME=value words
-  exec env ASPNETCORE_ENVIRONMENT=Production \
-    CostConsole__DataFolder="$DATA" \
-    CostConsole__DevApiKey="$API_KEY" \
-    CostConsole__Catalogue__Providers__0__BaseUrl="http://$HOST:$UP_PORT/v1" \
-    Logging__LogLevel__Default=Warning \
-    ${APP_ENV:-} \
-    dotnet CostConsole.Web.dll --urls "http://$HOST:$APP_PORT"
-) >"$OUT/app.log" 2>&1 &
-APP_PID=$!
-PIDS+=("$APP_PID")
+start_app() {
+  log "CostConsole on $HOST:$APP_PORT (data in $DATA) ${APP_ENV:-}"
+  (
+    cd "$APP_BIN"
+    # shellcheck disable=SC2086 # APP_ENV is a list of NAME=value words
+    exec env ASPNETCORE_ENVIRONMENT=Production \
+      CostConsole__DataFolder="$DATA" \
+      CostConsole__DevApiKey="$API_KEY" \
+      CostConsole__Catalogue__Providers__0__BaseUrl="http://$HOST:$UP_PORT/v1" \
+      Logging__LogLevel__Default=Warning \
+      ${APP_ENV:-} \
+      dotnet CostConsole.Web.dll --urls "http://$HOST:$APP_PORT"
+  ) >>"$OUT/app.log" 2>&1 &
+  APP_PID=$!
+  PIDS+=("$APP_PID")
+  wait_healthy "http://$HOST:$APP_PORT/health"
+}
 
+start_app
 wait_healthy "http://$HOST:$UP_PORT/health"
-wait_healthy "http://$HOST:$APP_PORT/health"
 
 # A realistic support request: system prompt plus a ~700-character customer message.
 cat >"$WORK/body.json" <<'JSON'
@@ -192,6 +199,50 @@ sed 's/"temperature":0.2}$/"temperature":0.2,"stream":true,"stream_options":{"in
 status=$(curl -s -o "$OUT/smoke.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
   --data-binary @"$WORK/body.json" --max-time 10 "http://$HOST:$APP_PORT/v1/chat/completions")
 [[ $status == 200 ]] || { echo "smoke request answered $status: $(cat "$OUT/smoke.json")" >&2; exit 1; }
+
+if [[ $MODE == classifier ]]; then
+  # The published rule set without its rules, so every request reaches the semantic classifier (examples per tier,
+  # the vectoriser under test); CostConsole is restarted on it, as a publish would swap it in.
+  use_vectoriser() {
+    kill "$APP_PID"
+    wait "$APP_PID" 2>/dev/null || true
+    sqlite3 "$DB" "UPDATE RuleSets SET DefinitionJson = json_set(DefinitionJson, '\$.rules', json('[]'), '\$.classifier', json('{\"kind\":\"Semantic\",\"semantic\":{\"threshold\":0.3,\"neighbours\":3,\"vectoriser\":\"$1\",\"examples\":{\"small\":[\"Where is my parcel?\",\"How do I reset my password?\",\"What are your opening hours?\",\"How do I cancel my subscription?\"],\"medium\":[\"Summarise this customer email in three bullet points.\",\"Rewrite this paragraph in a friendlier tone.\",\"Please check our last invoice and explain the charges.\"],\"large\":[\"Analyse our quarterly churn data and explain why retention dropped, step by step.\",\"Compare three pricing strategies and recommend one with the trade-offs.\"]}}}'));"
+    start_app
+    status=$(curl -s -o "$OUT/smoke-$1.json" -D "$OUT/smoke-$1.headers" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+      --data-binary @"$WORK/body.json" --max-time 30 "http://$HOST:$APP_PORT/v1/chat/completions")
+    [[ $status == 200 ]] || { echo "smoke request with $1 answered $status: $(cat "$OUT/smoke-$1.json")" >&2; exit 1; }
+    sqlite3 "$DB" "SELECT Decision FROM RequestLog ORDER BY Id DESC LIMIT 1;" | tee -a "$OUT/run.log" >&2
+  }
+
+  for ((r = 1; r <= REPEATS; r++)); do
+    for v in HashedTfIdf MiniLm; do
+      use_vectoriser "$v"
+      run_wrk "warmup-$v-$r" through 32 2 5
+      log "round $r/$REPEATS, $v: 32 connections, ${THROUGHPUT_SECONDS} s, a new prompt per request"
+      CC_VARY=1 run_wrk "classifier-new-$v-$r" through 32 2 "$THROUGHPUT_SECONDS"
+      log "round $r/$REPEATS, $v: 32 connections, ${THROUGHPUT_SECONDS} s, the same prompt every request"
+      run_wrk "classifier-same-$v-$r" through 32 2 "$THROUGHPUT_SECONDS"
+    done
+  done
+
+  {
+    echo
+    echo "| Round | Prompt | TF-IDF req/s | MiniLM req/s | MiniLM / TF-IDF | TF-IDF p50 (ms) | MiniLM p50 (ms) | MiniLM p99 (ms) | non-200 |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for ((r = 1; r <= REPEATS; r++)); do
+      for kind in new same; do
+        t=$OUT/classifier-$kind-HashedTfIdf-$r.txt; m=$OUT/classifier-$kind-MiniLm-$r.txt
+        echo "| $r | $kind | $(field rps "$t") | $(field rps "$m") | $(awk -v a="$(field rps "$m")" -v b="$(field rps "$t")" 'BEGIN { printf "%.3f×", a / b }') | $(ms_of "$(field p50_us "$t")") | $(ms_of "$(field p50_us "$m")") | $(ms_of "$(field p99_us "$m")") | $(( $(field other "$t") + $(field other "$m") )) |"
+      done
+    done
+    for kind in new same; do
+      tm=$(collect "classifier-$kind-HashedTfIdf" rps | median); mm=$(collect "classifier-$kind-MiniLm" rps | median)
+      echo
+      echo "Median of $REPEATS rounds, $kind prompt: TF-IDF $tm req/s, MiniLM $mm req/s ($(awk -v a="$mm" -v b="$tm" 'BEGIN { printf "%.3f×", a / b }'))."
+    done
+  } | tee "$OUT/summary.md"
+  exit 0
+fi
 
 if [[ $MODE == soak ]]; then
   CSV=$OUT/soak-rss.csv
@@ -300,8 +351,6 @@ done
 
 # Summaries: per-round values, then medians.
 us() { awk '{ printf "%.0f", $1 }'; }
-ms_of() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
-collect() { local f; for f in "$OUT"/$1-*.txt; do field "$2" "$f"; done; }
 ttfb_median() { awk '$1 == 200 { print $2 * 1e6 }' "$1" | median; }
 
 p50_direct=$(collect latency-direct p50_us | median)

@@ -1,4 +1,5 @@
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
 
@@ -18,9 +19,10 @@ internal static class ClassifierCompiler
         IReadOnlyDictionary<string, RoutedModel> models,
         Func<string, string> unknown,
         IModelInvoker? invoker,
+        IEmbedder? embedder,
         List<string> errors)
     {
-        var context = new Context(tiers, tierIndex, defaultTier, models, unknown, invoker, errors);
+        var context = new Context(tiers, tierIndex, defaultTier, models, unknown, invoker, embedder, errors);
         switch (definition.Kind)
         {
             case ClassifierKind.DefaultTier:
@@ -92,6 +94,11 @@ internal static class ClassifierCompiler
         {
             case Vectoriser.HashedTfIdf:
                 break;
+            case Vectoriser.MiniLm when context.Embedder is null:
+                errors.Add($"{label}: the MiniLM vectoriser is not available: the rule set was compiled without the local sentence model. Pass the host's IEmbedder to SnapshotCompiler.Compile, or choose HashedTfIdf.");
+                break;
+            case Vectoriser.MiniLm:
+                break;
             case Vectoriser.Embeddings when string.IsNullOrWhiteSpace(definition.EmbeddingModel):
                 errors.Add($"{label}: the Embeddings vectoriser needs an embeddings model from the catalogue (provider/id or id).");
                 break;
@@ -100,7 +107,7 @@ internal static class ClassifierCompiler
                 context.RequireInvoker($"{label}: the embeddings model");
                 break;
             default:
-                errors.Add($"{label}: vectoriser '{definition.Vectoriser}' does not exist; use HashedTfIdf or Embeddings.");
+                errors.Add($"{label}: vectoriser '{definition.Vectoriser}' does not exist; use MiniLm, HashedTfIdf or Embeddings.");
                 break;
         }
 
@@ -110,9 +117,13 @@ internal static class ClassifierCompiler
         }
 
         SemanticExample[] compiled = [.. examples];
-        return embeddingModel is null
-            ? SemanticClassifier.WithHashedTfIdf(compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier)
-            : SemanticClassifier.WithEmbeddings(compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier, context.Invoker!, embeddingModel);
+        return definition.Vectoriser switch
+        {
+            Vectoriser.MiniLm => SemanticClassifier.WithEmbedder(compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier, context.Embedder!),
+            Vectoriser.Embeddings => SemanticClassifier.WithEmbedder(
+                compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier, new ModelEmbedder(context.Invoker!, embeddingModel!)),
+            _ => SemanticClassifier.WithHashedTfIdf(compiled, context.Tiers, definition.Neighbours, definition.Threshold, context.DefaultTier),
+        };
     }
 
     private static LlmClassifier? Llm(LlmClassifierDefinition? definition, string label, Context context)
@@ -195,6 +206,7 @@ internal static class ClassifierCompiler
         IReadOnlyDictionary<string, RoutedModel> Models,
         Func<string, string> Unknown,
         IModelInvoker? Invoker,
+        IEmbedder? Embedder,
         List<string> Errors)
     {
         public RoutedModel? Model(string reference, string what)

@@ -6,7 +6,7 @@ namespace CostConsole.Routing.Classification;
 /// The semantic classifier first; the LLM only when no example is similar enough, so the model is paid for
 /// only on requests the examples do not cover. The trace shows why the LLM was asked and what it answered.
 /// </summary>
-internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifier llm) : ITierClassifier, IClassifierCounters
+internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifier llm) : ITierClassifier, IClassifierCounters, IVectorisedClassifier
 {
     public string Name => "hybrid";
 
@@ -16,6 +16,12 @@ internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifie
 
     public long FailedCalls => semantic.FailedCalls + llm.FailedCalls;
 
+    public string Vectoriser => semantic.Vectoriser;
+
+    public int ExampleCount => semantic.ExampleCount;
+
+    public string? ExampleError => semantic.ExampleError;
+
     internal SemanticClassifier Semantic => semantic;
 
     internal LlmClassifier Llm => llm;
@@ -23,7 +29,7 @@ internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifie
     public ValueTask<ClassifierVerdict> ClassifyAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var text = request.LastUserText;
-        var pending = semantic.EvaluateAsync(text, cancellationToken);
+        var pending = semantic.EvaluateAsync(request, cancellationToken);
         if (!pending.IsCompletedSuccessfully)
         {
             return AwaitSemanticAsync(pending, text, cancellationToken);

@@ -32,6 +32,18 @@ public interface IClassifierCounters
     long FailedCalls { get; }
 }
 
+/// <summary>What the console shows of a live classifier that compares prompts with example prompts.</summary>
+public interface IVectorisedClassifier
+{
+    /// <summary>The vectoriser, as the trace names it: "MiniLM", "TF-IDF" or "embeddings model …".</summary>
+    string Vectoriser { get; }
+
+    int ExampleCount { get; }
+
+    /// <summary>Why the example prompts have no vectors yet (the model could not be loaded or called), or null.</summary>
+    string? ExampleError { get; }
+}
+
 /// <summary>Sends every uncaught request to the rule set's default tier.</summary>
 internal sealed class DefaultTierClassifier(string tier) : ITierClassifier
 {

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
-using CostConsole.Routing.Decisions;
-using CostConsole.Routing.Providers;
+using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Requests;
 
 namespace CostConsole.Routing.Classification;
@@ -10,7 +9,7 @@ namespace CostConsole.Routing.Classification;
 internal sealed record SemanticExample(string Text, int Tier, string Quote);
 
 /// <summary>
-/// The semantic classifier's answer, and when it has no confident one, why not (e.g. "semantic: best 0.18 below
+/// The semantic classifier's answer, and when it has no confident one, why not (e.g. "semantic (MiniLM): best 0.18 below
 /// threshold 0.30"): the hybrid classifier then asks the LLM and quotes this.
 /// </summary>
 internal readonly record struct SemanticOutcome(ClassifierVerdict Verdict, string? Shortfall)
@@ -21,10 +20,13 @@ internal readonly record struct SemanticOutcome(ClassifierVerdict Verdict, strin
 /// <summary>
 /// Nearest-example vote: the <c>k</c> most similar example prompts vote for their tier, weighted by similarity,
 /// provided the nearest reaches the threshold. Score is the winning tier's share of the vote, or the best
-/// similarity when it falls short.
+/// similarity when it falls short. Prompts become vectors either by the in-process hashed TF-IDF index, or by an
+/// <see cref="IEmbedder"/> (MiniLM, an embeddings model) whose example vectors are computed once per snapshot.
 /// </summary>
-internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters
+internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters, IVectorisedClassifier
 {
+    public const string TfIdfName = "TF-IDF";
+
     private const int StackLimit = 512;
 
     private readonly SemanticExample[] _examples;
@@ -32,56 +34,68 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters
     private readonly float _threshold;
     private readonly string _defaultTier;
     private readonly HashedTfIdfIndex? _index;
-    private readonly EmbeddedExamples? _embedded;
+    private readonly ExampleVectors? _embedded;
+    private long _calls;
+    private long _failures;
 
     // Trace text is assembled from pieces built here, so a verdict costs one string.
     private readonly string[] _tiers;
+    private readonly string _label;
     private readonly string[] _tierPrefixes;
     private readonly string _thresholdSuffix;
     private readonly string _shortfallSuffix;
     private readonly string _defaultSuffix;
 
-    private SemanticClassifier(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier)
+    private SemanticClassifier(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier, string vectoriser)
     {
         _examples = examples;
         _tiers = [.. tiers];
         _neighbours = Math.Clamp(neighbours, 1, Math.Max(1, examples.Length));
         _threshold = (float)threshold;
         _defaultTier = defaultTier;
-        _tierPrefixes = [.. tiers.Select(t => $"semantic: {t} ")];
+        Vectoriser = vectoriser;
+        _label = $"semantic ({vectoriser})";
+        _tierPrefixes = [.. tiers.Select(t => $"{_label}: {t} ")];
         _thresholdSuffix = string.Create(CultureInfo.InvariantCulture, $" ≥ threshold {threshold:0.00}");
         _shortfallSuffix = string.Create(CultureInfo.InvariantCulture, $" below threshold {threshold:0.00}");
         _defaultSuffix = "; default tier " + defaultTier;
     }
 
     private SemanticClassifier(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier, HashedTfIdfIndex index)
-        : this(examples, tiers, neighbours, threshold, defaultTier) => _index = index;
+        : this(examples, tiers, neighbours, threshold, defaultTier, TfIdfName) => _index = index;
 
-    private SemanticClassifier(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier, EmbeddedExamples embedded)
-        : this(examples, tiers, neighbours, threshold, defaultTier) => _embedded = embedded;
+    private SemanticClassifier(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier, IEmbedder embedder)
+        : this(examples, tiers, neighbours, threshold, defaultTier, embedder.Name) => _embedded = new ExampleVectors(this, embedder, [.. examples.Select(e => e.Text)]);
 
     public string Name => "semantic";
 
-    public long ModelCalls => _embedded?.Calls ?? 0;
+    /// <summary>The vectoriser's name as the trace shows it: "TF-IDF", "MiniLM", "embeddings model …".</summary>
+    public string Vectoriser { get; }
+
+    public long ModelCalls => _embedded is null ? 0 : Interlocked.Read(ref _calls);
 
     public long UnparseableAnswers => 0;
 
-    public long FailedCalls => _embedded?.Failures ?? 0;
+    public long FailedCalls => Interlocked.Read(ref _failures);
 
     public int ExampleCount => _examples.Length;
+
+    public string? ExampleError => _embedded?.Error;
 
     /// <summary>Vectorises every example now; a request only vectorises its prompt.</summary>
     public static SemanticClassifier WithHashedTfIdf(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier) =>
         new(examples, tiers, neighbours, threshold, defaultTier, new HashedTfIdfIndex([.. examples.Select(e => e.Text)]));
 
-    /// <summary>Embeds the examples with <paramref name="model"/> on first use, once; each request embeds its prompt.</summary>
-    public static SemanticClassifier WithEmbeddings(
-        SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier, IModelInvoker invoker, RoutedModel model) =>
-        new(examples, tiers, neighbours, threshold, defaultTier, new EmbeddedExamples(invoker, model, [.. examples.Select(e => e.Text)]));
+    /// <summary>
+    /// Embeds the examples with <paramref name="embedder"/>: now when it is local (MiniLM: at publish), else on first
+    /// use, once. Each request embeds its prompt at most once (<see cref="ChatRequest.EmbeddingAsync"/>).
+    /// </summary>
+    public static SemanticClassifier WithEmbedder(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier, IEmbedder embedder) =>
+        new(examples, tiers, neighbours, threshold, defaultTier, embedder);
 
     public ValueTask<ClassifierVerdict> ClassifyAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var pending = EvaluateAsync(request.LastUserText, cancellationToken);
+        var pending = EvaluateAsync(request, cancellationToken);
         return pending.IsCompletedSuccessfully
             ? ValueTask.FromResult(pending.Result.Verdict)
             : AwaitVerdictAsync(pending);
@@ -89,17 +103,34 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters
         static async ValueTask<ClassifierVerdict> AwaitVerdictAsync(ValueTask<SemanticOutcome> pending) => (await pending.ConfigureAwait(false)).Verdict;
     }
 
-    /// <summary>Completes synchronously with the offline vectoriser.</summary>
-    internal ValueTask<SemanticOutcome> EvaluateAsync(string text, CancellationToken cancellationToken)
+    /// <summary>Completes synchronously with the offline vectoriser, and with a local embedder once its example vectors exist.</summary>
+    internal ValueTask<SemanticOutcome> EvaluateAsync(ChatRequest request, CancellationToken cancellationToken)
     {
+        var text = request.LastUserText;
         if (_index is not null)
         {
             return ValueTask.FromResult(EvaluateOffline(text));
         }
 
-        return string.IsNullOrWhiteSpace(text)
-            ? ValueTask.FromResult(Vote([]))
-            : EvaluateEmbeddedAsync(text, cancellationToken);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return ValueTask.FromResult(Vote([]));
+        }
+
+        var embedded = _embedded!;
+        if (embedded.Ready is { } examples)
+        {
+            Interlocked.Increment(ref _calls);
+            var query = request.EmbeddingAsync(embedded.Embedder, cancellationToken);
+            if (query.IsCompletedSuccessfully)
+            {
+                return ValueTask.FromResult(Score(query.Result, examples));
+            }
+
+            return AwaitQueryAsync(query, examples);
+        }
+
+        return EvaluateEmbeddedAsync(request, cancellationToken);
     }
 
     private SemanticOutcome EvaluateOffline(string text)
@@ -122,41 +153,62 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters
         }
     }
 
-    private async ValueTask<SemanticOutcome> EvaluateEmbeddedAsync(string text, CancellationToken cancellationToken)
+    private async ValueTask<SemanticOutcome> EvaluateEmbeddedAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var embedded = _embedded!;
-        var examples = await embedded.ExampleVectorsAsync(cancellationToken).ConfigureAwait(false);
-        if (!examples.IsSuccess)
-        {
-            return Failed(embedded.Model, examples.Error);
-        }
-
-        var query = await embedded.EmbedAsync(text, cancellationToken).ConfigureAwait(false);
-        if (!query.IsSuccess)
-        {
-            return Failed(embedded.Model, query.Error);
-        }
-
-        var similarities = ArrayPool<float>.Shared.Rent(_examples.Length);
+        IReadOnlyList<float[]> examples;
         try
         {
-            var vector = query.Vectors[0];
-            for (var e = 0; e < _examples.Length; e++)
-            {
-                similarities[e] = EmbeddedExamples.Dot(vector, examples.Vectors[e]);
-            }
-
-            return Vote(similarities.AsSpan(0, _examples.Length));
+            examples = await _embedded!.VectorsAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (EmbeddingException ex)
         {
-            ArrayPool<float>.Shared.Return(similarities);
+            return Failed(ex.Message);
+        }
+
+        Interlocked.Increment(ref _calls);
+        return await AwaitQueryAsync(request.EmbeddingAsync(_embedded.Embedder, cancellationToken), examples).ConfigureAwait(false);
+    }
+
+    private async ValueTask<SemanticOutcome> AwaitQueryAsync(ValueTask<float[]> query, IReadOnlyList<float[]> examples)
+    {
+        try
+        {
+            return Score(await query.ConfigureAwait(false), examples);
+        }
+        catch (EmbeddingException ex)
+        {
+            Interlocked.Increment(ref _failures);
+            return Failed(ex.Message);
         }
     }
 
-    private SemanticOutcome Failed(RoutedModel model, string? error)
+    private SemanticOutcome Score(float[] query, IReadOnlyList<float[]> examples)
     {
-        var shortfall = $"semantic: embeddings model {model.Model.Id} failed ({error})";
+        float[]? rented = null;
+        var similarities = _examples.Length <= StackLimit
+            ? stackalloc float[_examples.Length]
+            : (rented = ArrayPool<float>.Shared.Rent(_examples.Length)).AsSpan(0, _examples.Length);
+        try
+        {
+            for (var e = 0; e < similarities.Length; e++)
+            {
+                similarities[e] = EmbeddingVectors.Dot(query, examples[e]);
+            }
+
+            return Vote(similarities);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private SemanticOutcome Failed(string error)
+    {
+        var shortfall = $"{_label}: failed ({error})";
         return new SemanticOutcome(new ClassifierVerdict(_defaultTier, null, shortfall + _defaultSuffix), shortfall);
     }
 
@@ -187,7 +239,7 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters
         var best = found == 0 ? 0f : similarities[nearest[0]];
         if (found == 0 || best < _threshold)
         {
-            var shortfall = string.Create(CultureInfo.InvariantCulture, stackalloc char[96], $"semantic: best {best:0.00}{_shortfallSuffix}");
+            var shortfall = string.Create(CultureInfo.InvariantCulture, stackalloc char[96], $"{_label}: best {best:0.00}{_shortfallSuffix}");
             return new SemanticOutcome(new ClassifierVerdict(_defaultTier, Math.Round(best, 4), shortfall + _defaultSuffix), shortfall);
         }
 
@@ -218,102 +270,90 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters
         return new SemanticOutcome(new ClassifierVerdict(_tiers[winner], Math.Round(share, 4), reason), null);
     }
 
-    /// <summary>Example embeddings, fetched once on first use and kept; a failed fetch is retried by the next request.</summary>
-    private sealed class EmbeddedExamples
+    /// <summary>
+    /// The example prompts' vectors: computed at construction by a local embedder, else fetched on first use; a
+    /// failed computation or fetch is tried again, once, by whichever request comes next.
+    /// </summary>
+    private sealed class ExampleVectors
     {
-        private readonly IModelInvoker _invoker;
+        private readonly SemanticClassifier _owner;
         private readonly string[] _texts;
-        private Lazy<Task<EmbeddingReply>> _examples;
-        private long _calls;
-        private long _failures;
+        private Lazy<Task<IReadOnlyList<float[]>>> _vectors;
 
-        public EmbeddedExamples(IModelInvoker invoker, RoutedModel model, string[] texts)
+        public ExampleVectors(SemanticClassifier owner, IEmbedder embedder, string[] texts)
         {
-            _invoker = invoker;
+            _owner = owner;
             _texts = texts;
-            Model = model;
-            _examples = new(FetchExamples);
+            Embedder = embedder;
+            _vectors = new(Compute);
+            if (embedder.Local)
+            {
+                _ = _vectors.Value;
+            }
         }
 
-        public RoutedModel Model { get; }
+        public IEmbedder Embedder { get; }
 
-        public long Calls => Interlocked.Read(ref _calls);
-
-        public long Failures => Interlocked.Read(ref _failures);
-
-        public async Task<EmbeddingReply> ExampleVectorsAsync(CancellationToken cancellationToken)
+        /// <summary>The vectors when they are computed, else null.</summary>
+        public IReadOnlyList<float[]>? Ready
         {
-            // An earlier fetch that failed is tried again, once, by whichever request comes next.
-            var current = Volatile.Read(ref _examples);
-            if (current.IsValueCreated && current.Value.IsCompleted && !current.Value.Result.IsSuccess)
+            get
             {
-                Interlocked.CompareExchange(ref _examples, new Lazy<Task<EmbeddingReply>>(FetchExamples), current);
-                current = Volatile.Read(ref _examples);
+                var current = Volatile.Read(ref _vectors);
+                return current.IsValueCreated && current.Value.IsCompletedSuccessfully ? current.Value.Result : null;
+            }
+        }
+
+        /// <summary>Why the last computation failed, or null.</summary>
+        public string? Error
+        {
+            get
+            {
+                var current = Volatile.Read(ref _vectors);
+                return current.IsValueCreated && current.Value.IsFaulted ? current.Value.Exception!.InnerException!.Message : null;
+            }
+        }
+
+        /// <exception cref="EmbeddingException">The vectors could not be computed.</exception>
+        public async Task<IReadOnlyList<float[]>> VectorsAsync(CancellationToken cancellationToken)
+        {
+            var current = Volatile.Read(ref _vectors);
+            if (current.IsValueCreated && current.Value.IsCompleted && !current.Value.IsCompletedSuccessfully)
+            {
+                Interlocked.CompareExchange(ref _vectors, new Lazy<Task<IReadOnlyList<float[]>>>(Compute), current);
+                current = Volatile.Read(ref _vectors);
             }
 
-            // The shared fetch is not tied to one request, so a cancelled request leaves it running for the next.
+            // The shared computation is not tied to one request, so a cancelled request leaves it running for the next.
             return await current.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        public Task<EmbeddingReply> EmbedAsync(string text, CancellationToken cancellationToken) =>
-            CallAsync([text], cancellationToken);
-
-        /// <summary>Cosine similarity of two normalised vectors; vectors of another model's size are not similar at all.</summary>
-        public static float Dot(float[] a, float[] b)
+        private Task<IReadOnlyList<float[]>> Compute()
         {
-            if (a.Length != b.Length)
-            {
-                return 0f;
-            }
-
-            var sum = 0f;
-            for (var i = 0; i < a.Length; i++)
-            {
-                sum += a[i] * b[i];
-            }
-
-            return sum;
-        }
-
-        private Task<EmbeddingReply> FetchExamples() => CallAsync(_texts, CancellationToken.None);
-
-        private async Task<EmbeddingReply> CallAsync(IReadOnlyList<string> inputs, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _calls);
-            EmbeddingReply reply;
+            Interlocked.Increment(ref _owner._calls);
             try
             {
-                reply = await _invoker.EmbedAsync(Model, inputs, cancellationToken).ConfigureAwait(false);
+                var pending = Embedder.EmbedManyAsync(_texts, CancellationToken.None);
+                return pending.IsCompletedSuccessfully ? Task.FromResult(pending.Result) : Checked(pending.AsTask());
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            catch (EmbeddingException ex)
             {
-                reply = EmbeddingReply.Failed(UpstreamFailure.ServerError, ex.Message);
+                Interlocked.Increment(ref _owner._failures);
+                return Task.FromException<IReadOnlyList<float[]>>(ex);
             }
+        }
 
-            if (reply.IsSuccess && reply.Vectors.Count != inputs.Count)
+        private async Task<IReadOnlyList<float[]>> Checked(Task<IReadOnlyList<float[]>> pending)
+        {
+            try
             {
-                reply = EmbeddingReply.Failed(UpstreamFailure.ServerError, $"{reply.Vectors.Count} vectors came back for {inputs.Count} inputs");
+                return await pending.ConfigureAwait(false);
             }
-
-            if (!reply.IsSuccess)
+            catch (EmbeddingException)
             {
-                Interlocked.Increment(ref _failures);
-                return reply;
+                Interlocked.Increment(ref _owner._failures);
+                throw;
             }
-
-            foreach (var vector in reply.Vectors)
-            {
-                var norm = MathF.Sqrt(vector.Sum(v => v * v));
-                if (norm > 0)
-                {
-                    for (var i = 0; i < vector.Length; i++)
-                    {
-                        vector[i] /= norm;
-                    }
-                }
-            }
-
-            return reply;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 using CostConsole.Routing.Catalogue;
+using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Classification;
 using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Experiments;
@@ -25,8 +26,9 @@ public static class SnapshotCompiler
     ];
 
     /// <param name="invoker">Calls the models of LLM classifiers and embeddings vectorisers; without it only classifiers that need no model compile.</param>
+    /// <param name="embedder">The local sentence model (MiniLM) of the MiniLm vectoriser; without it a rule set that uses it does not compile.</param>
     /// <exception cref="RoutingConfigException">Lists every problem found, not just the first.</exception>
-    public static RoutingSnapshot Compile(RoutingConfig config, DateTimeOffset? now = null, IModelInvoker? invoker = null)
+    public static RoutingSnapshot Compile(RoutingConfig config, DateTimeOffset? now = null, IModelInvoker? invoker = null, IEmbedder? embedder = null)
     {
         var errors = new List<string>();
         var at = now ?? DateTimeOffset.UtcNow;
@@ -111,7 +113,7 @@ public static class SnapshotCompiler
         var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors);
 
         var defaultTier = tierIndex.TryGetValue(ruleSet.DefaultTier, out var defaultIndex) ? tiers[defaultIndex] : ruleSet.DefaultTier;
-        var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, errors);
+        var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, embedder, errors);
 
         var escalation = CompiledEscalation.Compile(ruleSet.Escalation, tiers, tierIndex, byReference, Unknown, config.RegexTimeout, errors);
         var experiments = ExperimentCompiler.Compile(config, tiers, tierIndex, (mapping, label) => Candidates(CompileMapping(mapping, label, tiers, tierIndex, byReference, Unknown, errors)), errors);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Tokens;
 
 namespace CostConsole.Routing.Requests;
@@ -16,6 +17,7 @@ public sealed class ChatRequest : IDisposable
     private long _promptTokens = -1;
     private long _promptTokenCeiling = -1;
     private bool _promptTokensEstimated;
+    private RequestEmbedding? _embedding;
 
     internal ChatRequest(JsonDocument document, ITokenCounter tokens)
     {
@@ -120,6 +122,28 @@ public sealed class ChatRequest : IDisposable
 
     /// <summary>Uses a known count (from the ledger) instead of counting: replayed requests decide on the tokens they really had.</summary>
     internal void SetPromptTokens(long tokens) => Volatile.Write(ref _promptTokens, tokens);
+
+    /// <summary>
+    /// The embedding of <see cref="LastUserText"/> by <paramref name="embedder"/>, computed on the first ask (only when
+    /// something needs it: no rule decided) and shared by every part that asks after, so a request is embedded at most
+    /// once. A second embedder (another rule set's, during a publish) is not kept. The vector is shared: never change it.
+    /// </summary>
+    /// <exception cref="EmbeddingException">The embedder failed; every ask of this request gets the same failure.</exception>
+    public ValueTask<float[]> EmbeddingAsync(IEmbedder embedder, CancellationToken cancellationToken)
+    {
+        var slot = Volatile.Read(ref _embedding);
+        if (slot is null)
+        {
+            var mine = new RequestEmbedding(embedder);
+            slot = Interlocked.CompareExchange(ref _embedding, mine, null) ?? mine;
+            if (ReferenceEquals(slot, mine))
+            {
+                mine.Start(LastUserText, cancellationToken);
+            }
+        }
+
+        return ReferenceEquals(slot.Embedder, embedder) ? slot.GetAsync(cancellationToken) : embedder.EmbedAsync(LastUserText, cancellationToken);
+    }
 
     /// <summary>All message text, for storing the prompt and hashing it.</summary>
     public string PromptText() => string.Join("\n\n", Messages.Select(m => m.Role + ": " + m.Text));

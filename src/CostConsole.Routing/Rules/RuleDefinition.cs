@@ -63,7 +63,8 @@ public sealed record SemanticClassifierDefinition
     /// <summary>How many nearest examples vote (k).</summary>
     public int Neighbours { get; init; } = DefaultNeighbours;
 
-    public Vectoriser Vectoriser { get; init; } = Vectoriser.HashedTfIdf;
+    /// <summary>How prompts become vectors; MiniLM (local sentence embeddings) unless chosen otherwise.</summary>
+    public Vectoriser Vectoriser { get; init; } = Vectoriser.MiniLm;
 
     /// <summary>The catalogue model (provider/id, or id) that embeds prompts; only for <see cref="Vectoriser.Embeddings"/>.</summary>
     public string? EmbeddingModel { get; init; }
@@ -77,6 +78,12 @@ public enum Vectoriser
 
     /// <summary>An OpenAI-compatible embeddings model from the catalogue.</summary>
     Embeddings,
+
+    /// <summary>
+    /// Sentence embeddings from all-MiniLM-L6-v2 (384 dimensions), run in this process: no network, no key. Similar
+    /// meanings score close even without shared words. The default.
+    /// </summary>
+    MiniLm,
 }
 
 /// <summary>A cheap model classifies the prompt: the system message is <see cref="Prompt"/>, the user message the request's last user message.</summary>

@@ -1,6 +1,7 @@
 using CostConsole.Data;
 using CostConsole.Data.Catalogue;
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,8 @@ namespace CostConsole.Web.Extensions;
 /// checked through <see cref="CommitAsync"/>: saved and compiled in one transaction, committed only if routing
 /// still compiles, and then published, so a change that would break routing writes nothing.
 /// </summary>
-public sealed class RoutingCompiler(IOptions<CostConsoleOptions> options, ISecretProtector protector, RoutingState routing, IModelInvoker invoker, TimeProvider time)
+/// <param name="embedder">The local sentence model for rule sets whose semantic classifier uses MiniLM; without it they do not compile.</param>
+public sealed class RoutingCompiler(IOptions<CostConsoleOptions> options, ISecretProtector protector, RoutingState routing, IModelInvoker invoker, TimeProvider time, IEmbedder? embedder = null)
 {
     /// <param name="ruleSet">A rule set to compile instead of the published one (a draft), with its version.</param>
     public async Task<RoutingSnapshot> CompileAsync(CostConsoleDbContext db, (RuleSetDefinition Definition, int Version)? ruleSet = null, CancellationToken cancellationToken = default)
@@ -24,7 +26,7 @@ public sealed class RoutingCompiler(IOptions<CostConsoleOptions> options, ISecre
             config = config with { RuleSet = draft.Definition, RuleSetVersion = draft.Version };
         }
 
-        return SnapshotCompiler.Compile(config, time.GetUtcNow(), invoker);
+        return SnapshotCompiler.Compile(config, time.GetUtcNow(), invoker, embedder);
     }
 
     /// <summary>Saves <paramref name="db"/>'s changes and publishes the result, or rolls back and returns why routing would break.</summary>

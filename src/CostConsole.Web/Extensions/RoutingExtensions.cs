@@ -1,5 +1,6 @@
 using CostConsole.Data;
 using CostConsole.Data.Catalogue;
+using CostConsole.Routing.Classification;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Providers;
@@ -50,7 +51,7 @@ internal static class RoutingExtensions
 }
 
 /// <summary>Loads the routing configuration from the database, compiles it and swaps it in.</summary>
-internal sealed class RoutingPublisher(IDbContextFactory<CostConsoleDbContext> factory, RoutingCompiler compiler, RoutingState state)
+internal sealed partial class RoutingPublisher(IDbContextFactory<CostConsoleDbContext> factory, RoutingCompiler compiler, RoutingState state, ILogger<RoutingPublisher> logger)
 {
     /// <exception cref="RoutingConfigException">The stored configuration does not compile; the live snapshot is kept.</exception>
     public async Task<RoutingSnapshot> ReloadAsync(CancellationToken cancellationToken = default)
@@ -58,6 +59,17 @@ internal sealed class RoutingPublisher(IDbContextFactory<CostConsoleDbContext> f
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var snapshot = await compiler.CompileAsync(db, null, cancellationToken);
         state.Publish(snapshot);
+
+        // A vectoriser that cannot run (the local model failed to load) must not stop the process: requests no rule
+        // decides go to the default tier, the trace says why, and this says it once at start.
+        if (snapshot.Classifier is IVectorisedClassifier { ExampleError: { } error } classifier)
+        {
+            VectoriserUnavailable(logger, classifier.Vectoriser, error, snapshot.DefaultTier);
+        }
+
         return snapshot;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The semantic classifier's vectoriser {Vectoriser} cannot run: {Error}. Requests no rule decides go to the default tier {DefaultTier} until it can; choose another vectoriser under Routing › Classifier.")]
+    private static partial void VectoriserUnavailable(ILogger logger, string vectoriser, string error, string defaultTier);
 }

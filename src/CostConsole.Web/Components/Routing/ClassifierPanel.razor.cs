@@ -32,6 +32,14 @@ public sealed partial class ClassifierPanel
     [Parameter]
     public IClassifierCounters? Counters { get; set; }
 
+    /// <summary>The published classifier, when it compares prompts with examples: which vectoriser it runs, and whether it can.</summary>
+    [Parameter]
+    public IVectorisedClassifier? Live { get; set; }
+
+    /// <summary>The published rule set's default tier, where requests go when the live vectoriser cannot run.</summary>
+    [Parameter]
+    public string? LiveDefaultTier { get; set; }
+
     [Parameter]
     public bool Busy { get; set; }
 
@@ -60,6 +68,15 @@ public sealed partial class ClassifierPanel
         _model = string.IsNullOrEmpty(llm.Model) ? Models.FirstOrDefault() : llm.Model;
         _maxTokens = llm.MaxTokens;
     }
+
+    private string DefaultTierOfLive => LiveDefaultTier ?? Definition.DefaultTier;
+
+    private static string VectoriserHelp(Vectoriser vectoriser) => vectoriser switch
+    {
+        Vectoriser.MiniLm => "MiniLM (all-MiniLM-L6-v2) runs in this process: prompts with the same meaning match even without shared words; about 10 ms a prompt the first time it is seen.",
+        Vectoriser.HashedTfIdf => "Shared words and word pieces decide; well under a millisecond, but different words for the same thing do not match.",
+        _ => "Each new prompt is sent to the embeddings model (a network call, and a cost); if it fails, the request goes to the default tier.",
+    };
 
     private async Task SaveAsync()
     {

@@ -1,0 +1,41 @@
+using System.Net.Http.Json;
+using CostConsole.E2E.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace CostConsole.E2E.Tests;
+
+public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>
+{
+    [Fact]
+    public async Task An_admin_turns_on_the_semantic_classifier_with_MiniLM_publishes_it_and_a_paraphrase_of_an_example_follows()
+    {
+        const string prompt = "My package still hasn't shown up, can you check on it?";
+        var console = await browser.OpenAsync("/routing");
+        var page = console.Page;
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Classifier" }).ClickAsync();
+        await page.GetByText("Semantic (nearest examples)").ClickAsync();
+        await Expect(console.TestId("vectoriser-help")).ToContainTextAsync("MiniLM");
+        await console.TestId("examples-small").FillAsync("Where is my parcel?\nHow do I reset my password?\nWhat are your opening hours?");
+        await console.TestId("examples-medium").FillAsync("Summarise this customer email in three bullet points.\nRewrite this paragraph in a friendlier tone.");
+        await console.TestId("examples-large").FillAsync("Analyse our quarterly churn data and explain why retention dropped, step by step.");
+        await console.TestId("classifier-save").ClickAsync();
+
+        // Saving compiles the draft, and the first MiniLM rule set loads the model (a few seconds on a busy machine).
+        await Expect(console.TestId("unpublished")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+
+        await console.TestId("publish").ClickAsync();
+        await console.TestId("publish-note").FillAsync("semantic classifier with local MiniLM embeddings");
+        await console.TestId("publish-confirm").ClickAsync();
+        await Expect(page.GetByText("Version 2 is live.")).ToBeVisibleAsync();
+        await Expect(console.TestId("live-vectoriser")).ToContainTextAsync("vectoriser MiniLM, 6 example prompt(s)");
+        await console.ScreenshotAsync("routing-classifier-minilm");
+
+        using var http = new HttpClient { BaseAddress = browser.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleBrowser.ApiKey);
+        using var answer = await http.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", messages = new[] { new { role = "user", content = prompt } } });
+        Assert.Equal("small", answer.Headers.GetValues("x-costconsole-tier").Single());
+        Assert.Empty(console.Errors);
+    }
+}
