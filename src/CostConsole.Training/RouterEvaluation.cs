@@ -119,6 +119,15 @@ public static class RouterEvaluator
         };
     }
 
+    /// <summary>Where any router (given as a tier index per prompt) lands on <paramref name="set"/>.</summary>
+    public static RoutingPoint Routed(LabelledSet set, Func<LabelledPrompt, int> router, IReadOnlyList<double>? relativeCosts = null)
+    {
+        var tiers = set.Tiers.Count;
+        var quality = set.Examples.Select(e => Enumerable.Range(0, tiers).Select(t => Impute(e.Quality, t)).ToArray()).ToArray();
+        var meanQuality = Enumerable.Range(0, tiers).Select(t => quality.Length == 0 ? 0 : quality.Average(q => q[t])).ToArray();
+        return Routed([.. set.Examples.Select(router)], quality, meanQuality, relativeCosts ?? DefaultCosts(tiers), null);
+    }
+
     /// <summary>The highest quality target on the curve whose share sent to the top tier is at most <paramref name="maxTopShare"/>.</summary>
     public static double TargetForTopShare(RouterEvaluation evaluation, double maxTopShare) =>
         evaluation.Curve.Where(p => p.TopShare <= maxTopShare + 1e-9).Select(p => p.QualityTarget ?? 0).DefaultIfEmpty(Targets[0]).Max();

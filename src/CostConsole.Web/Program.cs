@@ -34,6 +34,7 @@ app.UseConsoleAccess();
 
 app.MapOpenAIApi();
 app.MapRouteApi();
+app.MapRouterTrainingApi();
 app.MapSimulatorApi();
 app.MapHealthChecks("/health").AllowAnonymous();
 app.MapAccountApi();

@@ -11,7 +11,7 @@ namespace CostConsole.Routing.Learning;
 /// and applies the rule set's policy. The verdict's score is the chosen tier's probability; the reason lists every
 /// tier's, so the trace shows how close the call was. Synchronous, no I/O.
 /// </summary>
-internal sealed class TrainedClassifier : ITierClassifier
+internal sealed class TrainedClassifier : ITierClassifier, ITrainedClassifier
 {
     private readonly TrainedRouter _router;
     private readonly string[] _tiers;
@@ -25,6 +25,7 @@ internal sealed class TrainedClassifier : ITierClassifier
     public TrainedClassifier(TrainedRouter router, string[] tiers, double[] relativeCosts, TrainedClassifierDefinition definition)
     {
         _router = router;
+        Definition = definition;
         _tiers = tiers;
         _relativeCosts = relativeCosts;
         _policy = definition.Policy;
@@ -38,7 +39,9 @@ internal sealed class TrainedClassifier : ITierClassifier
 
     public string Name => "trained";
 
-    internal TrainedRouter Router => _router;
+    public TrainedRouter Router => _router;
+
+    public TrainedClassifierDefinition Definition { get; }
 
     public ValueTask<ClassifierVerdict> ClassifyAsync(ChatRequest request, CancellationToken cancellationToken)
     {
@@ -57,4 +60,12 @@ internal sealed class TrainedClassifier : ITierClassifier
         reason.Append(_policyText).Append(_tiers[chosen]);
         return ValueTask.FromResult(new ClassifierVerdict(_tiers[chosen], Math.Round(probabilities[chosen], 4), reason.ToString()));
     }
+}
+
+/// <summary>What the host may read of a compiled trained classifier: its model and its policy.</summary>
+public interface ITrainedClassifier
+{
+    TrainedRouter Router { get; }
+
+    TrainedClassifierDefinition Definition { get; }
 }

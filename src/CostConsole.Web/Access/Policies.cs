@@ -80,6 +80,9 @@ public static class Policies
     /// <summary>HTTP APIs of the catalogue (export): a signed-in Admin or Support lead, or an API key.</summary>
     public const string CatalogueApi = nameof(CatalogueApi);
 
+    /// <summary>HTTP APIs that train and evaluate the router from labelled files: a signed-in Admin, or an API key.</summary>
+    public const string RouterTrainingApi = nameof(RouterTrainingApi);
+
     /// <summary>Which roles each console policy admits.</summary>
     public static IReadOnlyDictionary<string, string[]> RolesFor { get; } = new Dictionary<string, string[]>
     {
@@ -99,7 +102,7 @@ public static class Policies
     };
 
     /// <summary>The console policy each HTTP API policy extends with API-key callers.</summary>
-    private static readonly (string Api, string Console)[] ApiPolicies = [(SpendApi, ViewSpend), (RoutingApi, ViewRouting), (CatalogueApi, ViewCatalogue)];
+    private static readonly (string Api, string Console)[] ApiPolicies = [(SpendApi, ViewSpend), (RoutingApi, ViewRouting), (CatalogueApi, ViewCatalogue), (RouterTrainingApi, ManageRouting)];
 
     public static void Configure(AuthorizationOptions options)
     {

@@ -66,6 +66,8 @@ internal static class ConsoleCommands
         {
             ["seed-ledger", ..] => () => SeedLedgerCommand.RunAsync(app.Services, args[1..]),
             ["measure-dashboard", ..] => () => MeasureDashboardCommand.RunAsync(app.Services, args[1..]),
+            ["train-router", ..] => () => TrainRouterCommand.RunAsync(app.Services, TrainRouterCommand.Parse(args[1..])),
+            ["evaluate-router", ..] => () => EvaluateRouterCommand.RunAsync(app.Services, EvaluateRouterCommand.Parse(args[1..])),
             _ => null,
         };
         if (command is null)
