@@ -16,6 +16,7 @@ public static class DefaultTrainingSet
     private const int Small = 0;
     private const int Medium = 1;
     private const int Large = 2;
+    private const double WrittenWeight = 4;
 
     // HWU64 intents that act on something or generate text; the rest are look-ups and small talk.
     private static readonly HashSet<string> HwuMedium = new(StringComparer.Ordinal)
@@ -81,9 +82,10 @@ public static class DefaultTrainingSet
             }
         }
 
+        // The written prompts are few beside the public files but closest to support traffic: each counts four times.
         foreach (var (prompt, tier) in WrittenExamples.All())
         {
-            Add(examples, prompt, tier);
+            examples.Add(LabelledSet.FromCheapestTier(prompt, tier, Tiers.Count) with { Weight = WrittenWeight });
         }
 
         return new LabelledSet(Tiers, examples, "routing-train (CLINC150, HWU64, SGD, MATH, MMLU-Pro) + written examples");

@@ -9,7 +9,11 @@ public sealed record TrainingResult(TrainedRouterModel Model, RouterEvaluation E
 /// <summary>Splits a labelled set, trains on one part and evaluates on the other: what the console, the API and the CLI run.</summary>
 public static class RouterTraining
 {
-    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <param name="published">The published router's tier index for a prompt, to compare on the same held-out examples.</param>
     public static TrainingResult Run(

@@ -21,6 +21,9 @@ internal static class WrittenExamples
             "How much is shipping for {product}?", "Is the {product} in stock?", "Do you have a store near me?",
             "What payment methods do you accept?", "How do I contact customer support?", "Where can I find my invoice?",
             "what is the warranty on the {product}", "hi, is my {item} on its way?", "tracking number for order {n}?",
+            "I forgot my password", "How can I reset my password? I can't log in.", "reset my password please", "I'm locked out, how do I get a new password?",
+            "Can I return the {product} I bought last week?", "How do I return my {product}?", "Do you offer free returns?", "When do I get my refund for the {product}?",
+            "What are your opening hours?", "When are you open?", "Is the store open on {day}?", "What is your phone number?",
         ];
         string[] account =
         [

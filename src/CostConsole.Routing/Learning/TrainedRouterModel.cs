@@ -36,7 +36,8 @@ public sealed record TrainedRouterModel
     /// <summary>Held-out metrics recorded at training time (opaque JSON to the engine).</summary>
     public JsonElement? Metrics { get; init; }
 
-    public string Reference => $"{Name} v{Version}";
+    /// <summary>How rule sets name the model: "name@version".</summary>
+    public string Reference => $"{Name}@{Version}";
 
     public string ToJson() => JsonSerializer.Serialize(this, SerializerOptions);
 
