@@ -36,6 +36,7 @@ static async Task ServeAsync(string[] args)
     app.MapOpenAIApi();
     app.MapRouteApi();
     app.MapEscalationApi();
+    app.MapRouterTrainingApi();
     app.MapSimulatorApi();
     app.MapHealthChecks("/health").AllowAnonymous();
     app.MapAccountApi();

@@ -1,15 +1,27 @@
 using CostConsole.Routing.Escalation;
+using CostConsole.Routing.Learning;
 using CostConsole.Routing.Rules;
 
 namespace CostConsole.Data.Catalogue;
 
-/// <summary>The rule set a new installation starts with: a typical support and CRM workload.</summary>
+/// <summary>
+/// The rule set a new installation starts with, for a typical support and CRM workload: explicit rules for what
+/// must go to large (analyses, long documents) and for plain FAQs, and the shipped trained router for the rest.
+/// </summary>
 public static class DefaultRuleSet
 {
     public static RuleSetDefinition Create() => new()
     {
         DefaultTier = "medium",
         Escalation = DefaultEscalation(),
+
+        // Requests no rule catches go to the shipped trained router: the cheapest tier whose answer it expects to be
+        // acceptable at least 90% of the time.
+        Classifier = new ClassifierDefinition
+        {
+            Kind = ClassifierKind.Trained,
+            Trained = new TrainedClassifierDefinition { Model = ShippedModels.Support },
+        },
         Rules =
         [
             new RuleDefinition
@@ -29,18 +41,6 @@ public static class DefaultRuleSet
                 Name = "faq-and-status",
                 Conditions = [new KeywordCondition(KeywordMatch.Any, ["order status", "where is my order", "tracking", "opening hours", "business hours", "reset password", "password reset", "refund policy", "shipping", "delivery time", "faq", "cancel my subscription", "update my address"])],
                 Action = RuleAction.ToTier("small"),
-            },
-            new RuleDefinition
-            {
-                Name = "simple-account",
-                Conditions = [new KeywordCondition(KeywordMatch.Any, ["account", "login", "log in", "email address", "billing address", "payment method", "invoice"]), new TokenLengthCondition(null, 400)],
-                Action = RuleAction.ToTier("small"),
-            },
-            new RuleDefinition
-            {
-                Name = "drafting",
-                Conditions = [new KeywordCondition(KeywordMatch.Any, ["draft", "write an email", "rewrite", "reply to", "compose", "summarize", "summarise"])],
-                Action = RuleAction.ToTier("medium"),
             },
         ],
     };

@@ -1,5 +1,6 @@
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Embeddings;
+using CostConsole.Routing.Learning;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
 
@@ -20,7 +21,8 @@ internal static class ClassifierCompiler
         Func<string, string> unknown,
         IModelInvoker? invoker,
         IEmbedder? embedder,
-        List<string> errors)
+        List<string> errors,
+        TrainedModels? trained = null)
     {
         var context = new Context(tiers, tierIndex, defaultTier, models, unknown, invoker, embedder, errors);
         switch (definition.Kind)
@@ -39,8 +41,11 @@ internal static class ClassifierCompiler
                 var llm = Llm(definition.Llm, "Hybrid classifier, LLM part", context);
                 return semantic is not null && llm is not null ? new HybridClassifier(semantic, llm) : null;
 
+            case ClassifierKind.Trained:
+                return Trained(definition.Trained, trained ?? TrainedModels.None, context);
+
             default:
-                errors.Add($"Classifier kind '{definition.Kind}' does not exist; use DefaultTier, Semantic, Llm or Hybrid.");
+                errors.Add($"Classifier kind '{definition.Kind}' does not exist; use DefaultTier, Semantic, Llm, Hybrid or Trained.");
                 return null;
         }
     }
@@ -193,6 +198,57 @@ internal static class ClassifierCompiler
             : new LlmClassifier(context.Invoker!, model, definition.Prompt, labels, definition.MaxTokens, context.DefaultTier);
     }
 
+    private static TrainedClassifier? Trained(TrainedClassifierDefinition? definition, TrainedModels trained, Context context)
+    {
+        const string label = "Trained classifier";
+        var errors = context.Errors;
+        if (definition is null || string.IsNullOrWhiteSpace(definition.Model))
+        {
+            errors.Add($"{label}: choose a trained model (name@version), e.g. {ShippedModels.Support}.");
+            return null;
+        }
+
+        var before = errors.Count;
+        if (!(definition.QualityTarget is > 0 and <= 1))
+        {
+            errors.Add($"{label}: the quality target {definition.QualityTarget} is out of range; use a probability above 0 and at most 1 (e.g. {TrainedClassifierDefinition.DefaultQualityTarget}).");
+        }
+
+        if (!(definition.Lambda is >= 0 and <= 100))
+        {
+            errors.Add($"{label}: λ is {definition.Lambda}; use a value from 0 to 100 (e.g. {TrainedClassifierDefinition.DefaultLambda}).");
+        }
+
+        var model = trained.Stored.GetValueOrDefault(definition.Model) ?? ShippedModels.Find(definition.Model);
+        if (model is null)
+        {
+            errors.Add($"{label}: the model '{definition.Model}' does not exist; shipped: {string.Join(", ", ShippedModels.Names)}{(trained.Stored.Count == 0 ? "" : "; stored: " + string.Join(", ", trained.Stored.Keys.Order(StringComparer.Ordinal)))}.");
+            return null;
+        }
+
+        var router = TrainedRouter.Compile(model, errors, $"{label}: model");
+        if (router is null)
+        {
+            return null;
+        }
+
+        var tiers = new string[router.Tiers.Count];
+        var costs = new double[router.Tiers.Count];
+        for (var i = 0; i < router.Tiers.Count; i++)
+        {
+            if (!context.TierIndex.TryGetValue(router.Tiers[i], out var index))
+            {
+                errors.Add($"{label}: the model '{definition.Model}' predicts tier '{router.Tiers[i]}', which does not exist (tiers: {string.Join(", ", context.Tiers)}).");
+                continue;
+            }
+
+            tiers[i] = context.Tiers[index];
+            costs[i] = index < trained.RelativeCosts.Length ? trained.RelativeCosts[index] : 1;
+        }
+
+        return errors.Count > before ? null : new TrainedClassifier(router, tiers, costs, definition);
+    }
+
     private static string Shorten(string text)
     {
         var flat = text.ReplaceLineEndings(" ");
@@ -228,4 +284,10 @@ internal static class ClassifierCompiler
             }
         }
     }
+}
+
+/// <summary>What the trained classifier compiles against: the stored models and each tier's relative cost.</summary>
+internal sealed record TrainedModels(IReadOnlyDictionary<string, TrainedRouterModel> Stored, double[] RelativeCosts)
+{
+    public static TrainedModels None { get; } = new(new Dictionary<string, TrainedRouterModel>(), []);
 }

@@ -33,6 +33,9 @@ public sealed record RoutingConfig
     /// <summary>The running experiments; each arm's mapping replaces <see cref="Mapping"/> for the requests it gets.</summary>
     public IReadOnlyList<ExperimentDefinition> Experiments { get; init; } = [];
 
+    /// <summary>Stored trained router models by "name@version"; shipped models are found without being listed here.</summary>
+    public IReadOnlyDictionary<string, Learning.TrainedRouterModel> TrainedModels { get; init; } = new Dictionary<string, Learning.TrainedRouterModel>();
+
     /// <summary>The team of each API key that has one, for experiments scoped to teams.</summary>
     public IReadOnlyDictionary<long, string> KeyTeams { get; init; } = new Dictionary<long, string>();
 }

@@ -113,12 +113,13 @@ public static class SnapshotCompiler
         var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors);
 
         var defaultTier = tierIndex.TryGetValue(ruleSet.DefaultTier, out var defaultIndex) ? tiers[defaultIndex] : ruleSet.DefaultTier;
-        var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, embedder, errors);
+        var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
+        var trained = new TrainedModels(config.TrainedModels, RelativeCosts(tierModels, prices, at));
+        var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, embedder, errors, trained);
 
         var escalation = CompiledEscalation.Compile(ruleSet.Escalation, tiers, tierIndex, byReference, Unknown, config.RegexTimeout, errors);
         var experiments = ExperimentCompiler.Compile(config, tiers, tierIndex, (mapping, label) => Candidates(CompileMapping(mapping, label, tiers, tierIndex, byReference, Unknown, errors)), errors);
 
-        var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
         var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
 
         if (errors.Count > 0)
@@ -336,6 +337,28 @@ public static class SnapshotCompiler
                 errors.Add($"{label}: unknown condition type {condition.GetType().Name}.");
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Each tier's price relative to the top tier's (input plus output per million tokens of its first model), for
+    /// the trained router's cost-aware policy; a tier without a priced model counts by its position.
+    /// </summary>
+    private static double[] RelativeCosts(RoutedModel[][] tierModels, PriceBook prices, DateTimeOffset at)
+    {
+        var costs = new double[tierModels.Length];
+        for (var i = 0; i < tierModels.Length; i++)
+        {
+            var price = tierModels[i].Length == 0 ? null : prices.PriceAt(tierModels[i][0].Key, at);
+            costs[i] = price is null ? double.NaN : (double)(price.InputPerMillion + price.OutputPerMillion);
+        }
+
+        var top = costs.Where(c => !double.IsNaN(c)).DefaultIfEmpty(0).Max();
+        for (var i = 0; i < costs.Length; i++)
+        {
+            costs[i] = double.IsNaN(costs[i]) || top <= 0 ? (i + 1.0) / costs.Length : costs[i] / top;
+        }
+
+        return costs;
     }
 
     private static RoutedModel[][] CompileMapping(

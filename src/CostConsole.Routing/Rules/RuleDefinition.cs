@@ -26,6 +26,9 @@ public sealed record ClassifierDefinition
 
     /// <summary>Used by <see cref="ClassifierKind.Llm"/> and <see cref="ClassifierKind.Hybrid"/>.</summary>
     public LlmClassifierDefinition? Llm { get; init; }
+
+    /// <summary>Used by <see cref="ClassifierKind.Trained"/>.</summary>
+    public TrainedClassifierDefinition? Trained { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<ClassifierKind>))]
@@ -42,6 +45,41 @@ public enum ClassifierKind
 
     /// <summary>Semantic first; the LLM only when no example is similar enough.</summary>
     Hybrid,
+
+    /// <summary>A trained model predicts, per tier, the probability that its answer is acceptable; the policy picks the tier.</summary>
+    Trained,
+}
+
+/// <summary>
+/// A trained router model and the policy that turns its per-tier probabilities into a tier: the cheapest tier
+/// whose probability reaches <see cref="QualityTarget"/>, or the tier maximising P(acceptable) − <see cref="Lambda"/> × relative cost.
+/// </summary>
+public sealed record TrainedClassifierDefinition
+{
+    public const double DefaultQualityTarget = 0.9;
+
+    public const double DefaultLambda = 0.5;
+
+    /// <summary>The model, as "name@version": a stored model, or a shipped one such as <c>shipped-support@1</c>.</summary>
+    public string Model { get; init; } = "";
+
+    public TrainedPolicy Policy { get; init; } = TrainedPolicy.QualityTarget;
+
+    /// <summary>0..1: how likely the chosen tier's answer must be acceptable.</summary>
+    public double QualityTarget { get; init; } = DefaultQualityTarget;
+
+    /// <summary>For <see cref="TrainedPolicy.CostAware"/>: how much quality one unit of relative cost (the top tier = 1) is worth giving up.</summary>
+    public double Lambda { get; init; } = DefaultLambda;
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<TrainedPolicy>))]
+public enum TrainedPolicy
+{
+    /// <summary>The cheapest tier whose probability reaches the quality target.</summary>
+    QualityTarget,
+
+    /// <summary>The tier with the best expected quality minus λ × relative cost.</summary>
+    CostAware,
 }
 
 /// <summary>

@@ -87,6 +87,9 @@ public static class Policies
     /// <summary>HTTP APIs of escalation (evaluate a policy on a labelled file): a signed-in Admin, or an API key with every scope.</summary>
     public const string EscalationApi = nameof(EscalationApi);
 
+    /// <summary>HTTP APIs that train and evaluate the router from labelled files: a signed-in Admin, or an API key with every scope.</summary>
+    public const string RouterTrainingApi = nameof(RouterTrainingApi);
+
     /// <summary>Which roles each console policy admits.</summary>
     public static IReadOnlyDictionary<string, string[]> RolesFor { get; } = new Dictionary<string, string[]>
     {
@@ -113,6 +116,7 @@ public static class Policies
         (CatalogueApi, ViewCatalogue, KeyScopes.Reporting),
         (ExperimentsApi, ViewExperiments, KeyScopes.Reporting | KeyScopes.Organisation),
         (EscalationApi, ManageRouting, KeyScopes.All),
+        (RouterTrainingApi, ManageRouting, KeyScopes.All),
     ];
 
     /// <summary>The scopes an API key needs for an HTTP API policy; null for a console-only policy.</summary>

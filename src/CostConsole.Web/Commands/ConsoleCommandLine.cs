@@ -29,6 +29,8 @@ internal static class ConsoleCommandLine
         root.Subcommands.Add(SeedLedgerCommand.Create(host));
         root.Subcommands.Add(MeasureDashboardCommand.Create(host));
         root.Subcommands.Add(EvaluateEscalationCommand.Create(host));
+        root.Subcommands.Add(TrainRouterCommand.Create(host));
+        root.Subcommands.Add(EvaluateRouterCommand.Create(host));
 
         root.SetAction(async (parse, _) =>
         {

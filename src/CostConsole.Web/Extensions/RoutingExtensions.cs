@@ -28,6 +28,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RoutingCompiler>();
         services.TryAddSingleton<RoutingPublisher>();
+        services.TryAddSingleton<CostConsole.Web.Routing.RouterTrainingService>();
         services.AddHealthChecks();
         return builder;
     }

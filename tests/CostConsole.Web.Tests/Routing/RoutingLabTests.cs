@@ -43,7 +43,7 @@ public sealed class RoutingLabTests : IAsyncLifetime
             "I want a refund, now",small
             Where is my order?,small
             Analyze churn by segment,large
-            Tell me a joke,medium
+            Please change my plan to annual billing and add two seats for my colleagues.,medium
             """, ["small", "medium", "large"]);
 
         var result = await _db.Lab.CheckAsync(await DraftWithRefundsOnSmallAsync(), prompts, null, CancellationToken.None);
