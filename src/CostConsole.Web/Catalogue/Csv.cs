@@ -1,4 +1,6 @@
+using System.Globalization;
 using CsvHelper;
+using CsvHelper.Configuration;
 
 namespace CostConsole.Web.Catalogue;
 
@@ -8,20 +10,25 @@ namespace CostConsole.Web.Catalogue;
 /// </summary>
 internal static class Csv
 {
-    private static readonly CsvWriterOptions Options = new() { Injection = CsvInjection.Escape };
+    private static readonly CsvConfiguration Options = new(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape };
 
     public static async Task WriteAsync(TextWriter writer, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<object?>> rows)
     {
-        await using var csv = CsvWriter.Create(writer, Options, leaveOpen: true);
-        csv.WriteHeader([.. header]);
+        await using var csv = new CsvWriter(writer, Options, leaveOpen: true);
+        foreach (var name in header)
+        {
+            csv.WriteField(name);
+        }
+
+        await csv.NextRecordAsync();
         foreach (var row in rows)
         {
             foreach (var value in row)
             {
-                csv.WriteField(value);
+                csv.WriteField(value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : value?.ToString());
             }
 
-            await csv.EndRecordAsync();
+            await csv.NextRecordAsync();
         }
 
         await csv.FlushAsync();
