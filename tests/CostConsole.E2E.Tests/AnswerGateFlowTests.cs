@@ -24,8 +24,8 @@ public sealed class AnswerGateFlowTests(ConsoleBrowser browser) : IClassFixture<
             var page = console.Page;
             await page.GetByRole(AriaRole.Tab, new() { Name = "Escalation" }).ClickAsync();
 
-            await console.TestId("gates-small").Locator(".mud-expand-panel-header").ClickAsync();
-            await console.TestId("gates-small-final-answer").Locator("input").CheckAsync();
+            await page.GetByText("small — ").ClickAsync();
+            await console.Input("gates-small-final-answer").CheckAsync();
             await Expect(console.TestId("gates-small")).ToContainTextAsync("one final answer");
 
             await console.Input("gate-test-question").FillAsync("Which plan fits 12 people?\nA. Team\nB. Business");
