@@ -5,6 +5,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Learning;
@@ -75,7 +76,8 @@ public class TrainedClassifierBenchmarks
     {
         public Config()
         {
-            AddJob(Job.Default.WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(500).WithIterationCount(5000).WithId("per-call"));
+            // In-process: on a busy shared machine, building a separate benchmark project can exceed its timeout.
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(500).WithIterationCount(5000).WithId("per-call"));
             AddColumn(StatisticColumn.P50, StatisticColumn.P95, new PercentileColumn(99), StatisticColumn.Max);
             AddDiagnoser(MemoryDiagnoser.Default);
         }
