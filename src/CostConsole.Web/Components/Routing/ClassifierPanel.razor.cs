@@ -1,4 +1,5 @@
 using CostConsole.Routing.Classification;
+using CostConsole.Routing.Learning;
 using CostConsole.Routing.Rules;
 using Microsoft.AspNetCore.Components;
 
@@ -7,6 +8,8 @@ namespace CostConsole.Web.Components.Routing;
 public sealed partial class ClassifierPanel
 {
     private ClassifierKind _kind;
+    private string _trainedModel = ShippedModels.Support;
+    private double _qualityTarget = TrainedClassifierDefinition.DefaultQualityTarget;
     private Dictionary<string, string> _examples = [];
     private double _threshold;
     private int _neighbours;
@@ -67,6 +70,8 @@ public sealed partial class ClassifierPanel
         _labels = string.Join('\n', llm.Labels.Select(kv => $"{kv.Key} = {kv.Value}"));
         _model = string.IsNullOrEmpty(llm.Model) ? Models.FirstOrDefault() : llm.Model;
         _maxTokens = llm.MaxTokens;
+        _trainedModel = _loaded.Trained?.Model ?? ShippedModels.Support;
+        _qualityTarget = _loaded.Trained?.QualityTarget ?? TrainedClassifierDefinition.DefaultQualityTarget;
     }
 
     private string DefaultTierOfLive => LiveDefaultTier ?? Definition.DefaultTier;
@@ -115,6 +120,9 @@ public sealed partial class ClassifierPanel
             Llm = _kind is ClassifierKind.Llm or ClassifierKind.Hybrid
                 ? new LlmClassifierDefinition { Prompt = _prompt, Labels = labels, Model = _model ?? "", MaxTokens = _maxTokens }
                 : Definition.Classifier.Llm,
+            Trained = _kind is ClassifierKind.Trained
+                ? (Definition.Classifier.Trained ?? new TrainedClassifierDefinition()) with { Model = _trainedModel.Trim(), QualityTarget = _qualityTarget }
+                : Definition.Classifier.Trained,
         };
 
         await Save(Definition with { Classifier = classifier });
