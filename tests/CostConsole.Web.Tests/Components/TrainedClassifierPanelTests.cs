@@ -28,8 +28,8 @@ public sealed class TrainedClassifierPanelTests : ConsoleTestContext
                 return Task.FromResult(true);
             }));
 
-        Assert.Equal(ShippedModels.Support, panel.Find("[data-testid=trained-model] input").GetAttribute("value"));
-        await panel.Find("[data-testid=trained-quality-target] input").ChangeAsync(new() { Value = "0.8" });
+        Assert.Equal(ShippedModels.Support, panel.Find("[data-testid=trained-model]").GetAttribute("value"));
+        await panel.Find("[data-testid=trained-quality-target]").ChangeAsync(new() { Value = "0.8" });
         await panel.Find("[data-testid=classifier-save]").ClickAsync(new());
 
         panel.WaitForAssertion(() => Assert.Equal((ClassifierKind.Trained, ShippedModels.Support, 0.8), (saved!.Classifier.Kind, saved.Classifier.Trained!.Model, saved.Classifier.Trained.QualityTarget)));
