@@ -46,11 +46,13 @@ public sealed partial class AnswerChecksPanel
     private int _resultVersion;
     private IReadOnlyList<ChartSeries> _curve = [];
 
+    // Resolved when used, so the editor around this panel renders where only its own services are registered.
     [Inject]
-    private RuleSetService RuleSets { get; set; } = null!;
+    private IServiceProvider Services { get; set; } = null!;
 
-    [Inject]
-    private EscalationEvaluator Evaluator { get; set; } = null!;
+    private RuleSetService RuleSets => Services.GetRequiredService<RuleSetService>();
+
+    private EscalationEvaluator Evaluator => Services.GetRequiredService<EscalationEvaluator>();
 
     [Parameter, EditorRequired]
     public RuleSetDefinition Definition { get; set; } = null!;
