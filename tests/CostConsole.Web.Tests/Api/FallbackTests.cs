@@ -10,6 +10,9 @@ namespace CostConsole.Web.Tests.Api;
 
 public sealed class ShortTimeoutFactory() : CostConsoleFactory(new()
 {
+    // A configured provider list replaces the defaults whole, so the simulator provider is given in full.
+    ["CostConsole:Catalogue:Providers:0:Name"] = "simulator",
+    ["CostConsole:Catalogue:Providers:0:BaseUrl"] = "/sim/v1",
     ["CostConsole:Catalogue:Providers:0:TimeoutSeconds"] = "1",
 });
 

@@ -59,7 +59,7 @@ public sealed class CommandLineTests
         var (exit, _, error) = await RunAsync("trafic", "--rate", "5");
 
         Assert.Equal(2, exit);
-        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard.", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router.", error, StringComparison.Ordinal);
         Assert.Empty(_served);
     }
 

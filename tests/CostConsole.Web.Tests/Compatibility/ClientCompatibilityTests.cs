@@ -63,7 +63,9 @@ public sealed class ClientCompatibilityTests(ClientCompatibilityTests.SuiteRun r
     {
         private static readonly TimeSpan SuiteTimeout = TimeSpan.FromMinutes(5);
 
-        private readonly CostConsoleFactory _factory = new();
+        // The embeddings checks call the simulator directly (the gateway has no /v1/embeddings), which outside
+        // Development takes only a configured key: the suite's key is that key too.
+        private readonly CostConsoleFactory _factory = new(new() { ["CostConsole:Simulator:ApiKey"] = CostConsoleFactory.ApiKey });
         private Task<Dictionary<string, (bool Passed, string Detail)>>? _results;
 
         public string Output { get; private set; } = "";

@@ -49,6 +49,19 @@ public sealed partial class ReadmeCommandTests
         ("bash tests/load/run.sh", null, "a load test with wrk; its figures are in the README"),
         ("REPEATS=1 bash tests/load/run.sh", null, "a load test with wrk; its figures are in the README"),
         ("bash tests/load/run.sh soak", null, "a load test of a million requests; its figures are in the README"),
+        ("REPEATS=2 THROUGHPUT_SECONDS=15 bash tests/load/run.sh classifier", null, "a load test with wrk; its figures are in the README"),
+        ("bash tests/load/soak.sh 15", null, "a soak test of fifteen minutes; its figures are in the README"),
+        ("cd tests/compat && npm ci && node compat.mjs --url http://localhost:5080 --key cc-dev-0123456789abcdef", null, "the client compatibility suite, run by ClientCompatibilityTests in this suite"),
+        ("curl http://localhost:5080/api/router/evaluate -H \"Authorization: Bearer cc-dev-0123456789abcdef\" -F file=@labels.csv", null, "needs a labelled file of the user's; RouterTrainingApiTests posts one to the same endpoint"),
+        ("curl http://localhost:5080/api/router/train -H \"Authorization: Bearer cc-dev-0123456789abcdef\" -F file=@labels.csv -F quality_target=0.9", null, "needs a labelled file of the user's; RouterTrainingApiTests posts one to the same endpoint"),
+        ("dotnet build -c Release tests/CostConsole.Benchmarks && (cd tests/CostConsole.Benchmarks/bin/Release/net10.0 && taskset -c 1 dotnet CostConsole.Benchmarks.dll embedding 300)", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet run --project src/CostConsole.Web --no-launch-profile -- evaluate-router --file $PWD/labels.csv", null, "needs a labelled file of the user's; RouterTrainingApiTests runs the same evaluation on one"),
+        ("dotnet run --project src/CostConsole.Web --no-launch-profile -- train-router --default-set $PWD/../shared/data/routing-train --name shipped-support --out $PWD/src/CostConsole.Routing/Learning/Shipped/shipped-support-1.json", null, "reproduces the shipped model from the public training data, which is not part of the repository"),
+        ("dotnet run --project src/CostConsole.Web --no-launch-profile -- train-router --file $PWD/outcomes.csv --tiers small=modelA,large=modelB [--quality-target 0.9 | --max-large-share 0.2] [--name support] [--out $PWD/model.json]", null, "needs a labelled file of the user's; RouterTrainingApiTests trains on one"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*TokenCounting*'", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*TrainedClassifier*'", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- tokens", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet test --project tests/CostConsole.Web.Tests -- --filter-class '*ClientCompatibilityTests'", null, "part of this suite"),
     ];
 
     [Fact]
