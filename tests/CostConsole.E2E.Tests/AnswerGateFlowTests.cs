@@ -28,8 +28,8 @@ public sealed class AnswerGateFlowTests(ConsoleBrowser browser) : IClassFixture<
             await console.Input("gates-small-final-answer").CheckAsync();
             await Expect(console.TestId("gates-small")).ToContainTextAsync("one final answer");
 
-            await console.Input("gate-test-question").FillAsync("Which plan fits 12 people?\nA. Team\nB. Business");
-            await console.Input("gate-test-answer").FillAsync("12 seats at $12.50: 12 × 12.50 = 140.00, so the answer is (A).");
+            await page.Locator("textarea[data-testid='gate-test-question'], [data-testid='gate-test-question'] textarea").First.FillAsync("Which plan fits 12 people?\nA. Team\nB. Business");
+            await page.Locator("textarea[data-testid='gate-test-answer'], [data-testid='gate-test-answer'] textarea").First.FillAsync("12 seats at $12.50: 12 × 12.50 = 140.00, so the answer is (A).");
             await console.TestId("gate-test-run").ClickAsync();
             await Expect(console.TestId("gate-verdict-arithmetic")).ToContainTextAsync("12 × 12.50 = 140.00 (expected 150.00)");
             await Expect(console.TestId("gate-verdict-arithmetic")).ToContainTextAsync("escalate");
@@ -42,8 +42,8 @@ public sealed class AnswerGateFlowTests(ConsoleBrowser browser) : IClassFixture<
             await Expect(console.TestId("evaluate-gate-policy")).ToContainTextAsync("50.0 %");
             await Expect(console.TestId("evaluate-gate-arithmetic")).ToBeVisibleAsync();
             await Expect(console.TestId("evaluate-gate-final-answer")).ToBeVisibleAsync();
-            await Expect(console.TestId("chart-escalation-curve").Locator("svg")).ToBeVisibleAsync();
-            await Expect(console.TestId("chart-escalation-curve")).Not.ToHaveAttributeAsync("data-points", "0");
+            await Expect(console.TestId("chart-escalation-curve").Locator("svg.apexcharts-svg")).ToBeVisibleAsync();
+            await Expect(console.TestId("chart-escalation-curve").Locator(".apexcharts-series").First).ToBeVisibleAsync();
             await console.ScreenshotAsync("escalation-answer-gates");
 
             await console.TestId("escalation-save").ClickAsync();

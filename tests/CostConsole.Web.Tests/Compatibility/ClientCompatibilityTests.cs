@@ -3,6 +3,12 @@ using CostConsole.Web.Tests.Infrastructure;
 
 namespace CostConsole.Web.Tests.Compatibility;
 
+/// <summary>The app as the suite meets it; the suite's key also opens the simulator's own endpoints.</summary>
+public sealed class CompatibilityFactory() : CostConsoleFactory(new()
+{
+    ["CostConsole:Simulator:ApiKey"] = ApiKey,
+});
+
 /// <summary>
 /// Runs <c>tests/compat/compat.mjs</c> — the official <c>openai</c> library, LangChain's <c>@langchain/openai</c> and the
 /// Vercel AI SDK (<c>ai</c> with <c>@ai-sdk/openai-compatible</c>) — against the app on a loopback port, once for the
@@ -65,7 +71,7 @@ public sealed class ClientCompatibilityTests(ClientCompatibilityTests.SuiteRun r
 
         // The embeddings checks call the simulator directly (the gateway has no /v1/embeddings), which outside
         // Development takes only a configured key: the suite's key is that key too.
-        private readonly CostConsoleFactory _factory = new(new() { ["CostConsole:Simulator:ApiKey"] = CostConsoleFactory.ApiKey });
+        private readonly CompatibilityFactory _factory = new();
         private Task<Dictionary<string, (bool Passed, string Detail)>>? _results;
 
         public string Output { get; private set; } = "";
