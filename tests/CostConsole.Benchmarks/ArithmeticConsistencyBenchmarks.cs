@@ -4,6 +4,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using CostConsole.Routing.Escalation;
 
 namespace CostConsole.Benchmarks;
@@ -54,8 +55,9 @@ public class ArithmeticConsistencyBenchmarks
     {
         public Config()
         {
-            AddJob(Job.Default.WithId("batched"));
-            AddJob(Job.Default.WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(200).WithIterationCount(2000).WithId("per-call"));
+            // In process: a separate build per job does not finish in time on a small machine.
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithId("batched"));
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(200).WithIterationCount(2000).WithId("per-call"));
             AddColumn(StatisticColumn.P50, StatisticColumn.P95, new PercentileColumn(99), StatisticColumn.Max);
             AddDiagnoser(MemoryDiagnoser.Default);
         }
