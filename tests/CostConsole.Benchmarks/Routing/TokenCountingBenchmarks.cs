@@ -38,7 +38,7 @@ public class TokenCountingBenchmarks
         new { model = "auto", messages = new[] { new { role = "user", content = text } } },
         new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
-    public static readonly string[] Kinds = ["letters", "cjk", "base64", "prose"];
+    public static string[] Kinds { get; } = ["letters", "cjk", "base64", "prose"];
 
     /// <summary>Text of <paramref name="kind"/> that is <paramref name="bytes"/> long in UTF-8 (to within one character).</summary>
     public static string Make(string kind, int bytes)
