@@ -60,6 +60,7 @@ public sealed partial class ReadmeCommandTests
         ("dotnet run --project src/CostConsole.Web --no-launch-profile -- train-router --file $PWD/outcomes.csv --tiers small=modelA,large=modelB [--quality-target 0.9 | --max-large-share 0.2] [--name support] [--out $PWD/model.json]", null, "needs a labelled file of the user's; RouterTrainingApiTests trains on one"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*TokenCounting*'", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*TrainedClassifier*'", null, "a benchmark of minutes; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*ArithmeticConsistency*'", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- tokens", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet test --project tests/CostConsole.Web.Tests -- --filter-class '*ClientCompatibilityTests'", null, "part of this suite"),
     ];
