@@ -692,6 +692,13 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("PromptTokens")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Protocol")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("chat.completions");
+
                     b.Property<string>("Provider")
                         .HasColumnType("TEXT");
 

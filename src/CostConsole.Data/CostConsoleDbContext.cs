@@ -139,6 +139,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => r.LatencyMs);
             e.HasIndex(r => new { r.ConversationId, r.Timestamp });
             e.HasIndex(r => new { r.ExperimentId, r.Arm });
+            e.Property(r => r.Protocol).HasMaxLength(32).HasDefaultValue("chat.completions");
 
             // The human-escalation queue reads only the flagged rows.
             e.HasIndex(r => new { r.Review, r.Timestamp });

@@ -268,6 +268,9 @@ public sealed class RequestLogRow
 
     public string? ConversationId { get; set; }
 
+    /// <summary>The API the client spoke: chat.completions, responses, messages, embeddings or playground.</summary>
+    public string Protocol { get; set; } = "chat.completions";
+
     public long? ExperimentId { get; set; }
 
     public string? Arm { get; set; }

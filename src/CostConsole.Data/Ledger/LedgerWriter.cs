@@ -146,7 +146,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "RequestId", "Timestamp", "ApiKeyId", "RequestedModel", "Tier", "Model", "Provider", "Rule", "Decision", "Mapping",
         "RuleSetVersion", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "Priced",
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
-        "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd",
+        "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -200,7 +200,8 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = (object?)e.Arm ?? DBNull.Value;
         p[i++].Value = e.Escalations;
         p[i++].Value = (int)e.Review;
-        p[i].Value = Money.ToNanoUsd(e.EscalationCost);
+        p[i++].Value = Money.ToNanoUsd(e.EscalationCost);
+        p[i].Value = e.Protocol;
     }
 
     private sealed class Pending(LedgerEntry entry)

@@ -2,4 +2,24 @@ namespace CostConsole.Routing.Pipeline;
 
 /// <summary>Who sent a request and when it arrived; filled by the host before the pipeline runs.</summary>
 /// <param name="ConversationId">The client's conversation id (header <c>x-costconsole-conversation</c>), when it sends one.</param>
-public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOffset ReceivedAt, long StartTimestamp, bool StorePrompt, string? ConversationId = null);
+/// <param name="Protocol">The API the client spoke (<see cref="ClientProtocols"/>); recorded in the ledger and shown in the trace.</param>
+public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOffset ReceivedAt, long StartTimestamp, bool StorePrompt, string? ConversationId = null, string Protocol = ClientProtocols.ChatCompletions);
+
+/// <summary>The client-facing APIs a request can arrive through. Each is parsed into the same router request.</summary>
+public static class ClientProtocols
+{
+    /// <summary>OpenAI chat completions, <c>POST /v1/chat/completions</c>.</summary>
+    public const string ChatCompletions = "chat.completions";
+
+    /// <summary>OpenAI Responses, <c>POST /v1/responses</c>.</summary>
+    public const string Responses = "responses";
+
+    /// <summary>Anthropic Messages, <c>POST /v1/messages</c>.</summary>
+    public const string Messages = "messages";
+
+    /// <summary>OpenAI embeddings, <c>POST /v1/embeddings</c>.</summary>
+    public const string Embeddings = "embeddings";
+
+    /// <summary>The console's playground.</summary>
+    public const string Playground = "playground";
+}

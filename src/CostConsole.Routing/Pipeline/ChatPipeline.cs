@@ -614,6 +614,7 @@ public sealed class ChatPipeline(
             Timestamp = caller.ReceivedAt,
             ApiKeyId = caller.ApiKeyId,
             ConversationId = caller.ConversationId,
+            Protocol = caller.Protocol,
             ExperimentId = outcome.Decision?.ExperimentId,
             Arm = outcome.Decision?.Arm,
             RequestedModel = request.Model,

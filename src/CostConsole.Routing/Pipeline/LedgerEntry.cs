@@ -74,6 +74,9 @@ public sealed class LedgerEntry
 
     public string? ConversationId { get; init; }
 
+    /// <summary>The API the client spoke (<see cref="ClientProtocols"/>).</summary>
+    public string Protocol { get; init; } = ClientProtocols.ChatCompletions;
+
     /// <summary>The experiment the request took part in, and the arm it was assigned.</summary>
     public long? ExperimentId { get; init; }
 

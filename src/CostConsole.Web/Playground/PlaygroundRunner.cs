@@ -28,7 +28,7 @@ public sealed class PlaygroundRunner(ChatPipeline pipeline, ITokenCounter tokens
     {
         var body = PlaygroundRequest.Body(form, model, stream);
         using var request = ChatRequestParser.Parse(body, PlaygroundRequest.TagsHeader(form), tokens);
-        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), StorePrompt: true, conversationId);
+        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), StorePrompt: true, conversationId, ClientProtocols.Playground);
         if (request.Stream)
         {
             var sink = new PlaygroundStreamSink(onDelta);
