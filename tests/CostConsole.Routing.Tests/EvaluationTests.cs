@@ -16,6 +16,14 @@ public sealed class LabelledSetReaderTests
     }
 
     [Fact]
+    public void Blank_lines_and_prompts_over_several_lines_keep_the_line_numbers_of_the_file()
+    {
+        var ex = Assert.Throws<LabelledSetException>(() => LabelledSetReader.Parse("prompt,tier\n\n\"two\nlines\",small\nhello,huge\n", Tiers));
+
+        Assert.StartsWith("Line 5:", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Json_lines_are_read()
     {
         var prompts = LabelledSetReader.Parse("{\"prompt\":\"a\",\"tier\":\"large\"}\n\n{\"prompt\":\"b\",\"expected_tier\":\"small\"}", Tiers);
@@ -29,6 +37,7 @@ public sealed class LabelledSetReaderTests
     [InlineData("{\"prompt\":\"a\",\"tier\":\"small\"}\n{oops", "Line 2 is not valid JSON")]
     [InlineData("{\"prompt\":\"a\"}", "Line 1: expected an object with string fields")]
     [InlineData("\"never closed,small", "a quoted prompt is never closed")]
+    [InlineData("prompt,tier\nsay \"hi\" now,small", "Line 2: a quote inside an unquoted prompt")]
     [InlineData("   \n  ", "The labelled set is empty")]
     [InlineData("prompt,tier\n", "has a header but no prompts")]
     public void A_malformed_set_is_refused_with_the_line_and_the_reason(string text, string message)

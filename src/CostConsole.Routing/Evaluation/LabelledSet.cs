@@ -1,5 +1,7 @@
-using System.Text;
+using System.Globalization;
 using System.Text.Json;
+using CsvHelper;
+using CsvHelper.Configuration;
 
 namespace CostConsole.Routing.Evaluation;
 
@@ -85,101 +87,48 @@ public static class LabelledSetReader
 
     private static List<LabelledPrompt> ReadCsv(string text)
     {
+        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            HasHeaderRecord = false,
+            DetectColumnCountChanges = false,
+            IgnoreBlankLines = true,
+            BadDataFound = args => throw new LabelledSetException(
+                $"Line {args.Context.Parser?.RawRow ?? 0}: a quote inside an unquoted prompt; quote the whole prompt and double the quotes inside (\"\")."),
+        };
+        using var csv = new CsvReader(new StringReader(text), configuration);
         var prompts = new List<LabelledPrompt>();
-        var records = CsvRecords(text).ToList();
-        var start = 0;
-        if (records.Count > 0 && records[0].Fields.Count >= 2
-            && records[0].Fields[0].Trim().Equals("prompt", StringComparison.OrdinalIgnoreCase))
+        var first = true;
+        while (csv.Read())
         {
-            start = 1;
-        }
+            var raw = csv.Parser.RawRecord;
+            var line = csv.Parser.RawRow - raw.TrimEnd('\r', '\n').Count(c => c == '\n');
+            if (raw.Count(c => c == '"') % 2 == 1)
+            {
+                // The parser reads an unclosed quote to the end of the text; say so rather than take it all as one prompt.
+                throw new LabelledSetException($"Line {line}: a quoted prompt is never closed.");
+            }
 
-        foreach (var (fields, line) in records.Skip(start))
-        {
-            if (fields.Count == 1 && string.IsNullOrWhiteSpace(fields[0]))
+            var fields = csv.Parser.Record ?? [];
+            if (fields.Length == 1 && string.IsNullOrWhiteSpace(fields[0]))
             {
                 continue;
             }
 
-            if (fields.Count != 2)
+            if (first && fields.Length >= 2 && fields[0].Trim().Equals("prompt", StringComparison.OrdinalIgnoreCase))
             {
-                throw new LabelledSetException($"Line {line}: expected two fields, prompt and tier, but found {fields.Count}. Quote prompts that contain commas.");
+                first = false;
+                continue;
+            }
+
+            first = false;
+            if (fields.Length != 2)
+            {
+                throw new LabelledSetException($"Line {line}: expected two fields, prompt and tier, but found {fields.Length}. Quote prompts that contain commas.");
             }
 
             prompts.Add(new LabelledPrompt(fields[0], fields[1].Trim(), line));
         }
 
         return prompts;
-    }
-
-    private static IEnumerable<(List<string> Fields, int Line)> CsvRecords(string text)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        var line = 1;
-        var recordLine = 1;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
-                {
-                    field.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    if (c == '\n')
-                    {
-                        line++;
-                    }
-
-                    field.Append(c);
-                }
-
-                continue;
-            }
-
-            switch (c)
-            {
-                case '"' when field.Length == 0:
-                    quoted = true;
-                    break;
-                case ',':
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    yield return (fields, recordLine);
-                    fields = [];
-                    line++;
-                    recordLine = line;
-                    break;
-                default:
-                    field.Append(c);
-                    break;
-            }
-        }
-
-        if (quoted)
-        {
-            throw new LabelledSetException($"Line {recordLine}: a quoted prompt is never closed.");
-        }
-
-        if (field.Length > 0 || fields.Count > 0)
-        {
-            fields.Add(field.ToString());
-            yield return (fields, recordLine);
-        }
     }
 }
