@@ -8,6 +8,8 @@
 import OpenAI from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
+// LangChain throws the error classes of its own copy of the openai package (6.x), not those of openai 7 above.
+import LangChainOpenAI from "./node_modules/@langchain/openai/node_modules/openai/index.mjs";
 import { tool as lcTool } from "@langchain/core/tools";
 import { concat } from "@langchain/core/utils/stream";
 import { APICallError, embed, generateObject, generateText, streamText, tool as aiTool } from "ai";
@@ -296,12 +298,12 @@ function toolCallOf(calls, name, schema) {
   await check("langchain", "error: bad key is AuthenticationError (401)", async () => {
     await expectError(
       () => chat({ apiKey: "cc-not-a-key" }).invoke("hi"),
-      (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.lc_error_code === "MODEL_AUTHENTICATION",
+      (e) => e instanceof LangChainOpenAI.AuthenticationError && e.status === 401 && e.lc_error_code === "MODEL_AUTHENTICATION",
       "OpenAI.AuthenticationError with lc_error_code MODEL_AUTHENTICATION",
     );
   });
   await check("langchain", "error: bad request is BadRequestError (400)", async () => {
-    await expectError(() => chat().invoke([]), (e) => e instanceof OpenAI.BadRequestError && e.status === 400, "OpenAI.BadRequestError");
+    await expectError(() => chat().invoke([]), (e) => e instanceof LangChainOpenAI.BadRequestError && e.status === 400, "OpenAI.BadRequestError");
   });
 }
 
