@@ -117,3 +117,42 @@ public sealed class FirstRunRaceTests(NoAdminConsoleFactory factory) : IClassFix
         Assert.Equal(Roles.Admin, admin.Role);
     }
 }
+
+/// <summary>A setup form left open in a second tab, sent after someone else finished the first run.</summary>
+public sealed class LateSetupFormTests(NoAdminConsoleFactory factory) : IClassFixture<NoAdminConsoleFactory>
+{
+    [Fact]
+    public async Task A_setup_form_sent_after_the_first_admin_exists_is_told_the_console_is_already_set_up()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (first, firstForm) = await OpenSetupFormAsync("owner@test.local", ct);
+        var (late, lateForm) = await OpenSetupFormAsync("someone@test.local", ct);
+
+        using (var created = await first.PostAsync("/setup", firstForm, ct))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        }
+
+        using var refused = await late.PostAsync("/setup", lateForm, ct);
+
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("already set up", await refused.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        await using var scope = factory.Services.CreateAsyncScope();
+        Assert.Equal("owner@test.local", Assert.Single(await scope.ServiceProvider.GetRequiredService<UserService>().ListAsync()).Email);
+    }
+
+    private async Task<(HttpClient Client, FormUrlEncodedContent Form)> OpenSetupFormAsync(string email, CancellationToken ct)
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = factory.BaseAddress };
+        var page = await client.GetStringAsync("/setup", ct);
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        return (client, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "setup",
+            ["__RequestVerificationToken"] = token,
+            ["Input.Email"] = email,
+            ["Input.Password"] = "Owner-password-2026",
+            ["Input.Confirm"] = "Owner-password-2026",
+        }));
+    }
+}
