@@ -1,7 +1,7 @@
 using CostConsole.Web.Api;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 
 return await ConsoleCommandLine.InvokeAsync(args, new ConsoleHost(BuildAsync, ServeAsync));
 

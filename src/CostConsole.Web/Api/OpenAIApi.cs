@@ -147,36 +147,8 @@ internal static class OpenAIApi
     }
 
     /// <summary>Reads the whole body, or returns null when it is larger than <paramref name="limit"/>.</summary>
-    internal static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > limit)
-        {
-            return null;
-        }
-
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
-        var reader = request.BodyReader;
-        while (true)
-        {
-            var result = await reader.ReadAsync(cancellationToken);
-            foreach (var segment in result.Buffer)
-            {
-                if (buffer.WrittenCount + segment.Length > limit)
-                {
-                    reader.AdvanceTo(result.Buffer.End);
-                    return null;
-                }
-
-                buffer.Write(segment.Span);
-            }
-
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return buffer.WrittenMemory;
-            }
-        }
-    }
+    internal static Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken) =>
+        RequestBody.ReadAsync(request.BodyReader, request.ContentLength, limit, cancellationToken);
 
     internal static void SetDecisionHeaders(HttpResponse response, RoutingDecision decision, RoutedModel model)
     {

@@ -31,6 +31,7 @@ internal static class ConsoleCommandLine
         root.Subcommands.Add(EvaluateEscalationCommand.Create(host));
         root.Subcommands.Add(TrainRouterCommand.Create(host));
         root.Subcommands.Add(EvaluateRouterCommand.Create(host));
+        root.Subcommands.Add(SimulatorCommand.Create());
 
         root.SetAction(async (parse, _) =>
         {

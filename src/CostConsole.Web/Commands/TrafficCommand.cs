@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using CostConsole.Web.Traffic;
 
 namespace CostConsole.Web.Commands;

@@ -1,4 +1,4 @@
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 
 namespace CostConsole.Web.Traffic;
 

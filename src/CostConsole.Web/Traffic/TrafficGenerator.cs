@@ -9,7 +9,7 @@ using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
 using CostConsole.Web.Experiments;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

@@ -7,7 +7,7 @@ using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
 using CostConsole.Web.Routing;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CostConsole.Routing.Providers;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using Microsoft.Extensions.DependencyInjection;
 using CostConsole.Web.Tests.Infrastructure;
 

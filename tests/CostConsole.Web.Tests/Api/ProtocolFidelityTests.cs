@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CostConsole.Web.Catalogue;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -33,6 +33,7 @@ public sealed class CommandLineTests
     [InlineData("traffic", new[] { "--rate", "--seconds", "--concurrency", "--url", "--key", "--outcomes" })]
     [InlineData("seed-ledger", new[] { "--rows", "--days", "--seed" })]
     [InlineData("measure-dashboard", new[] { "--runs" })]
+    [InlineData("simulator", new[] { "--api-key", "--urls" })]
     public async Task Every_command_answers_help_with_its_options(string command, string[] options)
     {
         var (exit, output, _) = await RunAsync(command, "--help");
@@ -59,7 +60,7 @@ public sealed class CommandLineTests
         var (exit, _, error) = await RunAsync("trafic", "--rate", "5");
 
         Assert.Equal(2, exit);
-        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router.", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router, simulator.", error, StringComparison.Ordinal);
         Assert.Empty(_served);
     }
 
@@ -70,6 +71,8 @@ public sealed class CommandLineTests
     [InlineData(new[] { "traffic", "--outcomes", "maybe" }, "'maybe'")]
     [InlineData(new[] { "seed-ledger", "--rows", "0" }, "--rows must be a number from 1 to 100000000; got '0'.")]
     [InlineData(new[] { "measure-dashboard", "--runs", "1.5" }, "--runs must be a number from 1 to 100; got '1.5'.")]
+    [InlineData(new[] { "simulator" }, "Give the key clients must send: --api-key KEY")]
+    [InlineData(new[] { "simulator", "--api-key", "k", "--port", "9" }, "'simulator' does not take '--port'.")]
     public async Task A_bad_value_is_refused_with_what_is_allowed_and_nothing_runs(string[] args, string message)
     {
         var (exit, _, error) = await RunAsync(args);

@@ -3,7 +3,7 @@ using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Rules;
 using CostConsole.Web.Components.Routing;
 using CostConsole.Web.Components.Settings;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 

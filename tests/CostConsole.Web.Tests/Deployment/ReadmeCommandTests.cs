@@ -63,6 +63,10 @@ public sealed partial class ReadmeCommandTests
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*ArithmeticConsistency*'", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- tokens", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet test --project tests/CostConsole.Web.Tests -- --filter-class '*ClientCompatibilityTests'", null, "part of this suite"),
+        ("dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll simulator --api-key sim-local-key --urls http://127.0.0.1:5090 --CostConsole:Simulator:LatencyScale=0.1",
+            "dotnet src/CostConsole.Web/bin/{configuration}/net10.0/CostConsole.Web.dll simulator --api-key sim-local-key --urls http://127.0.0.1:{port} --CostConsole:Simulator:LatencyScale=0.1", null),
+        ("curl -s http://127.0.0.1:5090/v1/models -H \"Authorization: Bearer sim-local-key\"",
+            "curl -sS --fail-with-body http://127.0.0.1:{port}/v1/models -H \"Authorization: Bearer sim-local-key\"", null),
     ];
 
     [Fact]
@@ -108,6 +112,15 @@ public sealed partial class ReadmeCommandTests
 
             var feedback = await RunAsync(Fill(Commands.Single(c => c.Documented.StartsWith("curl -s localhost:5080/api/feedback", StringComparison.Ordinal)).AsRun!, request), fresh);
             Assert.Contains(request, feedback, StringComparison.Ordinal);
+        }
+
+        // The simulator served on its own, and a client of it.
+        await using (var simulator = Shell.StartInBackground(
+            Run("dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll simulator --api-key sim-local-key --urls http://127.0.0.1:5090 --CostConsole:Simulator:LatencyScale=0.1"),
+            Shell.RepositoryRoot, null))
+        {
+            await Shell.WaitHealthyAsync(simulator, new Uri($"http://127.0.0.1:{port}"));
+            Assert.Contains("gpt-4.1-nano", await RunAsync(Run("curl -s http://127.0.0.1:5090/v1/models -H \"Authorization: Bearer sim-local-key\""), null), StringComparison.Ordinal);
         }
 
         var help = await RunAsync(Run("dotnet run --project src/CostConsole.Web -- traffic --help"), null);

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using CostConsole.Data;
 using CostConsole.Web.Access;
 using CostConsole.Data.Entities;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

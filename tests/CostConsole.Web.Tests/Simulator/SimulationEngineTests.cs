@@ -1,6 +1,6 @@
 using System.Text.Json;
 using CostConsole.Routing.Tokens;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 
 namespace CostConsole.Web.Tests.Simulator;
 

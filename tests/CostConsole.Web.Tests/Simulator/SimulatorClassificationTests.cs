@@ -8,7 +8,7 @@ using CostConsole.Routing.Providers;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Rules;
 using CostConsole.Routing.Tokens;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using OpenAI;
 using OpenAI.Embeddings;
 

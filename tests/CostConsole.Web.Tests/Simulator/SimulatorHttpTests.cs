@@ -4,7 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Tokens;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using Microsoft.Extensions.Options;
 using OpenAI.Chat;
 

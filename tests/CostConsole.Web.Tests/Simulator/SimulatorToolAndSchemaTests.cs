@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Tokens;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using OpenAI.Chat;
 
 namespace CostConsole.Web.Tests.Simulator;

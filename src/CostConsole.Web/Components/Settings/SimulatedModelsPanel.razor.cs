@@ -1,4 +1,4 @@
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using MudBlazor;

@@ -1,4 +1,4 @@
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Answers a judge model's grading request (a question and an answer, to be scored 1–5) as a real grader would

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>An OpenAI-shaped error response, so clients handle simulated failures exactly like real ones.</summary>
 internal sealed class SimulatorError : IResult

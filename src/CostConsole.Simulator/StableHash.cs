@@ -1,4 +1,4 @@
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// 64-bit FNV-1a. Unlike <see cref="string.GetHashCode()"/> it is the same in every process,

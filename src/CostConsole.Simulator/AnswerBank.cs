@@ -1,4 +1,4 @@
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Plausible customer-support and CRM sentences that simulated answers are assembled from.

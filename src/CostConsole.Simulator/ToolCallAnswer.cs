@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>A function call the simulated model makes instead of answering in text.</summary>
 internal sealed record SimulatedToolCall(string Id, string Name, string Arguments);

@@ -1,13 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CostConsole.Data.Catalogue;
 using CostConsole.Routing.Requests;
-using CostConsole.Web.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>The handlers behind <c>/sim/v1</c>.</summary>
 internal static class SimulatorApi
@@ -75,8 +73,8 @@ internal static class SimulatorApi
     /// </summary>
     internal static async Task<(JsonDocument? Document, SimulatorError? Error)> ReadJsonAsync(HttpContext httpContext)
     {
-        var limit = httpContext.RequestServices.GetRequiredService<IOptions<CostConsoleOptions>>().Value.MaxRequestBytes + ForwardingHeadroom;
-        if (await OpenAIApi.ReadBodyAsync(httpContext.Request, limit, httpContext.RequestAborted) is not { } body)
+        var limit = httpContext.RequestServices.GetRequiredService<IOptions<SimulatorOptions>>().Value.MaxRequestBytes + ForwardingHeadroom;
+        if (await RequestBody.ReadAsync(httpContext.Request.BodyReader, httpContext.Request.ContentLength, limit, httpContext.RequestAborted) is not { } body)
         {
             return (null, SimulatorError.TooLarge(limit));
         }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>The <c>CostConsole:Simulator</c> configuration section.</summary>
 internal sealed class SimulatorOptions
@@ -16,6 +16,11 @@ internal sealed class SimulatorOptions
 
     /// <summary>How often the weakest model's worked totals in billing answers are wrong (0..1); stronger models slip less, the strongest never.</summary>
     public double ArithmeticSlipRate { get; set; } = 0.04;
+
+    /// <summary>Largest accepted body; by default the gateway's own limit (<c>CostConsole:MaxRequestBytes</c>), else 4 MiB.</summary>
+    public long MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
+
+    public const long DefaultMaxRequestBytes = 4 * 1024 * 1024;
 
     /// <summary>Empty in configuration means <see cref="DefaultModels"/>; filled in after binding so binding never appends to defaults.</summary>
     public List<SimulatedModelProfile> Models { get; set; } = [];
@@ -37,6 +42,11 @@ internal sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOpti
         if (!(options.LatencyScale >= 0) || double.IsInfinity(options.LatencyScale))
         {
             problems.Add($"{SimulatorOptions.SectionName}:LatencyScale must be zero (answer instantly) or more, but is {options.LatencyScale}.");
+        }
+
+        if (options.MaxRequestBytes <= 0)
+        {
+            problems.Add($"{SimulatorOptions.SectionName}:MaxRequestBytes must be positive, but is {options.MaxRequestBytes}.");
         }
 
         if (!(options.ArithmeticSlipRate is >= 0 and <= 1))

@@ -2,7 +2,7 @@ using System.Text;
 using CostConsole.Routing.Tokens;
 using Microsoft.ML.Tokenizers;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Decides a simulated answer: faults, text, token log-probabilities, usage and timing. Pure apart from the

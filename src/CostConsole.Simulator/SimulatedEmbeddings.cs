@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using CostConsole.Routing.Tokens;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// <c>POST /sim/v1/embeddings</c>: deterministic embeddings for any model name. A text's words and the character

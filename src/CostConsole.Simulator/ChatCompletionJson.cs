@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>Writes the chat completion wire format byte for byte as OpenAI does, without intermediate objects.</summary>
 internal static class ChatCompletionJson

@@ -1,6 +1,6 @@
 using CostConsole.Routing.Rules;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Answers an LLM classifier's request with one of its labels, as a real cheap model would: the easiest third of

@@ -1,4 +1,4 @@
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 internal enum SimulatedFault
 {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Counts how often each key has been seen, lock-free. Bounded: once it holds <c>capacity</c> keys it

@@ -1,6 +1,6 @@
 using FluentValidation;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>A simulated model's fault injection as the settings page edits it: rates in percent.</summary>
 public sealed class SimulatedModelForm

@@ -1,4 +1,4 @@
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// A rough 0..1 estimate of how hard a prompt is: what a real model's quality would depend on.

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>A non-streaming answer, sent after the whole simulated generation time has passed.</summary>
 internal sealed class ChatCompletionResult(SimulatedCompletion completion, ResponseIdentity identity, bool logprobs) : IResult

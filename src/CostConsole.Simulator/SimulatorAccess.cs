@@ -3,7 +3,7 @@ using System.Text;
 using CostConsole.Routing.Decisions;
 using Microsoft.Extensions.Options;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Who may call <c>/sim/v1</c>. It answers only while a provider in the catalogue points at it, and outside

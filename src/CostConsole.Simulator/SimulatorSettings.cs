@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// The simulator's live settings. Starts from configuration and can be changed while the app runs,

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 internal sealed record RequestMessage(string Role, string Text);
 

@@ -1,8 +1,9 @@
 using CostConsole.Routing.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 public static class SimulatorExtensions
 {
@@ -10,7 +11,9 @@ public static class SimulatorExtensions
     public static WebApplicationBuilder AddSimulator(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        var gatewayLimit = builder.Configuration.GetValue<long?>("CostConsole:MaxRequestBytes");
         services.AddOptions<SimulatorOptions>()
+            .Configure(options => options.MaxRequestBytes = gatewayLimit ?? SimulatorOptions.DefaultMaxRequestBytes)
             .BindConfiguration(SimulatorOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SimulatorOptions>, SimulatorOptionsValidator>());
@@ -27,9 +30,14 @@ public static class SimulatorExtensions
     /// a provider in the catalogue is served in-process (404 otherwise); outside Development they need the key the app sends to
     /// itself or <c>CostConsole:Simulator:ApiKey</c>, and not a console sign-in.
     /// </summary>
-    public static IEndpointRouteBuilder MapSimulatorApi(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapSimulatorApi(this IEndpointRouteBuilder app) => app.MapSimulatorApi(EmbeddedPrefix);
+
+    /// <summary>Where the console serves its embedded simulator; a simulator served on its own answers at <c>/v1</c>.</summary>
+    public const string EmbeddedPrefix = "/sim/v1";
+
+    public static IEndpointRouteBuilder MapSimulatorApi(this IEndpointRouteBuilder app, string prefix)
     {
-        var api = app.MapGroup("/sim/v1")
+        var api = app.MapGroup(prefix)
             .WithTags("Simulator")
             .AllowAnonymous()
             .AddEndpointFilter(async (context, next) =>

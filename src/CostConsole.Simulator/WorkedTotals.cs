@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CostConsole.Web.Simulator;
+namespace CostConsole.Simulator;
 
 /// <summary>
 /// Billing answers show their arithmetic — seats times price, a prorated refund, a total with tax — and a small model
