@@ -42,6 +42,8 @@ public sealed class AnswerGateFlowTests(ConsoleBrowser browser) : IClassFixture<
             await Expect(console.TestId("evaluate-gate-policy")).ToContainTextAsync("50.0 %");
             await Expect(console.TestId("evaluate-gate-arithmetic")).ToBeVisibleAsync();
             await Expect(console.TestId("evaluate-gate-final-answer")).ToBeVisibleAsync();
+            await Expect(console.TestId("evaluate-routing-alone")).ToContainTextAsync("%");
+            await Expect(console.TestId("evaluate-routing-cascade")).ToContainTextAsync("%");
             await Expect(console.TestId("chart-escalation-curve").Locator("svg.apexcharts-svg")).ToBeVisibleAsync();
             await Expect(console.TestId("chart-escalation-curve").Locator(".apexcharts-series").First).ToBeVisibleAsync();
             await console.ScreenshotAsync("escalation-answer-gates");

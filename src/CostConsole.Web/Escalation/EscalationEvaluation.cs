@@ -59,7 +59,32 @@ public sealed record EscalationEvaluationResult(
     TierBaseline AllSmall,
     TierBaseline AllLarge,
     IReadOnlyList<GateEvaluation> Gates,
-    GateEvaluation Policy);
+    GateEvaluation Policy)
+{
+    /// <summary>The rule set's router on the same file, alone and with the answer checks behind it; null when it was not run.</summary>
+    public RouteCascadeEvaluation? Routing { get; init; }
+}
+
+/// <summary>
+/// Where requests end up: the share that got an answer from the large tier (routed there, or escalated to it), the
+/// quality and cost that gives, and the share of the all-small to all-large quality gap it recovers.
+/// </summary>
+public sealed record RoutePoint(double? QualityTarget, double LargeShare, double Quality, decimal? CostPerRequest, double? Pgr);
+
+/// <summary>
+/// The router and the cascade together: what routing alone gives on the file, and what routing gives when the
+/// answers it leaves on the cheap tier are checked by the policy's gates (a failed answer is escalated). With a
+/// trained classifier, both again at each quality target (requests a rule decides keep the rule's tier).
+/// </summary>
+public sealed record RouteCascadeEvaluation(
+    string Router,
+    RoutePoint Routing,
+    RoutePoint RoutingAndCascade,
+    IReadOnlyList<RoutePoint> RoutingCurve,
+    IReadOnlyList<RoutePoint> RoutingAndCascadeCurve);
+
+/// <summary>A router's choice for each row of the file: whether it goes above the cheap tier, and the same per quality target when the router has one.</summary>
+public sealed record RoutedRows(string Router, IReadOnlyList<bool> Large, IReadOnlyList<(double Target, IReadOnlyList<bool> Large)> Curve);
 
 /// <summary>Runs a tier's compiled gates over labelled answers, offline: no model is called.</summary>
 public static class EscalationEvaluation
@@ -71,7 +96,7 @@ public static class EscalationEvaluation
     /// <summary>Gates that need what a file does not hold, with the reason, when the policy has them on.</summary>
     private static readonly string[] Offline = ["confidence", "judge"];
 
-    public static EscalationEvaluationResult Evaluate(LabelledAnswerSet set, CompiledGates? gates, TierPair tiers, int ruleSetVersion, bool draft)
+    public static EscalationEvaluationResult Evaluate(LabelledAnswerSet set, CompiledGates? gates, TierPair tiers, int ruleSetVersion, bool draft, RoutedRows? routed = null)
     {
         var rows = set.Rows;
         var n = rows.Count;
@@ -187,7 +212,58 @@ public static class EscalationEvaluation
             Note = gates is null ? $"tier '{tiers.SmallTier}' has no gates: every answer is kept" : null,
         };
         evaluations.AddRange(notes);
-        return new EscalationEvaluationResult(tiers, n, set.Skipped, ruleSetVersion, draft, allSmall, allLarge, evaluations, policy);
+        return new EscalationEvaluationResult(tiers, n, set.Skipped, ruleSetVersion, draft, allSmall, allLarge, evaluations, policy)
+        {
+            Routing = routed is null ? null : new RouteCascadeEvaluation(
+                routed.Router,
+                Route(rows, routed.Large, null, set.HasCosts, null),
+                Route(rows, routed.Large, any, set.HasCosts, null),
+                [.. routed.Curve.Select(p => Route(rows, p.Large, null, set.HasCosts, p.Target))],
+                [.. routed.Curve.Select(p => Route(rows, p.Large, any, set.HasCosts, p.Target))]),
+        };
+    }
+
+    /// <summary>
+    /// Routes each row as <paramref name="large"/> says; a row left on the cheap tier is escalated when
+    /// <paramref name="escalated"/> flags its answer (none when null).
+    /// </summary>
+    public static RoutePoint Route(IReadOnlyList<LabelledAnswer> rows, IReadOnlyList<bool> large, IReadOnlyList<bool>? escalated, bool withCosts, double? target)
+    {
+        var n = rows.Count;
+        double quality = 0, small = 0, top = 0;
+        var largeCalls = 0;
+        decimal cost = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = rows[i];
+            small += row.SmallQuality;
+            top += row.LargeQuality;
+            if (large[i])
+            {
+                largeCalls++;
+                quality += row.LargeQuality;
+                cost += withCosts ? row.LargeCost!.Value : 0m;
+            }
+            else if (escalated is not null && escalated[i])
+            {
+                largeCalls++;
+                quality += row.LargeQuality;
+                cost += withCosts ? row.SmallCost!.Value + row.LargeCost!.Value : 0m;
+            }
+            else
+            {
+                quality += row.SmallQuality;
+                cost += withCosts ? row.SmallCost!.Value : 0m;
+            }
+        }
+
+        var gap = (top - small) / Math.Max(n, 1);
+        return new RoutePoint(
+            target,
+            n == 0 ? 0 : (double)largeCalls / n,
+            n == 0 ? 0 : quality / n,
+            withCosts && n > 0 ? cost / n : null,
+            Math.Abs(gap) < 1e-12 ? null : ((quality - small) / n) / gap);
     }
 
     /// <summary>The metrics of escalating exactly the <paramref name="escalated"/> rows.</summary>

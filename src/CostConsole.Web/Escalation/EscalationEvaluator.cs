@@ -5,6 +5,10 @@ using CostConsole.Data.Catalogue;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Escalation;
+using CostConsole.Routing.Learning;
+using CostConsole.Routing.Requests;
+using CostConsole.Routing.Tokens;
+using CostConsole.Training;
 using CostConsole.Routing.Rules;
 using CostConsole.Web.Routing;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +22,7 @@ public sealed class EscalationEvaluationException(string message) : Exception(me
 /// Evaluates the published rule set's escalation policy (or the draft's, or a policy being edited) on a labelled
 /// file with answers. Reads only: it never creates a draft or writes anything.
 /// </summary>
-public sealed class EscalationEvaluator(IDbContextFactory<CostConsoleDbContext> factory, RuleSetService ruleSets)
+public sealed class EscalationEvaluator(IDbContextFactory<CostConsoleDbContext> factory, RuleSetService ruleSets, ITokenCounter tokens)
 {
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -64,7 +68,44 @@ public sealed class EscalationEvaluator(IDbContextFactory<CostConsoleDbContext> 
             throw new EscalationEvaluationException(ex.Message);
         }
 
-        return EscalationEvaluation.Evaluate(set, snapshot.Escalation.For(small), tiers, version, isDraft);
+        var routed = definition.Classifier.Kind is ClassifierKind.Llm or ClassifierKind.Hybrid
+            ? null // Routing the file would ask the classifier's model once per row.
+            : await RouteAsync(snapshot, set.Rows, small, version, isDraft, cancellationToken);
+        return EscalationEvaluation.Evaluate(set, snapshot.Escalation.For(small), tiers, version, isDraft, routed);
+    }
+
+    /// <summary>
+    /// The rule set's router on each row's prompt: above the cheap tier or not (a tier between the two counts as the
+    /// large one, whose answer the file gives). With a trained classifier, the same at each quality target, rows a
+    /// rule decides keeping the rule's tier.
+    /// </summary>
+    private async Task<RoutedRows> RouteAsync(RoutingSnapshot snapshot, IReadOnlyList<LabelledAnswer> rows, int small, int version, bool draft, CancellationToken cancellationToken)
+    {
+        var large = new bool[rows.Count];
+        var byClassifier = new bool[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", messages = new[] { new { role = "user", content = rows[i].Prompt } } });
+            using var request = ChatRequestParser.Parse(body, null, tokens);
+            var decision = await snapshot.DecideAsync(request, cancellationToken);
+            large[i] = IndexOf(snapshot, decision.Tier) > small;
+            byClassifier[i] = decision.Source == DecisionSource.Classifier;
+        }
+
+        var curve = new List<(double, IReadOnlyList<bool>)>();
+        if (snapshot.Classifier is ITrainedClassifier trained)
+        {
+            var model = trained.Router;
+            var positions = model.Tiers.Select(t => snapshot.Tiers.ToList().IndexOf(t)).ToArray();
+            var scores = rows.Select((row, i) => byClassifier[i] ? model.Score(row.Prompt) : null).ToArray();
+            foreach (var target in RouterEvaluator.Targets)
+            {
+                curve.Add((target, [.. scores.Select((p, i) => p is null ? large[i] : positions[TierPolicy.CheapestReaching(p, target)] > small)]));
+            }
+        }
+
+        return new RoutedRows(draft ? "the draft" : $"rule set v{version}", large, curve);
     }
 
     public static string ToJson(EscalationEvaluationResult result) => JsonSerializer.Serialize(result, JsonOptions);

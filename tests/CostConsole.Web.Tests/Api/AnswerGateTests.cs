@@ -168,6 +168,38 @@ public sealed class AnswerGateTests : IClassFixture<CostConsoleFactory>, IAsyncL
         Assert.Equal(0.25, finalAnswer.GetProperty("share_escalated").GetDouble(), 9);
     }
 
+    [Fact]
+    public async Task The_evaluation_shows_the_published_router_alone_and_with_the_answer_checks_behind_it()
+    {
+        await PublishAsync(p => p with
+        {
+            DefaultTier = "small",
+            Classifier = new ClassifierDefinition { Kind = ClassifierKind.DefaultTier },
+            Rules = [new RuleDefinition { Name = "seats", Conditions = [new KeywordCondition(KeywordMatch.Any, ["seats"])], Action = RuleAction.ToTier("large") }],
+            Escalation = new EscalationPolicy { Tiers = [new TierGates { Tier = "small", Arithmetic = new ArithmeticGate(), EscalateOnTruncation = false }] },
+        });
+        using var client = _factory.CreateApiClient();
+
+        var response = await client.PostAsync("/api/escalation/evaluate?tiers=small=small-model,large=large-model", new StringContent(Labelled, Encoding.UTF8, "text/csv"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var routing = json.RootElement.GetProperty("routing");
+
+        // The rule sends the two seat questions to large (right on both); "2 + 2" and the yes/no question stay on small.
+        var alone = routing.GetProperty("routing");
+        Assert.Equal(0.5, alone.GetProperty("large_share").GetDouble(), 9);
+        Assert.Equal(0.75, alone.GetProperty("quality").GetDouble(), 9);
+        Assert.Equal(1.0, alone.GetProperty("pgr").GetDouble(), 9);
+
+        // The arithmetic check then escalates "2 + 2 = 5" to large, which is wrong there: more large calls, lower quality.
+        var cascade = routing.GetProperty("routing_and_cascade");
+        Assert.Equal(0.75, cascade.GetProperty("large_share").GetDouble(), 9);
+        Assert.Equal(0.5, cascade.GetProperty("quality").GetDouble(), 9);
+        Assert.StartsWith("rule set v", routing.GetProperty("router").GetString(), StringComparison.Ordinal);
+        Assert.Empty(routing.GetProperty("routing_curve").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("prompt,small-model,large-model,small-model_response\n\"Q\",True,maybe,\"A\"\n", "Line 2", "'maybe'")]
     [InlineData("prompt,small-model,small-model_response\n\"Q\",True,\"A\"\n", "Line 1", "unknown model column 'large-model'")]

@@ -33,6 +33,49 @@ public sealed class EscalationEvaluationTests
     }
 
     [Fact]
+    public void Routing_alone_and_routing_with_the_checks_behind_it_match_the_hand_computed_values()
+    {
+        // Row 1 is routed to large; rows 1, 2 and 3 fail a check, but only answers left on small are checked.
+        bool[] routed = [false, true, false, false, false];
+        bool[] flagged = [false, true, true, true, false];
+
+        var alone = EscalationEvaluation.Route(Rows, routed, null, withCosts: true, target: null);
+        var cascade = EscalationEvaluation.Route(Rows, routed, flagged, withCosts: true, target: 0.9);
+
+        // Alone: small 1 + large 1 + small 1 + small 0 + small 0.5 = 3.5 / 5; all-small 0.5, all-large 0.8.
+        Assert.Equal(0.2, alone.LargeShare, 9);
+        Assert.Equal(0.7, alone.Quality, 9);
+        Assert.Equal((0.7 - 0.5) / 0.3, alone.Pgr!.Value, 9);
+        Assert.Equal((4 * 0.001m + 0.01m) / 5, alone.CostPerRequest);
+        Assert.Null(alone.QualityTarget);
+
+        // With the checks: rows 2 and 3 escalated (large 0 and 1): 1 + 1 + 0 + 1 + 0.5 = 3.5 / 5; three rows reach large.
+        Assert.Equal(0.6, cascade.LargeShare, 9);
+        Assert.Equal(0.7, cascade.Quality, 9);
+        Assert.Equal((0.001m + 0.01m + 0.011m + 0.011m + 0.001m) / 5, cascade.CostPerRequest);
+        Assert.Equal(0.9, cascade.QualityTarget);
+    }
+
+    [Fact]
+    public void The_chart_draws_the_router_alone_and_with_the_checks_as_lines_along_the_quality_targets()
+    {
+        var point = new RoutePoint(null, 0.2, 0.7, null, null);
+        var result = new EscalationEvaluationResult(
+            new TierPair("small", "a", "large", "b"), 5, 0, 3, false, new TierBaseline(0.5, null), new TierBaseline(0.8, null), [],
+            EscalationEvaluation.Measure("policy", [false, true, false, false, false], Rows, withCosts: false))
+        {
+            Routing = new RouteCascadeEvaluation("rule set v3", point, point with { LargeShare = 0.4 },
+                [new(0.9, 0.6, 0.75, null, null), new(0.5, 0.1, 0.6, null, null)], [new(0.9, 0.7, 0.78, null, null), new(0.5, 0.3, 0.7, null, null)]),
+        };
+
+        var series = CostConsole.Web.Components.Routing.AnswerChecksPanel.Curve(result);
+
+        var alone = Assert.Single(series, s => s.Name == "Router alone");
+        Assert.Equal([100L, 600L], alone.Data.Select(p => p.X));
+        Assert.Equal([300L, 700L], Assert.Single(series, s => s.Name == "Router + answer checks").Data.Select(p => p.X));
+    }
+
+    [Fact]
     public void Escalating_every_wrong_answer_catches_them_all_and_recovers_more_than_the_gap_when_large_is_wrong_elsewhere()
     {
         var result = EscalationEvaluation.Measure("oracle", [false, true, false, true, true], Rows, withCosts: false);

@@ -180,6 +180,18 @@ public sealed partial class AnswerChecksPanel
         }
 
         series.Add(new ChartSeries("Whole policy", [Point(result.Policy.ShareEscalated, result.Policy.CascadeQuality)]));
+        if (result.Routing is { } routing)
+        {
+            // The router's points share the axis: the share answered by the large tier, routed there or escalated.
+            static IEnumerable<ChartPoint> Line(IReadOnlyList<RoutePoint> curve, RoutePoint operating) =>
+                (curve.Count > 0 ? curve : [operating])
+                    .GroupBy(p => Math.Round(p.LargeShare, 3))
+                    .OrderBy(g => g.Key)
+                    .Select(g => Point(g.Key, g.Max(p => p.Quality))); // Targets that route alike are one point: the best of them.
+            series.Add(new ChartSeries("Router alone", [.. Line(routing.RoutingCurve, routing.Routing)]));
+            series.Add(new ChartSeries("Router + answer checks", [.. Line(routing.RoutingAndCascadeCurve, routing.RoutingAndCascade)]));
+        }
+
         return series;
     }
 
