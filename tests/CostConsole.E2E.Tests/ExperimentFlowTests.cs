@@ -63,6 +63,7 @@ public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<
         var verdict = results.TestId("verdict-mini");
         await Expect(verdict).ToContainTextAsync("cost per request", new() { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(verdict).ToContainTextAsync("% more expensive (95% CI");
+        await Expect(results.TestId("recommendation-mini")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Ship mini|Keep |Weigh it)"));
         await Expect(results.TestId("chart-experiment-cost").Locator("path.apexcharts-line").First).ToBeAttachedAsync();
         await results.ScreenshotAsync("experiment-results");
 

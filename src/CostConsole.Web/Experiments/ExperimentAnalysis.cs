@@ -14,7 +14,8 @@ public sealed record ExperimentSample(
     bool Fallback,
     bool Escalated,
     bool? Resolved,
-    int? Csat);
+    int? Csat,
+    bool RefusedByBudget = false);
 
 /// <summary>The live figures of one arm.</summary>
 public sealed record ArmMetrics(
@@ -33,7 +34,11 @@ public sealed record ArmMetrics(
     double? ResolutionRate,
     long CsatOutcomes,
     double? CsatMean,
-    double? CsatShare4);
+    double? CsatShare4)
+{
+    /// <summary>Requests a budget refused: counted apart, not as errors of the arm's models.</summary>
+    public long BudgetRefusals { get; init; }
+}
 
 /// <summary>One metric of a variant against the control, with the plain sentence the verdict panel shows.</summary>
 public sealed record MetricVerdict(string Metric, Comparison Comparison, string Sentence, bool LowerIsBetter, bool Relative);
@@ -41,6 +46,9 @@ public sealed record MetricVerdict(string Metric, Comparison Comparison, string 
 public sealed record VariantVerdict(string Arm, IReadOnlyList<MetricVerdict> Metrics)
 {
     public string Summary => string.Join("; ", Metrics.Select(m => m.Sentence)) + ".";
+
+    /// <summary>The reading in plain words, ending with what to do: ship the variant, keep the control, or wait.</summary>
+    public string Recommendation { get; init; } = "";
 }
 
 /// <summary>One arm's values in one time bucket, for the charts.</summary>
@@ -77,7 +85,9 @@ public static class ExperimentAnalysis
         var verdicts = new List<VariantVerdict>();
         for (var i = 1; i < arms.Count; i++)
         {
-            verdicts.Add(Compare(arms[i].Name, lists[0], lists[i]));
+            var verdict = Compare(arms[i].Name, lists[0], lists[i]);
+            var outcomes = Math.Min(metrics[0].ResolutionOutcomes, metrics[i].ResolutionOutcomes);
+            verdicts.Add(verdict with { Recommendation = Recommend(arms[i].Name, arms[0].Name, verdict, Math.Max(0, requiredPerArm - outcomes)) });
         }
 
         var (series, bucket) = Series(arms, samples);
@@ -92,6 +102,7 @@ public static class ExperimentAnalysis
         var resolved = resolvedRows.Count(r => r.Resolved == true);
         var csat = rows.Where(r => r.Csat is not null).Select(r => r.Csat!.Value).ToList();
         var latencies = rows.Where(r => r.Answered).Select(r => r.LatencyMs).Order().ToList();
+        var refused = rows.Count(r => r.RefusedByBudget);
         return new ArmMetrics(
             arm,
             weight,
@@ -101,15 +112,65 @@ public static class ExperimentAnalysis
             resolved == 0 ? null : cost / resolved,
             Rate(rows.Count(r => r.Escalated), n),
             Rate(rows.Count(r => r.Fallback), n),
-            Rate(rows.Count(r => !r.Answered), n),
+            Rate(rows.Count(r => !r.Answered && !r.RefusedByBudget), n - refused),
             latencies.Count == 0 ? null : ExperimentStatistics.Percentile(latencies, 50),
             latencies.Count == 0 ? null : ExperimentStatistics.Percentile(latencies, 95),
             resolvedRows.Count,
             Rate(resolved, resolvedRows.Count),
             csat.Count,
             csat.Count == 0 ? null : csat.Average(),
-            Rate(csat.Count(c => c >= 4), csat.Count));
+            Rate(csat.Count(c => c >= 4), csat.Count))
+        {
+            BudgetRefusals = refused,
+        };
     }
+
+    /// <summary>
+    /// "Ship nano: it costs 41% less per request (95% CI 33–48%) with no detectable change in resolution rate (−1.2
+    /// points, 95% CI −4.0 to +1.6)." — or keep the control, or wait for <paramref name="missingOutcomes"/> more.
+    /// Resolution comes first: a variant that resolves fewer cases is never recommended for its savings.
+    /// </summary>
+    public static string Recommend(string arm, string control, VariantVerdict verdict, long missingOutcomes)
+    {
+        var cost = verdict.Metrics.First(m => m.Metric == "Cost per request").Comparison;
+        var resolution = verdict.Metrics.First(m => m.Metric == "Resolution rate (FCR)").Comparison;
+        if (!resolution.Testable || missingOutcomes > 0)
+        {
+            return missingOutcomes > 0
+                ? $"Not enough data to judge {arm} yet: about {missingOutcomes:N0} more requests with resolution feedback per arm."
+                : $"Not enough resolution feedback to judge {arm} yet.";
+        }
+
+        var resolutionText = $"{Signed(resolution.Difference * 100)} points, 95% CI {Signed(resolution.Low * 100)} to {Signed(resolution.High * 100)}";
+        if (resolution.Significant() && resolution.Difference < 0)
+        {
+            return $"Keep {control}: {arm} resolves fewer cases ({resolutionText}), whatever it saves.";
+        }
+
+        var costText = cost.Relative is { } r
+            ? $"{Math.Abs(r.Relative) * 100:0.#}% {(r.Relative < 0 ? "less" : "more")} per request (95% CI {Math.Min(Math.Abs(r.Low), Math.Abs(r.High)) * 100:0.#}–{Math.Max(Math.Abs(r.Low), Math.Abs(r.High)) * 100:0.#}%)"
+            : "a different cost per request";
+        var resolvesMore = resolution.Significant() && resolution.Difference > 0;
+        if (cost.Significant() && cost.Difference < 0)
+        {
+            return resolvesMore
+                ? $"Ship {arm}: it costs {costText} and resolves more cases ({resolutionText})."
+                : $"Ship {arm}: it costs {costText} with no detectable change in resolution rate ({resolutionText}).";
+        }
+
+        if (cost.Significant() && cost.Difference > 0)
+        {
+            return resolvesMore
+                ? $"Weigh it: {arm} resolves more cases ({resolutionText}) but costs {costText}."
+                : $"Keep {control}: {arm} costs {costText} and resolves no more cases ({resolutionText}).";
+        }
+
+        return resolvesMore
+            ? $"Ship {arm}: it resolves more cases ({resolutionText}) at no detectable difference in cost."
+            : $"Keep {control}: no detectable difference in cost or resolution ({resolutionText}); {arm} changes nothing worth shipping.";
+    }
+
+    private static string Signed(double value) => value.ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture);
 
     private static double? Rate(long hits, long n) => n == 0 ? null : (double)hits / n;
 

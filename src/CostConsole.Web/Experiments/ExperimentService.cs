@@ -295,6 +295,9 @@ public sealed class ExperimentService(IDbContextFactory<CostConsoleDbContext> fa
         return ExperimentResult.Ok(id);
     }
 
+    /// <summary>The error code of a request a budget refused (see the budget guard).</summary>
+    private const string BudgetRefusalCode = "budget_exceeded";
+
     /// <summary>Every request the experiment routed, with its outcome feedback, oldest first.</summary>
     public async Task<IReadOnlyList<ExperimentSample>> SamplesAsync(long id, CancellationToken cancellationToken = default)
     {
@@ -305,11 +308,11 @@ public sealed class ExperimentService(IDbContextFactory<CostConsoleDbContext> fa
             join f in db.Feedback.AsNoTracking() on r.RequestId equals f.RequestId into feedback
             from f in feedback.DefaultIfEmpty()
             orderby r.Timestamp
-            select new { r.RequestId, r.Timestamp, r.Arm, r.CostNanoUsd, r.LatencyMs, r.Status, r.Fallbacks, r.Escalations, r.Review, Resolved = (bool?)f!.Resolved, Csat = (int?)f!.Csat })
+            select new { r.RequestId, r.Timestamp, r.Arm, r.CostNanoUsd, r.LatencyMs, r.Status, r.ErrorCode, r.Fallbacks, r.Escalations, r.Review, Resolved = (bool?)f!.Resolved, Csat = (int?)f!.Csat })
             .ToListAsync(cancellationToken);
         return [.. rows.Select(r => new ExperimentSample(
             r.RequestId, r.Timestamp, r.Arm!, Money.FromNanoUsd(r.CostNanoUsd), r.LatencyMs, r.Status == (int)LedgerStatus.Answered,
-            r.Fallbacks > 0, r.Escalations > 0 || r.Review != (int)ReviewState.None, r.Resolved, r.Csat))];
+            r.Fallbacks > 0, r.Escalations > 0 || r.Review != (int)ReviewState.None, r.Resolved, r.Csat, r.ErrorCode == BudgetRefusalCode))];
     }
 
     public async Task<ExperimentResults?> ResultsAsync(long id, CancellationToken cancellationToken = default)

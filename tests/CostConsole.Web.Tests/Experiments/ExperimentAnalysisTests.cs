@@ -66,4 +66,54 @@ public sealed class ExperimentAnalysisTests
         Assert.False(results.ReachedSampleSize);
         Assert.Equal(99, results.SmallestArmOutcomes);
     }
+
+    [Fact]
+    public void A_cheaper_variant_with_no_detectable_change_in_resolution_is_recommended_with_both_intervals()
+    {
+        var samples = Arm("control", 1000, 0.0010m, escalated: 30, resolved: 900).Concat(Arm("nano", 1000, 0.0004m, escalated: 52, resolved: 880)).ToList();
+
+        var verdict = Assert.Single(ExperimentAnalysis.Analyze([("control", 50), ("nano", 50)], samples, requiredPerArm: 500).Verdicts);
+
+        // 900/1000 vs 880/1000: −2.0 points, 95% CI −4.7 to +0.7 (not significant).
+        Assert.StartsWith("Ship nano: it costs 58.8% less per request (95% CI ", verdict.Recommendation, StringComparison.Ordinal);
+        Assert.EndsWith("with no detectable change in resolution rate (−2.0 points, 95% CI −4.7 to +0.7).", verdict.Recommendation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_variant_that_resolves_fewer_cases_is_not_recommended_for_its_savings()
+    {
+        var samples = Arm("control", 1000, 0.0010m, escalated: 0, resolved: 900).Concat(Arm("nano", 1000, 0.0004m, escalated: 0, resolved: 800)).ToList();
+
+        var verdict = Assert.Single(ExperimentAnalysis.Analyze([("control", 50), ("nano", 50)], samples, requiredPerArm: 500).Verdicts);
+
+        Assert.StartsWith("Keep control: nano resolves fewer cases (−10.0 points, 95% CI ", verdict.Recommendation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Before_the_sample_size_the_recommendation_says_how_many_more_outcomes_each_arm_needs()
+    {
+        var samples = Arm("control", 300, 0.001m, 0, 250).Concat(Arm("nano", 120, 0.0005m, 0, 100)).ToList();
+
+        var verdict = Assert.Single(ExperimentAnalysis.Analyze([("control", 50), ("nano", 50)], samples, requiredPerArm: 1_900).Verdicts);
+
+        Assert.Equal("Not enough data to judge nano yet: about 1,780 more requests with resolution feedback per arm.", verdict.Recommendation);
+    }
+
+    [Fact]
+    public void Budget_refusals_are_counted_apart_and_not_as_errors_of_the_arm()
+    {
+        var samples = new List<ExperimentSample>
+        {
+            new("a", Start, "control", 0.002m, 100, true, false, false, true, 5),
+            new("b", Start.AddSeconds(1), "control", 0m, 5, false, false, false, null, null, RefusedByBudget: true),
+            new("c", Start.AddSeconds(2), "control", 0m, 50, false, false, false, null, null),
+            new("d", Start.AddSeconds(3), "control", 0m, 5, false, false, false, null, null, RefusedByBudget: true),
+        };
+
+        var arm = ExperimentAnalysis.Analyze([("control", 50), ("variant", 50)], samples, 100).Arms[0];
+
+        Assert.Equal(4, arm.Requests);
+        Assert.Equal(2, arm.BudgetRefusals);
+        Assert.Equal(0.5, arm.ErrorRate);
+    }
 }

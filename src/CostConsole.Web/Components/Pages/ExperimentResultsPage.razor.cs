@@ -205,6 +205,13 @@ public sealed partial class ExperimentResultsPage
         return $"{c.Difference * 100:+0.0;−0.0} pt ({c.Low * 100:+0.0;−0.0} to {c.High * 100:+0.0;−0.0})";
     }
 
+    private static Severity RecommendationSeverity(VariantVerdict verdict) => verdict.Recommendation switch
+    {
+        var r when r.StartsWith("Ship", StringComparison.Ordinal) => Severity.Success,
+        var r when r.StartsWith("Keep", StringComparison.Ordinal) => Severity.Warning,
+        _ => Severity.Info,
+    };
+
     private static bool Better(MetricVerdict metric) => metric.LowerIsBetter ? metric.Comparison.Difference < 0 : metric.Comparison.Difference > 0;
 
     public void Dispose() => _timer?.Dispose();
