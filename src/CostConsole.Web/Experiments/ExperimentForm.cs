@@ -80,6 +80,9 @@ public sealed class ExperimentFormValidator : AbstractValidator<ExperimentForm>
         RuleFor(f => f.Arms)
             .Must(a => a.Skip(1).All(v => !SameMapping(v, a[0]))).WithMessage(f => $"Arm '{f.Arms.Skip(1).First(v => SameMapping(v, f.Arms[0])).Name}' routes exactly like the control; change the models of at least one tier.")
             .When(f => f.Arms.Count >= 2);
+        RuleFor(f => f.Arms)
+            .Must(a => SameVariants(a) is null).WithMessage(f => $"Arms '{SameVariants(f.Arms)!.Value.A}' and '{SameVariants(f.Arms)!.Value.B}' route exactly alike; give each variant its own models.")
+            .When(f => f.Arms.Count >= 3 && f.Arms.Skip(1).All(v => !SameMapping(v, f.Arms[0])));
         RuleForEach(f => f.Arms).ChildRules(arm =>
         {
             arm.RuleFor(a => a.Name)
@@ -110,6 +113,23 @@ public sealed class ExperimentFormValidator : AbstractValidator<ExperimentForm>
         RuleFor(f => f.MinimumEffectPoints)
             .InclusiveBetween(0.5, 50).WithMessage("The smallest difference worth detecting must be between 0.5 and 50 percentage points.")
             .Must((f, e) => f.BaselineResolutionPercent - e > 0).WithMessage("The expected rate minus the difference must stay above 0%.");
+    }
+
+    /// <summary>The first two variants with the same mapping, if any.</summary>
+    private static (string A, string B)? SameVariants(List<ArmForm> arms)
+    {
+        for (var i = 1; i < arms.Count; i++)
+        {
+            for (var j = i + 1; j < arms.Count; j++)
+            {
+                if (SameMapping(arms[i], arms[j]))
+                {
+                    return (arms[i].Name, arms[j].Name);
+                }
+            }
+        }
+
+        return null;
     }
 
     private static bool SameMapping(ArmForm a, ArmForm b) =>

@@ -42,6 +42,47 @@ public sealed class ExperimentEditorTests : ConsoleTestContext
         Assert.Equal("total 100%", cut.Find("[data-testid='split-total']").TextContent.Trim());
     }
 
+    private static IRenderedComponent<MudSelect<string>> Picker(IRenderedComponent<ExperimentEditor> cut, string testId) =>
+        cut.FindComponents<MudSelect<string>>().Single(f => f.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string?)id == testId);
+
+    [Fact]
+    public async Task Choosing_another_first_model_replaces_it_instead_of_adding_a_fallback()
+    {
+        var form = Form();
+        var cut = Render(form);
+
+        await cut.InvokeAsync(() => Picker(cut, "arm-1-tier-small").Instance.ValueChanged.InvokeAsync("sim/mini"));
+
+        // "Switch small to mini" is exactly that: mini answers, nothing falls back to nano.
+        Assert.Equal(["sim/mini"], form.Arms[1].Tiers["small"]);
+        Assert.Equal(["sim/nano"], form.Arms[0].Tiers["small"]);
+    }
+
+    [Fact]
+    public async Task Fallbacks_are_an_explicit_optional_list_kept_in_the_order_they_were_picked()
+    {
+        var form = Form();
+        var cut = Render(form);
+
+        await cut.InvokeAsync(() => Picker(cut, "arm-1-tier-small-fallbacks").Instance.SelectedValuesChanged.InvokeAsync(["sim/big"]));
+        await cut.InvokeAsync(() => Picker(cut, "arm-1-tier-small-fallbacks").Instance.SelectedValuesChanged.InvokeAsync(["sim/big", "sim/mini"]));
+
+        Assert.Equal(["sim/nano", "sim/big", "sim/mini"], form.Arms[1].Tiers["small"]);
+        Assert.Contains("fallback order: sim/big › sim/mini", cut.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Arms_that_differ_on_a_tier_only_in_fallbacks_are_warned_about()
+    {
+        var form = Form();
+        var cut = Render(form);
+        Assert.Empty(cut.FindAll("[data-testid='arms-share-first-model']"));
+
+        await cut.InvokeAsync(() => Picker(cut, "arm-1-tier-small-fallbacks").Instance.SelectedValuesChanged.InvokeAsync(["sim/mini"]));
+
+        Assert.Contains("Tier small: control and variant are all answered first by sim/nano", cut.Find("[data-testid='arms-share-first-model']").TextContent, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Adding_a_variant_splits_evenly_and_copies_the_control_mapping()
     {
@@ -83,5 +124,20 @@ public sealed class ExperimentEditorTests : ConsoleTestContext
         Assert.Contains(result.Errors, e => e.ErrorMessage == "Give the experiment a name, e.g. small tier on nano vs mini.");
         Assert.Contains(result.Errors, e => e.ErrorMessage == "The traffic split must add up to 100%; it adds up to 120%.");
         Assert.Contains(result.Errors, e => e.ErrorMessage == "Choose at least one model for tier small.");
+    }
+
+    [Fact]
+    public async Task Two_variants_that_route_alike_are_refused()
+    {
+        var form = Form();
+        form.Arms[1].Tiers["small"] = ["sim/mini"];
+        form.Arms.Add(form.Arms[1].Copy("mini again", 0));
+        form.Arms[0].Weight = 34;
+        form.Arms[1].Weight = 33;
+        form.Arms[2].Weight = 33;
+
+        var result = await new ExperimentFormValidator(new ExperimentContext(Choices.Tiers, Choices.Models, [])).ValidateAsync(form, Xunit.TestContext.Current.CancellationToken);
+
+        Assert.Equal("Arms 'variant' and 'mini again' route exactly alike; give each variant its own models.", Assert.Single(result.Errors).ErrorMessage);
     }
 }

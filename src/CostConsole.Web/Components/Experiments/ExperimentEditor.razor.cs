@@ -64,14 +64,47 @@ public sealed partial class ExperimentEditor
 
     private string KeyName(long id) => Choices.Keys.FirstOrDefault(k => k.Id == id).Name ?? $"#{id}";
 
-    private IReadOnlyCollection<string> Models(ArmForm arm, string tier) => arm.Tiers.GetValueOrDefault(tier) ?? [];
+    /// <summary>The model that answers the tier first in this arm.</summary>
+    private static string? First(ArmForm arm, string tier) => arm.Tiers.GetValueOrDefault(tier) is [var first, ..] ? first : null;
 
-    /// <summary>Keeps the order in which models were picked: it is the fallback order.</summary>
-    private static void SetModels(ArmForm arm, string tier, IEnumerable<string>? selected)
+    private static IReadOnlyCollection<string> Fallbacks(ArmForm arm, string tier) => arm.Tiers.GetValueOrDefault(tier) is [_, .. var rest] ? rest : [];
+
+    /// <summary>Choosing another first model replaces it; the fallbacks stay, without the new first model.</summary>
+    private static void SetFirst(ArmForm arm, string tier, string? model)
     {
-        var chosen = selected?.ToHashSet(StringComparer.Ordinal) ?? [];
-        var current = arm.Tiers.GetValueOrDefault(tier) ?? [];
-        arm.Tiers[tier] = [.. current.Where(chosen.Contains), .. chosen.Where(m => !current.Contains(m)).Order(StringComparer.Ordinal)];
+        if (string.IsNullOrEmpty(model))
+        {
+            return;
+        }
+
+        arm.Tiers[tier] = [model, .. Fallbacks(arm, tier).Where(m => m != model)];
+    }
+
+    /// <summary>Keeps the order in which fallbacks were picked: it is the order they are tried in.</summary>
+    private static void SetFallbacks(ArmForm arm, string tier, IEnumerable<string>? selected)
+    {
+        var first = First(arm, tier);
+        var chosen = selected?.Where(m => m != first).ToHashSet(StringComparer.Ordinal) ?? [];
+        var current = Fallbacks(arm, tier);
+        arm.Tiers[tier] = [.. first is null ? [] : new[] { first }, .. current.Where(chosen.Contains), .. chosen.Where(m => !current.Contains(m)).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Arms that answer a tier first with the same model but list other fallbacks: they differ there only in fallbacks, which few requests reach.</summary>
+    private IEnumerable<string> SharedFirstModels()
+    {
+        foreach (var tier in Choices.Tiers)
+        {
+            foreach (var group in Form.Arms.Where(a => First(a, tier) is not null).GroupBy(a => First(a, tier)!, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                // Arms the same on this tier are the usual case (the experiment changes another tier); differing only
+                // after the first model is the trap.
+                if (group.Select(a => string.Join('\n', Fallbacks(a, tier))).Distinct(StringComparer.Ordinal).Count() > 1)
+                {
+                    var names = group.Select(a => string.IsNullOrWhiteSpace(a.Name) ? "(unnamed)" : a.Name);
+                    yield return $"Tier {tier}: {string.Join(" and ", names)} are all answered first by {group.Key}; there they differ only in fallbacks, which few requests reach.";
+                }
+            }
+        }
     }
 
     private void SetWeight(ArmForm arm, int weight)
