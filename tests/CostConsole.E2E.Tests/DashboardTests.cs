@@ -15,6 +15,7 @@ public sealed class DashboardTests(ConsoleBrowser browser) : IClassFixture<Conso
         var console = await browser.OpenAsync("/");
         await console.Page.WaitForFunctionAsync("() => Number(document.querySelector(\"[data-testid='live-summary']\")?.getAttribute('data-sequence')) > 0");
         var spendBefore = await LiveSpendAsync(console);
+        await Expect(console.TestId("spend-unit")).ToHaveTextAsync("(USD per second)");
 
         using var http = new HttpClient { BaseAddress = browser.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleBrowser.ApiKey);
@@ -41,6 +42,7 @@ public sealed class DashboardTests(ConsoleBrowser browser) : IClassFixture<Conso
         await console.TestId("range-30d").ClickAsync();
         await Expect(console.TestId("export-csv")).ToHaveAttributeAsync("href", "/api/metrics/export.csv?range=30d");
         await console.Page.WaitForFunctionAsync("() => Number(document.querySelector(\"[data-testid='chart-spend']\").getAttribute('data-points')) >= 3 * 240");
+        await Expect(console.TestId("spend-unit")).ToHaveTextAsync("(USD per 3 hours)");
 
         await console.TestId("range-custom").ClickAsync();
         await console.Input("custom-from").FillAsync("2026-03-10");

@@ -75,6 +75,9 @@ function build(config, series) {
       options.tooltip = { y: { formatter: format }, x: { formatter: (v) => share(v) + " escalated" } };
       options.markers = { size: 5 };
     }
+    const title = (text) => ({ text, style: { fontWeight: 500, color: "#8a8f98" } });
+    if (config.yTitle) options.yaxis.title = title(config.yTitle);
+    if (config.xTitle) options.xaxis.title = title(config.xTitle);
   }
   return options;
 }

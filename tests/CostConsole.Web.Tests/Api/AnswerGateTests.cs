@@ -19,6 +19,10 @@ public sealed class AnswerGateTests : IClassFixture<CostConsoleFactory>, IAsyncL
 {
     private const string Billing = "How much will 7 seats on the Team plan cost me per month? Please show the total.";
 
+    // The simulator's answer to a prompt depends on how often it has seen it; this test's own prompt is always new to it,
+    // whatever order the tests of the class run in.
+    private const string SelfConsistencyBilling = "How much will 9 seats on the Team plan cost me per month? Please show the total.";
+
     // Hand-computed below: small right on rows 1 and 3, large right on rows 1, 2 and 4; the arithmetic gate flags rows 2 and 3.
     private const string Labelled =
         "prompt,small-model,large-model,small-model_response,large-model_response\n"
@@ -37,12 +41,16 @@ public sealed class AnswerGateTests : IClassFixture<CostConsoleFactory>, IAsyncL
         factory.Services.GetRequiredService<DeploymentResilience>().Reset();
     }
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+    private RuleSetDefinition? _published;
+
+    public async ValueTask InitializeAsync() =>
+        _published = (await _factory.Services.GetRequiredService<RuleSetService>().DraftAsync("test", TestContext.Current.CancellationToken)).Definition;
 
     public async ValueTask DisposeAsync()
     {
+        // Every test leaves the rule set as it found it: rules and classifier too, not only the escalation policy.
         _factory.Simulator.ArithmeticSlipRate = _slipRate;
-        await PublishAsync(p => p with { Escalation = CostConsole.Data.Catalogue.DefaultRuleSet.DefaultEscalation() });
+        await PublishAsync(_ => _published! with { Escalation = CostConsole.Data.Catalogue.DefaultRuleSet.DefaultEscalation() });
     }
 
     [Fact]
@@ -123,7 +131,7 @@ public sealed class AnswerGateTests : IClassFixture<CostConsoleFactory>, IAsyncL
             },
         });
 
-        var (_, row) = await SendAsync(Billing);
+        var (_, row) = await SendAsync(SelfConsistencyBilling);
 
         var attempts = Attempts(row);
         var sample = attempts.Single(a => a.GetProperty("kind").GetString() == "Sample");

@@ -79,4 +79,12 @@ public sealed record ChartOptions
 
     [JsonPropertyName("totalLabel")]
     public string? TotalLabel { get; init; }
+
+    /// <summary>The unit of the vertical axis, written beside it ("USD per second", "ms").</summary>
+    [JsonPropertyName("yTitle")]
+    public string? YTitle { get; init; }
+
+    /// <summary>What the horizontal axis measures, written under it.</summary>
+    [JsonPropertyName("xTitle")]
+    public string? XTitle { get; init; }
 }

@@ -72,15 +72,26 @@ public sealed partial class Dashboard : IDisposable
 
     private string? BaselineModel => Routing.Current.Baseline?.Model.Id;
 
-    private ChartOptions SpendOptions => new() { Type = ChartType.Area, Stacked = true, Format = ChartFormat.Usd, Colors = Colors(), NoData = "No spend in this range" };
+    private ChartOptions SpendOptions => new() { Type = ChartType.Area, Stacked = true, Format = ChartFormat.Usd, Colors = Colors(), NoData = "No spend in this range", YTitle = "USD per point", XTitle = "time (UTC)" };
+
+    /// <summary>What one point of the spend chart covers: a second live, a bucket of the range otherwise.</summary>
+    private string SpendUnit => IsLive || _view is null ? "USD per second" : "USD per " + Per(_view.Range.Bucket);
 
     private ChartOptions MixOptions => new() { Type = ChartType.Donut, Format = ChartFormat.Usd, Colors = Colors(), Height = 300, TotalLabel = "Spend", NoData = "No spend in this range" };
 
-    private static ChartOptions SavingsOptions => new() { Type = ChartType.Line, Format = ChartFormat.Usd, Height = 200, Colors = ["#9e9e9e", "#2e7d5b"] };
+    private static ChartOptions SavingsOptions => new() { Type = ChartType.Line, Format = ChartFormat.Usd, Height = 200, Colors = ["#9e9e9e", "#2e7d5b"], YTitle = "USD per point", XTitle = "time (UTC)" };
 
-    private static ChartOptions LatencyOptions => new() { Type = ChartType.Line, Format = ChartFormat.Ms, Colors = ["#2f5d8a", "#c77700"] };
+    private static ChartOptions LatencyOptions => new() { Type = ChartType.Line, Format = ChartFormat.Ms, Colors = ["#2f5d8a", "#c77700"], YTitle = "ms", XTitle = "time (UTC)" };
 
-    private static ChartOptions RatesOptions => new() { Type = ChartType.Line, Format = ChartFormat.Percent, Colors = ["#c77700", "#a33b3b", "#6a4c93"] };
+    private static ChartOptions RatesOptions => new() { Type = ChartType.Line, Format = ChartFormat.Percent, Colors = ["#c77700", "#a33b3b", "#6a4c93"], YTitle = "% of requests", XTitle = "time (UTC)" };
+
+    private static string Per(TimeSpan bucket) => bucket switch
+    {
+        { TotalDays: >= 1 } b => b.TotalDays == 1 ? "day" : $"{b.TotalDays:0} days",
+        { TotalHours: >= 1 } b => b.TotalHours == 1 ? "hour" : $"{b.TotalHours:0} hours",
+        { TotalMinutes: >= 1 } b => b.TotalMinutes == 1 ? "minute" : $"{b.TotalMinutes:0} minutes",
+        _ => "second",
+    };
 
     private decimal SavingsSpend => IsLive ? _liveSpend : _view?.Totals.Spend ?? 0m;
 

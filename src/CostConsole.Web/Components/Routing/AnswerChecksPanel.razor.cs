@@ -23,6 +23,8 @@ public sealed partial class AnswerChecksPanel
         Type = ChartType.Line,
         Format = ChartFormat.Percent,
         XAxis = ChartXAxis.Share,
+        XTitle = "share answered by the large tier (escalated or routed there)",
+        YTitle = "quality",
         Height = 320,
         NoData = "Evaluate a file to see the curve",
     };
