@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
@@ -187,10 +188,13 @@ public static class ResponseObject
 
     internal static string NewId(string prefix) => prefix + Guid.CreateVersion7().ToString("N");
 
+    /// <summary>JSON for API clients, not HTML: quotes and non-ASCII text are written as they are, as OpenAI writes them.</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     internal static byte[] Serialize(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             write(writer);
         }
