@@ -72,6 +72,11 @@ public static class ResponsesRequestParser
                     ignored.Add(property.Name);
                 }
             }
+            else if (property.NameEquals("store"u8) && property.Value.ValueKind == JsonValueKind.True)
+            {
+                // Accepted, so clients that default to storing work; the response says store: false, which is what happened.
+                ignored.Add(property.Name);
+            }
             else if (!MappedFields.Contains(property.Name))
             {
                 throw new ChatRequestException("unknown_parameter", $"Unknown parameter: '{property.Name}'. See the Responses API reference for the fields a request may carry.", property.Name);
@@ -84,12 +89,6 @@ public static class ResponsesRequestParser
             if (store.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             {
                 throw new ChatRequestException("invalid_type", "'store' must be true or false.", "store");
-            }
-
-            // Accepted, so clients that default to storing work; the response says store: false, which is what happened.
-            if (store.ValueKind == JsonValueKind.True)
-            {
-                ignored.Add("store");
             }
         }
 
