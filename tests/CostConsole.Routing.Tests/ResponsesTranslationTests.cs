@@ -104,6 +104,16 @@ public sealed class ResponsesTranslationTests
     }
 
     [Fact]
+    public void Without_tools_a_tool_choice_of_auto_or_none_is_left_out()
+    {
+        using var request = Parse("""{"input":"hi","tool_choice":"none","parallel_tool_calls":true}""");
+
+        Assert.False(request.Chat.Root.TryGetProperty("tool_choice", out _));
+        Assert.False(request.Chat.Root.TryGetProperty("parallel_tool_calls", out _));
+        Assert.False(request.Chat.HasTools);
+    }
+
+    [Fact]
     public void Json_object_format_asks_for_json_without_a_schema()
     {
         using var request = Parse("""{"input":"Answer in JSON","text":{"format":{"type":"json_object"}}}""");
@@ -131,6 +141,8 @@ public sealed class ResponsesTranslationTests
     [InlineData("""{"input":[{"role":"user","content":[{"type":"input_image","image_url":"https://x/y.png"}]}]}""", "unsupported_content_type", "input[0].content[0].type")]
     [InlineData("""{"input":[{"role":"tool","content":"x"}]}""", "invalid_input_item", "input[0].role")]
     [InlineData("""{"input":"hi","tools":[{"type":"web_search"}]}""", "unsupported_tool", "tools[0].type")]
+    [InlineData("""{"input":"hi","tool_choice":"required"}""", "invalid_tool_choice", "tool_choice")]
+    [InlineData("""{"input":"hi","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"file_search"}}""", "invalid_tool_choice", "tool_choice")]
     [InlineData("""{"input":"hi","text":{"format":{"type":"xml"}}}""", "invalid_text_format", "text.format.type")]
     [InlineData("""{"input":"hi","max_output_tokens":0}""", "invalid_max_output_tokens", "max_output_tokens")]
     [InlineData("""{"input":"hi","frequency":1}""", "unknown_parameter", "frequency")]

@@ -120,7 +120,7 @@ public static class ResponsesRequestParser
 
             WriteMessages(writer, root, instructions);
             hasTools = WriteTools(writer, root);
-            WriteToolChoice(writer, root);
+            WriteToolChoice(writer, root, hasTools);
             if (root.TryGetProperty("parallel_tool_calls", out var parallelElement) && parallelElement.ValueKind != JsonValueKind.Null)
             {
                 parallel = parallelElement.ValueKind switch
@@ -473,16 +473,37 @@ public static class ResponsesRequestParser
         return true;
     }
 
-    private static void WriteToolChoice(Utf8JsonWriter writer, JsonElement root)
+    /// <summary>
+    /// <c>tool_choice</c> in chat's shape. Without tools, "auto" and "none" mean what no tool_choice means and are left out
+    /// (chat completions refuses tool_choice without tools); a choice that demands a call is refused.
+    /// </summary>
+    private static void WriteToolChoice(Utf8JsonWriter writer, JsonElement root, bool hasTools)
     {
         if (!root.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
         {
             return;
         }
 
-        if (choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none" or "required")
+        if (choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none")
         {
-            writer.WriteString("tool_choice"u8, choice.GetString());
+            if (hasTools)
+            {
+                writer.WriteString("tool_choice"u8, choice.GetString());
+            }
+
+            return;
+        }
+
+        var demands = choice.ValueKind == JsonValueKind.String && choice.ValueEquals("required"u8)
+            || choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var kind) && kind.ValueEquals("function"u8);
+        if (demands && !hasTools)
+        {
+            throw new ChatRequestException("invalid_tool_choice", "'tool_choice' asks for a function call, but the request has no 'tools': send the functions the model may call.", "tool_choice");
+        }
+
+        if (choice.ValueKind == JsonValueKind.String && choice.ValueEquals("required"u8))
+        {
+            writer.WriteString("tool_choice"u8, "required"u8);
             return;
         }
 
