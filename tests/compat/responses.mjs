@@ -233,6 +233,24 @@ function textOf(response) {
     expect(result.steps.length === 2 && result.steps[0].toolCalls[0]?.toolName === "get_weather", `steps ${result.steps.map((s) => s.finishReason).join(", ")}`);
     expect(result.text.includes("sunny"), `answer: ${result.text}`);
   });
+  // A later turn sends the earlier answer back. With its default (store on, as at OpenAI) the provider sends a
+  // reference to the stored item instead of its text; CostConsole stores nothing, so that is refused, naming the option.
+  const secondTurn = async (providerOptions) => {
+    const first = await generateText({ model: openai(model), prompt: plainQuestion, maxRetries: 0 });
+    const messages = [{ role: "user", content: plainQuestion }, ...first.response.messages, { role: "user", content: "And when will it arrive?" }];
+    return generateText({ model: openai(model), messages, maxRetries: 0, providerOptions });
+  };
+  await check("ai-sdk-openai", "second turn with store false", async () => {
+    const result = await secondTurn({ openai: { store: false } });
+    expect(result.text.length > 0, "empty answer");
+  });
+  await check("ai-sdk-openai", "second turn with store on is refused naming store false", async () => {
+    await expectError(
+      () => secondTurn(undefined),
+      (e) => APICallError.isInstance(e) && e.statusCode === 400 && !e.isRetryable && /store is false/.test(e.message),
+      "APICallError with status 400 naming providerOptions.openai.store",
+    );
+  });
   await check("ai-sdk-openai", "error: bad key is APICallError (401)", async () => {
     await expectError(
       () => generateText({ model: stranger(model), prompt: "hi", maxRetries: 0 }),
@@ -267,6 +285,11 @@ function textOf(response) {
     weatherArgs.parse(calls[0]);
     expect(typeof result.finalOutput === "string" && result.finalOutput.includes("sunny"), `final output: ${result.finalOutput}`);
     expect(result.rawResponses.length === 2 && result.rawResponses.every((r) => r.usage.outputTokens > 0), "no usage per response");
+  });
+  await check("agents", "second turn from the run's history", async () => {
+    const first = await run(agent, weatherQuestion);
+    const second = await run(agent, [...first.history, { role: "user", content: "Thanks. And what should I wear?" }]);
+    expect(typeof second.finalOutput === "string" && second.finalOutput.length > 0, `final output: ${second.finalOutput}`);
   });
   await check("agents", "run with a function tool, streamed", async () => {
     calls.length = 0;

@@ -21,8 +21,11 @@ public sealed class ResponsesClientTests(ResponsesClientTests.SuiteRun run) : IC
         "ai-sdk-openai / generateText",
         "ai-sdk-openai / streamText",
         "ai-sdk-openai / generateText, tool round trip",
+        "ai-sdk-openai / second turn with store false",
+        "ai-sdk-openai / second turn with store on is refused naming store false",
         "ai-sdk-openai / error: bad key is APICallError (401)",
         "agents / run with a function tool",
+        "agents / second turn from the run's history",
         "agents / run with a function tool, streamed",
     };
 
