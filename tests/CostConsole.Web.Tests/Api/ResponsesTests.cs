@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Providers;
-using CostConsole.Web.Simulator;
+using CostConsole.Simulator;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
