@@ -463,6 +463,7 @@ public sealed class ChatPipeline(
                 Error = error.Message,
                 LatencyMs = outcome.LatencyMs,
                 Stream = stream,
+                Protocol = caller.Protocol,
             },
             cancellationToken).ConfigureAwait(false);
         return outcome;

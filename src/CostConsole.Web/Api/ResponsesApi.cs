@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using CostConsole.Data.Catalogue;
+using CostConsole.Data.Keys;
+using CostConsole.Data.Ledger;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Protocols.Responses;
+using CostConsole.Routing.Requests;
+using CostConsole.Routing.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace CostConsole.Web.Api;
+
+/// <summary>
+/// The OpenAI Responses API, <c>POST /v1/responses</c>: each request is translated into a chat completions request and
+/// goes through the same router as <c>/v1/chat/completions</c> (rules, classifier, budgets, escalation, fallback,
+/// ledger), then the answer is translated back into a response object or the Responses stream events.
+/// </summary>
+internal static class ResponsesApi
+{
+    /// <summary>Names the request's fields that were accepted but not acted on (comma-separated).</summary>
+    public const string IgnoredHeader = "x-costconsole-ignored-fields";
+
+    public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/v1").MapPost("/responses", CreateAsync);
+        return app;
+    }
+
+    private static async Task CreateAsync(
+        HttpContext context,
+        ChatPipeline pipeline,
+        ApiKeyDirectory keys,
+        KeyRateLimiter limiter,
+        ITokenCounter tokens,
+        IOptions<CostConsoleOptions> options)
+    {
+        var response = context.Response;
+        var aborted = context.RequestAborted;
+        var caller = new CallerContext(
+            "req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts, Protocol: ClientProtocols.Responses);
+        response.Headers["x-costconsole-request-id"] = caller.RequestId;
+
+        try
+        {
+            var key = keys.Authenticate(context.Request.Headers.Authorization);
+            if (key is null)
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.Unauthorized);
+                return;
+            }
+
+            caller = caller with { ApiKeyId = key.Id, ConversationId = OpenAIApi.ConversationId(context.Request) };
+            if (!key.Has(KeyScopes.Inference))
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));
+                return;
+            }
+
+            if (limiter.TryAcquire(key) is { } retryAfter)
+            {
+                response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
+                return;
+            }
+
+            if (ApiErrors.NotJson(context.Request) is { } notJson)
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, notJson);
+                return;
+            }
+
+            var maxBytes = options.Value.MaxRequestBytes;
+            var body = await OpenAIApi.ReadBodyAsync(context.Request, maxBytes, aborted);
+            if (body is null)
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.TooLarge(maxBytes));
+                return;
+            }
+
+            ResponsesRequest request;
+            try
+            {
+                request = ResponsesRequestParser.Parse(body.Value, context.Request.Headers[OpenAIApi.TagsHeader], tokens);
+            }
+            catch (ChatRequestException ex)
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
+                return;
+            }
+
+            using (request)
+            {
+                if (request.Ignored.Count > 0)
+                {
+                    response.Headers[IgnoredHeader] = string.Join(", ", request.Ignored);
+                }
+
+                var responseId = ResponseObject.IdFor(caller.RequestId);
+                var createdAt = caller.ReceivedAt.ToUnixTimeSeconds();
+                if (request.Stream)
+                {
+                    await StreamAsync(context, pipeline, caller, request, new ResponsesEventStream(request, responseId, createdAt));
+                    return;
+                }
+
+                var outcome = await pipeline.CompleteAsync(request.Chat, caller, aborted);
+                if (aborted.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                OpenAIApi.SetOutcomeHeaders(response, outcome);
+                if (outcome.Error is { } error)
+                {
+                    await ApiErrors.WriteAsync(response, error);
+                    return;
+                }
+
+                var json = ResponseObject.FromCompletion(request, responseId, createdAt, outcome.Model!.Model.Id, outcome.Body!.ToMemory(), outcome.Usage);
+                response.StatusCode = StatusCodes.Status200OK;
+                response.ContentType = "application/json";
+                response.ContentLength = json.Length;
+                await response.Body.WriteAsync(json, aborted);
+            }
+        }
+        catch (LedgerUnavailableException) when (!response.HasStarted)
+        {
+            await ApiErrors.WriteAsync(response, ApiErrors.LedgerUnavailable);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away; the pipeline has recorded what happened.
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ResponsesRequest request, ResponsesEventStream events)
+    {
+        var response = context.Response;
+        var aborted = context.RequestAborted;
+        var sink = new ResponsesStreamSink(response, events);
+        var outcome = await pipeline.StreamAsync(request.Chat, caller, sink, aborted);
+        if (outcome.Error is { } error && !sink.HasStarted && !aborted.IsCancellationRequested)
+        {
+            OpenAIApi.SetOutcomeHeaders(response, outcome);
+            await ApiErrors.WriteAsync(response, error);
+            return;
+        }
+
+        if (sink.Ended)
+        {
+            await sink.CompleteAsync(outcome.Usage, aborted);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Text;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Protocols.Responses;
+
+namespace CostConsole.Web.Api;
+
+/// <summary>
+/// Writes a routed stream to the HTTP response as the Responses API's server-sent events (<c>event:</c> and
+/// <c>data:</c>). The closing <c>response.completed</c> waits for <see cref="CompleteAsync"/>, so it carries the usage
+/// the ledger recorded.
+/// </summary>
+internal sealed class ResponsesStreamSink(HttpResponse response, ResponsesEventStream events) : IChatStreamSink
+{
+    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
+    private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+
+    public bool HasStarted { get; private set; }
+
+    /// <summary>True once the pipeline has recorded the answer and ended the stream.</summary>
+    public bool Ended { get; private set; }
+
+    public async ValueTask BeginAsync(RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
+    {
+        HasStarted = true;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        OpenAIApi.SetDecisionHeaders(response, decision, model);
+        await response.StartAsync(cancellationToken);
+        await SendAsync(events.Begin(model.Model.Id), cancellationToken);
+    }
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        SendAsync(events.Translate(payload), cancellationToken);
+
+    public ValueTask EndAsync(CancellationToken cancellationToken)
+    {
+        Ended = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask FailAsync(ChatError error, CancellationToken cancellationToken) => SendAsync(events.Fail(error), cancellationToken);
+
+    /// <summary>Closes the open output items and sends <c>response.completed</c> with the recorded usage.</summary>
+    public ValueTask CompleteAsync(TokenUsage usage, CancellationToken cancellationToken) => SendAsync(events.Complete(usage), cancellationToken);
+
+    private async ValueTask SendAsync(IReadOnlyList<ResponsesEvent> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var writer = response.BodyWriter;
+        foreach (var item in batch)
+        {
+            writer.Write(EventPrefix);
+            writer.Write(Encoding.UTF8.GetBytes(item.Type));
+            writer.Write(DataPrefix);
+            writer.Write(item.Data);
+            writer.Write(EventEnd);
+        }
+
+        await writer.FlushAsync(cancellationToken);
+    }
+}
