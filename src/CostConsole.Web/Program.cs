@@ -34,6 +34,7 @@ static async Task ServeAsync(string[] args)
     app.UseConsoleAccess();
 
     app.MapOpenAIApi();
+    app.MapAnthropicMessagesApi();
     app.MapRouteApi();
     app.MapEscalationApi();
     app.MapRouterTrainingApi();

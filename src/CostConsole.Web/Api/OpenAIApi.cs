@@ -134,7 +134,7 @@ internal static class OpenAIApi
     }
 
     /// <summary>The client's conversation id, trimmed and capped so a header cannot bloat the ledger.</summary>
-    private static string? ConversationId(HttpRequest request)
+    internal static string? ConversationId(HttpRequest request)
     {
         var value = request.Headers[ConversationHeader].ToString().Trim();
         return value.Length == 0 ? null : value.Length <= 200 ? value : value[..200];
@@ -190,7 +190,7 @@ internal static class OpenAIApi
         }
     }
 
-    private static void SetOutcomeHeaders(HttpResponse response, ChatOutcome outcome)
+    internal static void SetOutcomeHeaders(HttpResponse response, ChatOutcome outcome)
     {
         if (outcome.Decision is { } decision)
         {
