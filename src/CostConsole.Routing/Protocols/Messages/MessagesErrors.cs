@@ -25,7 +25,7 @@ public static class MessagesErrors
     public static ReadOnlyMemory<byte> Serialize(ChatError error)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, MessagesResponse.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, "error");

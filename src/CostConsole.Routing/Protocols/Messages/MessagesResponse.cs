@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using CostConsole.Routing.Pricing;
 
@@ -7,6 +8,9 @@ namespace CostConsole.Routing.Protocols.Messages;
 /// <summary>Writes a routed model's chat completion as an Anthropic Messages answer.</summary>
 public static class MessagesResponse
 {
+    /// <summary>Text as Anthropic writes it: quotes and non-ASCII characters unescaped (a JSON body is never read as HTML).</summary>
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The Messages id of a request: <c>msg_</c> and the ledger's request id, so an answer can be found in the console.</summary>
     public static string MessageId(string requestId) => "msg_" + (requestId.StartsWith("req_", StringComparison.Ordinal) ? requestId[4..] : requestId);
 
@@ -30,7 +34,7 @@ public static class MessagesResponse
         }
 
         var buffer = new ArrayBufferWriter<byte>(completion.Length + 256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("id"u8, messageId);

@@ -213,7 +213,7 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
     private static MessagesStreamEvent Event(string name, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, MessagesResponse.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, name);
