@@ -288,5 +288,31 @@ public sealed class AnthropicMessagesTests(SmallBodyFactory factory) : IClassFix
         }
     }
 
+    [Fact]
+    public async Task A_stream_cut_mid_way_ends_with_an_anthropic_error_event_and_is_recorded_as_failed()
+    {
+        var profile = factory.Simulator.Find("gpt-4.1-nano")!;
+        factory.Simulator.Update(profile with { StreamCutRate = 1 });
+        try
+        {
+            // Pinned to one model, nothing is held back: the client has events when the cut comes.
+            using var response = await SendAsync(Body(Faq, ""","stream":true""").Replace("\"auto\"", "\"simulator/gpt-4.1-nano\"", StringComparison.Ordinal));
+            var events = Events(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+            Assert.Equal("message_start", events[0].Name);
+            Assert.Equal("error", events[^1].Name);
+            Assert.Equal("api_error", events[^1].Data.GetProperty("error").GetProperty("type").GetString());
+            Assert.Contains("broke off mid-way", events[^1].Data.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(events, e => e.Name == "message_stop");
+            var row = (await factory.LedgerAsync()).Single(r => r.RequestId == RequestId(response));
+            Assert.Equal(("messages", 1, 502), (row.Protocol, row.Status, row.HttpStatus));
+        }
+        finally
+        {
+            factory.Simulator.Update(profile);
+            factory.Services.GetRequiredService<CostConsole.Routing.Providers.DeploymentResilience>().Reset();
+        }
+    }
+
     public void Dispose() => _client.Dispose();
 }
