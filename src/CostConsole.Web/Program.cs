@@ -35,6 +35,7 @@ static async Task ServeAsync(string[] args)
 
     app.MapOpenAIApi();
     app.MapResponsesApi();
+    app.MapAnthropicMessagesApi();
     app.MapRouteApi();
     app.MapEscalationApi();
     app.MapRouterTrainingApi();

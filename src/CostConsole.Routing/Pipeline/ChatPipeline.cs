@@ -456,6 +456,7 @@ public sealed class ChatPipeline(
                 RequestId = caller.RequestId,
                 Timestamp = caller.ReceivedAt,
                 ApiKeyId = caller.ApiKeyId,
+                Protocol = caller.Protocol,
                 RequestedModel = requestedModel,
                 Status = LedgerStatus.Rejected,
                 HttpStatus = error.Status,

@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using CostConsole.Routing.Pricing;
+
+namespace CostConsole.Routing.Protocols.Messages;
+
+/// <summary>Writes a routed model's chat completion as an Anthropic Messages answer.</summary>
+public static class MessagesResponse
+{
+    /// <summary>Text as Anthropic writes it: quotes and non-ASCII characters unescaped (a JSON body is never read as HTML).</summary>
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The Messages id of a request: <c>msg_</c> and the ledger's request id, so an answer can be found in the console.</summary>
+    public static string MessageId(string requestId) => "msg_" + (requestId.StartsWith("req_", StringComparison.Ordinal) ? requestId[4..] : requestId);
+
+    /// <summary>
+    /// The Messages answer for a chat completion: the first choice's text as a text block, each tool call as a
+    /// <c>tool_use</c> block, its finish reason as a stop reason, and <paramref name="usage"/> (what the ledger recorded).
+    /// </summary>
+    public static ReadOnlyMemory<byte> FromChatCompletion(ReadOnlySpan<byte> completion, string messageId, string fallbackModel, TokenUsage usage)
+    {
+        var reader = new Utf8JsonReader(completion);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : fallbackModel;
+        JsonElement message = default;
+        string? finish = null;
+        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+        {
+            var choice = choices[0];
+            choice.TryGetProperty("message", out message);
+            finish = choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(completion.Length + 256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id"u8, messageId);
+            writer.WriteString("type"u8, "message");
+            writer.WriteString("role"u8, "assistant");
+            writer.WriteString("model"u8, model);
+            writer.WriteStartArray("content"u8);
+            var calls = false;
+            if (message.ValueKind == JsonValueKind.Object)
+            {
+                if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String && content.GetString()!.Length > 0)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("type"u8, "text");
+                    writer.WriteString("text"u8, content.GetString());
+                    writer.WriteEndObject();
+                }
+
+                if (message.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var call in toolCalls.EnumerateArray())
+                    {
+                        if (!call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+                        {
+                            continue;
+                        }
+
+                        calls = true;
+                        writer.WriteStartObject();
+                        writer.WriteString("type"u8, "tool_use");
+                        writer.WriteString("id"u8, call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : "toolu_" + Guid.NewGuid().ToString("N"));
+                        writer.WriteString("name"u8, function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : "");
+                        writer.WritePropertyName("input"u8);
+                        WriteInput(writer, function.TryGetProperty("arguments", out var arguments) && arguments.ValueKind == JsonValueKind.String ? arguments.GetString()! : "");
+                        writer.WriteEndObject();
+                    }
+                }
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("stop_reason"u8, StopReason(finish, calls));
+            writer.WriteNull("stop_sequence"u8);
+            WriteUsage(writer, usage);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>
+    /// Why the answer ended, in Messages' words. A stop sequence cannot be told apart from a natural end: chat
+    /// completions reports both as "stop", and takes the sequence out of the text.
+    /// </summary>
+    public static string StopReason(string? finishReason, bool calledTools) => finishReason switch
+    {
+        "length" => "max_tokens",
+        "tool_calls" or "function_call" => "tool_use",
+        "content_filter" => "refusal",
+        _ when calledTools => "tool_use",
+        _ => "end_turn",
+    };
+
+    /// <summary>Messages counts cache reads apart from input tokens; chat completions counts them as a part of prompt tokens.</summary>
+    public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    {
+        writer.WriteStartObject("usage"u8);
+        writer.WriteNumber("input_tokens"u8, Math.Max(0, usage.PromptTokens - usage.CachedPromptTokens));
+        writer.WriteNumber("output_tokens"u8, usage.CompletionTokens);
+        writer.WriteNumber("cache_read_input_tokens"u8, usage.CachedPromptTokens);
+        writer.WriteNumber("cache_creation_input_tokens"u8, 0);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>A tool call's arguments as the <c>input</c> object; arguments that are not a JSON object give an empty one.</summary>
+    private static void WriteInput(Utf8JsonWriter writer, string arguments)
+    {
+        try
+        {
+            using var parsed = JsonDocument.Parse(arguments);
+            if (parsed.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                parsed.RootElement.WriteTo(writer);
+                return;
+            }
+        }
+        catch (JsonException)
+        {
+            // A model that wrote broken arguments: the client gets an empty input rather than no answer.
+        }
+
+        writer.WriteStartObject();
+        writer.WriteEndObject();
+    }
+}
