@@ -464,7 +464,6 @@ public sealed class ChatPipeline(
                 Error = error.Message,
                 LatencyMs = outcome.LatencyMs,
                 Stream = stream,
-                Protocol = caller.Protocol,
             },
             cancellationToken).ConfigureAwait(false);
         return outcome;
