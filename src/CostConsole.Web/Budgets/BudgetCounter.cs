@@ -11,7 +11,11 @@ public sealed record BudgetRule(long Id, string Name, BudgetScope Scope, string?
 
 /// <summary>A request or a step of one that a budget refused, and why.</summary>
 /// <remarks><paramref name="NeededNanoUsd"/> is what the request would have reserved; zero when it was refused for the overrun bound alone.</remarks>
-public sealed record BudgetRefusal(DateTimeOffset At, string Reason, long NeededNanoUsd);
+public sealed record BudgetRefusal(DateTimeOffset At, string Reason, long NeededNanoUsd)
+{
+    /// <summary>Refused while other requests are in flight that may free the money or the room under the overrun bound when they settle.</summary>
+    public bool Waitable { get; init; }
+}
 
 /// <summary>What a budget stands at: settled spend, reserved for requests in flight, and its period.</summary>
 public sealed record BudgetState(BudgetRule Budget, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, long SpentNanoUsd, long ReservedNanoUsd, int InFlight)
@@ -70,6 +74,7 @@ public sealed class BudgetCounter(BudgetRule budget)
     private long _spent;
     private long _reserved;
     private long _exposure;
+    private TaskCompletionSource _inFlightChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _limitReachedFired;
 
     private BudgetRule _budget = budget;
@@ -141,17 +146,24 @@ public sealed class BudgetCounter(BudgetRule budget)
             if (_spent + _reserved - held.Amount + amount > limit)
             {
                 var left = Math.Max(0, limit - _spent - _reserved + held.Amount);
-                refusal = new BudgetRefusal(now, $"{Money(left)} left after {Money(_spent)} spent and {Money(_reserved - held.Amount)} reserved; it needed {Money(amount)}", amount);
+                refusal = new BudgetRefusal(now, $"{Money(left)} left after {Money(_spent)} spent and {Money(_reserved - held.Amount)} reserved; it needed {Money(amount)}", amount)
+                {
+                    // Requests in flight may settle for less than they reserved: the money may be there after all.
+                    Waitable = _spent + amount <= limit && _reserved - held.Amount > 0,
+                };
             }
             else if (_spent + _exposure - held.Worst + worst > limit + allowance)
             {
                 var others = _reservations.Count - (_reservations.ContainsKey(reservationId) ? 1 : 0);
-                refusal = new BudgetRefusal(now, $"{others} request(s) in flight and this one could together pass the limit by more than the overrun bound of {Money(allowance)} (its worst case {Money(worst)})", 0);
+                refusal = new BudgetRefusal(now, $"{others} request(s) in flight and this one could together pass the limit by more than the overrun bound of {Money(allowance)} (its worst case {Money(worst)})", 0)
+                {
+                    Waitable = others > 0,
+                };
             }
 
             if (refusal is not null)
             {
-                if (refusal.NeededNanoUsd > 0 && !_limitReachedFired)
+                if (refusal is { NeededNanoUsd: > 0, Waitable: false } && !_limitReachedFired)
                 {
                     _limitReachedFired = true;
                     alertLimitReached = true;
@@ -176,7 +188,28 @@ public sealed class BudgetCounter(BudgetRule budget)
             _reservations[reservationId] = new Reservation(amount, amount, expires);
             _reserved += amount - held.Amount;
             _exposure += amount - held.Worst;
+            SignalInFlightChanged();
         }
+    }
+
+    /// <summary>Completes the next time a request in flight settles, is released or lapses.</summary>
+    public Task InFlightChanged
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlightChanged.Task;
+            }
+        }
+    }
+
+    /// <summary>Wakes requests waiting for room under the overrun bound. Called under the lock.</summary>
+    private void SignalInFlightChanged()
+    {
+        var changed = _inFlightChanged;
+        _inFlightChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
     }
 
     /// <summary>Keeps a refusal to show why requests were turned away.</summary>
@@ -205,6 +238,7 @@ public sealed class BudgetCounter(BudgetRule budget)
             }
 
             _spent += actual;
+            SignalInFlightChanged();
             var minute = now.ToUnixTimeSeconds() / 60;
             ref var bucket = ref _minutes[minute % _minutes.Length];
             bucket = bucket.Minute == minute ? (minute, bucket.Spent + actual) : (minute, actual);
@@ -234,6 +268,7 @@ public sealed class BudgetCounter(BudgetRule budget)
             {
                 _reserved -= reservation.Amount;
                 _exposure -= reservation.Worst;
+                SignalInFlightChanged();
             }
         }
     }
@@ -253,6 +288,11 @@ public sealed class BudgetCounter(BudgetRule budget)
                     _exposure -= reservation.Worst;
                     released++;
                 }
+            }
+
+            if (released > 0)
+            {
+                SignalInFlightChanged();
             }
 
             return released;

@@ -88,39 +88,102 @@ internal sealed class BudgetGuard(
         var reservation = Interlocked.Increment(ref _nextReservation);
         if (matched is not null)
         {
-            var expires = now.AddSeconds(settings.ReservationSeconds);
             var step = StepCost(decision, decision.Model.TierIndex, request, now);
-            var allowance = ToNano(settings.MaxOverrunUsd);
-            for (var i = 0; i < matched.Count; i++)
+            if (ReserveAll(reservation, matched, worst, step, now) is { } refused)
             {
-                var counter = matched[i];
-                var refusal = counter.Budget.Strict
-                    ? counter.TryReserve(reservation, worst, worst, 0, now, expires, _zone, out var alertLimit)
-                    : counter.TryReserve(reservation, step.Expected, step.Worst, allowance, now, expires, _zone, out alertLimit);
-                if (refusal is null)
-                {
-                    continue;
-                }
-
-                for (var j = 0; j < i; j++)
-                {
-                    matched[j].Release(reservation);
-                }
-
-                counter.Refused(refusal with { Reason = $"Request to tier '{decision.Tier}' refused: {refusal.Reason}." });
-                var state = counter.Read(now, _zone);
-                if (alertLimit)
-                {
-                    RaiseLimitReached(state, now);
-                }
-
-                return ValueTask.FromResult(Admission.Refuse(BudgetExceeded(state, refusal.Reason)));
+                return refused.Refusal.Waitable && settings.OverrunWaitSeconds > 0
+                    ? WaitForRoomAsync(reservation, matched, worst, step, refused.Counter, decision, request, key, conversation, cancellationToken)
+                    : ValueTask.FromResult(Refuse(refused.Counter, refused.Refusal, refused.Alert, decision, now));
             }
         }
 
-        return ValueTask.FromResult(Admission.Reserved(
+        return ValueTask.FromResult(Reserved(reservation, matched, decision, request, key, conversation));
+    }
+
+    private Admission Reserved(long reservation, List<BudgetCounter>? matched, RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation) =>
+        Admission.Reserved(
             outcome => Settle(reservation, matched, key, conversation, outcome),
-            matched is null ? null : next => CoverStep(reservation, matched, decision, request, next)));
+            matched is null ? null : next => CoverStep(reservation, matched, decision, request, next));
+
+    /// <summary>Reserves on every matched budget, or on none: null when all took it, else the budget that refused and why.</summary>
+    private (BudgetCounter Counter, BudgetRefusal Refusal, bool Alert)? ReserveAll(long reservation, List<BudgetCounter> matched, long worst, (long Expected, long Worst) step, DateTimeOffset now)
+    {
+        var settings = options.Value;
+        var expires = now.AddSeconds(settings.ReservationSeconds);
+        var allowance = ToNano(settings.MaxOverrunUsd);
+        for (var i = 0; i < matched.Count; i++)
+        {
+            var counter = matched[i];
+            var refusal = counter.Budget.Strict
+                ? counter.TryReserve(reservation, worst, worst, 0, now, expires, _zone, out var alertLimit)
+                : counter.TryReserve(reservation, step.Expected, step.Worst, allowance, now, expires, _zone, out alertLimit);
+            if (refusal is null)
+            {
+                continue;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                matched[j].Release(reservation);
+            }
+
+            return (counter, refusal, alertLimit);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// What is spent leaves money for the request, but requests in flight hold it (or the room under the overrun bound):
+    /// it waits (up to <see cref="BudgetOptions.OverrunWaitSeconds"/>) for them to settle, rather than being refused
+    /// with money left.
+    /// </summary>
+    private async ValueTask<Admission> WaitForRoomAsync(
+        long reservation, List<BudgetCounter> matched, long worst, (long Expected, long Worst) step, BudgetCounter blocking,
+        RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow().AddSeconds(options.Value.OverrunWaitSeconds);
+        while (true)
+        {
+            // Taken before trying again, so a settlement in between is not missed.
+            var settled = blocking.InFlightChanged;
+            var now = time.GetUtcNow();
+            if (ReserveAll(reservation, matched, worst, step, now) is not { } refused)
+            {
+                return Reserved(reservation, matched, decision, request, key, conversation);
+            }
+
+            if (!refused.Refusal.Waitable || now >= deadline)
+            {
+                return Refuse(refused.Counter, refused.Refusal, refused.Alert, decision, now);
+            }
+
+            blocking = refused.Counter;
+            try
+            {
+                await settled.WaitAsync(deadline - now, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // One last try at the deadline.
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return Admission.Refuse(ChatError.ClientClosed);
+            }
+        }
+    }
+
+    private Admission Refuse(BudgetCounter counter, BudgetRefusal refusal, bool alertLimit, RoutingDecision decision, DateTimeOffset now)
+    {
+        counter.Refused(refusal with { Reason = $"Request to tier '{decision.Tier}' refused: {refusal.Reason}." });
+        var state = counter.Read(now, _zone);
+        if (alertLimit)
+        {
+            RaiseLimitReached(state, now);
+        }
+
+        return Admission.Refuse(BudgetExceeded(state, refusal.Reason));
     }
 
     /// <summary>

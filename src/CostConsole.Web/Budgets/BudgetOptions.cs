@@ -20,9 +20,15 @@ public sealed class BudgetOptions
     /// <summary>
     /// The most, in USD, by which the requests in flight may together pass a (non-strict) budget's limit were each to
     /// cost its worst case: a request that would raise that possible overrun above this is refused (or its step up a
-    /// tier is not taken). Strict budgets never pass their limit.
+    /// tier is not taken), after waiting up to <see cref="OverrunWaitSeconds"/> for room. Strict budgets never pass their limit.
     /// </summary>
     public decimal MaxOverrunUsd { get; set; } = 0.10m;
+
+    /// <summary>
+    /// How long a request waits, before it is refused, when the money it needs (or the room under the overrun bound)
+    /// is held by requests in flight that may settle for less. Zero refuses at once.
+    /// </summary>
+    public double OverrunWaitSeconds { get; set; } = 10;
 
     /// <summary>
     /// Extra attempts reserved per request on top of the first, for requests escalated one tier up: the worst case is

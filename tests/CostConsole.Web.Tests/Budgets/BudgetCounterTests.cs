@@ -22,9 +22,21 @@ public sealed class BudgetCounterTests
         var counter = Counter();
 
         Assert.Null(counter.TryReserve(1, 600, 600, 0, Now, Now.AddMinutes(10), Utc, out _));
-        Assert.NotNull(counter.TryReserve(2, 500, 500, 0, Now, Now.AddMinutes(10), Utc, out var alert));
-        Assert.True(alert);
+        var refused = counter.TryReserve(2, 500, 500, 0, Now, Now.AddMinutes(10), Utc, out var alert);
+        Assert.NotNull(refused);
         Assert.Null(counter.TryReserve(3, 400, 400, 0, Now, Now.AddMinutes(10), Utc, out _));
+
+        // Held by a request in flight that may settle for less, the money is not gone yet: no "exhausted" alert, and the request may wait.
+        Assert.False(alert);
+        Assert.True(refused.Waitable);
+
+        // Once spent, it is.
+        counter.Settle(1, 600, Now, Utc);
+        counter.Settle(3, 400, Now, Utc);
+        refused = counter.TryReserve(4, 100, 100, 0, Now, Now.AddMinutes(10), Utc, out alert);
+        Assert.NotNull(refused);
+        Assert.False(refused.Waitable);
+        Assert.True(alert);
     }
 
     [Fact]

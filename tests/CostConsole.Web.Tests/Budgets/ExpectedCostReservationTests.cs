@@ -95,6 +95,29 @@ public sealed class ExpectedCostReservationTests(CostConsoleFactory factory) : I
             Assert.Contains($"'{budget}'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         });
 
+    /// <summary>What the guard now expects one more such request to cost: its prompt plus its tier's recent p95 answer length.</summary>
+    private async Task<long> ExpectedCostAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var request = ChatRequestParser.Parse(JsonSerializer.SerializeToUtf8Bytes(Body()), null, O200kTokenCounter.Instance);
+        request.CountPromptTokens(ct);
+        var decision = await factory.Services.GetRequiredService<RoutingState>().Current.DecideAsync(request, ct);
+        return factory.Services.GetRequiredService<BudgetGuard>().StepCost(decision, decision.Model.TierIndex, request, DateTimeOffset.UtcNow).Expected;
+    }
+
+    /// <summary>
+    /// Used up: less than one more request's expected cost is left, and that expectation is a typical request's cost
+    /// (within a factor of two of the median), not a worst case.
+    /// </summary>
+    private async Task AssertUsedUpAsync(long left, List<long> costs)
+    {
+        var typical = costs.Order().ElementAt(costs.Count / 2);
+        var expected = await ExpectedCostAsync();
+        TestContext.Current.TestOutputHelper?.WriteLine($"typical request {BudgetGuard.Usd(typical)}, expected {BudgetGuard.Usd(expected)}, left {BudgetGuard.Usd(left)}");
+        Assert.True(expected <= 2 * typical, $"expected {BudgetGuard.Usd(expected)} per request, typical {BudgetGuard.Usd(typical)}");
+        Assert.True(left < expected, $"{BudgetGuard.Usd(left)} left, more than one request ({BudgetGuard.Usd(expected)})");
+    }
+
     private async Task<List<long>> AnsweredCostsAsync(long keyId) =>
         [.. (await factory.LedgerAsync()).Where(r => r.ApiKeyId == keyId && r.HttpStatus == 200 && !r.RequestId.StartsWith("earlier-", StringComparison.Ordinal)).Select(r => r.CostNanoUsd)];
 
@@ -108,18 +131,16 @@ public sealed class ExpectedCostReservationTests(CostConsoleFactory factory) : I
 
         AssertRefusedByBudget(results, "Sixty-three cents left");
         var costs = await AnsweredCostsAsync(key.Id);
-        var typical = costs.Order().ElementAt(costs.Count / 2);
         var state = State("Sixty-three cents left");
         var limit = BudgetGuard.ToNano(1m);
         var left = limit - state.SpentNanoUsd;
         var answered = results.Count(r => r.Status == HttpStatusCode.OK);
         var refused = results.Count - answered;
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"answered {answered}, refused {refused}; typical request {BudgetGuard.Usd(typical)}, left {BudgetGuard.Usd(left)}, spent {BudgetGuard.Usd(state.SpentNanoUsd)}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"answered {answered}, refused {refused}; spent {BudgetGuard.Usd(state.SpentNanoUsd)}");
 
         // 301 requests want more than $0.63: the budget is used up, not refused with most of it left.
         Assert.True(refused > 0, "the traffic should exceed the budget");
-        Assert.True(left < typical, $"{BudgetGuard.Usd(left)} left, more than one typical request ({BudgetGuard.Usd(typical)})");
+        await AssertUsedUpAsync(left, costs);
         var bound = BudgetGuard.ToNano(factory.Services.GetRequiredService<IOptions<BudgetOptions>>().Value.MaxOverrunUsd);
         Assert.True(state.SpentNanoUsd <= limit + bound, $"spent {BudgetGuard.Usd(state.SpentNanoUsd)}, past the limit by more than {BudgetGuard.Usd(bound)}");
         Assert.Equal(0, state.ReservedNanoUsd);
@@ -189,8 +210,10 @@ public sealed class ExpectedCostReservationTests(CostConsoleFactory factory) : I
         Assert.True(spent <= limit + bound, $"spent {BudgetGuard.Usd(spent)}, past {BudgetGuard.Usd(limit)} by more than {BudgetGuard.Usd(bound)}");
         Assert.Equal(spent, state.SpentNanoUsd);
         Assert.Equal(0, state.ReservedNanoUsd);
-        Assert.Contains(results, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Contains(results, r => r.StatusCode == HttpStatusCode.TooManyRequests);
+
+        // Requests that fit the money but not the bound waited for others to settle: the budget is used up, not refused half-full.
+        await AssertUsedUpAsync(limit - spent, await AnsweredCostsAsync(key.Id));
     }
 
     [Theory]
