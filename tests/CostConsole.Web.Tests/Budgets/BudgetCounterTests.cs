@@ -32,8 +32,8 @@ public sealed class BudgetCounterTests
 
         // Once spent, it is.
         counter.Settle(1, 600, Now, Utc);
-        counter.Settle(3, 400, Now, Utc);
-        refused = counter.TryReserve(4, 100, 100, 0, Now, Now.AddMinutes(10), Utc, out alert);
+        counter.Settle(3, 300, Now, Utc);
+        refused = counter.TryReserve(4, 200, 200, 0, Now, Now.AddMinutes(10), Utc, out alert);
         Assert.NotNull(refused);
         Assert.False(refused.Waitable);
         Assert.True(alert);
