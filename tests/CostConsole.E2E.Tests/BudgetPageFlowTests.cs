@@ -50,10 +50,17 @@ public sealed class BudgetPageFlowTests(ConsoleBrowser browser) : IClassFixture<
         // The page refreshes itself: the rate of spend and the refusals appear without a reload.
         await Expect(console.TestId("rate-All traffic, monthly")).ToContainTextAsync("/h", new() { Timeout = 10_000 });
         await Expect(console.TestId("rate-All traffic, monthly")).ToContainTextAsync("at this rate the budget lasts");
-        await Expect(console.TestId("refusals-table")).ToContainTextAsync("Hard ceiling");
+        await Expect(console.TestId("refusals-list")).ToContainTextAsync("Hard ceiling");
         await Expect(console.TestId("budget-bar-Hard ceiling")).ToHaveAttributeAsync("data-state", "exhausted");
         Assert.Empty(console.Errors);
 
+        // The alerts' snackbars are closed so the screenshots show the page itself.
+        foreach (var close in await console.Page.Locator(".mud-snackbar button").AllAsync())
+        {
+            await close.ClickAsync();
+        }
+
+        await Expect(console.Page.Locator(".mud-snackbar")).ToHaveCountAsync(0);
         await console.ScreenshotAsync("budgets-desktop");
         await console.Page.SetViewportSizeAsync(390, 844);
         await console.ScreenshotAsync("budgets-mobile");

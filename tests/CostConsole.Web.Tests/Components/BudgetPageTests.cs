@@ -150,11 +150,10 @@ public sealed class BudgetPageTests : ConsoleTestContext, IClassFixture<CostCons
         var cut = Render<BudgetsPage>();
         Render<MudPopoverProvider>();
 
-        var row = cut.FindAll("[data-testid='refusals-table'] tbody tr").First(r => r.TextContent.Contains("Nearly nothing", StringComparison.Ordinal));
-        var cells = row.QuerySelectorAll("td");
+        var item = cut.FindAll("[data-testid='refusals-list'] li").First(r => r.QuerySelector("[data-testid='refusal-budget']")!.TextContent == "Nearly nothing");
         var refusal = StateOf("Nearly nothing").Refusals.Single();
-        Assert.Equal(refusal.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), cells[0].TextContent);
-        Assert.StartsWith("Request to tier 'large' refused: $0.000100 left after $0.000000 spent and $0.000000 reserved; it needed $0.", cells[2].TextContent, StringComparison.Ordinal);
+        Assert.Equal(refusal.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC", item.QuerySelector("[data-testid='refusal-at']")!.TextContent);
+        Assert.StartsWith("Request to tier 'large' refused: $0.000100 left after $0.000000 spent and $0.000000 reserved; it needed $0.", item.QuerySelector("[data-testid='refusal-reason']")!.TextContent, StringComparison.Ordinal);
         Assert.Equal(BudgetBar.Exhausted, cut.Find("[data-testid='budget-bar-Nearly nothing']").GetAttribute("data-state"));
     }
 
