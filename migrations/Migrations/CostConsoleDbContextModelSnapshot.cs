@@ -176,6 +176,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("ScopeValue")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Strict")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 

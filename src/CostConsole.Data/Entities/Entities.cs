@@ -220,6 +220,12 @@ public sealed class BudgetEntity
     /// <summary>Alerts of this budget are also POSTed here as JSON.</summary>
     public string? WebhookUrl { get; set; }
 
+    /// <summary>
+    /// Reserve each request's worst case up front (every escalation at the priciest model): the limit is never passed,
+    /// at the price of refusing requests while money remains. Otherwise requests reserve their expected cost.
+    /// </summary>
+    public bool Strict { get; set; }
+
     public bool Enabled { get; set; } = true;
 
     public DateTimeOffset CreatedAt { get; set; }

@@ -32,14 +32,14 @@ public sealed class ChatPipeline(
     public RoutingSnapshot Snapshot => state.Current;
 
     public Task<ChatOutcome> CompleteAsync(ChatRequest request, CallerContext caller, CancellationToken cancellationToken) =>
-        RunAsync(request, caller, (snapshot, decision) => CompleteCoreAsync(snapshot, decision, request, caller, cancellationToken), cancellationToken);
+        RunAsync(request, caller, (snapshot, decision, admitted) => CompleteCoreAsync(snapshot, decision, admitted, request, caller, cancellationToken), cancellationToken);
 
     public Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken) =>
-        RunAsync(request, caller, (snapshot, decision) => StreamCoreAsync(snapshot, decision, request, caller, sink, cancellationToken), cancellationToken);
+        RunAsync(request, caller, (snapshot, decision, admitted) => StreamCoreAsync(snapshot, decision, admitted, request, caller, sink, cancellationToken), cancellationToken);
 
     /// <summary>Decides, asks admission control, runs the calls, and settles what admission reserved whatever happens.</summary>
     private async Task<ChatOutcome> RunAsync(
-        ChatRequest request, CallerContext caller, Func<RoutingSnapshot, RoutingDecision, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
+        ChatRequest request, CallerContext caller, Func<RoutingSnapshot, RoutingDecision, Admission, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
     {
         try
         {
@@ -67,7 +67,7 @@ public sealed class ChatPipeline(
         ChatOutcome? settled = null;
         try
         {
-            settled = await calls(snapshot, decision).ConfigureAwait(false);
+            settled = await calls(snapshot, decision, admission).ConfigureAwait(false);
             return settled;
         }
         finally
@@ -76,9 +76,9 @@ public sealed class ChatPipeline(
         }
     }
 
-    private async Task<ChatOutcome> CompleteCoreAsync(RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    private async Task<ChatOutcome> CompleteCoreAsync(RoutingSnapshot snapshot, RoutingDecision decision, Admission admission, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
     {
-        var run = new Run(snapshot, decision, request, caller);
+        var run = new Run(snapshot, decision, request, caller) { Admission = admission };
         var candidates = decision.Candidates;
         var kind = AttemptKind.First;
         try
@@ -86,6 +86,11 @@ public sealed class ChatPipeline(
             for (var i = 0; i < candidates.Count; i++)
             {
                 var candidate = candidates[i];
+                if (kind == AttemptKind.Fallback && !run.Cover(kind, candidate))
+                {
+                    break;
+                }
+
                 var gates = snapshot.Escalation.For(candidate.TierIndex);
                 var options = Options(gates, candidate);
                 UpstreamReply reply;
@@ -143,9 +148,9 @@ public sealed class ChatPipeline(
                 }
 
                 var next = NextTier(candidates, i);
-                if (next < 0 || run.Escalations >= snapshot.Escalation.MaxEscalations)
+                if (next < 0 || run.Escalations >= snapshot.Escalation.MaxEscalations || !run.Cover(AttemptKind.Escalation, candidates[next]))
                 {
-                    // Nowhere left to go: the answer is returned, flagged for a person.
+                    // Nowhere left to go, or the budget cannot cover the step up: the answer is returned, flagged for a person.
                     return await AnsweredAsync(run, kept, ReviewState.Open, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -172,9 +177,9 @@ public sealed class ChatPipeline(
     }
 
     private async Task<ChatOutcome> StreamCoreAsync(
-        RoutingSnapshot snapshot, RoutingDecision decision, ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
+        RoutingSnapshot snapshot, RoutingDecision decision, Admission admission, ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
     {
-        var run = new Run(snapshot, decision, request, caller);
+        var run = new Run(snapshot, decision, request, caller) { Admission = admission };
         var candidates = decision.Candidates;
         var kind = AttemptKind.First;
         try
@@ -182,6 +187,11 @@ public sealed class ChatPipeline(
             for (var i = 0; i < candidates.Count; i++)
             {
                 var candidate = candidates[i];
+                if (kind == AttemptKind.Fallback && !run.Cover(kind, candidate))
+                {
+                    break;
+                }
+
                 var gates = snapshot.Escalation.For(candidate.TierIndex);
                 var next = NextTier(candidates, i);
 
@@ -259,7 +269,7 @@ public sealed class ChatPipeline(
                 var attemptIndex = run.Attempts.Count - 1;
                 var kept = new KeptAnswer(candidate, outcome.Usage, outcome.Cost, relayed.TimeToFirstTokenMs, null, relayed);
                 var passed = gates is null || await CheckGatesAsync(run, gates, candidate, attemptIndex, relayed.Facts, cancellationToken).ConfigureAwait(false);
-                if (passed || !buffer)
+                if (passed || !buffer || !run.Cover(AttemptKind.Escalation, candidates[next]))
                 {
                     return await StreamedAsync(run, kept, buffer, passed ? ReviewState.None : ReviewState.Open, sink, cancellationToken).ConfigureAwait(false);
                 }
@@ -674,6 +684,38 @@ public sealed class ChatPipeline(
         public UpstreamReply? Failure { get; set; }
 
         public RoutedModel? FailedModel { get; set; }
+
+        public Admission Admission { get; init; } = Admission.Granted;
+
+        /// <summary>The highest tier admission control has covered for this request.</summary>
+        private int CoveredTier { get; set; } = decision.Model.TierIndex;
+
+        /// <summary>
+        /// Asks admission to cover a step to a tier above the ones covered so far. A step it refuses is recorded in the
+        /// trace as not attempted, with the reason, and not taken.
+        /// </summary>
+        public bool Cover(AttemptKind kind, RoutedModel model)
+        {
+            if (model.TierIndex <= CoveredTier)
+            {
+                return true;
+            }
+
+            var spent = 0m;
+            foreach (var attempt in Attempts)
+            {
+                spent += attempt.Cost;
+            }
+
+            if (Admission.CoverStep(new AdmissionStep(model, spent)) is { } refusal)
+            {
+                Attempts.Add(Attempt(kind, model, 429, "not attempted: " + refusal, default, 0m, 0));
+                return false;
+            }
+
+            CoveredTier = model.TierIndex;
+            return true;
+        }
 
         /// <summary>A deployment whose circuit is open: skipped without a call.</summary>
         public void Skipped(AttemptKind kind, RoutedModel model) =>

@@ -25,6 +25,9 @@ public sealed class BudgetForm
 
     public string? WebhookUrl { get; set; }
 
+    /// <summary>Reserve every request's worst case: a hard ceiling that refuses early.</summary>
+    public bool Strict { get; set; }
+
     public bool Enabled { get; set; } = true;
 
     public static BudgetForm From(BudgetEntity b) => new()
@@ -37,6 +40,7 @@ public sealed class BudgetForm
         LimitUsd = b.LimitNanoUsd / 1_000_000_000m,
         Thresholds = b.AlertThresholds,
         WebhookUrl = b.WebhookUrl,
+        Strict = b.Strict,
         Enabled = b.Enabled,
     };
 }

@@ -15,10 +15,13 @@ namespace CostConsole.Web.Budgets;
 
 /// <summary>
 /// Admission after routing: a key's allowed tiers and models, the per-request cost cap, conversation token limits,
-/// and budgets. For budgets it reserves the request's worst case — prompt tokens plus <c>max_tokens</c> (or the
-/// default cap) at the most expensive candidate model, times one more for each escalation configured — atomically
-/// on every budget the request falls under, and settles to the real cost when the request ends. A request that
-/// matches no budget, on a key without limits, is admitted without allocating.
+/// and budgets. For budgets it reserves, atomically on every budget the request falls under, what the request is
+/// expected to cost — prompt tokens plus <c>max_tokens</c> (or the recent p95 answer length of its tier) at the routed
+/// tier's price — and settles to the real cost when the request ends. An escalation (or a fallback) to a pricier tier
+/// is reserved only when the request reaches it, and is not taken when a budget cannot cover it. Each request's worst
+/// case is tracked beside it, so that requests in flight can never together pass a limit by more than
+/// <see cref="BudgetOptions.MaxOverrunUsd"/>. A strict budget reserves the worst case up front instead: prompt plus
+/// <c>max_tokens</c> (or the default cap) at the priciest candidate, times one more for each escalation configured.
 /// </summary>
 internal sealed class BudgetGuard(
     IDbContextFactory<CostConsoleDbContext> factory,
@@ -30,6 +33,8 @@ internal sealed class BudgetGuard(
     TimeProvider time) : IAdmissionControl
 {
     private readonly TimeZoneInfo _zone = options.Value.Zone();
+    private readonly OutputLengths _lengths = new(options.Value.DefaultOutputTokens);
+    private Admission? _observeOnly;
     private readonly ConcurrentDictionary<string, ConversationTally> _conversations = new(StringComparer.Ordinal);
     private BudgetCounter[] _counters = [];
     private long _nextReservation;
@@ -66,11 +71,13 @@ internal sealed class BudgetGuard(
         var tracksTokens = key?.TokensPerMinute is not null || conversation is not null;
         if (matched is null && settings.MaxRequestCostUsd is null && !tracksTokens)
         {
-            return ValueTask.FromResult(Admission.Granted);
+            // Still settled, so that answer lengths are learnt before any budget needs them; one shared ticket, no allocation.
+            return ValueTask.FromResult(_observeOnly ??= Admission.Reserved(outcome => Settle(0, null, null, null, outcome)));
         }
 
         var now = time.GetUtcNow();
-        var worst = matched is null && settings.MaxRequestCostUsd is null ? 0 : WorstCaseNanoUsd(decision, request, now);
+        var strict = matched?.Exists(c => c.Budget.Strict) == true;
+        var worst = strict || settings.MaxRequestCostUsd is not null ? WorstCaseNanoUsd(decision, request, now) : 0;
         if (settings.MaxRequestCostUsd is { } cap && worst > ToNano(cap))
         {
             return ValueTask.FromResult(Admission.Refuse(ChatError.InvalidRequest("request_cost_cap",
@@ -81,35 +88,182 @@ internal sealed class BudgetGuard(
         var reservation = Interlocked.Increment(ref _nextReservation);
         if (matched is not null)
         {
-            var expires = now.AddSeconds(settings.ReservationSeconds);
-            for (var i = 0; i < matched.Count; i++)
+            var step = StepCost(decision, decision.Model.TierIndex, request, now);
+            if (ReserveAll(reservation, matched, worst, step, now) is { } refused)
             {
-                if (matched[i].TryReserve(reservation, worst, now, expires, _zone, out var alertLimit))
-                {
-                    continue;
-                }
-
-                for (var j = 0; j < i; j++)
-                {
-                    matched[j].Release(reservation);
-                }
-
-                var refused = matched[i];
-                var state = refused.Read(now, _zone);
-                if (alertLimit)
-                {
-                    RaiseLimitReached(state, now);
-                }
-
-                return ValueTask.FromResult(Admission.Refuse(BudgetExceeded(state, worst)));
+                return refused.Refusal.Waitable && settings.OverrunWaitSeconds > 0
+                    ? WaitForRoomAsync(reservation, matched, worst, step, refused.Counter, decision, request, key, conversation, cancellationToken)
+                    : ValueTask.FromResult(Refuse(refused.Counter, refused.Refusal, refused.Alert, decision, now));
             }
         }
 
-        return ValueTask.FromResult(Admission.Reserved(outcome => Settle(reservation, matched, key, conversation, outcome)));
+        return ValueTask.FromResult(Reserved(reservation, matched, decision, request, key, conversation));
+    }
+
+    private Admission Reserved(long reservation, List<BudgetCounter>? matched, RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation) =>
+        Admission.Reserved(
+            outcome => Settle(reservation, matched, key, conversation, outcome),
+            matched is null ? null : next => CoverStep(reservation, matched, decision, request, next));
+
+    /// <summary>Reserves on every matched budget, or on none: null when all took it, else the budget that refused and why.</summary>
+    private (BudgetCounter Counter, BudgetRefusal Refusal, bool Alert)? ReserveAll(long reservation, List<BudgetCounter> matched, long worst, (long Expected, long Worst) step, DateTimeOffset now)
+    {
+        var settings = options.Value;
+        var expires = now.AddSeconds(settings.ReservationSeconds);
+        var allowance = ToNano(settings.MaxOverrunUsd);
+        for (var i = 0; i < matched.Count; i++)
+        {
+            var counter = matched[i];
+            var refusal = counter.Budget.Strict
+                ? counter.TryReserve(reservation, worst, worst, 0, now, expires, _zone, out var alertLimit)
+                : counter.TryReserve(reservation, step.Expected, step.Worst, allowance, now, expires, _zone, out alertLimit);
+            if (refusal is null)
+            {
+                continue;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                matched[j].Release(reservation);
+            }
+
+            return (counter, refusal, alertLimit);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// What is spent leaves money for the request, but requests in flight hold it (or the room under the overrun bound):
+    /// it waits (up to <see cref="BudgetOptions.OverrunWaitSeconds"/>) for them to settle, rather than being refused
+    /// with money left.
+    /// </summary>
+    private async ValueTask<Admission> WaitForRoomAsync(
+        long reservation, List<BudgetCounter> matched, long worst, (long Expected, long Worst) step, BudgetCounter blocking,
+        RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow().AddSeconds(options.Value.OverrunWaitSeconds);
+        while (true)
+        {
+            // Taken before trying again, so a settlement in between is not missed.
+            var settled = blocking.InFlightChanged;
+            var now = time.GetUtcNow();
+            if (ReserveAll(reservation, matched, worst, step, now) is not { } refused)
+            {
+                return Reserved(reservation, matched, decision, request, key, conversation);
+            }
+
+            if (!refused.Refusal.Waitable || now >= deadline)
+            {
+                return Refuse(refused.Counter, refused.Refusal, refused.Alert, decision, now);
+            }
+
+            blocking = refused.Counter;
+            try
+            {
+                await settled.WaitAsync(deadline - now, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // One last try at the deadline.
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return Admission.Refuse(ChatError.ClientClosed);
+            }
+        }
+    }
+
+    private Admission Refuse(BudgetCounter counter, BudgetRefusal refusal, bool alertLimit, RoutingDecision decision, DateTimeOffset now)
+    {
+        counter.Refused(refusal with { Reason = $"Request to tier '{decision.Tier}' refused: {refusal.Reason}." });
+        var state = counter.Read(now, _zone);
+        if (alertLimit)
+        {
+            RaiseLimitReached(state, now);
+        }
+
+        return Admission.Refuse(BudgetExceeded(state, refusal.Reason));
+    }
+
+    /// <summary>
+    /// Re-reserves before a step up a tier: what the attempts so far cost plus the step's expected cost, on every
+    /// budget that is not strict (a strict budget reserved every step up front). Null when covered; else why not,
+    /// and the request's reservations are set to what it has spent, which is what it will cost without the step.
+    /// </summary>
+    private string? CoverStep(long reservation, List<BudgetCounter> matched, RoutingDecision decision, ChatRequest request, AdmissionStep next)
+    {
+        var now = time.GetUtcNow();
+        var settings = options.Value;
+        var soFar = ToNano(next.CostSoFar);
+        var step = StepCost(decision, next.Model.TierIndex, request, now);
+        var expires = now.AddSeconds(settings.ReservationSeconds);
+        var allowance = ToNano(settings.MaxOverrunUsd);
+        foreach (var counter in matched)
+        {
+            if (counter.Budget.Strict)
+            {
+                continue;
+            }
+
+            if (counter.TryReserve(reservation, soFar + step.Expected, soFar + step.Worst, allowance, now, expires, _zone, out var alertLimit) is not { } refusal)
+            {
+                continue;
+            }
+
+            foreach (var other in matched)
+            {
+                if (!other.Budget.Strict)
+                {
+                    other.Hold(reservation, soFar, expires);
+                }
+            }
+
+            var reason = $"budget {counter.Budget.Describe()} cannot cover it: {refusal.Reason}";
+            counter.Refused(refusal with { Reason = $"Step up to tier '{next.Model.Tier}' ({next.Model.Model.Id}) not taken, the answer in hand was served: {refusal.Reason}." });
+            if (alertLimit)
+            {
+                RaiseLimitReached(counter.Read(now, _zone), now);
+            }
+
+            return reason;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// What one attempt at a tier is expected to cost — prompt plus <c>max_tokens</c>, or the tier's recent p95 answer
+    /// length — and at worst (prompt plus <c>max_tokens</c> or the default cap), both at the tier's priciest model.
+    /// </summary>
+    internal (long Expected, long Worst) StepCost(RoutingDecision decision, int tierIndex, ChatRequest request, DateTimeOffset now)
+    {
+        var prices = routing.Current.Prices;
+        var capped = request.MaxTokens is > 0 ? request.MaxTokens.Value : (long?)null;
+        var expected = 0m;
+        var worst = 0m;
+        foreach (var candidate in decision.Candidates)
+        {
+            if (candidate.TierIndex != tierIndex || prices.PriceAt(candidate.Key, now) is not { } price)
+            {
+                continue;
+            }
+
+            var output = capped ?? _lengths.Estimate(candidate.Tier);
+            expected = Math.Max(expected, CostCalculator.Cost(price, new TokenUsage(request.PromptTokens, 0, output)));
+            worst = Math.Max(worst, CostCalculator.Cost(price, new TokenUsage(request.PromptTokens, 0, Math.Max(output, capped ?? options.Value.DefaultMaxTokens))));
+        }
+
+        return (ToNano(expected), ToNano(worst));
     }
 
     private ValueTask Settle(long reservation, List<BudgetCounter>? matched, ApiKeyInfo? key, string? conversation, ChatOutcome outcome)
     {
+        if (outcome.IsSuccess && outcome.Model is { } answered)
+        {
+            _lengths.Record(answered.Tier, outcome.Usage.CompletionTokens);
+        }
+
         var now = time.GetUtcNow();
         if (matched is not null)
         {
@@ -193,8 +347,8 @@ internal sealed class BudgetGuard(
         _ => false,
     };
 
-    private static ChatError BudgetExceeded(BudgetState state, long worst) => new(429, "insufficient_quota", "budget_exceeded",
-        $"Budget {state.Budget.Describe()} would be exceeded: {Usd(state.SpentNanoUsd)} spent and {Usd(state.ReservedNanoUsd)} reserved of {Usd(state.Budget.LimitNanoUsd)}, and this request could cost up to {Usd(worst)}. It resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
+    private static ChatError BudgetExceeded(BudgetState state, string reason) => new(429, "insufficient_quota", "budget_exceeded",
+        $"Budget {state.Budget.Describe()} would be exceeded: {reason} (limit {Usd(state.Budget.LimitNanoUsd)}). It resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
 
     private void RaiseThreshold(BudgetState state, int threshold, DateTimeOffset now)
     {
@@ -301,7 +455,7 @@ internal sealed class BudgetGuard(
     }
 
     public static BudgetRule ToRule(BudgetEntity row) => new(row.Id, row.Name, row.Scope, row.ScopeValue, row.Period, row.LimitNanoUsd,
-        [.. ApiKeySecrets.SplitList(row.AlertThresholds).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Order()], row.WebhookUrl);
+        [.. ApiKeySecrets.SplitList(row.AlertThresholds).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Order()], row.WebhookUrl, row.Strict);
 
     /// <summary>What the ledger has recorded for the budget's slice of traffic since <paramref name="start"/>.</summary>
     public static async Task<long> LedgerSpendAsync(CostConsoleDbContext db, BudgetRule rule, DateTimeOffset start, CancellationToken cancellationToken)

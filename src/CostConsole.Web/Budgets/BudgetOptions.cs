@@ -12,8 +12,27 @@ public sealed class BudgetOptions
     public int DefaultMaxTokens { get; set; } = 4096;
 
     /// <summary>
+    /// Completion tokens a request without <c>max_tokens</c> is expected to take before its tier has answered
+    /// <see cref="OutputLengths.MinimumAnswers"/> requests; after that, the p95 of the tier's recent answers is used.
+    /// </summary>
+    public int DefaultOutputTokens { get; set; } = 512;
+
+    /// <summary>
+    /// The most, in USD, by which the requests in flight may together pass a (non-strict) budget's limit were each to
+    /// cost its worst case: a request that would raise that possible overrun above this is refused (or its step up a
+    /// tier is not taken), after waiting up to <see cref="OverrunWaitSeconds"/> for room. Strict budgets never pass their limit.
+    /// </summary>
+    public decimal MaxOverrunUsd { get; set; } = 0.10m;
+
+    /// <summary>
+    /// How long a request waits, before it is refused, when the money it needs (or the room under the overrun bound)
+    /// is held by requests in flight that may settle for less. Zero refuses at once.
+    /// </summary>
+    public double OverrunWaitSeconds { get; set; } = 10;
+
+    /// <summary>
     /// Extra attempts reserved per request on top of the first, for requests escalated one tier up: the worst case is
-    /// reserved as (1 + this) × the most expensive candidate's price. Unset: the live rule set's escalation bound.
+    /// reserved as (1 + this) × the most expensive candidate's price by strict budgets. Unset: the live rule set's escalation bound.
     /// </summary>
     public int? EscalationsReserved { get; set; }
 

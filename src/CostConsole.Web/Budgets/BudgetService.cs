@@ -65,6 +65,7 @@ internal sealed class BudgetService(IDbContextFactory<CostConsoleDbContext> fact
         entity.LimitNanoUsd = BudgetGuard.ToNano(form.LimitUsd!.Value);
         entity.AlertThresholds = string.Join(',', BudgetFormValidator.ParseThresholds(form.Thresholds)!);
         entity.WebhookUrl = string.IsNullOrWhiteSpace(form.WebhookUrl) ? null : form.WebhookUrl.Trim();
+        entity.Strict = form.Strict;
         entity.Enabled = form.Enabled;
         entity.UpdatedAt = now;
         entity.UpdatedBy = author;

@@ -94,6 +94,9 @@ internal static class AccessExtensions
             .Validate(o => o.DefaultMaxTokens > 0, "CostConsole:Budgets:DefaultMaxTokens must be positive.")
             .Validate(o => o.EscalationsReserved is null or (>= 0 and <= 10), "CostConsole:Budgets:EscalationsReserved must be between 0 and 10.")
             .Validate(o => o.ReservationSeconds > 0, "CostConsole:Budgets:ReservationSeconds must be positive.")
+            .Validate(o => o.DefaultOutputTokens > 0, "CostConsole:Budgets:DefaultOutputTokens must be positive.")
+            .Validate(o => o.OverrunWaitSeconds is >= 0 and <= 120, "CostConsole:Budgets:OverrunWaitSeconds must be between 0 and 120.")
+            .Validate(o => o.MaxOverrunUsd is > 0 and <= 1_000_000, "CostConsole:Budgets:MaxOverrunUsd must be more than 0 and at most 1,000,000 USD.")
             .Validate(o => o.WebhookAttempts is >= 1 and <= 20 && o.WebhookRetrySeconds >= 0, "CostConsole:Budgets webhook attempts must be 1–20 and the retry delay not negative.")
             .Validate(o => TryZone(o.TimeZone), "CostConsole:Budgets:TimeZone is not a time zone this machine knows.")
             .ValidateOnStart();

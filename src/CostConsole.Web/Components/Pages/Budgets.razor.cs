@@ -3,10 +3,6 @@ using CostConsole.Data.Entities;
 using CostConsole.Web.Access;
 using CostConsole.Web.Budgets;
 using CostConsole.Web.Components.Budgets;
-using CostConsole.Web.Components.Charts;
-using ChartOptions = CostConsole.Web.Components.Charts.ChartOptions;
-using ChartType = CostConsole.Web.Components.Charts.ChartType;
-using ChartSeries = CostConsole.Web.Components.Charts.ChartSeries;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using MudBlazor;
@@ -20,9 +16,9 @@ public sealed partial class Budgets : IDisposable
     private IReadOnlyList<BudgetState>? _states;
     private IReadOnlyList<ConsoleAlert> _alerts = [];
     private Dictionary<string, string> _keyNames = [];
-    private ApexChart? _chart;
-    private string _chartKey = "";
-    private ChartOptions _chartOptions = new();
+
+    [Inject]
+    private TimeProvider Time { get; set; } = null!;
 
     [Inject]
     private BudgetService Service { get; set; } = null!;
@@ -62,33 +58,21 @@ public sealed partial class Budgets : IDisposable
         SetStates(Service.States());
     }
 
-    private void SetStates(IReadOnlyList<BudgetState> states)
-    {
-        _states = states;
-        var key = string.Join('\n', states.Select(s => s.Budget.Name));
-        if (key != _chartKey)
-        {
-            _chartKey = key;
-            _chartOptions = new ChartOptions
-            {
-                Type = ChartType.Bar,
-                Format = ChartFormat.Usd,
-                Stacked = true,
-                Height = Math.Max(140, 70 + (48 * states.Count)),
-                Colors = ["#2f5d8a", "#e6a23c", "#b7d7c4"],
-                Categories = [.. states.Select(s => s.Budget.Name)],
-                NoData = "No enabled budget",
-            };
-        }
-    }
+    private void SetStates(IReadOnlyList<BudgetState> states) => _states = states;
 
-    /// <summary>Spent, reserved and remaining per budget; a budget past its limit shows no remainder.</summary>
-    private static IReadOnlyList<ChartSeries> ChartSeriesOf(IReadOnlyList<BudgetState> states) =>
-    [
-        new("Spent", [.. states.Select((s, i) => new ChartPoint(i, s.SpentNanoUsd / 1e9))]),
-        new("Reserved", [.. states.Select((s, i) => new ChartPoint(i, s.ReservedNanoUsd / 1e9))]),
-        new("Remaining", [.. states.Select((s, i) => new ChartPoint(i, s.RemainingNanoUsd / 1e9))]),
-    ];
+    private long OverrunBoundNanoUsd => BudgetGuard.ToNano(Options.Value.MaxOverrunUsd);
+
+    /// <summary>The latest refusals of every budget, newest first.</summary>
+    private List<(string Budget, BudgetRefusal Refusal)> Refusals =>
+        [.. (_states ?? []).SelectMany(s => s.Refusals.Select(r => (s.Budget.Name, r))).OrderByDescending(r => r.r.At).Take(10)];
+
+    private string LastsText(BudgetState state)
+    {
+        var now = Time.GetUtcNow();
+        return state.LastsUntil(now) is { } until && until < state.PeriodEnd
+            ? $"at this rate the budget lasts until {until.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC"
+            : "at this rate the budget lasts beyond the period";
+    }
 
     private async Task RefreshLoopAsync(CancellationToken stop)
     {
@@ -97,15 +81,9 @@ public sealed partial class Budgets : IDisposable
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                await InvokeAsync(async () =>
+                await InvokeAsync(() =>
                 {
-                    var before = _chartKey;
                     SetStates(Service.States());
-                    if (_chart is not null && before == _chartKey)
-                    {
-                        await _chart.UpdateSeriesAsync(ChartSeriesOf(_states!));
-                    }
-
                     StateHasChanged();
                 });
             }
@@ -164,8 +142,6 @@ public sealed partial class Budgets : IDisposable
     };
 
     private static string Usd(long nano) => BudgetGuard.Usd(nano);
-
-    private static double Share(long part, long whole) => whole <= 0 ? 0 : Math.Min(1, (double)part / whole);
 
     public void Dispose()
     {
