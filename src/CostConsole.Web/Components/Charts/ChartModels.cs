@@ -79,4 +79,8 @@ public sealed record ChartOptions
 
     [JsonPropertyName("totalLabel")]
     public string? TotalLabel { get; init; }
+
+    /// <summary>Share charts: what the x share is of, in the tooltip ("escalated" when not set).</summary>
+    [JsonPropertyName("xLabel")]
+    public string? XLabel { get; init; }
 }
