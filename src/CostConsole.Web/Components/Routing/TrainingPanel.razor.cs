@@ -102,6 +102,10 @@ public sealed partial class TrainingPanel : IDisposable
         _saved = null;
         if (file is null)
         {
+            // The file was taken away: nothing left to train on.
+            _file = null;
+            _fileName = null;
+            _set = null;
             return;
         }
 
@@ -276,10 +280,10 @@ public sealed partial class TrainingPanel : IDisposable
         static IReadOnlyList<ChartPoint> Line(RouterEvaluation evaluation) =>
             [.. evaluation.Curve.OrderBy(p => p.TopShare).ThenBy(p => p.Quality).Select(p => At(p.TopShare, p.Quality))];
 
+        // Drawn in this order, so this model's curve and the chosen point stay on top where curves coincide.
         var evaluation = report.Evaluation;
         var series = new List<ChartSeries>
         {
-            new("This model, every quality target", Line(evaluation)),
             new($"Random, all {evaluation.Tiers[0]} to all {evaluation.Tiers[^1]}", [At(0, evaluation.AllCheapestQuality), At(1, evaluation.AllTopQuality)]),
         };
         if (report.PublishedModelEvaluation is { } publishedModel)
@@ -292,6 +296,7 @@ public sealed partial class TrainingPanel : IDisposable
             series.Add(new ChartSeries("Published router", [At(published.TopShare, published.Quality)]));
         }
 
+        series.Add(new ChartSeries("This model, every quality target", Line(evaluation)));
         series.Add(new ChartSeries("Chosen operating point", [At(point.TopShare, point.Quality)]));
         return series;
     }
