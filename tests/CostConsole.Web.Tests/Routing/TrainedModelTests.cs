@@ -106,6 +106,30 @@ public sealed class TrainedModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Cancelling_training_stops_it_before_a_model_is_made()
+    {
+        var training = new RouterTrainingService(_db.Routing, O200kTokenCounter.Instance, TimeProvider.System);
+        var set = training.Read(new MemoryStream(Encoding.UTF8.GetBytes(TrainingExamples.Csv())), "parcels.csv", null);
+        using var cancel = new CancellationTokenSource();
+        var reports = new List<double>();
+
+        // The Cancel button's token, pressed as soon as training reports its first progress.
+        Assert.ThrowsAny<OperationCanceledException>(() => training.Train(set, new RouterTrainingSettings { Name = "parcels" }, new CancelOnReport(cancel, reports), cancel.Token));
+
+        Assert.DoesNotContain(1.0, reports);
+    }
+
+    /// <summary>Reports progress on the training thread itself, so the cancellation lands while training runs.</summary>
+    private sealed class CancelOnReport(CancellationTokenSource cancel, List<double> reports) : IProgress<double>
+    {
+        public void Report(double value)
+        {
+            reports.Add(value);
+            cancel.Cancel();
+        }
+    }
+
+    [Fact]
     public async Task A_draft_naming_a_model_that_was_never_stored_is_refused_and_says_which_models_exist()
     {
         var draft = await _db.RuleSets.DraftAsync("alice");
