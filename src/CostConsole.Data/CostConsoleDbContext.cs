@@ -44,6 +44,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<LabelledExampleEntity> LabelledExamples => Set<LabelledExampleEntity>();
 
+    public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -150,6 +152,12 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.ToTable("LabelledExamples");
             e.HasIndex(x => x.Prompt).IsUnique();
             e.HasIndex(x => x.CreatedAt);
+        });
+
+        modelBuilder.Entity<TrainedModelEntity>(e =>
+        {
+            e.ToTable("TrainedModels");
+            e.HasIndex(m => new { m.Name, m.Version }).IsUnique();
         });
 
         modelBuilder.Entity<ExperimentEntity>(e =>

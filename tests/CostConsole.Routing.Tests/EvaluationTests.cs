@@ -69,6 +69,20 @@ public sealed class RuleSetDiffTests
     }
 
     [Fact]
+    public void A_new_trained_model_or_quality_target_is_named_in_the_diff()
+    {
+        static RuleSetDefinition Trained(string model, double target) => new()
+        {
+            DefaultTier = "medium",
+            Classifier = new ClassifierDefinition { Kind = ClassifierKind.Trained, Trained = new() { Model = model, QualityTarget = target } },
+        };
+
+        var diff = RuleSetDiff.Compare(Trained("shipped-support@1", 0.9), Trained("parcels@3", 0.85));
+
+        Assert.Contains(diff, d => d is { Kind: DiffKind.Changed, Subject: "classifier", Before: "Trained shipped-support@1, quality target 0.90", After: "Trained parcels@3, quality target 0.85" });
+    }
+
+    [Fact]
     public void Identical_rule_sets_have_no_differences()
     {
         var set = new RuleSetDefinition { DefaultTier = "medium", Rules = [Rule("a", "small", "faq")] };

@@ -72,8 +72,9 @@ function build(config, series) {
       // x in tenths of a per cent: quality against the share escalated; single points are gates, lines are curves.
       const share = (v) => (v / 10).toFixed(v % 10 === 0 ? 0 : 1) + " %";
       options.xaxis = { type: "numeric", min: 0, max: 1000, tickAmount: 10, labels: { formatter: share } };
-      options.tooltip = { y: { formatter: format }, x: { formatter: (v) => share(v) + " escalated" } };
+      options.tooltip = { y: { formatter: format }, x: { formatter: (v) => share(v) + " " + (config.xLabel || "escalated") } };
       options.markers = { size: 5 };
+      if (config.xLabel) options.xaxis.title = { text: "Share " + config.xLabel };
     }
     const title = (text) => ({ text, style: { fontWeight: 500, color: "#8a8f98" } });
     if (config.yTitle) options.yaxis.title = title(config.yTitle);

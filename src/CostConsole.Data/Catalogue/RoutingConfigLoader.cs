@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CostConsole.Data.Entities;
+using CostConsole.Data.Learning;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Rules;
@@ -7,10 +8,16 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Data.Catalogue;
 
-/// <summary>Reads the catalogue, the default tier mapping and the published rule set into a <see cref="RoutingConfig"/>.</summary>
+/// <summary>Reads the catalogue, the default tier mapping, the published rule set and the stored models it names into a <see cref="RoutingConfig"/>.</summary>
 public static class RoutingConfigLoader
 {
-    public static async Task<RoutingConfig> LoadAsync(CostConsoleDbContext db, CostConsoleOptions options, ISecretProtector protector, CancellationToken cancellationToken = default)
+    /// <param name="ruleSet">A rule set to load instead of the published one (a draft), with its version.</param>
+    public static async Task<RoutingConfig> LoadAsync(
+        CostConsoleDbContext db,
+        CostConsoleOptions options,
+        ISecretProtector protector,
+        CancellationToken cancellationToken = default,
+        (RuleSetDefinition Definition, int Version)? ruleSet = null)
     {
         var tiers = await db.Tiers.AsNoTracking().OrderBy(t => t.Position).Select(t => t.Name).ToListAsync(cancellationToken);
         var providers = await db.Providers.AsNoTracking().ToListAsync(cancellationToken);
@@ -18,8 +25,15 @@ public static class RoutingConfigLoader
         var prices = await db.ModelPrices.AsNoTracking().Include(p => p.Model!).ThenInclude(m => m.Provider).ToListAsync(cancellationToken);
         var mapping = await db.TierMappings.AsNoTracking().FirstOrDefaultAsync(m => m.IsDefault, cancellationToken)
             ?? throw new InvalidOperationException("There is no default tier mapping.");
-        var published = await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).FirstOrDefaultAsync(cancellationToken)
-            ?? throw new InvalidOperationException("There is no published rule set.");
+        if (ruleSet is null)
+        {
+            var published = await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).FirstOrDefaultAsync(cancellationToken)
+                ?? throw new InvalidOperationException("There is no published rule set.");
+            ruleSet = (JsonSerializer.Deserialize<RuleSetDefinition>(published.DefinitionJson, RoutingJson.Options)!, published.Version);
+        }
+
+        var (definition, version) = ruleSet.Value;
+        var trained = await TrainedModelStore.ReferencedAsync(db, definition, cancellationToken);
 
         var running = await db.Experiments.AsNoTracking().Where(e => e.State == ExperimentState.Running).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var keyTeams = await db.ApiKeys.AsNoTracking().Where(k => k.Team != null && k.RevokedAt == null).ToDictionaryAsync(k => k.Id, k => k.Team!, cancellationToken);
@@ -51,8 +65,9 @@ public static class RoutingConfigLoader
                 mapping.Name,
                 JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!
                     .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.OrdinalIgnoreCase)),
-            RuleSet = JsonSerializer.Deserialize<RuleSetDefinition>(published.DefinitionJson, RoutingJson.Options)!,
-            RuleSetVersion = published.Version,
+            RuleSet = definition,
+            RuleSetVersion = version,
+            TrainedModels = trained,
             BaselineModel = options.BaselineModel,
             RegexTimeout = TimeSpan.FromMilliseconds(options.RegexTimeoutMilliseconds),
             Experiments = [.. running.Select(ExperimentJson.Definition)],

@@ -64,12 +64,19 @@ public static class RuleSetDiff
         var classifierAfter = System.Text.Json.JsonSerializer.Serialize(after.Classifier);
         if (classifierBefore != classifierAfter)
         {
-            lines.Add(new DiffLine(DiffKind.Changed, "classifier", before.Classifier.Kind.ToString(), after.Classifier.Kind.ToString() + (before.Classifier.Kind == after.Classifier.Kind ? " (settings changed)" : "")));
+            var (from, to) = (Describe(before.Classifier), Describe(after.Classifier));
+            lines.Add(new DiffLine(DiffKind.Changed, "classifier", from, to + (from == to ? " (settings changed)" : "")));
         }
 
         CompareEscalation(before.Escalation, after.Escalation, lines);
         return lines;
     }
+
+    // A trained classifier is named with its model and operating point, so a new model version shows in the diff.
+    private static string Describe(ClassifierDefinition classifier) =>
+        classifier is { Kind: ClassifierKind.Trained, Trained: { } trained }
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Trained {trained.Model}, quality target {trained.QualityTarget:0.00}")
+            : classifier.Kind.ToString();
 
     private static void CompareEscalation(Escalation.EscalationPolicy before, Escalation.EscalationPolicy after, List<DiffLine> lines)
     {

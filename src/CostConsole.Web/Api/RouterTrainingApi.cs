@@ -10,7 +10,8 @@ namespace CostConsole.Web.Api;
 /// <summary>
 /// <c>POST /api/router/train</c> and <c>POST /api/router/evaluate</c>: a labelled file in (multipart field
 /// <c>file</c>, or the raw body with <c>?format=csv|jsonl</c>), metrics out as JSON. Neither changes routing;
-/// train also returns the model, which a person saves into a draft and publishes.
+/// train with <c>save=true</c> also stores the model as the next version of its name and returns its
+/// "name@version", which a rule set's trained classifier can then name (a draft, published as usual).
 /// </summary>
 internal static class RouterTrainingApi
 {
@@ -22,7 +23,7 @@ internal static class RouterTrainingApi
         return app;
     }
 
-    private static async Task<IResult> TrainAsync(HttpContext context, RouterTrainingService training)
+    private static async Task<IResult> TrainAsync(HttpContext context, RouterTrainingService training, TrainedModelService models)
     {
         var (set, fields, error) = await ReadAsync(context, training);
         if (error is not null)
@@ -41,6 +42,11 @@ internal static class RouterTrainingApi
             return ApiErrors.Result(badShare);
         }
 
+        if (Flag(fields, "save", out var save) is { } badSave)
+        {
+            return ApiErrors.Result(badSave);
+        }
+
         settings = settings with { QualityTarget = target ?? settings.QualityTarget, MaxTopShare = share };
         RouterTrainingReport report;
         try
@@ -52,15 +58,25 @@ internal static class RouterTrainingApi
             return ApiErrors.Result(Invalid(ex));
         }
 
+        var model = report.Model;
+        if (save)
+        {
+            // Stored even if the client goes away now: the model is trained, and a stored version changes no routing.
+            model = await models.StoreAsync(model, context.User.Identity?.Name ?? "api", CancellationToken.None);
+        }
+
         return Results.Json(new
         {
-            model = report.Model.Reference,
-            report.Model.Summary,
+            model = model.Reference,
+            saved = save,
+            model.Summary,
             report.QualityTarget,
             report.TrainExamples,
             report.HeldOutExamples,
             report.Evaluation,
-            modelJson = fields.GetValueOrDefault("include_model") == "true" ? report.Model.ToJson() : null,
+            report.PublishedModel,
+            report.PublishedModelEvaluation,
+            modelJson = fields.GetValueOrDefault("include_model") == "true" ? model.ToJson() : null,
         }, RouterTraining.JsonOptions);
     }
 
@@ -160,6 +176,22 @@ internal static class RouterTrainingApi
 
     private static ChatError Invalid(LabelledFileException ex) =>
         ChatError.InvalidRequest(ex.Message.Contains("unknown model column", StringComparison.Ordinal) ? "unknown_model_column" : "invalid_labelled_file", ex.Message, "file");
+
+    private static ChatError? Flag(Dictionary<string, string> fields, string name, out bool value)
+    {
+        value = false;
+        if (!fields.TryGetValue(name, out var text) || string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (bool.TryParse(text, out value))
+        {
+            return null;
+        }
+
+        return ChatError.InvalidRequest("invalid_value", $"'{name}' must be true or false; got '{text}'.", name);
+    }
 
     private static ChatError? Number(Dictionary<string, string> fields, string name, double min, double max, out double? value)
     {

@@ -20,12 +20,7 @@ public sealed class RoutingCompiler(IOptions<CostConsoleOptions> options, ISecre
     /// <param name="ruleSet">A rule set to compile instead of the published one (a draft), with its version.</param>
     public async Task<RoutingSnapshot> CompileAsync(CostConsoleDbContext db, (RuleSetDefinition Definition, int Version)? ruleSet = null, CancellationToken cancellationToken = default)
     {
-        var config = await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken);
-        if (ruleSet is { } draft)
-        {
-            config = config with { RuleSet = draft.Definition, RuleSetVersion = draft.Version };
-        }
-
+        var config = await RoutingConfigLoader.LoadAsync(db, options.Value, protector, cancellationToken, ruleSet);
         return SnapshotCompiler.Compile(config, time.GetUtcNow(), invoker, embedder);
     }
 

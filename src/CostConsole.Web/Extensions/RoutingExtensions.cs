@@ -29,6 +29,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<RoutingCompiler>();
         services.TryAddSingleton<RoutingPublisher>();
         services.TryAddSingleton<CostConsole.Web.Routing.RouterTrainingService>();
+        services.TryAddSingleton<CostConsole.Web.Routing.TrainedModelService>();
         services.AddHealthChecks();
         return builder;
     }

@@ -22,8 +22,18 @@ public sealed record RouterTrainingSettings
     public double HoldOut { get; init; } = 0.2;
 }
 
-/// <summary>A training run's answer: the model (not yet stored or published) and its held-out metrics beside the published router.</summary>
-public sealed record RouterTrainingReport(TrainedRouterModel Model, double QualityTarget, int TrainExamples, int HeldOutExamples, RouterEvaluation Evaluation);
+/// <summary>
+/// A training run's answer: the model (not yet stored or published) and its held-out metrics beside the published
+/// router, and, when the published router's classifier is itself a trained model, that model's metrics on the same examples.
+/// </summary>
+public sealed record RouterTrainingReport(TrainedRouterModel Model, double QualityTarget, int TrainExamples, int HeldOutExamples, RouterEvaluation Evaluation)
+{
+    /// <summary>The published trained model ("name@version"), when the published classifier is one.</summary>
+    public string? PublishedModel { get; init; }
+
+    /// <summary>The published trained model on the same held-out examples, at its own quality target.</summary>
+    public RouterEvaluation? PublishedModelEvaluation { get; init; }
+}
 
 /// <summary>An evaluation's answer: the published router on the file, and the trained model's curve when there is one.</summary>
 public sealed record RouterEvaluationReport(int Examples, IReadOnlyList<string> Tiers, RoutingPoint Published, string? TrainedModel, RouterEvaluation? Trained);
@@ -52,15 +62,20 @@ public sealed class RouterTrainingService(RoutingState routing, ITokenCounter to
         var result = RouterTraining.Run(set, options, settings.QualityTarget, time.GetUtcNow(), costs, published, progress, cancellationToken);
         var evaluation = result.Evaluation;
         var target = settings.QualityTarget;
+        var (_, test) = RouterTraining.Split(set, options.HoldOut);
         if (settings.MaxTopShare is { } share)
         {
             target = RouterEvaluator.TargetForTopShare(evaluation, share);
             var router = TrainedRouter.Compile(result.Model, [])!;
-            var (_, test) = RouterTraining.Split(set, options.HoldOut);
             evaluation = RouterEvaluator.Evaluate(router, test, target, costs, published);
         }
 
-        return new RouterTrainingReport(result.Model, target, result.TrainExamples, result.HeldOutExamples, evaluation);
+        var live = snapshot.Classifier as ITrainedClassifier;
+        return new RouterTrainingReport(result.Model, target, result.TrainExamples, result.HeldOutExamples, evaluation)
+        {
+            PublishedModel = live?.Router.Model.Reference,
+            PublishedModelEvaluation = live is null ? null : RouterEvaluator.Evaluate(live.Router, test, live.Definition.QualityTarget, costs),
+        };
     }
 
     /// <param name="model">A model to score beside the published router; by default the published router's own trained model, if it has one.</param>

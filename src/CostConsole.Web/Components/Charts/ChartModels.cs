@@ -87,4 +87,8 @@ public sealed record ChartOptions
     /// <summary>What the horizontal axis measures, written under it.</summary>
     [JsonPropertyName("xTitle")]
     public string? XTitle { get; init; }
+
+    /// <summary>Share charts: what the x share is of, in the tooltip ("escalated" when not set).</summary>
+    [JsonPropertyName("xLabel")]
+    public string? XLabel { get; init; }
 }

@@ -24,6 +24,7 @@ public sealed partial class AnswerChecksPanel
         Format = ChartFormat.Percent,
         XAxis = ChartXAxis.Share,
         XTitle = "share answered by the large tier (escalated or routed there)",
+        XLabel = "answered by the large tier",
         YTitle = "quality",
         Height = 320,
         NoData = "Evaluate a file to see the curve",
