@@ -50,7 +50,9 @@ public sealed class PlaygroundTests(ConsoleBrowser browser) : IClassFixture<Cons
         var prompt = "Where is my parcel " + Guid.NewGuid().ToString("N")[..6] + "? Tracking please.";
         await page.Locator("textarea[data-testid='turn-1'], [data-testid='turn-1'] textarea").First.FillAsync(prompt);
         await console.TestId("playground-send").ClickAsync();
-        await Expect(console.TestId("playground-trace")).ToBeVisibleAsync();
+
+        // The answer comes from the simulated model at its own pace; on a busy machine that can take longer than Playwright's default wait.
+        await Expect(console.TestId("playground-trace")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 
         await console.TestId("save-example-button").ClickAsync();
         await Expect(page.GetByText("Saved to the labelled set")).ToBeVisibleAsync();
