@@ -9,9 +9,9 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
 {
     private static readonly string[] Tabs = ["Rules", "Classifier", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"];
 
-    private static async Task PickAsync(ConsolePage console, string select, string item)
+    private static async Task PickAsync(ConsolePage console, string label, string item)
     {
-        await console.Input(select).ClickAsync();
+        await console.Page.Locator(".mud-dialog .mud-select", new() { HasText = label }).First.ClickAsync();
         await console.Page.Locator(".mud-popover-open .mud-list-item", new() { HasText = item }).First.ClickAsync();
         await Expect(console.Page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
     }
@@ -32,11 +32,12 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         }
 
         await Expect(page.Locator(".mud-tabs-scroll-button")).ToHaveCountAsync(0);
+        await console.ScreenshotAsync("routing-tabs-1440", fullPage: false);
 
         await console.TestId("add-rule").ClickAsync();
         await console.Input("rule-name").FillAsync("refunds");
         await console.Input("condition-0-keywords").FillAsync("refund");
-        await PickAsync(console, "rule-placement", "At the end");
+        await PickAsync(console, "Insert", "At the end");
         await console.TestId("rule-examples").FillAsync("What is your refund policy?\nIs the refund policy the same for gift cards?");
         await console.TestId("rule-save").ClickAsync();
 
@@ -44,7 +45,12 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(warning).ToContainTextAsync("Never matches");
         await Expect(warning).ToContainTextAsync("#3 'faq-and-status'");
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("4");
-        await console.ScreenshotAsync("routing-shadow-warning");
+        await console.ScreenshotAsync("routing-shadow-warning-1440");
+        await page.SetViewportSizeAsync(390, 844);
+        await Expect(warning).ToBeVisibleAsync();
+        await console.ScreenshotAsync("routing-shadow-warning-390");
+        await console.ScreenshotAsync("routing-tabs-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
 
         await console.TestId("move-above-refunds").ClickAsync();
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3");
