@@ -40,9 +40,10 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await PickAsync(console, "Insert", "At the end");
         await console.TestId("rule-examples").FillAsync("What is your refund policy?\nIs the refund policy the same for gift cards?");
         await console.TestId("rule-save").ClickAsync();
+        await Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
 
         var warning = console.TestId("shadow-refunds");
-        await Expect(warning).ToContainTextAsync("Never matches");
+        await Expect(warning).ToContainTextAsync("Never matches", new() { Timeout = 30_000 });
         await Expect(warning).ToContainTextAsync("#3 'faq-and-status'");
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("4");
         await console.ScreenshotAsync("routing-shadow-warning-1440");
