@@ -184,4 +184,18 @@ public sealed class RoutingEditorTests : ConsoleTestContext
         Assert.Equal(0, await Database.QueryAsync(db => db.RuleSets.CountAsync(r => r.Status == RuleSetStatus.Draft)));
         Assert.True(page.Find("[data-testid=discard]").HasAttribute("disabled"));
     }
+
+    [Fact]
+    public async Task The_bench_says_what_its_baseline_is_priced_from()
+    {
+        AddRoutingServices();
+        var bench = Render<BenchPanel>(p => p.Add(x => x.Definition, new RuleSetDefinition { DefaultTier = "medium", Rules = [Billing] }));
+
+        await bench.Find("[data-testid=bench-prompt]").InputAsync(new() { Value = "I would like a refund" });
+        await bench.Find("[data-testid=bench-run]").ClickAsync(new());
+
+        bench.WaitForAssertion(() => Assert.Equal(
+            "A baseline is what the same tokens would cost at gpt-4.1, the model baseline cost is priced at, as the ledger prices every request. Both sides assume the same answer length, so they share one baseline.",
+            bench.Find("[data-testid=bench-baseline]").TextContent.Trim()), TimeSpan.FromSeconds(10));
+    }
 }
