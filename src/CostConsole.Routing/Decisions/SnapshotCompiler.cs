@@ -277,7 +277,7 @@ public static class SnapshotCompiler
         return [.. compiled];
     }
 
-    private static CompiledCondition? CompileCondition(RuleCondition condition, KeywordIndex keywords, TimeSpan regexTimeout, string label, List<string> errors)
+    internal static CompiledCondition? CompileCondition(RuleCondition condition, KeywordIndex keywords, TimeSpan regexTimeout, string label, List<string> errors)
     {
         switch (condition)
         {

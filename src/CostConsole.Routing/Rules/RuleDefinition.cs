@@ -162,6 +162,9 @@ public sealed record RuleDefinition
     public IReadOnlyList<RuleCondition> Conditions { get; init; } = [];
 
     public required RuleAction Action { get; init; }
+
+    /// <summary>Prompts the rule is meant to catch. Routing ignores them; the editor checks that no earlier rule catches them first.</summary>
+    public IReadOnlyList<string> Examples { get; init; } = [];
 }
 
 /// <summary>What a firing rule does: send the request to a tier, or pin one model.</summary>

@@ -11,8 +11,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Routing;
 
-/// <summary>One side of a comparison: the decision and what it would cost.</summary>
-public sealed record BenchSide(RoutingDecision Decision, long PromptTokens, long AssumedCompletionTokens, decimal? EstimatedCost, decimal? BaselineCost);
+/// <summary>
+/// One side of a comparison: the decision and what it would cost. Its baseline prices the same tokens (prompt plus
+/// the answer length assumed for the decided model) at <see cref="BaselineModel"/>, as the ledger prices each request.
+/// </summary>
+public sealed record BenchSide(RoutingDecision Decision, long PromptTokens, long AssumedCompletionTokens, decimal? EstimatedCost, decimal? BaselineCost, string? BaselineModel = null);
 
 public sealed record BenchResult(BenchSide Draft, BenchSide Published);
 
@@ -51,6 +54,9 @@ public sealed class RoutingLab(IDbContextFactory<CostConsoleDbContext> factory, 
 
     public const int MaxDryRun = 100_000;
 
+    /// <summary>How many recent requests the shadow check tries the rules on.</summary>
+    public const int ShadowTraffic = 1_000;
+
     /// <exception cref="RoutingConfigException">The draft does not compile.</exception>
     public async Task<BenchResult> BenchAsync(RuleSetDefinition draft, string prompt, string? tags, bool tools, CancellationToken cancellationToken = default)
     {
@@ -70,6 +76,23 @@ public sealed class RoutingLab(IDbContextFactory<CostConsoleDbContext> factory, 
         return new BenchResult(
             await SideAsync(draftSnapshot, body, tags, completions, cancellationToken),
             await SideAsync(published, body, tags, completions, cancellationToken));
+    }
+
+    /// <summary>
+    /// The draft's rules that earlier rules shadow, tried on each rule's example prompts and on the prompts of the
+    /// last <see cref="ShadowTraffic"/> requests that stored theirs.
+    /// </summary>
+    public async Task<IReadOnlyList<RuleShadow>> ShadowsAsync(RuleSetDefinition draft, TimeSpan regexTimeout, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.RequestLog.AsNoTracking()
+            .OrderByDescending(r => r.Id)
+            .Take(ShadowTraffic)
+            .Where(r => r.RoutingInput != null)
+            .Select(r => r.RoutingInput)
+            .ToListAsync(cancellationToken);
+        var traffic = stored.Select(RoutingInput.FromJson).OfType<RoutingInput>().ToList();
+        return RuleShadowing.Check(draft, traffic, tokens, regexTimeout);
     }
 
     /// <exception cref="RoutingConfigException">The draft does not compile.</exception>
@@ -240,7 +263,8 @@ public sealed class RoutingLab(IDbContextFactory<CostConsoleDbContext> factory, 
             request.PromptTokens,
             assumed,
             CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, usage),
-            snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, usage) : null);
+            snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, usage) : null,
+            snapshot.Baseline?.Model.Id);
     }
 
     private async Task<RoutingDecision> DecideAsync(RoutingSnapshot snapshot, RoutingInput input, CancellationToken cancellationToken)

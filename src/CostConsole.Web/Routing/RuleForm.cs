@@ -62,6 +62,16 @@ public sealed class ConditionForm
         [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 }
 
+/// <summary>Where a new rule goes in the first-match list.</summary>
+public enum RulePlacement
+{
+    /// <summary>First: nothing can catch its requests before it does.</summary>
+    Top,
+    Before,
+    After,
+    End,
+}
+
 /// <summary>One rule as the editor's dialog edits it.</summary>
 public sealed class RuleForm
 {
@@ -78,6 +88,28 @@ public sealed class RuleForm
 
     public List<ConditionForm> Conditions { get; set; } = [];
 
+    /// <summary>Prompts the rule is meant for, one per line.</summary>
+    public string Examples { get; set; } = "";
+
+    /// <summary>Where a new rule goes; an edited rule keeps its place.</summary>
+    public RulePlacement Placement { get; set; } = RulePlacement.Top;
+
+    /// <summary>The rule a new one goes before or after.</summary>
+    public string? Anchor { get; set; }
+
+    /// <summary>The index in <paramref name="rules"/> the new rule takes.</summary>
+    public int InsertAt(IReadOnlyList<RuleDefinition> rules)
+    {
+        var anchor = rules.Select((r, i) => (r, i)).FirstOrDefault(x => string.Equals(x.r.Name, Anchor, StringComparison.OrdinalIgnoreCase), (null!, -1)).Item2;
+        return Placement switch
+        {
+            RulePlacement.Before when anchor >= 0 => anchor,
+            RulePlacement.After when anchor >= 0 => anchor + 1,
+            RulePlacement.End => rules.Count,
+            _ => 0,
+        };
+    }
+
     public static RuleForm From(RuleDefinition rule) => new()
     {
         Name = rule.Name,
@@ -86,6 +118,7 @@ public sealed class RuleForm
         Tier = rule.Action.Tier ?? "",
         Model = rule.Action.Model ?? "",
         Conditions = [.. rule.Conditions.Select(ConditionForm.From)],
+        Examples = string.Join('\n', rule.Examples),
     };
 
     public RuleDefinition ToDefinition() => new()
@@ -94,6 +127,7 @@ public sealed class RuleForm
         Enabled = Enabled,
         Conditions = [.. Conditions.Select(c => c.ToCondition())],
         Action = PinModel ? RuleAction.ToModel(Model) : RuleAction.ToTier(Tier),
+        Examples = [.. Examples.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
     };
 
     public string Summary => RuleText.Summarize(ToDefinition());
@@ -116,6 +150,9 @@ public sealed class RuleFormValidator : AbstractValidator<RuleForm>
         RuleFor(r => r.Model)
             .Must(m => context.Models.Contains(m, StringComparer.Ordinal)).WithMessage("Choose a model from the catalogue.")
             .When(r => r.PinModel);
+        RuleFor(r => r.Anchor)
+            .Must(a => a is not null && context.OtherNames.Contains(a, StringComparer.OrdinalIgnoreCase)).WithMessage("Choose the rule to insert next to.")
+            .When(r => r.Placement is RulePlacement.Before or RulePlacement.After);
         RuleFor(r => r.Conditions)
             .NotEmpty().WithMessage("Add at least one condition: requests no rule catches go to the classifier.");
         RuleForEach(r => r.Conditions).SetValidator(new ConditionFormValidator(context.RegexTimeout));

@@ -49,42 +49,22 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         return View(await PublishedEntityAsync(db, cancellationToken));
     }
 
-    /// <summary>The draft, started from the published version when there is none.</summary>
+    /// <summary>
+    /// The draft, or the published version when nobody has changed anything since it was published: looking
+    /// writes nothing, so a draft exists only after a change. Save with the returned stamp either way.
+    /// </summary>
+    /// <param name="author">Who is looking; kept for callers, nothing is recorded until they save.</param>
     public async Task<RuleSetVersionView> DraftAsync(string author, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
-        if (draft is not null)
-        {
-            return View(draft);
-        }
-
-        var published = await PublishedEntityAsync(db, cancellationToken);
-        draft = new RuleSetEntity
-        {
-            Version = DraftVersion,
-            Status = RuleSetStatus.Draft,
-            DefinitionJson = published.DefinitionJson,
-            Author = author,
-            Note = $"draft from version {published.Version}",
-            CreatedAt = time.GetUtcNow(),
-        };
-        db.RuleSets.Add(draft);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Someone else started the draft at the same moment: use theirs.
-            await using var again = await factory.CreateDbContextAsync(cancellationToken);
-            return View(await again.RuleSets.AsNoTracking().FirstAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken));
-        }
-
-        return View(draft);
+        var draft = await db.RuleSets.AsNoTracking().FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
+        return View(draft ?? await PublishedEntityAsync(db, cancellationToken));
     }
 
-    /// <summary>Saves the whole draft if it compiles, and only if nobody saved it since <paramref name="loadedStamp"/>.</summary>
+    /// <summary>
+    /// Saves the whole draft if it compiles, and only if nobody changed what <paramref name="loadedStamp"/> was
+    /// loaded from: the draft, or (for the first change) the published version, which starts the draft.
+    /// </summary>
     public async Task<RuleSetResult> SaveDraftAsync(RuleSetDefinition definition, Guid loadedStamp, string author, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -94,7 +74,12 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         }
 
         var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
-        if (draft is null || draft.ConcurrencyStamp != loadedStamp)
+        if (draft is null)
+        {
+            return await StartDraftAsync(db, definition, loadedStamp, author, cancellationToken);
+        }
+
+        if (draft.ConcurrencyStamp != loadedStamp)
         {
             return RuleSetResult.Conflicted(Conflict(draft));
         }
@@ -158,7 +143,10 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         return await CommitAsync(db, draft, cancellationToken);
     }
 
-    /// <summary>Republishes an old version as a new one; history keeps every version as it was.</summary>
+    /// <summary>
+    /// Republishes an old version as a new one; history keeps every version as it was. The draft is discarded
+    /// with it, so the next publish cannot re-ship the change that was rolled back.
+    /// </summary>
     public async Task<RuleSetResult> RollbackAsync(int toVersion, string author, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -182,7 +170,13 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
             PublishedAt = now,
         };
         db.RuleSets.Add(restored);
-        Audit(db, author, "rule-set.rollback", $"rule set version {version}", $"republished version {toVersion}");
+        var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
+        if (draft is not null)
+        {
+            db.RuleSets.Remove(draft);
+        }
+
+        Audit(db, author, "rule-set.rollback", $"rule set version {version}", $"republished version {toVersion}" + (draft is null ? "" : "; the unpublished draft was discarded"));
         return await CommitAsync(db, restored, cancellationToken);
     }
 
@@ -206,6 +200,39 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         return await compiler.CompileAsync(db, (definition, version), cancellationToken);
+    }
+
+    /// <summary>The first change since a publish: the draft starts from the published version the editor loaded, if it is still the live one.</summary>
+    private async Task<RuleSetResult> StartDraftAsync(CostConsoleDbContext db, RuleSetDefinition definition, Guid loadedStamp, string author, CancellationToken cancellationToken)
+    {
+        var published = await PublishedEntityAsync(db, cancellationToken);
+        if (published.ConcurrencyStamp != loadedStamp)
+        {
+            return RuleSetResult.Conflicted(Conflict(null));
+        }
+
+        var draft = new RuleSetEntity
+        {
+            Version = DraftVersion,
+            Status = RuleSetStatus.Draft,
+            DefinitionJson = JsonSerializer.Serialize(definition, RoutingJson.Options),
+            Author = author,
+            Note = $"draft from version {published.Version}",
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.RuleSets.Add(draft);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Someone else started the draft at the same moment.
+            await using var again = await factory.CreateDbContextAsync(cancellationToken);
+            return RuleSetResult.Conflicted(Conflict(await again.RuleSets.AsNoTracking().FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken)));
+        }
+
+        return RuleSetResult.Ok(View(draft));
     }
 
     private async Task<IReadOnlyList<string>?> CheckAsync(CostConsoleDbContext db, RuleSetDefinition definition, CancellationToken cancellationToken)
@@ -252,7 +279,7 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = action, Subject = subject, Details = details });
 
     private static string Conflict(RuleSetEntity? draft) => draft is null
-        ? "The draft was published or discarded by someone else since you loaded it. Reload to start from the live rule set; your change was not saved."
+        ? "The rule set was published, rolled back or discarded by someone else since you loaded it. Reload to start from the live rule set; your change was not saved."
         : $"{draft.Author ?? "Someone"} saved the draft since you loaded it. Reload to see their changes; yours were not saved.";
 
     private static RuleSetVersionView View(RuleSetEntity e) => new(

@@ -21,15 +21,64 @@ public sealed class RuleSetServiceTests : IAsyncLifetime
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 
     [Fact]
-    public async Task A_draft_starts_as_a_copy_of_the_live_rule_set()
+    public async Task Opening_the_editor_writes_no_draft_and_the_first_change_starts_one_from_the_live_rule_set()
     {
         var published = await _db.RuleSets.PublishedAsync();
-        var draft = await _db.RuleSets.DraftAsync("alice");
 
-        Assert.Equal(RuleSetStatus.Draft, draft.Status);
-        Assert.Equal(published.Definition.Rules.Select(r => r.Name), draft.Definition.Rules.Select(r => r.Name));
-        Assert.Equal(draft.Id, (await _db.RuleSets.DraftAsync("bob")).Id);
+        var opened = await _db.RuleSets.DraftAsync("alice");
+
+        Assert.Equal((published.Id, RuleSetStatus.Published), (opened.Id, opened.Status));
+        Assert.Equal(0, await DraftRowsAsync());
+
+        var saved = await _db.RuleSets.SaveDraftAsync(opened.Definition with { Rules = [Refunds, .. opened.Definition.Rules] }, opened.ConcurrencyStamp, "alice");
+
+        Assert.True(saved.Done, saved.Summary);
+        var draft = await _db.RuleSets.DraftAsync("bob");
+        Assert.Equal((RuleSetStatus.Draft, "alice", "draft from version 1"), (draft.Status, draft.Author, draft.Note));
+        Assert.Equal(["refunds", .. published.Definition.Rules.Select(r => r.Name)], draft.Definition.Rules.Select(r => r.Name));
+        Assert.Equal(1, await DraftRowsAsync());
     }
+
+    [Fact]
+    public async Task A_first_change_made_after_someone_else_published_is_a_conflict_and_overwrites_nothing()
+    {
+        var seenByAlice = await _db.RuleSets.DraftAsync("alice");
+        var bob = await _db.RuleSets.SaveDraftAsync(seenByAlice.Definition with { DefaultTier = "large" }, seenByAlice.ConcurrencyStamp, "bob");
+        await _db.RuleSets.PublishAsync(bob.Version!.ConcurrencyStamp, "large by default", "bob");
+
+        var alice = await _db.RuleSets.SaveDraftAsync(seenByAlice.Definition with { Rules = [Refunds] }, seenByAlice.ConcurrencyStamp, "alice");
+
+        Assert.False(alice.Done);
+        Assert.Contains("published, rolled back or discarded by someone else", alice.Conflict, StringComparison.Ordinal);
+        Assert.Equal(0, await DraftRowsAsync());
+        Assert.Equal("large", (await _db.RuleSets.DraftAsync("alice")).Definition.DefaultTier);
+    }
+
+    [Fact]
+    public async Task A_rollback_discards_the_draft_so_the_next_publish_does_not_ship_the_rolled_back_change_again()
+    {
+        var opened = await _db.RuleSets.DraftAsync("alice");
+        var saved = await _db.RuleSets.SaveDraftAsync(opened.Definition with { Rules = [Refunds] }, opened.ConcurrencyStamp, "alice");
+        await _db.RuleSets.PublishAsync(saved.Version!.ConcurrencyStamp, "only refunds", "alice");
+        var afterPublish = await _db.RuleSets.DraftAsync("alice");
+        var edited = await _db.RuleSets.SaveDraftAsync(afterPublish.Definition with { DefaultTier = "large" }, afterPublish.ConcurrencyStamp, "alice");
+
+        var rollback = await _db.RuleSets.RollbackAsync(1, "bob");
+
+        Assert.True(rollback.Done, rollback.Summary);
+        Assert.Equal(0, await DraftRowsAsync());
+        var draft = await _db.RuleSets.DraftAsync("alice");
+        Assert.Equal((3, RuleSetStatus.Published), (draft.Version, draft.Status));
+        Assert.DoesNotContain(draft.Definition.Rules, r => r.Name == "refunds");
+        Assert.Equal(CostConsole.Data.Catalogue.DefaultRuleSet.Create().Rules.Count, draft.Definition.Rules.Count);
+        Assert.Contains("the unpublished draft was discarded", (await _db.RuleSets.AuditAsync())[0].Details, StringComparison.Ordinal);
+
+        var stale = await _db.RuleSets.SaveDraftAsync(afterPublish.Definition, edited.Version!.ConcurrencyStamp, "alice");
+        Assert.NotNull(stale.Conflict);
+        Assert.Equal(0, await DraftRowsAsync());
+    }
+
+    private Task<int> DraftRowsAsync() => _db.QueryAsync(db => db.RuleSets.CountAsync(r => r.Status == RuleSetStatus.Draft));
 
     [Fact]
     public async Task A_draft_that_would_not_compile_is_refused_and_left_as_it_was()
@@ -110,7 +159,8 @@ public sealed class RuleSetServiceTests : IAsyncLifetime
     [Fact]
     public async Task Publishing_a_draft_someone_else_already_published_is_a_conflict()
     {
-        var draft = await _db.RuleSets.DraftAsync("alice");
+        var opened = await _db.RuleSets.DraftAsync("alice");
+        var draft = (await _db.RuleSets.SaveDraftAsync(opened.Definition with { Rules = [Refunds] }, opened.ConcurrencyStamp, "alice")).Version!;
         await _db.RuleSets.PublishAsync(draft.ConcurrencyStamp, "first", "alice");
 
         var second = await _db.RuleSets.PublishAsync(draft.ConcurrencyStamp, "second", "bob");

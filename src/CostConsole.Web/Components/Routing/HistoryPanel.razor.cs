@@ -57,7 +57,7 @@ public sealed partial class HistoryPanel
     {
         var confirmed = await Dialogs.ShowMessageBoxAsync(
             "Roll back",
-            $"Republish version {version.Version} ({version.Note}) as a new version? It goes live at once; the draft is kept.",
+            $"Republish version {version.Version} ({version.Note}) as a new version? It goes live at once, and the draft is discarded so that its changes are not published again by mistake.",
             yesText: "Roll back",
             cancelText: "Cancel");
         if (confirmed != true)

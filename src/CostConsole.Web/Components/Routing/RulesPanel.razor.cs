@@ -10,8 +10,14 @@ public sealed partial class RulesPanel
 {
     private static readonly DialogOptions Wide = new() { MaxWidth = MaxWidth.Large, FullWidth = true, CloseOnEscapeKey = true };
 
+    private RuleSetDefinition? _checked;
+    private Dictionary<string, RuleShadow> _shadows = new(StringComparer.OrdinalIgnoreCase);
+
     [Inject]
     private IDialogService Dialogs { get; set; } = null!;
+
+    [Inject]
+    private RoutingLab Lab { get; set; } = null!;
 
     [Parameter]
     public RuleSetDefinition Definition { get; set; } = null!;
@@ -26,6 +32,19 @@ public sealed partial class RulesPanel
     [Parameter]
     public Func<RuleSetDefinition, Task<bool>> Save { get; set; } = null!;
 
+    /// <summary>Re-runs the shadow check whenever the page hands in a changed definition.</summary>
+    protected override async Task OnParametersSetAsync()
+    {
+        if (ReferenceEquals(_checked, Definition))
+        {
+            return;
+        }
+
+        _checked = Definition;
+        var shadows = await Lab.ShadowsAsync(Definition, Context.RegexTimeout);
+        _shadows = shadows.ToDictionary(s => s.Rule, StringComparer.OrdinalIgnoreCase);
+    }
+
     private Task ChangeDefaultTierAsync(string tier) => Save(Definition with { DefaultTier = tier });
 
     private async Task AddAsync()
@@ -33,7 +52,9 @@ public sealed partial class RulesPanel
         var form = new RuleForm { Tier = Context.Tiers.FirstOrDefault() ?? "", Conditions = [new ConditionForm { Type = ConditionType.Keywords }] };
         if (await ShowAsync(form, true, null, Definition.Rules.Select(r => r.Name)) is { } rule)
         {
-            await Save(Definition with { Rules = [.. Definition.Rules, rule] });
+            var rules = Definition.Rules.ToList();
+            rules.Insert(form.InsertAt(rules), rule);
+            await Save(Definition with { Rules = rules });
         }
     }
 
@@ -77,6 +98,28 @@ public sealed partial class RulesPanel
         (rules[index], rules[index + by]) = (rules[index + by], rules[index]);
         await Save(Definition with { Rules = rules });
     }
+
+    /// <summary>Moves a shadowed rule to just above the rule that catches its prompts first.</summary>
+    private async Task MoveAboveAsync(int index, int position)
+    {
+        var rules = Definition.Rules.ToList();
+        var rule = rules[index];
+        rules.RemoveAt(index);
+        rules.Insert(position - 1, rule);
+        await Save(Definition with { Rules = rules });
+    }
+
+    private static string ShadowText(RuleShadow shadow)
+    {
+        var by = shadow.By[0];
+        var example = $"e.g. “{by.Example}”";
+        var others = shadow.By.Count > 1 ? $" (and {shadow.By.Count - 1} more rule{(shadow.By.Count > 2 ? "s" : "")} above it)" : "";
+        return shadow.NeverMatches
+            ? $"Never matches: every prompt it would catch ({Prompts(shadow.Catches)} among its examples and recent requests) is caught first by #{by.Position} '{by.Name}'{others}, {example}."
+            : $"Partly shadowed: {shadow.CaughtEarlier} of the {Prompts(shadow.Catches)} it would catch among its examples and recent requests go to #{by.Position} '{by.Name}' first{others}, {example}.";
+    }
+
+    private static string Prompts(int count) => count == 1 ? "1 prompt" : $"{count:N0} prompts";
 
     private async Task SetEnabledAsync(int index, bool enabled) =>
         await Save(Definition with { Rules = [.. Definition.Rules.Select((r, i) => i == index ? r with { Enabled = enabled } : r)] });
