@@ -1,6 +1,7 @@
 using Bunit;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Rules;
+using CostConsole.Routing.Tokens;
 using CostConsole.Web.Components.Pages;
 using CostConsole.Web.Components.Routing;
 using CostConsole.Web.Playground;
@@ -29,6 +30,8 @@ public sealed class RoutingEditorTests : ConsoleTestContext
         Services.AddSingleton(Database.Routing);
         Services.AddSingleton(Database.Options);
         Services.AddSingleton(new LabelledExamples(Database.Factory, TimeProvider.System));
+        Services.AddSingleton(new RouterTrainingService(Database.Routing, O200kTokenCounter.Instance, TimeProvider.System));
+        Services.AddSingleton(new TrainedModelService(Database.Factory, TimeProvider.System));
     }
 
     /// <summary>The rules panel with its dialogs, saving into <see cref="_saved"/>.</summary>
@@ -168,7 +171,7 @@ public sealed class RoutingEditorTests : ConsoleTestContext
 
         page.WaitForElement("[data-testid=routing-tabs]");
         var tabs = page.FindAll(".mud-tab");
-        Assert.Equal(["Rules", "Classifier", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"], tabs.Select(t => t.TextContent.Trim().Split(" (")[0]));
+        Assert.Equal(["Rules", "Classifier", "Training", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"], tabs.Select(t => t.TextContent.Trim().Split(" (")[0]));
         Assert.Equal(["Test bench", "History"], tabs.Where(t => t.ClassList.Contains("cc-tab-group")).Select(t => t.TextContent.Trim()));
     }
 
