@@ -15,13 +15,10 @@ import { concat } from "@langchain/core/utils/stream";
 import { APICallError, embed, generateObject, generateText, streamText, tool as aiTool } from "ai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { z } from "zod";
+import { check as runCheck, expect, expectError, finish, options } from "./harness.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, value, i, all) => (value.startsWith("--") ? [...pairs, [value.slice(2), all[i + 1]]] : pairs), []),
-);
-const root = (args.url ?? "http://127.0.0.1:5080").replace(/\/+$/, "");
-const key = args.key ?? "cc-dev-0123456789abcdef";
-const only = args.only ? new RegExp(args.only, "i") : null;
+const { root, key, only } = options();
+const check = (client, name, body) => runCheck(client, name, body, only);
 const gateway = `${root}/v1`;
 const simulator = `${root}/sim/v1`;
 const model = "auto";
@@ -70,48 +67,6 @@ const plainQuestion = "Where is my order? Tracking please.";
 // The JSON-mode check asks for JSON without structured outputs on purpose; the SDK would warn about it on every run.
 globalThis.AI_SDK_LOG_WARNINGS = false;
 
-const results = [];
-
-async function check(client, name, body) {
-  const label = `${client} / ${name}`;
-  if (only && !only.test(label)) {
-    return;
-  }
-
-  let timer;
-  try {
-    await Promise.race([
-      body(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error("no answer within 60 s")), 60_000);
-      }),
-    ]);
-    results.push(true);
-    console.log(`PASS ${label}`);
-  } catch (error) {
-    results.push(false);
-    console.log(`FAIL ${label}: ${String(error?.stack ?? error).split("\n").slice(0, 3).join(" | ")}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
-
-async function expectError(action, isExpected, what) {
-  try {
-    await action();
-  } catch (error) {
-    expect(isExpected(error), `expected ${what}, got ${error?.constructor?.name}: ${error?.message}`);
-    return;
-  }
-
-  throw new Error(`expected ${what}, but the call succeeded`);
-}
 
 function toolCallOf(calls, name, schema) {
   expect(calls?.length === 1, `expected one tool call, got ${JSON.stringify(calls)}`);
@@ -396,7 +351,4 @@ function toolCallOf(calls, name, schema) {
   });
 }
 
-const passed = results.filter(Boolean).length;
-const failed = results.length - passed;
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed > 0 || results.length === 0 ? 1 : 0;
+finish();

@@ -6,12 +6,10 @@
 // "N passed, N failed". Exits 1 when any check failed. Every request goes through the router with model "auto".
 import Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
+import { check as runCheck, expect, expectError, finish, options } from "./harness.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, value, i, all) => (value.startsWith("--") ? [...pairs, [value.slice(2), all[i + 1]]] : pairs), []),
-);
-const root = (args.url ?? "http://127.0.0.1:5080").replace(/\/+$/, "");
-const key = args.key ?? "cc-dev-0123456789abcdef";
+const { root, key, only } = options();
+const check = (name, body) => runCheck("anthropic", name, body, only);
 const model = "auto";
 const client = new Anthropic({ apiKey: key, baseURL: root, maxRetries: 0 });
 const stranger = new Anthropic({ apiKey: "cc-not-a-key", baseURL: root, maxRetries: 0 });
@@ -33,44 +31,6 @@ const weatherInput = z.object({ location: z.string().min(1), unit: z.enum(["cels
 const question = "Where is my order? Tracking please.";
 const weatherQuestion = "What is the weather in Paris today, in celsius?";
 
-const results = [];
-
-async function check(name, body) {
-  const label = `anthropic / ${name}`;
-  let timer;
-  try {
-    await Promise.race([
-      body(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error("no answer within 60 s")), 60_000);
-      }),
-    ]);
-    results.push(true);
-    console.log(`PASS ${label}`);
-  } catch (error) {
-    results.push(false);
-    console.log(`FAIL ${label}: ${String(error?.stack ?? error).split("\n").slice(0, 3).join(" | ")}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
-
-async function expectError(action, isExpected, what) {
-  try {
-    await action();
-  } catch (error) {
-    expect(isExpected(error), `expected ${what}, got ${error?.constructor?.name}: ${error?.message}`);
-    return;
-  }
-
-  throw new Error(`expected ${what}, but the call succeeded`);
-}
 
 function expectAnswer(message) {
   expect(message.type === "message" && message.role === "assistant", `not an assistant message: ${JSON.stringify(message)}`);
@@ -193,7 +153,4 @@ await check("error: unsupported block is BadRequestError (400)", async () => {
   );
 });
 
-const passed = results.filter(Boolean).length;
-const failed = results.length - passed;
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed > 0 || results.length === 0 ? 1 : 0;
+finish();
