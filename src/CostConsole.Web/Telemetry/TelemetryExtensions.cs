@@ -31,6 +31,10 @@ internal static class TelemetryExtensions
         services.AddSingleton<ILedger>(sp => new MeasuredLedger(sp.GetRequiredService<LedgerWriter>(), sp.GetRequiredService<PipelineTelemetry>()));
         services.AddSingleton<ConsoleMeters>();
 
+        // Logs carry the trace id and span id (as ASP.NET Core sets them) and the current span's tags, among them the
+        // request id that /v1 puts on its request's span: a log line leads to its trace and its ledger row.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions |= ActivityTrackingOptions.Tags);
+
         var otlp = settings.Otlp.Enabled || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         if (!otlp && !settings.Prometheus.Enabled)
         {
