@@ -15,9 +15,13 @@ namespace CostConsole.Web.Tests.Telemetry;
 /// The app with OTLP export configured as an operator would (to an address where nothing listens), and every span the
 /// SDK exports also kept in memory for the tests to read.
 /// </summary>
-public sealed class TracedFactory : CostConsoleFactory
+public class TracedFactory : CostConsoleFactory
 {
-    public TracedFactory() : base(new()
+    public TracedFactory() : this([])
+    {
+    }
+
+    protected TracedFactory(Dictionary<string, string?> settings) : base(new(settings)
     {
         ["CostConsole:Telemetry:Otlp:Enabled"] = "true",
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
@@ -59,6 +63,9 @@ public sealed class TracedFactory : CostConsoleFactory
         public override void OnEnd(Activity data) => spans.Enqueue(data);
     }
 }
+
+/// <summary>Traced, with prompts and answers allowed into spans.</summary>
+public sealed class ContentTracedFactory() : TracedFactory(new() { ["CostConsole:Telemetry:IncludeContent"] = "true" });
 
 /// <summary>Every measurement of one app's instruments (those made by its meter factory) from now on.</summary>
 public sealed class Measurements : IDisposable
