@@ -58,7 +58,7 @@ internal static class TelemetryExtensions
                 .WithTracing(tracing => tracing
                     .AddSource(TelemetryNames.Source)
                     // The caller's W3C trace context is taken up here; the model calls pass it on through the HttpClient.
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsQuiet(context.Request.Path))
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsQuiet(context.Request.Path, settings.Prometheus.Path))
                     .AddHttpClientInstrumentation())
                 .WithLogging(logging => { }, o => o.IncludeScopes = true)
                 .UseOtlpExporter();
@@ -80,8 +80,8 @@ internal static class TelemetryExtensions
         return app;
     }
 
-    /// <summary>Static files, the Blazor circuit and health checks would drown the requests worth tracing.</summary>
-    private static bool IsQuiet(PathString path) =>
+    /// <summary>Static files, the Blazor circuit, health checks and scrapes would drown the requests worth tracing.</summary>
+    private static bool IsQuiet(PathString path, string scrapePath) =>
         path.StartsWithSegments("/_framework") || path.StartsWithSegments("/_blazor") || path.StartsWithSegments("/_content")
-        || path.StartsWithSegments("/lib") || path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+        || path.StartsWithSegments("/lib") || path.StartsWithSegments("/health") || path.StartsWithSegments(scrapePath);
 }
