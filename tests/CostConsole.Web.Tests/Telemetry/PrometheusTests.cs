@@ -28,6 +28,13 @@ public sealed class LoopbackScrapeFactory() : CostConsoleFactory(new()
     ["CostConsole:Telemetry:Prometheus:AllowedAddresses:0"] = "127.0.0.1",
 });
 
+/// <summary>A scrape address that is neither an address nor a network.</summary>
+public sealed class BadScrapeAddressFactory() : CostConsoleFactory(new()
+{
+    ["CostConsole:Telemetry:Prometheus:Enabled"] = "true",
+    ["CostConsole:Telemetry:Prometheus:AllowedAddresses:0"] = "prometheus.internal",
+});
+
 /// <summary>The <c>/metrics</c> scrape endpoint as Prometheus (and the shipped Grafana dashboard) see it.</summary>
 public sealed partial class PrometheusTests(PrometheusFactory factory) : IClassFixture<PrometheusFactory>
 {
@@ -139,6 +146,16 @@ public sealed partial class PrometheusTests(PrometheusFactory factory) : IClassF
         using var withKey = plain.CreateApiClient();
         using var missing = await withKey.GetAsync("/metrics", ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_allowed_address_that_is_not_an_address_stops_the_console_at_start_and_names_the_section()
+    {
+        await using var bad = new BadScrapeAddressFactory();
+
+        var error = Assert.ThrowsAny<Exception>(() => bad.BaseAddress);
+
+        Assert.Contains("CostConsole:Telemetry", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
