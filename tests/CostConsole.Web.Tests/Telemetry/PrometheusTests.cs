@@ -59,13 +59,27 @@ public sealed partial class PrometheusTests(PrometheusFactory factory) : IClassF
         return response;
     }
 
-    private async Task<string> ScrapeAsync()
+    /// <summary>
+    /// Scrapes until the text holds <paramref name="metric"/> (at most 10 s): the exporter answers scrapes that come
+    /// within 300 ms of each other with the same text, which may predate the request just made.
+    /// </summary>
+    private async Task<string> ScrapeAsync(string metric)
     {
         using var client = factory.CreateApiClient(await CreateKeyAsync(reporting: true));
-        using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            if (text.Contains("\n" + metric, StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                return text;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     /// <summary>Every sample line of a scrape as (name, labels, value); fails on any line that is neither a sample nor a comment.</summary>
@@ -103,7 +117,7 @@ public sealed partial class PrometheusTests(PrometheusFactory factory) : IClassF
         var id = chat.Headers.GetValues("x-costconsole-request-id").Single();
         var row = (await factory.LedgerAsync()).Single(r => r.RequestId == id);
 
-        var samples = Parse(await ScrapeAsync());
+        var samples = Parse(await ScrapeAsync("costconsole_cost_USD_total"));
 
         var cost = samples.Where(s => s.Name == "costconsole_cost_USD_total").ToList();
         Assert.NotEmpty(cost);
@@ -182,7 +196,7 @@ public sealed partial class PrometheusTests(PrometheusFactory factory) : IClassF
             factory.Simulator.Update(original);
         }
 
-        var exported = Parse(await ScrapeAsync()).Select(s => s.Name).ToHashSet();
+        var exported = Parse(await ScrapeAsync("costconsole_fallbacks_total")).Select(s => s.Name).ToHashSet();
         var dashboard = JsonDocument.Parse(Shell.Read(DashboardPath));
         var queries = Expressions(dashboard.RootElement).ToList();
 
