@@ -1,7 +1,8 @@
+using CostConsole.Simulator;
 using CostConsole.Web.Api;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
-using CostConsole.Simulator;
+using CostConsole.Web.Telemetry;
 
 return await ConsoleCommandLine.InvokeAsync(args, new ConsoleHost(BuildAsync, ServeAsync));
 
@@ -18,6 +19,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddMetrics();
     builder.AddConsole();
     builder.AddExperiments();
+    builder.AddTelemetry();
 
     var app = builder.Build();
     await app.InitializeCostConsoleAsync();
@@ -45,6 +47,7 @@ static async Task ServeAsync(string[] args)
     app.MapMetrics();
     app.MapConsole();
     app.MapExperiments();
+    app.MapTelemetry();
 
     await app.RunAsync();
 }

@@ -33,6 +33,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
     private readonly string _connectionString;
     private readonly LedgerOptions _options;
     private readonly List<Action<IReadOnlyList<LedgerEntry>>> _observers = [];
+    private readonly List<Action<TimeSpan, int>> _commitObservers = [];
     private Task? _loop;
     private long _committed;
 
@@ -50,7 +51,13 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
     /// <summary>Called after each committed batch, on the writer's loop: keep it quick (rollups, live ticks).</summary>
     public void Subscribe(Action<IReadOnlyList<LedgerEntry>> observer) => _observers.Add(observer);
 
+    /// <summary>Called after each committed batch with how long its transaction took and how many rows it held.</summary>
+    public void SubscribeCommits(Action<TimeSpan, int> observer) => _commitObservers.Add(observer);
+
     public long Committed => Interlocked.Read(ref _committed);
+
+    /// <summary>Requests waiting for the writer now.</summary>
+    public int Queued => _queue.Reader.Count;
 
     public void Start() => _loop ??= Task.Run(RunAsync);
 
@@ -94,7 +101,9 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
 
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 Write(connection, insert, batch);
+                var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 Interlocked.Add(ref _committed, batch.Count);
                 foreach (var pending in batch)
                 {
@@ -105,6 +114,11 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
                 foreach (var observer in _observers)
                 {
                     observer(entries);
+                }
+
+                foreach (var observer in _commitObservers)
+                {
+                    observer(took, batch.Count);
                 }
             }
             catch (Exception ex)

@@ -7,6 +7,7 @@ using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Requests;
+using CostConsole.Routing.Telemetry;
 using CostConsole.Routing.Tokens;
 using Polly.CircuitBreaker;
 
@@ -22,7 +23,8 @@ public sealed class ChatPipeline(
     ILedger ledger,
     ITokenCounter tokens,
     IAdmissionControl? admission = null,
-    DeploymentResilience? resilience = null)
+    DeploymentResilience? resilience = null,
+    PipelineTelemetry? telemetry = null)
 {
     private const string SkippedOutcome = "skipped: circuit open";
 
@@ -32,10 +34,10 @@ public sealed class ChatPipeline(
     public RoutingSnapshot Snapshot => state.Current;
 
     public Task<ChatOutcome> CompleteAsync(ChatRequest request, CallerContext caller, CancellationToken cancellationToken) =>
-        RunAsync(request, caller, (snapshot, decision, admitted) => CompleteCoreAsync(snapshot, decision, admitted, request, caller, cancellationToken), cancellationToken);
+        PipelineTelemetry.TraceAsync(telemetry, request, caller, () => RunAsync(request, caller, (snapshot, decision, admitted) => CompleteCoreAsync(snapshot, decision, admitted, request, caller, cancellationToken), cancellationToken));
 
     public Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken) =>
-        RunAsync(request, caller, (snapshot, decision, admitted) => StreamCoreAsync(snapshot, decision, admitted, request, caller, sink, cancellationToken), cancellationToken);
+        PipelineTelemetry.TraceAsync(telemetry, request, caller, () => RunAsync(request, caller, (snapshot, decision, admitted) => StreamCoreAsync(snapshot, decision, admitted, request, caller, sink, cancellationToken), cancellationToken));
 
     /// <summary>Decides, asks admission control, runs the calls, and settles what admission reserved whatever happens.</summary>
     private async Task<ChatOutcome> RunAsync(
@@ -323,7 +325,12 @@ public sealed class ChatPipeline(
     {
         var tries = 0;
         return await _resilience.For(candidate).ExecuteAsync(
-            async token => await call(tries++ == 0 ? kind : AttemptKind.Retry, token).ConfigureAwait(false),
+            async token =>
+            {
+                var attempt = tries++ == 0 ? kind : AttemptKind.Retry;
+                using var span = PipelineTelemetry.StartAttempt(candidate, attempt);
+                return await call(attempt, token).ConfigureAwait(false);
+            },
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -351,6 +358,7 @@ public sealed class ChatPipeline(
         var definition = gates.Definition.Judge!;
         using var grading = JudgeRequest.Create(definition, judge, run.Request.LastUserText, answer, tokens);
         var started = Stopwatch.GetTimestamp();
+        using var span = PipelineTelemetry.StartAttempt(judge, AttemptKind.Judge);
         var reply = await invoker.CompleteAsync(judge, grading, cancellationToken).ConfigureAwait(false);
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, judge.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
@@ -396,6 +404,7 @@ public sealed class ChatPipeline(
         for (var k = 0; k < definition.Samples; k++)
         {
             var started = Stopwatch.GetTimestamp();
+            using var span = PipelineTelemetry.StartAttempt(candidate, AttemptKind.Sample);
             var reply = await invoker.CompleteAsync(candidate, sample, cancellationToken).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, candidate.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
@@ -453,6 +462,7 @@ public sealed class ChatPipeline(
     /// <summary>Records a request refused before routing (bad key, bad body) and returns its outcome.</summary>
     public async Task<ChatOutcome> RejectAsync(CallerContext caller, ChatError error, string? requestedModel, bool stream, CancellationToken cancellationToken)
     {
+        using var span = PipelineTelemetry.StartRejected(requestedModel, caller, error);
         var outcome = new ChatOutcome
         {
             RequestId = caller.RequestId,
@@ -609,12 +619,16 @@ public sealed class ChatPipeline(
         _ => reply.Error ?? $"HTTP {reply.Status}",
     };
 
-    private static AttemptRecord Attempt(AttemptKind kind, RoutedModel model, int status, string outcome, TokenUsage usage, decimal cost, double latency) =>
-        new(model.Key, model.Provider.Name, model.Tier, status, outcome, usage.PromptTokens, usage.CompletionTokens, cost, Math.Round(latency, 3))
+    private static AttemptRecord Attempt(AttemptKind kind, RoutedModel model, int status, string outcome, TokenUsage usage, decimal cost, double latency)
+    {
+        var attempt = new AttemptRecord(model.Key, model.Provider.Name, model.Tier, status, outcome, usage.PromptTokens, usage.CompletionTokens, cost, Math.Round(latency, 3))
         {
             Kind = kind,
             CachedTokens = usage.CachedPromptTokens,
         };
+        PipelineTelemetry.Attempted(model, attempt);
+        return attempt;
+    }
 
     private static LedgerEntry Entry(ChatOutcome outcome, ChatRequest request, CallerContext caller, LedgerStatus status, int httpStatus)
     {
