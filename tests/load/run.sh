@@ -176,6 +176,7 @@ start_app() {
     exec env ASPNETCORE_ENVIRONMENT=Production \
       CostConsole__DataFolder="$DATA" \
       CostConsole__DevApiKey="$API_KEY" \
+      CostConsole__Catalogue__Providers__0__Name=simulator \
       CostConsole__Catalogue__Providers__0__BaseUrl="http://$HOST:$UP_PORT/v1" \
       Logging__LogLevel__Default=Warning \
       ${APP_ENV:-} \
