@@ -43,6 +43,7 @@ internal static class AnthropicMessagesApi
             "req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts, null, ClientProtocols.Messages);
         response.Headers["x-costconsole-request-id"] = caller.RequestId;
         response.Headers["request-id"] = caller.RequestId;
+        Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
 
         try
         {

@@ -40,6 +40,7 @@ internal static class ResponsesApi
         var caller = new CallerContext(
             "req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts, Protocol: ClientProtocols.Responses);
         response.Headers["x-costconsole-request-id"] = caller.RequestId;
+        Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
 
         try
         {

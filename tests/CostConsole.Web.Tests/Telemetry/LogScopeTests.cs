@@ -65,16 +65,24 @@ public sealed class LoggedFactory : CostConsoleFactory
 
 public sealed class LogScopeTests(LoggedFactory factory) : IClassFixture<LoggedFactory>
 {
-    [Fact]
-    public async Task The_request_log_of_a_chat_request_carries_its_trace_id_and_its_request_id()
+    public static TheoryData<string, string> Requests() => new()
+    {
+        { "/v1/chat/completions", """{"model":"auto","messages":[{"role":"user","content":"Where is my order?"}]}""" },
+        { "/v1/responses", """{"model":"auto","input":"Where is my order?"}""" },
+        { "/v1/messages", """{"model":"auto","max_tokens":256,"messages":[{"role":"user","content":"Where is my order?"}]}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public async Task The_request_log_of_every_api_carries_its_trace_id_and_its_request_id(string path, string body)
     {
         var trace = ActivityTraceId.CreateRandom();
         using var client = factory.CreateApiClient();
+        client.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
         HttpResponseMessage response;
         using (new Activity("caller").SetParentId(trace, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start())
         {
-            response = await client.PostAsJsonAsync("/v1/chat/completions",
-                new { model = "auto", messages = new[] { new { role = "user", content = "Where is my order?" } } }, TestContext.Current.CancellationToken);
+            response = await client.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         }
 
         using (response)
@@ -93,7 +101,7 @@ public sealed class LogScopeTests(LoggedFactory factory) : IClassFixture<LoggedF
 
             Assert.NotNull(finished);
             Assert.Equal(trace.ToString(), finished.Scope["TraceId"]?.ToString());
-            Assert.Equal("/v1/chat/completions", finished.Scope["RequestPath"]);
+            Assert.Equal(path, finished.Scope["RequestPath"]);
         }
     }
 }
