@@ -16,12 +16,7 @@ internal sealed class HttpStreamSink(HttpResponse response) : IChatStreamSink
     public async ValueTask BeginAsync(RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
     {
         HasStarted = true;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        OpenAIApi.SetDecisionHeaders(response, decision, model);
-        await response.StartAsync(cancellationToken);
+        await ServerSentEvents.StartAsync(response, decision, model, cancellationToken);
     }
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)

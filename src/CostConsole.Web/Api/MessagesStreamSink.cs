@@ -1,4 +1,3 @@
-using System.Buffers;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Protocols.Messages;
@@ -8,21 +7,12 @@ namespace CostConsole.Web.Api;
 /// <summary>Writes a routed stream to the HTTP response as Anthropic Messages server-sent events.</summary>
 internal sealed class MessagesStreamSink(HttpResponse response, MessagesStream stream) : IChatStreamSink
 {
-    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
-    private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-
     public bool HasStarted { get; private set; }
 
     public async ValueTask BeginAsync(RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
     {
         HasStarted = true;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        OpenAIApi.SetDecisionHeaders(response, decision, model);
-        await response.StartAsync(cancellationToken);
+        await ServerSentEvents.StartAsync(response, decision, model, cancellationToken);
         await WriteAsync(stream.Start(model.Model.Id), cancellationToken);
     }
 
@@ -43,11 +33,7 @@ internal sealed class MessagesStreamSink(HttpResponse response, MessagesStream s
         var writer = response.BodyWriter;
         foreach (var item in events)
         {
-            writer.Write(EventPrefix);
-            writer.Write(System.Text.Encoding.ASCII.GetBytes(item.Name));
-            writer.Write(DataPrefix);
-            writer.Write(item.Data.Span);
-            writer.Write(EventEnd);
+            ServerSentEvents.WriteNamed(writer, item.Name, item.Data.Span);
         }
 
         await writer.FlushAsync(cancellationToken);

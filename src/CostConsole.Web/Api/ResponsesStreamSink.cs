@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
@@ -14,10 +12,6 @@ namespace CostConsole.Web.Api;
 /// </summary>
 internal sealed class ResponsesStreamSink(HttpResponse response, ResponsesEventStream events) : IChatStreamSink
 {
-    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
-    private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-
     public bool HasStarted { get; private set; }
 
     /// <summary>True once the pipeline has recorded the answer and ended the stream.</summary>
@@ -26,12 +20,7 @@ internal sealed class ResponsesStreamSink(HttpResponse response, ResponsesEventS
     public async ValueTask BeginAsync(RoutingDecision decision, RoutedModel model, CancellationToken cancellationToken)
     {
         HasStarted = true;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        OpenAIApi.SetDecisionHeaders(response, decision, model);
-        await response.StartAsync(cancellationToken);
+        await ServerSentEvents.StartAsync(response, decision, model, cancellationToken);
         await SendAsync(events.Begin(model.Model.Id), cancellationToken);
     }
 
@@ -59,11 +48,7 @@ internal sealed class ResponsesStreamSink(HttpResponse response, ResponsesEventS
         var writer = response.BodyWriter;
         foreach (var item in batch)
         {
-            writer.Write(EventPrefix);
-            writer.Write(Encoding.UTF8.GetBytes(item.Type));
-            writer.Write(DataPrefix);
-            writer.Write(item.Data);
-            writer.Write(EventEnd);
+            ServerSentEvents.WriteNamed(writer, item.Type, item.Data);
         }
 
         await writer.FlushAsync(cancellationToken);
