@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CostConsole.Data.Catalogue;
@@ -39,11 +38,8 @@ internal static class AnthropicMessagesApi
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var caller = new CallerContext(
-            "req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts, null, ClientProtocols.Messages);
-        response.Headers["x-costconsole-request-id"] = caller.RequestId;
+        var caller = OpenAIApi.NewCaller(context, options.Value.StorePrompts, ClientProtocols.Messages);
         response.Headers["request-id"] = caller.RequestId;
-        Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
 
         try
         {

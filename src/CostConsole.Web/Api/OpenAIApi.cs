@@ -38,44 +38,13 @@ internal static class OpenAIApi
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts);
-        response.Headers["x-costconsole-request-id"] = caller.RequestId;
-        Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
+        var caller = NewCaller(context, options.Value.StorePrompts, ClientProtocols.ChatCompletions);
 
         try
         {
-            var key = keys.Authenticate(context.Request.Headers.Authorization);
-            if (key is null)
-            {
-                await RejectAsync(context, pipeline, caller, ApiErrors.Unauthorized);
-                return;
-            }
-
-            caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
-            if (!key.Has(KeyScopes.Inference))
-            {
-                await RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));
-                return;
-            }
-
-            if (limiter.TryAcquire(key) is { } retryAfter)
-            {
-                response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
-                return;
-            }
-
-            if (ApiErrors.NotJson(context.Request) is { } notJson)
-            {
-                await RejectAsync(context, pipeline, caller, notJson);
-                return;
-            }
-
-            var maxBytes = options.Value.MaxRequestBytes;
-            var body = await ReadBodyAsync(context.Request, maxBytes, aborted);
+            (caller, var body) = await AdmitAsync(context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes);
             if (body is null)
             {
-                await RejectAsync(context, pipeline, caller, ApiErrors.TooLarge(maxBytes));
                 return;
             }
 
@@ -139,6 +108,59 @@ internal static class OpenAIApi
     {
         var value = request.Headers[ConversationHeader].ToString().Trim();
         return value.Length == 0 ? null : value.Length <= 200 ? value : value[..200];
+    }
+
+    /// <summary>A caller for a request arriving now: its id goes on the response and on the server span, so logs carry it.</summary>
+    internal static CallerContext NewCaller(HttpContext context, bool storePrompts, string protocol)
+    {
+        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), storePrompts, Protocol: protocol);
+        context.Response.Headers["x-costconsole-request-id"] = caller.RequestId;
+        Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
+        return caller;
+    }
+
+    /// <summary>
+    /// What every OpenAI-shaped endpoint checks before it parses: the key, its inference scope, its rate limit, a JSON
+    /// content type and a body within the limit. Returns the caller with its key and the body, or, after writing the
+    /// refusal and its ledger row, a null body.
+    /// </summary>
+    internal static async Task<(CallerContext Caller, ReadOnlyMemory<byte>? Body)> AdmitAsync(
+        HttpContext context, CallerContext caller, ChatPipeline pipeline, ApiKeyDirectory keys, KeyRateLimiter limiter, long maxBytes)
+    {
+        var key = keys.Authenticate(context.Request.Headers.Authorization);
+        if (key is null)
+        {
+            await RejectAsync(context, pipeline, caller, ApiErrors.Unauthorized);
+            return (caller, null);
+        }
+
+        caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
+        if (!key.Has(KeyScopes.Inference))
+        {
+            await RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));
+            return (caller, null);
+        }
+
+        if (limiter.TryAcquire(key) is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+            await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
+            return (caller, null);
+        }
+
+        if (ApiErrors.NotJson(context.Request) is { } notJson)
+        {
+            await RejectAsync(context, pipeline, caller, notJson);
+            return (caller, null);
+        }
+
+        var body = await ReadBodyAsync(context.Request, maxBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await RejectAsync(context, pipeline, caller, ApiErrors.TooLarge(maxBytes));
+        }
+
+        return (caller, body);
     }
 
     internal static async Task RejectAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ChatError error)

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using CostConsole.Data.Catalogue;
 using CostConsole.Data.Keys;
 using CostConsole.Data.Ledger;
@@ -37,45 +35,13 @@ internal static class ResponsesApi
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var caller = new CallerContext(
-            "req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), options.Value.StorePrompts, Protocol: ClientProtocols.Responses);
-        response.Headers["x-costconsole-request-id"] = caller.RequestId;
-        Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
+        var caller = OpenAIApi.NewCaller(context, options.Value.StorePrompts, ClientProtocols.Responses);
 
         try
         {
-            var key = keys.Authenticate(context.Request.Headers.Authorization);
-            if (key is null)
-            {
-                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.Unauthorized);
-                return;
-            }
-
-            caller = caller with { ApiKeyId = key.Id, ConversationId = OpenAIApi.ConversationId(context.Request) };
-            if (!key.Has(KeyScopes.Inference))
-            {
-                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));
-                return;
-            }
-
-            if (limiter.TryAcquire(key) is { } retryAfter)
-            {
-                response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
-                return;
-            }
-
-            if (ApiErrors.NotJson(context.Request) is { } notJson)
-            {
-                await OpenAIApi.RejectAsync(context, pipeline, caller, notJson);
-                return;
-            }
-
-            var maxBytes = options.Value.MaxRequestBytes;
-            var body = await OpenAIApi.ReadBodyAsync(context.Request, maxBytes, aborted);
+            (caller, var body) = await OpenAIApi.AdmitAsync(context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes);
             if (body is null)
             {
-                await OpenAIApi.RejectAsync(context, pipeline, caller, ApiErrors.TooLarge(maxBytes));
                 return;
             }
 
