@@ -21,6 +21,18 @@ internal static class SimulatorCommand
             Description = "Where to listen",
             DefaultValueFactory = _ => "http://127.0.0.1:5090",
         };
+        urls.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>() ?? "";
+            foreach (var url in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+                {
+                    result.AddError($"--urls takes http(s) addresses separated by ';', such as http://127.0.0.1:5090; got '{url}'.");
+                    return;
+                }
+            }
+        });
         var command = new Command("simulator", "Serves the simulated models on their own as an OpenAI-compatible service at /v1 (chat completions, embeddings, models).")
         {
             key, urls,

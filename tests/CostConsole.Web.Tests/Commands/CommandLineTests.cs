@@ -73,6 +73,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "measure-dashboard", "--runs", "1.5" }, "--runs must be a number from 1 to 100; got '1.5'.")]
     [InlineData(new[] { "simulator" }, "Give the key clients must send: --api-key KEY")]
     [InlineData(new[] { "simulator", "--api-key", "k", "--port", "9" }, "'simulator' does not take '--port'.")]
+    [InlineData(new[] { "simulator", "--api-key", "k", "--urls", "nonsense" }, "--urls takes http(s) addresses separated by ';', such as http://127.0.0.1:5090; got 'nonsense'.")]
     public async Task A_bad_value_is_refused_with_what_is_allowed_and_nothing_runs(string[] args, string message)
     {
         var (exit, _, error) = await RunAsync(args);
