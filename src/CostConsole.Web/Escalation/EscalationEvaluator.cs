@@ -6,10 +6,9 @@ using CostConsole.Data.Entities;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Learning;
-using CostConsole.Routing.Requests;
+using CostConsole.Routing.Rules;
 using CostConsole.Routing.Tokens;
 using CostConsole.Training;
-using CostConsole.Routing.Rules;
 using CostConsole.Web.Routing;
 using Microsoft.EntityFrameworkCore;
 
@@ -86,9 +85,7 @@ public sealed class EscalationEvaluator(IDbContextFactory<CostConsoleDbContext> 
         for (var i = 0; i < rows.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", messages = new[] { new { role = "user", content = rows[i].Prompt } } });
-            using var request = ChatRequestParser.Parse(body, null, tokens);
-            var decision = await snapshot.DecideAsync(request, cancellationToken);
+            var decision = await RouterTrainingService.DecideAsync(snapshot, rows[i].Prompt, tokens, cancellationToken);
             large[i] = IndexOf(snapshot, decision.Tier) > small;
             byClassifier[i] = decision.Source == DecisionSource.Classifier;
         }
@@ -97,7 +94,8 @@ public sealed class EscalationEvaluator(IDbContextFactory<CostConsoleDbContext> 
         if (snapshot.Classifier is ITrainedClassifier trained)
         {
             var model = trained.Router;
-            var positions = model.Tiers.Select(t => snapshot.Tiers.ToList().IndexOf(t)).ToArray();
+            var tiers = snapshot.Tiers.ToList();
+            var positions = model.Tiers.Select(t => tiers.IndexOf(t)).ToArray();
             var scores = rows.Select((row, i) => byClassifier[i] ? model.Score(row.Prompt) : null).ToArray();
             foreach (var target in RouterEvaluator.Targets)
             {

@@ -110,9 +110,7 @@ public sealed class RouterTrainingService(RoutingState routing, ITokenCounter to
         var position = tiers.Select(t => IndexOf(routerTiers, t)).ToArray();
         return example =>
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", messages = new[] { new { role = "user", content = example.Prompt } } });
-            using var request = ChatRequestParser.Parse(body, null, tokens);
-            var decision = snapshot.DecideAsync(request).AsTask().GetAwaiter().GetResult();
+            var decision = DecideAsync(snapshot, example.Prompt, tokens).AsTask().GetAwaiter().GetResult();
             var routed = IndexOf(routerTiers, decision.Tier);
             for (var i = 0; i < position.Length; i++)
             {
@@ -124,6 +122,14 @@ public sealed class RouterTrainingService(RoutingState routing, ITokenCounter to
 
             return tiers.Count - 1;
         };
+    }
+
+    /// <summary>How <paramref name="snapshot"/> routes a prompt sent alone as a user message with <c>model: "auto"</c>.</summary>
+    public static async ValueTask<RoutingDecision> DecideAsync(RoutingSnapshot snapshot, string prompt, ITokenCounter tokens, CancellationToken cancellationToken = default)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", messages = new[] { new { role = "user", content = prompt } } });
+        using var request = ChatRequestParser.Parse(body, null, tokens);
+        return await snapshot.DecideAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     private static int IndexOf(IReadOnlyList<string> tiers, string tier)
