@@ -16,6 +16,13 @@ if (args is ["tokens", ..])
     return;
 }
 
+// "privacy" times single personal-data scans of a 2,000-character prompt (true per-call percentiles).
+if (args is ["privacy", ..])
+{
+    CostConsole.Benchmarks.Privacy.PersonalDataLatency.Run();
+    return;
+}
+
 if (args is ["embedding", .. var options])
 {
     CostConsole.Benchmarks.Embeddings.EmbeddingLatency.Run(options);

@@ -36,6 +36,9 @@ public sealed record RoutingConfig
     /// <summary>Stored trained router models by "name@version"; shipped models are found without being listed here.</summary>
     public IReadOnlyDictionary<string, Learning.TrainedRouterModel> TrainedModels { get; init; } = new Dictionary<string, Learning.TrainedRouterModel>();
 
+    /// <summary>The admin's own kinds of personal data (national IDs, customer numbers), detected with the built-in ones.</summary>
+    public IReadOnlyList<Privacy.PersonalDataPattern> PersonalDataPatterns { get; init; } = [];
+
     /// <summary>The team of each API key that has one, for experiments scoped to teams.</summary>
     public IReadOnlyDictionary<long, string> KeyTeams { get; init; } = new Dictionary<long, string>();
 }

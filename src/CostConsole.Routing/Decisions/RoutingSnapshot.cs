@@ -58,6 +58,13 @@ public sealed class RoutingSnapshot
 
     public int RuleCount => _rules.Length;
 
+    /// <summary>
+    /// The personal-data detector of this snapshot (built-in kinds and the admin's patterns). Routing scans each
+    /// request with it first; <c>request.DetectPersonalData(snapshot.PersonalData).Any</c> answers "did this request
+    /// contain personal data" from that one scan.
+    /// </summary>
+    public Privacy.PersonalDataDetector PersonalData => Parts.PersonalData;
+
     public bool IsTier(string name) => _tierIndex.ContainsKey(name);
 
     /// <summary>Finds a model by "provider/id" or by id alone (when only one provider serves it).</summary>
@@ -83,6 +90,8 @@ public sealed class RoutingSnapshot
     /// </summary>
     public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, AssignmentUnit? unit, CancellationToken cancellationToken = default)
     {
+        // Before anything is decided, stored or cached: rules, the trace and the ledger share this one scan.
+        request.DetectPersonalData(Parts.PersonalData);
         var decided = DecideDefaultAsync(request, cancellationToken);
         if (unit is not { } caller || Parts.Experiments.Length == 0)
         {
@@ -287,4 +296,6 @@ internal sealed record SnapshotParts(
     RoutingConfig Source)
 {
     public CostConsole.Routing.Escalation.CompiledEscalation Escalation { get; init; } = CostConsole.Routing.Escalation.CompiledEscalation.None;
+
+    public Privacy.PersonalDataDetector PersonalData { get; init; } = Privacy.PersonalDataDetector.BuiltIn;
 }

@@ -6,6 +6,7 @@ using CostConsole.Routing.Classification;
 using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Experiments;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Privacy;
 using CostConsole.Routing.Providers;
 using CostConsole.Routing.Rules;
 
@@ -109,6 +110,7 @@ public static class SnapshotCompiler
             errors.Add($"The default tier '{ruleSet.DefaultTier}' does not exist.");
         }
 
+        var personalData = PersonalDataDetector.Compile(config.PersonalDataPatterns, errors);
         var keywords = new KeywordIndex();
         var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors);
 
@@ -149,6 +151,7 @@ public static class SnapshotCompiler
             config)
         {
             Escalation = escalation,
+            PersonalData = personalData,
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CostConsole.Routing.Embeddings;
+using CostConsole.Routing.Privacy;
 using CostConsole.Routing.Tokens;
 
 namespace CostConsole.Routing.Requests;
@@ -18,6 +19,7 @@ public sealed class ChatRequest : IDisposable
     private long _promptTokenCeiling = -1;
     private bool _promptTokensEstimated;
     private RequestEmbedding? _embedding;
+    private PersonalDataScan? _personalData;
 
     internal ChatRequest(JsonDocument document, ITokenCounter tokens)
     {
@@ -145,8 +147,50 @@ public sealed class ChatRequest : IDisposable
         return ReferenceEquals(slot.Embedder, embedder) ? slot.GetAsync(cancellationToken) : embedder.EmbedAsync(LastUserText, cancellationToken);
     }
 
+    /// <summary>
+    /// The personal data in this request's messages, once <see cref="DetectPersonalData"/> has run (routing runs it
+    /// first thing); null before. Other parts (the response cache, the ledger) read it rather than scanning again.
+    /// </summary>
+    public PersonalDataFindings? PersonalData => Volatile.Read(ref _personalData)?.Findings;
+
+    /// <summary>
+    /// Scans the messages with <paramref name="detector"/> on the first ask and shares the result with every later
+    /// ask, so a request is scanned once. A second detector (another rule set's, during a dry-run) gets a fresh scan
+    /// that is not kept.
+    /// </summary>
+    public PersonalDataFindings DetectPersonalData(PersonalDataDetector detector)
+    {
+        var scan = Volatile.Read(ref _personalData);
+        if (scan is null)
+        {
+            var mine = new PersonalDataScan(detector, detector.Scan(Messages));
+            scan = Interlocked.CompareExchange(ref _personalData, mine, null) ?? mine;
+        }
+
+        return ReferenceEquals(scan.Detector, detector) ? scan.Findings : detector.Scan(Messages);
+    }
+
+    /// <summary>The index in <see cref="Messages"/> of the last user message (<see cref="LastUserText"/>), or -1.</summary>
+    public int LastUserIndex
+    {
+        get
+        {
+            for (var i = Messages.Count - 1; i >= 0; i--)
+            {
+                if (Messages[i].Role == "user")
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+
     /// <summary>All message text, for storing the prompt and hashing it.</summary>
     public string PromptText() => string.Join("\n\n", Messages.Select(m => m.Role + ": " + m.Text));
 
     public void Dispose() => _document.Dispose();
+
+    private sealed record PersonalDataScan(PersonalDataDetector Detector, PersonalDataFindings Findings);
 }
