@@ -50,6 +50,9 @@ namespace CostConsole.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PromptStorage")
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("RequestsPerMinute")
                         .HasColumnType("INTEGER");
 
@@ -599,6 +602,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<int>("MaxRetries")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("MayReceivePersonalData")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -683,6 +689,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("Model")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PersonalData")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Priced")
                         .HasColumnType("INTEGER");
 
@@ -691,6 +700,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<string>("PromptHash")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("PromptRedacted")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("PromptTokens")
                         .HasColumnType("INTEGER");

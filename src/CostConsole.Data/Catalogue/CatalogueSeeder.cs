@@ -41,6 +41,7 @@ public static class CatalogueSeeder
                 provider.TimeoutSeconds = declared.TimeoutSeconds;
                 provider.MaxRetries = declared.MaxRetries;
                 provider.CircuitBreakSeconds = declared.CircuitBreakSeconds;
+                provider.MayReceivePersonalData = declared.MayReceivePersonalData;
                 if (!string.IsNullOrEmpty(declared.ApiKey) && (provider.ProtectedApiKey is null || protector.Unprotect(provider.ProtectedApiKey) != declared.ApiKey))
                 {
                     provider.ProtectedApiKey = protector.Protect(declared.ApiKey);

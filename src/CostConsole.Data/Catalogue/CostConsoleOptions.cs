@@ -19,6 +19,9 @@ public sealed class CostConsoleOptions
     /// <summary>Store prompt text in the ledger; otherwise only its SHA-256.</summary>
     public bool StorePrompts { get; set; }
 
+    /// <summary>Personal data: how prompts are stored, for how long, and the admin's own patterns.</summary>
+    public PrivacyOptions Privacy { get; set; } = new();
+
     /// <summary>Tier names from the cheapest to the most capable; seeded once.</summary>
     public List<string>? Tiers { get; set; }
 
@@ -48,6 +51,36 @@ public sealed class CatalogueOptions
     public Dictionary<string, List<string>> TierMapping { get; set; } = [];
 }
 
+/// <summary>The <c>CostConsole:Privacy</c> section.</summary>
+public sealed class PrivacyOptions
+{
+    /// <summary>
+    /// The default prompt storage for keys without their own: <c>none</c>, <c>redacted</c> or <c>full</c>. Unset, it is
+    /// <c>redacted</c> when <see cref="CostConsoleOptions.StorePrompts"/> is on and <c>none</c> otherwise.
+    /// </summary>
+    public CostConsole.Routing.Privacy.PromptStorage? PromptStorage { get; set; }
+
+    /// <summary>Stored prompts older than this many days are deleted (their ledger rows, costs and tokens stay); 0 keeps them.</summary>
+    public int RetentionDays { get; set; } = 30;
+
+    /// <summary>The admin's own kinds of personal data, each with a test string it must match.</summary>
+    public List<PersonalDataPatternOptions> Patterns { get; set; } = [];
+
+    /// <summary>The storage for a key with policy <paramref name="keyPolicy"/> (null: the default).</summary>
+    public CostConsole.Routing.Privacy.PromptStorage For(CostConsole.Routing.Privacy.PromptStorage? keyPolicy, bool storePrompts) =>
+        keyPolicy ?? PromptStorage ?? (storePrompts ? CostConsole.Routing.Privacy.PromptStorage.Redacted : CostConsole.Routing.Privacy.PromptStorage.None);
+}
+
+public sealed class PersonalDataPatternOptions
+{
+    public string Name { get; set; } = "";
+
+    public string Pattern { get; set; } = "";
+
+    /// <summary>An example the pattern must match; the pattern is refused otherwise.</summary>
+    public string Test { get; set; } = "";
+}
+
 public sealed class ProviderOptions
 {
     public string Name { get; set; } = "";
@@ -63,6 +96,9 @@ public sealed class ProviderOptions
 
     /// <summary>How long a model of this provider is skipped after repeated failures, before it is probed again.</summary>
     public double CircuitBreakSeconds { get; set; } = 30;
+
+    /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement).</summary>
+    public bool MayReceivePersonalData { get; set; }
 }
 
 public sealed class ModelOptions

@@ -52,6 +52,7 @@ public static class RoutingConfigLoader
                     MaxRetries = Math.Clamp(p.MaxRetries, 0, ResilienceSettings.MaxAllowedRetries),
                     BreakDuration = TimeSpan.FromSeconds(Math.Clamp(p.CircuitBreakSeconds, 1, 3600)),
                 },
+                MayReceivePersonalData = p.MayReceivePersonalData,
             })],
             Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled))],
             Prices = [.. prices.Select(p => new ModelPrice(
@@ -72,6 +73,7 @@ public static class RoutingConfigLoader
             RegexTimeout = TimeSpan.FromMilliseconds(options.RegexTimeoutMilliseconds),
             Experiments = [.. running.Select(ExperimentJson.Definition)],
             KeyTeams = keyTeams,
+            PersonalDataPatterns = [.. options.Privacy.Patterns.Select(p => new CostConsole.Routing.Privacy.PersonalDataPattern(p.Name, p.Pattern, p.Test))],
         };
     }
 }

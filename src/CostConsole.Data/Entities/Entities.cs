@@ -29,6 +29,9 @@ public sealed class ProviderEntity
     /// <summary>How long a model of this provider is skipped after repeated failures, before it is probed again.</summary>
     public double CircuitBreakSeconds { get; set; } = 30;
 
+    /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement); rules that route personal data may only use such providers.</summary>
+    public bool MayReceivePersonalData { get; set; }
+
     public bool FromConfiguration { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -179,6 +182,9 @@ public sealed class ApiKeyEntity
     /// <c>reporting</c>, <c>organisation</c>. Keys from before scopes existed are <c>inference</c> only.
     /// </summary>
     public string Scopes { get; set; } = Keys.KeyScopeNames.Inference;
+
+    /// <summary>How this key's prompts are stored (<c>none</c>, <c>redacted</c>, <c>full</c>); null follows the global default.</summary>
+    public string? PromptStorage { get; set; }
 }
 
 public enum BudgetScope
@@ -341,6 +347,12 @@ public sealed class RequestLogRow
 
     /// <summary>What rules read (last user message, turns, tools, metadata, tags, prompt tokens) as JSON, kept with the prompt so a draft can re-decide past traffic.</summary>
     public string? RoutingInput { get; set; }
+
+    /// <summary>The kinds of personal data the request contained and their counts, e.g. <c>email 1, card 1</c>; never the values.</summary>
+    public string? PersonalData { get; set; }
+
+    /// <summary>The stored prompt had its personal data replaced by placeholders such as <c>[EMAIL]</c>.</summary>
+    public bool PromptRedacted { get; set; }
 }
 
 /// <summary>Who changed what, when: publishes, rollbacks and other changes people must be able to trace.</summary>

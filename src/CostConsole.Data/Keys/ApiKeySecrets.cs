@@ -22,6 +22,9 @@ public sealed record ApiKeyInfo(long Id, string Name, string? Team)
     public KeyScopes Scopes { get; init; } = KeyScopes.Inference;
 
     /// <summary>True when the key may do everything <paramref name="required"/> names.</summary>
+    /// <summary>How this key's prompts are stored; null follows the global default.</summary>
+    public CostConsole.Routing.Privacy.PromptStorage? PromptStorage { get; init; }
+
     public bool Has(KeyScopes required) => (Scopes & required) == required;
 
     /// <summary>True when the key narrows where it may be routed, so admission has to look at the decision.</summary>
@@ -52,6 +55,7 @@ public static class ApiKeySecrets
         RequestsPerMinute = k.RequestsPerMinute,
         TokensPerMinute = k.TokensPerMinute,
         Scopes = KeyScopeNames.Parse(k.Scopes),
+        PromptStorage = CostConsole.Routing.Privacy.PromptStorageNames.Parse(k.PromptStorage),
     };
 
     /// <summary>The live keys, by hash, for authenticating without touching the database per request.</summary>

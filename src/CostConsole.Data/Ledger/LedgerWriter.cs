@@ -161,6 +161,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "RuleSetVersion", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "Priced",
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
         "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol",
+        "PersonalData", "PromptRedacted",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -215,7 +216,9 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = e.Escalations;
         p[i++].Value = (int)e.Review;
         p[i++].Value = Money.ToNanoUsd(e.EscalationCost);
-        p[i].Value = e.Protocol;
+        p[i++].Value = e.Protocol;
+        p[i++].Value = (object?)e.PersonalData ?? DBNull.Value;
+        p[i].Value = e.PromptRedacted;
     }
 
     private sealed class Pending(LedgerEntry entry)

@@ -10,6 +10,9 @@ public sealed record ProviderEndpoint(string Name, string BaseUrl, string? ApiKe
 
     /// <summary>Retries and circuit breaking for each of this provider's models.</summary>
     public ResilienceSettings Resilience { get; init; } = ResilienceSettings.Default;
+
+    /// <summary>Approved to receive personal data; when the rule set routes personal data, requests containing it go only to such providers.</summary>
+    public bool MayReceivePersonalData { get; init; }
 }
 
 /// <summary>

@@ -633,6 +633,7 @@ public sealed class ChatPipeline(
     private static LedgerEntry Entry(ChatOutcome outcome, ChatRequest request, CallerContext caller, LedgerStatus status, int httpStatus)
     {
         var prompt = request.PromptText();
+        var stored = Privacy.StoredPrompt.Of(request, caller.EffectivePromptStorage);
         return new LedgerEntry
         {
             RequestId = caller.RequestId,
@@ -669,8 +670,10 @@ public sealed class ChatPipeline(
             Review = outcome.Review,
             Attempts = outcome.Attempts,
             PromptHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))),
-            Prompt = caller.StorePrompt ? prompt : null,
-            RoutingInput = caller.StorePrompt ? RoutingInput.From(request).ToJson() : null,
+            Prompt = stored.Prompt,
+            RoutingInput = stored.RoutingInput,
+            PromptRedacted = stored.Redacted,
+            PersonalData = request.PersonalData is { Any: true } personal ? personal.Summary : null,
         };
     }
 

@@ -143,6 +143,12 @@ public sealed class LedgerEntry
 
     /// <summary>The request's <see cref="Requests.RoutingInput"/> as JSON, stored with the prompt.</summary>
     public string? RoutingInput { get; init; }
+
+    /// <summary>The kinds of personal data found and their counts (e.g. <c>email 1, card 1</c>), never the values; null when none.</summary>
+    public string? PersonalData { get; init; }
+
+    /// <summary>The stored prompt had personal data replaced by placeholders.</summary>
+    public bool PromptRedacted { get; init; }
 }
 
 /// <summary>The durable record of requests. A completed <see cref="RecordAsync"/> means the row is committed.</summary>

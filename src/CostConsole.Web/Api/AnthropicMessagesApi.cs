@@ -38,7 +38,7 @@ internal static class AnthropicMessagesApi
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var caller = OpenAIApi.NewCaller(context, options.Value.StorePrompts, ClientProtocols.Messages);
+        var caller = OpenAIApi.NewCaller(context, options.Value, ClientProtocols.Messages);
         response.Headers["request-id"] = caller.RequestId;
 
         try

@@ -7,6 +7,7 @@ using CostConsole.Data.Keys;
 using CostConsole.Data.Ledger;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Privacy;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
 using Microsoft.Extensions.Options;
@@ -38,7 +39,7 @@ internal static class OpenAIApi
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var caller = NewCaller(context, options.Value.StorePrompts, ClientProtocols.ChatCompletions);
+        var caller = NewCaller(context, options.Value, ClientProtocols.ChatCompletions);
 
         try
         {
@@ -111,9 +112,13 @@ internal static class OpenAIApi
     }
 
     /// <summary>A caller for a request arriving now: its id goes on the response and on the server span, so logs carry it.</summary>
-    internal static CallerContext NewCaller(HttpContext context, bool storePrompts, string protocol)
+    internal static CallerContext NewCaller(HttpContext context, CostConsoleOptions options, string protocol)
     {
-        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), storePrompts, Protocol: protocol);
+        var storage = options.Privacy.For(null, options.StorePrompts);
+        var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), storage != PromptStorage.None, Protocol: protocol)
+        {
+            PromptStorage = storage,
+        };
         context.Response.Headers["x-costconsole-request-id"] = caller.RequestId;
         Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
         return caller;
@@ -135,6 +140,11 @@ internal static class OpenAIApi
         }
 
         caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
+        if (key.PromptStorage is { } own)
+        {
+            caller = caller with { StorePrompt = own != PromptStorage.None, PromptStorage = own };
+        }
+
         if (!key.Has(KeyScopes.Inference))
         {
             await RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));

@@ -35,7 +35,7 @@ internal static class ResponsesApi
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var caller = OpenAIApi.NewCaller(context, options.Value.StorePrompts, ClientProtocols.Responses);
+        var caller = OpenAIApi.NewCaller(context, options.Value, ClientProtocols.Responses);
 
         try
         {

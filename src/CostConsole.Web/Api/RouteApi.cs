@@ -87,7 +87,8 @@ internal static class RouteApi
         long PromptTokens,
         bool PromptTokensExact,
         decimal? EstimatedPromptCostUsd,
-        decimal? BaselinePromptCostUsd)
+        decimal? BaselinePromptCostUsd,
+        PersonalDataTrace Pii)
     {
         public static Explanation From(RoutingDecision decision, ChatRequest request, RoutingSnapshot snapshot)
         {
@@ -111,7 +112,15 @@ internal static class RouteApi
                 request.PromptTokens,
                 request.PromptTokensExact,
                 CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, promptOnly),
-                snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null);
+                snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null,
+                PersonalDataTrace.From(request.DetectPersonalData(snapshot.PersonalData)));
         }
+    }
+
+    /// <summary>The personal data found: the kinds and how many of each, never the values.</summary>
+    private sealed record PersonalDataTrace(bool Found, IReadOnlyDictionary<string, int> Kinds)
+    {
+        public static PersonalDataTrace From(CostConsole.Routing.Privacy.PersonalDataFindings findings) =>
+            new(findings.Any, findings.Counts.ToDictionary(c => c.Kind, c => c.Count));
     }
 }

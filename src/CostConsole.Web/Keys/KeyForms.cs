@@ -30,6 +30,11 @@ public sealed class KeyForm
     /// <summary>With <see cref="Reporting"/>: reads the whole organisation's spend, the live metrics stream and experiment exports.</summary>
     public bool OrganisationWide { get; set; }
 
+    /// <summary>How the key's prompts are stored: <c>default</c> (the global setting), <c>none</c>, <c>redacted</c> or <c>full</c>.</summary>
+    public string PromptStorage { get; set; } = DefaultPromptStorage;
+
+    public const string DefaultPromptStorage = "default";
+
     public KeyScopes Scopes =>
         (Inference ? KeyScopes.Inference : KeyScopes.None) | (Reporting ? KeyScopes.Reporting : KeyScopes.None) | (Reporting && OrganisationWide ? KeyScopes.Organisation : KeyScopes.None);
 
@@ -60,6 +65,9 @@ public sealed class KeyFormValidator : AbstractValidator<KeyForm>
             .When(k => k.TokensPerMinute is not null);
         RuleFor(k => k.Inference)
             .Must((k, inference) => inference || k.Reporting).WithMessage("Give the key at least one scope: inference to call /v1, or reporting to read spend.");
+        RuleFor(k => k.PromptStorage)
+            .Must(p => p == KeyForm.DefaultPromptStorage || CostConsole.Routing.Privacy.PromptStorageNames.Parse(p) is not null)
+            .WithMessage("Prompt storage is one of: default, none, redacted, full.");
         RuleFor(k => k.OrganisationWide)
             .Must((k, wide) => !wide || k.Reporting).WithMessage("Organisation-wide reading needs the reporting scope.");
         RuleFor(k => k.MonthlyBudgetUsd)
@@ -83,7 +91,8 @@ public sealed record KeyView(
     string? CreatedBy,
     DateTimeOffset? LastUsedAt,
     DateTimeOffset? RevokedAt,
-    KeyScopes Scopes = KeyScopes.Inference)
+    KeyScopes Scopes = KeyScopes.Inference,
+    string? PromptStorage = null)
 {
     public bool Active => RevokedAt is null;
 }

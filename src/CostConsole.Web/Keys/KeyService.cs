@@ -18,8 +18,11 @@ internal sealed class KeyService
     private readonly TimeProvider _time;
     private readonly KeyFormValidator _validator = new();
 
-    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time)
+    private readonly CostConsole.Data.Catalogue.CostConsoleOptions _options;
+
+    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time, Microsoft.Extensions.Options.IOptions<CostConsole.Data.Catalogue.CostConsoleOptions> options)
     {
+        _options = options.Value;
         _factory = factory;
         _directory = directory;
         _budgets = budgets;
@@ -39,7 +42,7 @@ internal sealed class KeyService
         var rows = await query.OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
         return [.. rows.Select(k => new KeyView(k.Id, k.Name, k.Team, k.Prefix,
             ApiKeySecrets.SplitList(k.AllowedTiers), ApiKeySecrets.SplitList(k.AllowedModels), k.RequestsPerMinute, k.TokensPerMinute,
-            k.CreatedAt, k.CreatedBy, Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), k.RevokedAt, KeyScopeNames.Parse(k.Scopes)))];
+            k.CreatedAt, k.CreatedBy, Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), k.RevokedAt, KeyScopeNames.Parse(k.Scopes), k.PromptStorage))];
     }
 
     /// <summary>Creates a key and returns its secret, which is stored only as a hash.</summary>
@@ -71,6 +74,7 @@ internal sealed class KeyService
             RequestsPerMinute = form.RequestsPerMinute,
             TokensPerMinute = form.TokensPerMinute,
             Scopes = KeyScopeNames.Format(form.Scopes),
+            PromptStorage = StoredPolicy(form.PromptStorage),
         };
         db.ApiKeys.Add(entity);
         await db.SaveChangesAsync(cancellationToken);
@@ -115,7 +119,7 @@ internal sealed class KeyService
             || !loaded.AllowedTiers.SequenceEqual(ApiKeySecrets.SplitList(key.AllowedTiers))
             || !loaded.AllowedModels.SequenceEqual(ApiKeySecrets.SplitList(key.AllowedModels))
             || loaded.RequestsPerMinute != key.RequestsPerMinute || loaded.TokensPerMinute != key.TokensPerMinute
-            || loaded.Scopes != KeyScopeNames.Parse(key.Scopes)))
+            || loaded.Scopes != KeyScopeNames.Parse(key.Scopes) || loaded.PromptStorage != key.PromptStorage))
         {
             return ChangeResult.Invalid(nameof(KeyForm.Name), $"Someone else changed '{key.Name}' since you opened it. Close this form and open the key again to see the current limits.");
         }
@@ -135,6 +139,7 @@ internal sealed class KeyService
         key.RequestsPerMinute = form.RequestsPerMinute;
         key.TokensPerMinute = form.TokensPerMinute;
         key.Scopes = KeyScopeNames.Format(form.Scopes);
+        key.PromptStorage = StoredPolicy(form.PromptStorage);
         if (oldName == key.Name && before == Describe(key))
         {
             // Saved as it was: nothing to record.
@@ -174,6 +179,9 @@ internal sealed class KeyService
 
     public IReadOnlyList<string> Tiers => _routing.Current.Tiers;
 
+    /// <summary>The prompt storage of keys without their own (configuration <c>CostConsole:Privacy:PromptStorage</c>, or <c>StorePrompts</c>).</summary>
+    public string DefaultPromptStorage => CostConsole.Routing.Privacy.PromptStorageNames.Of(_options.Privacy.For(null, _options.StorePrompts));
+
     public IReadOnlyList<string> Models => [.. _routing.Current.Models.Select(m => m.Key).Distinct().Order()];
 
     /// <summary>The form's own rules, then tiers and models against the live routing; null when it may be saved.</summary>
@@ -200,7 +208,12 @@ internal sealed class KeyService
         $"team {key.Team ?? "none"}; tiers {key.AllowedTiers ?? "all"}; models {key.AllowedModels ?? "all"}; "
         + $"{key.RequestsPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} req/min; "
         + $"{key.TokensPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} tokens/min; "
-        + $"scopes {KeyScopeNames.Describe(KeyScopeNames.Parse(key.Scopes))}";
+        + $"scopes {KeyScopeNames.Describe(KeyScopeNames.Parse(key.Scopes))}"
+        + (key.PromptStorage is null ? "" : $"; prompts stored {key.PromptStorage}");
+
+    /// <summary>The policy as the database keeps it: a name, or null for the global default.</summary>
+    private static string? StoredPolicy(string form) =>
+        CostConsole.Routing.Privacy.PromptStorageNames.Parse(form) is { } policy ? CostConsole.Routing.Privacy.PromptStorageNames.Of(policy) : null;
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

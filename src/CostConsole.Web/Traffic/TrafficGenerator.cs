@@ -6,6 +6,7 @@ using CostConsole.Data.Catalogue;
 using CostConsole.Data.Entities;
 using CostConsole.Data.Keys;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Privacy;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
 using CostConsole.Web.Experiments;
@@ -129,7 +130,7 @@ internal sealed class TrafficGenerator(
         {
             var keys = await EnsureKeysAsync();
             var random = new Random();
-            var storePrompts = options.Value.StorePrompts;
+            var storage = options.Value.Privacy.For(null, options.Value.StorePrompts);
             var simulated = new SimulatedOutcomes(simulator.Seed);
             await TrafficPacer.RunAsync(run.Rate, run.Duration, maxInFlight: 2000, async _ =>
             {
@@ -148,7 +149,7 @@ internal sealed class TrafficGenerator(
                 var body = JsonSerializer.SerializeToUtf8Bytes(new { model = "auto", user = $"sample-user-{user}", messages = new[] { new { role = "user", content = draw.Prompt.Prompt } } });
                 using var request = ChatRequestParser.Parse(body, "source=traffic-generator", tokens);
                 var requestId = "req_" + Guid.CreateVersion7().ToString("N");
-                var caller = new CallerContext(requestId, keys[draw.Key.Name], time.GetUtcNow(), Stopwatch.GetTimestamp(), storePrompts, "sim-" + requestId[4..]);
+                var caller = new CallerContext(requestId, keys[draw.Key.Name], time.GetUtcNow(), Stopwatch.GetTimestamp(), storage != PromptStorage.None, "sim-" + requestId[4..]) { PromptStorage = storage };
                 var outcome = await pipeline.CompleteAsync(request, caller, CancellationToken.None);
                 if (run.Outcomes)
                 {
