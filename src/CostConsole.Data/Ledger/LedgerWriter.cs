@@ -161,6 +161,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "RuleSetVersion", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "Priced",
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
         "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol",
+        "CacheLevel", "CacheEntryId", "CacheSimilarity", "CacheAvoidedCostNanoUsd",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -215,7 +216,11 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = e.Escalations;
         p[i++].Value = (int)e.Review;
         p[i++].Value = Money.ToNanoUsd(e.EscalationCost);
-        p[i].Value = e.Protocol;
+        p[i++].Value = e.Protocol;
+        p[i++].Value = (object?)e.CacheLevel ?? DBNull.Value;
+        p[i++].Value = (object?)e.CacheEntryId ?? DBNull.Value;
+        p[i++].Value = (object?)e.CacheSimilarity ?? DBNull.Value;
+        p[i].Value = Money.ToNanoUsd(e.CacheAvoidedCost);
     }
 
     private sealed class Pending(LedgerEntry entry)
