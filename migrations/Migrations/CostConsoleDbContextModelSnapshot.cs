@@ -199,6 +199,85 @@ namespace CostConsole.Migrations.Migrations
                     b.ToTable("Budgets", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.CacheEntryEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Answer")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Context")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Embedder")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FinishReason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Hits")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastHitAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Rule")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SavedNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tier")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Vector")
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Namespace");
+
+                    b.ToTable("CacheEntries", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ExperimentEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -643,6 +722,18 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<long>("BaselineCostNanoUsd")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long>("CacheAvoidedCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CacheEntryId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CacheLevel")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("CacheSimilarity")
+                        .HasColumnType("REAL");
 
                     b.Property<long>("CachedTokens")
                         .HasColumnType("INTEGER");

@@ -46,6 +46,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
 
+    public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -158,6 +160,13 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("TrainedModels");
             e.HasIndex(m => new { m.Name, m.Version }).IsUnique();
+        });
+
+        modelBuilder.Entity<CacheEntryEntity>(e =>
+        {
+            e.ToTable("CacheEntries");
+            e.HasIndex(c => c.Namespace);
+            e.HasIndex(c => c.ExpiresAt);
         });
 
         modelBuilder.Entity<ExperimentEntity>(e =>

@@ -1,5 +1,6 @@
 using CostConsole.Simulator;
 using CostConsole.Web.Api;
+using CostConsole.Web.Caching;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
 using CostConsole.Web.Telemetry;
@@ -15,6 +16,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddConsoleAccess();
     builder.AddCostConsoleRouting();
     builder.AddLocalEmbeddings();
+    builder.AddResponseCache();
     builder.AddSimulator();
     builder.AddMetrics();
     builder.AddConsole();

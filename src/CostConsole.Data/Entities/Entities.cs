@@ -353,6 +353,16 @@ public sealed class RequestLogRow
 
     /// <summary>The stored prompt had its personal data replaced by placeholders such as <c>[EMAIL]</c>.</summary>
     public bool PromptRedacted { get; set; }
+    /// <summary>What the response cache did: exact, semantic, miss or bypass; null when it was off.</summary>
+    public string? CacheLevel { get; set; }
+
+    /// <summary>The cache entry a hit was served from.</summary>
+    public string? CacheEntryId { get; set; }
+
+    public double? CacheSimilarity { get; set; }
+
+    /// <summary>On a hit, what the model that wrote the cached answer would have charged.</summary>
+    public long CacheAvoidedCostNanoUsd { get; set; }
 }
 
 /// <summary>Who changed what, when: publishes, rollbacks and other changes people must be able to trace.</summary>

@@ -162,6 +162,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
         "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol",
         "PersonalData", "PromptRedacted",
+        "CacheLevel", "CacheEntryId", "CacheSimilarity", "CacheAvoidedCostNanoUsd",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -218,7 +219,11 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = Money.ToNanoUsd(e.EscalationCost);
         p[i++].Value = e.Protocol;
         p[i++].Value = (object?)e.PersonalData ?? DBNull.Value;
-        p[i].Value = e.PromptRedacted;
+        p[i++].Value = e.PromptRedacted;
+        p[i++].Value = (object?)e.CacheLevel ?? DBNull.Value;
+        p[i++].Value = (object?)e.CacheEntryId ?? DBNull.Value;
+        p[i++].Value = (object?)e.CacheSimilarity ?? DBNull.Value;
+        p[i].Value = Money.ToNanoUsd(e.CacheAvoidedCost);
     }
 
     private sealed class Pending(LedgerEntry entry)

@@ -36,6 +36,11 @@ public sealed class CacheLookup
         _ => "miss",
     };
 
+    /// <summary>For the trace: "served from cache (semantic at similarity 0.93) entry ce_…", or why there was no hit.</summary>
+    public string Describe() => Entry is { } entry
+        ? $"served from cache ({LedgerName}{(Level == CacheLevel.Semantic ? " at similarity " + Similarity!.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "")}) entry {entry.Id}, answered by {entry.Model}"
+        : $"cache {LedgerName}{(Reason is null ? "" : ": " + Reason)}";
+
     /// <summary>The name the ledger keeps: exact, semantic, miss or bypass.</summary>
     public string LedgerName => Level.ToString().ToLowerInvariant();
 

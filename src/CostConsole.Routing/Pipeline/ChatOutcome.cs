@@ -47,6 +47,12 @@ public sealed class ChatOutcome
 
     public ChatError? Error { get; init; }
 
+    /// <summary>What the response cache did with the request; null when it was not looked up.</summary>
+    public Caching.CacheLookup? Cache { get; init; }
+
+    /// <summary>On a cache hit, what the model that wrote the answer would have charged for this request.</summary>
+    public decimal CacheAvoidedCost { get; init; }
+
     public bool IsSuccess => Error is null;
 }
 
@@ -67,4 +73,9 @@ public interface IChatStreamSink
 
     /// <summary>True once <see cref="BeginAsync"/> has run.</summary>
     bool HasStarted { get; }
+
+    /// <summary>What the response cache did, told before <see cref="BeginAsync"/> so it can go in the headers; null when it was not looked up.</summary>
+    void Cached(Caching.CacheLookup? lookup)
+    {
+    }
 }

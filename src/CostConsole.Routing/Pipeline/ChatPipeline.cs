@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using CostConsole.Routing.Caching;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Escalation;
 using CostConsole.Routing.Experiments;
@@ -17,14 +18,15 @@ namespace CostConsole.Routing.Pipeline;
 /// The one path every request takes — the public endpoint, the playground and experiments alike:
 /// decide, call the chosen model with fallback, price the tokens, write the ledger, then answer.
 /// </summary>
-public sealed class ChatPipeline(
+public sealed partial class ChatPipeline(
     RoutingState state,
     IModelInvoker invoker,
     ILedger ledger,
     ITokenCounter tokens,
     IAdmissionControl? admission = null,
     DeploymentResilience? resilience = null,
-    PipelineTelemetry? telemetry = null)
+    PipelineTelemetry? telemetry = null,
+    ResponseCache? cache = null)
 {
     private const string SkippedOutcome = "skipped: circuit open";
 
@@ -34,14 +36,14 @@ public sealed class ChatPipeline(
     public RoutingSnapshot Snapshot => state.Current;
 
     public Task<ChatOutcome> CompleteAsync(ChatRequest request, CallerContext caller, CancellationToken cancellationToken) =>
-        PipelineTelemetry.TraceAsync(telemetry, request, caller, () => RunAsync(request, caller, (snapshot, decision, admitted) => CompleteCoreAsync(snapshot, decision, admitted, request, caller, cancellationToken), cancellationToken));
+        PipelineTelemetry.TraceAsync(telemetry, request, caller, () => RunAsync(request, caller, null, (snapshot, decision, admitted, cached) => CompleteCoreAsync(snapshot, decision, admitted, cached, request, caller, cancellationToken), cancellationToken));
 
     public Task<ChatOutcome> StreamAsync(ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken) =>
-        PipelineTelemetry.TraceAsync(telemetry, request, caller, () => RunAsync(request, caller, (snapshot, decision, admitted) => StreamCoreAsync(snapshot, decision, admitted, request, caller, sink, cancellationToken), cancellationToken));
+        PipelineTelemetry.TraceAsync(telemetry, request, caller, () => RunAsync(request, caller, sink, (snapshot, decision, admitted, cached) => StreamCoreAsync(snapshot, decision, admitted, cached, request, caller, sink, cancellationToken), cancellationToken));
 
     /// <summary>Decides, asks admission control, runs the calls, and settles what admission reserved whatever happens.</summary>
     private async Task<ChatOutcome> RunAsync(
-        ChatRequest request, CallerContext caller, Func<RoutingSnapshot, RoutingDecision, Admission, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
+        ChatRequest request, CallerContext caller, IChatStreamSink? sink, Func<RoutingSnapshot, RoutingDecision, Admission, CacheLookup?, Task<ChatOutcome>> calls, CancellationToken cancellationToken)
     {
         try
         {
@@ -69,7 +71,8 @@ public sealed class ChatPipeline(
         ChatOutcome? settled = null;
         try
         {
-            settled = await calls(snapshot, decision, admission).ConfigureAwait(false);
+            var (lookup, served) = cache is null ? default : await LookUpAsync(cache, snapshot, decision, request, caller, sink, cancellationToken).ConfigureAwait(false);
+            settled = served ?? await calls(snapshot, decision, admission, lookup).ConfigureAwait(false);
             return settled;
         }
         finally
@@ -78,9 +81,9 @@ public sealed class ChatPipeline(
         }
     }
 
-    private async Task<ChatOutcome> CompleteCoreAsync(RoutingSnapshot snapshot, RoutingDecision decision, Admission admission, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    private async Task<ChatOutcome> CompleteCoreAsync(RoutingSnapshot snapshot, RoutingDecision decision, Admission admission, CacheLookup? cached, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
     {
-        var run = new Run(snapshot, decision, request, caller) { Admission = admission };
+        var run = new Run(snapshot, decision, request, caller) { Admission = admission, Cache = cached };
         var candidates = decision.Candidates;
         var kind = AttemptKind.First;
         try
@@ -179,9 +182,9 @@ public sealed class ChatPipeline(
     }
 
     private async Task<ChatOutcome> StreamCoreAsync(
-        RoutingSnapshot snapshot, RoutingDecision decision, Admission admission, ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
+        RoutingSnapshot snapshot, RoutingDecision decision, Admission admission, CacheLookup? cached, ChatRequest request, CallerContext caller, IChatStreamSink sink, CancellationToken cancellationToken)
     {
-        var run = new Run(snapshot, decision, request, caller) { Admission = admission };
+        var run = new Run(snapshot, decision, request, caller) { Admission = admission, Cache = cached };
         var candidates = decision.Candidates;
         var kind = AttemptKind.First;
         try
@@ -302,6 +305,12 @@ public sealed class ChatPipeline(
     {
         var outcome = Success(run, answer, review);
         await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        if (review == ReviewState.None && run.Cache is { } lookup)
+        {
+            var facts = ResponseInspector.Inspect(answer.Body!.ToMemory().Span);
+            cache?.Store(lookup, facts.Content, facts.FinishReason, facts.HasToolCalls, answer.Model, run.Decision.Rule, answer.Usage, outcome.Cost);
+        }
+
         return outcome;
     }
 
@@ -315,6 +324,12 @@ public sealed class ChatPipeline(
 
         var outcome = Success(run, answer with { TimeToFirstTokenMs = answer.Relay!.TimeToFirstTokenMs }, review);
         await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        if (review == ReviewState.None && run.Cache is { } lookup)
+        {
+            var facts = answer.Relay.Facts;
+            cache?.Store(lookup, facts.Content, facts.FinishReason, facts.ToolCalls, answer.Model, run.Decision.Rule, answer.Usage, outcome.Cost);
+        }
+
         await sink.EndAsync(cancellationToken).ConfigureAwait(false);
         return outcome;
     }
@@ -562,6 +577,7 @@ public sealed class ChatPipeline(
             Priced = answer.Cost is not null,
             Status = error?.Status ?? 200,
             Error = error,
+            Cache = run.Cache,
         };
     }
 
@@ -644,11 +660,11 @@ public sealed class ChatPipeline(
             ExperimentId = outcome.Decision?.ExperimentId,
             Arm = outcome.Decision?.Arm,
             RequestedModel = request.Model,
-            Tier = outcome.Decision?.Tier,
+            Tier = outcome.Cache?.Entry?.Tier ?? outcome.Decision?.Tier,
             Model = outcome.Model?.Key,
             Provider = outcome.Model?.Provider.Name,
             Rule = outcome.Decision?.Rule,
-            Decision = outcome.Decision?.Summary,
+            Decision = outcome.Cache is { } cached ? $"{outcome.Decision?.Summary}; {cached.Describe()}" : outcome.Decision?.Summary,
             Mapping = outcome.Decision?.Mapping,
             RuleSetVersion = outcome.Decision?.RuleSetVersion,
             PromptTokens = outcome.Usage.PromptTokens,
@@ -674,6 +690,10 @@ public sealed class ChatPipeline(
             RoutingInput = stored.RoutingInput,
             PromptRedacted = stored.Redacted,
             PersonalData = request.PersonalData is { Any: true } personal ? personal.Summary : null,
+            CacheLevel = outcome.Cache?.LedgerName,
+            CacheEntryId = outcome.Cache?.Entry?.Id,
+            CacheSimilarity = outcome.Cache?.Entry is null ? null : outcome.Cache.Similarity,
+            CacheAvoidedCost = outcome.CacheAvoidedCost,
         };
     }
 
@@ -703,6 +723,9 @@ public sealed class ChatPipeline(
         public RoutedModel? FailedModel { get; set; }
 
         public Admission Admission { get; init; } = Admission.Granted;
+
+        /// <summary>The cache's miss, when it was looked up: a complete answer that passes its gates is stored with it.</summary>
+        public CacheLookup? Cache { get; init; }
 
         /// <summary>The highest tier admission control has covered for this request.</summary>
         private int CoveredTier { get; set; } = decision.Model.TierIndex;

@@ -149,6 +149,17 @@ public sealed class LedgerEntry
 
     /// <summary>The stored prompt had personal data replaced by placeholders.</summary>
     public bool PromptRedacted { get; init; }
+    /// <summary>What the response cache did: exact or semantic (a hit), miss, or bypass (the policy left it out); null when it is off.</summary>
+    public string? CacheLevel { get; init; }
+
+    /// <summary>The cache entry a hit was served from.</summary>
+    public string? CacheEntryId { get; init; }
+
+    /// <summary>The cosine similarity of a hit (1 for an exact one).</summary>
+    public double? CacheSimilarity { get; init; }
+
+    /// <summary>What the model that wrote the cached answer would have charged for this request: what the hit saved.</summary>
+    public decimal CacheAvoidedCost { get; init; }
 }
 
 /// <summary>The durable record of requests. A completed <see cref="RecordAsync"/> means the row is committed.</summary>

@@ -19,6 +19,8 @@ internal sealed class HttpStreamSink(HttpResponse response) : IChatStreamSink
         await ServerSentEvents.StartAsync(response, decision, model, cancellationToken);
     }
 
+    public void Cached(CostConsole.Routing.Caching.CacheLookup? lookup) => Caching.CacheExtensions.SetCacheHeaders(response, lookup);
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var writer = response.BodyWriter;

@@ -227,6 +227,7 @@ internal static class OpenAIApi
             headers["x-costconsole-escalations"] = outcome.Escalations.ToString(CultureInfo.InvariantCulture);
         }
 
+        Caching.CacheExtensions.SetCacheHeaders(response, outcome.Cache);
         if (outcome.Review == ReviewState.Open)
         {
             // The answer failed the top tier's gates too: it is in the console's review queue.

@@ -1,0 +1,110 @@
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Caching;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Caching;
+
+/// <summary>One cached answer as the console lists it.</summary>
+internal sealed record CacheEntryView(string Id, string Namespace, string Prompt, string Answer, string Model, string Tier, string? Rule, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, long Hits, decimal Saved, bool Semantic);
+
+/// <summary>Lookups and savings of one rule (or of requests no rule decided), from the ledger.</summary>
+internal sealed record CacheRuleFigures(string? Rule, long Hits, long Misses, decimal Saved)
+{
+    public double HitRate => Hits + Misses == 0 ? 0 : (double)Hits / (Hits + Misses);
+}
+
+/// <summary>The cache's figures over the ledger: hits (exact and semantic), misses, bypasses and what the hits saved.</summary>
+internal sealed record CacheFigures(long ExactHits, long SemanticHits, long Misses, long Bypassed, decimal Saved, IReadOnlyList<CacheRuleFigures> Rules)
+{
+    public long Hits => ExactHits + SemanticHits;
+
+    /// <summary>Hits over lookups; bypassed requests were never looked up.</summary>
+    public double HitRate => Hits + Misses == 0 ? 0 : (double)Hits / (Hits + Misses);
+}
+
+/// <summary>What the console's Cache page does: list and search entries, purge them, turn the cache on or off, and read its figures.</summary>
+internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time)
+{
+    public bool Enabled => cache.Settings.Enabled;
+
+    public CacheSettings Settings => cache.Settings;
+
+    public CacheCounters Counters => cache.Counters;
+
+    public string? Embedder => cache.EmbedderName;
+
+    public IReadOnlyList<CacheEntryView> Entries(string? search = null)
+    {
+        var now = time.GetUtcNow();
+        var query = cache.Entries().Where(e => !e.Expired(now));
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var term = search.Trim();
+            query = query.Where(e => e.Prompt.Contains(term, StringComparison.OrdinalIgnoreCase)
+                || e.Answer.Contains(term, StringComparison.OrdinalIgnoreCase)
+                || e.Namespace.Contains(term, StringComparison.OrdinalIgnoreCase)
+                || e.Id.Equals(term, StringComparison.OrdinalIgnoreCase));
+        }
+
+        return [.. query.Select(e => new CacheEntryView(e.Id, e.Namespace, e.Prompt, e.Answer, e.Model, e.Tier, e.Rule, e.CreatedAt, e.ExpiresAt, e.Hits, e.Saved, e.Vector is not null))];
+    }
+
+    public IReadOnlyList<string> Namespaces() => [.. cache.Entries().Select(e => e.Namespace).Distinct().Order(StringComparer.Ordinal)];
+
+    public async Task SetEnabledAsync(bool enabled, string actor)
+    {
+        cache.SetEnabled(enabled);
+        await AuditAsync(actor, enabled ? "cache.enable" : "cache.disable", "response cache", null);
+    }
+
+    public async Task<int> PurgeAsync(string id, string actor)
+    {
+        var count = cache.Purge(e => e.Id == id);
+        await AuditAsync(actor, "cache.purge", $"cache entry {id}", null);
+        return count;
+    }
+
+    public async Task<int> PurgeNamespaceAsync(string @namespace, string actor)
+    {
+        var count = cache.Purge(e => e.Namespace == @namespace);
+        await AuditAsync(actor, "cache.purge", $"cache namespace {@namespace}", $"{count} entries");
+        return count;
+    }
+
+    public async Task<int> PurgeAllAsync(string actor)
+    {
+        var count = cache.Purge(_ => true);
+        await AuditAsync(actor, "cache.purge", "every cache entry", $"{count} entries");
+        return count;
+    }
+
+    /// <summary>The cache's figures since <paramref name="since"/>, from the ledger (so they survive a restart).</summary>
+    public async Task<CacheFigures> FiguresAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.RequestLog.AsNoTracking()
+            .Where(r => r.Timestamp >= since && r.CacheLevel != null)
+            .GroupBy(r => new { r.Rule, r.CacheLevel })
+            .Select(g => new { g.Key.Rule, g.Key.CacheLevel, Count = g.LongCount(), Saved = g.Sum(r => r.CacheAvoidedCostNanoUsd) })
+            .ToListAsync(cancellationToken);
+
+        long Count(string level) => rows.Where(r => r.CacheLevel == level).Sum(r => r.Count);
+        var rules = rows.GroupBy(r => r.Rule)
+            .Select(g => new CacheRuleFigures(
+                g.Key,
+                g.Where(r => r.CacheLevel is "exact" or "semantic").Sum(r => r.Count),
+                g.Where(r => r.CacheLevel == "miss").Sum(r => r.Count),
+                Money.FromNanoUsd(g.Sum(r => r.Saved))))
+            .OrderByDescending(r => r.Hits + r.Misses)
+            .ToList();
+        return new CacheFigures(Count("exact"), Count("semantic"), Count("miss"), Count("bypass"), Money.FromNanoUsd(rows.Sum(r => r.Saved)), rules);
+    }
+
+    private async Task AuditAsync(string actor, string action, string subject, string? details)
+    {
+        await using var db = await factory.CreateDbContextAsync();
+        db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = action, Subject = subject, Details = details });
+        await db.SaveChangesAsync();
+    }
+}
