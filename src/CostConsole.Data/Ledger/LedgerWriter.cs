@@ -160,7 +160,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "RequestId", "Timestamp", "ApiKeyId", "RequestedModel", "Tier", "Model", "Provider", "Rule", "Decision", "Mapping",
         "RuleSetVersion", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "Priced",
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
-        "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol",
+        "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol", "BatchId",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -215,7 +215,8 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = e.Escalations;
         p[i++].Value = (int)e.Review;
         p[i++].Value = Money.ToNanoUsd(e.EscalationCost);
-        p[i].Value = e.Protocol;
+        p[i++].Value = e.Protocol;
+        p[i].Value = (object?)e.BatchId ?? DBNull.Value;
     }
 
     private sealed class Pending(LedgerEntry entry)

@@ -3,7 +3,8 @@ namespace CostConsole.Routing.Pipeline;
 /// <summary>Who sent a request and when it arrived; filled by the host before the pipeline runs.</summary>
 /// <param name="ConversationId">The client's conversation id (header <c>x-costconsole-conversation</c>), when it sends one.</param>
 /// <param name="Protocol">The API the client spoke (<see cref="ClientProtocols"/>); recorded in the ledger and shown in the trace.</param>
-public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOffset ReceivedAt, long StartTimestamp, bool StorePrompt, string? ConversationId = null, string Protocol = ClientProtocols.ChatCompletions);
+/// <param name="BatchId">The batch the request is a line of: its calls are priced at the models' batch price.</param>
+public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOffset ReceivedAt, long StartTimestamp, bool StorePrompt, string? ConversationId = null, string Protocol = ClientProtocols.ChatCompletions, string? BatchId = null);
 
 /// <summary>The client-facing APIs a request can arrive through. Each is parsed into the same router request.</summary>
 public static class ClientProtocols
