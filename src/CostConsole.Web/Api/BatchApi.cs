@@ -19,7 +19,13 @@ internal static class BatchApi
     /// <summary>Room for the multipart envelope around a file of the largest size allowed.</summary>
     private const long EnvelopeBytes = 64 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+    private static readonly JsonSerializerOptions Json = ReadOnly(new(JsonSerializerDefaults.General) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() });
+
+    private static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
+    {
+        options.MakeReadOnly();
+        return options;
+    }
 
     public static IEndpointRouteBuilder MapBatchApi(this IEndpointRouteBuilder app)
     {

@@ -32,6 +32,7 @@ internal sealed partial class BatchRunner(
     IOptions<BatchOptions> options,
     IOptions<CostConsoleOptions> console,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<BatchRunner> logger) : BackgroundService
 {
     private const int LinesPerRead = 256;
@@ -54,11 +55,22 @@ internal sealed partial class BatchRunner(
         Wake();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken hostStopping)
     {
+        // Stopped as soon as the application begins to stop, before the server does: a line cut then stays pending,
+        // where one left running would fail against providers (the simulator among them) that are already gone.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, lifetime.ApplicationStopping);
+        var stoppingToken = stopping.Token;
         var batches = new List<Task>();
         try
         {
+            // Lines call providers through this server's own address (the simulator among them): not before it listens.
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+
             while (!stoppingToken.IsCancellationRequested)
             {
                 // Swapped before looking, so a batch created while the query runs wakes the wait below.
@@ -230,6 +242,10 @@ internal sealed partial class BatchRunner(
             catch (ChatRequestException ex)
             {
                 invalid = ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param);
+            }
+            catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
+            {
+                return;
             }
 
             if (outcome is { IsSuccess: false } && cancelled.IsCancellationRequested)
