@@ -47,6 +47,11 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
 
     public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
+    public DbSet<BatchFileEntity> BatchFiles => Set<BatchFileEntity>();
+
+    public DbSet<BatchEntity> Batches => Set<BatchEntity>();
+
+    public DbSet<BatchLineEntity> BatchLines => Set<BatchLineEntity>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -147,6 +152,29 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
             // The human-escalation queue reads only the flagged rows.
             e.HasIndex(r => new { r.Review, r.Timestamp });
+            e.HasIndex(r => r.BatchId);
+        });
+
+        modelBuilder.Entity<BatchFileEntity>(e =>
+        {
+            e.ToTable("BatchFiles");
+            e.Property(f => f.Id).HasMaxLength(40);
+            e.HasIndex(f => new { f.ApiKeyId, f.CreatedAt });
+        });
+
+        modelBuilder.Entity<BatchEntity>(e =>
+        {
+            e.ToTable("Batches");
+            e.Property(b => b.Id).HasMaxLength(40);
+            e.HasIndex(b => b.Status);
+            e.HasIndex(b => new { b.ApiKeyId, b.CreatedAt });
+        });
+
+        modelBuilder.Entity<BatchLineEntity>(e =>
+        {
+            e.ToTable("BatchLines");
+            e.HasIndex(l => new { l.BatchId, l.Line }).IsUnique();
+            e.HasIndex(l => new { l.BatchId, l.Status });
         });
 
         modelBuilder.Entity<LabelledExampleEntity>(e =>

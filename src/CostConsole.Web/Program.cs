@@ -22,6 +22,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddConsole();
     builder.AddExperiments();
     builder.AddTelemetry();
+    builder.AddBatches();
 
     var app = builder.Build();
     await app.InitializeCostConsoleAsync();
@@ -38,6 +39,7 @@ static async Task ServeAsync(string[] args)
     app.UseConsoleAccess();
 
     app.MapOpenAIApi();
+    app.MapBatchApi();
     app.MapResponsesApi();
     app.MapAnthropicMessagesApi();
     app.MapRouteApi();

@@ -283,6 +283,9 @@ public sealed class RequestLogRow
     /// <summary>The API the client spoke: chat.completions, responses, messages, embeddings or playground.</summary>
     public string Protocol { get; set; } = "chat.completions";
 
+    /// <summary>The batch the request ran in (a line of a <c>/v1/batches</c> job), priced at the batch price; null for interactive traffic.</summary>
+    public string? BatchId { get; set; }
+
     public long? ExperimentId { get; set; }
 
     public string? Arm { get; set; }

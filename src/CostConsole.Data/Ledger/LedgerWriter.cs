@@ -162,7 +162,7 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         "LatencyMs", "TimeToFirstTokenMs", "Status", "HttpStatus", "ErrorCode", "Error", "Stream", "Fallbacks", "AttemptsJson",
         "PromptHash", "Prompt", "RoutingInput", "ConversationId", "ExperimentId", "Arm", "Escalations", "Review", "EscalationCostNanoUsd", "Protocol",
         "PersonalData", "PromptRedacted",
-        "CacheLevel", "CacheEntryId", "CacheSimilarity", "CacheAvoidedCostNanoUsd",
+        "CacheLevel", "CacheEntryId", "CacheSimilarity", "CacheAvoidedCostNanoUsd", "BatchId",
     ];
 
     private static SqliteCommand CreateInsert(SqliteConnection connection)
@@ -223,7 +223,8 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         p[i++].Value = (object?)e.CacheLevel ?? DBNull.Value;
         p[i++].Value = (object?)e.CacheEntryId ?? DBNull.Value;
         p[i++].Value = (object?)e.CacheSimilarity ?? DBNull.Value;
-        p[i].Value = Money.ToNanoUsd(e.CacheAvoidedCost);
+        p[i++].Value = Money.ToNanoUsd(e.CacheAvoidedCost);
+        p[i].Value = (object?)e.BatchId ?? DBNull.Value;
     }
 
     private sealed class Pending(LedgerEntry entry)

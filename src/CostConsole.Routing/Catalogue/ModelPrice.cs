@@ -10,4 +10,18 @@ public sealed record ModelPrice(
     decimal InputPerMillion,
     decimal? CachedInputPerMillion,
     decimal OutputPerMillion,
-    decimal? BatchDiscount = null);
+    decimal? BatchDiscount = null)
+{
+    /// <summary>
+    /// The price a batch line pays: every rate less <see cref="BatchDiscount"/> (a fraction, 0.5 = half price); the
+    /// interactive price when the model has no batch discount.
+    /// </summary>
+    public ModelPrice ForBatch() => BatchDiscount is > 0m and <= 1m
+        ? this with
+        {
+            InputPerMillion = InputPerMillion * (1m - BatchDiscount.Value),
+            CachedInputPerMillion = CachedInputPerMillion * (1m - BatchDiscount.Value),
+            OutputPerMillion = OutputPerMillion * (1m - BatchDiscount.Value),
+        }
+        : this;
+}

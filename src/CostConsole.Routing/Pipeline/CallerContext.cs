@@ -3,8 +3,9 @@ namespace CostConsole.Routing.Pipeline;
 /// <summary>Who sent a request and when it arrived; filled by the host before the pipeline runs.</summary>
 /// <param name="ConversationId">The client's conversation id (header <c>x-costconsole-conversation</c>), when it sends one.</param>
 /// <param name="Protocol">The API the client spoke (<see cref="ClientProtocols"/>); recorded in the ledger and shown in the trace.</param>
+/// <param name="BatchId">The batch the request is a line of: its calls are priced at the models' batch price.</param>
 /// <param name="StorePrompt">Whether the ledger keeps the prompt at all; <see cref="PromptStorage"/> says how.</param>
-public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOffset ReceivedAt, long StartTimestamp, bool StorePrompt, string? ConversationId = null, string Protocol = ClientProtocols.ChatCompletions)
+public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOffset ReceivedAt, long StartTimestamp, bool StorePrompt, string? ConversationId = null, string Protocol = ClientProtocols.ChatCompletions, string? BatchId = null)
 {
     /// <summary>How a stored prompt is kept: redacted (personal data replaced by placeholders) unless the key's or the global policy says otherwise.</summary>
     public Privacy.PromptStorage PromptStorage { get; init; } = Privacy.PromptStorage.Redacted;

@@ -109,7 +109,7 @@ public sealed partial class ChatPipeline(
                             var started = Stopwatch.GetTimestamp();
                             var answer = await invoker.CompleteAsync(candidate, request, options, token).ConfigureAwait(false);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                            var cost = answer.IsSuccess ? CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, answer.Usage) : null;
+                            var cost = answer.IsSuccess ? CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, answer.Usage, caller.BatchId is not null) : null;
                             run.Attempts.Add(Attempt(attemptKind, candidate, answer.Status, answer.IsSuccess ? "answered" : Describe(answer), answer.Usage, cost ?? 0m, latency));
                             return answer;
                         },
@@ -136,7 +136,7 @@ public sealed partial class ChatPipeline(
                 }
 
                 var attemptIndex = run.Attempts.Count - 1;
-                var priced = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, reply.Usage);
+                var priced = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, reply.Usage, caller.BatchId is not null);
                 var body = options.Logprobs && !request.WantsLogprobs ? new BinaryData(LogprobsFilter.Strip(reply.Body.ToMemory())) : reply.Body;
                 var kept = new KeptAnswer(candidate, reply.Usage, priced, null, body, null);
                 if (gates is null)
@@ -224,7 +224,7 @@ public sealed partial class ChatPipeline(
                             var result = await relay.RunAsync(upstream, decision, candidate, token).ConfigureAwait(false);
                             var usage = relay.Usage(tokens);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                            var cost = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, usage);
+                            var cost = CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, usage, caller.BatchId is not null);
                             switch (result)
                             {
                                 case StreamResult.BrokeBeforeFirstEvent:
@@ -376,7 +376,7 @@ public sealed partial class ChatPipeline(
         using var span = PipelineTelemetry.StartAttempt(judge, AttemptKind.Judge);
         var reply = await invoker.CompleteAsync(judge, grading, cancellationToken).ConfigureAwait(false);
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, judge.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
+        var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, judge.Key, run.Caller.ReceivedAt, reply.Usage, run.Caller.BatchId is not null) ?? 0m : 0m;
         run.Attempts.Add(Attempt(AttemptKind.Judge, judge, reply.Status, reply.IsSuccess ? "graded" : Describe(reply), reply.Usage, cost, latency));
         run.EscalationCost += cost;
         if (!reply.IsSuccess)
@@ -422,7 +422,7 @@ public sealed partial class ChatPipeline(
             using var span = PipelineTelemetry.StartAttempt(candidate, AttemptKind.Sample);
             var reply = await invoker.CompleteAsync(candidate, sample, cancellationToken).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, candidate.Key, run.Caller.ReceivedAt, reply.Usage) ?? 0m : 0m;
+            var cost = reply.IsSuccess ? CostCalculator.Cost(run.Snapshot.Prices, candidate.Key, run.Caller.ReceivedAt, reply.Usage, run.Caller.BatchId is not null) ?? 0m : 0m;
             run.Attempts.Add(Attempt(AttemptKind.Sample, candidate, reply.Status, reply.IsSuccess ? "sampled" : Describe(reply), reply.Usage, cost, latency));
             run.EscalationCost += cost;
             extra += cost;
@@ -492,6 +492,7 @@ public sealed partial class ChatPipeline(
                 Timestamp = caller.ReceivedAt,
                 ApiKeyId = caller.ApiKeyId,
                 Protocol = caller.Protocol,
+                BatchId = caller.BatchId,
                 RequestedModel = requestedModel,
                 Status = LedgerStatus.Rejected,
                 HttpStatus = error.Status,
@@ -558,7 +559,7 @@ public sealed partial class ChatPipeline(
 
         // The baseline prices the kept answer's tokens at the always-largest model; unpriced, it equals the actual cost.
         var snapshot = run.Snapshot;
-        var baseline = snapshot.Baseline is { } b ? CostCalculator.Cost(snapshot.Prices, b.Key, run.Caller.ReceivedAt, answer.Usage) ?? total : total;
+        var baseline = snapshot.Baseline is { } b ? CostCalculator.Cost(snapshot.Prices, b.Key, run.Caller.ReceivedAt, answer.Usage, run.Caller.BatchId is not null) ?? total : total;
         return new ChatOutcome
         {
             RequestId = run.Caller.RequestId,
@@ -657,6 +658,7 @@ public sealed partial class ChatPipeline(
             ApiKeyId = caller.ApiKeyId,
             ConversationId = caller.ConversationId,
             Protocol = caller.Protocol,
+            BatchId = caller.BatchId,
             ExperimentId = outcome.Decision?.ExperimentId,
             Arm = outcome.Decision?.Arm,
             RequestedModel = request.Model,

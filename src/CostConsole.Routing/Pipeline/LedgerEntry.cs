@@ -77,6 +77,9 @@ public sealed class LedgerEntry
     /// <summary>The API the client spoke (<see cref="ClientProtocols"/>).</summary>
     public string Protocol { get; init; } = ClientProtocols.ChatCompletions;
 
+    /// <summary>The batch the request ran in, when it is a line of a batch: priced at the model's batch price.</summary>
+    public string? BatchId { get; init; }
+
     /// <summary>The experiment the request took part in, and the arm it was assigned.</summary>
     public long? ExperimentId { get; init; }
 

@@ -15,7 +15,10 @@ public static class CostCalculator
         return (uncached * price.InputPerMillion + cached * cachedRate + usage.CompletionTokens * price.OutputPerMillion) / TokensPerMillion;
     }
 
-    /// <summary>Cost of <paramref name="usage"/> on <paramref name="modelKey"/> at the price in force at <paramref name="at"/>; null when unpriced.</summary>
-    public static decimal? Cost(PriceBook prices, string modelKey, DateTimeOffset at, TokenUsage usage) =>
-        prices.PriceAt(modelKey, at) is { } price ? Cost(price, usage) : null;
+    /// <summary>
+    /// Cost of <paramref name="usage"/> on <paramref name="modelKey"/> at the price in force at <paramref name="at"/> — its
+    /// batch price when <paramref name="batch"/> — or null when unpriced.
+    /// </summary>
+    public static decimal? Cost(PriceBook prices, string modelKey, DateTimeOffset at, TokenUsage usage, bool batch = false) =>
+        prices.PriceAt(modelKey, at) is { } price ? Cost(batch ? price.ForBatch() : price, usage) : null;
 }

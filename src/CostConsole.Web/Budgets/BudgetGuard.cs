@@ -38,6 +38,7 @@ internal sealed class BudgetGuard(
     private readonly ConcurrentDictionary<string, ConversationTally> _conversations = new(StringComparer.Ordinal);
     private BudgetCounter[] _counters = [];
     private long _nextReservation;
+    private readonly ConcurrentDictionary<string, long> _batchReservations = new(StringComparer.Ordinal);
 
     public TimeZoneInfo Zone => _zone;
 
@@ -376,6 +377,121 @@ internal sealed class BudgetGuard(
     internal static long ToNano(decimal usd) => (long)Math.Round(usd * 1_000_000_000m, MidpointRounding.AwayFromZero);
 
     internal static string Usd(long nano) => "$" + (nano / 1e9m).ToString(nano < 10_000_000 ? "0.000000" : "0.0000", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The most one batch line may cost at the batch price: its prompt plus <c>max_tokens</c> (or the default cap) at the
+    /// priciest model it may reach — the model it names, its tier and the tiers above, or any model for "auto" — for each
+    /// attempt it may make.
+    /// </summary>
+    internal long BatchLineWorstNanoUsd(string model, long promptTokens, int? maxTokens, DateTimeOffset now)
+    {
+        var snapshot = routing.Current;
+        IEnumerable<RoutedModel> reachable = snapshot.FindModel(model) is { } pinned ? [pinned]
+            : snapshot.IsTier(model) ? snapshot.Models.Where(m => m.TierIndex >= snapshot.Tiers.ToList().IndexOf(model))
+            : snapshot.Models;
+        var usage = new TokenUsage(promptTokens, 0, maxTokens is > 0 ? maxTokens.Value : options.Value.DefaultMaxTokens);
+        var most = 0m;
+        var tiers = new HashSet<int>();
+        foreach (var candidate in reachable)
+        {
+            tiers.Add(candidate.TierIndex);
+            if (snapshot.Prices.PriceAt(candidate.Key, now) is { } price)
+            {
+                most = Math.Max(most, CostCalculator.Cost(price.ForBatch(), usage));
+            }
+        }
+
+        var escalations = Math.Min(tiers.Count - 1, options.Value.EscalationsReserved ?? snapshot.Escalation.MaxEscalations);
+        return ToNano(most) * (1 + Math.Max(0, escalations));
+    }
+
+    /// <summary>
+    /// Reserves a batch's worst case, whole, on the global budgets and those of the key and its team, or on none:
+    /// null when reserved, else the refusal with the budget and the reason. Tier and model budgets are checked line by
+    /// line, as each line is admitted like any request.
+    /// </summary>
+    internal ChatError? ReserveBatch(string batchId, long? apiKeyId, long worstNanoUsd, DateTimeOffset expires)
+    {
+        var now = time.GetUtcNow();
+        var matched = BatchBudgets(apiKeyId);
+        var reservation = _batchReservations.GetOrAdd(batchId, _ => Interlocked.Increment(ref _nextReservation));
+        for (var i = 0; i < matched.Count; i++)
+        {
+            if (matched[i].TryReserve(reservation, worstNanoUsd, worstNanoUsd, 0, now, expires, _zone, out var alertLimit) is not { } refusal)
+            {
+                continue;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                matched[j].Release(reservation);
+            }
+
+            _batchReservations.TryRemove(batchId, out _);
+            matched[i].Refused(refusal with { Reason = $"Batch refused: {refusal.Reason}." });
+            var state = matched[i].Read(now, _zone);
+            if (alertLimit)
+            {
+                RaiseLimitReached(state, now);
+            }
+
+            return new ChatError(429, "insufficient_quota", "budget_exceeded",
+                $"The batch could cost up to {Usd(worstNanoUsd)} at the batch price (every line's prompt plus max_tokens at the priciest model it may reach), "
+                + $"and budget {state.Budget.Describe()} cannot hold that: {refusal.Reason} (limit {Usd(state.Budget.LimitNanoUsd)}). "
+                + $"Nothing was started. Split the file, lower max_tokens, or wait until the budget resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Sets what a batch still holds on its budgets, without a check: lowered as each line starts (the line is then
+    /// admitted and settled on its own), and taken up again for the lines left when a restarted console resumes it.
+    /// </summary>
+    internal void HoldBatch(string batchId, long? apiKeyId, long remainingNanoUsd, DateTimeOffset expires)
+    {
+        var reservation = _batchReservations.GetOrAdd(batchId, _ => Interlocked.Increment(ref _nextReservation));
+        foreach (var counter in BatchBudgets(apiKeyId))
+        {
+            counter.Hold(reservation, remainingNanoUsd, expires);
+        }
+    }
+
+    /// <summary>Gives back what a finished, cancelled or expired batch still held.</summary>
+    internal void ReleaseBatch(string batchId)
+    {
+        if (!_batchReservations.TryRemove(batchId, out var reservation))
+        {
+            return;
+        }
+
+        foreach (var counter in Volatile.Read(ref _counters))
+        {
+            counter.Release(reservation);
+        }
+    }
+
+    private List<BudgetCounter> BatchBudgets(long? apiKeyId)
+    {
+        var key = apiKeyId is { } id ? keys.Find(id) : null;
+        var matched = new List<BudgetCounter>();
+        foreach (var counter in Volatile.Read(ref _counters))
+        {
+            var budget = counter.Budget;
+            if (budget.Scope switch
+            {
+                BudgetScope.Global => true,
+                BudgetScope.Team => key?.Team is { } team && string.Equals(team, budget.ScopeValue, StringComparison.Ordinal),
+                BudgetScope.Key => apiKeyId is { } keyId && budget.ScopeValue == keyId.ToString(CultureInfo.InvariantCulture),
+                _ => false,
+            })
+            {
+                matched.Add(counter);
+            }
+        }
+
+        return matched;
+    }
 
     /// <summary>Every enabled budget's state, in name order.</summary>
     public IReadOnlyList<BudgetState> States()

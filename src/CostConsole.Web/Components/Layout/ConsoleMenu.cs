@@ -15,6 +15,7 @@ public static class ConsoleMenu
         new("/routing", "Routing", Icons.Material.Filled.AltRoute, Policies.ViewRouting),
         new("/catalogue", "Catalogue", Icons.Material.Filled.MenuBook, Policies.ViewCatalogue),
         new("/playground", "Playground", Icons.Material.Filled.Forum, Policies.UsePlayground),
+        new("/batches", "Batches", Icons.Material.Filled.Inventory2, Policies.UsePlayground),
         new("/experiments", "Experiments", Icons.Material.Filled.Science, Policies.ViewExperiments),
         new("/requests", "Requests", Icons.Material.Filled.ManageSearch, Policies.ViewSpend),
         new("/review", "Review queue", Icons.Material.Filled.RateReview, Policies.ReviewFeedback),

@@ -1,0 +1,22 @@
+using CostConsole.Web.Batches;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CostConsole.Web.Extensions;
+
+internal static class BatchExtensions
+{
+    /// <summary>The Batch API's files and batches, and the runner that works through them in the background.</summary>
+    public static WebApplicationBuilder AddBatches(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BatchOptions>()
+            .BindConfiguration(BatchOptions.Section)
+            .Validate(o => o.MaxFileBytes > 0 && o.MaxLines > 0, "CostConsole:Batches:MaxFileBytes and MaxLines must be positive.")
+            .Validate(o => o.Concurrency is > 0 and <= 256, "CostConsole:Batches:Concurrency must be between 1 and 256.")
+            .Validate(o => o.PollSeconds > 0, "CostConsole:Batches:PollSeconds must be positive.")
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<BatchRunner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchRunner>());
+        builder.Services.TryAddSingleton<BatchService>();
+        return builder;
+    }
+}
