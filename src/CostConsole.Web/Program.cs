@@ -1,5 +1,6 @@
 using CostConsole.Simulator;
 using CostConsole.Web.Api;
+using CostConsole.Web.Cluster;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
 using CostConsole.Web.Telemetry;
@@ -20,6 +21,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddConsole();
     builder.AddExperiments();
     builder.AddTelemetry();
+    builder.AddRedis();
 
     var app = builder.Build();
     await app.InitializeCostConsoleAsync();
