@@ -29,6 +29,10 @@ internal static class ClusterExtensions
         services.AddSingleton(_ => redis);
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
 
+        // Budgets hold across instances: reservations and settlements are atomic scripts on shared counters.
+        services.AddSingleton<SharedBudgets>();
+        services.AddHostedService<BudgetReconciler>();
+
         // Cookies, antiforgery tokens and protected provider keys made by one instance must open on every other.
         services.AddDataProtection().PersistKeysToStackExchangeRedis(() => redis.Database, redis.Key("data-protection-keys"));
 
