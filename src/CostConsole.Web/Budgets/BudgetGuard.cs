@@ -427,7 +427,7 @@ internal sealed class BudgetGuard(
         var tokens = outcome.Usage.TotalTokens;
         if (key?.TokensPerMinute is not null)
         {
-            limiter.AddTokens(key.Id, tokens);
+            await limiter.AddTokensAsync(key.Id, tokens);
         }
 
         if (conversation is not null && tokens > 0)
