@@ -1,6 +1,7 @@
 using CostConsole.Simulator;
 using CostConsole.Web.Api;
 using CostConsole.Web.Caching;
+using CostConsole.Web.Cluster;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
 using CostConsole.Web.Telemetry;
@@ -23,6 +24,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddExperiments();
     builder.AddTelemetry();
     builder.AddBatches();
+    builder.AddRedis();
 
     var app = builder.Build();
     await app.InitializeCostConsoleAsync();

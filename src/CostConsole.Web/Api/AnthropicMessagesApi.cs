@@ -51,7 +51,7 @@ internal static class AnthropicMessagesApi
             }
 
             caller = caller with { ApiKeyId = key!.Id, ConversationId = OpenAIApi.ConversationId(context.Request) };
-            if (limiter.TryAcquire(key) is { } retryAfter)
+            if (await limiter.TryAcquireAsync(key) is { } retryAfter)
             {
                 response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));

@@ -151,7 +151,7 @@ internal static class OpenAIApi
             return (caller, null);
         }
 
-        if (limiter.TryAcquire(key) is { } retryAfter)
+        if (await limiter.TryAcquireAsync(key) is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
             await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));

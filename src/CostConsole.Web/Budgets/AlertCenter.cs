@@ -25,6 +25,7 @@ public sealed record ConsoleAlert(
     public const string BudgetThreshold = "budget_threshold";
     public const string BudgetLimitReached = "budget_limit_reached";
     public const string ConversationTokens = "conversation_tokens";
+    public const string SharedStoreUnavailable = "shared_store_unavailable";
 
     public bool IsSevere => Kind != BudgetThreshold || Threshold >= 100;
 }

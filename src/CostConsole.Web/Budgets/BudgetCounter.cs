@@ -76,6 +76,7 @@ public sealed class BudgetCounter(BudgetRule budget)
     private long _exposure;
     private TaskCompletionSource _inFlightChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _limitReachedFired;
+    private int? _sharedInFlight;
 
     private BudgetRule _budget = budget;
 
@@ -212,6 +213,34 @@ public sealed class BudgetCounter(BudgetRule budget)
         changed.TrySetResult();
     }
 
+    /// <summary>
+    /// Shows the figures of the budget's shared counter (several instances keep it in Redis) instead of this instance's
+    /// own, and wakes requests here that wait for room: another instance may have settled.
+    /// </summary>
+    public void Mirror(DateTimeOffset periodStart, DateTimeOffset periodEnd, long spent, long reserved, int inFlight)
+    {
+        lock (_gate)
+        {
+            _periodStart = periodStart;
+            _periodEnd = periodEnd;
+            _spent = spent;
+            _reserved = reserved;
+            _sharedInFlight = inFlight;
+            SignalInFlightChanged();
+        }
+    }
+
+    /// <summary>Counts a settlement made on the shared counter into this instance's last-hour spend.</summary>
+    public void Observe(long actual, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var minute = now.ToUnixTimeSeconds() / 60;
+            ref var bucket = ref _minutes[minute % _minutes.Length];
+            bucket = bucket.Minute == minute ? (minute, bucket.Spent + actual) : (minute, actual);
+        }
+    }
+
     /// <summary>Keeps a refusal to show why requests were turned away.</summary>
     public void Refused(BudgetRefusal refusal)
     {
@@ -314,7 +343,7 @@ public sealed class BudgetCounter(BudgetRule budget)
                 }
             }
 
-            return new BudgetState(Budget, _periodStart, _periodEnd, _spent, _reserved, _reservations.Count)
+            return new BudgetState(Budget, _periodStart, _periodEnd, _spent, _reserved, _sharedInFlight ?? _reservations.Count)
             {
                 SpentLastHourNanoUsd = lastHour,
                 Refusals = [.. _refusals],

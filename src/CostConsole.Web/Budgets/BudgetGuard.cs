@@ -8,6 +8,7 @@ using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Requests;
 using CostConsole.Web.Api;
+using CostConsole.Web.Cluster;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -30,7 +31,8 @@ internal sealed class BudgetGuard(
     AlertCenter alerts,
     RoutingState routing,
     IOptions<BudgetOptions> options,
-    TimeProvider time) : IAdmissionControl
+    TimeProvider time,
+    SharedBudgets? shared = null) : IAdmissionControl
 {
     private readonly TimeZoneInfo _zone = options.Value.Zone();
     private readonly OutputLengths _lengths = new(options.Value.DefaultOutputTokens);
@@ -39,8 +41,12 @@ internal sealed class BudgetGuard(
     private BudgetCounter[] _counters = [];
     private long _nextReservation;
     private readonly ConcurrentDictionary<string, long> _batchReservations = new(StringComparer.Ordinal);
+    private int _sharedOutage;
 
     public TimeZoneInfo Zone => _zone;
+
+    /// <summary>The enabled budgets' counters.</summary>
+    internal IReadOnlyList<BudgetCounter> Counters => Volatile.Read(ref _counters);
 
     public ValueTask<Admission> AdmitAsync(RoutingDecision decision, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
     {
@@ -90,6 +96,11 @@ internal sealed class BudgetGuard(
         if (matched is not null)
         {
             var step = StepCost(decision, decision.Model.TierIndex, request, now);
+            if (shared is not null)
+            {
+                return ReserveSharedAsync(reservation, matched, worst, step, decision, request, key, conversation, cancellationToken);
+            }
+
             if (ReserveAll(reservation, matched, worst, step, now) is { } refused)
             {
                 return refused.Refusal.Waitable && settings.OverrunWaitSeconds > 0
@@ -99,6 +110,85 @@ internal sealed class BudgetGuard(
         }
 
         return ValueTask.FromResult(Reserved(reservation, matched, decision, request, key, conversation));
+    }
+
+    /// <summary>
+    /// Reserves on the budgets' shared counters in Redis, on every matched budget or on none. Like
+    /// <see cref="WaitForRoomAsync"/>, a request refused while others in flight hold the money waits for them (up to
+    /// <see cref="BudgetOptions.OverrunWaitSeconds"/>); settlements on other instances are not signalled here, so it
+    /// looks again every 100 ms.
+    /// </summary>
+    private async ValueTask<Admission> ReserveSharedAsync(
+        long reservation, List<BudgetCounter> matched, long worst, (long Expected, long Worst) step,
+        RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var allowance = ToNano(settings.MaxOverrunUsd);
+        var holds = new SharedBudgets.Hold[matched.Count];
+        for (var i = 0; i < matched.Count; i++)
+        {
+            holds[i] = matched[i].Budget.Strict ? new(matched[i], worst, worst, 0) : new(matched[i], step.Expected, step.Worst, allowance);
+        }
+
+        var deadline = time.GetUtcNow().AddSeconds(settings.OverrunWaitSeconds);
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            (int Index, BudgetRefusal Refusal, bool Alert)? refused;
+            try
+            {
+                refused = await shared!.ReserveAsync(SharedId(reservation), holds, now, now.AddSeconds(settings.ReservationSeconds)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+            {
+                return SharedStoreDown(matched, ex, reservation, decision, request, key, conversation, now);
+            }
+
+            if (refused is not { } refusal)
+            {
+                Interlocked.Exchange(ref _sharedOutage, 0);
+                return Reserved(reservation, matched, decision, request, key, conversation);
+            }
+
+            if (!refusal.Refusal.Waitable || now >= deadline)
+            {
+                return Refuse(matched[refusal.Index], refusal.Refusal, refusal.Alert, decision, now);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100, (deadline - now).TotalMilliseconds)), time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return Admission.Refuse(ChatError.ClientClosed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Redis, which holds the budgets' shared counters, cannot be reached: refuse with a 503 that says so (fail closed),
+    /// or, when an admin chose fail-open, serve the request unchecked and let the ledger bring its cost to the shared
+    /// counters once Redis is back, with an alert once per outage.
+    /// </summary>
+    private Admission SharedStoreDown(List<BudgetCounter> matched, Exception error, long reservation, RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation, DateTimeOffset now)
+    {
+        var redis = shared!.Redis;
+        var names = string.Join(", ", matched.Select(c => c.Budget.Describe()));
+        if (redis.Options.WhenUnavailable == RedisUnavailable.FailClosed)
+        {
+            return Admission.Refuse(new ChatError(503, "server_error", "budget_store_unavailable",
+                $"This request falls under budget {names}, which cannot be checked: {redis.Unreachable(error)}. Requests under a budget are refused until Redis is back; requests under no budget are still served. Try again shortly, or ask an admin to check Redis (or to set CostConsole:Redis:WhenUnavailable to FailOpen)."));
+        }
+
+        shared.MarkUnsettled();
+        if (Interlocked.Exchange(ref _sharedOutage, 1) == 0)
+        {
+            alerts.Raise(new ConsoleAlert(now, ConsoleAlert.SharedStoreUnavailable,
+                $"Budgets are not being checked: {redis.Unreachable(error)}. Requests under budget {names} are served (CostConsole:Redis:WhenUnavailable is FailOpen) and their cost is taken from the ledger into the shared counters once Redis is back."), null);
+        }
+
+        return Admission.Reserved(outcome => Settle(reservation, null, key, conversation, outcome));
     }
 
     private Admission Reserved(long reservation, List<BudgetCounter>? matched, RoutingDecision decision, ChatRequest request, ApiKeyInfo? key, string? conversation) =>
@@ -200,6 +290,11 @@ internal sealed class BudgetGuard(
         var step = StepCost(decision, next.Model.TierIndex, request, now);
         var expires = now.AddSeconds(settings.ReservationSeconds);
         var allowance = ToNano(settings.MaxOverrunUsd);
+        if (shared is not null)
+        {
+            return CoverSharedStep(reservation, matched, next, soFar, step, allowance, now, expires);
+        }
+
         foreach (var counter in matched)
         {
             if (counter.Budget.Strict)
@@ -233,6 +328,46 @@ internal sealed class BudgetGuard(
         return null;
     }
 
+    private string? CoverSharedStep(long reservation, List<BudgetCounter> matched, AdmissionStep next, long soFar, (long Expected, long Worst) step, long allowance, DateTimeOffset now, DateTimeOffset expires)
+    {
+        var open = matched.Where(c => !c.Budget.Strict).ToList();
+        if (open.Count == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var holds = open.Select(c => new SharedBudgets.Hold(c, soFar + step.Expected, soFar + step.Worst, allowance)).ToArray();
+            if (shared!.Reserve(SharedId(reservation), holds, now, expires) is not { } refused)
+            {
+                return null;
+            }
+
+            shared.HoldSpent(SharedId(reservation), open, soFar, now, expires);
+            var counter = open[refused.Index];
+            counter.Refused(refused.Refusal with { Reason = $"Step up to tier '{next.Model.Tier}' ({next.Model.Model.Id}) not taken, the answer in hand was served: {refused.Refusal.Reason}." });
+            if (refused.Alert)
+            {
+                RaiseLimitReached(counter.Read(now, _zone), now);
+            }
+
+            return $"budget {counter.Budget.Describe()} cannot cover it: {refused.Refusal.Reason}";
+        }
+        catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+        {
+            if (shared!.Redis.Options.WhenUnavailable == RedisUnavailable.FailOpen)
+            {
+                shared.MarkUnsettled();
+                return null;
+            }
+
+            return $"the budgets it falls under cannot be checked: {shared.Redis.Unreachable(ex)}";
+        }
+    }
+
+    private string SharedId(long reservation) => shared!.Redis.InstanceId + ":" + reservation.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>
     /// What one attempt at a tier is expected to cost — prompt plus <c>max_tokens</c>, or the tier's recent p95 answer
     /// length — and at worst (prompt plus <c>max_tokens</c> or the default cap), both at the tier's priciest model.
@@ -258,7 +393,7 @@ internal sealed class BudgetGuard(
         return (ToNano(expected), ToNano(worst));
     }
 
-    private ValueTask Settle(long reservation, List<BudgetCounter>? matched, ApiKeyInfo? key, string? conversation, ChatOutcome outcome)
+    private async ValueTask Settle(long reservation, List<BudgetCounter>? matched, ApiKeyInfo? key, string? conversation, ChatOutcome outcome)
     {
         if (outcome.IsSuccess && outcome.Model is { } answered)
         {
@@ -266,7 +401,19 @@ internal sealed class BudgetGuard(
         }
 
         var now = time.GetUtcNow();
-        if (matched is not null)
+        if (matched is not null && shared is not null)
+        {
+            var actual = ToNano(outcome.Cost);
+            var crossed = await shared.SettleAsync(SharedId(reservation), matched, actual, now);
+            for (var i = 0; i < matched.Count; i++)
+            {
+                foreach (var threshold in crossed[i])
+                {
+                    RaiseThreshold(matched[i].Read(now, _zone), threshold, now);
+                }
+            }
+        }
+        else if (matched is not null)
         {
             var actual = ToNano(outcome.Cost);
             foreach (var counter in matched)
@@ -281,7 +428,7 @@ internal sealed class BudgetGuard(
         var tokens = outcome.Usage.TotalTokens;
         if (key?.TokensPerMinute is not null)
         {
-            limiter.AddTokens(key.Id, tokens);
+            await limiter.AddTokensAsync(key.Id, tokens);
         }
 
         if (conversation is not null && tokens > 0)
@@ -295,8 +442,6 @@ internal sealed class BudgetGuard(
                     ConversationId: conversation), null);
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>The most a request can cost: its prompt plus its completion cap at the priciest candidate, for each attempt it may make.</summary>
