@@ -13,6 +13,9 @@ public sealed class CostConsoleOptions
     /// <summary>Overrides the SQLite connection string (default: costconsole.db in the data folder).</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Which database holds the data: SQLite (default) or PostgreSQL, for several instances.</summary>
+    public Database.DatabaseOptions Database { get; set; } = new();
+
     /// <summary>An API key accepted by /v1, created at start (development).</summary>
     public string? DevApiKey { get; set; }
 

@@ -1,7 +1,9 @@
+using System.Data.Common;
 using System.Diagnostics;
+using CostConsole.Data.Database;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Pipeline;
-using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace CostConsole.Data.Metrics;
 
@@ -20,7 +22,7 @@ public sealed class RollupStore : IAsyncDisposable
     /// <summary>How long after its start a request can still land in the ledger (timeouts × fallbacks), for catching up.</summary>
     public static readonly TimeSpan LateArrival = TimeSpan.FromMinutes(10);
 
-    private readonly string _connectionString;
+    private readonly CostConsoleDatabase _database;
     private readonly TimeProvider _time;
     private readonly TimeSpan _flushInterval;
     private readonly Lock _observeLock = new();
@@ -34,9 +36,9 @@ public sealed class RollupStore : IAsyncDisposable
     private Task? _loop;
     private int _disposed;
 
-    public RollupStore(string connectionString, TimeProvider time, TimeSpan flushInterval)
+    public RollupStore(CostConsoleDatabase database, TimeProvider time, TimeSpan flushInterval)
     {
-        _connectionString = connectionString;
+        _database = database;
         _time = time;
         _flushInterval = flushInterval;
     }
@@ -47,6 +49,13 @@ public sealed class RollupStore : IAsyncDisposable
     /// <summary>Ledger batches go here, on the ledger writer's loop: only an append.</summary>
     public void Observe(IReadOnlyList<LedgerEntry> entries)
     {
+        if (_database.IsPostgreSql)
+        {
+            // The ledger writer committed this batch's rollup increments with its rows.
+            LastFlush = _time.GetUtcNow();
+            return;
+        }
+
         lock (_observeLock)
         {
             foreach (var entry in entries)
@@ -56,7 +65,13 @@ public sealed class RollupStore : IAsyncDisposable
         }
     }
 
-    public void Start() => _loop ??= Task.Run(RunAsync);
+    public void Start()
+    {
+        if (!_database.IsPostgreSql)
+        {
+            _loop ??= Task.Run(RunAsync);
+        }
+    }
 
     /// <summary>Folds in everything observed so far and writes it.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
@@ -75,9 +90,15 @@ public sealed class RollupStore : IAsyncDisposable
     /// <summary>At start: recompute the periods a crash may have left short (from the last flushed minute, less the late-arrival margin).</summary>
     public async Task<RollupRebuild> CatchUpAsync(CancellationToken cancellationToken = default)
     {
+        if (_database.IsPostgreSql)
+        {
+            // Rollups on PostgreSQL are committed with the ledger rows they count: a crash leaves nothing short.
+            return new RollupRebuild(0, 0, 0, _time.GetUtcNow(), TimeSpan.Zero);
+        }
+
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(Start) FROM MinuteRollups";
+        command.CommandText = "SELECT MAX(\"Start\") FROM \"MinuteRollups\"";
         var last = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         var from = last is long start ? DateTimeOffset.FromUnixTimeMilliseconds(start) - LateArrival : DateTimeOffset.UnixEpoch;
         return await RebuildAsync(from, cancellationToken).ConfigureAwait(false);
@@ -91,6 +112,11 @@ public sealed class RollupStore : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var fromMs = RollupGrid.Floor(Math.Max(0, from.ToUnixTimeMilliseconds()), RollupGrid.HourMs);
+        if (_database.IsPostgreSql)
+        {
+            return await RebuildPostgreSqlAsync(fromMs, started, cancellationToken).ConfigureAwait(false);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -104,7 +130,7 @@ public sealed class RollupStore : IAsyncDisposable
             lock (_observeLock)
             {
                 using var max = reader.CreateCommand();
-                max.CommandText = "SELECT COALESCE(MAX(Id), 0) FROM RequestLog";
+                max.CommandText = "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"RequestLog\"";
                 high = (long)max.ExecuteScalar()!;
             }
 
@@ -115,8 +141,8 @@ public sealed class RollupStore : IAsyncDisposable
             lock (_observeLock)
             {
                 using var ids = reader.CreateCommand();
-                ids.CommandText = "SELECT RequestId FROM RequestLog WHERE Id > $high";
-                ids.Parameters.AddWithValue("$high", high);
+                ids.CommandText = "SELECT \"RequestId\" FROM \"RequestLog\" WHERE \"Id\" > @high";
+                ids.With("high", high);
                 using (var r = ids.ExecuteReader())
                 {
                     while (r.Read())
@@ -166,7 +192,7 @@ public sealed class RollupStore : IAsyncDisposable
                 {
                     await FlushAsync(_stopping.Token).ConfigureAwait(false);
                 }
-                catch (SqliteException)
+                catch (DbException)
                 {
                     // The database was busy or unavailable; what is pending stays pending for the next flush.
                 }
@@ -268,12 +294,12 @@ public sealed class RollupStore : IAsyncDisposable
         }
     }
 
-    private static void Load(SqliteConnection connection, string table, RollupGrid grid, long start)
+    private static void Load(DbConnection connection, string table, RollupGrid grid, long start)
     {
         var cells = grid.Period(start);
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {RollupWriter.SelectColumns} FROM {table} WHERE Start = $start";
-        command.Parameters.AddWithValue("$start", start);
+        command.CommandText = $"SELECT {RollupWriter.SelectColumns} FROM \"{table}\" WHERE \"Start\" = @start";
+        command.With("start", start);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -291,7 +317,7 @@ public sealed class RollupStore : IAsyncDisposable
 
     /// <summary>Streams the ledger in time order and writes each hour (its minutes and itself) as soon as it is complete.</summary>
     private static async Task<(long Rows, long MinuteRows, long HourRows)> RecomputeAsync(
-        SqliteConnection reader, SqliteConnection writer, long fromMs, long highId, CancellationToken cancellationToken)
+        DbConnection reader, DbConnection writer, long fromMs, long highId, CancellationToken cancellationToken)
     {
         var minutes = new RollupGrid(RollupGrid.MinuteMs);
         var hours = new RollupGrid(RollupGrid.HourMs);
@@ -324,34 +350,13 @@ public sealed class RollupStore : IAsyncDisposable
 
         using (var command = reader.CreateCommand())
         {
-            command.CommandText = """
-                SELECT RequestId, Timestamp, Tier, Model, ApiKeyId, Rule, Status, Fallbacks, PromptTokens, CachedTokens,
-                       CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyMs, Arm, Escalations, EscalationCostNanoUsd
-                FROM RequestLog WHERE Timestamp >= $from AND Id <= $high ORDER BY Timestamp
-                """;
-            command.Parameters.AddWithValue("$from", fromMs);
-            command.Parameters.AddWithValue("$high", highId);
+            command.CommandText = SampleSelect + """ WHERE "Timestamp" >= @from AND "Id" <= @high ORDER BY "Timestamp" """;
+            command.With("from", fromMs);
+            command.With("high", highId);
             using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (r.Read())
             {
-                var sample = new RollupSample(
-                    r.GetString(0),
-                    r.GetInt64(1),
-                    r.IsDBNull(2) ? null : r.GetString(2),
-                    r.IsDBNull(3) ? null : r.GetString(3),
-                    r.IsDBNull(4) ? null : r.GetInt64(4),
-                    r.IsDBNull(5) ? null : r.GetString(5),
-                    r.IsDBNull(14) ? null : r.GetString(14),
-                    (LedgerStatus)r.GetInt32(6),
-                    r.GetInt32(7),
-                    r.GetInt32(15),
-                    r.GetInt64(8),
-                    r.GetInt64(9),
-                    r.GetInt64(10),
-                    r.GetInt64(11),
-                    r.GetInt64(12),
-                    r.GetDouble(13),
-                    r.GetInt64(16));
+                var sample = ReadSample(r);
                 var hour = hours.StartOf(sample.TimestampMs);
                 if (currentHour is { } open && hour != open)
                 {
@@ -370,13 +375,96 @@ public sealed class RollupStore : IAsyncDisposable
         return (rows, minuteRows, hourRows);
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => _database.OpenAsync(cancellationToken);
+
+    private const string SampleSelect = """
+        SELECT "RequestId", "Timestamp", "Tier", "Model", "ApiKeyId", "Rule", "Status", "Fallbacks", "PromptTokens", "CachedTokens",
+               "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyMs", "Arm", "Escalations", "EscalationCostNanoUsd"
+        FROM "RequestLog"
+        """;
+
+    private static RollupSample ReadSample(DbDataReader r) => new(
+        r.GetString(0),
+        r.GetInt64(1),
+        r.IsDBNull(2) ? null : r.GetString(2),
+        r.IsDBNull(3) ? null : r.GetString(3),
+        r.IsDBNull(4) ? null : r.GetInt64(4),
+        r.IsDBNull(5) ? null : r.GetString(5),
+        r.IsDBNull(14) ? null : r.GetString(14),
+        (LedgerStatus)r.GetInt32(6),
+        r.GetInt32(7),
+        r.GetInt32(15),
+        r.GetInt64(8),
+        r.GetInt64(9),
+        r.GetInt64(10),
+        r.GetInt64(11),
+        r.GetInt64(12),
+        r.GetDouble(13),
+        r.GetInt64(16));
+
+    /// <summary>
+    /// PostgreSQL: a day at a time, each in a transaction holding the rollup lock that every ledger writer takes, so
+    /// no batch adds to a day while it is recomputed and every committed row is counted exactly once.
+    /// </summary>
+    private async Task<RollupRebuild> RebuildPostgreSqlAsync(long fromMs, long started, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout=10000;";
-        pragma.ExecuteNonQuery();
-        return connection;
+        const long Day = 24 * RollupGrid.HourMs;
+        await using var connection = (NpgsqlConnection)await OpenAsync(cancellationToken).ConfigureAwait(false);
+        long? first, last;
+        await using (var range = new NpgsqlCommand("""SELECT MIN("Timestamp"), MAX("Timestamp") FROM "RequestLog" WHERE "Timestamp" >= $1""", connection))
+        {
+            range.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = fromMs });
+            await using var r = await range.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await r.ReadAsync(cancellationToken).ConfigureAwait(false);
+            first = r.IsDBNull(0) ? null : r.GetInt64(0);
+            last = r.IsDBNull(1) ? null : r.GetInt64(1);
+        }
+
+        long rows = 0, minuteRows = 0, hourRows = 0;
+        var cursor = fromMs;
+        var end = first is { } f ? RollupGrid.Floor(f, RollupGrid.HourMs) + Day : long.MaxValue;
+        while (true)
+        {
+            if (last is not { } l || end > l)
+            {
+                end = long.MaxValue;
+            }
+
+            var minutes = new RollupGrid(RollupGrid.MinuteMs);
+            var hours = new RollupGrid(RollupGrid.HourMs);
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await PostgreSqlRollups.LockAsync(connection, transaction).ConfigureAwait(false);
+                await using (var command = new NpgsqlCommand(SampleSelect + """ WHERE "Timestamp" >= $1 AND "Timestamp" < $2""", connection, transaction))
+                {
+                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = cursor });
+                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, Value = end });
+                    await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var sample = ReadSample(r);
+                        minutes.Add(sample);
+                        hours.Add(sample);
+                        rows++;
+                    }
+                }
+
+                RollupWriter.Delete(connection, transaction, "MinuteRollups", cursor, end);
+                RollupWriter.Delete(connection, transaction, "HourRollups", cursor, end);
+                minuteRows += await PostgreSqlRollups.InsertAsync(connection, transaction, "MinuteRollups", minutes).ConfigureAwait(false);
+                hourRows += await PostgreSqlRollups.InsertAsync(connection, transaction, "HourRollups", hours).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (end == long.MaxValue)
+            {
+                break;
+            }
+
+            cursor = end;
+            end += Day;
+        }
+
+        return new RollupRebuild(rows, minuteRows, hourRows, DateTimeOffset.FromUnixTimeMilliseconds(fromMs), Stopwatch.GetElapsedTime(started));
     }
 }

@@ -119,7 +119,7 @@ internal sealed class KeyUsageFlusher(ApiKeyDirectory keys, ILogger<KeyUsageFlus
         {
             await keys.FlushLastUsedAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
         {
             KeyLog.LastUsedNotWritten(logger, ex);
         }

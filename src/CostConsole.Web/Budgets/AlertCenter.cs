@@ -112,7 +112,7 @@ internal sealed class AlertDelivery(
                 {
                     id = await StoreAsync(alert, urls.Count > 0 ? "pending" : null, stoppingToken);
                 }
-                catch (Exception ex) when (ex is DbUpdateException or Microsoft.Data.Sqlite.SqliteException)
+                catch (Exception ex) when (ex is DbUpdateException or System.Data.Common.DbException)
                 {
                     AlertLog.NotStored(logger, ex);
                     id = 0;
@@ -242,7 +242,7 @@ internal sealed class AlertDelivery(
             await using var db = await factory.CreateDbContextAsync();
             await db.BudgetAlerts.Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Webhook, state));
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        catch (System.Data.Common.DbException ex)
         {
             AlertLog.NotStored(logger, ex);
         }

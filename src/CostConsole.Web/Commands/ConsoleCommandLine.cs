@@ -32,6 +32,7 @@ internal static class ConsoleCommandLine
         root.Subcommands.Add(TrainRouterCommand.Create(host));
         root.Subcommands.Add(EvaluateRouterCommand.Create(host));
         root.Subcommands.Add(SimulatorCommand.Create());
+        root.Subcommands.Add(MigrateDataCommand.Create(host));
 
         root.SetAction(async (parse, _) =>
         {

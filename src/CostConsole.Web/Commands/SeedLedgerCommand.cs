@@ -45,6 +45,11 @@ internal static class SeedLedgerCommand
 
     private static async Task RunAsync(IServiceProvider services, long rows, double days, int seed)
     {
+        if (services.GetRequiredService<CostConsole.Data.Database.CostConsoleDatabase>().IsPostgreSql)
+        {
+            throw new CommandException("seed-ledger writes straight into the SQLite file. Seed a SQLite installation and copy it with migrate-data --to \"<postgres connection string>\".");
+        }
+
         var random = new Random(seed);
 
         var snapshot = services.GetRequiredService<RoutingState>().Current;

@@ -118,10 +118,12 @@ internal static class AccessExtensions
     /// <summary>Roles, the first admin from configuration, budgets from the ledger and the latest alerts.</summary>
     public static async Task InitializeAccessAsync(this WebApplication app)
     {
-        await using (var scope = app.Services.CreateAsyncScope())
+        // Instances starting together on one database create the roles and the first admin once.
+        await app.Services.GetRequiredService<CostConsole.Data.Database.CostConsoleDatabase>().RunStartupAsync(async () =>
         {
+            await using var scope = app.Services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<UserService>().EnsureRolesAndFirstAdminAsync(app.Services.GetRequiredService<IOptions<AdminOptions>>().Value);
-        }
+        });
 
         await app.Services.GetRequiredService<BudgetGuard>().ReloadAsync();
         await app.Services.GetRequiredService<AlertCenter>().LoadAsync(app.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>(), CancellationToken.None);

@@ -1,5 +1,6 @@
 using CostConsole.Data;
 using CostConsole.Data.Catalogue;
+using CostConsole.Data.Database;
 using CostConsole.Data.Ledger;
 using CostConsole.Routing.Pipeline;
 using Microsoft.AspNetCore.DataProtection;
@@ -23,7 +24,16 @@ internal static class DataExtensions
         var options = builder.Configuration.GetSection(CostConsoleOptions.Section).Get<CostConsoleOptions>() ?? new CostConsoleOptions();
         var dataFolder = Path.GetFullPath(options.DataFolder, builder.Environment.ContentRootPath);
         Directory.CreateDirectory(dataFolder);
-        var connectionString = options.ConnectionString ?? new SqliteConnectionStringBuilder
+        var provider = options.Database.Provider;
+        var connectionString = options.Database.ConnectionString ?? options.ConnectionString;
+        if (provider == DatabaseProvider.PostgreSql && string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "CostConsole:Database:Provider is PostgreSql but CostConsole:Database:ConnectionString is empty: set it (environment variable " +
+                "CostConsole__Database__ConnectionString), e.g. \"Host=db;Database=costconsole;Username=costconsole;Password=...\".");
+        }
+
+        connectionString ??= new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(dataFolder, "costconsole.db"),
             Cache = SqliteCacheMode.Private,
@@ -31,8 +41,8 @@ internal static class DataExtensions
         }.ToString();
 
         builder.Services.AddSingleton(new DataLocation(dataFolder, connectionString));
-        builder.Services.AddDbContextFactory<CostConsoleDbContext>(o =>
-            o.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly("CostConsole.Migrations")));
+        builder.Services.AddSingleton(_ => new CostConsoleDatabase(provider, connectionString));
+        builder.Services.AddDbContextFactory<CostConsoleDbContext>((sp, o) => sp.GetRequiredService<CostConsoleDatabase>().Configure(o));
 
         // The key ring lives beside the database, so a restart can still read the provider keys it protected.
         builder.Services.AddDataProtection()
@@ -40,7 +50,7 @@ internal static class DataExtensions
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataFolder, "keys")));
         builder.Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
 
-        builder.Services.AddSingleton(sp => new LedgerWriter(connectionString, sp.GetRequiredService<IOptions<CostConsoleOptions>>().Value.Ledger));
+        builder.Services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<CostConsoleDatabase>(), sp.GetRequiredService<IOptions<CostConsoleOptions>>().Value.Ledger));
         builder.Services.AddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerWriter>());
         builder.Services.AddHostedService<LedgerWriterService>();
         return builder;

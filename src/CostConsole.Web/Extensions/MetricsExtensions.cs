@@ -14,7 +14,7 @@ internal static class MetricsExtensions
         services.AddSignalR();
         services.AddSingleton<LiveMetrics>();
         var flush = TimeSpan.FromSeconds(builder.Configuration.GetValue("CostConsole:Metrics:FlushSeconds", 2.0));
-        services.AddSingleton(sp => new RollupStore(sp.GetRequiredService<DataLocation>().ConnectionString, sp.GetRequiredService<TimeProvider>(), flush));
+        services.AddSingleton(sp => new RollupStore(sp.GetRequiredService<CostConsole.Data.Database.CostConsoleDatabase>(), sp.GetRequiredService<TimeProvider>(), flush));
         services.AddHostedService<RollupMaintenance>();
         services.AddHostedService<LiveMetricsTicker>();
         services.AddSingleton<MetricsHistory>();

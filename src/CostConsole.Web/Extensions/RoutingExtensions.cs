@@ -42,9 +42,16 @@ internal static class RoutingExtensions
         var options = services.GetRequiredService<IOptions<CostConsoleOptions>>().Value;
         await using (var db = await factory.CreateDbContextAsync())
         {
-            await db.Database.MigrateAsync();
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-            await CatalogueSeeder.ApplyAsync(db, options, services.GetRequiredService<ISecretProtector>(), DateTimeOffset.UtcNow);
+            await services.GetRequiredService<CostConsole.Data.Database.CostConsoleDatabase>().RunStartupAsync(async () =>
+            {
+                await db.Database.MigrateAsync();
+                if (db.Database.IsSqlite())
+                {
+                    await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+                }
+
+                await CatalogueSeeder.ApplyAsync(db, options, services.GetRequiredService<ISecretProtector>(), DateTimeOffset.UtcNow);
+            });
         }
 
         await services.GetRequiredService<RoutingPublisher>().ReloadAsync();

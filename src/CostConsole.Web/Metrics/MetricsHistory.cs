@@ -4,7 +4,8 @@ using CostConsole.Data.Entities;
 using CostConsole.Data.Metrics;
 using CostConsole.Routing.Decisions;
 using CostConsole.Web.Extensions;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using CostConsole.Data.Database;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Metrics;
@@ -65,7 +66,7 @@ public sealed record MetricsChoices(IReadOnlyList<(long Id, string Name)> Keys, 
 public sealed record MetricsExportRow(DateTimeOffset Start, string? Tier, string? Model, MetricsTotals Totals, double? LatencyP50Ms, double? LatencyP95Ms);
 
 /// <summary>History from the minute and hour rollups; it never reads the ledger.</summary>
-internal sealed class MetricsHistory(DataLocation data, RoutingState routing, IDbContextFactory<CostConsoleDbContext> factory)
+internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState routing, IDbContextFactory<CostConsoleDbContext> factory)
 {
     public async Task<MetricsView> LoadAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
     {
@@ -224,9 +225,9 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         await using var connection = await OpenAsync(cancellationToken);
         using var command = connection.CreateCommand();
         var bucketMs = (long)range.Bucket.TotalMilliseconds;
-        var sql = new StringBuilder($"SELECT {RollupColumns} FROM {Table(range)} WHERE Start >= $from AND Start < $to");
-        command.Parameters.AddWithValue("$from", RollupGrid.Floor(range.From.ToUnixTimeMilliseconds(), bucketMs));
-        command.Parameters.AddWithValue("$to", range.To.ToUnixTimeMilliseconds());
+        var sql = new StringBuilder($"SELECT {RollupColumns} FROM \"{Table(range)}\" WHERE \"Start\" >= @from AND \"Start\" < @to");
+        command.With("from", RollupGrid.Floor(range.From.ToUnixTimeMilliseconds(), bucketMs));
+        command.With("to", range.To.ToUnixTimeMilliseconds());
         AddFilter(command, sql, filter);
         command.CommandText = sql.ToString();
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -236,19 +237,19 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         }
     }
 
-    private static async Task<MetricsTotals> SumAsync(SqliteConnection connection, string table, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken)
+    private static async Task<MetricsTotals> SumAsync(DbConnection connection, string table, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
         var period = table == "HourRollups" ? RollupGrid.HourMs : RollupGrid.MinuteMs;
         var sql = new StringBuilder("""
-            SELECT COALESCE(SUM(Requests),0), COALESCE(SUM(Answered),0), COALESCE(SUM(Failed),0), COALESCE(SUM(Rejected),0),
-                   COALESCE(SUM(FallbackRequests),0), COALESCE(SUM(Fallbacks),0), COALESCE(SUM(Escalations),0),
-                   COALESCE(SUM(PromptTokens),0), COALESCE(SUM(CompletionTokens),0), COALESCE(SUM(CostNanoUsd),0), COALESCE(SUM(BaselineCostNanoUsd),0),
-                   COALESCE(SUM(EscalatedRequests),0), COALESCE(SUM(EscalationCostNanoUsd),0)
+            SELECT CAST(COALESCE(SUM("Requests"),0) AS BIGINT), CAST(COALESCE(SUM("Answered"),0) AS BIGINT), CAST(COALESCE(SUM("Failed"),0) AS BIGINT), CAST(COALESCE(SUM("Rejected"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("FallbackRequests"),0) AS BIGINT), CAST(COALESCE(SUM("Fallbacks"),0) AS BIGINT), CAST(COALESCE(SUM("Escalations"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("PromptTokens"),0) AS BIGINT), CAST(COALESCE(SUM("CompletionTokens"),0) AS BIGINT), CAST(COALESCE(SUM("CostNanoUsd"),0) AS BIGINT), CAST(COALESCE(SUM("BaselineCostNanoUsd"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("EscalatedRequests"),0) AS BIGINT), CAST(COALESCE(SUM("EscalationCostNanoUsd"),0) AS BIGINT)
             """);
-        sql.Append($" FROM {table} WHERE Start >= $from AND Start < $to");
-        command.Parameters.AddWithValue("$from", RollupGrid.Floor(from.ToUnixTimeMilliseconds(), period));
-        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        sql.Append($" FROM \"{table}\" WHERE \"Start\" >= @from AND \"Start\" < @to");
+        command.With("from", RollupGrid.Floor(from.ToUnixTimeMilliseconds(), period));
+        command.With("to", to.ToUnixTimeMilliseconds());
         AddFilter(command, sql, filter);
         command.CommandText = sql.ToString();
         using var r = await command.ExecuteReaderAsync(cancellationToken);
@@ -256,43 +257,43 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12));
     }
 
-    private static void AddFilter(SqliteCommand command, StringBuilder sql, MetricsFilter filter)
+    private static void AddFilter(DbCommand command, StringBuilder sql, MetricsFilter filter)
     {
         if (filter.Team is { } team)
         {
             // Rollups are per key; a team is its keys, revoked ones included, so past spend stays with the team.
-            sql.Append(" AND ApiKeyId IN (SELECT Id FROM ApiKeys WHERE Team = $team)");
-            command.Parameters.AddWithValue("$team", team);
+            sql.Append(""" AND "ApiKeyId" IN (SELECT "Id" FROM "ApiKeys" WHERE "Team" = @team)""");
+            command.With("team", team);
         }
 
         if (filter.ApiKeyId is { } key)
         {
-            sql.Append(" AND ApiKeyId = $key");
-            command.Parameters.AddWithValue("$key", key);
+            sql.Append(""" AND "ApiKeyId" = @key""");
+            command.With("key", key);
         }
 
         if (filter.Tier is { } tier)
         {
-            sql.Append(" AND Tier = $tier");
-            command.Parameters.AddWithValue("$tier", tier);
+            sql.Append(""" AND "Tier" = @tier""");
+            command.With("tier", tier);
         }
 
         if (filter.Model is { } model)
         {
-            sql.Append(" AND Model = $model");
-            command.Parameters.AddWithValue("$model", model);
+            sql.Append(""" AND "Model" = @model""");
+            command.With("model", model);
         }
 
         if (filter.Rule is { } rule)
         {
-            sql.Append(" AND Rule = $rule");
-            command.Parameters.AddWithValue("$rule", rule);
+            sql.Append(""" AND "Rule" = @rule""");
+            command.With("rule", rule);
         }
     }
 
-    private const string RollupColumns = "Start, Tier, Model, Requests, Answered, Failed, Rejected, FallbackRequests, Fallbacks, Escalations, PromptTokens, CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, LatencyHistogram, EscalatedRequests, EscalationCostNanoUsd";
+    private const string RollupColumns = """ "Start", "Tier", "Model", "Requests", "Answered", "Failed", "Rejected", "FallbackRequests", "Fallbacks", "Escalations", "PromptTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyHistogram", "EscalatedRequests", "EscalationCostNanoUsd" """;
 
-    private static HourRollupRow ReadRow(SqliteDataReader r) => new()
+    private static HourRollupRow ReadRow(DbDataReader r) => new()
     {
         Start = r.GetInt64(0),
         Tier = r.IsDBNull(1) ? null : r.GetString(1),
@@ -313,12 +314,7 @@ internal sealed class MetricsHistory(DataLocation data, RoutingState routing, ID
         EscalationCostNanoUsd = r.GetInt64(16),
     };
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(data.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => database.OpenAsync(cancellationToken);
 
     private sealed class Accumulator
     {

@@ -65,11 +65,11 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
     public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var counted = await Filter(Source(db, query, ordered: false).AsNoTracking(), query)
+        var counted = await Filter(Source(db, query, ordered: false).AsNoTracking(), query, db.Database.IsSqlite())
             .OrderByDescending(r => r.Timestamp)
             .Take(CountLimit + 1)
             .CountAsync(cancellationToken);
-        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query);
+        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
         var ordered = (query.Sort, query.Descending) switch
         {
             (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
@@ -125,7 +125,8 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
     /// <param name="ordered">The page, in the query's order; otherwise the count, which walks time.</param>
     private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, RequestQuery q, bool ordered)
     {
-        var index = q switch
+        // PostgreSQL keeps statistics and plans these itself; INDEXED BY is SQLite's.
+        var index = !db.Database.IsSqlite() ? null : q switch
         {
             { Search: { } s } when s.Trim().StartsWith("req_", StringComparison.Ordinal) && s.Trim().Length < WholeIdLength => "IX_RequestLog_RequestId",
             { Sort: RequestSort.Cost } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_CostNanoUsd",
@@ -137,7 +138,7 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
 #pragma warning restore EF1002, EF1003
     }
 
-    private static IQueryable<RequestLogRow> Filter(IQueryable<RequestLogRow> rows, RequestQuery q)
+    private static IQueryable<RequestLogRow> Filter(IQueryable<RequestLogRow> rows, RequestQuery q, bool sqlite)
     {
         rows = rows.Where(r => r.Timestamp >= q.From && r.Timestamp < q.To);
         if (q.ApiKeyId is { } key)
@@ -171,6 +172,11 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
             if (search.StartsWith("req_", StringComparison.Ordinal) && search.Length == WholeIdLength)
             {
                 rows = rows.Where(r => r.RequestId == search);
+            }
+            else if (search.StartsWith("req_", StringComparison.Ordinal) && !sqlite)
+            {
+                // A database collation other than C does not order ids byte by byte, so the range below could miss some.
+                rows = rows.Where(r => r.RequestId.StartsWith(search));
             }
             else if (search.StartsWith("req_", StringComparison.Ordinal))
             {

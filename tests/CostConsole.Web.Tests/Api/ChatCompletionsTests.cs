@@ -8,7 +8,7 @@ using OpenAI.Chat;
 
 namespace CostConsole.Web.Tests.Api;
 
-public sealed class ChatCompletionsTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+public class ChatCompletionsTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
 {
     private const string Faq = "Where is my order? What is the tracking number?";
     private const string Analysis = "Analyze last quarter's churn by customer segment, compare it with the previous year and recommend a retention strategy step by step.";

@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CostConsole.Web.Tests.Budgets;
 
-public sealed class BudgetEnforcementTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+public class BudgetEnforcementTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
 {
     private const int MaxTokens = 100;
     private const string Prompt = "Summarise the customer's last three orders and their delivery status.";

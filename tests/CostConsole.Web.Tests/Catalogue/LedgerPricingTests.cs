@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CostConsole.Web.Tests.Catalogue;
 
-public sealed class LedgerPricingTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+public class LedgerPricingTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
 {
     private async Task<string> AskAsync()
     {

@@ -60,7 +60,7 @@ public sealed class CommandLineTests
         var (exit, _, error) = await RunAsync("trafic", "--rate", "5");
 
         Assert.Equal(2, exit);
-        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router, simulator.", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router, simulator, migrate-data.", error, StringComparison.Ordinal);
         Assert.Empty(_served);
     }
 

@@ -42,7 +42,7 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         }
 
         Services.AddSingleton(new RequestExplorer(Database.Factory));
-        Services.AddSingleton(new MetricsHistory(new DataLocation(Path.GetTempPath(), connectionString), Database.Routing, Database.Factory));
+        Services.AddSingleton(new MetricsHistory(new CostConsole.Data.Database.CostConsoleDatabase(CostConsole.Data.Database.DatabaseProvider.Sqlite, connectionString), Database.Routing, Database.Factory));
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton(new CostConsole.Web.Experiments.FeedbackService(Database.Factory, TimeProvider.System));
         Render<MudPopoverProvider>();

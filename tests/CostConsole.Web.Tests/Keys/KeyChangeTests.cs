@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CostConsole.Web.Tests.Keys;
 
 /// <summary>An admin changes a key's limits: the next request with it obeys them; a bad change changes nothing.</summary>
-public sealed class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+public class KeyChangeTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
 {
     private static object Body(string model = "auto") => new { model, messages = new[] { new { role = "user", content = "Where is my order?" } } };
 

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CostConsole.Web.Tests.Metrics;
 
-public sealed class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
 {
     private RollupStore Store => factory.Services.GetRequiredService<RollupStore>();
 
@@ -86,7 +86,7 @@ public sealed class RollupTests(CostConsoleFactory factory) : IClassFixture<Cost
     }
 
     /// <summary>The ledger summed directly, per period × tier × model × key × rule, as comparable text lines.</summary>
-    private static List<string> Expected(List<RequestLogRow> ledger, long periodMs) =>
+    internal static List<string> Expected(List<RequestLogRow> ledger, long periodMs) =>
         [.. ledger
             .GroupBy(r => (Start: RollupGrid.Floor(r.Timestamp.ToUnixTimeMilliseconds(), periodMs), r.Tier, r.Model, r.ApiKeyId, r.Rule))
             .Select(g =>
@@ -103,7 +103,7 @@ public sealed class RollupTests(CostConsoleFactory factory) : IClassFixture<Cost
             })
             .Order(StringComparer.Ordinal)];
 
-    private static List<string> Actual(IEnumerable<RollupRow> rows) =>
+    internal static List<string> Actual(IEnumerable<RollupRow> rows) =>
         [.. rows
             .Select(r => Line(r.Start, r.Tier, r.Model, r.ApiKeyId, r.Rule, r.Requests, r.Answered, r.Failed, r.Rejected, r.FallbackRequests, r.Fallbacks, r.PromptTokens,
                 r.CachedTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, LatencyHistogram.Decode(r.LatencyHistogram)))

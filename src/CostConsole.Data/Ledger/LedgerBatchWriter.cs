@@ -1,0 +1,231 @@
+using System.Text.Json;
+using CostConsole.Data.Database;
+using CostConsole.Data.Metrics;
+using CostConsole.Routing.Pipeline;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CostConsole.Data.Ledger;
+
+/// <summary>Commits one batch of ledger rows in one transaction: all of them or none.</summary>
+internal abstract class LedgerBatchWriter : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The ledger's columns as the writers fill them, with their PostgreSQL types.</summary>
+    protected static readonly (string Name, NpgsqlDbType Type)[] Columns =
+    [
+        ("RequestId", NpgsqlDbType.Text), ("Timestamp", NpgsqlDbType.Bigint), ("ApiKeyId", NpgsqlDbType.Bigint),
+        ("RequestedModel", NpgsqlDbType.Text), ("Tier", NpgsqlDbType.Text), ("Model", NpgsqlDbType.Text),
+        ("Provider", NpgsqlDbType.Text), ("Rule", NpgsqlDbType.Text), ("Decision", NpgsqlDbType.Text), ("Mapping", NpgsqlDbType.Text),
+        ("RuleSetVersion", NpgsqlDbType.Integer), ("PromptTokens", NpgsqlDbType.Bigint), ("CachedTokens", NpgsqlDbType.Bigint),
+        ("CompletionTokens", NpgsqlDbType.Bigint), ("CostNanoUsd", NpgsqlDbType.Bigint), ("BaselineCostNanoUsd", NpgsqlDbType.Bigint),
+        ("Priced", NpgsqlDbType.Boolean), ("LatencyMs", NpgsqlDbType.Double), ("TimeToFirstTokenMs", NpgsqlDbType.Double),
+        ("Status", NpgsqlDbType.Integer), ("HttpStatus", NpgsqlDbType.Integer), ("ErrorCode", NpgsqlDbType.Text), ("Error", NpgsqlDbType.Text),
+        ("Stream", NpgsqlDbType.Boolean), ("Fallbacks", NpgsqlDbType.Integer), ("AttemptsJson", NpgsqlDbType.Text),
+        ("PromptHash", NpgsqlDbType.Text), ("Prompt", NpgsqlDbType.Text), ("RoutingInput", NpgsqlDbType.Text),
+        ("ConversationId", NpgsqlDbType.Text), ("ExperimentId", NpgsqlDbType.Bigint), ("Arm", NpgsqlDbType.Text),
+        ("Escalations", NpgsqlDbType.Integer), ("Review", NpgsqlDbType.Integer), ("EscalationCostNanoUsd", NpgsqlDbType.Bigint),
+        ("Protocol", NpgsqlDbType.Varchar),
+        ("PersonalData", NpgsqlDbType.Text), ("PromptRedacted", NpgsqlDbType.Boolean),
+        ("CacheLevel", NpgsqlDbType.Text), ("CacheEntryId", NpgsqlDbType.Text), ("CacheSimilarity", NpgsqlDbType.Double),
+        ("CacheAvoidedCostNanoUsd", NpgsqlDbType.Bigint), ("BatchId", NpgsqlDbType.Text),
+    ];
+
+    public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>One entry's values, in the order of <see cref="Columns"/>.</summary>
+    protected static void Fill(object?[] values, LedgerEntry e)
+    {
+        var i = 0;
+        values[i++] = e.RequestId;
+        values[i++] = e.Timestamp.ToUnixTimeMilliseconds();
+        values[i++] = e.ApiKeyId;
+        values[i++] = e.RequestedModel;
+        values[i++] = e.Tier;
+        values[i++] = e.Model;
+        values[i++] = e.Provider;
+        values[i++] = e.Rule;
+        values[i++] = e.Decision;
+        values[i++] = e.Mapping;
+        values[i++] = e.RuleSetVersion;
+        values[i++] = e.PromptTokens;
+        values[i++] = e.CachedTokens;
+        values[i++] = e.CompletionTokens;
+        values[i++] = Money.ToNanoUsd(e.Cost);
+        values[i++] = Money.ToNanoUsd(e.BaselineCost);
+        values[i++] = e.Priced;
+        values[i++] = e.LatencyMs;
+        values[i++] = e.TimeToFirstTokenMs;
+        values[i++] = (int)e.Status;
+        values[i++] = e.HttpStatus;
+        values[i++] = e.ErrorCode;
+        values[i++] = e.Error;
+        values[i++] = e.Stream;
+        values[i++] = e.Fallbacks;
+        values[i++] = e.Attempts.Count == 0 ? null : JsonSerializer.Serialize(e.Attempts, AttemptJson);
+        values[i++] = e.PromptHash;
+        values[i++] = e.Prompt;
+        values[i++] = e.RoutingInput;
+        values[i++] = e.ConversationId;
+        values[i++] = e.ExperimentId;
+        values[i++] = e.Arm;
+        values[i++] = e.Escalations;
+        values[i++] = (int)e.Review;
+        values[i++] = Money.ToNanoUsd(e.EscalationCost);
+        values[i++] = e.Protocol;
+        values[i++] = e.PersonalData;
+        values[i++] = e.PromptRedacted;
+        values[i++] = e.CacheLevel;
+        values[i++] = e.CacheEntryId;
+        values[i++] = e.CacheSimilarity;
+        values[i++] = Money.ToNanoUsd(e.CacheAvoidedCost);
+        values[i] = e.BatchId;
+    }
+}
+
+/// <summary>One connection for the life of the writer, WAL mode, a prepared insert.</summary>
+internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _insert;
+    private readonly object?[] _values = new object?[Columns.Length];
+
+    public SqliteLedgerBatchWriter(string connectionString, LedgerOptions options)
+    {
+        _connection = new SqliteConnection(connectionString);
+        _connection.Open();
+        using (var pragma = _connection.CreateCommand())
+        {
+            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={Sanitize(options.Synchronous)}; PRAGMA busy_timeout=10000;";
+            pragma.ExecuteNonQuery();
+        }
+
+        _insert = _connection.CreateCommand();
+        _insert.CommandText = $"INSERT INTO RequestLog ({string.Join(", ", Columns.Select(c => c.Name))}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c.Name))})";
+        foreach (var (name, _) in Columns)
+        {
+            _insert.Parameters.Add(new SqliteParameter("$" + name, null));
+        }
+
+        _insert.Prepare();
+    }
+
+    public override Task WriteAsync(IReadOnlyList<LedgerEntry> batch)
+    {
+        using var transaction = _connection.BeginTransaction();
+        _insert.Transaction = transaction;
+        foreach (var entry in batch)
+        {
+            Fill(_values, entry);
+            for (var i = 0; i < _values.Length; i++)
+            {
+                _insert.Parameters[i].Value = _values[i] ?? DBNull.Value;
+            }
+
+            _insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return Task.CompletedTask;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _insert.DisposeAsync().ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static string Sanitize(string mode) => mode.ToUpperInvariant() switch
+    {
+        "FULL" => "FULL",
+        "EXTRA" => "EXTRA",
+        _ => "NORMAL",
+    };
+}
+
+/// <summary>
+/// A pooled connection per batch (so a restarted server costs one failed batch, not the writer), the rows by binary
+/// COPY or one round trip of INSERTs, and the batch's rollup increments in the same transaction: the dashboard's
+/// figures are committed with the rows they count, whichever instance wrote them.
+/// </summary>
+internal sealed class PostgreSqlLedgerBatchWriter(CostConsoleDatabase database, LedgerOptions options) : LedgerBatchWriter
+{
+    private static readonly string CopyCommand =
+        $"COPY \"RequestLog\" ({string.Join(", ", Columns.Select(c => $"\"{c.Name}\""))}) FROM STDIN (FORMAT BINARY)";
+
+    private static readonly string InsertCommand =
+        $"INSERT INTO \"RequestLog\" ({string.Join(", ", Columns.Select(c => $"\"{c.Name}\""))}) VALUES ({string.Join(", ", Columns.Select((_, i) => "$" + (i + 1)))})";
+
+    private readonly object?[] _values = new object?[Columns.Length];
+    private readonly List<RollupSample> _samples = [];
+
+    public override async Task WriteAsync(IReadOnlyList<LedgerEntry> batch)
+    {
+        await using var connection = (NpgsqlConnection)await database.OpenAsync().ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        if (options.PostgreSqlWrite == PostgreSqlLedgerWrite.Copy)
+        {
+            await CopyAsync(connection, batch).ConfigureAwait(false);
+        }
+        else
+        {
+            await InsertAsync(connection, transaction, batch).ConfigureAwait(false);
+        }
+
+        _samples.Clear();
+        foreach (var entry in batch)
+        {
+            _samples.Add(RollupSample.From(entry));
+        }
+
+        await PostgreSqlRollups.AddAsync(connection, transaction, _samples).ConfigureAwait(false);
+        await transaction.CommitAsync().ConfigureAwait(false);
+    }
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<LedgerEntry> batch)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(CopyCommand).ConfigureAwait(false);
+        foreach (var entry in batch)
+        {
+            Fill(_values, entry);
+            await importer.StartRowAsync().ConfigureAwait(false);
+            for (var i = 0; i < _values.Length; i++)
+            {
+                if (_values[i] is { } value)
+                {
+                    await importer.WriteAsync(value, Columns[i].Type).ConfigureAwait(false);
+                }
+                else
+                {
+                    await importer.WriteNullAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        await importer.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<LedgerEntry> batch)
+    {
+        await using var insert = new NpgsqlBatch(connection, transaction);
+        foreach (var entry in batch)
+        {
+            Fill(_values, entry);
+            var command = new NpgsqlBatchCommand(InsertCommand);
+            for (var i = 0; i < _values.Length; i++)
+            {
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = Columns[i].Type, Value = _values[i] ?? DBNull.Value });
+            }
+
+            insert.BatchCommands.Add(command);
+        }
+
+        await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+}
