@@ -46,7 +46,7 @@ internal static class BatchApi
 
     private static async Task<IResult> UploadAsync(HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -104,7 +104,7 @@ internal static class BatchApi
 
     private static async Task<IResult> GetFileAsync(string id, HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -116,7 +116,7 @@ internal static class BatchApi
 
     private static async Task<IResult> FileContentAsync(string id, HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -128,7 +128,7 @@ internal static class BatchApi
 
     private static async Task<IResult> DeleteFileAsync(string id, HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -140,7 +140,7 @@ internal static class BatchApi
 
     private static async Task<IResult> CreateAsync(HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches, IOptions<CostConsoleOptions> options)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -190,7 +190,7 @@ internal static class BatchApi
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -202,7 +202,7 @@ internal static class BatchApi
 
     private static async Task<IResult> ListAsync(HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -228,7 +228,7 @@ internal static class BatchApi
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
     {
-        if (Admit(context, keys, limiter) is not { } key)
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
         {
             return Refusal(context);
         }
@@ -245,7 +245,7 @@ internal static class BatchApi
             : Results.NotFound();
 
     /// <summary>The checks every call makes before it reads anything: the key, its inference scope and its rate limit.</summary>
-    private static ApiKeyInfo? Admit(HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter)
+    private static async ValueTask<ApiKeyInfo?> AdmitAsync(HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter)
     {
         var key = keys.Authenticate(context.Request.Headers.Authorization);
         ChatError? refusal = null;
@@ -257,7 +257,7 @@ internal static class BatchApi
         {
             refusal = ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference);
         }
-        else if (limiter.TryAcquire(key) is { } retryAfter)
+        else if (await limiter.TryAcquireAsync(key) is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
             refusal = ApiErrors.RateLimited(key, retryAfter);
