@@ -2,6 +2,7 @@ using CostConsole.Simulator;
 using CostConsole.Web.Api;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
+using CostConsole.Web.Privacy;
 using CostConsole.Web.Telemetry;
 
 return await ConsoleCommandLine.InvokeAsync(args, new ConsoleHost(BuildAsync, ServeAsync));
@@ -20,6 +21,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddConsole();
     builder.AddExperiments();
     builder.AddTelemetry();
+    builder.AddPrivacy();
 
     var app = builder.Build();
     await app.InitializeCostConsoleAsync();
@@ -41,6 +43,7 @@ static async Task ServeAsync(string[] args)
     app.MapRouteApi();
     app.MapEscalationApi();
     app.MapRouterTrainingApi();
+    app.MapPrivacyApi();
     app.MapSimulatorApi();
     app.MapHealthChecks("/health").AllowAnonymous();
     app.MapAccountApi();
