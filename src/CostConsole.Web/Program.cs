@@ -4,6 +4,7 @@ using CostConsole.Web.Caching;
 using CostConsole.Web.Cluster;
 using CostConsole.Web.Commands;
 using CostConsole.Web.Extensions;
+using CostConsole.Web.Privacy;
 using CostConsole.Web.Telemetry;
 
 return await ConsoleCommandLine.InvokeAsync(args, new ConsoleHost(BuildAsync, ServeAsync));
@@ -25,6 +26,7 @@ static async Task<WebApplication> BuildAsync(string[] args)
     builder.AddTelemetry();
     builder.AddBatches();
     builder.AddRedis();
+    builder.AddPrivacy();
 
     var app = builder.Build();
     await app.InitializeCostConsoleAsync();
@@ -47,6 +49,7 @@ static async Task ServeAsync(string[] args)
     app.MapRouteApi();
     app.MapEscalationApi();
     app.MapRouterTrainingApi();
+    app.MapPrivacyApi();
     app.MapSimulatorApi();
     app.MapHealthChecks("/health").AllowAnonymous();
     app.MapAccountApi();

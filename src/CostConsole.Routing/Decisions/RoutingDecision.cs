@@ -61,6 +61,26 @@ public sealed class RoutingDecision
 
     public string? Arm { get; init; }
 
+    /// <summary>The same decision with fewer candidates, and a note saying why.</summary>
+    internal RoutingDecision WithCandidates(IReadOnlyList<RoutedModel> candidates, string note) => new()
+    {
+        RequestedModel = RequestedModel,
+        Source = Source,
+        Tier = Tier,
+        Rule = Rule,
+        RulePosition = RulePosition,
+        Reason = Reason,
+        Classifier = Classifier,
+        ClassifierScore = ClassifierScore,
+        Mapping = Mapping,
+        Candidates = candidates,
+        RuleSetVersion = RuleSetVersion,
+        RulesEvaluated = RulesEvaluated,
+        Notes = [.. Notes, note],
+        ExperimentId = ExperimentId,
+        Arm = Arm,
+    };
+
     /// <summary>A one-line summary for the ledger and response headers.</summary>
     public string Summary => Notes.Count == 0 ? Reason : Reason + " (" + string.Join("; ", Notes) + ")";
 }

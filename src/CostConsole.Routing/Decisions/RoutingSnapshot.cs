@@ -91,17 +91,27 @@ public sealed class RoutingSnapshot
     public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, AssignmentUnit? unit, CancellationToken cancellationToken = default)
     {
         // Before anything is decided, stored or cached: rules, the trace and the ledger share this one scan.
-        request.DetectPersonalData(Parts.PersonalData);
+        var personal = request.DetectPersonalData(Parts.PersonalData);
         var decided = DecideDefaultAsync(request, cancellationToken);
-        if (unit is not { } caller || Parts.Experiments.Length == 0)
+        if (unit is { } caller && Parts.Experiments.Length > 0)
+        {
+            decided = decided.IsCompletedSuccessfully
+                ? ValueTask.FromResult(Enroll(decided.Result, caller))
+                : EnrollAsync(decided, caller);
+        }
+
+        if (!Parts.RoutesPersonalData || !personal.Any)
         {
             return decided;
         }
 
         return decided.IsCompletedSuccessfully
-            ? ValueTask.FromResult(Enroll(decided.Result, caller))
-            : EnrollAsync(decided, caller);
+            ? ValueTask.FromResult(Privacy.PersonalDataRouting.KeepToApproved(decided.Result, personal))
+            : KeepToApprovedAsync(decided, personal);
     }
+
+    private static async ValueTask<RoutingDecision> KeepToApprovedAsync(ValueTask<RoutingDecision> pending, Privacy.PersonalDataFindings personal) =>
+        Privacy.PersonalDataRouting.KeepToApproved(await pending.ConfigureAwait(false), personal);
 
     private async ValueTask<RoutingDecision> EnrollAsync(ValueTask<RoutingDecision> pending, AssignmentUnit unit) =>
         Enroll(await pending.ConfigureAwait(false), unit);
@@ -298,4 +308,7 @@ internal sealed record SnapshotParts(
     public CostConsole.Routing.Escalation.CompiledEscalation Escalation { get; init; } = CostConsole.Routing.Escalation.CompiledEscalation.None;
 
     public Privacy.PersonalDataDetector PersonalData { get; init; } = Privacy.PersonalDataDetector.BuiltIn;
+
+    /// <summary>The rule set has a personal-data rule: requests with personal data go only to approved providers.</summary>
+    public bool RoutesPersonalData { get; init; }
 }

@@ -112,7 +112,7 @@ public static class SnapshotCompiler
 
         var personalData = PersonalDataDetector.Compile(config.PersonalDataPatterns, errors);
         var keywords = new KeywordIndex();
-        var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors);
+        var rules = CompileRules(ruleSet.Rules, tierIndex, byReference, Unknown, keywords, config.RegexTimeout, errors, personalData);
 
         var defaultTier = tierIndex.TryGetValue(ruleSet.DefaultTier, out var defaultIndex) ? tiers[defaultIndex] : ruleSet.DefaultTier;
         var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
@@ -123,6 +123,7 @@ public static class SnapshotCompiler
         var experiments = ExperimentCompiler.Compile(config, tiers, tierIndex, (mapping, label) => Candidates(CompileMapping(mapping, label, tiers, tierIndex, byReference, Unknown, errors)), errors);
 
         var baseline = ChooseBaseline(config.BaselineModel, tierModels, byReference, prices, at, errors);
+        var routesPersonalData = PersonalDataRouting.Check(ruleSet, tierModels, byReference, tierIndex, errors);
 
         if (errors.Count > 0)
         {
@@ -152,6 +153,7 @@ public static class SnapshotCompiler
         {
             Escalation = escalation,
             PersonalData = personalData,
+            RoutesPersonalData = routesPersonalData,
         });
     }
 
@@ -218,7 +220,8 @@ public static class SnapshotCompiler
         Func<string, string> unknown,
         KeywordIndex keywords,
         TimeSpan regexTimeout,
-        List<string> errors)
+        List<string> errors,
+        PersonalDataDetector personalData)
     {
         var compiled = new List<CompiledRule>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -265,7 +268,7 @@ public static class SnapshotCompiler
             var conditions = new List<CompiledCondition>();
             foreach (var condition in rule.Conditions)
             {
-                if (CompileCondition(condition, keywords, regexTimeout, label, errors) is { } c)
+                if (CompileCondition(condition, keywords, regexTimeout, label, errors, personalData) is { } c)
                 {
                     conditions.Add(c);
                 }
@@ -280,10 +283,27 @@ public static class SnapshotCompiler
         return [.. compiled];
     }
 
-    internal static CompiledCondition? CompileCondition(RuleCondition condition, KeywordIndex keywords, TimeSpan regexTimeout, string label, List<string> errors)
+    internal static CompiledCondition? CompileCondition(RuleCondition condition, KeywordIndex keywords, TimeSpan regexTimeout, string label, List<string> errors, PersonalDataDetector? personalData = null)
     {
         switch (condition)
         {
+            case PersonalDataCondition p:
+                var detector = personalData ?? PersonalDataDetector.BuiltIn;
+                ulong mask = 0;
+                foreach (var kind in p.Kinds.Where(k => !string.IsNullOrWhiteSpace(k)))
+                {
+                    var index = detector.KindIndex(kind.Trim());
+                    if (index < 0)
+                    {
+                        errors.Add($"{label}: '{kind}' is not a kind of personal data; use any of {string.Join(", ", detector.Kinds)}, or none for any kind.");
+                        return null;
+                    }
+
+                    mask |= 1UL << index;
+                }
+
+                return new PersonalDataConditionCompiled(detector, mask);
+
             case KeywordCondition k:
                 var phrases = k.Keywords.Where(w => !string.IsNullOrWhiteSpace(w)).Select(keywords.Register).Where(p => p.Length > 0).ToArray();
                 if (phrases.Length == 0)

@@ -155,6 +155,18 @@ internal sealed class TurnsConditionCompiled(int min, int max) : CompiledConditi
         evaluation.Request.UserTurns >= min && evaluation.Request.UserTurns <= max;
 }
 
+/// <summary>The request contains personal data of the chosen kinds (<paramref name="kinds"/> = 0: any kind); read from the request's one scan.</summary>
+internal sealed class PersonalDataConditionCompiled(Privacy.PersonalDataDetector detector, ulong kinds) : CompiledCondition
+{
+    public override int Cost => 1;
+
+    public override bool Matches(RuleEvaluation evaluation)
+    {
+        var found = evaluation.Request.DetectPersonalData(detector);
+        return kinds == 0 ? found.Any : (found.KindMask & kinds) != 0;
+    }
+}
+
 /// <summary>A published rule: its conditions in evaluation order and its precomputed trace text.</summary>
 internal sealed class CompiledRule(string name, int position, CompiledCondition[] conditions, string summary, int? tierIndex, string? pinnedModelKey)
 {

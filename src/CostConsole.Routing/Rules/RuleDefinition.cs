@@ -186,6 +186,7 @@ public sealed record RuleAction
 [JsonDerivedType(typeof(MetadataCondition), "metadata")]
 [JsonDerivedType(typeof(ToolsCondition), "tools")]
 [JsonDerivedType(typeof(TurnsCondition), "turns")]
+[JsonDerivedType(typeof(PersonalDataCondition), "personal-data")]
 public abstract record RuleCondition;
 
 [JsonConverter(typeof(JsonStringEnumConverter<KeywordMatch>))]
@@ -212,6 +213,13 @@ public sealed record TokenLengthCondition(long? Min, long? Max) : RuleCondition;
 public sealed record MetadataCondition(string Key, IReadOnlyList<string> Values) : RuleCondition;
 
 public sealed record ToolsCondition(bool Present) : RuleCondition;
+
+/// <summary>
+/// The request (any message) contains personal data: of the listed kinds (<c>email</c>, <c>phone</c>, <c>card</c>,
+/// <c>iban</c>, <c>ip</c>, or an admin pattern's name), or of any kind when the list is empty. A rule set with such a
+/// rule sends personal data only to providers marked "may receive personal data".
+/// </summary>
+public sealed record PersonalDataCondition(IReadOnlyList<string> Kinds) : RuleCondition;
 
 /// <summary>The number of user turns in the conversation within [Min, Max].</summary>
 public sealed record TurnsCondition(int? Min, int? Max) : RuleCondition;

@@ -27,6 +27,8 @@ public static class RuleText
         ToolsCondition { Present: true } => "tools present",
         ToolsCondition => "no tools",
         TurnsCondition t => Range(t.Min, t.Max) + " user turns",
+        PersonalDataCondition { Kinds.Count: 0 } => "contains personal data",
+        PersonalDataCondition p => "contains personal data (" + string.Join(", ", p.Kinds) + ")",
         _ => condition.GetType().Name,
     };
 

@@ -90,6 +90,9 @@ public static class Policies
     /// <summary>HTTP APIs that train and evaluate the router from labelled files: a signed-in Admin, or an API key with every scope.</summary>
     public const string RouterTrainingApi = nameof(RouterTrainingApi);
 
+    /// <summary>HTTP APIs of personal data (erasure): a signed-in Admin, or an API key with every scope.</summary>
+    public const string PrivacyApi = nameof(PrivacyApi);
+
     /// <summary>Which roles each console policy admits.</summary>
     public static IReadOnlyDictionary<string, string[]> RolesFor { get; } = new Dictionary<string, string[]>
     {
@@ -117,6 +120,7 @@ public static class Policies
         (ExperimentsApi, ViewExperiments, KeyScopes.Reporting | KeyScopes.Organisation),
         (EscalationApi, ManageRouting, KeyScopes.All),
         (RouterTrainingApi, ManageRouting, KeyScopes.All),
+        (PrivacyApi, ManageSettings, KeyScopes.All),
     ];
 
     /// <summary>The scopes an API key needs for an HTTP API policy; null for a console-only policy.</summary>

@@ -21,6 +21,9 @@ public sealed class ProviderForm
 
     public double CircuitBreakSeconds { get; set; } = 30;
 
+    /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement).</summary>
+    public bool MayReceivePersonalData { get; set; }
+
     public Guid ConcurrencyStamp { get; set; }
 }
 
@@ -83,6 +86,8 @@ public sealed record ProviderView(long Id, string Name, string BaseUrl, bool Has
     public int MaxRetries { get; init; } = 2;
 
     public double CircuitBreakSeconds { get; init; } = 30;
+
+    public bool MayReceivePersonalData { get; init; }
 }
 
 public sealed record ModelView(

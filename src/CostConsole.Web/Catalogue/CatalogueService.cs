@@ -47,6 +47,7 @@ public sealed class CatalogueService(
             {
                 MaxRetries = p.MaxRetries,
                 CircuitBreakSeconds = p.CircuitBreakSeconds,
+                MayReceivePersonalData = p.MayReceivePersonalData,
             })
             .ToListAsync(cancellationToken);
     }
@@ -111,6 +112,7 @@ public sealed class CatalogueService(
         provider.TimeoutSeconds = form.TimeoutSeconds;
         provider.MaxRetries = form.MaxRetries;
         provider.CircuitBreakSeconds = form.CircuitBreakSeconds;
+        provider.MayReceivePersonalData = form.MayReceivePersonalData;
         provider.UpdatedAt = time.GetUtcNow();
         if (form.ClearApiKey)
         {

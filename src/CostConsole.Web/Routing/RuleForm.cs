@@ -12,6 +12,7 @@ public enum ConditionType
     Metadata,
     Tools,
     Turns,
+    PersonalData,
 }
 
 /// <summary>One condition as the conditions builder edits it.</summary>
@@ -37,6 +38,9 @@ public sealed class ConditionForm
 
     public bool Present { get; set; } = true;
 
+    /// <summary>Comma-separated kinds of personal data (email, phone, card, iban, ip, or a pattern's name); empty means any kind.</summary>
+    public string Kinds { get; set; } = "";
+
     public static ConditionForm From(RuleCondition condition) => condition switch
     {
         KeywordCondition k => new ConditionForm { Type = ConditionType.Keywords, Match = k.Match, Keywords = string.Join(", ", k.Keywords) },
@@ -45,6 +49,7 @@ public sealed class ConditionForm
         MetadataCondition m => new ConditionForm { Type = ConditionType.Metadata, Key = m.Key, Values = string.Join(", ", m.Values) },
         ToolsCondition tools => new ConditionForm { Type = ConditionType.Tools, Present = tools.Present },
         TurnsCondition turns => new ConditionForm { Type = ConditionType.Turns, Min = turns.Min, Max = turns.Max },
+        PersonalDataCondition p => new ConditionForm { Type = ConditionType.PersonalData, Kinds = string.Join(", ", p.Kinds) },
         _ => throw new ArgumentOutOfRangeException(nameof(condition), condition.GetType().Name, "Unknown condition."),
     };
 
@@ -55,6 +60,7 @@ public sealed class ConditionForm
         ConditionType.Tokens => new TokenLengthCondition(Min, Max),
         ConditionType.Metadata => new MetadataCondition(Key.Trim(), Split(Values)),
         ConditionType.Tools => new ToolsCondition(Present),
+        ConditionType.PersonalData => new PersonalDataCondition(Split(Kinds)),
         _ => new TurnsCondition(Min is { } min ? (int)min : null, Max is { } max ? (int)max : null),
     };
 

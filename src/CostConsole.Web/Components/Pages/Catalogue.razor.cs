@@ -145,6 +145,7 @@ public sealed partial class Catalogue
             TimeoutSeconds = provider.TimeoutSeconds,
             MaxRetries = provider.MaxRetries,
             CircuitBreakSeconds = provider.CircuitBreakSeconds,
+            MayReceivePersonalData = provider.MayReceivePersonalData,
             ConcurrencyStamp = provider.ConcurrencyStamp,
         };
         await ShowProviderDialogAsync(form, provider.HasApiKey, provider.Name, "Provider saved.");

@@ -69,6 +69,7 @@ public sealed partial class RuleDialog
         ConditionType.Tokens => "Prompt tokens",
         ConditionType.Metadata => "Metadata / tags",
         ConditionType.Tools => "Tools",
+        ConditionType.PersonalData => "Personal data",
         _ => "User turns",
     };
 

@@ -1,0 +1,83 @@
+using System.Globalization;
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using CostConsole.Routing.Pipeline;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Privacy;
+
+/// <summary>Whose data to erase: every request of an end user (the request's <c>user</c> field), of an API key, or of a conversation.</summary>
+public enum ErasureSubject
+{
+    User,
+    Key,
+    Conversation,
+}
+
+/// <summary>What an erasure did: ledger rows anonymised, review-queue items removed, feedback comments deleted.</summary>
+public sealed record ErasureResult(int Rows, int ReviewItems, int FeedbackComments)
+{
+    public string Summary => $"{Rows:N0} ledger row(s) anonymised (stored prompt, routing input, prompt hash and conversation id deleted; costs and tokens kept), "
+        + $"{ReviewItems:N0} review-queue item(s) removed, {FeedbackComments:N0} feedback comment(s) deleted";
+}
+
+/// <summary>
+/// Erases what is stored about an end user, a key or a conversation, and records who did it, when and how much in the
+/// audit log. Ledger rows are kept for their costs, anonymised.
+/// </summary>
+internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time)
+{
+    private const int BatchSize = 500;
+
+    /// <summary>Why the request cannot be carried out, or null.</summary>
+    public static string? Check(ErasureSubject subject, string? value) =>
+        string.IsNullOrWhiteSpace(value) ? $"Give the {Name(subject)} whose data to erase."
+        : value.Length > 256 ? $"The {Name(subject)} is longer than 256 characters."
+        : subject == ErasureSubject.Key && !long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out _) ? $"'{value}' is not an API key id (a number, as the keys page and the ledger show it)."
+        : null;
+
+    public async Task<ErasureResult> EraseAsync(ErasureSubject subject, string value, string actor, CancellationToken cancellationToken = default)
+    {
+        value = value.Trim();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var ids = await Matching(db, subject, value).OrderBy(r => r.Id).Select(r => new { r.Id, r.RequestId, r.Review }).ToListAsync(cancellationToken);
+
+        var rows = 0;
+        var comments = 0;
+        foreach (var batch in ids.Chunk(BatchSize))
+        {
+            var rowIds = batch.Select(r => r.Id).ToList();
+            var requestIds = batch.Select(r => r.RequestId).ToList();
+            rows += await db.RequestLog.Where(r => rowIds.Contains(r.Id)).ExecuteUpdateAsync(
+                s => s.SetProperty(r => r.Prompt, (string?)null)
+                    .SetProperty(r => r.RoutingInput, (string?)null)
+                    .SetProperty(r => r.PromptHash, (string?)null)
+                    .SetProperty(r => r.ConversationId, (string?)null)
+                    .SetProperty(r => r.Review, r => r.Review == (int)ReviewState.Open ? (int)ReviewState.Closed : r.Review),
+                cancellationToken);
+            comments += await db.Feedback.Where(f => requestIds.Contains(f.RequestId) && (f.Comment != null || f.ConversationId != null)).ExecuteUpdateAsync(
+                s => s.SetProperty(f => f.Comment, (string?)null).SetProperty(f => f.ConversationId, (string?)null), cancellationToken);
+        }
+
+        var result = new ErasureResult(rows, ids.Count(r => r.Review == (int)ReviewState.Open), comments);
+        db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = "privacy.erase", Subject = $"{Name(subject)} '{value}'", Details = result.Summary });
+        await db.SaveChangesAsync(cancellationToken);
+        return result;
+    }
+
+    private static IQueryable<RequestLogRow> Matching(CostConsoleDbContext db, ErasureSubject subject, string value) => subject switch
+    {
+        ErasureSubject.Key => db.RequestLog.Where(r => r.ApiKeyId == long.Parse(value, CultureInfo.InvariantCulture)),
+        ErasureSubject.Conversation => db.RequestLog.Where(r => r.ConversationId == value),
+
+        // The end user is known only from the routing input stored with the prompt: without it nothing of theirs is stored.
+        _ => db.RequestLog.FromSql($"SELECT * FROM RequestLog WHERE RoutingInput IS NOT NULL AND json_extract(RoutingInput, '$.metadata.user') = {value}"),
+    };
+
+    private static string Name(ErasureSubject subject) => subject switch
+    {
+        ErasureSubject.User => "end user",
+        ErasureSubject.Key => "API key",
+        _ => "conversation",
+    };
+}
