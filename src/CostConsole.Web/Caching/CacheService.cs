@@ -24,9 +24,12 @@ internal sealed record CacheFigures(long ExactHits, long SemanticHits, long Miss
 }
 
 /// <summary>What the console's Cache page does: list and search entries, purge them, turn the cache on or off, and read its figures.</summary>
-internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time)
+internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, IConfiguration configuration)
 {
     public bool Enabled => cache.Settings.Enabled;
+
+    /// <summary>What the configuration says (<c>CostConsole:Cache:Enabled</c>); the console's switch lasts until restart.</summary>
+    public bool ConfiguredEnabled => configuration.GetValue<bool>(CacheExtensions.Section + ":Enabled");
 
     public CacheSettings Settings => cache.Settings;
 

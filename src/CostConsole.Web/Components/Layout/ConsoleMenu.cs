@@ -13,6 +13,7 @@ public static class ConsoleMenu
     [
         new("/", "Dashboard", Icons.Material.Filled.Insights, Policies.ViewSpend, Exact: true),
         new("/routing", "Routing", Icons.Material.Filled.AltRoute, Policies.ViewRouting),
+        new("/cache", "Cache", Icons.Material.Filled.Cached, Policies.ManageRouting),
         new("/catalogue", "Catalogue", Icons.Material.Filled.MenuBook, Policies.ViewCatalogue),
         new("/playground", "Playground", Icons.Material.Filled.Forum, Policies.UsePlayground),
         new("/batches", "Batches", Icons.Material.Filled.Inventory2, Policies.UsePlayground),
