@@ -14,6 +14,7 @@ internal static class PostgreSqlRollups
     /// <summary>The advisory lock every rollup writer of a database takes ("CCRollup").</summary>
     public const long LockKey = 0x4343526F6C6C7570;
 
+    /// <remarks>Two round trips: the lock and the touched cells' current values, then every update and insert.</remarks>
     public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<RollupSample> samples)
     {
         var minutes = new RollupGrid(RollupGrid.MinuteMs);
@@ -24,17 +25,56 @@ internal static class PostgreSqlRollups
             hours.Add(sample);
         }
 
-        await LockAsync(connection, transaction).ConfigureAwait(false);
-        await MergeAsync(connection, transaction, "MinuteRollups", minutes).ConfigureAwait(false);
-        await MergeAsync(connection, transaction, "HourRollups", hours).ConfigureAwait(false);
+        var grids = new[] { ("MinuteRollups", Cells(minutes)), ("HourRollups", Cells(hours)) };
+        var existing = new[] { new Dictionary<RollupKey, (long Id, RollupRow Row)>(), new Dictionary<RollupKey, (long Id, RollupRow Row)>() };
+        await using (var read = new NpgsqlBatch(connection, transaction))
+        {
+            read.BatchCommands.Add(Lock());
+            foreach (var (table, cells) in grids)
+            {
+                read.BatchCommands.Add(Select(table, cells));
+            }
+
+            await using var reader = await read.ExecuteReaderAsync().ConfigureAwait(false);
+            for (var g = 0; g < grids.Length; g++)
+            {
+                await reader.NextResultAsync().ConfigureAwait(false);
+                while (await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    var row = RollupWriter.Read<MinuteRollupRow>(reader, 1);
+                    existing[g][new RollupKey(row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm)] = (reader.GetInt64(0), row);
+                }
+            }
+        }
+
+        await using var write = new NpgsqlBatch(connection, transaction);
+        for (var g = 0; g < grids.Length; g++)
+        {
+            var (table, cells) = grids[g];
+            foreach (var (key, delta) in cells)
+            {
+                if (existing[g].TryGetValue(key, out var found))
+                {
+                    var merged = new RollupCell();
+                    merged.Add(found.Row);
+                    merged.Add(delta.ToRow<MinuteRollupRow>(key));
+                    write.BatchCommands.Add(Update(table, found.Id, merged.ToRow<MinuteRollupRow>(key)));
+                }
+                else
+                {
+                    write.BatchCommands.Add(Insert(table, delta.ToRow<MinuteRollupRow>(key)));
+                }
+            }
+        }
+
+        await write.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
     /// <summary>Waits until no other writer is adding to rollups; held until the transaction ends.</summary>
     public static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = LockKey });
-        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { Lock() } };
+        await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
     /// <summary>Inserts cells as rows of <paramref name="table"/> (which holds none of them yet).</summary>
@@ -57,56 +97,33 @@ internal static class PostgreSqlRollups
         return batch.BatchCommands.Count;
     }
 
-    private static async Task MergeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, RollupGrid grid)
+    private static List<KeyValuePair<RollupKey, RollupCell>> Cells(RollupGrid grid) => [.. grid.Periods.SelectMany(p => p.Value)];
+
+    private static NpgsqlBatchCommand Lock()
     {
-        var deltas = grid.Periods.SelectMany(p => p.Value).ToList();
-        var existing = new Dictionary<RollupKey, (long Id, RollupRow Row)>();
-        await using (var select = new NpgsqlCommand(
+        var command = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)");
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = LockKey });
+        return command;
+    }
+
+    /// <summary>The stored rows of exactly these cells (a key column may be null, which equals null here).</summary>
+    private static NpgsqlBatchCommand Select(string table, List<KeyValuePair<RollupKey, RollupCell>> cells)
+    {
+        var command = new NpgsqlBatchCommand(
             $"""
             SELECT r."Id", {string.Join(", ", RollupWriter.Columns.Select(c => "r.\"" + c + "\""))}
             FROM "{table}" r
             JOIN unnest($1, $2, $3, $4, $5, $6) AS k(s, t, m, a, u, x)
               ON r."Start" = k.s AND r."Tier" IS NOT DISTINCT FROM k.t AND r."Model" IS NOT DISTINCT FROM k.m
              AND r."ApiKeyId" IS NOT DISTINCT FROM k.a AND r."Rule" IS NOT DISTINCT FROM k.u AND r."Arm" IS NOT DISTINCT FROM k.x
-            """,
-            connection,
-            transaction))
-        {
-            select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = deltas.Select(d => d.Key.Start).ToArray() });
-            select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = deltas.Select(d => d.Key.Tier).ToArray() });
-            select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = deltas.Select(d => d.Key.Model).ToArray() });
-            select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = deltas.Select(d => d.Key.ApiKeyId).ToArray() });
-            select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = deltas.Select(d => d.Key.Rule).ToArray() });
-            select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = deltas.Select(d => d.Key.Arm).ToArray() });
-            await using var reader = await select.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                var id = reader.GetInt64(0);
-                var row = RollupWriter.Read<MinuteRollupRow>(reader, 1);
-                existing[new RollupKey(row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm)] = (id, row);
-            }
-        }
-
-        await using var write = new NpgsqlBatch(connection, transaction);
-        foreach (var (key, delta) in deltas)
-        {
-            if (existing.TryGetValue(key, out var found))
-            {
-                var merged = new RollupCell();
-                merged.Add(found.Row);
-                merged.Add(delta.ToRow<MinuteRollupRow>(key));
-                write.BatchCommands.Add(Update(table, found.Id, merged.ToRow<MinuteRollupRow>(key)));
-            }
-            else
-            {
-                write.BatchCommands.Add(Insert(table, delta.ToRow<MinuteRollupRow>(key)));
-            }
-        }
-
-        if (write.BatchCommands.Count > 0)
-        {
-            await write.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
+            """);
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = cells.Select(d => d.Key.Start).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Tier).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Model).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = cells.Select(d => d.Key.ApiKeyId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Rule).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Arm).ToArray() });
+        return command;
     }
 
     private static NpgsqlBatchCommand Insert(string table, RollupRow row)
