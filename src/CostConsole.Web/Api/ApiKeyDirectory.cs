@@ -20,6 +20,9 @@ internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> fa
     private readonly ConcurrentDictionary<long, StrongBox<long>> _lastUsed = new();
     private readonly ConcurrentDictionary<long, long> _flushed = new();
 
+    /// <summary>Raised after the keys were reloaded (a key was created, edited or revoked), on the thread that reloaded them.</summary>
+    public event Action? Reloaded;
+
     public async Task ReloadAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -30,6 +33,7 @@ internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> fa
         }
 
         Volatile.Write(ref _keys, new Keys(byHash, byHash.Values.ToFrozenDictionary(k => k.Id)));
+        Reloaded?.Invoke();
     }
 
     /// <summary>Finds the key of an <c>Authorization: Bearer …</c> header and notes its use.</summary>

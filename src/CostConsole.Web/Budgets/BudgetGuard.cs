@@ -713,7 +713,11 @@ internal sealed class BudgetGuard(
         }
 
         Volatile.Write(ref _counters, [.. counters]);
+        Changed?.Invoke();
     }
+
+    /// <summary>Raised after budgets were loaded or changed, on the thread that changed them.</summary>
+    public event Action? Changed;
 
     public static BudgetRule ToRule(BudgetEntity row) => new(row.Id, row.Name, row.Scope, row.ScopeValue, row.Period, row.LimitNanoUsd,
         [.. ApiKeySecrets.SplitList(row.AlertThresholds).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Order()], row.WebhookUrl, row.Strict);

@@ -33,6 +33,9 @@ internal static class ClusterExtensions
         services.AddSingleton<SharedBudgets>();
         services.AddHostedService<BudgetReconciler>();
 
+        // A change on one instance reaches every other's routing snapshot, keys and budgets.
+        services.AddHostedService<ClusterChanges>();
+
         // Cookies, antiforgery tokens and protected provider keys made by one instance must open on every other.
         services.AddDataProtection().PersistKeysToStackExchangeRedis(() => redis.Database, redis.Key("data-protection-keys"));
 

@@ -189,4 +189,35 @@ public sealed class SharedBudgetTests : IAsyncLifetime
         Assert.Equal(spent, (await StateAsync(cluster.A, "Open budget", s => s.SpentNanoUsd == spent, ct)).SpentNanoUsd);
         Assert.Equal(spent, (await StateAsync(cluster.B, "Open budget", s => s.SpentNanoUsd == spent, ct)).SpentNanoUsd);
     }
+
+    [Fact]
+    public async Task Each_alert_of_a_budget_fires_once_across_the_cluster_whichever_instance_crosses_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await Cluster.StartAsync(_redis);
+        var worst = await WorstCaseAsync(cluster.A, ct);
+        await SaveBudgetAsync(cluster, cluster.A, new BudgetForm
+        {
+            Name = "Alerted once",
+            Scope = BudgetScope.Global,
+            Period = BudgetPeriod.Daily,
+            LimitUsd = 4 * worst / 1_000_000_000m,
+            Thresholds = "50",
+        }, ct);
+
+        using var onA = cluster.A.CreateApiClient();
+        using var onB = cluster.B.CreateApiClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await (i % 2 == 0 ? onA : onB).PostAsJsonAsync("/v1/chat/completions", Body(), ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Contains(HttpStatusCode.OK, statuses);
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        var alerts = cluster.Hosts.SelectMany(h => h.Services.GetRequiredService<AlertCenter>().Recent()).Where(a => a.Budget == "Alerted once").ToList();
+        Assert.Single(alerts, a => a.Kind == ConsoleAlert.BudgetThreshold && a.Threshold == 50);
+        Assert.Single(alerts, a => a.Kind == ConsoleAlert.BudgetLimitReached);
+    }
 }
