@@ -78,7 +78,8 @@ public static class CatalogueSeeder
             {
                 // A changed declared price becomes a new version from now; history is never rewritten.
                 var current = model.Prices.Where(p => p.EffectiveFrom <= now).MaxBy(p => p.EffectiveFrom);
-                if (current is null || current.InputPerMillion != input || current.OutputPerMillion != output || current.CachedInputPerMillion != declared.CachedInputPerMillion)
+                if (current is null || current.InputPerMillion != input || current.OutputPerMillion != output || current.CachedInputPerMillion != declared.CachedInputPerMillion
+                    || current.BatchDiscount != declared.BatchDiscount)
                 {
                     model.Prices.Add(new ModelPriceEntity
                     {
@@ -86,6 +87,7 @@ public static class CatalogueSeeder
                         InputPerMillion = input,
                         CachedInputPerMillion = declared.CachedInputPerMillion,
                         OutputPerMillion = output,
+                        BatchDiscount = declared.BatchDiscount,
                         CreatedAt = now,
                         Author = "configuration",
                         Note = current is null ? "declared in configuration" : "changed in configuration",

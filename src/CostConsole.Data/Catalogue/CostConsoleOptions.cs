@@ -126,4 +126,7 @@ public sealed class ModelOptions
     public decimal? CachedInputPerMillion { get; set; }
 
     public decimal? OutputPerMillion { get; set; }
+
+    /// <summary>What the provider's batch interface takes off, as a fraction (0.5 = half price); batch lines are billed at it.</summary>
+    public decimal? BatchDiscount { get; set; }
 }

@@ -14,6 +14,7 @@ public sealed partial class Batches : IDisposable
     private IReadOnlyList<BatchView>? _batches;
     private string? _error;
     private bool _busy;
+    private MudFileUpload<IBrowserFile>? _upload;
 
     [Inject]
     private BatchService Service { get; set; } = null!;
@@ -100,6 +101,12 @@ public sealed partial class Batches : IDisposable
         finally
         {
             _busy = false;
+
+            // The file is stored or refused: it is not left looking selected.
+            if (_upload is not null)
+            {
+                await _upload.ClearAsync();
+            }
         }
     }
 
