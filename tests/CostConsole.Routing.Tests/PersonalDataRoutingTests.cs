@@ -122,3 +122,23 @@ public sealed class PersonalDataRoutingTests
         Assert.Contains("Rule #1 'passports': 'passport' is not a kind of personal data; use any of email, phone, card, iban, ip", Refusal(WithLocalModel([rule, ToLocalModel])), StringComparison.Ordinal);
     }
 }
+
+public sealed class PersonalDataReplayTests
+{
+    [Fact]
+    public async Task A_redacted_prompt_replayed_from_the_ledger_decides_as_it_did_live()
+    {
+        var rule = new RuleDefinition { Name = "cards", Conditions = [new PersonalDataCondition(["card"])], Action = RuleAction.ToTier("large") };
+        var config = Config([rule]);
+        var snapshot = SnapshotCompiler.Compile(config with { Providers = [.. config.Providers.Select(p => p with { MayReceivePersonalData = true })] }, PriceStart.AddDays(1));
+        using var live = Request("My card 4111 1111 1111 1111 was declined");
+        var stored = Privacy.StoredPrompt.Of(live, Privacy.PromptStorage.Redacted);
+        Assert.Equal("large", (await snapshot.DecideAsync(live, TestContext.Current.CancellationToken)).Tier);
+
+        var input = RoutingInput.FromJson(stored.RoutingInput)!;
+        Assert.Equal("My card [CARD] was declined", input.LastUserText);
+
+        Assert.Equal("cards", Decide(snapshot, input.ToRequest(Tokens.O200kTokenCounter.Instance)).Rule);
+        Assert.Equal("medium", Decide(snapshot, Request("A customer typed [CARD] literally")).Tier);
+    }
+}

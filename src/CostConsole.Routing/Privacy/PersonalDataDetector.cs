@@ -134,16 +134,42 @@ public sealed class PersonalDataDetector
     }
 
     /// <summary>Scans every message of a request; values are located by message index.</summary>
-    public PersonalDataFindings Scan(IReadOnlyList<ChatTurn> messages)
+    /// <param name="placeholders">
+    /// Also count the placeholders of a redacted prompt (<c>[EMAIL]</c>, <c>[CARD]</c>) as values of their kind: a past
+    /// request replayed from what was stored then decides as it did live.
+    /// </param>
+    public PersonalDataFindings Scan(IReadOnlyList<ChatTurn> messages, bool placeholders = false)
     {
         var finds = new Finds();
         for (var m = 0; m < messages.Count; m++)
         {
             finds.Message = m;
             ScanText(messages[m].Text, finds);
+            if (placeholders)
+            {
+                ScanPlaceholders(messages[m].Text, finds);
+            }
         }
 
         return Result(finds);
+    }
+
+    private void ScanPlaceholders(string text, Finds finds)
+    {
+        for (var at = text.IndexOf('['); at >= 0; at = text.IndexOf('[', at + 1))
+        {
+            var end = text.IndexOf(']', at + 1);
+            if (end < 0)
+            {
+                return;
+            }
+
+            var kind = KindIndex(text[(at + 1)..end]);
+            if (kind >= 0 && text.AsSpan(at + 1, end - at - 1).SequenceEqual(Kinds[kind].ToUpperInvariant()))
+            {
+                finds.Add(at, end - at + 1, kind);
+            }
+        }
     }
 
     /// <summary>Scans one text (message index 0).</summary>

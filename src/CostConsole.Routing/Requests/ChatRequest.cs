@@ -163,12 +163,15 @@ public sealed class ChatRequest : IDisposable
         var scan = Volatile.Read(ref _personalData);
         if (scan is null)
         {
-            var mine = new PersonalDataScan(detector, detector.Scan(Messages));
+            var mine = new PersonalDataScan(detector, detector.Scan(Messages, Replayed));
             scan = Interlocked.CompareExchange(ref _personalData, mine, null) ?? mine;
         }
 
-        return ReferenceEquals(scan.Detector, detector) ? scan.Findings : detector.Scan(Messages);
+        return ReferenceEquals(scan.Detector, detector) ? scan.Findings : detector.Scan(Messages, Replayed);
     }
+
+    /// <summary>Rebuilt from a stored routing input: the placeholders of a redacted prompt count as the personal data they replaced.</summary>
+    internal bool Replayed { get; set; }
 
     /// <summary>The index in <see cref="Messages"/> of the last user message (<see cref="LastUserText"/>), or -1.</summary>
     public int LastUserIndex

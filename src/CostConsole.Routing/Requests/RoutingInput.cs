@@ -74,6 +74,7 @@ public sealed record RoutingInput(
         var tags = Tags.Count == 0 ? null : string.Join(", ", Tags);
         var request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(body.ToString()), tags, tokens);
         request.SetPromptTokens(PromptTokens);
+        request.Replayed = true;
         return request;
     }
 }

@@ -153,3 +153,18 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
         RoutingInput = """{"lastUserText":"an old question","userTurns":1}""",
     };
 }
+
+public sealed class RetentionSettingTests
+{
+    private sealed class NegativeRetentionFactory() : Infrastructure.CostConsoleFactory(new() { ["CostConsole:Privacy:RetentionDays"] = "-1" });
+
+    [Fact]
+    public async Task A_negative_retention_period_stops_the_app_at_start_with_the_reason()
+    {
+        await using var factory = new NegativeRetentionFactory();
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => factory.Services);
+
+        Assert.Contains("CostConsole:Privacy:RetentionDays must be a number of days", error.Message, StringComparison.Ordinal);
+    }
+}
