@@ -23,6 +23,13 @@ if (args is ["privacy", ..])
     return;
 }
 
+// "cache" times the response cache's miss path per call at 10,000 and 100,000 entries.
+if (args is ["cache", .. var cacheOptions])
+{
+    CostConsole.Benchmarks.CacheMissLatency.Run(cacheOptions is [var count, ..] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 500);
+    return;
+}
+
 if (args is ["embedding", .. var options])
 {
     CostConsole.Benchmarks.Embeddings.EmbeddingLatency.Run(options);

@@ -57,4 +57,34 @@ public sealed class CacheFlowTests(ConsoleBrowser browser) : IClassFixture<Conso
         Assert.Equal("miss", await AskAsync(http, "How can I export my contacts?"));
         Assert.Empty(console.Errors);
     }
+
+    [Fact]
+    public async Task The_threshold_check_shows_precision_and_recall_with_intervals_for_uploaded_pairs_and_refuses_a_bad_file()
+    {
+        var console = await browser.OpenAsync("/cache");
+        var pairs = Path.Combine(Path.GetTempPath(), $"cache-pairs-{Guid.NewGuid():N}.csv");
+        var bad = Path.Combine(Path.GetTempPath(), $"cache-pairs-bad-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(pairs, """
+            prompt_a,prompt_b,same_answer
+            How do I reset my password?,How can I reset my password?,true
+            How do I cancel my subscription?,How can I cancel my subscription?,true
+            How long does delivery take?,How long does shipping take?,true
+            How do I turn on two-factor authentication?,How do I turn off two-factor authentication?,false
+            Is the premium plan refundable?,Is the premium plan not refundable?,false
+            "What is 15% of 200?","What is 15% of 300?",false
+            """);
+        await File.WriteAllTextAsync(bad, "prompt_a,prompt_b,same_answer\nWhere is my parcel?,Where's my parcel?,maybe\n");
+
+        await console.TestId("threshold-check").Locator("input[type=file]").Last.SetInputFilesAsync(bad);
+        await Expect(console.TestId("threshold-error")).ToContainTextAsync("Line 2: same_answer is 'maybe'; write true or false.");
+        await console.TestId("threshold-check").Locator("input[type=file]").Last.SetInputFilesAsync(pairs);
+
+        await Expect(console.TestId("threshold-summary")).ToContainTextAsync("6 pairs");
+        await Expect(console.TestId("threshold-summary")).ToContainTextAsync("the content gate refuses 3");
+        await Expect(console.TestId("precision-0.90")).ToHaveTextAsync("100.0% (34.2–100.0%)");
+        await Expect(console.TestId("recall-0.90")).ToContainTextAsync("66.7%");
+        await Expect(console.TestId("threshold-0.90")).ToContainTextAsync("in force");
+        Assert.Empty(console.Errors);
+        await console.TestId("threshold-check").ScreenshotAsync(new() { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, "cache-threshold-check.png") });
+    }
 }
