@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using CostConsole.Data;
+using CostConsole.Data.Metrics;
+using CostConsole.Web.Tests.Infrastructure;
+using CostConsole.Web.Tests.Metrics;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Tests.Scale;
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlCrashTests(PostgresServer server)
+{
+    [Fact]
+    public async Task A_killed_instance_loses_no_acknowledged_request_and_leaves_rollups_equal_to_the_ledger()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var database = await server.CreateDatabaseAsync(server.NewDatabaseName("killed"));
+        var dataFolder = Path.Combine(Path.GetTempPath(), "costconsole-crash", Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string>
+        {
+            ["CostConsole:Database:Provider"] = "PostgreSql",
+            ["CostConsole:Database:ConnectionString"] = database,
+            ["CostConsole:DevApiKey"] = CostConsoleFactory.ApiKey,
+            // Slow enough that requests are in flight at the kill, fast enough for many answers.
+            ["CostConsole:Simulator:LatencyScale"] = "0.02",
+        };
+
+        var acknowledged = new ConcurrentBag<string>();
+        await using (var app = await AppProcess.StartAsync(dataFolder, settings, ct))
+        {
+            using var http = new HttpClient { BaseAddress = app.BaseAddress };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", CostConsoleFactory.ApiKey);
+            using var load = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var clients = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+            {
+                for (var n = 0; !load.IsCancellationRequested; n++)
+                {
+                    try
+                    {
+                        using var response = await http.PostAsJsonAsync(
+                            "/v1/chat/completions",
+                            new { model = "auto", messages = new[] { new { role = "user", content = $"Where is my order {i}-{n}?" } } },
+                            load.Token);
+                        if (response.StatusCode == HttpStatusCode.OK)
+                        {
+                            acknowledged.Add(response.Headers.GetValues("x-costconsole-request-id").Single());
+                        }
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+                    {
+                        // The kill cuts requests in flight: those were never acknowledged.
+                    }
+                }
+            }, ct)).ToArray();
+
+            await TrafficSender.WaitUntilAsync(() => Task.FromResult(acknowledged.Count >= 200), "200 answered requests", TimeSpan.FromSeconds(60));
+            app.Kill();
+            await load.CancelAsync();
+            await Task.WhenAll(clients);
+        }
+
+        // No restart, no catch-up: what the database holds right after the kill.
+        await using var db = new CostConsoleDbContext(new DbContextOptionsBuilder<CostConsoleDbContext>().UseNpgsql(database).Options);
+        var ledger = await db.RequestLog.AsNoTracking().ToListAsync(ct);
+        var recorded = ledger.Select(r => r.RequestId).ToHashSet(StringComparer.Ordinal);
+        var missing = acknowledged.Where(id => !recorded.Contains(id)).ToList();
+        Assert.Empty(missing);
+        Assert.Equal(RollupTests.Expected(ledger, RollupGrid.MinuteMs), RollupTests.Actual(await db.MinuteRollups.AsNoTracking().ToListAsync(ct)));
+        Assert.Equal(RollupTests.Expected(ledger, RollupGrid.HourMs), RollupTests.Actual(await db.HourRollups.AsNoTracking().ToListAsync(ct)));
+        try
+        {
+            Directory.Delete(dataFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+}
