@@ -1,4 +1,6 @@
-using Microsoft.AspNetCore.DataProtection;
+using CostConsole.Web.Extensions;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using StackExchange.Redis;
 
 namespace CostConsole.Web.Cluster;
@@ -37,7 +39,9 @@ internal static class ClusterExtensions
         services.AddHostedService<ClusterChanges>();
 
         // Cookies, antiforgery tokens and protected provider keys made by one instance must open on every other.
-        services.AddDataProtection().PersistKeysToStackExchangeRedis(() => redis.Database, redis.Key("data-protection-keys"));
+        // The key ring of an installation that ran without Redis is carried over (see SharedKeyRing).
+        services.AddOptions<KeyManagementOptions>().Configure<DataLocation, ILoggerFactory>((o, location, logs) =>
+            o.XmlRepository = new SharedKeyRing(redis, new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(location.Folder, "keys")), logs)));
 
         // The live dashboard on any instance shows the ticks of all of them.
         services.AddSignalR().AddStackExchangeRedis(o =>

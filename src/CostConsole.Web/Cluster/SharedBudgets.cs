@@ -57,7 +57,7 @@ internal sealed partial class SharedBudgets(
         {
             var hold = holds[i];
             periods[i] = BudgetPeriods.Containing(hold.Counter.Budget.Period, now, _zone);
-            Keys(hold.Counter.Budget.Id, periods[i].Start).CopyTo(keys, i * 3);
+            Keys(hold.Counter.Budget, periods[i].Start).CopyTo(keys, i * 3);
             ttl = Math.Max(ttl, Ttl(periods[i].End, expires, now));
             args[4 + i * 4] = hold.Expected;
             args[5 + i * 4] = hold.Worst;
@@ -109,7 +109,7 @@ internal sealed partial class SharedBudgets(
     /// <summary>Sets the request's reservation on each budget to what it has spent, without a check (a step up was refused).</summary>
     public void HoldSpent(string id, IReadOnlyList<BudgetCounter> counters, long amount, DateTimeOffset now, DateTimeOffset expires)
     {
-        var keys = counters.SelectMany(c => Keys(c.Budget.Id, BudgetPeriods.Containing(c.Budget.Period, now, _zone).Start)).ToArray();
+        var keys = counters.SelectMany(c => Keys(c.Budget, BudgetPeriods.Containing(c.Budget.Period, now, _zone).Start)).ToArray();
         redis.Database.ScriptEvaluate(BudgetScripts.Hold, keys, [id, now.ToUnixTimeMilliseconds(), expires.ToUnixTimeMilliseconds(), amount]);
     }
 
@@ -130,7 +130,7 @@ internal sealed partial class SharedBudgets(
         {
             var budget = counters[i].Budget;
             periods[i] = BudgetPeriods.Containing(budget.Period, now, _zone);
-            Keys(budget.Id, periods[i].Start).CopyTo(keys, i * 3);
+            Keys(budget, periods[i].Start).CopyTo(keys, i * 3);
             args[3 + i * 2] = budget.LimitNanoUsd;
             args[4 + i * 2] = string.Join(',', budget.Thresholds);
         }
@@ -172,7 +172,7 @@ internal sealed partial class SharedBudgets(
             fired = await db.BudgetAlerts.AsNoTracking().Where(a => a.BudgetId == budget.Id && a.PeriodStart == start).Select(a => a.Threshold).ToListAsync(cancellationToken);
         }
 
-        var keys = Keys(budget.Id, start);
+        var keys = Keys(budget, start);
         if ((int)await redis.Database.ScriptEvaluateAsync(BudgetScripts.Start, keys, [spent, Ttl(end, end, now), string.Join(',', fired)]) == 1)
         {
             Started(logger, budget.Name, BudgetGuard.Usd(spent));
@@ -194,7 +194,7 @@ internal sealed partial class SharedBudgets(
         {
             var budget = counter.Budget;
             var (start, _) = BudgetPeriods.Containing(budget.Period, now, _zone);
-            var keys = Keys(budget.Id, start);
+            var keys = Keys(budget, start);
             var db = redis.Database;
             var seen = await db.HashGetAsync(keys[0], ["spent", "seq"]);
             if (seen[0].IsNull)
@@ -249,7 +249,7 @@ internal sealed partial class SharedBudgets(
     private async Task RefreshAsync(BudgetCounter counter, DateTimeOffset now)
     {
         var (start, end) = BudgetPeriods.Containing(counter.Budget.Period, now, _zone);
-        var keys = Keys(counter.Budget.Id, start);
+        var keys = Keys(counter.Budget, start);
         var figures = await redis.Database.HashGetAsync(keys[0], ["spent", "reserved"]);
         var inFlight = await redis.Database.HashLengthAsync(keys[1]);
         if (figures[0].IsNull)
@@ -260,9 +260,13 @@ internal sealed partial class SharedBudgets(
         counter.Mirror(start, end, (long)figures[0], figures[1].IsNull ? 0 : (long)figures[1], (int)inFlight);
     }
 
-    private RedisKey[] Keys(long budgetId, DateTimeOffset periodStart)
+    /// <summary>
+    /// A budget's keys for one period. Its scope is part of the name: a budget edited to cover another slice of traffic
+    /// starts a new counter from the ledger, as it does on a single instance.
+    /// </summary>
+    private RedisKey[] Keys(BudgetRule budget, DateTimeOffset periodStart)
     {
-        var name = $"budget:{budgetId.ToString(CultureInfo.InvariantCulture)}:{periodStart.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+        var name = string.Create(CultureInfo.InvariantCulture, $"budget:{budget.Id}:{budget.Scope}:{budget.ScopeValue}:{budget.Period}:{periodStart.ToUnixTimeSeconds()}");
         return [redis.Key(name), redis.Key(name + ":reservations"), redis.Key(name + ":expiries")];
     }
 

@@ -73,6 +73,31 @@ public sealed class ClusterConsoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Turning_redis_on_keeps_provider_keys_protected_before_readable_on_every_instance()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "costconsole-cluster", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var database = Path.Combine(folder, "costconsole.db");
+        var dataFolder = Path.Combine(folder, "first");
+        var secret = "sk-provider-" + Guid.NewGuid().ToString("N");
+        string stored;
+        await using (var alone = new ClusterHost(database, _redis, new() { ["CostConsole:DataFolder"] = dataFolder, ["CostConsole:Redis:Configuration"] = "" }))
+        {
+            _ = alone.BaseAddress;
+            Assert.Null(alone.Services.GetService<CostConsole.Web.Cluster.RedisStore>());
+            stored = alone.Services.GetRequiredService<ISecretProtector>().Protect(secret);
+        }
+
+        await using var upgraded = new ClusterHost(database, _redis, new() { ["CostConsole:DataFolder"] = dataFolder });
+        _ = upgraded.BaseAddress;
+        await using var added = new ClusterHost(database, _redis);
+        _ = added.BaseAddress;
+
+        Assert.Equal(secret, upgraded.Services.GetRequiredService<ISecretProtector>().Unprotect(stored));
+        Assert.Equal(secret, added.Services.GetRequiredService<ISecretProtector>().Unprotect(stored));
+    }
+
+    [Fact]
     public async Task A_hub_client_on_one_instance_receives_the_ticks_of_requests_served_by_another_and_they_add_up_to_the_ledger()
     {
         var ct = TestContext.Current.CancellationToken;

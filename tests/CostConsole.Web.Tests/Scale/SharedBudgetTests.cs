@@ -220,4 +220,41 @@ public sealed class SharedBudgetTests : IAsyncLifetime
         Assert.Single(alerts, a => a.Kind == ConsoleAlert.BudgetThreshold && a.Threshold == 50);
         Assert.Single(alerts, a => a.Kind == ConsoleAlert.BudgetLimitReached);
     }
+
+    [Fact]
+    public async Task The_reservations_of_an_instance_that_died_are_released_when_they_lapse()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await Cluster.StartAsync(_redis, settings: new() { ["CostConsole:Budgets:OverrunWaitSeconds"] = "0" });
+        var worst = await WorstCaseAsync(cluster.A, ct);
+        await SaveBudgetAsync(cluster, cluster.A, new BudgetForm { Name = "Held by the dead", Scope = BudgetScope.Global, Period = BudgetPeriod.Daily, LimitUsd = 3 * worst / 1_000_000_000m, Strict = true }, ct);
+
+        // An instance reserved the whole budget for requests in flight, and was killed before it could settle them.
+        var counter = cluster.A.Services.GetRequiredService<BudgetGuard>().Counters.Single(c => c.Budget.Name == "Held by the dead");
+        var now = DateTimeOffset.UtcNow;
+        var held = await cluster.A.Services.GetRequiredService<CostConsole.Web.Cluster.SharedBudgets>()
+            .ReserveAsync("killed-instance:1", [new(counter, 3 * worst, 3 * worst, 0)], now, now.AddSeconds(2));
+        Assert.Null(held);
+
+        using var onB = cluster.B.CreateApiClient();
+        async Task<HttpStatusCode> SendAsync()
+        {
+            using var response = await onB.PostAsJsonAsync("/v1/chat/completions", Body(), ct);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await SendAsync());
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        HttpStatusCode status;
+        while ((status = await SendAsync()) != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var spent = await LedgerSpendAsync(cluster.A);
+        var state = await StateAsync(cluster.B, "Held by the dead", s => s.SpentNanoUsd == spent && s.InFlight == 0, ct);
+        Assert.Equal((spent, 0L, 0), (state.SpentNanoUsd, state.ReservedNanoUsd, state.InFlight));
+    }
 }
