@@ -46,6 +46,7 @@ public sealed class BatchesFlowTests(ConsoleBrowser browser) : IClassFixture<Con
         await Expect(table.Locator("[data-testid^='batch-cost-']")).ToContainTextAsync("$");
         // The simulated models carry OpenAI's batch discount: half the interactive price.
         await Expect(table.Locator("[data-testid^='batch-saved-']")).ToHaveTextAsync("50 % saved");
+        await Expect(console.TestId("batches-spend")).ToContainTextAsync("3 batch lines cost");
         await console.ScreenshotAsync("batches");
 
         var download = await page.RunAndWaitForDownloadAsync(() => table.Locator("[data-testid^='batch-output-']").ClickAsync());

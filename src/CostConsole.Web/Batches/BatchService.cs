@@ -18,6 +18,12 @@ public sealed record BatchView(BatchEntity Batch, int Completed, int Failed, dec
     public int Done => Completed + Failed;
 }
 
+/// <summary>Batch lines over a period: how many ran, their cost, and their cost at the interactive price.</summary>
+public sealed record BatchSpend(int Lines, decimal Cost, decimal InteractiveCost)
+{
+    public decimal Saved => InteractiveCost - Cost;
+}
+
 /// <summary>A stored file without its content.</summary>
 public sealed record BatchFileView(string Id, long? ApiKeyId, string Purpose, string Filename, long Bytes, DateTimeOffset CreatedAt);
 
@@ -257,6 +263,17 @@ internal sealed class BatchService(
 
         runner.Cancel(id);
         return (await GetAsync(id, apiKeyId, cancellationToken), null);
+    }
+
+    /// <summary>What batch lines finished since <paramref name="since"/> cost, and what the same calls cost at the interactive price.</summary>
+    public async Task<BatchSpend> SpendSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var lines = db.BatchLines.AsNoTracking().Where(l => l.Status != BatchLineStatus.Pending && l.FinishedAt >= since);
+        var count = await lines.CountAsync(cancellationToken);
+        var cost = await lines.SumAsync(l => (long?)l.CostNanoUsd, cancellationToken) ?? 0;
+        var interactive = await lines.SumAsync(l => (long?)l.InteractiveCostNanoUsd, cancellationToken) ?? 0;
+        return new BatchSpend(count, Money.FromNanoUsd(cost), Money.FromNanoUsd(interactive));
     }
 
     private (IReadOnlyList<BatchInputLine> Lines, IReadOnlyList<BatchLineProblem> Problems) Read(byte[] content)

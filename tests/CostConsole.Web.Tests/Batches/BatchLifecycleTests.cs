@@ -112,6 +112,59 @@ public sealed class BatchLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task A_batch_whose_completion_window_passed_while_the_console_was_down_expires_with_its_unrun_lines_in_the_error_file()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "costconsole-tests", "batch-expiry-" + Guid.NewGuid().ToString("N"));
+        string id;
+        await using (var first = new SlowBatchFactory(folder))
+        {
+            using var client = first.CreateApiClient();
+            id = await StartAsync(client, File(30));
+            await WaitAsync(client, id, b => Count(b, "completed") >= 1);
+        }
+
+        try
+        {
+            // The console stays down past the 24-hour window.
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(folder, "costconsole.db")}"))
+            {
+                await connection.OpenAsync(TestContext.Current.CancellationToken);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "UPDATE Batches SET ExpiresAt = $past WHERE Id = $id";
+                command.Parameters.AddWithValue("$past", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$id", id);
+                Assert.Equal(1, await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+            }
+
+            await using var second = new SlowBatchFactory(folder);
+            using var again = second.CreateApiClient();
+            var batch = await WaitAsync(again, id, Finished);
+
+            Assert.Equal("expired", batch.GetProperty("status").GetString());
+            Assert.NotEqual(JsonValueKind.Null, batch.GetProperty("expired_at").ValueKind);
+            var completed = Count(batch, "completed");
+            var output = await DownloadLinesAsync(again, batch.GetProperty("output_file_id").GetString()!);
+            var errors = await DownloadLinesAsync(again, batch.GetProperty("error_file_id").GetString()!);
+            Assert.Equal(completed, output.Count);
+            Assert.Equal(30, output.Count + errors.Count);
+            Assert.All(errors, e => Assert.Equal("batch_expired", e.GetProperty("error").GetProperty("code").GetString()));
+            Assert.Equal(Enumerable.Range(1, 30).Select(i => $"request-{i}").Order(), output.Concat(errors).Select(l => l.GetProperty("custom_id").GetString()!).Order());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is harmless.
+            }
+        }
+    }
+
     private static async Task<Dictionary<string, string>> FinishedLinesAsync(CostConsoleFactory factory, string batchId)
     {
         var contexts = factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>();

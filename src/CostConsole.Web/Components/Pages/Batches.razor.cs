@@ -12,6 +12,7 @@ public sealed partial class Batches : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private IReadOnlyList<BatchView>? _batches;
+    private BatchSpend? _spend;
     private string? _error;
     private bool _busy;
     private MudFileUpload<IBrowserFile>? _upload;
@@ -34,7 +35,14 @@ public sealed partial class Batches : IDisposable
         _ = RefreshAsync();
     }
 
-    private async Task LoadAsync() => _batches = (await Service.ListAsync(null, null, 100, _stop.Token)).Batches;
+    [Inject]
+    private TimeProvider Time { get; set; } = null!;
+
+    private async Task LoadAsync()
+    {
+        _batches = (await Service.ListAsync(null, null, 100, _stop.Token)).Batches;
+        _spend = await Service.SpendSinceAsync(Time.GetUtcNow().AddDays(-30), _stop.Token);
+    }
 
     /// <summary>Follows the batches while any is still running, so progress moves without a reload.</summary>
     private async Task RefreshAsync()
