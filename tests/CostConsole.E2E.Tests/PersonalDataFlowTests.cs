@@ -51,4 +51,39 @@ public sealed class PersonalDataFlowTests(ConsoleBrowser browser) : IClassFixtur
         Assert.Empty(console.Errors);
         Assert.Empty(requests.Errors);
     }
+
+    [Fact]
+    public async Task An_admin_erases_a_conversation_from_the_settings_page_and_its_prompt_is_gone_from_the_explorer()
+    {
+        using var http = new HttpClient { BaseAddress = browser.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleBrowser.ApiKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { model = "auto", messages = new[] { new { role = "user", content = "Please close my account, I am moving abroad." } } }),
+        };
+        request.Headers.Add("x-costconsole-conversation", "conv-e2e-erase");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var requestId = response.Headers.GetValues("x-costconsole-request-id").Single();
+
+        var console = await browser.OpenAsync("/settings");
+        var page = console.Page;
+        await Expect(console.TestId("privacy-storage")).ToContainTextAsync("Prompts are stored redacted by default");
+        await Expect(console.TestId("privacy-storage")).ToContainTextAsync("deleted after 30 days");
+        await console.TestId("erase-subject").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "conversation id" }).First.ClickAsync();
+        await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+        await console.Input("erase-value").FillAsync("conv-e2e-erase");
+        await console.TestId("erase").ClickAsync();
+        await Expect(console.TestId("erase-result")).ToContainTextAsync("Erased: 1 ledger row(s) anonymised");
+        await console.TestId("privacy").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("settings-erasure", fullPage: false);
+
+        var requests = await browser.OpenAsync("/requests?id=" + requestId);
+        await Expect(requests.TestId("trace-prompt-hash")).ToContainTextAsync("Not stored");
+        await Expect(requests.TestId("request-drawer")).Not.ToContainTextAsync("moving abroad");
+
+        Assert.Empty(console.Errors);
+        Assert.Empty(requests.Errors);
+    }
 }

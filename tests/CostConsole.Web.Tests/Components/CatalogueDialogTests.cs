@@ -78,4 +78,19 @@ public sealed class CatalogueDialogTests : ConsoleTestContext
         dialog.WaitForAssertion(() => Assert.Equal(2, dialog.FindAll("[data-testid=price-history] tbody tr").Count));
         Assert.Equal(0.05m, (await Database.ModelAsync("gpt-4.1-nano")).InputPerMillion);
     }
+
+    [Fact]
+    public async Task Ticking_may_receive_personal_data_approves_the_provider_and_the_list_says_so()
+    {
+        var simulator = (await Database.Service.ProvidersAsync()).Single(p => p.Name == "simulator");
+        Assert.False(simulator.MayReceivePersonalData);
+        var form = new ProviderForm { Id = simulator.Id, Name = simulator.Name, BaseUrl = simulator.BaseUrl, TimeoutSeconds = simulator.TimeoutSeconds, ConcurrencyStamp = simulator.ConcurrencyStamp };
+        var dialog = await OpenDialogAsync(new DialogParameters<ProviderDialog> { { d => d.Form, form }, { d => d.Original, "simulator" } });
+
+        dialog.Find("input[data-testid='provider-personal-data'], [data-testid='provider-personal-data'] input").Change(true);
+        await dialog.Find("[data-testid=provider-save]").ClickAsync(new());
+
+        dialog.WaitForAssertion(() => Assert.True(Database.Routing.Current.Providers.Single(p => p.Name == "simulator").MayReceivePersonalData));
+        Assert.True((await Database.Service.ProvidersAsync()).Single(p => p.Name == "simulator").MayReceivePersonalData);
+    }
 }

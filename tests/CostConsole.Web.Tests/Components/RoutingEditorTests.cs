@@ -162,6 +162,21 @@ public sealed class RoutingEditorTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_personal_data_condition_is_edited_as_a_list_of_kinds_and_reads_as_a_sentence()
+    {
+        var form = new RuleForm { Tier = "small", Conditions = [new ConditionForm { Type = ConditionType.PersonalData }] };
+        var dialogs = await OpenDialogAsync(new DialogParameters<RuleDialog> { { d => d.Form, form }, { d => d.Context, Context }, { d => d.IsNew, true } });
+
+        Assert.Contains("Empty: any kind. Kinds: email, phone, card, iban, ip", dialogs.Markup, StringComparison.Ordinal);
+        Assert.Equal("contains personal data → small", form.Summary);
+        await dialogs.Find("[data-testid=condition-0-kinds]").InputAsync(new() { Value = "card, iban" });
+
+        dialogs.WaitForAssertion(() => Assert.Equal("contains personal data (card, iban) → small", form.Summary));
+        Assert.Equal(new PersonalDataCondition(["card", "iban"]).Kinds, Assert.IsType<PersonalDataCondition>(Assert.Single(form.ToDefinition().Conditions)).Kinds);
+        Assert.Equal(["card", "iban"], ((PersonalDataCondition)ConditionForm.From(new PersonalDataCondition(["card", "iban"])).ToCondition()).Kinds);
+    }
+
+    [Fact]
     public void The_routing_page_groups_its_tabs_edit_then_check_then_history()
     {
         AddRoutingServices();
