@@ -231,8 +231,6 @@ public sealed class ResponseCache(ICacheStore store, TimeProvider time, IEmbedde
     public IReadOnlyList<CacheEntry> Entries() =>
         [.. _exact.Values.Where(e => !e.Removed).OrderByDescending(e => e.CreatedAt)];
 
-    public CacheEntry? Find(string id) => _exact.Values.FirstOrDefault(e => e.Id == id && !e.Removed);
-
     /// <summary>Removes the entries <paramref name="which"/> selects, here and in storage; returns how many.</summary>
     public int Purge(Func<CacheEntry, bool> which)
     {
