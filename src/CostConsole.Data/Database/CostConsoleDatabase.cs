@@ -93,7 +93,21 @@ public sealed class CostConsoleDatabase : IAsyncDisposable
             return;
         }
 
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            var target = new NpgsqlConnectionStringBuilder(ConnectionString);
+            throw new InvalidOperationException(
+                $"Cannot reach the PostgreSQL database {target.Database} on {target.Host}:{target.Port} (CostConsole:Database:ConnectionString): {ex.Message} "
+                + "Start the server, or correct the connection string, and start CostConsole again.",
+                ex);
+        }
+
+        await using var owned = connection;
         await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
         {
             take.Parameters.AddWithValue(StartupLockKey);

@@ -73,12 +73,19 @@ public sealed class UserService(UserManager<IdentityUser> users, RoleManager<Ide
 
     /// <summary>
     /// Creates the first admin, only while no user exists. The check and the creation are one write transaction
-    /// (SQLite's <c>BEGIN IMMEDIATE</c>: one writer at a time), so of several first-run attempts at once exactly one
-    /// succeeds and the others are told the console is already set up.
+    /// (SQLite's <c>BEGIN IMMEDIATE</c>: one writer at a time; on PostgreSQL an advisory lock taken first, so the check
+    /// reads what an attempt that held it before committed), so of several first-run attempts at once, on any number
+    /// of instances, exactly one succeeds and the others are told the console is already set up.
     /// </summary>
     public async Task<ChangeResult> CreateFirstAdminAsync(string email, string password)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
+        var postgres = db.Database.IsNpgsql();
+        await using var transaction = await db.Database.BeginTransactionAsync(postgres ? System.Data.IsolationLevel.ReadCommitted : System.Data.IsolationLevel.Serializable);
+        if (postgres)
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(4846930312)");
+        }
+
         if (await AnyUserAsync())
         {
             return ChangeResult.Invalid(nameof(UserForm.Email), AlreadySetUp);
