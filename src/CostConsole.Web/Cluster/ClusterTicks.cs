@@ -9,28 +9,39 @@ namespace CostConsole.Web.Cluster;
 /// SignalR backplane instead.) A second published while Redis is away is not shown elsewhere; the history, read from
 /// the ledger's rollups, is complete regardless.
 /// </summary>
-internal sealed partial class ClusterTicks(RedisStore redis, LiveMetrics live, ILogger<ClusterTicks> logger) : IHostedService
+internal sealed partial class ClusterTicks(RedisStore redis, LiveMetrics live, ILogger<ClusterTicks> logger) : BackgroundService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         live.Closed += Publish;
         try
         {
-            var queue = await redis.Subscriber.SubscribeAsync(redis.Channel("ticks"));
-            queue.OnMessage(message => Receive(message.Message));
+            // Subscribed once Redis answers; the connection resubscribes by itself after an outage.
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var queue = await redis.Subscriber.SubscribeAsync(redis.Channel("ticks"));
+                    queue.OnMessage(message => Receive(message.Message));
+                    await Task.Delay(Timeout.Infinite, stoppingToken);
+                }
+                catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+                {
+                    NotSubscribed(logger, redis.Endpoint, ex.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+                }
+            }
         }
-        catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            NotSubscribed(logger, redis.Endpoint, ex.Message);
+            // Shutting down.
         }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        live.Closed -= Publish;
-        return Task.CompletedTask;
+        finally
+        {
+            live.Closed -= Publish;
+        }
     }
 
     private void Publish(MetricsTick tick)
@@ -59,6 +70,6 @@ internal sealed partial class ClusterTicks(RedisStore redis, LiveMetrics live, I
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The dashboard shows this instance's traffic alone: Redis at {Endpoint} is unreachable at start ({Error}).")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The dashboard shows this instance's traffic alone until Redis at {Endpoint} answers ({Error}).")]
     private static partial void NotSubscribed(ILogger logger, string endpoint, string error);
 }
