@@ -43,7 +43,8 @@ internal static class ClusterExtensions
         services.AddOptions<KeyManagementOptions>().Configure<DataLocation, ILoggerFactory>((o, location, logs) =>
             o.XmlRepository = new SharedKeyRing(redis, new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(location.Folder, "keys")), logs)));
 
-        // The live dashboard on any instance shows the ticks of all of them.
+        // The live dashboard on any instance shows the ticks of all of them; hub clients get them through the backplane.
+        services.AddHostedService<ClusterTicks>();
         services.AddSignalR().AddStackExchangeRedis(o =>
         {
             o.Configuration.ChannelPrefix = RedisChannel.Literal(options.KeyPrefix + "signalr:");

@@ -43,10 +43,17 @@ internal sealed class SharedKeyRing(RedisStore redis, IXmlRepository local) : IX
 
     public void StoreElement(XElement element, string friendlyName)
     {
-        _shared.StoreElement(element, friendlyName);
-
-        // Kept beside the database too, so this instance can still read what it protected while Redis is away.
+        // Kept beside the database too, so this instance can still read what it protected while Redis is away; a key
+        // made while Redis is away reaches Redis the next time the ring is read.
         local.StoreElement(element, friendlyName);
+        try
+        {
+            _shared.StoreElement(element, friendlyName);
+        }
+        catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+        {
+            // Copied by GetAllElements once Redis is back.
+        }
     }
 
     private static string? Id(XElement element) => element.Attribute("id")?.Value;

@@ -16,7 +16,26 @@ public sealed class LiveMetrics
     private readonly Queue<MetricsTick> _recent = new();
     private ImmutableArray<Action<MetricsTick>> _subscribers = [];
     private Second _current = new();
+    private Second _others = new();
     private long _sequence;
+
+    /// <summary>
+    /// Raised every second with this instance's own traffic only (what the hub broadcasts, and what other instances
+    /// add to their live view), on the ticking thread.
+    /// </summary>
+    public event Action<MetricsTick>? Closed;
+
+    /// <summary>
+    /// Adds a second of another instance's traffic to the second now open, so the dashboard here shows every instance.
+    /// Latency percentiles stay this instance's own: percentiles of different instances do not add up.
+    /// </summary>
+    public void AddOtherInstance(MetricsTick tick)
+    {
+        lock (_lock)
+        {
+            _others.Add(tick);
+        }
+    }
 
     /// <summary>On the ledger writer's loop: adds the batch to the current second.</summary>
     public void Observe(IReadOnlyList<LedgerEntry> entries)
@@ -52,15 +71,28 @@ public sealed class LiveMetrics
         }
     }
 
-    /// <summary>Closes the second ending at <paramref name="time"/> and publishes it.</summary>
+    /// <summary>
+    /// Closes the second ending at <paramref name="time"/> and publishes it: to subscribers and the recent ticks with
+    /// the other instances' traffic added; returned (for the hub) with this instance's alone.
+    /// </summary>
     public MetricsTick Tick(DateTimeOffset time)
     {
+        MetricsTick own;
         MetricsTick tick;
         lock (_lock)
         {
             var second = _current;
+            var others = _others;
             _current = new Second();
-            tick = second.ToTick(++_sequence, time);
+            _others = new Second();
+            own = second.ToTick(++_sequence, time);
+            tick = own;
+            if (!others.IsEmpty)
+            {
+                second.Add(others);
+                tick = second.ToTick(_sequence, time);
+            }
+
             _recent.Enqueue(tick);
             while (_recent.Count > 0 && _recent.Peek().Time <= time - Window)
             {
@@ -73,7 +105,8 @@ public sealed class LiveMetrics
             subscriber(tick);
         }
 
-        return tick;
+        Closed?.Invoke(own);
+        return own;
     }
 
     private sealed class Subscription(LiveMetrics owner, Action<MetricsTick> subscriber) : IDisposable
@@ -95,6 +128,62 @@ public sealed class LiveMetrics
         private int _escalated;
         private long _spend;
         private long _baseline;
+
+        public bool IsEmpty => _answered + _failed + _rejected == 0;
+
+        /// <summary>Adds another instance's second (its latencies excepted).</summary>
+        public void Add(MetricsTick t)
+        {
+            _answered += t.Answered;
+            _failed += t.Failed;
+            _rejected += t.Rejected;
+            _fallbacks += t.Fallbacks;
+            _fallbackRequests += t.FallbackRequests;
+            _escalated += t.Escalations;
+            _spend += Money.ToNanoUsd(t.Spend);
+            _baseline += Money.ToNanoUsd(t.Baseline);
+            foreach (var (tier, spend) in t.SpendByTier)
+            {
+                _spendByTier[tier] = _spendByTier.GetValueOrDefault(tier) + Money.ToNanoUsd(spend);
+            }
+
+            foreach (var (model, spend) in t.SpendByModel)
+            {
+                _spendByModel[model] = _spendByModel.GetValueOrDefault(model) + Money.ToNanoUsd(spend);
+            }
+
+            foreach (var (tier, requests) in t.RequestsByTier)
+            {
+                _requestsByTier[tier] = _requestsByTier.GetValueOrDefault(tier) + requests;
+            }
+        }
+
+        /// <summary>Adds the other instances' traffic of this second.</summary>
+        public void Add(Second other)
+        {
+            _answered += other._answered;
+            _failed += other._failed;
+            _rejected += other._rejected;
+            _fallbacks += other._fallbacks;
+            _fallbackRequests += other._fallbackRequests;
+            _escalated += other._escalated;
+            _spend += other._spend;
+            _baseline += other._baseline;
+            foreach (var (tier, spend) in other._spendByTier)
+            {
+                _spendByTier[tier] = _spendByTier.GetValueOrDefault(tier) + spend;
+            }
+
+            foreach (var (model, spend) in other._spendByModel)
+            {
+                _spendByModel[model] = _spendByModel.GetValueOrDefault(model) + spend;
+            }
+
+            foreach (var (tier, requests) in other._requestsByTier)
+            {
+                _requestsByTier[tier] = _requestsByTier.GetValueOrDefault(tier) + requests;
+            }
+        }
 
         public void Add(LedgerEntry e)
         {

@@ -126,4 +126,27 @@ public sealed class ClusterConsoleTests : IAsyncLifetime
         Assert.Equal(ledger.Count, received.Sum(t => t.Requests));
         Assert.Equal(Money.FromNanoUsd(ledger.Sum(r => r.CostNanoUsd)), received.Sum(t => t.Spend));
     }
+
+    [Fact]
+    public async Task The_live_dashboard_of_one_instance_shows_the_requests_served_by_another()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await Cluster.StartAsync(_redis);
+        using var onA = cluster.A.CreateApiClient();
+        var ids = new HashSet<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await onA.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", messages = new[] { new { role = "user", content = Metrics.TrafficSender.Draft } } }, ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            ids.Add(response.Headers.GetValues("x-costconsole-request-id").Single());
+        }
+
+        // What B's dashboard draws its live chart and totals from.
+        var live = cluster.B.Services.GetRequiredService<LiveMetrics>();
+        await Metrics.TrafficSender.WaitUntilAsync(() => Task.FromResult(live.Recent(LiveMetrics.Window).Sum(t => t.Requests) >= ids.Count), "B's live view covering the requests served by A");
+        var ledger = (await cluster.A.LedgerAsync()).Where(r => ids.Contains(r.RequestId)).ToList();
+        var shown = live.Recent(LiveMetrics.Window);
+        Assert.Equal(ledger.Count, shown.Sum(t => t.Requests));
+        Assert.Equal(Money.FromNanoUsd(ledger.Sum(r => r.CostNanoUsd)), shown.Sum(t => t.Spend));
+    }
 }

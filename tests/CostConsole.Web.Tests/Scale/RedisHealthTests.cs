@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 
 namespace CostConsole.Web.Tests.Scale;
 
@@ -36,5 +37,18 @@ public sealed class RedisHealthTests : IAsyncLifetime
         while (status != "Healthy" && DateTime.UtcNow < deadline);
 
         Assert.Equal("Healthy", status);
+    }
+
+    [Fact]
+    public async Task An_instance_starts_while_redis_is_down_and_serves_requests_under_no_budget()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _redis.Stop();
+        await using var cluster = await Cluster.StartAsync(_redis, instances: 1);
+        using var http = cluster.A.CreateApiClient();
+
+        Assert.Equal("Degraded", await http.GetStringAsync("/health", ct));
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new { model = "gpt-4.1-nano", messages = new[] { new { role = "user", content = "Say hello." } } }, ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }
