@@ -55,8 +55,16 @@ public sealed class BatchesFlowTests(ConsoleBrowser browser) : IClassFixture<Con
         Assert.Equal(["ticket-1", "ticket-2", "ticket-3"], lines.Select(l => l.GetProperty("custom_id").GetString()));
         Assert.All(lines, l => Assert.Equal(200, l.GetProperty("response").GetProperty("status_code").GetInt32()));
 
+        // A long batch can be cancelled from its row: it stops with what finished so far.
+        await Upload(page).SetInputFilesAsync(new FilePayload { Name = "backlog.jsonl", MimeType = "application/jsonl", Buffer = BatchFile(2000) });
+        var cancel = table.Locator("[data-testid^='batch-cancel-']");
+        await Expect(cancel).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await cancel.ClickAsync();
+        await Expect(table.Locator("[data-testid^='batch-status-']").First).ToHaveTextAsync("cancelled", new() { Timeout = 60_000 });
+        await Expect(cancel).ToHaveCountAsync(0);
+
         await page.SetViewportSizeAsync(390, 844);
-        await Expect(table.Locator("[data-testid^='batch-status-']")).ToBeVisibleAsync();
+        await Expect(table.Locator("[data-testid^='batch-status-']").First).ToBeVisibleAsync();
         await console.ScreenshotAsync("batches-phone");
         Assert.Empty(console.Errors);
     }
