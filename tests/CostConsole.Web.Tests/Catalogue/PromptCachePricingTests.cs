@@ -1,8 +1,10 @@
 using System.Net.Http.Json;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
+using CostConsole.Data.Metrics;
 using CostConsole.Routing.Tokens;
 using CostConsole.Web.Catalogue;
+using CostConsole.Web.Metrics;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -64,5 +66,24 @@ public class PromptCachePricingTests(CostConsoleFactory factory) : IClassFixture
         var uncached = Money.ToNanoUsd((second.PromptTokens * 2.00m + second.CompletionTokens * 8.00m) / 1_000_000m);
         Assert.Equal(expected, second.CostNanoUsd);
         Assert.Equal(Money.ToNanoUsd(systemTokens * 1.50m / 1_000_000m), uncached - second.CostNanoUsd);
+    }
+
+    [Fact]
+    public async Task The_dashboard_shows_the_share_of_input_tokens_read_from_provider_caches()
+    {
+        var systemPrompt = $"Returns desk {Guid.NewGuid():N}. " + string.Join(" ", Enumerable.Repeat("Check the order number and the delivery date before offering a refund.", 120));
+        await RowAsync(await AskAsync(systemPrompt, "Can I return shoes?"));
+        var second = await RowAsync(await AskAsync(systemPrompt, "How long does a refund take?"));
+        Assert.True(second.CachedTokens > 0);
+        await factory.Services.GetRequiredService<RollupStore>().FlushAsync();
+        var now = DateTimeOffset.UtcNow.AddMinutes(1);
+        var range = MetricsRange.Create(RangeKind.Day, now);
+
+        var headlines = await factory.Services.GetRequiredService<MetricsHistory>().HeadlinesAsync(range, MetricsFilter.None, now, Ct);
+
+        var rows = (await factory.LedgerAsync()).Where(r => r.Timestamp >= range.From).ToList();
+        Assert.Equal(rows.Sum(r => r.CachedTokens), headlines.Range.CachedTokens);
+        Assert.Equal(rows.Sum(r => r.PromptTokens), headlines.Range.PromptTokens);
+        Assert.Equal((double)rows.Sum(r => r.CachedTokens) / rows.Sum(r => r.PromptTokens), headlines.Range.CacheReadShare);
     }
 }
