@@ -82,4 +82,30 @@ public sealed class PromptCacheCostTests
 
         Assert.Equal((6_000L, 0L), (usage.CachedPromptTokens, usage.CacheWriteTokens));
     }
+
+    [Fact]
+    public void A_messages_client_sees_cache_reads_and_writes_apart_from_input_tokens()
+    {
+        const string Completion = """
+            {"id":"chatcmpl-1","object":"chat.completion","model":"claude","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}]}
+            """;
+
+        var message = System.Text.Json.Nodes.JsonNode.Parse(
+            Protocols.Messages.MessagesResponse.FromChatCompletion(System.Text.Encoding.UTF8.GetBytes(Completion), "msg_abc", "fallback", CachedCall).Span)!;
+
+        Assert.Equal("""{"input_tokens":1000,"output_tokens":200,"cache_read_input_tokens":6000,"cache_creation_input_tokens":3000}""", message["usage"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void A_messages_stream_ends_with_the_cache_reads_and_writes_the_upstream_reported()
+    {
+        var stream = new Protocols.Messages.MessagesStream("msg_3", 10, Tokens.O200kTokenCounter.Instance);
+        stream.Start("m");
+        stream.Translate("""{"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}"""u8);
+        stream.Translate("""{"choices":[],"usage":{"prompt_tokens":10000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":6000},"cache_creation_input_tokens":3000}}"""u8);
+
+        var usage = System.Text.Json.Nodes.JsonNode.Parse(stream.Finish()[1].Data.Span)!["usage"]!;
+
+        Assert.Equal("""{"input_tokens":1000,"output_tokens":200,"cache_read_input_tokens":6000,"cache_creation_input_tokens":3000}""", usage.ToJsonString());
+    }
 }
