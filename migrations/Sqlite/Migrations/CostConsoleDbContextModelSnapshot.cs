@@ -797,6 +797,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<decimal?>("BatchDiscount")
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal?>("CacheWritePerMillion")
+                        .HasColumnType("TEXT");
+
                     b.Property<decimal?>("CachedInputPerMillion")
                         .HasColumnType("TEXT");
 
@@ -891,6 +894,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("BaselineCostNanoUsd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BatchId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CacheAvoidedCostNanoUsd")
                         .HasColumnType("INTEGER");
 
@@ -903,8 +909,8 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<double?>("CacheSimilarity")
                         .HasColumnType("REAL");
 
-                    b.Property<string>("BatchId")
-                        .HasColumnType("TEXT");
+                    b.Property<long>("CacheWriteTokens")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CachedTokens")
                         .HasColumnType("INTEGER");
