@@ -826,6 +826,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<decimal?>("BatchDiscount")
                         .HasColumnType("numeric");
 
+                    b.Property<decimal?>("CacheWritePerMillion")
+                        .HasColumnType("numeric");
+
                     b.Property<decimal?>("CachedInputPerMillion")
                         .HasColumnType("numeric");
 
@@ -938,6 +941,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<double?>("CacheSimilarity")
                         .HasColumnType("double precision");
+
+                    b.Property<long>("CacheWriteTokens")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("CachedTokens")
                         .HasColumnType("bigint");
