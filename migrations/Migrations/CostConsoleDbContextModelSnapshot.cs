@@ -164,6 +164,13 @@ namespace CostConsole.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("MetadataJson")
                         .HasColumnType("TEXT");
 
@@ -891,6 +898,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("BaselineCostNanoUsd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BatchId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CacheAvoidedCostNanoUsd")
                         .HasColumnType("INTEGER");
 
@@ -902,9 +912,6 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<double?>("CacheSimilarity")
                         .HasColumnType("REAL");
-
-                    b.Property<string>("BatchId")
-                        .HasColumnType("TEXT");
 
                     b.Property<long>("CachedTokens")
                         .HasColumnType("INTEGER");
