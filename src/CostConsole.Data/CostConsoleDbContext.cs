@@ -166,6 +166,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("Batches");
             e.Property(b => b.Id).HasMaxLength(40);
+            e.Property(b => b.LeaseOwner).HasMaxLength(80);
             e.HasIndex(b => b.Status);
             e.HasIndex(b => new { b.ApiKeyId, b.CreatedAt });
         });

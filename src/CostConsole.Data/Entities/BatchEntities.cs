@@ -70,6 +70,12 @@ public sealed class BatchEntity
 
     /// <summary>Who created it in the console, when it was not made through the API.</summary>
     public string? CreatedBy { get; set; }
+
+    /// <summary>The console instance running the batch; null while none is.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>Until when <see cref="LeaseOwner"/> holds the batch: another instance takes it over only after this.</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }
 
 /// <summary>A line of a batch's input file, and once it has run, its result.</summary>

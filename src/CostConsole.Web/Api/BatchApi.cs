@@ -19,6 +19,9 @@ internal static class BatchApi
     /// <summary>Room for the multipart envelope around a file of the largest size allowed.</summary>
     private const long EnvelopeBytes = 64 * 1024;
 
+    /// <summary>OpenAI's largest (and default) page of files.</summary>
+    private const int MaxFilesListed = 10_000;
+
     private static readonly JsonSerializerOptions Json = ReadOnly(new(JsonSerializerDefaults.General) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() });
 
     private static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
@@ -31,6 +34,7 @@ internal static class BatchApi
     {
         var api = app.MapGroup("/v1");
         api.MapPost("/files", UploadAsync).DisableAntiforgery();
+        api.MapGet("/files", ListFilesAsync);
         api.MapGet("/files/{id}", GetFileAsync);
         api.MapGet("/files/{id}/content", FileContentAsync);
         api.MapDelete("/files/{id}", DeleteFileAsync);
@@ -112,6 +116,51 @@ internal static class BatchApi
         return await batches.FindFileAsync(id, key.Id, context.RequestAborted) is { } file
             ? Results.Json(FileObject(file), Json)
             : ApiErrors.Result(FileNotFound(id));
+    }
+
+    /// <summary>OpenAI's file list: <c>purpose</c>, <c>limit</c> (1 to 10,000), <c>order</c> (asc or desc) and <c>after</c>.</summary>
+    private static async Task<IResult> ListFilesAsync(HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)
+    {
+        if (await AdmitAsync(context, keys, limiter) is not { } key)
+        {
+            return Refusal(context);
+        }
+
+        var query = context.Request.Query;
+        var limit = MaxFilesListed;
+        if (query["limit"].ToString() is { Length: > 0 } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxFilesListed))
+        {
+            return ApiErrors.Result(ChatError.InvalidRequest("invalid_limit", $"'limit' is '{text}'; it must be a whole number from 1 to {MaxFilesListed:N0}.", "limit"));
+        }
+
+        var order = query["order"].ToString() is { Length: > 0 } o ? o : "desc";
+        if (order is not ("asc" or "desc"))
+        {
+            return ApiErrors.Result(ChatError.InvalidRequest("invalid_order", $"'order' is '{order}'; it must be \"asc\" (oldest first) or \"desc\" (newest first).", "order"));
+        }
+
+        var purpose = query["purpose"].ToString() is { Length: > 0 } p ? p : null;
+        if (purpose is not (null or FilePurposes.Batch or FilePurposes.BatchOutput))
+        {
+            return ApiErrors.Result(ChatError.InvalidRequest("invalid_purpose",
+                $"'purpose' is '{purpose}', but this server stores only \"{FilePurposes.Batch}\" (batch input) and \"{FilePurposes.BatchOutput}\" (batch output) files.", "purpose"));
+        }
+
+        var after = query["after"].ToString() is { Length: > 0 } cursor ? cursor : null;
+        if (await batches.ListFilesAsync(key.Id, purpose, after, limit, order == "asc", context.RequestAborted) is not { } listed)
+        {
+            return ApiErrors.Result(ChatError.InvalidRequest("invalid_after", $"'after' is '{after}', but no file of this API key has that id: pass the last_id of the previous page.", "after"));
+        }
+
+        var (page, hasMore) = listed;
+        return Results.Json(new
+        {
+            @object = "list",
+            data = page.Select(FileObject).ToList(),
+            first_id = page.Count > 0 ? page[0].Id : null,
+            last_id = page.Count > 0 ? page[^1].Id : null,
+            has_more = hasMore,
+        }, Json);
     }
 
     private static async Task<IResult> FileContentAsync(string id, HttpContext context, ApiKeyDirectory keys, KeyRateLimiter limiter, BatchService batches)

@@ -19,6 +19,13 @@ public sealed class BatchOptions
 
     /// <summary>How often the runner looks for batches to start or resume, besides being woken when one is created.</summary>
     public double PollSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How long an instance's claim on a batch lasts; it is renewed while the batch runs, at a third of this. When
+    /// several instances share a database, one that stops without letting go (a crash) leaves its batches to the others
+    /// after this long.
+    /// </summary>
+    public double LeaseSeconds { get; set; } = 30;
 }
 
 /// <summary>OpenAI's batch statuses.</summary>

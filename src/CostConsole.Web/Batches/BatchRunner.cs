@@ -24,6 +24,12 @@ namespace CostConsole.Web.Batches;
 /// lines at a time. A line's result is stored as soon as it ends, so a console that stops — or crashes — resumes its
 /// batches where they were, without running a finished line again.
 /// </summary>
+/// <remarks>
+/// Instances sharing a database run each batch once: an instance runs a batch only after claiming it in the database
+/// (a conditional update of its lease), renews the lease while the batch runs, and lets go when it stops. Another
+/// instance takes a batch over only once its lease has lapsed — after a crash, say — and carries on from the lines
+/// still pending.
+/// </remarks>
 internal sealed partial class BatchRunner(
     IDbContextFactory<CostConsoleDbContext> factory,
     ChatPipeline pipeline,
@@ -36,6 +42,9 @@ internal sealed partial class BatchRunner(
     ILogger<BatchRunner> logger) : BackgroundService
 {
     private const int LinesPerRead = 256;
+
+    /// <summary>This instance, as it signs its leases.</summary>
+    private readonly string _instance = $"{Environment.MachineName[..Math.Min(Environment.MachineName.Length, 40)]}/{Guid.NewGuid():N}";
 
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.Concurrency));
@@ -79,6 +88,11 @@ internal sealed partial class BatchRunner(
                 batches.RemoveAll(t => t.IsCompleted);
                 foreach (var id in await OpenBatchesAsync(stoppingToken))
                 {
+                    if (_running.ContainsKey(id) || !await ClaimAsync(id, stoppingToken))
+                    {
+                        continue;
+                    }
+
                     var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     if (_running.TryAdd(id, cancel))
                     {
@@ -103,14 +117,93 @@ internal sealed partial class BatchRunner(
 
     private async Task<List<string>> OpenBatchesAsync(CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var open = await db.Batches.AsNoTracking().Where(b => BatchStatus.Open.Contains(b.Status)).OrderBy(b => b.CreatedAt).Select(b => b.Id).ToListAsync(cancellationToken);
+        var open = await db.Batches.AsNoTracking()
+            .Where(b => BatchStatus.Open.Contains(b.Status) && (b.LeaseOwner == null || b.LeaseOwner == _instance || b.LeaseExpiresAt < now))
+            .OrderBy(b => b.CreatedAt).Select(b => b.Id).ToListAsync(cancellationToken);
         return [.. open.Where(id => !_running.ContainsKey(id))];
+    }
+
+    private TimeSpan Lease => TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+
+    /// <summary>
+    /// Takes the batch for this instance when no other holds it: one conditional update, so of two instances trying
+    /// at once exactly one gets it.
+    /// </summary>
+    private async Task<bool> ClaimAsync(string id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var until = now + Lease;
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return await db.Batches
+            .Where(b => b.Id == id && BatchStatus.Open.Contains(b.Status) && (b.LeaseOwner == null || b.LeaseOwner == _instance || b.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LeaseOwner, _instance).SetProperty(b => b.LeaseExpiresAt, until), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Renews the lease until the batch ends. Stops the batch here when the lease was lost (this instance stalled past
+    /// it and another took over) or when the batch was cancelled through another instance.
+    /// </summary>
+    private async Task KeepLeaseAsync(string id, CancellationTokenSource cancel, CancellationToken ended)
+    {
+        using var timer = new PeriodicTimer(Lease / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ended))
+            {
+                try
+                {
+                    var until = time.GetUtcNow() + Lease;
+                    await using var db = await factory.CreateDbContextAsync(ended);
+                    var held = await db.Batches.Where(b => b.Id == id && b.LeaseOwner == _instance)
+                        .ExecuteUpdateAsync(s => s.SetProperty(b => b.LeaseExpiresAt, until), ended) == 1;
+                    if (!held)
+                    {
+                        LeaseLost(logger, id);
+                        await cancel.CancelAsync();
+                        return;
+                    }
+
+                    if (await db.Batches.AnyAsync(b => b.Id == id && b.Status == BatchStatus.Cancelling, ended))
+                    {
+                        await cancel.CancelAsync();
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Tried again at the next tick; should the lease lapse meanwhile, the final write below is refused.
+                    LeaseNotRenewed(logger, id, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The batch ended.
+        }
+    }
+
+    /// <summary>Lets go of the batch, so that another instance can pick it up at once rather than after the lease.</summary>
+    private async Task ReleaseAsync(string id)
+    {
+        try
+        {
+            await using var db = await factory.CreateDbContextAsync(CancellationToken.None);
+            await db.Batches.Where(b => b.Id == id && b.LeaseOwner == _instance)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.LeaseOwner, (string?)null).SetProperty(b => b.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The lease then lapses on its own.
+            LeaseNotReleased(logger, id, ex.Message);
+        }
     }
 
     private async Task RunBatchAsync(string id, CancellationTokenSource cancel, CancellationToken stoppingToken)
     {
         await Task.Yield();
+        using var ended = new CancellationTokenSource();
+        var lease = KeepLeaseAsync(id, cancel, ended.Token);
         try
         {
             await RunAsync(id, cancel.Token, stoppingToken);
@@ -126,6 +219,9 @@ internal sealed partial class BatchRunner(
         }
         finally
         {
+            await ended.CancelAsync();
+            await lease;
+            await ReleaseAsync(id);
             _running.TryRemove(id, out _);
             cancel.Dispose();
         }
@@ -220,7 +316,11 @@ internal sealed partial class BatchRunner(
         }
 
         var final = status == BatchStatus.Cancelling ? BatchStatus.Cancelled : expired ? BatchStatus.Expired : BatchStatus.Completed;
-        await FinishAsync(batch, final, stoppingToken);
+        if (!await FinishAsync(batch, final, stoppingToken))
+        {
+            return;
+        }
+
         budgets.ReleaseBatch(id);
         BatchFinished(logger, id, final);
     }
@@ -283,13 +383,13 @@ internal sealed partial class BatchRunner(
     }
 
     /// <summary>Writes the output and error files and the final status in one transaction, so a crash here repeats it whole.</summary>
-    private async Task FinishAsync(BatchEntity batch, string final, CancellationToken cancellationToken)
+    private async Task<bool> FinishAsync(BatchEntity batch, string final, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
         if (final == BatchStatus.Completed)
         {
-            await db.Batches.Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Finalizing).SetProperty(b => b.FinalizingAt, now), cancellationToken);
+            await db.Batches.Where(b => b.Id == batch.Id && b.LeaseOwner == _instance).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BatchStatus.Finalizing).SetProperty(b => b.FinalizingAt, now), cancellationToken);
         }
 
         using var output = new MemoryStream();
@@ -325,14 +425,23 @@ internal sealed partial class BatchRunner(
         var outputId = AddFile(db, batch, output, "output");
         var errorId = AddFile(db, batch, errors, "error");
         await db.SaveChangesAsync(cancellationToken);
-        await db.Batches.Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s
+
+        // Only while this instance still holds the batch: one that lost it mid-way leaves the ending to the new holder.
+        var written = await db.Batches.Where(b => b.Id == batch.Id && b.LeaseOwner == _instance).ExecuteUpdateAsync(s => s
             .SetProperty(b => b.Status, final)
             .SetProperty(b => b.OutputFileId, outputId)
             .SetProperty(b => b.ErrorFileId, errorId)
             .SetProperty(b => b.CompletedAt, b => final == BatchStatus.Completed ? now : b.CompletedAt)
             .SetProperty(b => b.CancelledAt, b => final == BatchStatus.Cancelled ? now : b.CancelledAt)
             .SetProperty(b => b.ExpiredAt, b => final == BatchStatus.Expired ? now : b.ExpiredAt), cancellationToken);
+        if (written == 0)
+        {
+            LeaseLost(logger, batch.Id);
+            return false;
+        }
+
         await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     private string? AddFile(CostConsoleDbContext db, BatchEntity batch, MemoryStream content, string kind)
@@ -363,6 +472,15 @@ internal sealed partial class BatchRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Batch {BatchId} stopped; it is tried again at the next poll.")]
     private static partial void BatchFailed(ILogger logger, string batchId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} was taken over by another instance after its lease here lapsed; this instance stops running it.")]
+    private static partial void LeaseLost(ILogger logger, string batchId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lease on batch {BatchId} could not be renewed ({Error}); it is tried again shortly.")]
+    private static partial void LeaseNotRenewed(ILogger logger, string batchId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lease on batch {BatchId} could not be released ({Error}); another instance takes the batch over once it lapses.")]
+    private static partial void LeaseNotReleased(ILogger logger, string batchId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Line {Line} of batch {BatchId} could not be recorded ({Error}); it stays pending and runs again.")]
     private static partial void LineNotRecorded(ILogger logger, string batchId, int line, string error);

@@ -92,6 +92,43 @@ internal sealed class BatchService(
             .FirstOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The key's files, newest first (or oldest first when <paramref name="ascending"/>), <paramref name="limit"/> at
+    /// most, after the file <paramref name="after"/> when given, of one purpose when <paramref name="purpose"/> is given.
+    /// Null when <paramref name="after"/> names no file of the key's.
+    /// </summary>
+    public async Task<(IReadOnlyList<BatchFileView> Files, bool HasMore)?> ListFilesAsync(
+        long? apiKeyId, string? purpose, string? after, int limit, bool ascending, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var query = db.BatchFiles.AsNoTracking().Where(f => (apiKeyId == null || f.ApiKeyId == apiKeyId) && (purpose == null || f.Purpose == purpose));
+        if (after is not null)
+        {
+            var cursor = await db.BatchFiles.AsNoTracking().Where(f => f.Id == after && (apiKeyId == null || f.ApiKeyId == apiKeyId))
+                .Select(f => new { f.CreatedAt, f.Id }).FirstOrDefaultAsync(cancellationToken);
+            if (cursor is null)
+            {
+                return null;
+            }
+
+            query = ascending
+                ? query.Where(f => f.CreatedAt > cursor.CreatedAt || (f.CreatedAt == cursor.CreatedAt && string.Compare(f.Id, cursor.Id) > 0))
+                : query.Where(f => f.CreatedAt < cursor.CreatedAt || (f.CreatedAt == cursor.CreatedAt && string.Compare(f.Id, cursor.Id) < 0));
+        }
+
+        query = ascending ? query.OrderBy(f => f.CreatedAt).ThenBy(f => f.Id) : query.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id);
+        var page = await query.Take(limit + 1)
+            .Select(f => new BatchFileView(f.Id, f.ApiKeyId, f.Purpose, f.Filename, f.Bytes, f.CreatedAt))
+            .ToListAsync(cancellationToken);
+        var hasMore = page.Count > limit;
+        if (hasMore)
+        {
+            page.RemoveAt(limit);
+        }
+
+        return (page, hasMore);
+    }
+
     public async Task<(string Filename, byte[] Content)?> ContentAsync(string id, long? apiKeyId, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

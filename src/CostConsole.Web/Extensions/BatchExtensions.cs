@@ -13,6 +13,7 @@ internal static class BatchExtensions
             .Validate(o => o.MaxFileBytes > 0 && o.MaxLines > 0, "CostConsole:Batches:MaxFileBytes and MaxLines must be positive.")
             .Validate(o => o.Concurrency is > 0 and <= 256, "CostConsole:Batches:Concurrency must be between 1 and 256.")
             .Validate(o => o.PollSeconds > 0, "CostConsole:Batches:PollSeconds must be positive.")
+            .Validate(o => o.LeaseSeconds >= 1, "CostConsole:Batches:LeaseSeconds must be at least 1 second.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<BatchRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchRunner>());
