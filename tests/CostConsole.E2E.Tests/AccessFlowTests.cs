@@ -9,7 +9,7 @@ namespace CostConsole.E2E.Tests;
 
 public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>
 {
-    private static readonly string[] Menu = ["Dashboard", "Routing", "Catalogue", "Playground", "Experiments", "Requests", "Review queue", "Budgets", "API keys", "Users", "Settings"];
+    private static readonly string[] Menu = ["Dashboard", "Spend", "Routing", "Cache", "Catalogue", "Playground", "Batches", "Experiments", "Requests", "Review queue", "Budgets", "API keys", "Users", "Settings"];
 
     [Fact]
     public async Task Each_role_signs_in_and_sees_only_its_menu()
@@ -22,13 +22,13 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await AssertMenuAsync(admin, Menu);
 
         var finops = await browser.OpenAsAsync("finops@e2e.local", ConsoleBrowser.Password);
-        await AssertMenuAsync(finops, ["Dashboard", "Routing", "Experiments", "Requests", "Budgets"]);
+        await AssertMenuAsync(finops, ["Dashboard", "Spend", "Routing", "Experiments", "Requests", "Budgets"]);
         await Expect(finops.TestId("signed-in-as")).ToContainTextAsync("finops@e2e.local · FinOps");
         await finops.ScreenshotAsync("menu-finops", fullPage: false);
 
         var lead = await browser.OpenAsAsync("lead@e2e.local", ConsoleBrowser.Password);
         Assert.EndsWith("/routing", lead.Page.Url, StringComparison.Ordinal); // the dashboard is not for this role: sign-in lands on routing
-        await AssertMenuAsync(lead, ["Routing", "Catalogue", "Playground", "Experiments", "Review queue"]);
+        await AssertMenuAsync(lead, ["Routing", "Catalogue", "Playground", "Batches", "Experiments", "Review queue"]);
         await Expect(lead.TestId("read-only")).ToBeVisibleAsync();
         await Expect(lead.TestId("publish")).ToBeDisabledAsync();
         await lead.ScreenshotAsync("menu-support-lead", fullPage: false);
