@@ -57,6 +57,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("PromptStorage")
+                        .HasColumnType("text");
+
                     b.Property<int?>("RequestsPerMinute")
                         .HasColumnType("integer");
 
@@ -114,6 +117,176 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.HasIndex("At");
 
                     b.ToTable("AuditLog", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.BatchEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long?>("ApiKeyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("CancelledAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("CancellingAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CompletionWindow")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ErrorFileId")
+                        .HasColumnType("text");
+
+                    b.Property<long?>("ExpiredAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("FailedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("FinalizingAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("InProgressAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("InputFileId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("MetadataJson")
+                        .HasColumnType("text");
+
+                    b.Property<string>("OutputFileId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("ReservedNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("ApiKeyId", "CreatedAt");
+
+                    b.ToTable("Batches", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.BatchFileEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long?>("ApiKeyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Filename")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApiKeyId", "CreatedAt");
+
+                    b.ToTable("BatchFiles", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.BatchLineEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CustomId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("InteractiveCostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Line")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ResponseBody")
+                        .HasColumnType("text");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("WorstNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchId", "Line")
+                        .IsUnique();
+
+                    b.HasIndex("BatchId", "Status");
+
+                    b.ToTable("BatchLines", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.BudgetAlertEntity", b =>
@@ -207,6 +380,85 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .IsUnique();
 
                     b.ToTable("Budgets", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.CacheEntryEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Answer")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Context")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Embedder")
+                        .HasColumnType("text");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("FinishReason")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("Hits")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("LastHitAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Rule")
+                        .HasColumnType("text");
+
+                    b.Property<long>("SavedNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Tier")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("Vector")
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Namespace");
+
+                    b.ToTable("CacheEntries", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.ExperimentEntity", b =>
@@ -628,6 +880,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<int>("MaxRetries")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("MayReceivePersonalData")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");
@@ -668,6 +923,21 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<long>("BaselineCostNanoUsd")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("BatchId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("CacheAvoidedCostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CacheEntryId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("CacheLevel")
+                        .HasColumnType("text");
+
+                    b.Property<double?>("CacheSimilarity")
+                        .HasColumnType("double precision");
 
                     b.Property<long>("CachedTokens")
                         .HasColumnType("bigint");
@@ -714,6 +984,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<string>("Model")
                         .HasColumnType("text");
 
+                    b.Property<string>("PersonalData")
+                        .HasColumnType("text");
+
                     b.Property<bool>("Priced")
                         .HasColumnType("boolean");
 
@@ -722,6 +995,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<string>("PromptHash")
                         .HasColumnType("text");
+
+                    b.Property<bool>("PromptRedacted")
+                        .HasColumnType("boolean");
 
                     b.Property<long>("PromptTokens")
                         .HasColumnType("bigint");
@@ -771,6 +1047,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("BatchId");
 
                     b.HasIndex("CostNanoUsd");
 

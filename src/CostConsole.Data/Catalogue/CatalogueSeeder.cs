@@ -79,7 +79,7 @@ public static class CatalogueSeeder
                 // A changed declared price becomes a new version from now; history is never rewritten.
                 var current = model.Prices.Where(p => p.EffectiveFrom <= now).MaxBy(p => p.EffectiveFrom);
                 if (current is null || current.InputPerMillion != input || current.OutputPerMillion != output || current.CachedInputPerMillion != declared.CachedInputPerMillion
-                    || current.BatchDiscount != declared.BatchDiscount)
+                    || current.BatchDiscount != declared.BatchDiscount || current.CacheWritePerMillion != declared.CacheWritePerMillion)
                 {
                     model.Prices.Add(new ModelPriceEntity
                     {
@@ -88,6 +88,7 @@ public static class CatalogueSeeder
                         CachedInputPerMillion = declared.CachedInputPerMillion,
                         OutputPerMillion = output,
                         BatchDiscount = declared.BatchDiscount,
+                        CacheWritePerMillion = declared.CacheWritePerMillion,
                         CreatedAt = now,
                         Author = "configuration",
                         Note = current is null ? "declared in configuration" : "changed in configuration",

@@ -125,6 +125,9 @@ public sealed class ModelOptions
 
     public decimal? CachedInputPerMillion { get; set; }
 
+    /// <summary>USD per 1M prompt tokens written to the provider's prompt cache; empty: billed as input.</summary>
+    public decimal? CacheWritePerMillion { get; set; }
+
     public decimal? OutputPerMillion { get; set; }
 
     /// <summary>What the provider's batch interface takes off, as a fraction (0.5 = half price); batch lines are billed at it.</summary>

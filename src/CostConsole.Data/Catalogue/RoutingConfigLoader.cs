@@ -61,7 +61,8 @@ public static class RoutingConfigLoader
                 p.InputPerMillion,
                 p.CachedInputPerMillion,
                 p.OutputPerMillion,
-                p.BatchDiscount))],
+                p.BatchDiscount,
+                p.CacheWritePerMillion))],
             Mapping = new TierMappingDefinition(
                 mapping.Name,
                 JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!

@@ -30,7 +30,7 @@ public sealed class DatabaseOptions
 /// </summary>
 public sealed class CostConsoleDatabase : IAsyncDisposable
 {
-    public const string SqliteMigrationsAssembly = "CostConsole.Migrations";
+    public const string SqliteMigrationsAssembly = "CostConsole.Migrations.Sqlite";
 
     public const string PostgreSqlMigrationsAssembly = "CostConsole.Migrations.PostgreSql";
 

@@ -88,6 +88,9 @@ public sealed class ModelPriceEntity
 
     public decimal? BatchDiscount { get; set; }
 
+    /// <summary>USD per 1M prompt tokens written to the provider's prompt cache; null: billed as input.</summary>
+    public decimal? CacheWritePerMillion { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public string? Author { get; set; }
@@ -309,6 +312,9 @@ public sealed class RequestLogRow
     public long PromptTokens { get; set; }
 
     public long CachedTokens { get; set; }
+
+    /// <summary>Prompt tokens written to the provider's prompt cache (billed at the cache-write price).</summary>
+    public long CacheWriteTokens { get; set; }
 
     public long CompletionTokens { get; set; }
 

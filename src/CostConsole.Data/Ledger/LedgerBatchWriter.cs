@@ -31,6 +31,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("PersonalData", NpgsqlDbType.Text), ("PromptRedacted", NpgsqlDbType.Boolean),
         ("CacheLevel", NpgsqlDbType.Text), ("CacheEntryId", NpgsqlDbType.Text), ("CacheSimilarity", NpgsqlDbType.Double),
         ("CacheAvoidedCostNanoUsd", NpgsqlDbType.Bigint), ("BatchId", NpgsqlDbType.Text),
+        ("CacheWriteTokens", NpgsqlDbType.Bigint),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -83,7 +84,8 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.CacheEntryId;
         values[i++] = e.CacheSimilarity;
         values[i++] = Money.ToNanoUsd(e.CacheAvoidedCost);
-        values[i] = e.BatchId;
+        values[i++] = e.BatchId;
+        values[i] = e.CacheWriteTokens;
     }
 }
 

@@ -5,7 +5,8 @@ namespace CostConsole.Routing.Caching;
 
 /// <summary>
 /// The one place that decides whether a request is about one person's account: such a request is never stored and
-/// never served from the semantic level. Privacy detectors plug in here when they exist.
+/// never served from the semantic level: a metadata flag or tag, what the personal-data detectors found in the request
+/// (the scan routing ran; never a second one), or account-specific content the detectors do not name.
 /// </summary>
 public static partial class PersonalContent
 {
@@ -18,6 +19,11 @@ public static partial class PersonalContent
         if (request.Tags.Contains(Flag) || (request.Metadata.TryGetValue(Flag, out var flag) && IsTrue(flag)))
         {
             return "marked personal";
+        }
+
+        if (request.PersonalData is { Any: true } detected)
+        {
+            return "personal data: " + detected.Summary;
         }
 
         foreach (var turn in request.Messages)

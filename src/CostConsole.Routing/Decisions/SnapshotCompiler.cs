@@ -440,7 +440,7 @@ public static class SnapshotCompiler
 
     private static bool ValidPrice(ModelPrice price, List<string> errors)
     {
-        if (price.InputPerMillion < 0 || price.OutputPerMillion < 0 || price.CachedInputPerMillion < 0)
+        if (price.InputPerMillion < 0 || price.OutputPerMillion < 0 || price.CachedInputPerMillion < 0 || price.CacheWritePerMillion < 0)
         {
             errors.Add($"Price of '{price.ModelKey}' from {price.EffectiveFrom:u} is negative.");
             return false;

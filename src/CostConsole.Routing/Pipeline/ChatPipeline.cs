@@ -642,6 +642,7 @@ public sealed partial class ChatPipeline(
         {
             Kind = kind,
             CachedTokens = usage.CachedPromptTokens,
+            CacheWriteTokens = usage.CacheWriteTokens,
         };
         PipelineTelemetry.Attempted(model, attempt);
         return attempt;
@@ -671,6 +672,7 @@ public sealed partial class ChatPipeline(
             RuleSetVersion = outcome.Decision?.RuleSetVersion,
             PromptTokens = outcome.Usage.PromptTokens,
             CachedTokens = outcome.Usage.CachedPromptTokens,
+            CacheWriteTokens = outcome.Usage.CacheWriteTokens,
             CompletionTokens = outcome.Usage.CompletionTokens,
             Cost = outcome.Cost,
             BaselineCost = outcome.BaselineCost,

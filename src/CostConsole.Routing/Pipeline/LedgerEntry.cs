@@ -54,6 +54,9 @@ public sealed record AttemptRecord(string Model, string Provider, string Tier, i
 
     public long CachedTokens { get; init; }
 
+    /// <summary>Prompt tokens written to the provider's prompt cache, billed at the cache-write price.</summary>
+    public long CacheWriteTokens { get; init; }
+
     /// <summary>The quality gates this attempt's answer was checked against (none when the tier has no gates or the call failed).</summary>
     public IReadOnlyList<Escalation.GateResult>? Gates { get; init; }
 
@@ -105,6 +108,9 @@ public sealed class LedgerEntry
     public long PromptTokens { get; init; }
 
     public long CachedTokens { get; init; }
+
+    /// <summary>Prompt tokens written to the provider's prompt cache, billed at the cache-write price.</summary>
+    public long CacheWriteTokens { get; init; }
 
     public long CompletionTokens { get; init; }
 

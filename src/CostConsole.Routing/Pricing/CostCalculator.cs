@@ -6,13 +6,19 @@ public static class CostCalculator
 {
     private const decimal TokensPerMillion = 1_000_000m;
 
-    /// <summary>USD for <paramref name="usage"/> at <paramref name="price"/>: uncached prompt, cached prompt and completion tokens.</summary>
+    /// <summary>
+    /// USD for <paramref name="usage"/> at <paramref name="price"/>: uncached prompt tokens at the input price, cache
+    /// reads at the cached-input price, cache writes at the cache-write price (each falling back to the input price when
+    /// the model has none), and completion tokens.
+    /// </summary>
     public static decimal Cost(ModelPrice price, TokenUsage usage)
     {
         var cached = Math.Clamp(usage.CachedPromptTokens, 0, usage.PromptTokens);
-        var uncached = usage.PromptTokens - cached;
+        var written = Math.Clamp(usage.CacheWriteTokens, 0, usage.PromptTokens - cached);
+        var uncached = usage.PromptTokens - cached - written;
         var cachedRate = price.CachedInputPerMillion ?? price.InputPerMillion;
-        return (uncached * price.InputPerMillion + cached * cachedRate + usage.CompletionTokens * price.OutputPerMillion) / TokensPerMillion;
+        var writeRate = price.CacheWritePerMillion ?? price.InputPerMillion;
+        return (uncached * price.InputPerMillion + cached * cachedRate + written * writeRate + usage.CompletionTokens * price.OutputPerMillion) / TokensPerMillion;
     }
 
     /// <summary>

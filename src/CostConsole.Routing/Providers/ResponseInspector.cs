@@ -80,12 +80,26 @@ internal static class ResponseInspector
         return facts;
     }
 
+    /// <summary>
+    /// OpenAI's usage, plus the Anthropic cache fields LiteLLM passes through (<c>cache_read_input_tokens</c>,
+    /// <c>cache_creation_input_tokens</c>), which it counts inside <c>prompt_tokens</c>.
+    /// </summary>
     private static TokenUsage ReadUsage(ref Utf8JsonReader reader)
     {
-        long prompt = 0, completion = 0, cached = 0;
+        long prompt = 0, completion = 0, cached = 0, cacheRead = 0, cacheWrite = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("prompt_tokens"u8))
+            if (reader.ValueTextEquals("cache_read_input_tokens"u8))
+            {
+                reader.Read();
+                cacheRead = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                reader.Read();
+                cacheWrite = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("prompt_tokens"u8))
             {
                 reader.Read();
                 prompt = ReadLong(ref reader);
@@ -126,7 +140,8 @@ internal static class ResponseInspector
             }
         }
 
-        return new TokenUsage(prompt, Math.Min(cached, prompt), completion);
+        var reads = Math.Min(cached > 0 ? cached : cacheRead, prompt);
+        return new TokenUsage(prompt, reads, completion) { CacheWriteTokens = Math.Min(cacheWrite, prompt - reads) };
     }
 
     private static long ReadLong(ref Utf8JsonReader reader) =>

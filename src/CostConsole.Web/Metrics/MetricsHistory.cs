@@ -13,7 +13,8 @@ namespace CostConsole.Web.Metrics;
 /// <summary>Sums of rollup rows; rates are null when there was nothing to divide.</summary>
 public sealed record MetricsTotals(
     long Requests, long Answered, long Failed, long Rejected, long FallbackRequests, long Fallbacks, long Escalations,
-    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd, long EscalatedRequests = 0, long EscalationCostNanoUsd = 0)
+    long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd, long EscalatedRequests = 0, long EscalationCostNanoUsd = 0,
+    long CachedTokens = 0)
 {
     public static MetricsTotals Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -38,6 +39,9 @@ public sealed record MetricsTotals(
     public double? ErrorRate => Requests > 0 ? (double)(Failed + Rejected) / Requests : null;
 
     public long Errors => Failed + Rejected;
+
+    /// <summary>Prompt tokens the providers read from their prompt cache, as a share of all prompt tokens.</summary>
+    public double? CacheReadShare => PromptTokens > 0 ? (double)CachedTokens / PromptTokens : null;
 }
 
 /// <summary>One chart bucket.</summary>
@@ -245,7 +249,8 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             SELECT CAST(COALESCE(SUM("Requests"),0) AS BIGINT), CAST(COALESCE(SUM("Answered"),0) AS BIGINT), CAST(COALESCE(SUM("Failed"),0) AS BIGINT), CAST(COALESCE(SUM("Rejected"),0) AS BIGINT),
                    CAST(COALESCE(SUM("FallbackRequests"),0) AS BIGINT), CAST(COALESCE(SUM("Fallbacks"),0) AS BIGINT), CAST(COALESCE(SUM("Escalations"),0) AS BIGINT),
                    CAST(COALESCE(SUM("PromptTokens"),0) AS BIGINT), CAST(COALESCE(SUM("CompletionTokens"),0) AS BIGINT), CAST(COALESCE(SUM("CostNanoUsd"),0) AS BIGINT), CAST(COALESCE(SUM("BaselineCostNanoUsd"),0) AS BIGINT),
-                   CAST(COALESCE(SUM("EscalatedRequests"),0) AS BIGINT), CAST(COALESCE(SUM("EscalationCostNanoUsd"),0) AS BIGINT)
+                   CAST(COALESCE(SUM("EscalatedRequests"),0) AS BIGINT), CAST(COALESCE(SUM("EscalationCostNanoUsd"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("CachedTokens"),0) AS BIGINT)
             """);
         sql.Append($" FROM \"{table}\" WHERE \"Start\" >= @from AND \"Start\" < @to");
         command.With("from", RollupGrid.Floor(from.ToUnixTimeMilliseconds(), period));
@@ -254,7 +259,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         command.CommandText = sql.ToString();
         using var r = await command.ExecuteReaderAsync(cancellationToken);
         r.Read();
-        return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12));
+        return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13));
     }
 
     private static void AddFilter(DbCommand command, StringBuilder sql, MetricsFilter filter)
@@ -291,7 +296,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         }
     }
 
-    private const string RollupColumns = """ "Start", "Tier", "Model", "Requests", "Answered", "Failed", "Rejected", "FallbackRequests", "Fallbacks", "Escalations", "PromptTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyHistogram", "EscalatedRequests", "EscalationCostNanoUsd" """;
+    private const string RollupColumns = """ "Start", "Tier", "Model", "Requests", "Answered", "Failed", "Rejected", "FallbackRequests", "Fallbacks", "Escalations", "PromptTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyHistogram", "EscalatedRequests", "EscalationCostNanoUsd", "CachedTokens" """;
 
     private static HourRollupRow ReadRow(DbDataReader r) => new()
     {
@@ -312,13 +317,14 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         LatencyHistogram = (byte[])r.GetValue(14),
         EscalatedRequests = r.GetInt64(15),
         EscalationCostNanoUsd = r.GetInt64(16),
+        CachedTokens = r.GetInt64(17),
     };
 
     private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => database.OpenAsync(cancellationToken);
 
     private sealed class Accumulator
     {
-        private long _requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline, _escalated, _escalationCost;
+        private long _requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline, _escalated, _escalationCost, _cached;
 
         public Dictionary<string, long> SpendByTier { get; } = [];
 
@@ -338,6 +344,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             _escalated += row.EscalatedRequests;
             _escalationCost += row.EscalationCostNanoUsd;
             _prompt += row.PromptTokens;
+            _cached += row.CachedTokens;
             _completion += row.CompletionTokens;
             _cost += row.CostNanoUsd;
             _baseline += row.BaselineCostNanoUsd;
@@ -350,6 +357,6 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             Latency.Merge(row.LatencyHistogram);
         }
 
-        public MetricsTotals Totals() => new(_requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline, _escalated, _escalationCost);
+        public MetricsTotals Totals() => new(_requests, _answered, _failed, _rejected, _fallbackRequests, _fallbacks, _escalations, _prompt, _completion, _cost, _baseline, _escalated, _escalationCost, _cached);
     }
 }

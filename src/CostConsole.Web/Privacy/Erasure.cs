@@ -1,6 +1,7 @@
 using System.Globalization;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
+using CostConsole.Routing.Caching;
 using CostConsole.Routing.Pipeline;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,18 +15,18 @@ public enum ErasureSubject
     Conversation,
 }
 
-/// <summary>What an erasure did: ledger rows anonymised, review-queue items removed, feedback comments deleted.</summary>
-public sealed record ErasureResult(int Rows, int ReviewItems, int FeedbackComments)
+/// <summary>What an erasure did: ledger rows anonymised, review-queue items removed, feedback comments and response-cache entries deleted.</summary>
+public sealed record ErasureResult(int Rows, int ReviewItems, int FeedbackComments, int CacheEntries = 0)
 {
     public string Summary => $"{Rows:N0} ledger row(s) anonymised (stored prompt, routing input, prompt hash and conversation id deleted; costs and tokens kept), "
-        + $"{ReviewItems:N0} review-queue item(s) removed, {FeedbackComments:N0} feedback comment(s) deleted";
+        + $"{ReviewItems:N0} review-queue item(s) removed, {FeedbackComments:N0} feedback comment(s) deleted, {CacheEntries:N0} response-cache entr{(CacheEntries == 1 ? "y" : "ies")} deleted";
 }
 
 /// <summary>
 /// Erases what is stored about an end user, a key or a conversation, and records who did it, when and how much in the
 /// audit log. Ledger rows are kept for their costs, anonymised.
 /// </summary>
-internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time)
+internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, ResponseCache? cache = null)
 {
     private const int BatchSize = 500;
 
@@ -40,7 +41,13 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
     {
         value = value.Trim();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var ids = await Matching(db, subject, value).OrderBy(r => r.Id).Select(r => new { r.Id, r.RequestId, r.Review }).ToListAsync(cancellationToken);
+        var ids = await Matching(db, subject, value).OrderBy(r => r.Id).Select(r => new { r.Id, r.RequestId, r.Review, r.CacheEntryId }).ToListAsync(cancellationToken);
+
+        // The response cache keeps answers per key: a key's erasure empties its namespace; an end user's or a
+        // conversation's removes every entry that served one of their requests.
+        var served = ids.Where(r => r.CacheEntryId is not null).Select(r => r.CacheEntryId!).ToHashSet(StringComparer.Ordinal);
+        var keyNamespace = subject == ErasureSubject.Key ? "key:" + value : null;
+        var cacheEntries = cache?.Purge(e => e.Namespace == keyNamespace || served.Contains(e.Id)) ?? 0;
 
         var rows = 0;
         var comments = 0;
@@ -59,7 +66,7 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
                 s => s.SetProperty(f => f.Comment, (string?)null).SetProperty(f => f.ConversationId, (string?)null), cancellationToken);
         }
 
-        var result = new ErasureResult(rows, ids.Count(r => r.Review == (int)ReviewState.Open), comments);
+        var result = new ErasureResult(rows, ids.Count(r => r.Review == (int)ReviewState.Open), comments, cacheEntries);
         db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = "privacy.erase", Subject = $"{Name(subject)} '{value}'", Details = result.Summary });
         await db.SaveChangesAsync(cancellationToken);
         return result;
@@ -71,6 +78,8 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
         ErasureSubject.Conversation => db.RequestLog.Where(r => r.ConversationId == value),
 
         // The end user is known only from the routing input stored with the prompt: without it nothing of theirs is stored.
+        _ when db.Database.IsNpgsql() => db.RequestLog.FromSql(
+            $"""SELECT * FROM "RequestLog" WHERE "RoutingInput" IS NOT NULL AND ("RoutingInput"::jsonb -> 'metadata' ->> 'user') = {value}"""),
         _ => db.RequestLog.FromSql($"SELECT * FROM RequestLog WHERE RoutingInput IS NOT NULL AND json_extract(RoutingInput, '$.metadata.user') = {value}"),
     };
 

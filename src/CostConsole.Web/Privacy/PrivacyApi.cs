@@ -43,7 +43,7 @@ internal static class PrivacyApi
         }
 
         var result = await erasure.EraseAsync(subject, value!, context.User.Identity?.Name ?? "api", context.RequestAborted);
-        return Results.Json(new { erased = subject.ToString().ToLowerInvariant(), value = value!.Trim(), ledger_rows = result.Rows, review_items = result.ReviewItems, feedback_comments = result.FeedbackComments });
+        return Results.Json(new { erased = subject.ToString().ToLowerInvariant(), value = value!.Trim(), ledger_rows = result.Rows, review_items = result.ReviewItems, feedback_comments = result.FeedbackComments, cache_entries = result.CacheEntries });
     }
 
     private static IResult Invalid(string code, string message, string? param) => ApiErrors.Result(ChatError.InvalidRequest(code, message, param));

@@ -132,6 +132,40 @@ public sealed class CacheApiTests(CacheFactory factory) : IClassFixture<CacheFac
     }
 
     [Fact]
+    public async Task Erasing_a_key_deletes_its_cached_answers_and_leaves_other_keys_answers()
+    {
+        const string Prompt = "Which browsers does the CRM support?";
+        var (created, other) = await factory.Services.GetRequiredService<KeyService>().CreateAsync(new KeyForm { Name = "erased-tenant", Team = "partners" }, "alice", Ct);
+        Assert.True(created.Saved, created.Summary);
+        var mine = await AskAsync(Prompt, other!.Secret);
+        var theirs = await AskAsync(Prompt);
+        Assert.Equal(2, (await StoredAsync()).Count(e => e.Prompt == Prompt));
+
+        using var client = factory.CreateApiClient(CostConsoleFactory.ApiKey);
+        using var response = await client.PostAsJsonAsync("/api/privacy/erase", new { key = mine.Row.ApiKeyId }, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var result = System.Text.Json.JsonDocument.Parse(body);
+
+        Assert.Equal(1, result.RootElement.GetProperty("cache_entries").GetInt32());
+        var left = (await StoredAsync()).Where(e => e.Prompt == Prompt).ToList();
+        Assert.Equal(["key:" + theirs.Row.ApiKeyId], left.Select(e => e.Namespace));
+        Assert.Equal("exact", (await AskAsync(Prompt)).Cache);
+    }
+
+    [Fact]
+    public async Task A_request_in_which_the_personal_data_detectors_found_a_phone_number_is_never_stored()
+    {
+        const string Prompt = "Can someone call me back on +44 20 7946 0958 about the upgrade?";
+        var first = await AskAsync(Prompt);
+        var again = await AskAsync(Prompt);
+
+        Assert.Equal(["miss", "miss"], new[] { first.Cache, again.Cache });
+        Assert.Contains("cache miss: personal (personal data: phone 1)", again.Row.Decision, StringComparison.Ordinal);
+        Assert.DoesNotContain(await StoredAsync(), e => e.Prompt.Contains("7946", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_streaming_client_gets_a_hit_as_a_stream_with_usage_and_a_stored_stream_answers_a_later_request()
     {
         const string Prompt = "Can I use the CRM offline on a plane?";

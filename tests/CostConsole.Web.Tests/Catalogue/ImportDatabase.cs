@@ -43,7 +43,7 @@ internal sealed class ImportDatabase : IAsyncDisposable
 
     public CostConsoleDbContext Open() =>
         new(new DbContextOptionsBuilder<CostConsoleDbContext>()
-            .UseSqlite(_connectionString, sqlite => sqlite.MigrationsAssembly("CostConsole.Migrations"))
+            .UseSqlite(_connectionString, sqlite => sqlite.MigrationsAssembly(CostConsole.Data.Database.CostConsoleDatabase.SqliteMigrationsAssembly))
             .Options);
 
     /// <summary>Runs SQL straight on the file, e.g. to install a trigger that makes the database refuse a write.</summary>

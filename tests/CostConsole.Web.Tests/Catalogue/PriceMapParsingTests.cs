@@ -49,6 +49,20 @@ public sealed class PriceMapParsingTests
     }
 
     [Fact]
+    public async Task A_cache_write_price_is_read_per_million_and_is_unknown_when_missing()
+    {
+        var map = await ParseAsync("""
+            {
+              "claude": { "litellm_provider": "anthropic", "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05, "cache_read_input_token_cost": 3e-07, "cache_creation_input_token_cost": 3.75e-06 },
+              "gpt": { "litellm_provider": "openai", "input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06, "cache_read_input_token_cost": 5e-07 }
+            }
+            """);
+
+        Assert.Equal((0.3m, 3.75m), (map.Entries[0].CachedInputPerMillion, map.Entries[0].CacheWritePerMillion));
+        Assert.Equal((0.5m, (decimal?)null), (map.Entries[1].CachedInputPerMillion, map.Entries[1].CacheWritePerMillion));
+    }
+
+    [Fact]
     public async Task A_context_window_written_as_2000000_point_0_is_two_million_tokens()
     {
         var map = await ParseAsync("""{ "xai/grok-4-fast-reasoning": { "litellm_provider": "xai", "max_input_tokens": 2000000.0, "max_tokens": 2000000.0 } }""");

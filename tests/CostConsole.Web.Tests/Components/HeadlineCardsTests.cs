@@ -60,6 +60,20 @@ public sealed class HeadlineCardsTests : BunitContext
     }
 
     [Fact]
+    public void The_cache_read_share_is_the_part_of_input_tokens_read_from_provider_caches()
+    {
+        var range = Totals(1000) with { PromptTokens = 80_000, CachedTokens = 20_000 };
+        var previous = Totals(1000) with { PromptTokens = 50_000, CachedTokens = 5_000 };
+
+        var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, Figures(range, previous)));
+
+        Assert.Equal("25.0 %", cut.Find("[data-testid='card-cache-reads-value']").TextContent);
+        Assert.Equal("+15.0 pts vs the period before", cut.Find("[data-testid='card-cache-reads-change']").TextContent);
+        Assert.Contains("cc-good", cut.Find("[data-testid='card-cache-reads-change']").ClassList);
+        Assert.Contains("20,000 of 80,000 input tokens read from provider caches", cut.Find("[data-testid='card-cache-reads']").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rising_savings_read_as_good_news_and_a_rising_error_rate_as_bad_news()
     {
         var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, Figures(
@@ -87,6 +101,6 @@ public sealed class HeadlineCardsTests : BunitContext
         var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, null));
 
         Assert.All(cut.FindAll("[data-testid$='-value']"), value => Assert.Equal("…", value.TextContent));
-        Assert.Equal(7, cut.FindAll("[data-testid$='-value']").Count);
+        Assert.Equal(8, cut.FindAll("[data-testid$='-value']").Count);
     }
 }

@@ -29,6 +29,9 @@ public sealed class RequestExplorerTests : ConsoleTestContext
                 rows.Add(Row($"req_{i:00}aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", now.AddMinutes(-i), tier, i == 4 ? LedgerStatus.Failed : LedgerStatus.Answered, i == 0 ? HostilePrompt : "Where is my order?"));
             }
 
+            // The second newest read part of its prompt from the provider's cache and wrote another part to it.
+            (rows[1].PromptTokens, rows[1].CachedTokens, rows[1].CacheWriteTokens) = (9_000, 6_000, 2_000);
+
             // Two days old: inside 7 days, outside 24 hours.
             rows.Add(Row("req_olderbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", now.AddDays(-2), "medium", LedgerStatus.Answered, "Draft a reply"));
             db.RequestLog.AddRange(rows);
@@ -124,6 +127,20 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         Assert.Empty(prompt.QuerySelectorAll("script, b"));
         var attempt = cut.FindAll("[data-testid='trace-attempts'] tbody td").Select(td => td.TextContent.Trim()).ToList();
         Assert.Equal(["1", "first", "simulator/gpt-4.1", "large", "HTTP 200: answered"], attempt.Take(5));
+    }
+
+    [Fact]
+    public async Task The_trace_shows_prompt_tokens_read_from_and_written_to_the_provider_cache()
+    {
+        var cut = await RenderExplorerAsync();
+
+        cut.FindAll("tbody tr")[1].Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Prompt tokens9,000 (6,000 cached, 2,000 written to cache)", cut.Find("[data-testid='trace-cost']").TextContent, StringComparison.Ordinal));
+
+        cut.FindAll("tbody tr")[0].Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Prompt tokens12 (0 cached)", cut.Find("[data-testid='trace-cost']").TextContent, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class CatalogueDatabase : IAsyncDisposable
     {
         Directory.CreateDirectory(_folder);
         var connectionString = $"Data Source={Path.Combine(_folder, "catalogue.db")}";
-        var builder = new DbContextOptionsBuilder<CostConsoleDbContext>().UseSqlite(connectionString, b => b.MigrationsAssembly("CostConsole.Migrations"));
+        var builder = new DbContextOptionsBuilder<CostConsoleDbContext>().UseSqlite(connectionString, b => b.MigrationsAssembly(CostConsole.Data.Database.CostConsoleDatabase.SqliteMigrationsAssembly));
         Factory = new ContextFactory(builder.Options);
         Protector = new DataProtectionSecretProtector(new EphemeralDataProtectionProvider());
         Options = Microsoft.Extensions.Options.Options.Create(new CostConsoleOptions

@@ -120,7 +120,7 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
     private static (ImportStatus Status, ImportPrice? OldPrice) Compare(PriceMapEntry entry, ModelEntity? model, DateTimeOffset effectiveFrom)
     {
         var oldPrice = model?.Prices.Where(p => p.EffectiveFrom <= effectiveFrom).MaxBy(p => p.EffectiveFrom) is { } inForce
-            ? new ImportPrice(inForce.InputPerMillion, inForce.CachedInputPerMillion, inForce.OutputPerMillion)
+            ? new ImportPrice(inForce.InputPerMillion, inForce.CachedInputPerMillion, inForce.OutputPerMillion, inForce.CacheWritePerMillion)
             : null;
         if (entry is not { InputPerMillion: { } input, OutputPerMillion: { } output })
         {
@@ -133,7 +133,7 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
         }
 
         // Record equality compares decimals by value, so 0.1 and 0.1000000 are the same price.
-        return (oldPrice == new ImportPrice(input, entry.CachedInputPerMillion, output) ? ImportStatus.Unchanged : ImportStatus.PriceChanged, oldPrice);
+        return (oldPrice == new ImportPrice(input, entry.CachedInputPerMillion, output, entry.CacheWritePerMillion) ? ImportStatus.Unchanged : ImportStatus.PriceChanged, oldPrice);
     }
 
     /// <summary>
@@ -195,6 +195,7 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
 
         version.InputPerMillion = price.InputPerMillion;
         version.CachedInputPerMillion = price.CachedInputPerMillion;
+        version.CacheWritePerMillion = price.CacheWritePerMillion;
         version.OutputPerMillion = price.OutputPerMillion;
         version.Author = preview.Author;
         version.Note = PriceNote;

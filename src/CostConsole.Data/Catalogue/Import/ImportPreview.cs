@@ -41,7 +41,7 @@ public enum ImportStatus
 }
 
 /// <summary>A price in USD per 1M tokens.</summary>
-public sealed record ImportPrice(decimal InputPerMillion, decimal? CachedInputPerMillion, decimal OutputPerMillion);
+public sealed record ImportPrice(decimal InputPerMillion, decimal? CachedInputPerMillion, decimal OutputPerMillion, decimal? CacheWritePerMillion = null);
 
 /// <summary>One price map entry in a preview: what happens to it, and the prices before and after.</summary>
 /// <param name="OldPrice">The model's price in force at the preview's effective moment, if it has one.</param>
@@ -54,7 +54,7 @@ public sealed record ImportLine(PriceMapEntry Entry, ImportStatus Status, Import
 
     /// <summary>The map's price, when it has both an input and an output price.</summary>
     public ImportPrice? NewPrice => Entry is { InputPerMillion: { } input, OutputPerMillion: { } output }
-        ? new ImportPrice(input, Entry.CachedInputPerMillion, output)
+        ? new ImportPrice(input, Entry.CachedInputPerMillion, output, Entry.CacheWritePerMillion)
         : null;
 
     public bool AddsModel => NewModelTier is not null;

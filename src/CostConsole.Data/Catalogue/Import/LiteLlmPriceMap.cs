@@ -127,7 +127,8 @@ public static class LiteLlmPriceMap
             capabilities,
             Text(value, "deprecation_date") is { } date && DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var deprecation)
                 ? deprecation
-                : null);
+                : null,
+            PerMillion(value, "cache_creation_input_token_cost"));
     }
 
     /// <summary>

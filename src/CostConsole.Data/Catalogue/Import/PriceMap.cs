@@ -18,7 +18,8 @@ public sealed record PriceMapEntry(
     decimal? CachedInputPerMillion,
     long? ContextWindow,
     ModelCapabilities Capabilities,
-    DateOnly? DeprecationDate)
+    DateOnly? DeprecationDate,
+    decimal? CacheWritePerMillion = null)
 {
     /// <summary>Both the input and the output price are known, so the model can be priced.</summary>
     public bool IsPriced => InputPerMillion is not null && OutputPerMillion is not null;

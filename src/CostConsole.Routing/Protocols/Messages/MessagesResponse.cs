@@ -97,14 +97,14 @@ public static class MessagesResponse
         _ => "end_turn",
     };
 
-    /// <summary>Messages counts cache reads apart from input tokens; chat completions counts them as a part of prompt tokens.</summary>
+    /// <summary>Messages counts cache reads and writes apart from input tokens; chat completions counts them as a part of prompt tokens.</summary>
     public static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
     {
         writer.WriteStartObject("usage"u8);
-        writer.WriteNumber("input_tokens"u8, Math.Max(0, usage.PromptTokens - usage.CachedPromptTokens));
+        writer.WriteNumber("input_tokens"u8, Math.Max(0, usage.PromptTokens - usage.CachedPromptTokens - usage.CacheWriteTokens));
         writer.WriteNumber("output_tokens"u8, usage.CompletionTokens);
         writer.WriteNumber("cache_read_input_tokens"u8, usage.CachedPromptTokens);
-        writer.WriteNumber("cache_creation_input_tokens"u8, 0);
+        writer.WriteNumber("cache_creation_input_tokens"u8, usage.CacheWriteTokens);
         writer.WriteEndObject();
     }
 

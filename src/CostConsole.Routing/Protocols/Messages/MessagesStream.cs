@@ -66,7 +66,10 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
 
         if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
-            _usage = new TokenUsage(Number(usage, "prompt_tokens"), CachedTokens(usage), Number(usage, "completion_tokens"));
+            _usage = new TokenUsage(Number(usage, "prompt_tokens"), CachedTokens(usage), Number(usage, "completion_tokens"))
+            {
+                CacheWriteTokens = Number(usage, "cache_creation_input_tokens"),
+            };
         }
 
         if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)

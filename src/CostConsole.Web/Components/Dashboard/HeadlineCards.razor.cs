@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Components;
 
 namespace CostConsole.Web.Components.Dashboard;
 
-/// <summary>Spend today and this month, savings, requests, fallback and error rates, each against the period before.</summary>
+/// <summary>Spend today and this month, savings, requests, fallback, error and escalation rates and the cache-read share of input tokens, each against the period before.</summary>
 public sealed partial class HeadlineCards
 {
     /// <summary>Whether a rise is good news, bad news or neither.</summary>
@@ -39,6 +39,7 @@ public sealed partial class HeadlineCards
                 new("fallback-rate", "Fallback rate", "…", "", null, Direction.Neutral),
                 new("error-rate", "Error rate", "…", "", null, Direction.Neutral),
                 new("escalation-rate", "Escalation rate", "…", "", null, Direction.Neutral),
+                new("cache-reads", "Cache-read share", "…", "", null, Direction.Neutral),
             ];
         }
 
@@ -52,6 +53,7 @@ public sealed partial class HeadlineCards
             Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} {Plural(f.Range.FallbackRequests, "request")} fell back"),
             Share("error-rate", "Error rate", f.Range.ErrorRate, f.PreviousRange.ErrorRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.Errors)} failed or rejected"),
             Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.EscalatedRequests)} {Plural(f.Range.EscalatedRequests, "request")} escalated, {Dashboard.Figures.Usd(f.Range.EscalationCost)} on quality control"),
+            Share("cache-reads", "Cache-read share", f.Range.CacheReadShare, f.PreviousRange.CacheReadShare, Direction.UpIsGood, $"{Dashboard.Figures.Count(f.Range.CachedTokens)} of {Dashboard.Figures.Count(f.Range.PromptTokens)} input tokens read from provider caches"),
         ];
     }
 

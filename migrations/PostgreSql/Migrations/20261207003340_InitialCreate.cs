@@ -30,7 +30,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     RequestsPerMinute = table.Column<int>(type: "integer", nullable: true),
                     TokensPerMinute = table.Column<long>(type: "bigint", nullable: true),
                     LastUsedAt = table.Column<long>(type: "bigint", nullable: true),
-                    Scopes = table.Column<string>(type: "text", nullable: false, defaultValue: "inference")
+                    Scopes = table.Column<string>(type: "text", nullable: false, defaultValue: "inference"),
+                    PromptStorage = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -94,6 +95,78 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "BatchFiles",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    ApiKeyId = table.Column<long>(type: "bigint", nullable: true),
+                    Purpose = table.Column<string>(type: "text", nullable: false),
+                    Filename = table.Column<string>(type: "text", nullable: false),
+                    Bytes = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Content = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BatchFiles", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "BatchLines",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    BatchId = table.Column<string>(type: "text", nullable: false),
+                    Line = table.Column<int>(type: "integer", nullable: false),
+                    CustomId = table.Column<string>(type: "text", nullable: false),
+                    Body = table.Column<string>(type: "text", nullable: false),
+                    WorstNanoUsd = table.Column<long>(type: "bigint", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    RequestId = table.Column<string>(type: "text", nullable: true),
+                    StatusCode = table.Column<int>(type: "integer", nullable: true),
+                    ResponseBody = table.Column<string>(type: "text", nullable: true),
+                    CostNanoUsd = table.Column<long>(type: "bigint", nullable: false),
+                    InteractiveCostNanoUsd = table.Column<long>(type: "bigint", nullable: false),
+                    FinishedAt = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BatchLines", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Batches",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    ApiKeyId = table.Column<long>(type: "bigint", nullable: true),
+                    InputFileId = table.Column<string>(type: "text", nullable: false),
+                    Endpoint = table.Column<string>(type: "text", nullable: false),
+                    CompletionWindow = table.Column<string>(type: "text", nullable: false),
+                    Status = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    InProgressAt = table.Column<long>(type: "bigint", nullable: true),
+                    FinalizingAt = table.Column<long>(type: "bigint", nullable: true),
+                    CompletedAt = table.Column<long>(type: "bigint", nullable: true),
+                    FailedAt = table.Column<long>(type: "bigint", nullable: true),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false),
+                    ExpiredAt = table.Column<long>(type: "bigint", nullable: true),
+                    CancellingAt = table.Column<long>(type: "bigint", nullable: true),
+                    CancelledAt = table.Column<long>(type: "bigint", nullable: true),
+                    OutputFileId = table.Column<string>(type: "text", nullable: true),
+                    ErrorFileId = table.Column<string>(type: "text", nullable: true),
+                    Total = table.Column<int>(type: "integer", nullable: false),
+                    MetadataJson = table.Column<string>(type: "text", nullable: true),
+                    ReservedNanoUsd = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Batches", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "BudgetAlerts",
                 columns: table => new
                 {
@@ -134,6 +207,36 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Budgets", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "CacheEntries",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false),
+                    Namespace = table.Column<string>(type: "text", nullable: false),
+                    Fingerprint = table.Column<string>(type: "text", nullable: false),
+                    Context = table.Column<string>(type: "text", nullable: false),
+                    Prompt = table.Column<string>(type: "text", nullable: false),
+                    Vector = table.Column<byte[]>(type: "bytea", nullable: true),
+                    Embedder = table.Column<string>(type: "text", nullable: true),
+                    Answer = table.Column<string>(type: "text", nullable: false),
+                    FinishReason = table.Column<string>(type: "text", nullable: false),
+                    Model = table.Column<string>(type: "text", nullable: false),
+                    Tier = table.Column<string>(type: "text", nullable: false),
+                    Rule = table.Column<string>(type: "text", nullable: true),
+                    PromptTokens = table.Column<long>(type: "bigint", nullable: false),
+                    CompletionTokens = table.Column<long>(type: "bigint", nullable: false),
+                    CostNanoUsd = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false),
+                    Hits = table.Column<long>(type: "bigint", nullable: false),
+                    SavedNanoUsd = table.Column<long>(type: "bigint", nullable: false),
+                    LastHitAt = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_CacheEntries", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -279,6 +382,7 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     TimeoutSeconds = table.Column<double>(type: "double precision", nullable: false),
                     MaxRetries = table.Column<int>(type: "integer", nullable: false),
                     CircuitBreakSeconds = table.Column<double>(type: "double precision", nullable: false),
+                    MayReceivePersonalData = table.Column<bool>(type: "boolean", nullable: false),
                     FromConfiguration = table.Column<bool>(type: "boolean", nullable: false),
                     UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
                     ConcurrencyStamp = table.Column<Guid>(type: "uuid", nullable: false)
@@ -299,6 +403,7 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     ApiKeyId = table.Column<long>(type: "bigint", nullable: true),
                     ConversationId = table.Column<string>(type: "text", nullable: true),
                     Protocol = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, defaultValue: "chat.completions"),
+                    BatchId = table.Column<string>(type: "text", nullable: true),
                     ExperimentId = table.Column<long>(type: "bigint", nullable: true),
                     Arm = table.Column<string>(type: "text", nullable: true),
                     RequestedModel = table.Column<string>(type: "text", nullable: true),
@@ -329,7 +434,13 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     AttemptsJson = table.Column<string>(type: "text", nullable: true),
                     PromptHash = table.Column<string>(type: "text", nullable: true),
                     Prompt = table.Column<string>(type: "text", nullable: true),
-                    RoutingInput = table.Column<string>(type: "text", nullable: true)
+                    RoutingInput = table.Column<string>(type: "text", nullable: true),
+                    PersonalData = table.Column<string>(type: "text", nullable: true),
+                    PromptRedacted = table.Column<bool>(type: "boolean", nullable: false),
+                    CacheLevel = table.Column<string>(type: "text", nullable: true),
+                    CacheEntryId = table.Column<string>(type: "text", nullable: true),
+                    CacheSimilarity = table.Column<double>(type: "double precision", nullable: true),
+                    CacheAvoidedCostNanoUsd = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -616,6 +727,32 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 column: "At");
 
             migrationBuilder.CreateIndex(
+                name: "IX_BatchFiles_ApiKeyId_CreatedAt",
+                table: "BatchFiles",
+                columns: new[] { "ApiKeyId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BatchLines_BatchId_Line",
+                table: "BatchLines",
+                columns: new[] { "BatchId", "Line" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BatchLines_BatchId_Status",
+                table: "BatchLines",
+                columns: new[] { "BatchId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Batches_ApiKeyId_CreatedAt",
+                table: "Batches",
+                columns: new[] { "ApiKeyId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Batches_Status",
+                table: "Batches",
+                column: "Status");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_BudgetAlerts_At",
                 table: "BudgetAlerts",
                 column: "At");
@@ -630,6 +767,16 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 table: "Budgets",
                 column: "Name",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_CacheEntries_ExpiresAt",
+                table: "CacheEntries",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_CacheEntries_Namespace",
+                table: "CacheEntries",
+                column: "Namespace");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Experiments_State",
@@ -685,6 +832,11 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 name: "IX_RequestLog_ApiKeyId_Timestamp",
                 table: "RequestLog",
                 columns: new[] { "ApiKeyId", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RequestLog_BatchId",
+                table: "RequestLog",
+                column: "BatchId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_RequestLog_ConversationId_Timestamp",
@@ -797,10 +949,22 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 name: "AuditLog");
 
             migrationBuilder.DropTable(
+                name: "BatchFiles");
+
+            migrationBuilder.DropTable(
+                name: "BatchLines");
+
+            migrationBuilder.DropTable(
+                name: "Batches");
+
+            migrationBuilder.DropTable(
                 name: "BudgetAlerts");
 
             migrationBuilder.DropTable(
                 name: "Budgets");
+
+            migrationBuilder.DropTable(
+                name: "CacheEntries");
 
             migrationBuilder.DropTable(
                 name: "Experiments");
