@@ -19,6 +19,7 @@ internal static class MetricsExtensions
         services.AddHostedService<LiveMetricsTicker>();
         services.AddSingleton<MetricsHistory>();
         services.AddSingleton<RequestExplorer>();
+        services.AddSingleton<SpendReport>();
         services.AddSingleton(SampleWorkload.Load());
         services.AddSingleton<TrafficGenerator>();
         return builder;

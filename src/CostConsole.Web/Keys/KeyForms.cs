@@ -92,7 +92,8 @@ public sealed record KeyView(
     DateTimeOffset? LastUsedAt,
     DateTimeOffset? RevokedAt,
     KeyScopes Scopes = KeyScopes.Inference,
-    string? PromptStorage = null)
+    string? PromptStorage = null,
+    decimal SpendThisMonth = 0)
 {
     public bool Active => RevokedAt is null;
 }

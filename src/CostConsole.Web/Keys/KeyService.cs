@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Keys;
 
-/// <summary>Virtual API keys: created with their limits, listed with last use, changed or revoked at once.</summary>
+/// <summary>Virtual API keys: created with their limits, listed with last use and this month's spend, changed or revoked at once.</summary>
 internal sealed class KeyService
 {
     private readonly IDbContextFactory<CostConsoleDbContext> _factory;
@@ -19,10 +19,12 @@ internal sealed class KeyService
     private readonly KeyFormValidator _validator = new();
 
     private readonly CostConsole.Data.Catalogue.CostConsoleOptions _options;
+    private readonly TimeZoneInfo _zone;
 
-    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time, Microsoft.Extensions.Options.IOptions<CostConsole.Data.Catalogue.CostConsoleOptions> options)
+    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time, Microsoft.Extensions.Options.IOptions<CostConsole.Data.Catalogue.CostConsoleOptions> options, Microsoft.Extensions.Options.IOptions<BudgetOptions> budgetOptions)
     {
         _options = options.Value;
+        _zone = budgetOptions.Value.Zone();
         _factory = factory;
         _directory = directory;
         _budgets = budgets;
@@ -40,10 +42,38 @@ internal sealed class KeyService
         }
 
         var rows = await query.OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
-        return [.. rows.Select(k => new KeyView(k.Id, k.Name, k.Team, k.Prefix,
-            ApiKeySecrets.SplitList(k.AllowedTiers), ApiKeySecrets.SplitList(k.AllowedModels), k.RequestsPerMinute, k.TokensPerMinute,
-            k.CreatedAt, k.CreatedBy, Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), k.RevokedAt, KeyScopeNames.Parse(k.Scopes), k.PromptStorage))];
+        var usage = await UsageAsync(db, cancellationToken);
+        return [.. rows.Select(k =>
+        {
+            var used = usage.GetValueOrDefault(k.Id);
+            return new KeyView(k.Id, k.Name, k.Team, k.Prefix,
+                ApiKeySecrets.SplitList(k.AllowedTiers), ApiKeySecrets.SplitList(k.AllowedModels), k.RequestsPerMinute, k.TokensPerMinute,
+                k.CreatedAt, k.CreatedBy, Latest(Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), used?.LastUsedAt), k.RevokedAt,
+                KeyScopeNames.Parse(k.Scopes), k.PromptStorage, Money.FromNanoUsd(used?.PeriodNanoUsd ?? 0));
+        })];
     }
+
+    /// <summary>
+    /// Per key, from the ledger in one grouped query: the latest request (so "last used" is right whichever host or
+    /// import wrote it, without a write per request) and the spend of this calendar month in the budgets' time zone.
+    /// </summary>
+    private async Task<Dictionary<long, KeyUsage>> UsageAsync(CostConsoleDbContext db, CancellationToken cancellationToken)
+    {
+        var (monthStart, monthEnd) = BudgetPeriods.Containing(BudgetPeriod.Monthly, _time.GetUtcNow(), _zone);
+        var usage = await db.RequestLog.AsNoTracking()
+            .Where(r => r.ApiKeyId != null)
+            .GroupBy(r => r.ApiKeyId)
+            .Select(g => new
+            {
+                Id = g.Key,
+                LastUsedAt = g.Max(r => r.Timestamp),
+                PeriodNanoUsd = g.Sum(r => r.Timestamp >= monthStart && r.Timestamp < monthEnd ? r.CostNanoUsd : 0L),
+            })
+            .ToListAsync(cancellationToken);
+        return usage.ToDictionary(u => u.Id!.Value, u => new KeyUsage(u.LastUsedAt, u.PeriodNanoUsd));
+    }
+
+    private sealed record KeyUsage(DateTimeOffset LastUsedAt, long PeriodNanoUsd);
 
     /// <summary>Creates a key and returns its secret, which is stored only as a hash.</summary>
     public async Task<(ChangeResult Result, CreatedKey? Key)> CreateAsync(KeyForm form, string author, CancellationToken cancellationToken = default)

@@ -12,6 +12,7 @@ public static class ConsoleMenu
     public static IReadOnlyList<ConsoleMenuEntry> Entries { get; } =
     [
         new("/", "Dashboard", Icons.Material.Filled.Insights, Policies.ViewSpend, Exact: true),
+        new("/spend", "Spend", Icons.Material.Filled.Leaderboard, Policies.ViewSpend),
         new("/routing", "Routing", Icons.Material.Filled.AltRoute, Policies.ViewRouting),
         new("/cache", "Cache", Icons.Material.Filled.Cached, Policies.ManageRouting),
         new("/catalogue", "Catalogue", Icons.Material.Filled.MenuBook, Policies.ViewCatalogue),

@@ -1,0 +1,165 @@
+using CostConsole.Data;
+using CostConsole.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace CostConsole.Web.Metrics;
+
+/// <summary>What the Spend page ranks by. Users are not here: the ledger does not record a request's user.</summary>
+public enum SpendDimension
+{
+    Key,
+    Team,
+    Model,
+    Conversation,
+}
+
+/// <summary>Requests, spend and baseline of one group or of the whole range, in nano-dollars.</summary>
+public sealed record SpendFigures(long Requests, long CostNanoUsd, long BaselineCostNanoUsd)
+{
+    public static SpendFigures Empty { get; } = new(0, 0, 0);
+
+    public decimal Spend => Money.FromNanoUsd(CostNanoUsd);
+
+    public decimal Savings => Money.FromNanoUsd(BaselineCostNanoUsd - CostNanoUsd);
+
+    public decimal? CostPerRequest => Requests > 0 ? Money.FromNanoUsd(CostNanoUsd) / Requests : null;
+
+    public SpendFigures Plus(SpendFigures other) =>
+        new(Requests + other.Requests, CostNanoUsd + other.CostNanoUsd, BaselineCostNanoUsd + other.BaselineCostNanoUsd);
+}
+
+/// <summary>One ranked group: its figures in the range and in the period of the same length just before.</summary>
+public sealed record SpendRow(string Name, SpendFigures Current, SpendFigures Previous)
+{
+    /// <summary>Relative change of spend against the previous period; null when nothing was spent then.</summary>
+    public double? SpendChange => Previous.CostNanoUsd == 0 ? null : (double)(Current.CostNanoUsd - Previous.CostNanoUsd) / Previous.CostNanoUsd;
+}
+
+/// <summary>The top groups by spend, whether more follow, and the totals of the range and of the period before.</summary>
+public sealed record SpendRanking(SpendDimension By, MetricsRange Range, IReadOnlyList<SpendRow> Rows, bool More, SpendFigures Total, SpendFigures PreviousTotal)
+{
+    public double? SpendChange => PreviousTotal.CostNanoUsd == 0 ? null : (double)(Total.CostNanoUsd - PreviousTotal.CostNanoUsd) / PreviousTotal.CostNanoUsd;
+}
+
+/// <summary>
+/// Ranks keys, teams, models and conversations by spend, straight from the ledger with grouped sums that SQLite and
+/// PostgreSQL both run. A team is the team of the key a request carried, as the key has it now.
+/// </summary>
+internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory)
+{
+    public const int MaxTop = 500;
+
+    public const string NoKey = "No key";
+    public const string NoTeam = "No team";
+    public const string NoModel = "No model (refused before routing)";
+
+    public static string Name(SpendDimension by) => by.ToString().ToLowerInvariant();
+
+    /// <summary>Parses the names used in links: key, team, model, conversation.</summary>
+    public static SpendDimension ParseDimension(string? text) => text?.ToLowerInvariant() switch
+    {
+        null or "" or "key" => SpendDimension.Key,
+        "team" => SpendDimension.Team,
+        "model" => SpendDimension.Model,
+        "conversation" => SpendDimension.Conversation,
+        _ => throw new MetricsInputException($"Unknown dimension '{text}'. Use key, team, model or conversation."),
+    };
+
+    public async Task<SpendRanking> RankAsync(SpendDimension by, MetricsRange range, int top, CancellationToken cancellationToken = default)
+    {
+        top = Math.Clamp(top, 1, MaxTop);
+        var previous = range.Previous;
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+
+        // Every row has a key or none, so the per-key sums also give the totals and, through the keys, the teams.
+        var byKey = await SumsAsync(In(db, range.From, range.To).GroupBy(r => r.ApiKeyId).Select(g => new Sums
+        {
+            Id = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+        }), cancellationToken);
+        var byKeyBefore = await SumsAsync(In(db, previous.From, previous.To).GroupBy(r => r.ApiKeyId).Select(g => new Sums
+        {
+            Id = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+        }), cancellationToken);
+        var total = byKey.Aggregate(SpendFigures.Empty, (sum, s) => sum.Plus(s.Figures));
+        var totalBefore = byKeyBefore.Aggregate(SpendFigures.Empty, (sum, s) => sum.Plus(s.Figures));
+
+        List<SpendRow> rows;
+        bool more;
+        if (by == SpendDimension.Conversation)
+        {
+            // Conversations are many: only the top ones leave the database, and only theirs are looked up before.
+            var current = await SumsAsync(In(db, range.From, range.To).Where(r => r.ConversationId != null).GroupBy(r => r.ConversationId).Select(g => new Sums
+            {
+                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            }).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken);
+            var names = current.Take(top).Select(s => s.Text).ToList();
+            var before = (await SumsAsync(In(db, previous.From, previous.To).Where(r => names.Contains(r.ConversationId)).GroupBy(r => r.ConversationId).Select(g => new Sums
+            {
+                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            }), cancellationToken)).ToDictionary(s => s.Text!, s => s.Figures);
+            more = current.Count > top;
+            rows = [.. current.Take(top).Select(s => new SpendRow(s.Text!, s.Figures, before.GetValueOrDefault(s.Text!, SpendFigures.Empty)))];
+            return new SpendRanking(by, range, rows, more, total, totalBefore);
+        }
+
+        Dictionary<string, SpendFigures> groups, groupsBefore;
+        if (by == SpendDimension.Model)
+        {
+            groups = Merge(await SumsAsync(In(db, range.From, range.To).GroupBy(r => r.Model).Select(g => new Sums
+            {
+                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            }), cancellationToken), s => s.Text ?? NoModel);
+            groupsBefore = Merge(await SumsAsync(In(db, previous.From, previous.To).GroupBy(r => r.Model).Select(g => new Sums
+            {
+                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            }), cancellationToken), s => s.Text ?? NoModel);
+        }
+        else
+        {
+            var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
+            string Group(Sums s) => s.Id is not { } id || !keys.TryGetValue(id, out var key)
+                ? (by == SpendDimension.Team ? NoTeam : NoKey)
+                : by == SpendDimension.Team ? (string.IsNullOrWhiteSpace(key.Team) ? NoTeam : key.Team) : key.Name;
+            groups = Merge(byKey, Group);
+            groupsBefore = Merge(byKeyBefore, Group);
+        }
+
+        var ranked = groups.OrderByDescending(g => g.Value.CostNanoUsd).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        more = ranked.Count > top;
+        rows = [.. ranked.Take(top).Select(g => new SpendRow(g.Key, g.Value, groupsBefore.GetValueOrDefault(g.Key, SpendFigures.Empty)))];
+        return new SpendRanking(by, range, rows, more, total, totalBefore);
+    }
+
+    private static IQueryable<RequestLogRow> In(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to) =>
+        db.RequestLog.AsNoTracking().Where(r => r.Timestamp >= from && r.Timestamp < to);
+
+    private static Task<List<Sums>> SumsAsync(IQueryable<Sums> query, CancellationToken cancellationToken) => query.ToListAsync(cancellationToken);
+
+    // Two keys may share a name (a revoked one and its successor): their rows add up under that name.
+    private static Dictionary<string, SpendFigures> Merge(IEnumerable<Sums> sums, Func<Sums, string> name)
+    {
+        var merged = new Dictionary<string, SpendFigures>(StringComparer.Ordinal);
+        foreach (var s in sums)
+        {
+            var key = name(s);
+            merged[key] = merged.GetValueOrDefault(key, SpendFigures.Empty).Plus(s.Figures);
+        }
+
+        return merged;
+    }
+
+    private sealed class Sums
+    {
+        public long? Id { get; init; }
+
+        public string? Text { get; init; }
+
+        public long Requests { get; init; }
+
+        public long Cost { get; init; }
+
+        public long Baseline { get; init; }
+
+        public SpendFigures Figures => new(Requests, Cost, Baseline);
+    }
+}

@@ -1,0 +1,87 @@
+using CostConsole.Web.Metrics;
+using CostConsole.Web.Tests.Infrastructure;
+
+namespace CostConsole.Web.Tests.Metrics;
+
+/// <summary>The Spend ranking against a ledger whose figures were worked out by hand.</summary>
+public sealed class SpendReportTests : IAsyncLifetime
+{
+    private CatalogueDatabase _database = null!;
+
+    private SpendReport Report => new(_database.Factory);
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await CatalogueDatabase.CreateAsync();
+        await SpendLedger.SeedAsync(_database.Factory);
+    }
+
+    public async ValueTask DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task Keys_are_ranked_by_spend_with_savings_cost_per_request_and_the_change_against_the_two_days_before()
+    {
+        var ranking = await Report.RankAsync(SpendDimension.Key, SpendLedger.Range, 10, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["billing", "support-bot", "crm", SpendReport.NoKey], ranking.Rows.Select(r => r.Name));
+        var billing = ranking.Rows[0];
+        Assert.Equal(2.00m, billing.Current.Spend);
+        Assert.Equal(0.50m, billing.Current.Savings);
+        Assert.Equal(-0.5, billing.SpendChange);
+        var supportBot = ranking.Rows[1];
+        Assert.Equal((2L, 1.50m, 4.50m, 0.75m), (supportBot.Current.Requests, supportBot.Current.Spend, supportBot.Current.Savings, supportBot.Current.CostPerRequest));
+        Assert.Equal(1.0, supportBot.SpendChange);
+        Assert.Null(ranking.Rows[2].SpendChange);
+        Assert.False(ranking.More);
+
+        Assert.Equal((5L, 3.85m, 5.75m), (ranking.Total.Requests, ranking.Total.Spend, ranking.Total.Savings));
+        Assert.Equal(4.75m, ranking.PreviousTotal.Spend);
+        Assert.Equal((3.85 - 4.75) / 4.75, ranking.SpendChange!.Value, 9);
+    }
+
+    [Fact]
+    public async Task Teams_add_up_their_keys_and_requests_without_a_key_have_no_team()
+    {
+        var ranking = await Report.RankAsync(SpendDimension.Team, SpendLedger.Range, 10, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["finance", "support", SpendReport.NoTeam], ranking.Rows.Select(r => r.Name));
+        var support = ranking.Rows[1];
+        Assert.Equal((3L, 1.75m, 5.25m), (support.Current.Requests, support.Current.Spend, support.Current.Savings));
+        Assert.Equal((1.75 - 0.75) / 0.75, support.SpendChange!.Value, 9);
+    }
+
+    [Fact]
+    public async Task Models_and_conversations_are_ranked_and_top_n_says_more_follow()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var models = await Report.RankAsync(SpendDimension.Model, SpendLedger.Range, 10, ct);
+        var conversations = await Report.RankAsync(SpendDimension.Conversation, SpendLedger.Range, 1, ct);
+        var allConversations = await Report.RankAsync(SpendDimension.Conversation, SpendLedger.Range, 10, ct);
+
+        Assert.Equal([("gpt-4o", 2.00m), ("gpt-4o-mini", 1.75m), (SpendReport.NoModel, 0.10m)], models.Rows.Select(r => (r.Name, r.Current.Spend)));
+        Assert.Equal(["c2"], conversations.Rows.Select(r => r.Name));
+        Assert.True(conversations.More);
+        Assert.Equal([("c2", 2.00m, (double?)null), ("c1", 1.50m, 1.0)], allConversations.Rows.Select(r => (r.Name, r.Current.Spend, r.SpendChange)));
+        Assert.False(allConversations.More);
+        Assert.Equal(3.85m, conversations.Total.Spend);
+    }
+
+    [Fact]
+    public async Task A_range_with_no_requests_ranks_nothing()
+    {
+        var lastDay = MetricsRange.Create(RangeKind.Day, DateTimeOffset.UtcNow);
+
+        var ranking = await Report.RankAsync(SpendDimension.Team, lastDay, 10, TestContext.Current.CancellationToken);
+
+        Assert.Empty(ranking.Rows);
+        Assert.Equal(0, ranking.Total.Requests);
+        Assert.Null(ranking.SpendChange);
+    }
+
+    [Fact]
+    public void An_unknown_dimension_in_a_link_is_refused_with_the_names_to_use()
+    {
+        var refused = Assert.Throws<MetricsInputException>(() => SpendReport.ParseDimension("user"));
+        Assert.Equal("Unknown dimension 'user'. Use key, team, model or conversation.", refused.Message);
+    }
+}
