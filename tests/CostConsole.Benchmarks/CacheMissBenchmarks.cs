@@ -124,25 +124,7 @@ public class CacheMissBenchmarks
         return EmbeddingVectors.Normalise(vector);
     }
 
-    private static RoutingConfig Config() => new()
-    {
-        Tiers = ["small", "medium", "large"],
-        Providers = [new ProviderEndpoint("sim", "/sim/v1", null, TimeSpan.FromSeconds(30))],
-        Models =
-        [
-            new CatalogueModel("nano", "sim", "Nano", "small", 128_000, ModelCapabilities.None),
-            new CatalogueModel("mini", "sim", "Mini", "medium", 128_000, ModelCapabilities.None),
-            new CatalogueModel("big", "sim", "Big", "large", 128_000, ModelCapabilities.None),
-        ],
-        Prices = [],
-        Mapping = new TierMappingDefinition("default", new Dictionary<string, IReadOnlyList<string>>
-        {
-            ["small"] = ["nano"],
-            ["medium"] = ["mini"],
-            ["large"] = ["big"],
-        }),
-        RuleSet = new RuleSetDefinition { DefaultTier = "medium" },
-    };
+    private static RoutingConfig Config() => BenchmarkCatalogue.Config();
 
     private sealed class FixedEmbedder(float[] vector) : IEmbedder
     {

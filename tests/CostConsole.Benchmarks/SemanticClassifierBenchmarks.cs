@@ -50,29 +50,8 @@ public class SemanticClassifierBenchmarks
     [Benchmark]
     public string Classify() => _classifier.ClassifyAsync(_request, default).Result.Tier;
 
-    private static RoutingConfig Config(IReadOnlyDictionary<string, IReadOnlyList<string>> examples) => new()
-    {
-        Tiers = ["small", "medium", "large"],
-        Providers = [new ProviderEndpoint("sim", "/sim/v1", null, TimeSpan.FromSeconds(30))],
-        Models =
-        [
-            new CatalogueModel("nano", "sim", "Nano", "small", 128_000, ModelCapabilities.None),
-            new CatalogueModel("mini", "sim", "Mini", "medium", 128_000, ModelCapabilities.None),
-            new CatalogueModel("big", "sim", "Big", "large", 128_000, ModelCapabilities.None),
-        ],
-        Prices = [],
-        Mapping = new TierMappingDefinition("default", new Dictionary<string, IReadOnlyList<string>>
-        {
-            ["small"] = ["nano"],
-            ["medium"] = ["mini"],
-            ["large"] = ["big"],
-        }),
-        RuleSet = new RuleSetDefinition
-        {
-            DefaultTier = "medium",
-            Classifier = new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = new() { Examples = examples, Vectoriser = Vectoriser.HashedTfIdf } },
-        },
-    };
+    private static RoutingConfig Config(IReadOnlyDictionary<string, IReadOnlyList<string>> examples) =>
+        BenchmarkCatalogue.Config(new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = new() { Examples = examples, Vectoriser = Vectoriser.HashedTfIdf } });
 
     private sealed class LatencyConfig : ManualConfig
     {

@@ -48,29 +48,8 @@ public class TrainedClassifierBenchmarks
     [Benchmark]
     public string Decide() => _snapshot.DecideAsync(_request).Result.Tier;
 
-    private static RoutingConfig RoutingConfig() => new()
-    {
-        Tiers = ["small", "medium", "large"],
-        Providers = [new ProviderEndpoint("sim", "/sim/v1", null, TimeSpan.FromSeconds(30))],
-        Models =
-        [
-            new CatalogueModel("nano", "sim", "Nano", "small", 128_000, ModelCapabilities.None),
-            new CatalogueModel("mini", "sim", "Mini", "medium", 128_000, ModelCapabilities.None),
-            new CatalogueModel("big", "sim", "Big", "large", 128_000, ModelCapabilities.None),
-        ],
-        Prices = [],
-        Mapping = new TierMappingDefinition("default", new Dictionary<string, IReadOnlyList<string>>
-        {
-            ["small"] = ["nano"],
-            ["medium"] = ["mini"],
-            ["large"] = ["big"],
-        }),
-        RuleSet = new RuleSetDefinition
-        {
-            DefaultTier = "medium",
-            Classifier = new ClassifierDefinition { Kind = ClassifierKind.Trained, Trained = new() { Model = ShippedModels.Support } },
-        },
-    };
+    private static RoutingConfig RoutingConfig() =>
+        BenchmarkCatalogue.Config(new ClassifierDefinition { Kind = ClassifierKind.Trained, Trained = new() { Model = ShippedModels.Support } });
 
     private sealed class Config : ManualConfig
     {

@@ -96,29 +96,8 @@ internal static class EmbeddingLatency
         return new Percentiles(At(0.50), At(0.90), At(0.99), ticks[^1] * toMilliseconds, ticks.Average() * toMilliseconds);
     }
 
-    private static RoutingConfig Config(Vectoriser vectoriser) => new()
-    {
-        Tiers = ["small", "medium", "large"],
-        Providers = [new ProviderEndpoint("sim", "/sim/v1", null, TimeSpan.FromSeconds(30))],
-        Models =
-        [
-            new CatalogueModel("nano", "sim", "Nano", "small", 128_000, ModelCapabilities.None),
-            new CatalogueModel("mini", "sim", "Mini", "medium", 128_000, ModelCapabilities.None),
-            new CatalogueModel("big", "sim", "Big", "large", 128_000, ModelCapabilities.None),
-        ],
-        Prices = [],
-        Mapping = new TierMappingDefinition("default", new Dictionary<string, IReadOnlyList<string>>
-        {
-            ["small"] = ["nano"],
-            ["medium"] = ["mini"],
-            ["large"] = ["big"],
-        }),
-        RuleSet = new RuleSetDefinition
-        {
-            DefaultTier = "medium",
-            Classifier = new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = new() { Examples = ExamplePrompts.PerTier(50), Vectoriser = vectoriser } },
-        },
-    };
+    private static RoutingConfig Config(Vectoriser vectoriser) =>
+        BenchmarkCatalogue.Config(new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = new() { Examples = ExamplePrompts.PerTier(50), Vectoriser = vectoriser } });
 
     private readonly record struct Percentiles(double P50, double P90, double P99, double Max, double Mean);
 }

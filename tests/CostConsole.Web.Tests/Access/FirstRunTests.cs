@@ -79,8 +79,11 @@ public sealed class SignOutTests(CostConsoleFactory factory) : IClassFixture<Cos
     }
 }
 
-/// <summary>Several people (or a script) submitting the first-run form at the same moment.</summary>
-public sealed class FirstRunRaceTests(NoAdminConsoleFactory factory) : IClassFixture<NoAdminConsoleFactory>
+/// <summary>Several people (or a script) submitting the first-run form at the same moment, on SQLite.</summary>
+public sealed class FirstRunRaceTests(NoAdminConsoleFactory factory) : FirstRunRace(factory), IClassFixture<NoAdminConsoleFactory>;
+
+/// <summary>Several people (or a script) submitting the first-run form at the same moment, on any database.</summary>
+public abstract class FirstRunRace(CostConsoleFactory factory)
 {
     [Fact]
     public async Task Of_five_setup_forms_sent_at_once_exactly_one_creates_an_admin_and_the_others_are_told_it_is_already_set_up()

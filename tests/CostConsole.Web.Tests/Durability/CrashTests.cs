@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Json;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -20,43 +17,10 @@ public sealed class CrashTests
             ["CostConsole:Simulator:LatencyScale"] = "0.02",
         };
 
-        var acknowledged = new ConcurrentBag<string>();
+        IReadOnlyCollection<string> acknowledged;
         await using (var app = await AppProcess.StartAsync(dataFolder, settings, ct))
         {
-            using var http = new HttpClient { BaseAddress = app.BaseAddress };
-            http.DefaultRequestHeaders.Authorization = new("Bearer", CostConsoleFactory.ApiKey);
-            using var load = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var clients = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
-            {
-                for (var n = 0; !load.IsCancellationRequested; n++)
-                {
-                    try
-                    {
-                        using var response = await http.PostAsJsonAsync(
-                            "/v1/chat/completions",
-                            new { model = "auto", messages = new[] { new { role = "user", content = $"Where is my order {i}-{n}?" } } },
-                            load.Token);
-                        if (response.StatusCode == HttpStatusCode.OK)
-                        {
-                            acknowledged.Add(response.Headers.GetValues("x-costconsole-request-id").Single());
-                        }
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
-                    {
-                        // The kill cuts requests in flight: those were never acknowledged.
-                    }
-                }
-            }, ct)).ToArray();
-
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (acknowledged.Count < 300 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20, ct);
-            }
-
-            app.Kill();
-            await load.CancelAsync();
-            await Task.WhenAll(clients);
+            acknowledged = await KillUnderLoad.RunAsync(app, answered: 300, TimeSpan.FromSeconds(30), ct);
         }
 
         Assert.True(acknowledged.Count >= 300, $"Only {acknowledged.Count} requests were answered before the kill.");
