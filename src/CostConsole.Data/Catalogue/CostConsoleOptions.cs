@@ -69,9 +69,19 @@ public sealed class PrivacyOptions
     /// <summary>The admin's own kinds of personal data, each with a test string it must match.</summary>
     public List<PersonalDataPatternOptions> Patterns { get; set; } = [];
 
-    /// <summary>The storage for a key with policy <paramref name="keyPolicy"/> (null: the default).</summary>
-    public CostConsole.Routing.Privacy.PromptStorage For(CostConsole.Routing.Privacy.PromptStorage? keyPolicy, bool storePrompts) =>
-        keyPolicy ?? PromptStorage ?? (storePrompts ? CostConsole.Routing.Privacy.PromptStorage.Redacted : CostConsole.Routing.Privacy.PromptStorage.None);
+    /// <summary>
+    /// Prompt storage per team (<c>CostConsole:Privacy:Teams:&lt;team&gt;</c> = <c>none</c>, <c>redacted</c> or <c>full</c>): the
+    /// policy of the team's keys that have none of their own, before the global default.
+    /// </summary>
+    public Dictionary<string, CostConsole.Routing.Privacy.PromptStorage> Teams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The storage for a key with policy <paramref name="keyPolicy"/> (null: its team's, else the default).</summary>
+    public CostConsole.Routing.Privacy.PromptStorage For(CostConsole.Routing.Privacy.PromptStorage? keyPolicy, bool storePrompts, string? team = null) =>
+        keyPolicy ?? TeamPolicy(team) ?? PromptStorage ?? (storePrompts ? CostConsole.Routing.Privacy.PromptStorage.Redacted : CostConsole.Routing.Privacy.PromptStorage.None);
+
+    /// <summary>The team's own policy, or null when it has none.</summary>
+    public CostConsole.Routing.Privacy.PromptStorage? TeamPolicy(string? team) =>
+        team is not null && Teams.TryGetValue(team, out var policy) ? policy : null;
 }
 
 public sealed class PersonalDataPatternOptions

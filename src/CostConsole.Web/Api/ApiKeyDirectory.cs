@@ -3,7 +3,9 @@ using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 using CostConsole.Data;
 using CostConsole.Data.Keys;
+using CostConsole.Data.Catalogue;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Api;
 
@@ -12,7 +14,7 @@ namespace CostConsole.Web.Api;
 /// revoking a key reloads it, so a revoked key is refused from the next request on. Last-used times are kept here
 /// and written in batches.
 /// </summary>
-internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time)
+internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, IOptions<CostConsoleOptions>? options = null)
 {
     private Keys _keys = new(FrozenDictionary<string, ApiKeyInfo>.Empty, FrozenDictionary<long, ApiKeyInfo>.Empty);
 
@@ -27,6 +29,15 @@ internal sealed class ApiKeyDirectory(IDbContextFactory<CostConsoleDbContext> fa
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var byHash = await ApiKeySecrets.LoadActiveAsync(db, cancellationToken);
+        if (options?.Value.Privacy is { Teams.Count: > 0 } privacy)
+        {
+            // A key without its own prompt storage takes its team's, when the team has one.
+            byHash = byHash.ToFrozenDictionary(
+                k => k.Key,
+                k => k.Value.PromptStorage is null && privacy.TeamPolicy(k.Value.Team) is { } team ? k.Value with { PromptStorage = team } : k.Value,
+                StringComparer.Ordinal);
+        }
+
         foreach (var key in byHash.Values)
         {
             _lastUsed.GetOrAdd(key.Id, static _ => new StrongBox<long>());

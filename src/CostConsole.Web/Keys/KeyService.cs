@@ -209,6 +209,10 @@ internal sealed class KeyService
 
     public IReadOnlyList<string> Tiers => _routing.Current.Tiers;
 
+    /// <summary>What a key of <paramref name="team"/> without its own policy stores, e.g. <c>team: full</c>; null when the team has no policy.</summary>
+    public string? TeamPromptStorage(string? team) =>
+        _options.Privacy.TeamPolicy(team) is { } policy ? "team: " + CostConsole.Routing.Privacy.PromptStorageNames.Of(policy) : null;
+
     /// <summary>The prompt storage of keys without their own (configuration <c>CostConsole:Privacy:PromptStorage</c>, or <c>StorePrompts</c>).</summary>
     public string DefaultPromptStorage => CostConsole.Routing.Privacy.PromptStorageNames.Of(_options.Privacy.For(null, _options.StorePrompts));
 

@@ -34,6 +34,21 @@ public sealed class SlowBatchFactory(string? dataFolder = null) : CostConsoleFac
 public sealed class BatchLifecycleTests
 {
     [Fact]
+    public async Task A_batch_cancelled_the_moment_it_was_created_is_cancelled_and_runs_no_more_lines()
+    {
+        await using var factory = new SlowBatchFactory();
+        using var client = factory.CreateApiClient();
+        var id = await StartAsync(client, File(200));
+
+        using var cancel = await client.PostAsync($"/v1/batches/{id}/cancel", null, TestContext.Current.CancellationToken);
+        Assert.True(cancel.IsSuccessStatusCode, (await JsonAsync(cancel)).ToString());
+        var batch = await WaitAsync(client, id, Finished);
+
+        Assert.Equal("cancelled", batch.GetProperty("status").GetString());
+        Assert.InRange(Count(batch, "completed"), 0, 10);
+    }
+
+    [Fact]
     public async Task A_cancelled_batch_stops_and_its_output_holds_only_the_lines_that_finished()
     {
         await using var factory = new SlowBatchFactory();

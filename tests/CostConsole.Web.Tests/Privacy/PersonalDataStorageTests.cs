@@ -111,6 +111,24 @@ public sealed class PersonalDataStorageTests(PrivacyFactory factory) : IClassFix
         Assert.Equal(policy, (await keys.ListAsync(false, Cancel)).Single(k => k.Id == key.Id).PromptStorage);
     }
 
+    [Theory]
+    [InlineData("quality", "default", "user: Call me on +44 20 7946 0958", "team: full")]
+    [InlineData("legal", "default", null, "team: none")]
+    [InlineData("legal", "redacted", "user: Call me on [PHONE]", "team: none")]
+    public async Task A_key_without_its_own_policy_stores_as_its_team_says_and_its_own_policy_comes_first(string team, string policy, string? stored, string shown)
+    {
+        var keys = factory.Services.GetRequiredService<KeyService>();
+        var (result, key) = await keys.CreateAsync(new KeyForm { Name = $"team-{team}-{policy}", Team = team, PromptStorage = policy }, "alice", Cancel);
+        Assert.True(result.Saved, result.Summary);
+        using var client = factory.CreateApiClient(key!.Secret);
+
+        using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat("Call me on +44 20 7946 0958"), Cancel);
+        var requestId = response.Headers.GetValues("x-costconsole-request-id").Single();
+
+        Assert.Equal(stored, (await factory.LedgerAsync()).Single(r => r.RequestId == requestId).Prompt);
+        Assert.Equal(shown, keys.TeamPromptStorage(team));
+    }
+
     [Fact]
     public async Task An_unknown_policy_on_a_key_is_refused_with_the_choices()
     {

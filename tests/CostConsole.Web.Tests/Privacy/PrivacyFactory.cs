@@ -16,6 +16,8 @@ public sealed class PrivacyFactory : CostConsoleFactory
         ["CostConsole:Privacy:Patterns:0:Name"] = "customer-number",
         ["CostConsole:Privacy:Patterns:0:Pattern"] = @"\bCUST-\d{6}\b",
         ["CostConsole:Privacy:Patterns:0:Test"] = "CUST-123456",
+        ["CostConsole:Privacy:Teams:quality"] = "full",
+        ["CostConsole:Privacy:Teams:legal"] = "none",
     })
     {
     }

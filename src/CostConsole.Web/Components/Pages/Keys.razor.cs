@@ -34,6 +34,8 @@ public sealed partial class Keys
         || (k.Team?.Contains(_search, StringComparison.OrdinalIgnoreCase) ?? false)
         || k.Prefix.Contains(_search, StringComparison.OrdinalIgnoreCase));
 
+    private string? TeamStorage(string? team) => Service.TeamPromptStorage(team);
+
     protected override async Task OnInitializedAsync() => await LoadAsync();
 
     private async Task LoadAsync() => _keys = await Service.ListAsync(_showRevoked);
