@@ -70,6 +70,8 @@ public sealed partial class ReadmeCommandTests
         ("CostConsole__Database__Provider=PostgreSql CostConsole__Database__ConnectionString=\"Host=db.internal;Database=costconsole;Username=costconsole;Password=change-me\" CostConsole__Redis__Configuration=redis.internal:6379 dotnet CostConsole.Web.dll --urls http://0.0.0.0:5080", null, "needs the user's PostgreSQL and Redis; the PostgreSQL and Redis tests start instances the same way against throwaway servers"),
         ("dotnet run -c Release --project tests/CostConsole.LedgerLoad -- --rows 20000 --runs 5", null, "a benchmark of minutes against a throwaway PostgreSQL; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- privacy", null, "a benchmark; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- cache 500", null, "a benchmark of minutes; its figures are in the README"),
+        ("bash tests/load/batch.sh", null, "a load test of minutes (10,000 batch lines); its figures are in the README"),
         ("curl -s http://127.0.0.1:5090/v1/models -H \"Authorization: Bearer sim-local-key\"",
             "curl -sS --fail-with-body http://127.0.0.1:{port}/v1/models -H \"Authorization: Bearer sim-local-key\"", null),
     ];
