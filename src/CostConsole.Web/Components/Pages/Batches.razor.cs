@@ -52,11 +52,16 @@ public sealed partial class Batches : IDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
-                if (_batches is not null && _batches.Any(b => BatchStatus.IsOpen(b.Batch.Status)))
+                // Read and swapped on the renderer's context, like the handlers' own reloads: never while a render
+                // or a click handler is using the list.
+                await InvokeAsync(async () =>
                 {
-                    await LoadAsync();
-                    await InvokeAsync(StateHasChanged);
-                }
+                    if (_batches is not null && _batches.Any(b => BatchStatus.IsOpen(b.Batch.Status)))
+                    {
+                        await LoadAsync();
+                        StateHasChanged();
+                    }
+                });
             }
         }
         catch (OperationCanceledException)
