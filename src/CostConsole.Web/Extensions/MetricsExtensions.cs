@@ -20,6 +20,7 @@ internal static class MetricsExtensions
         services.AddSingleton<MetricsHistory>();
         services.AddSingleton<RequestExplorer>();
         services.AddSingleton<SpendReport>();
+        services.AddSingleton<LedgerExports>();
         services.AddSingleton(SampleWorkload.Load());
         services.AddSingleton<TrafficGenerator>();
         return builder;

@@ -70,4 +70,15 @@ public sealed class SpendPageTests : ConsoleTestContext
         cut.WaitForAssertion(() => Assert.Contains("Unknown range 'fortnight'", cut.Find("[data-testid='spend-error']").TextContent, StringComparison.Ordinal));
         Assert.Empty(cut.FindAll("[data-testid='spend-table']"));
     }
+
+    [Fact]
+    public async Task The_files_for_finance_cover_the_whole_days_of_the_range_shown()
+    {
+        var cut = await RenderAtAsync(November + "&by=team");
+
+        cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count));
+        Assert.Contains("whole UTC days 2026-11-10 to 2026-11-11", cut.Find("[data-testid='spend-exports']").TextContent, StringComparison.Ordinal);
+        Assert.Equal("/api/export/focus?from=2026-11-10&to=2026-11-11", cut.Find("[data-testid='spend-export-focus']").GetAttribute("href"));
+        Assert.Equal("/api/export/chargeback?from=2026-11-10&to=2026-11-11&period=month", cut.Find("[data-testid='spend-export-chargeback-month']").GetAttribute("href"));
+    }
 }

@@ -142,4 +142,9 @@ public sealed partial class Spend
         SpendDimension.Model => "Model",
         _ => "Conversation",
     };
+
+    // The finance files cover whole UTC days: those the range touches, the last one included.
+    private static DateOnly ExportFrom(SpendRanking ranking) => DateOnly.FromDateTime(ranking.Range.From.UtcDateTime);
+
+    private static DateOnly ExportTo(SpendRanking ranking) => DateOnly.FromDateTime(ranking.Range.To.AddTicks(-1).UtcDateTime);
 }
