@@ -33,6 +33,7 @@ internal static class ConsoleCommandLine
         root.Subcommands.Add(EvaluateRouterCommand.Create(host));
         root.Subcommands.Add(SimulatorCommand.Create());
         root.Subcommands.Add(MigrateDataCommand.Create(host));
+        root.Subcommands.Add(ExportCostsCommand.Create(host));
 
         root.SetAction(async (parse, _) =>
         {

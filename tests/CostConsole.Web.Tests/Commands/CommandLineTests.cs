@@ -34,6 +34,7 @@ public sealed class CommandLineTests
     [InlineData("seed-ledger", new[] { "--rows", "--days", "--seed" })]
     [InlineData("measure-dashboard", new[] { "--runs" })]
     [InlineData("simulator", new[] { "--api-key", "--urls" })]
+    [InlineData("export-costs", new[] { "--format", "--from", "--to", "--period", "--out" })]
     public async Task Every_command_answers_help_with_its_options(string command, string[] options)
     {
         var (exit, output, _) = await RunAsync(command, "--help");
@@ -60,7 +61,7 @@ public sealed class CommandLineTests
         var (exit, _, error) = await RunAsync("trafic", "--rate", "5");
 
         Assert.Equal(2, exit);
-        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router, simulator, migrate-data.", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown command 'trafic'. Commands: traffic, seed-ledger, measure-dashboard, evaluate-escalation, train-router, evaluate-router, simulator, migrate-data, export-costs.", error, StringComparison.Ordinal);
         Assert.Empty(_served);
     }
 
@@ -74,6 +75,9 @@ public sealed class CommandLineTests
     [InlineData(new[] { "simulator" }, "Give the key clients must send: --api-key KEY")]
     [InlineData(new[] { "simulator", "--api-key", "k", "--port", "9" }, "'simulator' does not take '--port'.")]
     [InlineData(new[] { "simulator", "--api-key", "k", "--urls", "nonsense" }, "--urls takes http(s) addresses separated by ';', such as http://127.0.0.1:5090; got 'nonsense'.")]
+    [InlineData(new[] { "export-costs", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "xml" }, "Unknown format 'xml'. Use focus or chargeback.")]
+    [InlineData(new[] { "export-costs", "--from", "2026-11-30", "--to", "2026-11-01" }, "ends (2026-11-01) before it starts (2026-11-30)")]
+    [InlineData(new[] { "export-costs", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "chargeback", "--period", "year" }, "Unknown period 'year'. Use day or month.")]
     public async Task A_bad_value_is_refused_with_what_is_allowed_and_nothing_runs(string[] args, string message)
     {
         var (exit, _, error) = await RunAsync(args);
