@@ -78,6 +78,13 @@ public sealed class RoutingSnapshot
     /// <summary>The running experiments' ids and names, in the order they are tried.</summary>
     public IReadOnlyList<(long Id, string Name)> Experiments => [.. Parts.Experiments.Select(e => (e.Id, e.Name))];
 
+    /// <summary>Each running experiment's arms with the first model each tier tries under them (null where a tier has none), by tier index.</summary>
+    public IReadOnlyList<(string Experiment, string Arm, IReadOnlyList<RoutedModel?> FirstModels)> ExperimentArms =>
+    [
+        .. Parts.Experiments.SelectMany(e => e.ArmNames.Select((arm, i) =>
+            (e.Name, arm, (IReadOnlyList<RoutedModel?>)[.. e.ArmCandidates[i].Select(tier => tier.Length > 0 ? tier[0] : null)]))),
+    ];
+
     /// <summary>Decides the tier and model for <paramref name="request"/>; completes synchronously unless the classifier is remote.</summary>
     /// <exception cref="ChatRequestException">The request names a model that is neither "auto", a tier nor a catalogue model.</exception>
     public ValueTask<RoutingDecision> DecideAsync(ChatRequest request, CancellationToken cancellationToken = default) =>

@@ -21,6 +21,7 @@ internal static class MetricsExtensions
         services.AddSingleton<RequestExplorer>();
         services.AddSingleton<SpendReport>();
         services.AddSingleton<LedgerExports>();
+        services.AddSingleton<WhatIfCalculator>();
         services.AddSingleton(SampleWorkload.Load());
         services.AddSingleton<TrafficGenerator>();
         return builder;

@@ -18,8 +18,8 @@ public sealed class MenuTests : ConsoleTestContext
     }
 
     [Theory]
-    [InlineData(Roles.Admin, "Dashboard,Spend,Routing,Cache,Catalogue,Playground,Batches,Experiments,Requests,Review queue,Budgets,API keys,Users,Settings")]
-    [InlineData(Roles.FinOps, "Dashboard,Spend,Routing,Experiments,Requests,Budgets")]
+    [InlineData(Roles.Admin, "Dashboard,Spend,What if,Routing,Cache,Catalogue,Playground,Batches,Experiments,Requests,Review queue,Budgets,API keys,Users,Settings")]
+    [InlineData(Roles.FinOps, "Dashboard,Spend,What if,Routing,Experiments,Requests,Budgets")]
     [InlineData(Roles.SupportLead, "Routing,Catalogue,Playground,Batches,Experiments,Review queue")]
     public void The_menu_shows_only_what_the_role_may_use(string role, string expected)
     {

@@ -27,6 +27,8 @@ public sealed partial class ReadmeCommandTests
             "curl -sS --fail-with-body localhost:{port}/api/feedback -H 'Authorization: Bearer cc-dev-0123456789abcdef' -H 'Content-Type: application/json' -d '{\"request_id\":\"{request}\",\"resolved\":true,\"csat\":5,\"comment\":\"fixed\"}'", null),
         ("dotnet run -c Release --project src/CostConsole.Web -- seed-ledger --rows 2000000 --days 30 [--seed 1]",
             "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- seed-ledger --rows 2000 --days 30 --seed 1", null),
+        ("dotnet run -c Release --project src/CostConsole.Web -- export-costs --format focus --from 2026-11-01 --to 2026-11-30 --out /tmp/costconsole-focus.csv",
+            "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- export-costs --format focus --from 2026-11-01 --to 2026-11-30 --out {seeded}/focus.csv", null),
         ("dotnet run -c Release --project src/CostConsole.Web -- measure-dashboard [--runs 7]",
             "dotnet run --no-build -c {configuration} --project src/CostConsole.Web -- measure-dashboard --runs 1", null),
         ("CostConsole__DataFolder=/tmp/ccseed dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll seed-ledger --rows 2000000 --days 30",
@@ -138,6 +140,7 @@ public sealed partial class ReadmeCommandTests
         var seededFolder = new Dictionary<string, string> { ["CostConsole__DataFolder"] = seeded };
         Assert.Contains("2,000 ledger rows", await RunAsync(Run("dotnet run -c Release --project src/CostConsole.Web -- seed-ledger --rows 2000000 --days 30 [--seed 1]"), seededFolder), StringComparison.Ordinal);
         Assert.Contains("Request explorer", await RunAsync(Run("dotnet run -c Release --project src/CostConsole.Web -- measure-dashboard [--runs 7]"), seededFolder), StringComparison.Ordinal);
+        Assert.Contains("ledger rows in", await RunAsync(Run("dotnet run -c Release --project src/CostConsole.Web -- export-costs --format focus --from 2026-11-01 --to 2026-11-30 --out /tmp/costconsole-focus.csv"), seededFolder), StringComparison.Ordinal);
         Assert.Contains("4,000 ledger rows", await RunAsync(Run("CostConsole__DataFolder=/tmp/ccseed dotnet src/CostConsole.Web/bin/Release/net10.0/CostConsole.Web.dll seed-ledger --rows 2000000 --days 30"), null), StringComparison.Ordinal);
 
         // The load test's console, started from the repository root with the built dll.

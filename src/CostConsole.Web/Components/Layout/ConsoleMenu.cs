@@ -13,6 +13,7 @@ public static class ConsoleMenu
     [
         new("/", "Dashboard", Icons.Material.Filled.Insights, Policies.ViewSpend, Exact: true),
         new("/spend", "Spend", Icons.Material.Filled.Leaderboard, Policies.ViewSpend),
+        new("/what-if", "What if", Icons.Material.Filled.Calculate, Policies.ViewSpend),
         new("/routing", "Routing", Icons.Material.Filled.AltRoute, Policies.ViewRouting),
         new("/cache", "Cache", Icons.Material.Filled.Cached, Policies.ManageRouting),
         new("/catalogue", "Catalogue", Icons.Material.Filled.MenuBook, Policies.ViewCatalogue),
