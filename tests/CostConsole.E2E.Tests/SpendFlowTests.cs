@@ -34,4 +34,61 @@ public sealed class SpendFlowTests(ConsoleBrowser browser) : IClassFixture<Conso
         Assert.True(overflow <= 0, $"The page is {overflow} px wider than a 390 px phone.");
         await console.ScreenshotAsync("spend-mobile");
     }
+
+    [Fact]
+    public async Task The_focus_file_downloads_from_the_spend_page_with_its_columns_and_charge_lines()
+    {
+        using var http = new HttpClient { BaseAddress = browser.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleBrowser.ApiKey);
+        using (var response = await http.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", messages = new[] { new { role = "user", content = "What are your opening hours?" } } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var console = await browser.OpenAsync("/spend?range=24h&by=team");
+        await Expect(console.TestId("spend-exports")).ToContainTextAsync("whole UTC days");
+
+        var download = await console.Page.RunAndWaitForDownloadAsync(() => console.TestId("spend-export-focus").ClickAsync());
+        var path = await download.PathAsync();
+        var lines = await File.ReadAllLinesAsync(path!);
+
+        Assert.StartsWith("costconsole-focus-", download.SuggestedFilename, StringComparison.Ordinal);
+        Assert.StartsWith("BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,", lines[0], StringComparison.Ordinal);
+        Assert.True(lines.Length > 1, "The file has no charge line.");
+        Assert.Empty(console.Errors);
+    }
+
+    [Fact]
+    public async Task A_finops_user_prices_the_default_month_then_a_mix_that_does_not_add_up_is_refused()
+    {
+        var console = await browser.OpenAsync("/what-if");
+        await Expect(console.TestId("whatif-summary")).ToContainTextAsync("The current tier mapping costs", new() { Timeout = 10_000 });
+        await Expect(console.TestId("chart-whatif")).ToBeVisibleAsync();
+        await console.ScreenshotAsync("whatif-desktop");
+
+        await console.Page.Locator("input[data-testid='whatif-share']").First.FillAsync("60");
+        await console.Page.Locator("input[data-testid='whatif-share']").First.PressAsync("Tab");
+        await console.TestId("whatif-calculate").ClickAsync();
+        await Expect(console.TestId("whatif-error")).ToContainTextAsync("The shares add up to 130 %");
+
+        await console.TestId("whatif-reset").ClickAsync();
+        await Expect(console.TestId("whatif-error")).ToHaveCountAsync(0);
+        Assert.Empty(console.Errors);
+
+        await console.Page.SetViewportSizeAsync(390, 844);
+
+        // The chart redraws at the new width a moment after the resize; the page must then fit the phone.
+        try
+        {
+            await console.Page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth", null, new() { Timeout = 5_000 });
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        await console.ScreenshotAsync("whatif-mobile");
+        var overflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+        var widest = await console.Page.EvaluateAsync<string>("() => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
+        Assert.True(overflow <= 0, $"The page is {overflow} px wider than a 390 px phone: {widest}");
+    }
 }

@@ -93,8 +93,10 @@ public sealed partial class WhatIf
             return "—";
         }
 
-        var share = cost == 0 ? "" : $" ({Figures.Percent((double)(saved / cost))})";
-        return saved >= 0 ? Figures.Usd(saved) + share : "costs " + Figures.Usd(-saved) + " more";
+        // Positive: the mapping is cheaper than sending everything to this option.
+        return saved >= 0
+            ? $"mapping saves {Figures.Usd(saved)}" + (cost == 0 ? "" : $" ({Figures.Percent((double)(saved / cost))})")
+            : $"{Figures.Usd(-saved)} cheaper than the mapping";
     }
 
     private static ChartOptions ChartOptionsFor(WhatIfResult result) => new()
