@@ -3,6 +3,7 @@ using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Protocols.Embeddings;
 using CostConsole.Routing.Requests;
+using CostConsole.Routing.Rules;
 using CostConsole.Routing.Tokens;
 
 namespace CostConsole.Routing.Tests;
@@ -91,6 +92,23 @@ public sealed class EmbeddingsRoutingTests
 
         Assert.Equal("model_not_found", refused.Code);
         Assert.Contains("no enabled embeddings model", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Personal_data_is_embedded_only_by_a_provider_that_may_receive_it()
+    {
+        var personalData = new RuleDefinition { Name = "personal-data", Conditions = [new PersonalDataCondition([])], Action = RuleAction.ToModel("big-backup") };
+        var config = Config(TestRouting.Config([personalData]));
+        var approved = config with { Providers = [.. config.Providers.Select(p => p.Name == "backup" ? p with { MayReceivePersonalData = true } : p)] };
+        var snapshot = SnapshotCompiler.Compile(approved, TestRouting.PriceStart.AddDays(1));
+
+        using var personal = Parse("""{"model":"auto","input":["Refund jane@example.com"]}""");
+        var refused = Assert.Throws<ChatRequestException>(() => snapshot.DecideEmbeddings(personal.Chat));
+        using var pinned = Parse("""{"model":"embed-backup","input":["Refund jane@example.com"]}""");
+
+        Assert.Equal(("personal_data_not_allowed", "input"), (refused.Code, refused.Param));
+        Assert.Equal("backup/embed-backup", Assert.Single(snapshot.DecideEmbeddings(pinned.Chat).Candidates).Key);
+        Assert.Equal("sim/embed-small", Decide(snapshot, "auto").Candidates[0].Key);
     }
 
     [Fact]

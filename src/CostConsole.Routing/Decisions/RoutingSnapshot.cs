@@ -90,7 +90,20 @@ public sealed class RoutingSnapshot
             Candidates = [model],
             RuleSetVersion = Parts.RuleSetVersion,
         };
-        return Parts.RoutesPersonalData && personal.Any ? Privacy.PersonalDataRouting.KeepToApproved(decision, personal) : decision;
+        if (!Parts.RoutesPersonalData || !personal.Any)
+        {
+            return decision;
+        }
+
+        try
+        {
+            return Privacy.PersonalDataRouting.KeepToApproved(decision, personal);
+        }
+        catch (ChatRequestException ex)
+        {
+            // The personal data is in the inputs, not in chat messages.
+            throw new ChatRequestException(ex.Code, ex.Message, "input");
+        }
     }
 
     /// <summary>What an embeddings decision names as its mapping: embeddings models are routed by the catalogue, not a tier mapping.</summary>
