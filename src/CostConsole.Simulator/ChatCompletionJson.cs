@@ -66,6 +66,7 @@ internal static class ChatCompletionJson
         // Log probabilities are of content tokens; a function call has none.
         WriteLogprobs(writer, logprobs && completion.ToolCall is null ? completion.Tokens : null, 0, completion.Tokens.Count);
         writer.WriteString("finish_reason", completion.FinishReason);
+        WriteStopReason(writer, completion);
         writer.WriteEndObject();
         writer.WriteEndArray();
         WriteUsage(writer, completion);
@@ -144,7 +145,16 @@ internal static class ChatCompletionJson
         writer.WriteEndObject();
         writer.WriteNull("logprobs");
         writer.WriteString("finish_reason", completion.FinishReason);
+        WriteStopReason(writer, completion);
         WriteChunkEnd(writer, usagePlaceholder);
+    }
+
+    private static void WriteStopReason(Utf8JsonWriter writer, SimulatedCompletion completion)
+    {
+        if (completion.StopSequence is { } sequence)
+        {
+            writer.WriteString("stop_reason", sequence);
+        }
     }
 
     private static string Concat(SimulatedCompletion completion, int start, int count)
@@ -187,6 +197,7 @@ internal static class ChatCompletionJson
         else
         {
             writer.WriteString("finish_reason", finishReason);
+            WriteStopReason(writer, completion);
         }
 
         WriteChunkEnd(writer, usagePlaceholder);

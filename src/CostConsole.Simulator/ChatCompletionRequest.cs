@@ -37,6 +37,9 @@ internal sealed record ChatCompletionRequest
 
     public int? MaxTokens { get; init; }
 
+    /// <summary>The request's <c>stop</c>: the answer ends just before the first of them it would write.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
     public bool Logprobs { get; init; }
 
     public int TopLogprobs { get; init; }
@@ -121,6 +124,25 @@ internal sealed record ChatCompletionRequest
             }
         }
 
+        var stop = new List<string>();
+        if (root.TryGetProperty("stop", out var stopElement) && stopElement.ValueKind != JsonValueKind.Null)
+        {
+            if (stopElement.ValueKind == JsonValueKind.String && stopElement.GetString() is { Length: > 0 } single)
+            {
+                stop.Add(single);
+            }
+            else if (stopElement.ValueKind == JsonValueKind.Array && stopElement.GetArrayLength() <= 4
+                     && stopElement.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length > 0))
+            {
+                stop.AddRange(stopElement.EnumerateArray().Select(s => s.GetString()!));
+            }
+            else
+            {
+                error = SimulatorError.InvalidRequest("'stop' must be a non-empty string or an array of up to 4 non-empty strings.", "stop");
+                return false;
+            }
+        }
+
         var topLogprobs = 0;
         if (root.TryGetProperty("top_logprobs", out var top) && top.ValueKind != JsonValueKind.Null)
         {
@@ -170,6 +192,7 @@ internal sealed record ChatCompletionRequest
                            && streamOptions.ValueKind == JsonValueKind.Object
                            && IsTrue(streamOptions, "include_usage"),
             MaxTokens = maxTokens,
+            Stop = stop,
             Logprobs = IsTrue(root, "logprobs"),
             TopLogprobs = topLogprobs,
             JsonResponse = responseType is "json_object" or "json_schema",

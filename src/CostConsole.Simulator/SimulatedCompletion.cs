@@ -37,6 +37,9 @@ internal sealed record SimulatedCompletion
 
     public string FinishReason { get; init; } = "stop";
 
+    /// <summary>The stop sequence the answer was cut at, reported as vLLM does (<c>choices[].stop_reason</c>); null when none was.</summary>
+    public string? StopSequence { get; init; }
+
     public int PromptTokens { get; init; }
 
     public int CachedPromptTokens { get; init; }

@@ -50,6 +50,14 @@ internal static class SimulatedEmbeddings
                 return SimulatorError.InvalidRequest($"'encoding_format' must be \"float\" or \"base64\", not \"{format}\".", "encoding_format");
             }
 
+            // As OpenAI's text-embedding-3 models do: the first 'dimensions' values, scaled back to unit length.
+            var dimensions = Dimensions;
+            if (root.TryGetProperty("dimensions", out var d) && d.ValueKind != JsonValueKind.Null
+                && (!d.TryGetInt32(out dimensions) || dimensions is < 1 or > Dimensions))
+            {
+                return SimulatorError.InvalidRequest($"'dimensions' must be a whole number from 1 to {Dimensions}.", "dimensions");
+            }
+
             long tokens = 0;
             foreach (var input in inputs)
             {
@@ -64,7 +72,7 @@ internal static class SimulatedEmbeddings
                 writer.WriteStartArray("data");
                 for (var i = 0; i < inputs.Count; i++)
                 {
-                    var vector = Embed(inputs[i]);
+                    var vector = Shorten(Embed(inputs[i]), dimensions);
                     writer.WriteStartObject();
                     writer.WriteString("object", "embedding");
                     writer.WriteNumber("index", i);
@@ -138,6 +146,26 @@ internal static class SimulatedEmbeddings
         }
 
         return vector;
+    }
+
+    private static float[] Shorten(float[] vector, int dimensions)
+    {
+        if (dimensions >= vector.Length)
+        {
+            return vector;
+        }
+
+        var shortened = vector[..dimensions];
+        var norm = MathF.Sqrt(shortened.Sum(v => v * v));
+        if (norm > 0)
+        {
+            for (var i = 0; i < shortened.Length; i++)
+            {
+                shortened[i] /= norm;
+            }
+        }
+
+        return shortened;
     }
 
     private static IEnumerable<string> Words(string text)

@@ -86,6 +86,23 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
                 : text;
         }
 
+        // A stop sequence ends the answer just before it, as a real model's server does; arguments are never cut.
+        string? stopSequence = null;
+        if (toolCall is null && request.Stop.Count > 0)
+        {
+            var cut = -1;
+            foreach (var sequence in request.Stop)
+            {
+                var at = content.IndexOf(sequence, StringComparison.Ordinal);
+                if (at >= 0 && (cut < 0 || at < cut))
+                {
+                    (cut, stopSequence) = (at, sequence);
+                }
+            }
+
+            content = cut >= 0 ? content[..cut] : content;
+        }
+
         var encoded = SharedTokenizer.Value.EncodeToTokens(content, out _);
         var finishReason = toolCall is null ? "stop" : "tool_calls";
         var tokenCount = encoded.Count;
@@ -123,6 +140,7 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
             Tokens = AssignLogprobs(random, tokenTexts, gap, request.TopLogprobs),
             ChunkSizes = chunkSizes,
             FinishReason = finishReason,
+            StopSequence = finishReason == "stop" ? stopSequence : null,
             PromptTokens = CountPromptTokens(request.Messages),
             CachedPromptTokens = CachedTokens(request.Messages, profile.Id),
             TimeToFirstToken = TimeSpan.FromMilliseconds(profile.TimeToFirstTokenMs * scale),

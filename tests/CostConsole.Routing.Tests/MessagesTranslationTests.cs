@@ -272,3 +272,61 @@ public sealed class MessagesTranslationTests
         Assert.Equal("What to do about it.", (string?)error["error"]!["message"]);
     }
 }
+
+/// <summary>Which stop sequence ended an answer, when chat completions only says "stop".</summary>
+public sealed class MessagesStopSequenceTests
+{
+    private static JsonNode Message(string choice, IReadOnlyList<string>? stops) =>
+        JsonNode.Parse(MessagesResponse.FromChatCompletion(
+            Encoding.UTF8.GetBytes("""{"model":"m","choices":[""" + choice + """],"usage":{"prompt_tokens":5,"completion_tokens":3}}"""),
+            "msg_1",
+            "m",
+            new TokenUsage(5, 0, 3),
+            stops).Span)!;
+
+    [Theory]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ships"},"finish_reason":"stop","stop_reason":"###"}""", "###")]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ships###"},"finish_reason":"stop"}""", "###")]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ships END"},"finish_reason":"stop"}""", "END")]
+    public void A_stop_the_upstream_names_or_leaves_at_the_end_is_reported_as_that_stop_sequence(string choice, string expected)
+    {
+        var message = Message(choice, ["###", "END"]);
+
+        Assert.Equal(("stop_sequence", expected), ((string?)message["stop_reason"], (string?)message["stop_sequence"]));
+    }
+
+    [Theory]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ships."},"finish_reason":"stop"}""", "###", "end_turn")]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ships."},"finish_reason":"stop","stop_reason":"other"}""", "###", "end_turn")]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ###"},"finish_reason":"length"}""", "###", "max_tokens")]
+    [InlineData("""{"index":0,"message":{"role":"assistant","content":"Your order ###"},"finish_reason":"stop"}""", null, "end_turn")]
+    public void A_stop_that_matches_no_sequence_of_the_request_keeps_its_own_reason(string choice, string? stop, string expected)
+    {
+        var message = Message(choice, stop is null ? null : [stop]);
+
+        Assert.Equal(expected, (string?)message["stop_reason"]);
+        Assert.Null(message["stop_sequence"]);
+    }
+
+    [Fact]
+    public void A_streamed_answer_ended_by_a_stop_sequence_says_so_in_its_message_delta()
+    {
+        var stream = new MessagesStream("msg_1", 10, O200kTokenCounter.Instance, ["\n\n", "###"]);
+        stream.Start("m");
+        stream.Translate("""{"choices":[{"index":0,"delta":{"content":"Your order"}}]}"""u8);
+        stream.Translate("""{"choices":[{"index":0,"delta":{"content":" ships"},"finish_reason":"stop","stop_reason":"###"}]}"""u8);
+
+        var delta = JsonNode.Parse(stream.Finish()[^2].Data.Span)!["delta"]!;
+
+        Assert.Equal(("stop_sequence", "###"), ((string?)delta["stop_reason"], (string?)delta["stop_sequence"]));
+    }
+
+    [Fact]
+    public void The_request_keeps_its_stop_sequences_for_the_answer()
+    {
+        using var request = MessagesRequestParser.Parse(
+            """{"model":"auto","max_tokens":20,"stop_sequences":["###","END"],"messages":[{"role":"user","content":"hi"}]}"""u8.ToArray(), null, O200kTokenCounter.Instance, false);
+
+        Assert.Equal(["###", "END"], MessagesResponse.StopSequences(request.Request));
+    }
+}

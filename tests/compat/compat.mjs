@@ -3,8 +3,8 @@
 //   node compat.mjs --url http://127.0.0.1:5080 --key cc-dev-0123456789abcdef
 //
 // Prints one line per check, "PASS <client> / <check>" or "FAIL <client> / <check>: <why>", and ends with
-// "N passed, N failed". Exits 1 when any check failed. Chat goes through the router (/v1, model "auto");
-// embeddings go to the embedded simulator (/sim/v1), as the router serves no embeddings endpoint.
+// "N passed, N failed". Exits 1 when any check failed. Everything goes through the router (/v1): chat with model
+// "auto", embeddings with the catalogue's embeddings model by name.
 import OpenAI from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
@@ -20,7 +20,6 @@ import { check as runCheck, expect, expectError, finish, options } from "./harne
 const { root, key, only } = options();
 const check = (client, name, body) => runCheck(client, name, body, only);
 const gateway = `${root}/v1`;
-const simulator = `${root}/sim/v1`;
 const model = "auto";
 
 const weather = {
@@ -174,7 +173,7 @@ function toolCallOf(calls, name, schema) {
     answer.parse(completion.choices[0].message.parsed);
   });
   await check("openai", "embeddings", async () => {
-    const embeddings = new OpenAI({ baseURL: simulator, apiKey: key, maxRetries: 0 });
+    const embeddings = new OpenAI({ baseURL: gateway, apiKey: key, maxRetries: 0 });
     const result = await embeddings.embeddings.create({ model: "text-embedding-3-small", input: ["reset my password", "where is my order"] });
     expect(result.data.length === 2 && result.data[0].embedding.length > 0, "no vectors");
   });
@@ -246,7 +245,7 @@ function toolCallOf(calls, name, schema) {
     answer.parse(await chat().withStructuredOutput(answer, { method: "jsonSchema", strict: true, name: "support_answer" }).invoke(plainQuestion));
   });
   await check("langchain", "embeddings", async () => {
-    const embeddings = new OpenAIEmbeddings({ model: "text-embedding-3-small", apiKey: key, configuration: { baseURL: simulator }, maxRetries: 0 });
+    const embeddings = new OpenAIEmbeddings({ model: "text-embedding-3-small", apiKey: key, configuration: { baseURL: gateway }, maxRetries: 0 });
     const vectors = await embeddings.embedDocuments(["reset my password", "where is my order"]);
     expect(vectors.length === 2 && vectors[0].length > 0, "no vectors");
   });
@@ -267,7 +266,7 @@ function toolCallOf(calls, name, schema) {
   const provider = createOpenAICompatible({ name: "costconsole", baseURL: gateway, apiKey: key, includeUsage: true });
   const structured = createOpenAICompatible({ name: "costconsole", baseURL: gateway, apiKey: key, includeUsage: true, supportsStructuredOutputs: true });
   const stranger = createOpenAICompatible({ name: "costconsole", baseURL: gateway, apiKey: "cc-not-a-key" });
-  const embeddings = createOpenAICompatible({ name: "costconsole-simulator", baseURL: simulator, apiKey: key });
+  const embeddings = createOpenAICompatible({ name: "costconsole", baseURL: gateway, apiKey: key });
   const tools = {
     get_weather: aiTool({ description: weather.description, inputSchema: weatherArgs }),
     create_ticket: aiTool({ description: ticket.description, inputSchema: ticketArgs }),

@@ -797,6 +797,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
 
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ModelId")
                         .IsRequired()
                         .HasColumnType("text");

@@ -72,9 +72,12 @@ public static class CatalogueSeeder
             model.Tier = declared.Tier;
             model.ContextWindow = declared.ContextWindow;
             model.Capabilities = (int)ParseCapabilities(declared.Capabilities);
+            model.Kind = (int)ModelKinds.Parse(declared.Kind);
             model.Enabled = declared.Enabled;
 
-            if (declared.InputPerMillion is { } input && declared.OutputPerMillion is { } output)
+            // An embeddings model writes no output: its price is the input price alone.
+            var declaredOutput = declared.OutputPerMillion ?? (model.Kind == (int)ModelKind.Embedding ? 0m : null);
+            if (declared.InputPerMillion is { } input && declaredOutput is { } output)
             {
                 // A changed declared price becomes a new version from now; history is never rewritten.
                 var current = model.Prices.Where(p => p.EffectiveFrom <= now).MaxBy(p => p.EffectiveFrom);
@@ -108,7 +111,7 @@ public static class CatalogueSeeder
         {
             var mapping = options.Catalogue.TierMapping.Count > 0
                 ? options.Catalogue.TierMapping.ToDictionary(kv => kv.Key, kv => kv.Value)
-                : options.TierNames.ToDictionary(t => t, t => models.Where(m => m.Enabled && string.Equals(m.Tier, t, StringComparison.OrdinalIgnoreCase)).Select(m => m.ModelId).ToList());
+                : options.TierNames.ToDictionary(t => t, t => models.Where(m => m.Enabled && m.Kind == (int)ModelKind.Chat && string.Equals(m.Tier, t, StringComparison.OrdinalIgnoreCase)).Select(m => m.ModelId).ToList());
             db.TierMappings.Add(new TierMappingEntity
             {
                 Name = "default",

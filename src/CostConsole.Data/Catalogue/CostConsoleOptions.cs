@@ -129,6 +129,9 @@ public sealed class ModelOptions
     /// <summary>Any of: tools, vision, json_schema, logprobs.</summary>
     public List<string> Capabilities { get; set; } = [];
 
+    /// <summary><c>chat</c> (the default) or <c>embedding</c>: an embeddings model serves <c>/v1/embeddings</c>, priced per input token, and is never mapped to a chat tier.</summary>
+    public string Kind { get; set; } = "chat";
+
     public bool Enabled { get; set; } = true;
 
     public decimal? InputPerMillion { get; set; }

@@ -54,7 +54,7 @@ public static class RoutingConfigLoader
                 },
                 MayReceivePersonalData = p.MayReceivePersonalData,
             })],
-            Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled))],
+            Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled) { Kind = (ModelKind)m.Kind })],
             Prices = [.. prices.Select(p => new ModelPrice(
                 ModelKey.Of(p.Model!.Provider!.Name, p.Model.ModelId),
                 p.EffectiveFrom,

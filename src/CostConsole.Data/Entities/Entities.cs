@@ -60,6 +60,9 @@ public sealed class ModelEntity
 
     public int Capabilities { get; set; }
 
+    /// <summary>A <see cref="CostConsole.Routing.Catalogue.ModelKind"/>: 0 chat, 1 embedding.</summary>
+    public int Kind { get; set; }
+
     public bool Enabled { get; set; } = true;
 
     public DateTimeOffset UpdatedAt { get; set; }

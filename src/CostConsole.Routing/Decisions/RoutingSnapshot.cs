@@ -67,6 +67,48 @@ public sealed class RoutingSnapshot
 
     public bool IsTier(string name) => _tierIndex.ContainsKey(name);
 
+    /// <summary>The catalogue's embeddings models and the names that route to them.</summary>
+    public EmbeddingRoutes Embeddings => Parts.Embeddings;
+
+    /// <summary>
+    /// Decides the one embeddings model for an embeddings request (its inputs as user turns). The request is scanned for
+    /// personal data as a chat request is, and kept to approved providers when the rule set routes personal data.
+    /// </summary>
+    /// <exception cref="ChatRequestException">The model is not an embeddings route, or personal data has nowhere to go.</exception>
+    public RoutingDecision DecideEmbeddings(ChatRequest request)
+    {
+        var personal = request.DetectPersonalData(Parts.PersonalData);
+        var chatModel = _modelsByReference.TryGetValue(request.Model, out var named) && named.Model.Kind == ModelKind.Chat ? named : null;
+        var (model, source, reason) = Parts.Embeddings.Resolve(request.Model, chatModel);
+        var decision = new RoutingDecision
+        {
+            RequestedModel = request.Model,
+            Source = source,
+            Tier = model.Tier,
+            Reason = reason,
+            Mapping = EmbeddingsMapping,
+            Candidates = [model],
+            RuleSetVersion = Parts.RuleSetVersion,
+        };
+        if (!Parts.RoutesPersonalData || !personal.Any)
+        {
+            return decision;
+        }
+
+        try
+        {
+            return Privacy.PersonalDataRouting.KeepToApproved(decision, personal);
+        }
+        catch (ChatRequestException ex)
+        {
+            // The personal data is in the inputs, not in chat messages.
+            throw new ChatRequestException(ex.Code, ex.Message, "input");
+        }
+    }
+
+    /// <summary>What an embeddings decision names as its mapping: embeddings models are routed by the catalogue, not a tier mapping.</summary>
+    public const string EmbeddingsMapping = "catalogue embeddings models";
+
     /// <summary>Finds a model by "provider/id" or by id alone (when only one provider serves it).</summary>
     public RoutedModel? FindModel(string reference) =>
         _modelsByReference.TryGetValue(reference, out var model) ? model : null;
@@ -188,6 +230,14 @@ public sealed class RoutingSnapshot
 
         if (_pinned.TryGetValue(requested, out var pinned))
         {
+            if (pinned[0].Model.Kind == ModelKind.Embedding)
+            {
+                throw new ChatRequestException(
+                    "model_not_chat",
+                    $"'{requested}' is an embeddings model: it turns text into vectors and cannot answer chat. Send it to POST /v1/embeddings, or use \"auto\", a tier or a chat model here.",
+                    "model");
+            }
+
             return ValueTask.FromResult(new RoutingDecision
             {
                 RequestedModel = requested,
@@ -318,4 +368,6 @@ internal sealed record SnapshotParts(
 
     /// <summary>The rule set has a personal-data rule: requests with personal data go only to approved providers.</summary>
     public bool RoutesPersonalData { get; init; }
+
+    public EmbeddingRoutes Embeddings { get; init; } = EmbeddingRoutes.None;
 }

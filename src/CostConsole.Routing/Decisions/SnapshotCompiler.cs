@@ -154,6 +154,7 @@ public static class SnapshotCompiler
             Escalation = escalation,
             PersonalData = personalData,
             RoutesPersonalData = routesPersonalData,
+            Embeddings = EmbeddingRoutes.Compile(catalogue, byReference, ambiguous, prices, at),
         });
     }
 
@@ -242,7 +243,11 @@ public static class SnapshotCompiler
             string? pinned = null;
             if (rule.Action.Model is { Length: > 0 } modelReference)
             {
-                if (models.ContainsKey(modelReference))
+                if (models.TryGetValue(modelReference, out var pinnedModel) && pinnedModel.Model.Kind == ModelKind.Embedding)
+                {
+                    errors.Add($"{label}: the action names {pinnedModel.Key}, an embeddings model, which cannot answer chat requests.");
+                }
+                else if (pinnedModel is not null)
                 {
                     pinned = modelReference;
                 }
@@ -401,7 +406,11 @@ public static class SnapshotCompiler
             var models = new List<RoutedModel>();
             foreach (var reference in references)
             {
-                if (byReference.TryGetValue(reference, out var model))
+                if (byReference.TryGetValue(reference, out var model) && model.Model.Kind == ModelKind.Embedding)
+                {
+                    errors.Add($"{label}: tier '{tier}' names {model.Key}, an embeddings model; tiers answer chat, so map chat models only (embeddings models serve /v1/embeddings by themselves).");
+                }
+                else if (model is not null)
                 {
                     models.Add(model with { Tier = tier, TierIndex = i });
                 }

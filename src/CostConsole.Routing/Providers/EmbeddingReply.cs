@@ -5,6 +5,9 @@ public sealed class EmbeddingReply
 {
     public IReadOnlyList<float[]> Vectors { get; init; } = [];
 
+    /// <summary>The input tokens the provider reported (<c>usage.prompt_tokens</c>); null when it reported none.</summary>
+    public long? PromptTokens { get; init; }
+
     public UpstreamFailure Failure { get; init; }
 
     public string? Error { get; init; }

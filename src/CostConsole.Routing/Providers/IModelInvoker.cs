@@ -25,6 +25,15 @@ public interface IModelInvoker
     /// </summary>
     Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken) =>
         Task.FromResult(EmbeddingReply.Failed(UpstreamFailure.Rejected, $"This invoker cannot call embeddings models such as '{target.Key}'."));
+
+    /// <summary>
+    /// As <see cref="EmbedAsync(RoutedModel, IReadOnlyList{string}, CancellationToken)"/>, asking for vectors of
+    /// <paramref name="dimensions"/> (the client's <c>dimensions</c>, passed through) when it is set.
+    /// </summary>
+    Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, int? dimensions, CancellationToken cancellationToken) =>
+        dimensions is null
+            ? EmbedAsync(target, inputs, cancellationToken)
+            : Task.FromResult(EmbeddingReply.Failed(UpstreamFailure.Rejected, $"This invoker cannot ask '{target.Key}' for {dimensions}-dimensional embeddings."));
 }
 
 /// <summary>What the router asks of an upstream call beyond the client's request.</summary>

@@ -122,7 +122,10 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         }
     }
 
-    public async Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken)
+    public Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken) =>
+        EmbedAsync(target, inputs, null, cancellationToken);
+
+    public async Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, int? dimensions, CancellationToken cancellationToken)
     {
         var client = _embeddingClients.GetOrAdd(
             (target.Provider, target.Model.Id),
@@ -132,7 +135,9 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         try
         {
             // Floats rather than the client's default base64: every OpenAI-compatible server understands them.
-            var body = BinaryData.FromObjectAsJson(new { model = target.Model.Id, input = inputs, encoding_format = "float" });
+            var body = dimensions is { } size
+                ? BinaryData.FromObjectAsJson(new { model = target.Model.Id, input = inputs, encoding_format = "float", dimensions = size })
+                : BinaryData.FromObjectAsJson(new { model = target.Model.Id, input = inputs, encoding_format = "float" });
             var result = await client.GenerateEmbeddingsAsync(BinaryContent.Create(body), options).ConfigureAwait(false);
             var response = result.GetRawResponse();
             if (response.IsError)
@@ -178,12 +183,19 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
     private static EmbeddingReply ReadEmbeddings(BinaryData body, int expected)
     {
         var vectors = new float[expected][];
+        long? promptTokens = null;
         try
         {
             using var document = JsonDocument.Parse(body);
             if (!document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
             {
                 return EmbeddingReply.Failed(UpstreamFailure.ServerError, "The provider answered without a 'data' array of embeddings.");
+            }
+
+            if (document.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
+                && usage.TryGetProperty("prompt_tokens", out var prompt) && prompt.TryGetInt64(out var counted))
+            {
+                promptTokens = counted;
             }
 
             var position = 0;
@@ -212,7 +224,7 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         var missing = Array.FindIndex(vectors, v => v is null || v.Length == 0);
         return missing >= 0
             ? EmbeddingReply.Failed(UpstreamFailure.ServerError, $"The provider returned no embedding for input #{missing + 1} of {expected}.")
-            : new EmbeddingReply { Vectors = vectors };
+            : new EmbeddingReply { Vectors = vectors, PromptTokens = promptTokens };
     }
 
     private static UpstreamReply Failed(int status, BinaryData body, TimeSpan? retryAfter) => new()

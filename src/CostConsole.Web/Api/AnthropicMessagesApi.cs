@@ -76,7 +76,7 @@ internal static class AnthropicMessagesApi
                 var messageId = MessagesResponse.MessageId(caller.RequestId);
                 if (request.Stream)
                 {
-                    var sink = new MessagesStreamSink(response, new MessagesStream(messageId, request.PromptTokens, tokens));
+                    var sink = new MessagesStreamSink(response, new MessagesStream(messageId, request.PromptTokens, tokens, MessagesResponse.StopSequences(request)));
                     var streamed = await pipeline.StreamAsync(request, caller, sink, aborted);
                     if (streamed.Error is { } streamError && !sink.HasStarted && !aborted.IsCancellationRequested)
                     {
@@ -100,7 +100,7 @@ internal static class AnthropicMessagesApi
                     return;
                 }
 
-                var body = MessagesResponse.FromChatCompletion(outcome.Body!.ToMemory().Span, messageId, outcome.Model?.Model.Id ?? request.Model, outcome.Usage);
+                var body = MessagesResponse.FromChatCompletion(outcome.Body!.ToMemory().Span, messageId, outcome.Model?.Model.Id ?? request.Model, outcome.Usage, MessagesResponse.StopSequences(request));
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentType = "application/json";
                 response.ContentLength = body.Length;

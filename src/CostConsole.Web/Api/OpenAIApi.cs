@@ -26,6 +26,7 @@ internal static class OpenAIApi
         var api = app.MapGroup("/v1");
         api.MapPost("/chat/completions", ChatCompletionsAsync);
         api.MapGet("/models", ListModels);
+        api.MapPost("/embeddings", EmbeddingsApi.CreateAsync);
         return app;
     }
 

@@ -395,7 +395,8 @@ internal sealed class BudgetGuard(
 
     private async ValueTask Settle(long reservation, List<BudgetCounter>? matched, ApiKeyInfo? key, string? conversation, ChatOutcome outcome)
     {
-        if (outcome.IsSuccess && outcome.Model is { } answered)
+        // An embeddings model writes no answer: its zero would teach the tier's chat answers a length they do not have.
+        if (outcome.IsSuccess && outcome.Model is { Model.Kind: CostConsole.Routing.Catalogue.ModelKind.Chat } answered)
         {
             _lengths.Record(answered.Tier, outcome.Usage.CompletionTokens);
         }

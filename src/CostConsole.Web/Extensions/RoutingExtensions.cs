@@ -24,6 +24,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<IAdmissionControl>(AdmitAll.Instance);
         services.TryAddSingleton(sp => new DeploymentResilience(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ChatPipeline>();
+        services.TryAddSingleton<EmbeddingsPipeline>();
         services.TryAddSingleton<ApiKeyDirectory>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RoutingCompiler>();

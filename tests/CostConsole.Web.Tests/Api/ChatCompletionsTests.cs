@@ -121,7 +121,7 @@ public class ChatCompletionsTests(CostConsoleFactory factory) : IClassFixture<Co
         using var models = JsonDocument.Parse(await client.GetStringAsync("/v1/models", TestContext.Current.CancellationToken));
 
         var ids = models.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
-        Assert.Equal(["auto", "small", "medium", "large", "gpt-4.1-nano", "gpt-4.1-mini", "gpt-4.1"], ids);
+        Assert.Equal(["auto", "small", "medium", "large", "gpt-4.1-nano", "gpt-4.1-mini", "gpt-4.1", "text-embedding-3-small"], ids);
     }
 
     [Fact]

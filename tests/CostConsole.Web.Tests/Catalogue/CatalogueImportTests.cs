@@ -99,6 +99,21 @@ public sealed class CatalogueImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_embedding_entry_becomes_an_embeddings_model_priced_per_input_token()
+    {
+        var map = await MapOfAsync(
+            Entry("gpt-4o-mini", "1.5e-07", "6e-07"),
+            """ "text-embedding-3-small": { "litellm_provider": "openai", "mode": "embedding", "input_cost_per_token": 2e-08, "output_cost_per_token": 0.0 } """);
+
+        await ApplyAsync(await PreviewAsync(map, OpenAiChat(FirstImport) with { Modes = ["chat", "embedding"] }));
+
+        var embeddings = (await _database.FindModelAsync("openai", "text-embedding-3-small", Ct))!;
+        Assert.Equal(((int)CostConsole.Routing.Catalogue.ModelKind.Embedding, true), (embeddings.Kind, embeddings.Enabled));
+        Assert.Equal((0.02m, 0m), (Assert.Single(embeddings.Prices).InputPerMillion, embeddings.Prices[0].OutputPerMillion));
+        Assert.Equal((int)CostConsole.Routing.Catalogue.ModelKind.Chat, (await _database.FindModelAsync("openai", "gpt-4o-mini", Ct))!.Kind);
+    }
+
+    [Fact]
     public async Task Entries_without_an_input_or_output_price_become_disabled_models_with_no_price()
     {
         var map = await MapOfAsync(

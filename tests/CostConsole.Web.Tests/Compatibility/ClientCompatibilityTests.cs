@@ -3,8 +3,8 @@ using CostConsole.Web.Tests.Infrastructure;
 namespace CostConsole.Web.Tests.Compatibility;
 
 /// <summary>
-/// The app as the suite meets it. The embeddings checks call the simulator directly (the gateway has no
-/// /v1/embeddings), which outside Development takes only a configured key: the suite's key is that key too.
+/// The app as the suite meets it. Its simulator takes the suite's key too, so a check may call it directly (outside
+/// Development the simulator takes only a configured key).
 /// </summary>
 public sealed class CompatibilityFactory() : CostConsoleFactory(new()
 {

@@ -58,7 +58,7 @@ public sealed class ConfiguredListsTests
         var options = configuration.GetSection(CostConsoleOptions.Section).Get<CostConsoleOptions>()!;
 
         Assert.Equal(["only"], options.Catalogue.Providers.Select(p => p.Name));
-        Assert.Equal(["gpt-4.1-nano", "gpt-4.1-mini", "gpt-4.1"], options.Catalogue.Models.Select(m => m.Id));
+        Assert.Equal(["gpt-4.1-nano", "gpt-4.1-mini", "gpt-4.1", "text-embedding-3-small"], options.Catalogue.Models.Select(m => m.Id));
         Assert.Equal("GPT-4.1 nano (simulated)", options.Catalogue.Models[0].DisplayName);
     }
 

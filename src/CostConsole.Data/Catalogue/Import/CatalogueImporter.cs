@@ -166,6 +166,7 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
             Tier = line.NewModelTier!,
             ContextWindow = line.Entry.ContextWindow,
             Capabilities = (int)line.Entry.Capabilities,
+            Kind = (int)CostConsole.Routing.Catalogue.ModelKinds.Parse(line.Entry.Mode),
 
             // A model without a price stays out of routing until someone prices it.
             Enabled = line.NewPrice is not null,

@@ -18,7 +18,8 @@ public static class MessagesResponse
     /// The Messages answer for a chat completion: the first choice's text as a text block, each tool call as a
     /// <c>tool_use</c> block, its finish reason as a stop reason, and <paramref name="usage"/> (what the ledger recorded).
     /// </summary>
-    public static ReadOnlyMemory<byte> FromChatCompletion(ReadOnlySpan<byte> completion, string messageId, string fallbackModel, TokenUsage usage)
+    /// <param name="stopSequences">The request's <c>stop_sequences</c>: a "stop" finish that one of them ended is reported as <c>stop_sequence</c>.</param>
+    public static ReadOnlyMemory<byte> FromChatCompletion(ReadOnlySpan<byte> completion, string messageId, string fallbackModel, TokenUsage usage, IReadOnlyList<string>? stopSequences = null)
     {
         var reader = new Utf8JsonReader(completion);
         using var document = JsonDocument.ParseValue(ref reader);
@@ -26,11 +27,13 @@ public static class MessagesResponse
         var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : fallbackModel;
         JsonElement message = default;
         string? finish = null;
+        string? upstreamStop = null;
         if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
         {
             var choice = choices[0];
             choice.TryGetProperty("message", out message);
             finish = choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            upstreamStop = UpstreamStopReason(choice);
         }
 
         var buffer = new ArrayBufferWriter<byte>(completion.Length + 256);
@@ -75,8 +78,8 @@ public static class MessagesResponse
             }
 
             writer.WriteEndArray();
-            writer.WriteString("stop_reason"u8, StopReason(finish, calls));
-            writer.WriteNull("stop_sequence"u8);
+            var text = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var answer) && answer.ValueKind == JsonValueKind.String ? answer.GetString()! : "";
+            WriteStop(writer, finish, calls, StopSequence(finish, calls, stopSequences, upstreamStop, text));
             WriteUsage(writer, usage);
             writer.WriteEndObject();
         }
@@ -84,9 +87,61 @@ public static class MessagesResponse
         return buffer.WrittenMemory;
     }
 
+    /// <summary>The request's stop sequences, as the Messages request gave them (<c>stop_sequences</c>, sent on as <c>stop</c>).</summary>
+    public static IReadOnlyList<string> StopSequences(Requests.ChatRequest request) =>
+        request.Root.TryGetProperty("stop", out var stop) && stop.ValueKind == JsonValueKind.Array
+            ? [.. stop.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.String).Select(s => s.GetString()!)]
+            : [];
+
     /// <summary>
-    /// Why the answer ended, in Messages' words. A stop sequence cannot be told apart from a natural end: chat
-    /// completions reports both as "stop", and takes the sequence out of the text.
+    /// The stop sequence that ended the answer, or null. Chat completions reports a stop sequence and a natural end
+    /// both as "stop"; the sequence is known when the upstream names it (vLLM, and the simulator, put it in
+    /// <c>choices[].stop_reason</c>) or left it at the end of the text. Otherwise the answer ended on its own.
+    /// </summary>
+    public static string? StopSequence(string? finishReason, bool calledTools, IReadOnlyList<string>? stopSequences, string? upstreamStopReason, string answer)
+    {
+        if (finishReason != "stop" || calledTools || stopSequences is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        if (upstreamStopReason is not null && stopSequences.Contains(upstreamStopReason, StringComparer.Ordinal))
+        {
+            return upstreamStopReason;
+        }
+
+        foreach (var sequence in stopSequences)
+        {
+            if (answer.EndsWith(sequence, StringComparison.Ordinal))
+            {
+                return sequence;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary><c>stop_reason</c> and <c>stop_sequence</c> as Messages writes them.</summary>
+    internal static void WriteStop(Utf8JsonWriter writer, string? finishReason, bool calledTools, string? stopSequence)
+    {
+        if (stopSequence is null)
+        {
+            writer.WriteString("stop_reason"u8, StopReason(finishReason, calledTools));
+            writer.WriteNull("stop_sequence"u8);
+        }
+        else
+        {
+            writer.WriteString("stop_reason"u8, "stop_sequence"u8);
+            writer.WriteString("stop_sequence"u8, stopSequence);
+        }
+    }
+
+    /// <summary>The stop string a vLLM-style server names in a choice's <c>stop_reason</c> (a number there is a token id: not a sequence).</summary>
+    internal static string? UpstreamStopReason(JsonElement choice) =>
+        choice.TryGetProperty("stop_reason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null;
+
+    /// <summary>
+    /// Why the answer ended, in Messages' words, when no stop sequence can be matched to its end (see <see cref="StopSequence"/>).
     /// </summary>
     public static string StopReason(string? finishReason, bool calledTools) => finishReason switch
     {

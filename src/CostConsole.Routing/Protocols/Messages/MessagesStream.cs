@@ -16,9 +16,12 @@ public sealed record MessagesStreamEvent(string Name, ReadOnlyMemory<byte> Data)
 /// </summary>
 /// <param name="inputTokens">The prompt's tokens as the gateway counted them: <c>message_start</c> comes before the model reports usage.</param>
 /// <param name="tokens">Counts the answer's tokens when the model's stream reports no usage.</param>
-public sealed class MessagesStream(string messageId, long inputTokens, ITokenCounter tokens)
+/// <param name="stopSequences">The request's <c>stop_sequences</c>: a "stop" finish that one of them ended is reported as <c>stop_sequence</c>.</param>
+public sealed class MessagesStream(string messageId, long inputTokens, ITokenCounter tokens, IReadOnlyList<string>? stopSequences = null)
 {
     private readonly StringBuilder _answer = new();
+    private readonly StringBuilder _text = new();
+    private string? _upstreamStop;
     private int _blocks;
     private BlockKind _open;
     private int _toolIndex = -1;
@@ -94,6 +97,7 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
                 }
 
                 _answer.Append(text);
+                _text.Append(text);
                 events.Add(Delta(writer =>
                 {
                     writer.WriteString("type"u8, "text_delta");
@@ -113,6 +117,7 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
         if (choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String)
         {
             _finishReason = finish.GetString();
+            _upstreamStop = MessagesResponse.UpstreamStopReason(choice) ?? _upstreamStop;
         }
 
         return events;
@@ -127,8 +132,8 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
         events.Add(Event("message_delta", writer =>
         {
             writer.WriteStartObject("delta"u8);
-            writer.WriteString("stop_reason"u8, MessagesResponse.StopReason(_finishReason, _calledTools));
-            writer.WriteNull("stop_sequence"u8);
+            var sequence = stopSequences is { Count: > 0 } ? MessagesResponse.StopSequence(_finishReason, _calledTools, stopSequences, _upstreamStop, _text.ToString()) : null;
+            MessagesResponse.WriteStop(writer, _finishReason, _calledTools, sequence);
             writer.WriteEndObject();
             MessagesResponse.WriteUsage(writer, usage);
         }));

@@ -88,8 +88,8 @@ public sealed partial class Playground : IDisposable
         var snapshot = Runner.Snapshot;
         _tiers = snapshot.Tiers;
 
-        // A model id routes as it is when one provider serves it; otherwise provider/id does.
-        _models = [.. snapshot.Models.Select(m => snapshot.FindModel(m.Model.Id)?.Key == m.Key ? m.Model.Id : m.Key).Distinct()];
+        // A model id routes as it is when one provider serves it; otherwise provider/id does. Embeddings models cannot chat.
+        _models = [.. snapshot.Models.Where(m => m.Model.Kind == CostConsole.Routing.Catalogue.ModelKind.Chat).Select(m => snapshot.FindModel(m.Model.Id)?.Key == m.Key ? m.Model.Id : m.Key).Distinct()];
     }
 
     private static string Placeholder(string role) => role switch
