@@ -159,6 +159,7 @@ public sealed class AnthropicModelInvoker : IModelInvoker, IDisposable
             Timeout = provider.Timeout,
             // Retrying and falling back are the router's decisions.
             MaxRetries = 0,
+            Handlers = [new ApiKeyHeader()],
         }), this);
 
     /// <summary>
@@ -214,5 +215,23 @@ public sealed class AnthropicModelInvoker : IModelInvoker, IDisposable
     {
         var status = (int)exception.StatusCode;
         return ResponseInspector.DescribeError(status, System.Text.Encoding.UTF8.GetBytes(exception.ResponseBody ?? ""));
+    }
+
+    /// <summary>
+    /// Sends the key as <c>x-api-key</c>, the header Anthropic documents for API keys (and the one gateways and the
+    /// simulator read), where the client would send it as a bearer token.
+    /// </summary>
+    private sealed class ApiKeyHeader : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (!request.Headers.Contains("x-api-key") && request.Headers.Authorization is { Scheme: "Bearer", Parameter: { Length: > 0 } key })
+            {
+                request.Headers.Authorization = null;
+                request.Headers.TryAddWithoutValidation("x-api-key", key);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }
