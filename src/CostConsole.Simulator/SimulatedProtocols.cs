@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
 using CostConsole.Routing.Protocols.Messages;
@@ -31,7 +32,7 @@ internal static class SimulatedProtocols
         {
             try
             {
-                chatBody = MessagesRequestParser.Translate(JsonSerializer.SerializeToUtf8Bytes(document.RootElement)).Body;
+                chatBody = WithOutputFormat(document.RootElement);
             }
             catch (ChatRequestException ex)
             {
@@ -104,6 +105,28 @@ internal static class SimulatedProtocols
             var body = ResponseObject.FromCompletion(responses, responseId, identity.Created, profile.Id, buffer.WrittenMemory, Usage(completion));
             return Results.Bytes(body, "application/json");
         }
+    }
+
+    /// <summary>
+    /// The chat completions body for a Messages body. Anthropic's structured output (<c>output_config.format</c>, a JSON
+    /// schema) becomes <c>response_format</c>, so the simulated answer is valid against the schema as with chat completions.
+    /// </summary>
+    private static ReadOnlyMemory<byte> WithOutputFormat(JsonElement messages)
+    {
+        var body = JsonNode.Parse(messages.GetRawText())!.AsObject();
+        var outputConfig = body["output_config"];
+        body.Remove("output_config");
+        var chat = JsonNode.Parse(MessagesRequestParser.Translate(JsonSerializer.SerializeToUtf8Bytes(body)).Body.Span)!.AsObject();
+        if (outputConfig?["format"] is JsonObject format && format["type"]?.GetValue<string>() == "json_schema" && format["schema"] is JsonObject schema)
+        {
+            chat["response_format"] = new JsonObject
+            {
+                ["type"] = "json_schema",
+                ["json_schema"] = new JsonObject { ["name"] = "output", ["schema"] = schema.DeepClone() },
+            };
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(chat);
     }
 
     /// <summary>Simulates the chat completions request <paramref name="chatBody"/>, waiting out a non-streamed answer's time as chat completions does.</summary>
