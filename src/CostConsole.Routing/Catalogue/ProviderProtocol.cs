@@ -6,25 +6,20 @@ public enum ProviderProtocol
     /// <summary>OpenAI chat completions (<c>/chat/completions</c>): LiteLLM, Ollama, vLLM, OpenAI, Azure OpenAI, the simulator.</summary>
     Chat,
 
-    /// <summary>The OpenAI Responses API (<c>/responses</c>).</summary>
-    Responses,
-
     /// <summary>Anthropic Messages (<c>/v1/messages</c>), called through the official Anthropic client.</summary>
     Anthropic,
 }
 
-/// <summary>The names a protocol has in configuration, the database and the console: <c>chat</c>, <c>responses</c>, <c>anthropic</c>.</summary>
+/// <summary>The names a protocol has in configuration, the database and the console: <c>chat</c> and <c>anthropic</c>.</summary>
 public static class ProviderProtocols
 {
     public const string Chat = "chat";
-    public const string Responses = "responses";
     public const string Anthropic = "anthropic";
 
-    public static readonly IReadOnlyList<string> Names = [Chat, Responses, Anthropic];
+    public static readonly IReadOnlyList<string> Names = [Chat, Anthropic];
 
     public static string Name(ProviderProtocol protocol) => protocol switch
     {
-        ProviderProtocol.Responses => Responses,
         ProviderProtocol.Anthropic => Anthropic,
         _ => Chat,
     };
@@ -36,9 +31,6 @@ public static class ProviderProtocols
         {
             case null or "" or Chat:
                 protocol = ProviderProtocol.Chat;
-                return true;
-            case Responses:
-                protocol = ProviderProtocol.Responses;
                 return true;
             case Anthropic:
                 protocol = ProviderProtocol.Anthropic;
@@ -52,7 +44,6 @@ public static class ProviderProtocols
     /// <summary>What a person sees in the catalogue.</summary>
     public static string Label(ProviderProtocol protocol) => protocol switch
     {
-        ProviderProtocol.Responses => "Responses API",
         ProviderProtocol.Anthropic => "Anthropic Messages",
         _ => "Chat completions",
     };

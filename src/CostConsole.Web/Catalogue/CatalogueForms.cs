@@ -24,7 +24,7 @@ public sealed class ProviderForm
     /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement).</summary>
     public bool MayReceivePersonalData { get; set; }
 
-    /// <summary>The API the provider speaks: <c>chat</c>, <c>responses</c> or <c>anthropic</c>.</summary>
+    /// <summary>The API the provider speaks: <c>chat</c> or <c>anthropic</c>.</summary>
     public string Protocol { get; set; } = ProviderProtocols.Chat;
 
     public Guid ConcurrencyStamp { get; set; }
