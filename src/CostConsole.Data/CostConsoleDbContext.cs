@@ -86,6 +86,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("Providers");
             e.HasIndex(p => p.Name).IsUnique();
+            e.Property(p => p.Protocol).HasMaxLength(16).HasDefaultValue("chat");
             e.Property(p => p.ConcurrencyStamp).IsConcurrencyToken();
         });
 

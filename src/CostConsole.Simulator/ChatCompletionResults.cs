@@ -25,7 +25,8 @@ internal sealed class ChatCompletionStreamResult(
     SimulatedCompletion completion,
     ResponseIdentity identity,
     ChatCompletionRequest request,
-    TimeProvider timeProvider) : IResult
+    TimeProvider timeProvider,
+    SimulatedStreamFormat? format = null) : IResult
 {
     private static readonly TimeSpan CutDrainTime = TimeSpan.FromMilliseconds(50);
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
@@ -41,6 +42,10 @@ internal sealed class ChatCompletionStreamResult(
         response.Headers.CacheControl = "no-cache";
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(cancellationToken);
+        if (format is not null)
+        {
+            await WriteEventsAsync(response, format.Start(), cancellationToken);
+        }
 
         await SimulatorApi.DelayAsync(completion.TimeToFirstToken, timeProvider, cancellationToken);
         var toolCall = completion.ToolCall is not null;
@@ -106,15 +111,46 @@ internal sealed class ChatCompletionStreamResult(
             await WriteEventAsync(response, writer => ChatCompletionJson.WriteUsageChunk(writer, completion, identity), cancellationToken);
         }
 
+        if (format is not null)
+        {
+            await WriteEventsAsync(response, format.Finish(), cancellationToken);
+            return;
+        }
+
         await response.BodyWriter.WriteAsync(Done, cancellationToken);
     }
 
-    private static async Task WriteEventAsync(HttpResponse response, Action<IBufferWriter<byte>> writeJson, CancellationToken cancellationToken)
+    private async Task WriteEventAsync(HttpResponse response, Action<IBufferWriter<byte>> writeJson, CancellationToken cancellationToken)
     {
+        if (format is not null)
+        {
+            var chunk = new ArrayBufferWriter<byte>(256);
+            writeJson(chunk);
+            await WriteEventsAsync(response, format.Translate(chunk.WrittenMemory), cancellationToken);
+            return;
+        }
+
         var body = response.BodyWriter;
         body.Write(DataPrefix);
         writeJson(body);
         body.Write(EventEnd);
+        await body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Named events, as the Responses API and Anthropic Messages send them: <c>event: name</c>, then <c>data: json</c>.</summary>
+    private static async Task WriteEventsAsync(HttpResponse response, IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> events, CancellationToken cancellationToken)
+    {
+        var body = response.BodyWriter;
+        foreach (var (name, data) in events)
+        {
+            body.Write("event: "u8);
+            body.Write(System.Text.Encoding.UTF8.GetBytes(name));
+            body.Write("\n"u8);
+            body.Write(DataPrefix);
+            body.Write(data.Span);
+            body.Write(EventEnd);
+        }
+
         await body.FlushAsync(cancellationToken);
     }
 }

@@ -26,7 +26,8 @@ public static class SimulatorExtensions
     }
 
     /// <summary>
-    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/embeddings</c> and <c>GET /sim/v1/models</c>. They answer only while
+    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/responses</c>, <c>POST /sim/v1/messages</c>, <c>POST /sim/v1/embeddings</c>
+    /// and <c>GET /sim/v1/models</c>. They answer only while
     /// a provider in the catalogue is served in-process (404 otherwise); outside Development they need the key the app sends to
     /// itself or <c>CostConsole:Simulator:ApiKey</c>, and not a console sign-in.
     /// </summary>
@@ -49,7 +50,7 @@ public static class SimulatorExtensions
                 }
 
                 var access = http.RequestServices.GetRequiredService<SimulatorAccess>();
-                if (access.KeyRequired && !access.Accepts(http.Request.Headers.Authorization))
+                if (access.KeyRequired && !access.Accepts(http.Request.Headers.Authorization) && !access.Accepts(ApiKeyHeader(http.Request)))
                 {
                     return SimulatorError.Unauthorized;
                 }
@@ -59,6 +60,12 @@ public static class SimulatorExtensions
         api.MapPost("/chat/completions", SimulatorApi.CreateChatCompletion);
         api.MapGet("/models", SimulatorApi.ListModels);
         api.MapPost("/embeddings", SimulatedEmbeddings.CreateEmbeddings);
+        api.MapPost("/responses", SimulatedProtocols.CreateResponse);
+        api.MapPost("/messages", SimulatedProtocols.CreateMessage);
         return app;
     }
+
+    /// <summary>Anthropic's clients send their key as <c>x-api-key</c>; read as a bearer token.</summary>
+    private static string? ApiKeyHeader(HttpRequest request) =>
+        request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? "Bearer " + key : null;
 }

@@ -903,6 +903,13 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<string>("ProtectedApiKey")
                         .HasColumnType("text");
 
+                    b.Property<string>("Protocol")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("chat");
+
                     b.Property<double>("TimeoutSeconds")
                         .HasColumnType("double precision");
 

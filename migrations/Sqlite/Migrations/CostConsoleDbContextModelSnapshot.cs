@@ -872,6 +872,13 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("ProtectedApiKey")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Protocol")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("chat");
+
                     b.Property<double>("TimeoutSeconds")
                         .HasColumnType("REAL");
 

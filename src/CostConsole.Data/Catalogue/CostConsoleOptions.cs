@@ -112,6 +112,9 @@ public sealed class ProviderOptions
 
     /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement).</summary>
     public bool MayReceivePersonalData { get; set; }
+
+    /// <summary>The API the provider speaks: <c>chat</c> (chat completions, the default) or <c>anthropic</c> (Anthropic Messages).</summary>
+    public string Protocol { get; set; } = "chat";
 }
 
 public sealed class ModelOptions

@@ -32,6 +32,9 @@ public sealed class ProviderEntity
     /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement); rules that route personal data may only use such providers.</summary>
     public bool MayReceivePersonalData { get; set; }
 
+    /// <summary>The API the provider speaks: <c>chat</c> or <c>anthropic</c> (see <c>ProviderProtocols</c>).</summary>
+    public string Protocol { get; set; } = "chat";
+
     public bool FromConfiguration { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -13,6 +13,9 @@ public sealed record ProviderEndpoint(string Name, string BaseUrl, string? ApiKe
 
     /// <summary>Approved to receive personal data; when the rule set routes personal data, requests containing it go only to such providers.</summary>
     public bool MayReceivePersonalData { get; init; }
+
+    /// <summary>The API this provider speaks: chat completions (the default) or Anthropic Messages.</summary>
+    public ProviderProtocol Protocol { get; init; }
 }
 
 /// <summary>

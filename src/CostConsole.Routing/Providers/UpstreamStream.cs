@@ -21,6 +21,16 @@ public sealed class UpstreamStream : IAsyncDisposable
 
     internal UpstreamStream(UpstreamReply failure) => Failure = failure;
 
+    /// <summary>A stream an invoker translates itself (a provider that does not speak chat completions): each item is one chunk's JSON.</summary>
+    internal UpstreamStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, IAsyncDisposable owner)
+    {
+        _chunks = chunks;
+        _owner = owner;
+    }
+
+    private readonly IAsyncEnumerable<ReadOnlyMemory<byte>>? _chunks;
+    private readonly IAsyncDisposable? _owner;
+
     /// <summary>Set when the stream could not be opened: the status and error the provider answered.</summary>
     public UpstreamReply? Failure { get; }
 
@@ -28,6 +38,16 @@ public sealed class UpstreamStream : IAsyncDisposable
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (_chunks is not null)
+        {
+            await foreach (var chunk in _chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                yield return chunk;
+            }
+
+            yield break;
+        }
+
         if (_content is null)
         {
             yield break;
@@ -111,5 +131,9 @@ public sealed class UpstreamStream : IAsyncDisposable
         }
 
         _response?.Dispose();
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

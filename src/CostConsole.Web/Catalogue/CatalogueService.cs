@@ -48,6 +48,7 @@ public sealed class CatalogueService(
                 MaxRetries = p.MaxRetries,
                 CircuitBreakSeconds = p.CircuitBreakSeconds,
                 MayReceivePersonalData = p.MayReceivePersonalData,
+                Protocol = p.Protocol,
             })
             .ToListAsync(cancellationToken);
     }
@@ -113,6 +114,7 @@ public sealed class CatalogueService(
         provider.MaxRetries = form.MaxRetries;
         provider.CircuitBreakSeconds = form.CircuitBreakSeconds;
         provider.MayReceivePersonalData = form.MayReceivePersonalData;
+        provider.Protocol = ProviderProtocols.TryParse(form.Protocol, out var protocol) ? ProviderProtocols.Name(protocol) : ProviderProtocols.Chat;
         provider.UpdatedAt = time.GetUtcNow();
         if (form.ClearApiKey)
         {

@@ -21,6 +21,9 @@ public sealed class ProviderFormValidator : AbstractValidator<ProviderForm>
             .InclusiveBetween(0, ResilienceSettings.MaxAllowedRetries).WithMessage($"Retries must be between 0 (fall back at once) and {ResilienceSettings.MaxAllowedRetries}.");
         RuleFor(p => p.CircuitBreakSeconds)
             .InclusiveBetween(1, 3600).WithMessage("The circuit-breaker cool-down must be between 1 second and 1 hour.");
+        RuleFor(p => p.Protocol)
+            .Must(protocol => ProviderProtocols.TryParse(protocol, out _))
+            .WithMessage($"Choose the API the provider speaks: {string.Join(", ", ProviderProtocols.Names)}.");
         RuleFor(p => p.NewApiKey)
             .MaximumLength(4096).WithMessage("That API key is implausibly long.");
     }

@@ -133,6 +133,9 @@ public sealed partial class Catalogue
         }
     }
 
+    private static string ProtocolLabel(string protocol) =>
+        CostConsole.Routing.Catalogue.ProviderProtocols.TryParse(protocol, out var parsed) ? CostConsole.Routing.Catalogue.ProviderProtocols.Label(parsed) : protocol;
+
     private async Task AddProviderAsync() => await ShowProviderDialogAsync(new ProviderForm(), false, null, "Provider added.");
 
     private async Task EditProviderAsync(ProviderView provider)
@@ -146,6 +149,7 @@ public sealed partial class Catalogue
             MaxRetries = provider.MaxRetries,
             CircuitBreakSeconds = provider.CircuitBreakSeconds,
             MayReceivePersonalData = provider.MayReceivePersonalData,
+            Protocol = provider.Protocol,
             ConcurrencyStamp = provider.ConcurrencyStamp,
         };
         await ShowProviderDialogAsync(form, provider.HasApiKey, provider.Name, "Provider saved.");

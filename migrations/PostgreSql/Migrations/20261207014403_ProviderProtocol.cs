@@ -1,0 +1,30 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CostConsole.Migrations.PostgreSql.Migrations
+{
+    /// <inheritdoc />
+    public partial class ProviderProtocol : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Protocol",
+                table: "Providers",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "chat");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "Protocol",
+                table: "Providers");
+        }
+    }
+}
