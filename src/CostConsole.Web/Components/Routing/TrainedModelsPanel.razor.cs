@@ -52,10 +52,18 @@ public sealed partial class TrainedModelsPanel : IDisposable
     [Parameter, EditorRequired]
     public Func<RuleSetDefinition, Task<bool>> Save { get; set; } = null!;
 
-    protected override async Task OnInitializedAsync()
+    private RuleSetDefinition? _loadedFor;
+
+    protected override void OnInitialized() => Routing.Published += OnPublished;
+
+    /// <summary>Loads the list again whenever the draft changes (a model trained and saved into it is listed at once).</summary>
+    protected override async Task OnParametersSetAsync()
     {
-        Routing.Published += OnPublished;
-        await LoadAsync();
+        if (!ReferenceEquals(_loadedFor, Definition))
+        {
+            _loadedFor = Definition;
+            await LoadAsync();
+        }
     }
 
     public async Task LoadAsync()
