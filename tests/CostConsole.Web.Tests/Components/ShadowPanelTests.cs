@@ -174,4 +174,29 @@ public sealed class ShadowPanelTests : ConsoleTestContext
         Assert.Equal("4", shadow.Find("[data-testid=shadow-compared]").TextContent);
         Assert.Null(await Shadows.ActiveAsync(Cancel));
     }
+
+    [Fact]
+    public void The_request_trace_says_what_the_shadow_would_have_chosen_and_that_it_was_not_served()
+    {
+        var row = new RequestLogRow
+        {
+            RequestId = "req-shadow",
+            Tier = "medium",
+            ShadowModel = "parcels@3",
+            ShadowTier = "small",
+            ShadowDecision = "trained parcels@3: P(acceptable) small 0.93, medium 0.95, large 0.99; cheapest tier ≥ 0.90 → small",
+            HttpStatus = 200,
+        };
+        var failed = new RequestLogRow { RequestId = "req-broken", Tier = "medium", ShadowModel = "parcels@3", ShadowDecision = "shadow parcels@3 failed: boom", HttpStatus = 200 };
+        Services.AddSingleton(new CostConsole.Web.Experiments.FeedbackService(Database.Factory, TimeProvider.System));
+        Render<MudPopoverProvider>();
+
+        var trace = Render<CostConsole.Web.Components.Requests.RequestTrace>(p => p.Add(x => x.Detail, new CostConsole.Web.Requests.RequestDetail(row, null, [])));
+        var broken = Render<CostConsole.Web.Components.Requests.RequestTrace>(p => p.Add(x => x.Detail, new CostConsole.Web.Requests.RequestDetail(failed, null, [])));
+
+        Assert.Contains("parcels@3 would have chosen small (not served)", trace.Find("[data-testid=trace-shadow]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("P(acceptable) small 0.93", trace.Find("[data-testid=trace-shadow]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("parcels@3 failed; ignored", broken.Find("[data-testid=trace-shadow]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("shadow parcels@3 failed: boom", broken.Find("[data-testid=trace-shadow]").TextContent, StringComparison.Ordinal);
+    }
 }
