@@ -46,6 +46,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
 
+    public DbSet<RouterShadowEntity> RouterShadows => Set<RouterShadowEntity>();
+
     public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
     public DbSet<BatchFileEntity> BatchFiles => Set<BatchFileEntity>();
 
@@ -154,6 +156,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             // The human-escalation queue reads only the flagged rows.
             e.HasIndex(r => new { r.Review, r.Timestamp });
             e.HasIndex(r => r.BatchId);
+            e.HasIndex(r => new { r.ShadowModel, r.Timestamp });
         });
 
         modelBuilder.Entity<BatchFileEntity>(e =>
@@ -190,6 +193,12 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("TrainedModels");
             e.HasIndex(m => new { m.Name, m.Version }).IsUnique();
+        });
+
+        modelBuilder.Entity<RouterShadowEntity>(e =>
+        {
+            e.ToTable("RouterShadows");
+            e.HasIndex(x => x.StoppedAt);
         });
 
         modelBuilder.Entity<CacheEntryEntity>(e =>

@@ -49,6 +49,7 @@ static async Task ServeAsync(string[] args)
     app.MapRouteApi();
     app.MapEscalationApi();
     app.MapRouterTrainingApi();
+    app.MapRouterShadowApi();
     app.MapPrivacyApi();
     app.MapSimulatorApi();
     app.MapHealthChecks("/health").AllowAnonymous();

@@ -1054,6 +1054,15 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<int?>("RuleSetVersion")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ShadowDecision")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ShadowModel")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ShadowTier")
+                        .HasColumnType("text");
+
                     b.Property<int>("Status")
                         .HasColumnType("integer");
 
@@ -1094,11 +1103,54 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.HasIndex("Rule", "Timestamp");
 
+                    b.HasIndex("ShadowModel", "Timestamp");
+
                     b.HasIndex("Status", "Timestamp");
 
                     b.HasIndex("Tier", "Timestamp");
 
                     b.ToTable("RequestLog", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.RouterShadowEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double>("Lambda")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Policy")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("QualityTarget")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("StartedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long?>("StoppedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("StoppedBy")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StoppedAt");
+
+                    b.ToTable("RouterShadows", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.RuleSetEntity", b =>

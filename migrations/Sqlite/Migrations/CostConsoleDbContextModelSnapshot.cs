@@ -1021,6 +1021,15 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<int?>("RuleSetVersion")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ShadowDecision")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ShadowModel")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ShadowTier")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
@@ -1061,11 +1070,52 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("Rule", "Timestamp");
 
+                    b.HasIndex("ShadowModel", "Timestamp");
+
                     b.HasIndex("Status", "Timestamp");
 
                     b.HasIndex("Tier", "Timestamp");
 
                     b.ToTable("RequestLog", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.RouterShadowEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Lambda")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Policy")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("QualityTarget")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StartedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StoppedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StoppedBy")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StoppedAt");
+
+                    b.ToTable("RouterShadows", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.RuleSetEntity", b =>

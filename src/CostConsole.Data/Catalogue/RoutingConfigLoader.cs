@@ -3,6 +3,7 @@ using CostConsole.Data.Entities;
 using CostConsole.Data.Learning;
 using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Learning;
 using CostConsole.Routing.Rules;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,6 +26,8 @@ public static class RoutingConfigLoader
         var prices = await db.ModelPrices.AsNoTracking().Include(p => p.Model!).ThenInclude(m => m.Provider).ToListAsync(cancellationToken);
         var mapping = await db.TierMappings.AsNoTracking().FirstOrDefaultAsync(m => m.IsDefault, cancellationToken)
             ?? throw new InvalidOperationException("There is no default tier mapping.");
+        // The shadow watches live traffic only: a draft compiled for a dry run leaves it out.
+        var shadow = ruleSet is null ? await ShadowStore.ActiveAsync(db, cancellationToken) : null;
         if (ruleSet is null)
         {
             var published = await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).FirstOrDefaultAsync(cancellationToken)
@@ -34,6 +37,10 @@ public static class RoutingConfigLoader
 
         var (definition, version) = ruleSet.Value;
         var trained = await TrainedModelStore.ReferencedAsync(db, definition, cancellationToken);
+        if (shadow is not null)
+        {
+            trained = await ShadowStore.WithModelAsync(db, trained, shadow.Model, cancellationToken);
+        }
 
         var running = await db.Experiments.AsNoTracking().Where(e => e.State == ExperimentState.Running).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var keyTeams = await db.ApiKeys.AsNoTracking().Where(k => k.Team != null && k.RevokedAt == null).ToDictionaryAsync(k => k.Id, k => k.Team!, cancellationToken);
@@ -71,6 +78,7 @@ public static class RoutingConfigLoader
             RuleSet = definition,
             RuleSetVersion = version,
             TrainedModels = trained,
+            Shadow = shadow,
             BaselineModel = options.BaselineModel,
             RegexTimeout = TimeSpan.FromMilliseconds(options.RegexTimeoutMilliseconds),
             Experiments = [.. running.Select(ExperimentJson.Definition)],

@@ -378,6 +378,15 @@ public sealed class RequestLogRow
 
     /// <summary>On a hit, what the model that wrote the cached answer would have charged.</summary>
     public long CacheAvoidedCostNanoUsd { get; set; }
+
+    /// <summary>The trained model in shadow when the classifier decided this request ("name@version"); null when none was.</summary>
+    public string? ShadowModel { get; set; }
+
+    /// <summary>The tier the shadow model chose (never served); null when it failed or did not decide.</summary>
+    public string? ShadowTier { get; set; }
+
+    /// <summary>The shadow's scores per tier and its policy, or why it failed.</summary>
+    public string? ShadowDecision { get; set; }
 }
 
 /// <summary>Who changed what, when: publishes, rollbacks and other changes people must be able to trace.</summary>

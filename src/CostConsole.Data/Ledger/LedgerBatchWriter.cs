@@ -32,6 +32,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("CacheLevel", NpgsqlDbType.Text), ("CacheEntryId", NpgsqlDbType.Text), ("CacheSimilarity", NpgsqlDbType.Double),
         ("CacheAvoidedCostNanoUsd", NpgsqlDbType.Bigint), ("BatchId", NpgsqlDbType.Text),
         ("CacheWriteTokens", NpgsqlDbType.Bigint),
+        ("ShadowModel", NpgsqlDbType.Text), ("ShadowTier", NpgsqlDbType.Text), ("ShadowDecision", NpgsqlDbType.Text),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -85,7 +86,10 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.CacheSimilarity;
         values[i++] = Money.ToNanoUsd(e.CacheAvoidedCost);
         values[i++] = e.BatchId;
-        values[i] = e.CacheWriteTokens;
+        values[i++] = e.CacheWriteTokens;
+        values[i++] = e.ShadowModel;
+        values[i++] = e.ShadowTier;
+        values[i] = e.ShadowDecision;
     }
 }
 

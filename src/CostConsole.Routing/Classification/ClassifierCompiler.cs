@@ -50,6 +50,21 @@ internal static class ClassifierCompiler
         }
     }
 
+    /// <summary>Compiles a trained model to run in shadow; null (with the reasons in <paramref name="errors"/>) when it cannot.</summary>
+    public static ShadowRouter? Shadow(
+        TrainedClassifierDefinition definition,
+        IReadOnlyList<string> tiers,
+        IReadOnlyDictionary<string, int> tierIndex,
+        string defaultTier,
+        IReadOnlyDictionary<string, RoutedModel> models,
+        Func<string, string> unknown,
+        List<string> errors,
+        TrainedModels trained)
+    {
+        var context = new Context(tiers, tierIndex, defaultTier, models, unknown, null, null, errors);
+        return Trained(definition, trained, context, "Shadow model") is { } classifier ? new ShadowRouter(classifier, classifier.Router.Model.Reference, definition) : null;
+    }
+
     private static SemanticClassifier? Semantic(SemanticClassifierDefinition? definition, string label, Context context)
     {
         var errors = context.Errors;
@@ -198,9 +213,8 @@ internal static class ClassifierCompiler
             : new LlmClassifier(context.Invoker!, model, definition.Prompt, labels, definition.MaxTokens, context.DefaultTier);
     }
 
-    private static TrainedClassifier? Trained(TrainedClassifierDefinition? definition, TrainedModels trained, Context context)
+    private static TrainedClassifier? Trained(TrainedClassifierDefinition? definition, TrainedModels trained, Context context, string label = "Trained classifier")
     {
-        const string label = "Trained classifier";
         var errors = context.Errors;
         if (definition is null || string.IsNullOrWhiteSpace(definition.Model))
         {

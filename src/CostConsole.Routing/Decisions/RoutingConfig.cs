@@ -36,6 +36,9 @@ public sealed record RoutingConfig
     /// <summary>Stored trained router models by "name@version"; shipped models are found without being listed here.</summary>
     public IReadOnlyDictionary<string, Learning.TrainedRouterModel> TrainedModels { get; init; } = new Dictionary<string, Learning.TrainedRouterModel>();
 
+    /// <summary>A stored or shipped trained model to run in shadow beside the classifier (its model must be in <see cref="TrainedModels"/> unless shipped).</summary>
+    public TrainedClassifierDefinition? Shadow { get; init; }
+
     /// <summary>The admin's own kinds of personal data (national IDs, customer numbers), detected with the built-in ones.</summary>
     public IReadOnlyList<Privacy.PersonalDataPattern> PersonalDataPatterns { get; init; } = [];
 

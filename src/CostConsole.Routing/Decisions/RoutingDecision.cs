@@ -61,6 +61,9 @@ public sealed class RoutingDecision
 
     public string? Arm { get; init; }
 
+    /// <summary>What the trained model in shadow chose for this request; null when none is in shadow or no classifier decided.</summary>
+    public Learning.ShadowVerdict? Shadow { get; init; }
+
     /// <summary>The same decision with fewer candidates, and a note saying why.</summary>
     internal RoutingDecision WithCandidates(IReadOnlyList<RoutedModel> candidates, string note) => new()
     {
@@ -79,6 +82,7 @@ public sealed class RoutingDecision
         Notes = [.. Notes, note],
         ExperimentId = ExperimentId,
         Arm = Arm,
+        Shadow = Shadow,
     };
 
     /// <summary>A one-line summary for the ledger and response headers.</summary>

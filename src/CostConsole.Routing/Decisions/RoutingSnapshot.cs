@@ -58,6 +58,9 @@ public sealed class RoutingSnapshot
 
     public int RuleCount => _rules.Length;
 
+    /// <summary>The trained model deciding in shadow beside the classifier (name@version and policy), or null.</summary>
+    public TrainedClassifierDefinition? Shadow => Parts.Shadow?.Definition;
+
     /// <summary>
     /// The personal-data detector of this snapshot (built-in kinds and the admin's patterns). Routing scans each
     /// request with it first; <c>request.DetectPersonalData(snapshot.PersonalData).Any</c> answers "did this request
@@ -200,6 +203,7 @@ public sealed class RoutingSnapshot
                 Notes = [.. decision.Notes, experiment.ArmNotes[arm]],
                 ExperimentId = experiment.Id,
                 Arm = experiment.ArmNames[arm],
+                Shadow = decision.Shadow,
             };
         }
 
@@ -337,6 +341,7 @@ public sealed class RoutingSnapshot
             RuleSetVersion = Parts.RuleSetVersion,
             RulesEvaluated = _rules.Length,
             Notes = notes,
+            Shadow = Parts.Shadow?.Decide(request),
         };
     }
 }
@@ -370,4 +375,6 @@ internal sealed record SnapshotParts(
     public bool RoutesPersonalData { get; init; }
 
     public EmbeddingRoutes Embeddings { get; init; } = EmbeddingRoutes.None;
+    /// <summary>A trained model deciding beside the classifier on every request the classifier decides; never served.</summary>
+    internal Learning.ShadowRouter? Shadow { get; init; }
 }

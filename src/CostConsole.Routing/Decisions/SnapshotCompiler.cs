@@ -118,6 +118,7 @@ public static class SnapshotCompiler
         var prices = new PriceBook(config.Prices.Where(p => ValidPrice(p, errors)));
         var trained = new TrainedModels(config.TrainedModels, RelativeCosts(tierModels, prices, at));
         var classifier = ClassifierCompiler.Compile(ruleSet.Classifier ?? new(), tiers, tierIndex, defaultTier, byReference, Unknown, invoker, embedder, errors, trained);
+        var shadow = config.Shadow is { } shadowed ? ClassifierCompiler.Shadow(shadowed, tiers, tierIndex, defaultTier, byReference, Unknown, errors, trained) : null;
 
         var escalation = CompiledEscalation.Compile(ruleSet.Escalation, tiers, tierIndex, byReference, Unknown, config.RegexTimeout, errors);
         var experiments = ExperimentCompiler.Compile(config, tiers, tierIndex, (mapping, label) => Candidates(CompileMapping(mapping, label, tiers, tierIndex, byReference, Unknown, errors)), errors);
@@ -155,6 +156,7 @@ public static class SnapshotCompiler
             PersonalData = personalData,
             RoutesPersonalData = routesPersonalData,
             Embeddings = EmbeddingRoutes.Compile(catalogue, byReference, ambiguous, prices, at),
+            Shadow = shadow,
         });
     }
 

@@ -698,6 +698,9 @@ public sealed partial class ChatPipeline(
             CacheEntryId = outcome.Cache?.Entry?.Id,
             CacheSimilarity = outcome.Cache?.Entry is null ? null : outcome.Cache.Similarity,
             CacheAvoidedCost = outcome.CacheAvoidedCost,
+            ShadowModel = outcome.Decision?.Shadow?.Model,
+            ShadowTier = outcome.Decision?.Shadow?.Tier,
+            ShadowDecision = outcome.Decision?.Shadow?.Reason,
         };
     }
 

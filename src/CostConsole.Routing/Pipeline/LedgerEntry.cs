@@ -169,6 +169,15 @@ public sealed class LedgerEntry
 
     /// <summary>What the model that wrote the cached answer would have charged for this request: what the hit saved.</summary>
     public decimal CacheAvoidedCost { get; init; }
+
+    /// <summary>The trained model in shadow ("name@version") when the classifier decided this request; null otherwise.</summary>
+    public string? ShadowModel { get; init; }
+
+    /// <summary>The tier the shadow model chose, never served; null when it failed.</summary>
+    public string? ShadowTier { get; init; }
+
+    /// <summary>The shadow's scores and policy, or why it failed.</summary>
+    public string? ShadowDecision { get; init; }
 }
 
 /// <summary>The durable record of requests. A completed <see cref="RecordAsync"/> means the row is committed.</summary>

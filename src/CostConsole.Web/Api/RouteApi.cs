@@ -88,7 +88,8 @@ internal static class RouteApi
         bool PromptTokensExact,
         decimal? EstimatedPromptCostUsd,
         decimal? BaselinePromptCostUsd,
-        PersonalDataTrace Pii)
+        PersonalDataTrace Pii,
+        CostConsole.Routing.Learning.ShadowVerdict? Shadow)
     {
         public static Explanation From(RoutingDecision decision, ChatRequest request, RoutingSnapshot snapshot)
         {
@@ -113,7 +114,8 @@ internal static class RouteApi
                 request.PromptTokensExact,
                 CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, promptOnly),
                 snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null,
-                PersonalDataTrace.From(request.DetectPersonalData(snapshot.PersonalData)));
+                PersonalDataTrace.From(request.DetectPersonalData(snapshot.PersonalData)),
+                decision.Shadow);
         }
     }
 

@@ -20,12 +20,14 @@ internal sealed record TrainRouterOptions(
     string Name = "trained",
     int Version = 1,
     double QualityTarget = TrainedClassifierDefinition.DefaultQualityTarget,
-    double? MaxTopShare = null);
+    double? MaxTopShare = null,
+    bool Save = false);
 
 /// <summary>
 /// <c>train-router --file F [--tiers small=modelA,large=modelB] [--quality-target 0.9 | --max-large-share 0.2]
-/// [--name N] [--out model.json]</c>: trains a router on the file's held-out split and prints the metrics as JSON,
-/// beside the published router. <c>--default-set DIR</c> instead of <c>--file</c> trains the shipped default.
+/// [--name N] [--out model.json] [--save]</c>: trains a router on the file's held-out split and prints the metrics as JSON,
+/// beside the published router. <c>--default-set DIR</c> instead of <c>--file</c> trains the shipped default; <c>--save</c>
+/// stores the model in the database as the next version of its name, as <c>POST /api/router/train</c> with save=true does.
 /// </summary>
 internal static class TrainRouterCommand
 {
@@ -39,11 +41,12 @@ internal static class TrainRouterCommand
         var version = ConsoleCommandLine.Number("--version", "The trained model's version", 1, 1, 1_000_000);
         var target = ConsoleCommandLine.Number("--quality-target", "The chance of an acceptable answer the cheapest chosen tier must reach", TrainedClassifierDefinition.DefaultQualityTarget, 0.01, 1.0);
         var maxLarge = new Option<double?>("--max-large-share") { Description = "At most this share (0 to 1) of requests to the top tier, instead of a quality target" };
+        var save = new Option<bool>("--save") { Description = "Store the model in the database as the next version of its name (printed as \"model\": name@version), for a rule set or the shadow to name" };
         var command = new Command("train-router", "Trains the tier router on a labelled file's training split and prints its held-out metrics as JSON, beside the published router.")
         {
-            file, tiers, defaultSet, output, name, version, target, maxLarge,
+            file, tiers, defaultSet, output, name, version, target, maxLarge, save,
         };
-        command.SetAction((parse, _) => ConsoleCommandLine.RunWithDataAsync(parse, host, services =>
+        command.SetAction((parse, _) => ConsoleCommandLine.RunAsync(parse, async () =>
         {
             var path = parse.GetValue(file);
             var folder = parse.GetValue(defaultSet);
@@ -57,8 +60,14 @@ internal static class TrainRouterCommand
                 throw new CommandException($"--max-large-share must be a number from 0 to 1; got {share}.");
             }
 
-            return RunAsync(services, new TrainRouterOptions(
-                path, parse.GetValue(tiers), folder, parse.GetValue(output), parse.GetValue(name)!, parse.GetValue(version), parse.GetValue(target), parse.GetValue(maxLarge)));
+            if (parse.GetValue(save) && parse.GetResult(version) is { Implicit: false })
+            {
+                throw new CommandException("--version cannot be given with --save: a stored model takes the next version of its name.");
+            }
+
+            await using var app = await OpenDataAsync(host);
+            await RunAsync(app.Services, new TrainRouterOptions(
+                path, parse.GetValue(tiers), folder, parse.GetValue(output), parse.GetValue(name)!, parse.GetValue(version), parse.GetValue(target), parse.GetValue(maxLarge), parse.GetValue(save)));
         }));
         return command;
     }
@@ -85,15 +94,44 @@ internal static class TrainRouterCommand
             MaxTopShare = options.MaxTopShare,
         });
         var model = report.Model with { Version = options.Version };
+        if (options.Save)
+        {
+            try
+            {
+                model = await services.GetRequiredService<TrainedModelService>().StoreAsync(report.Model, $"cli ({Environment.UserName})");
+            }
+            catch (Exception ex) when (Unreachable(ex))
+            {
+                throw new CommandException($"The model was trained but could not be stored: the database cannot be reached ({ex.GetBaseException().Message}). Nothing was stored; check CostConsole:Database and run again.");
+            }
+        }
+
         if (options.Out is { } path)
         {
             await File.WriteAllTextAsync(path, model.ToJson());
         }
 
         Console.WriteLine(JsonSerializer.Serialize(
-            new { model = model.Reference, summary = model.Summary, report.QualityTarget, report.TrainExamples, report.HeldOutExamples, report.Evaluation },
+            new { model = model.Reference, saved = options.Save, summary = model.Summary, report.QualityTarget, report.TrainExamples, report.HeldOutExamples, report.Evaluation },
             RouterTraining.JsonOptions));
     }
+
+    /// <summary>Builds the app over this console's database; a database that cannot be reached is a clear error, not a crash.</summary>
+    private static async Task<WebApplication> OpenDataAsync(ConsoleHost host)
+    {
+        try
+        {
+            return await host.BuildAsync([]);
+        }
+        catch (Exception ex) when (Unreachable(ex))
+        {
+            throw new CommandException($"{(ex is InvalidOperationException ? ex.Message : "The database cannot be reached: " + ex.GetBaseException().Message)} Nothing was trained or stored.");
+        }
+    }
+
+    private static bool Unreachable(Exception ex) =>
+        ex is System.Data.Common.DbException or TimeoutException or Microsoft.EntityFrameworkCore.DbUpdateException
+        || ex.InnerException is System.Data.Common.DbException or TimeoutException;
 
     internal static LabelledSet ReadFile(RouterTrainingService training, string path, string? tiers)
     {

@@ -31,6 +31,8 @@ internal static class RoutingExtensions
         services.TryAddSingleton<RoutingPublisher>();
         services.TryAddSingleton<CostConsole.Web.Routing.RouterTrainingService>();
         services.TryAddSingleton<CostConsole.Web.Routing.TrainedModelService>();
+        services.TryAddSingleton<CostConsole.Web.Routing.RouterShadowService>();
+        services.TryAddSingleton<CostConsole.Web.Routing.ShadowComparer>();
         services.AddHealthChecks();
         return builder;
     }

@@ -32,6 +32,8 @@ public sealed class RoutingEditorTests : ConsoleTestContext
         Services.AddSingleton(new LabelledExamples(Database.Factory, TimeProvider.System));
         Services.AddSingleton(new RouterTrainingService(Database.Routing, O200kTokenCounter.Instance, TimeProvider.System));
         Services.AddSingleton(new TrainedModelService(Database.Factory, TimeProvider.System));
+        Services.AddSingleton(new RouterShadowService(Database.Factory, Database.Compiler, TimeProvider.System));
+        Services.AddSingleton(new ShadowComparer(Database.Factory, Database.Routing));
     }
 
     /// <summary>The rules panel with its dialogs, saving into <see cref="_saved"/>.</summary>
@@ -186,7 +188,7 @@ public sealed class RoutingEditorTests : ConsoleTestContext
 
         page.WaitForElement("[data-testid=routing-tabs]");
         var tabs = page.FindAll(".mud-tab");
-        Assert.Equal(["Rules", "Classifier", "Training", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"], tabs.Select(t => t.TextContent.Trim().Split(" (")[0]));
+        Assert.Equal(["Rules", "Classifier", "Training", "Models", "Shadow", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"], tabs.Select(t => t.TextContent.Trim().Split(" (")[0]));
         Assert.Equal(["Test bench", "History"], tabs.Where(t => t.ClassList.Contains("cc-tab-group")).Select(t => t.TextContent.Trim()));
     }
 
