@@ -31,6 +31,29 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
             null,
             new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(console.TestId("empty-state")).ToHaveCountAsync(0);
+
+        // Under traffic, the requests card and the live line add up the same ticks: compared whenever both show the same last tick.
+        var compared = 0;
+        var deadline = DateTime.UtcNow + Deadline;
+        while (compared < 3 && DateTime.UtcNow < deadline)
+        {
+            var seen = await console.Page.EvaluateAsync<string?[]>(
+                "() => [document.querySelector(\"[data-testid='live-summary']\").getAttribute('data-sequence'), document.querySelector(\"[data-testid='live-summary']\").getAttribute('data-requests'),"
+                + " document.querySelector(\"[data-testid='headline-cards']\").getAttribute('data-sequence'), document.querySelector(\"[data-testid='card-requests-value']\").textContent]");
+            if (seen[0] is { } sequence && sequence == seen[2])
+            {
+                Assert.Equal(seen[1], seen[3]!.Replace(",", "", StringComparison.Ordinal).Trim());
+                compared++;
+                await console.Page.WaitForFunctionAsync(
+                    $"() => document.querySelector(\"[data-testid='live-summary']\").getAttribute('data-sequence') !== '{sequence}'",
+                    null,
+                    new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
+            }
+        }
+
+        Assert.Equal(3, compared);
+        await Expect(console.TestId("card-requests")).ToContainTextAsync("in the last 15 minutes to ");
+        await Expect(console.TestId("card-spend-today")).ToContainTextAsync("since 00:00 UTC");
         // The cards read the rollups (written every 2 s) and refresh every 5 ticks in the live view.
         await Expect(console.TestId("card-requests-value")).Not.ToHaveTextAsync("0", new() { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(console.TestId("chart-spend").Locator("path.apexcharts-area").First).ToBeAttachedAsync();
