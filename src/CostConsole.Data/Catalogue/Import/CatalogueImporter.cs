@@ -175,7 +175,7 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
             < 0.50m => string.Create(CultureInfo.InvariantCulture, $"Input ${inputPerMillion:0.00##} per 1M tokens is under $0.50: the cheapest tier, '{cheapest}'."),
             < 3.00m => string.Create(CultureInfo.InvariantCulture, $"Input ${inputPerMillion:0.00##} per 1M tokens is from $0.50 to under $3.00: the middle tier, '{tier}'."),
             _ => string.Create(CultureInfo.InvariantCulture, $"Input ${inputPerMillion:0.00##} per 1M tokens is $3.00 or more: the largest tier, '{largest}'."),
-        } + " A first guess from the price alone; move the model to another tier afterwards if it is more or less capable.";
+        };
     }
 
     private static ModelEntity AddModel(CostConsoleDbContext db, long providerId, ImportLine line, DateTimeOffset now)

@@ -19,6 +19,13 @@ public sealed partial class HeadlineCards
     [Parameter, EditorRequired]
     public HeadlineFigures? Figures { get; set; }
 
+    /// <summary>
+    /// The live view: the window's cards add up the live ticks, while today and this month come from the rollups,
+    /// written every two seconds, so those two say they trail the live line by a few seconds.
+    /// </summary>
+    [Parameter]
+    public bool Live { get; set; }
+
     /// <summary>The live tick the window's cards were computed up to; null outside the live view.</summary>
     private long? _sequence;
 
@@ -49,10 +56,11 @@ public sealed partial class HeadlineCards
         }
 
         var range = f.RangeName;
+        var rollups = Live ? "; from the rollups, a few seconds behind the live line" : "";
         return
         [
-            Amount("spend-today", "Spend today", f.Today.Spend, f.Yesterday.Spend, "yesterday by this hour", Direction.Neutral, "since 00:00 UTC"),
-            Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral, "since the 1st, 00:00 UTC"),
+            Amount("spend-today", "Spend today", f.Today.Spend, f.Yesterday.Spend, "yesterday by this hour", Direction.Neutral, "since 00:00 UTC" + rollups),
+            Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral, "since the 1st, 00:00 UTC" + rollups),
             Share("savings", "Savings vs baseline", f.Range.SavingsRate, f.PreviousRange.SavingsRate, Direction.UpIsGood, $"{Dashboard.Figures.Usd(f.Range.Savings)} saved in {range}"),
             Count("requests", "Requests", f.Range.Requests, f.PreviousRange.Requests, $"in {range}"),
             Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} {Plural(f.Range.FallbackRequests, "request")} fell back in {range}"),

@@ -155,7 +155,7 @@ public sealed partial class ExperimentResultsPage
         var warning = _results is { ReachedSampleSize: false } ? " The experiment has not reached its minimum sample size, so the data cannot yet back this choice." : "";
         var confirmed = await Dialogs.ShowMessageBoxAsync(
             "Roll out arm",
-            $"Write arm '{arm}''s tier mapping ({mapping}) into the routing draft? Live routing does not change until the draft is reviewed and published on the routing page; the experiment keeps its state. The change is written to the audit log.{warning}",
+            $"Write the tier mapping of arm '{arm}' ({mapping}) into the routing draft? Live routing does not change until the draft is reviewed and published on the routing page; the experiment keeps its state. The change is written to the audit log.{warning}",
             yesText: "Write to draft",
             cancelText: "Cancel");
         if (confirmed != true)
@@ -172,7 +172,7 @@ public sealed partial class ExperimentResultsPage
                 _routingDraft = result.Version;
                 _rolledOut = arm;
                 _rolloutError = null;
-                Snackbar.Add($"Arm '{arm}''s tier mapping is in the routing draft, ready for review.", Severity.Success);
+                Snackbar.Add($"The tier mapping of arm '{arm}' is in the routing draft, ready for review.", Severity.Success);
             }
             else
             {
