@@ -17,7 +17,7 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
         var before = await DashboardTests.PointsAsync(console, "chart-spend");
 
         await console.Input("traffic-rate").FillAsync("25");
-        await console.Input("traffic-seconds").FillAsync("20");
+        await console.Input("traffic-seconds").FillAsync("120");
         await console.TestId("traffic-start").ClickAsync();
         await console.TestId("traffic-progress").WaitForAsync();
 
@@ -31,10 +31,44 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
             null,
             new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(console.TestId("empty-state")).ToHaveCountAsync(0);
+
+        // Under traffic, the requests card and the live line add up the same ticks: compared whenever both show the same last tick.
+        var compared = 0;
+        var deadline = DateTime.UtcNow + Deadline;
+        while (compared < 3 && DateTime.UtcNow < deadline)
+        {
+            var seen = await console.Page.EvaluateAsync<string?[]>(
+                "() => [document.querySelector(\"[data-testid='live-summary']\").getAttribute('data-sequence'), document.querySelector(\"[data-testid='live-summary']\").getAttribute('data-requests'),"
+                + " document.querySelector(\"[data-testid='headline-cards']\").getAttribute('data-sequence'), document.querySelector(\"[data-testid='card-requests-value']\").textContent]");
+            if (seen[0] is { } sequence && sequence == seen[2])
+            {
+                Assert.Equal(seen[1], seen[3]!.Replace(",", "", StringComparison.Ordinal).Trim());
+                compared++;
+                await console.Page.WaitForFunctionAsync(
+                    $"() => document.querySelector(\"[data-testid='live-summary']\").getAttribute('data-sequence') !== '{sequence}'",
+                    null,
+                    new PageWaitForFunctionOptions { Timeout = (float)Deadline.TotalMilliseconds });
+            }
+        }
+
+        Assert.Equal(3, compared);
+        await Expect(console.TestId("card-requests")).ToContainTextAsync("in the last 15 minutes to ");
+        await Expect(console.TestId("card-spend-today")).ToContainTextAsync("since 00:00 UTC");
         // The cards read the rollups (written every 2 s) and refresh every 5 ticks in the live view.
         await Expect(console.TestId("card-requests-value")).Not.ToHaveTextAsync("0", new() { Timeout = (float)Deadline.TotalMilliseconds });
         await Expect(console.TestId("chart-spend").Locator("path.apexcharts-area").First).ToBeAttachedAsync();
         await console.ScreenshotAsync("dashboard-live");
+
+        // The empty-state card has folded away; the app bar still shows the run and can stop it.
+        var indicator = console.TestId("traffic-indicator");
+        await Expect(indicator).ToBeVisibleAsync();
+        await Expect(indicator.Locator("[data-testid='traffic-indicator-sent']")).Not.ToHaveTextAsync("0");
+        await Expect(console.Page.GetByRole(AriaRole.Button, new() { Name = "Stop sample traffic" })).ToBeVisibleAsync();
+        await console.ScreenshotAsync("app-bar-traffic-1440", fullPage: false);
+        await console.Page.SetViewportSizeAsync(390, 844);
+        await Expect(indicator).ToBeVisibleAsync();
+        await console.ScreenshotAsync("app-bar-traffic-390", fullPage: false);
+        await console.Page.SetViewportSizeAsync(1440, 900);
 
         var requests = await browser.OpenAsync("/requests");
         var rows = requests.TestId("requests-grid").Locator("tbody tr");
@@ -46,6 +80,13 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
         await Expect(trace.Locator("[data-testid='trace-attempts']")).ToContainTextAsync("answered");
         await Expect(trace.Locator("[data-testid='trace-prompt']")).Not.ToBeEmptyAsync();
         await requests.ScreenshotAsync("request-trace", fullPage: false);
+
+        // On another page, by keyboard: the app bar's Stop ends the run and the indicator goes away.
+        await Expect(requests.TestId("traffic-indicator")).ToBeVisibleAsync();
+        await requests.TestId("traffic-indicator-stop").FocusAsync();
+        await requests.Page.Keyboard.PressAsync("Enter");
+        await Expect(requests.TestId("traffic-indicator")).ToHaveCountAsync(0);
+        await Expect(console.TestId("traffic-indicator")).ToHaveCountAsync(0);
 
         Assert.Empty(console.Errors);
         Assert.Empty(requests.Errors);

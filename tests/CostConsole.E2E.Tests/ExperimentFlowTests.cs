@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace CostConsole.E2E.Tests;
 
-/// <summary>On a console of its own: an experiment created, started, watched, stopped and promoted in the browser.</summary>
+/// <summary>On a console of its own: an experiment created, started, watched, stopped and its winner rolled out into a routing draft in the browser.</summary>
 public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
@@ -30,7 +30,7 @@ public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<
     }
 
     [Fact]
-    public async Task Create_start_watch_stop_and_promote_an_experiment_then_rate_a_request()
+    public async Task Create_start_watch_stop_and_roll_out_an_experiment_then_rate_a_request()
     {
         var console = await browser.OpenAsync("/experiments");
         await Expect(console.TestId("experiments-empty")).ToBeVisibleAsync();
@@ -78,18 +78,28 @@ public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<
         await results.TestId("experiment-stop").ClickAsync();
         await results.Page.Locator(".mud-dialog button", new() { HasText = "Stop" }).ClickAsync();
         await Expect(results.TestId("state-1")).ToHaveTextAsync("stopped");
-        await results.TestId("experiment-promote").ClickAsync();
-        await results.TestId("promote-mini").ClickAsync();
+        await results.TestId("experiment-rollout").ClickAsync();
+        await results.TestId("rollout-mini").ClickAsync();
         await Expect(results.Page.Locator(".mud-dialog")).ToContainTextAsync("small → simulator/gpt-4.1-mini");
-        await results.Page.Locator(".mud-dialog button", new() { HasText = "Promote" }).ClickAsync();
-        await Expect(results.TestId("state-1")).ToHaveTextAsync("promoted: mini");
+        await results.Page.Locator(".mud-dialog button", new() { HasText = "Write to draft" }).ClickAsync();
+        await Expect(results.TestId("rollout-done")).ToContainTextAsync("mini");
+        await results.ScreenshotAsync("experiment-rollout-1440", fullPage: false);
+        await results.Page.SetViewportSizeAsync(390, 844);
+        await results.ScreenshotAsync("experiment-rollout-390", fullPage: false);
+        await results.Page.SetViewportSizeAsync(1440, 900);
 
-        // The audit log on the routing page records the promotion.
-        var routing = await browser.OpenAsync("/routing");
-        await routing.Page.GetByRole(AriaRole.Tab, new() { Name = "History" }).ClickAsync();
-        await Expect(routing.Page.GetByText("experiment.promote").First).ToBeVisibleAsync();
-        await routing.Page.GetByRole(AriaRole.Tab, new() { Name = "Tier mapping" }).ClickAsync();
-        await Expect(routing.TestId("tier-mapping").Locator("tr", new() { HasText = "small" })).ToContainTextAsync("gpt-4.1-mini");
+        // The link opens the routing page's diff of the draft against the live version; the audit log records the rollout.
+        await results.TestId("rollout-review").ClickAsync();
+        await results.Page.WaitForURLAsync("**/routing?show=changes");
+        var diff = results.TestId("history-diff");
+        await Expect(diff).ToContainTextAsync("models of tier 'small'");
+        await Expect(diff).ToContainTextAsync("simulator/gpt-4.1-mini");
+        await Expect(results.TestId("unpublished")).ToBeVisibleAsync();
+        await Expect(results.Page.GetByText("experiment.rollout").First).ToBeVisibleAsync();
+        await results.ScreenshotAsync("routing-rollout-diff-1440", fullPage: false);
+        await results.Page.SetViewportSizeAsync(390, 844);
+        await results.ScreenshotAsync("routing-rollout-diff-390", fullPage: false);
+        await results.Page.SetViewportSizeAsync(1440, 900);
 
         // A request of the experiment gets an outcome from its trace.
         var requests = await browser.OpenAsync("/requests");

@@ -57,6 +57,15 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3");
         await Expect(console.TestId("shadow-refunds")).ToHaveCountAsync(0);
 
+        // Dragging a row onto another puts it in that place, as the Move buttons do.
+        await console.TestId("rule-refunds").DragToAsync(console.TestId("rules-table").Locator("tbody tr").First);
+        await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("1");
+        await Expect(console.TestId("shadow-refunds")).ToHaveCountAsync(0);
+        await console.ScreenshotAsync("routing-rules-dragged-1440", fullPage: false);
+        await page.SetViewportSizeAsync(390, 844);
+        await console.ScreenshotAsync("routing-rules-dragged-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
+
         await console.TestId("publish").ClickAsync();
         await console.TestId("publish-note").FillAsync("refunds before the FAQ");
         await console.TestId("publish-confirm").ClickAsync();

@@ -83,6 +83,23 @@ public sealed class RuleSetDiffTests
     }
 
     [Fact]
+    public void A_tier_mapping_brought_by_the_draft_is_compared_tier_by_tier_with_the_default_one()
+    {
+        var defaults = new Dictionary<string, IReadOnlyList<string>> { ["small"] = ["sim/nano"], ["large"] = ["sim/big"] };
+        var live = new RuleSetDefinition { DefaultTier = "medium" };
+        var draft = live with { TierMapping = new Dictionary<string, IReadOnlyList<string>> { ["small"] = ["sim/mini", "sim/nano"], ["large"] = ["sim/big"] } };
+
+        var diff = RuleSetDiff.Compare(live, draft, defaults);
+
+        var line = Assert.Single(diff);
+        Assert.Equal(new DiffLine(DiffKind.Changed, "models of tier 'small'", "sim/nano", "sim/mini › sim/nano"), line);
+        Assert.Empty(RuleSetDiff.Compare(live, live with { TierMapping = defaults }, defaults));
+
+        // Without the default mapping at hand, the diff still says the draft brings its own.
+        Assert.Equal("the default tier mapping", Assert.Single(RuleSetDiff.Compare(live, draft)).Before);
+    }
+
+    [Fact]
     public void Identical_rule_sets_have_no_differences()
     {
         var set = new RuleSetDefinition { DefaultTier = "medium", Rules = [Rule("a", "small", "faq")] };

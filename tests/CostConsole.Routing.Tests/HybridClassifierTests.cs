@@ -33,7 +33,7 @@ public sealed class HybridClassifierTests
 
         Assert.Equal("large", decision.Tier);
         Assert.Equal(1, invoker.CompletionCalls);
-        Assert.Matches(@"^no rule matched \(0 enabled\); semantic \(TF-IDF\): best 0\.\d\d below threshold 0\.20; llm nano answered 'large' in \d+ ms$", decision.Reason);
+        Assert.Matches(@"^no rule matched \(0 enabled\); semantic \(TF-IDF\): nearest similarity 0\.\d\d below threshold 0\.20; llm nano answered 'large' in \d+ ms$", decision.Reason);
         Assert.Equal(1, ((IClassifierCounters)snapshot.Classifier).ModelCalls);
     }
 
@@ -60,7 +60,7 @@ public sealed class HybridClassifierTests
         var decision = Decide(snapshot, Request("Zebras quietly juxtapose xylophones."));
 
         Assert.Equal("medium", decision.Tier);
-        Assert.Matches(@"semantic \(TF-IDF\): best 0\.\d\d below threshold 0\.20; llm nano failed after \d+ ms \(upstream 503\); default tier medium$", decision.Reason);
+        Assert.Matches(@"semantic \(TF-IDF\): nearest similarity 0\.\d\d below threshold 0\.20; llm nano failed after \d+ ms \(upstream 503\); default tier medium$", decision.Reason);
         Assert.Equal(1, ((IClassifierCounters)snapshot.Classifier).FailedCalls);
     }
 }

@@ -85,7 +85,7 @@ public sealed class RequestEmbeddingTests
 
         var decision = await snapshot.DecideAsync(request, TestContext.Current.CancellationToken);
 
-        Assert.StartsWith("no rule matched (0 enabled); semantic (MiniLM): small 1.00 (nearest: 'Where is my parcel?' 1.00)", decision.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("no rule matched (0 enabled); semantic (MiniLM): small by vote share 1.00; nearest example 'Where is my parcel?', similarity 1.00", decision.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

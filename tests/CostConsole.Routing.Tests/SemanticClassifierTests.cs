@@ -37,7 +37,8 @@ public sealed class SemanticClassifierTests
 
         Assert.Equal("small", verdict.Tier);
         Assert.StartsWith("semantic (TF-IDF): small ", verdict.Reason, StringComparison.Ordinal);
-        Assert.Contains("(nearest: 'Where is my parcel?' 1.00) ≥ threshold 0.20", verdict.Reason, StringComparison.Ordinal);
+        Assert.Matches(@"small by vote share [01]\.\d\d; nearest example", verdict.Reason);
+        Assert.Contains("; nearest example 'Where is my parcel?', similarity 1.00 ≥ threshold 0.20", verdict.Reason, StringComparison.Ordinal);
         Assert.InRange(verdict.Score!.Value, 0.34, 1.0);
     }
 
@@ -47,7 +48,7 @@ public sealed class SemanticClassifierTests
         var verdict = Classify(Semantic, "Zebras quietly juxtapose xylophones.");
 
         Assert.Equal("medium", verdict.Tier);
-        Assert.Matches(@"^semantic \(TF-IDF\): best 0\.\d\d below threshold 0\.20; default tier medium$", verdict.Reason);
+        Assert.Matches(@"^semantic \(TF-IDF\): nearest similarity 0\.\d\d below threshold 0\.20; default tier medium$", verdict.Reason);
         Assert.True(verdict.Score < 0.2);
     }
 
@@ -57,7 +58,7 @@ public sealed class SemanticClassifierTests
         var verdict = Classify(Semantic, "   ");
 
         Assert.Equal("medium", verdict.Tier);
-        Assert.Equal("semantic (TF-IDF): best 0.00 below threshold 0.20; default tier medium", verdict.Reason);
+        Assert.Equal("semantic (TF-IDF): nearest similarity 0.00 below threshold 0.20; default tier medium", verdict.Reason);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Data.Catalogue;
 
-/// <summary>Reads the catalogue, the default tier mapping, the published rule set and the stored models it names into a <see cref="RoutingConfig"/>.</summary>
+/// <summary>Reads the catalogue, the tier mapping (the rule set's own, else the default), the published rule set and the stored models it names into a <see cref="RoutingConfig"/>.</summary>
 public static class RoutingConfigLoader
 {
     /// <param name="ruleSet">A rule set to load instead of the published one (a draft), with its version.</param>
@@ -71,10 +71,12 @@ public static class RoutingConfigLoader
                 p.OutputPerMillion,
                 p.BatchDiscount,
                 p.CacheWritePerMillion))],
-            Mapping = new TierMappingDefinition(
-                mapping.Name,
-                JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!
-                    .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.OrdinalIgnoreCase)),
+            Mapping = definition.TierMapping is { } own
+                ? new TierMappingDefinition($"rule set version {version}", own.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase))
+                : new TierMappingDefinition(
+                    mapping.Name,
+                    JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!
+                        .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.OrdinalIgnoreCase)),
             RuleSet = definition,
             RuleSetVersion = version,
             TrainedModels = trained,

@@ -9,7 +9,7 @@ namespace CostConsole.Routing.Classification;
 internal sealed record SemanticExample(string Text, int Tier, string Quote);
 
 /// <summary>
-/// The semantic classifier's answer, and when it has no confident one, why not (e.g. "semantic (MiniLM): best 0.18 below
+/// The semantic classifier's answer, and when it has no confident one, why not (e.g. "semantic (MiniLM): nearest similarity 0.18 below
 /// threshold 0.30"): the hybrid classifier then asks the LLM and quotes this.
 /// </summary>
 internal readonly record struct SemanticOutcome(ClassifierVerdict Verdict, string? Shortfall)
@@ -55,7 +55,7 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
         _defaultTier = defaultTier;
         Vectoriser = vectoriser;
         _label = $"semantic ({vectoriser})";
-        _tierPrefixes = [.. tiers.Select(t => $"{_label}: {t} ")];
+        _tierPrefixes = [.. tiers.Select(t => $"{_label}: {t} by vote share ")];
         _thresholdSuffix = string.Create(CultureInfo.InvariantCulture, $" ≥ threshold {threshold:0.00}");
         _shortfallSuffix = string.Create(CultureInfo.InvariantCulture, $" below threshold {threshold:0.00}");
         _defaultSuffix = "; default tier " + defaultTier;
@@ -239,7 +239,7 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
         var best = found == 0 ? 0f : similarities[nearest[0]];
         if (found == 0 || best < _threshold)
         {
-            var shortfall = string.Create(CultureInfo.InvariantCulture, stackalloc char[96], $"{_label}: best {best:0.00}{_shortfallSuffix}");
+            var shortfall = string.Create(CultureInfo.InvariantCulture, stackalloc char[128], $"{_label}: nearest similarity {best:0.00}{_shortfallSuffix}");
             return new SemanticOutcome(new ClassifierVerdict(_defaultTier, Math.Round(best, 4), shortfall + _defaultSuffix), shortfall);
         }
 
@@ -266,7 +266,7 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
         var reason = string.Create(
             CultureInfo.InvariantCulture,
             stackalloc char[256],
-            $"{_tierPrefixes[winner]}{share:0.00} (nearest: {_examples[nearest[0]].Quote} {best:0.00}){_thresholdSuffix}");
+            $"{_tierPrefixes[winner]}{share:0.00}; nearest example {_examples[nearest[0]].Quote}, similarity {best:0.00}{_thresholdSuffix}");
         return new SemanticOutcome(new ClassifierVerdict(_tiers[winner], Math.Round(share, 4), reason), null);
     }
 

@@ -13,10 +13,11 @@ public enum DiffKind
 /// <summary>One difference between two rule sets, in words a reviewer reads.</summary>
 public sealed record DiffLine(DiffKind Kind, string Subject, string? Before, string? After);
 
-/// <summary>Compares two versions of a rule set: rules by name, their order, the default tier, the classifier and the escalation policy.</summary>
+/// <summary>Compares two versions of a rule set: rules by name, their order, the default tier, the classifier, the escalation policy and the tier mapping.</summary>
 public static class RuleSetDiff
 {
-    public static IReadOnlyList<DiffLine> Compare(RuleSetDefinition before, RuleSetDefinition after)
+    /// <param name="defaultMapping">The catalogue's default tier mapping, which a rule set without its own serves; lets the diff name the models either side.</param>
+    public static IReadOnlyList<DiffLine> Compare(RuleSetDefinition before, RuleSetDefinition after, IReadOnlyDictionary<string, IReadOnlyList<string>>? defaultMapping = null)
     {
         var lines = new List<DiffLine>();
         var old = before.Rules.Select((r, i) => (r, i)).ToDictionary(x => x.r.Name, StringComparer.OrdinalIgnoreCase);
@@ -69,8 +70,48 @@ public static class RuleSetDiff
         }
 
         CompareEscalation(before.Escalation, after.Escalation, lines);
+        CompareMapping(before.TierMapping ?? defaultMapping, after.TierMapping ?? defaultMapping, before.TierMapping is null, after.TierMapping is null, lines);
         return lines;
     }
+
+    private static void CompareMapping(
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? before,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? after,
+        bool beforeIsDefault,
+        bool afterIsDefault,
+        List<DiffLine> lines)
+    {
+        if (before is null || after is null)
+        {
+            // One side serves a default mapping this diff was not given: say which side brings its own.
+            if (beforeIsDefault != afterIsDefault)
+            {
+                lines.Add(new DiffLine(DiffKind.Changed, "tier mapping", before is null ? "the default tier mapping" : Describe(before), after is null ? "the default tier mapping" : Describe(after)));
+            }
+
+            return;
+        }
+
+        foreach (var tier in after.Keys.Union(before.Keys, StringComparer.OrdinalIgnoreCase))
+        {
+            var was = Find(before, tier);
+            var now = Find(after, tier);
+            if (!(was ?? []).SequenceEqual(now ?? [], StringComparer.OrdinalIgnoreCase))
+            {
+                lines.Add(new DiffLine(
+                    was is null ? DiffKind.Added : now is null ? DiffKind.Removed : DiffKind.Changed,
+                    $"models of tier '{tier}'",
+                    was is null ? null : string.Join(" › ", was),
+                    now is null ? null : string.Join(" › ", now)));
+            }
+        }
+    }
+
+    private static IReadOnlyList<string>? Find(IReadOnlyDictionary<string, IReadOnlyList<string>> mapping, string tier) =>
+        mapping.FirstOrDefault(kv => string.Equals(kv.Key, tier, StringComparison.OrdinalIgnoreCase)).Value;
+
+    private static string Describe(IReadOnlyDictionary<string, IReadOnlyList<string>> mapping) =>
+        string.Join("; ", mapping.Select(kv => $"{kv.Key} → {string.Join(" › ", kv.Value)}"));
 
     // A trained classifier is named with its model and operating point, so a new model version shows in the diff.
     private static string Describe(ClassifierDefinition classifier) =>

@@ -14,6 +14,14 @@ public sealed record RuleSetDefinition
 
     /// <summary>The quality gates per tier and how far a request may escalate.</summary>
     public Escalation.EscalationPolicy Escalation { get; init; } = new();
+
+    /// <summary>
+    /// The models serving each tier, in fallback order, when this rule set brings its own (an experiment arm
+    /// rolled out into a draft); null serves the catalogue's default tier mapping. Kept with the version, so a
+    /// rollback restores the mapping that version served.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? TierMapping { get; init; }
 }
 
 /// <summary>How requests no rule catches are classified; only the part for the chosen <see cref="Kind"/> is read.</summary>

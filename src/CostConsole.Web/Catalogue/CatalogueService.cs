@@ -271,8 +271,15 @@ public sealed class CatalogueService(
 
     /// <summary>Applies a preview in one transaction; routing is recompiled inside it, so an import that would break routing writes nothing.</summary>
     /// <exception cref="InvalidOperationException">The catalogue changed since the preview, or a write was refused; nothing was written.</exception>
+    /// <summary>Writes the lines of <paramref name="preview"/> (the rows the user picked); every other model and price is left as it is.</summary>
+    /// <exception cref="InvalidOperationException">No line would write anything, or the catalogue changed since the preview; nothing was written.</exception>
     public async Task<ImportResult> ApplyImportAsync(ImportPreview preview, CancellationToken cancellationToken = default)
     {
+        if (!preview.Lines.Any(l => l.Writes))
+        {
+            throw new InvalidOperationException("No row that adds or changes anything is picked, so nothing was imported. Tick the rows to import.");
+        }
+
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         RoutingSnapshot? snapshot = null;
         var result = await new CatalogueImporter(time).ApplyAsync(db, preview, cancellationToken, async (context, token) =>

@@ -71,9 +71,9 @@ public sealed record ExperimentChoices(
 /// <summary>
 /// Experiments of tier mappings. Drafts are edited freely; starting and stopping recompile and republish the
 /// routing snapshot in the same transaction (so a start that would not compile, or whose scope overlaps a
-/// running experiment, changes nothing); promoting an arm makes its mapping the default tier mapping, audited.
+/// running experiment, changes nothing); rolling out an arm writes its mapping into the routing draft, audited.
 /// </summary>
-public sealed class ExperimentService(IDbContextFactory<CostConsoleDbContext> factory, RoutingCompiler compiler, RoutingState routing, TimeProvider time)
+public sealed class ExperimentService(IDbContextFactory<CostConsoleDbContext> factory, RoutingCompiler compiler, RoutingState routing, TimeProvider time, CostConsole.Web.Routing.RuleSetService ruleSets)
 {
     public async Task<IReadOnlyList<ExperimentView>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -105,8 +105,11 @@ public sealed class ExperimentService(IDbContextFactory<CostConsoleDbContext> fa
         var keys = await db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt == null).OrderBy(k => k.Name).Select(k => new { k.Id, k.Name, k.Team }).ToListAsync(cancellationToken);
         var mapping = await db.TierMappings.AsNoTracking().FirstAsync(m => m.IsDefault, cancellationToken);
         var published = await db.RuleSets.AsNoTracking().Where(r => r.Status == RuleSetStatus.Published).OrderByDescending(r => r.Version).Select(r => r.DefinitionJson).FirstAsync(cancellationToken);
-        var rules = JsonSerializer.Deserialize<CostConsole.Routing.Rules.RuleSetDefinition>(published, RoutingJson.Options)!.Rules.Select(r => r.Name);
-        var defaults = JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!;
+        var definition = JsonSerializer.Deserialize<CostConsole.Routing.Rules.RuleSetDefinition>(published, RoutingJson.Options)!;
+        var rules = definition.Rules.Select(r => r.Name);
+        // The live mapping: the published rule set's own (a rolled-out arm), else the catalogue's default.
+        var defaults = definition.TierMapping?.ToDictionary(kv => kv.Key, kv => kv.Value.ToList())
+            ?? JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!;
         return new ExperimentChoices(
             snapshot.Tiers,
             [.. snapshot.Models.Select(m => m.Key).Order(StringComparer.Ordinal)],
@@ -247,37 +250,34 @@ public sealed class ExperimentService(IDbContextFactory<CostConsoleDbContext> fa
         return await CommitAsync(db, id, cancellationToken);
     }
 
-    /// <summary>Makes an arm's mapping the default tier mapping and ends the experiment; audited, and refused if routing would break.</summary>
-    public async Task<ExperimentResult> PromoteAsync(long id, string arm, string actor, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes an arm's tier mapping into the routing draft (starting one from the live version if there is none),
+    /// for review and publishing on the routing page; live routing and the experiment are left as they are.
+    /// Refused when the draft or the live version changed since <paramref name="loadedStamp"/> was read, as the
+    /// routing editor refuses; audited with the change.
+    /// </summary>
+    /// <param name="draft">The routing draft (or live version) as the caller loaded it, with its stamp.</param>
+    public async Task<CostConsole.Web.Routing.RuleSetResult> RolloutAsync(long id, string arm, CostConsole.Web.Routing.RuleSetVersionView draft, string actor, CancellationToken cancellationToken = default)
     {
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var entity = await db.Experiments.FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
-        if (entity is null || entity.State == ExperimentState.Draft)
+        var experiment = await FindAsync(id, cancellationToken);
+        if (experiment is null || experiment.State == ExperimentState.Draft)
         {
-            return ExperimentResult.Refused("Only an experiment that has run can promote an arm.");
+            return CostConsole.Web.Routing.RuleSetResult.Refused(["Only an experiment that has run can roll out an arm."]);
         }
 
-        var chosen = ExperimentJson.Arms(entity.ArmsJson).FirstOrDefault(a => string.Equals(a.Name, arm, StringComparison.OrdinalIgnoreCase));
+        var chosen = experiment.Arms.FirstOrDefault(a => string.Equals(a.Name, arm, StringComparison.OrdinalIgnoreCase));
         if (chosen is null)
         {
-            return ExperimentResult.Refused($"The experiment has no arm '{arm}'.");
+            return CostConsole.Web.Routing.RuleSetResult.Refused([$"The experiment has no arm '{arm}'."]);
         }
 
-        var mapping = await db.TierMappings.FirstAsync(m => m.IsDefault, cancellationToken);
-        var before = mapping.TiersJson;
-        mapping.TiersJson = JsonSerializer.Serialize(chosen.Tiers, RoutingJson.Options);
-        mapping.UpdatedAt = time.GetUtcNow();
-        mapping.ConcurrencyStamp = Guid.NewGuid();
-        if (entity.State == ExperimentState.Running)
-        {
-            entity.State = ExperimentState.Stopped;
-            entity.StoppedAt = time.GetUtcNow();
-        }
-
-        entity.PromotedArm = chosen.Name;
-        entity.ConcurrencyStamp = Guid.NewGuid();
-        Audit(db, actor, "experiment.promote", entity.Name, $"arm {chosen.Name} is now the default tier mapping '{mapping.Name}': {MappingText(chosen.Tiers)} (was {before})");
-        return await CommitAsync(db, id, cancellationToken);
+        var mapping = chosen.Tiers.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value], StringComparer.OrdinalIgnoreCase);
+        return await ruleSets.SaveDraftAsync(
+            draft.Definition with { TierMapping = mapping },
+            draft.ConcurrencyStamp,
+            actor,
+            cancellationToken,
+            ("experiment.rollout", experiment.Name, $"arm {chosen.Name}'s tier mapping written into the routing draft: {MappingText(chosen.Tiers)}"));
     }
 
     public async Task<ExperimentResult> DeleteDraftAsync(long id, string actor, CancellationToken cancellationToken = default)

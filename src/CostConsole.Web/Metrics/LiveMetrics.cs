@@ -56,6 +56,26 @@ public sealed class LiveMetrics
         return new Subscription(this, subscriber);
     }
 
+    /// <summary>
+    /// The totals of a run of ticks, as the headline cards show them: the live view computes its cards, its summary
+    /// line and its charts from the same ticks, so they agree at every moment.
+    /// </summary>
+    public static MetricsTotals Totals(IReadOnlyList<MetricsTick> ticks) => new(
+        Requests: ticks.Sum(t => (long)t.Requests),
+        Answered: ticks.Sum(t => (long)t.Answered),
+        Failed: ticks.Sum(t => (long)t.Failed),
+        Rejected: ticks.Sum(t => (long)t.Rejected),
+        FallbackRequests: ticks.Sum(t => (long)t.FallbackRequests),
+        Fallbacks: ticks.Sum(t => (long)t.Fallbacks),
+        Escalations: ticks.Sum(t => (long)t.Escalations),
+        PromptTokens: ticks.Sum(t => t.PromptTokens),
+        CompletionTokens: ticks.Sum(t => t.CompletionTokens),
+        CostNanoUsd: ticks.Sum(t => Money.ToNanoUsd(t.Spend)),
+        BaselineCostNanoUsd: ticks.Sum(t => Money.ToNanoUsd(t.Baseline)),
+        EscalatedRequests: ticks.Sum(t => (long)t.Escalations),
+        EscalationCostNanoUsd: ticks.Sum(t => Money.ToNanoUsd(t.EscalationCost)),
+        CachedTokens: ticks.Sum(t => t.CachedTokens));
+
     /// <summary>The ticks of the last <paramref name="span"/> (at most 15 minutes), oldest first.</summary>
     public IReadOnlyList<MetricsTick> Recent(TimeSpan span)
     {
@@ -128,6 +148,10 @@ public sealed class LiveMetrics
         private int _escalated;
         private long _spend;
         private long _baseline;
+        private long _promptTokens;
+        private long _completionTokens;
+        private long _cachedTokens;
+        private long _escalationCost;
 
         public bool IsEmpty => _answered + _failed + _rejected == 0;
 
@@ -142,6 +166,10 @@ public sealed class LiveMetrics
             _escalated += t.Escalations;
             _spend += Money.ToNanoUsd(t.Spend);
             _baseline += Money.ToNanoUsd(t.Baseline);
+            _promptTokens += t.PromptTokens;
+            _completionTokens += t.CompletionTokens;
+            _cachedTokens += t.CachedTokens;
+            _escalationCost += Money.ToNanoUsd(t.EscalationCost);
             foreach (var (tier, spend) in t.SpendByTier)
             {
                 _spendByTier[tier] = _spendByTier.GetValueOrDefault(tier) + Money.ToNanoUsd(spend);
@@ -169,6 +197,10 @@ public sealed class LiveMetrics
             _escalated += other._escalated;
             _spend += other._spend;
             _baseline += other._baseline;
+            _promptTokens += other._promptTokens;
+            _completionTokens += other._completionTokens;
+            _cachedTokens += other._cachedTokens;
+            _escalationCost += other._escalationCost;
             foreach (var (tier, spend) in other._spendByTier)
             {
                 _spendByTier[tier] = _spendByTier.GetValueOrDefault(tier) + spend;
@@ -215,6 +247,10 @@ public sealed class LiveMetrics
             var cost = Money.ToNanoUsd(e.Cost);
             _spend += cost;
             _baseline += Money.ToNanoUsd(e.BaselineCost);
+            _promptTokens += e.PromptTokens;
+            _completionTokens += e.CompletionTokens;
+            _cachedTokens += e.CachedTokens;
+            _escalationCost += Money.ToNanoUsd(e.EscalationCost);
             if (e.Tier is { } tier)
             {
                 _spendByTier[tier] = _spendByTier.GetValueOrDefault(tier) + cost;
@@ -251,7 +287,11 @@ public sealed class LiveMetrics
                 _spendByModel.ToDictionary(p => p.Key, p => Money.FromNanoUsd(p.Value)),
                 new Dictionary<string, int>(_requestsByTier),
                 Percentile(0.50),
-                Percentile(0.95));
+                Percentile(0.95),
+                _promptTokens,
+                _completionTokens,
+                _cachedTokens,
+                Money.FromNanoUsd(_escalationCost));
         }
 
         /// <summary>Nearest-rank percentile of this second's latencies.</summary>

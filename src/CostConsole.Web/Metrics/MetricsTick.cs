@@ -4,7 +4,7 @@ namespace CostConsole.Web.Metrics;
 /// One second of traffic as committed to the ledger, pushed to the dashboard and to <c>/hubs/metrics</c>.
 /// <see cref="Sequence"/> goes up by one every second, ticks with no traffic included, so a client sees a gap
 /// when it missed one. <see cref="Escalations"/> and <see cref="CacheHits"/> stay 0 until the router escalates
-/// and caches.
+/// and caches. <see cref="Escalations"/> counts requests that escalated at least once.
 /// </summary>
 public sealed record MetricsTick(
     long Sequence,
@@ -25,4 +25,8 @@ public sealed record MetricsTick(
     IReadOnlyDictionary<string, decimal> SpendByModel,
     IReadOnlyDictionary<string, int> RequestsByTier,
     double? LatencyP50Ms,
-    double? LatencyP95Ms);
+    double? LatencyP95Ms,
+    long PromptTokens = 0,
+    long CompletionTokens = 0,
+    long CachedTokens = 0,
+    decimal EscalationCost = 0);

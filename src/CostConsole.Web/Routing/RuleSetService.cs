@@ -65,7 +65,8 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
     /// Saves the whole draft if it compiles, and only if nobody changed what <paramref name="loadedStamp"/> was
     /// loaded from: the draft, or (for the first change) the published version, which starts the draft.
     /// </summary>
-    public async Task<RuleSetResult> SaveDraftAsync(RuleSetDefinition definition, Guid loadedStamp, string author, CancellationToken cancellationToken = default)
+    /// <param name="audit">An audit entry written with the change (in the same save), for changes made from elsewhere than the editor.</param>
+    public async Task<RuleSetResult> SaveDraftAsync(RuleSetDefinition definition, Guid loadedStamp, string author, CancellationToken cancellationToken = default, (string Action, string Subject, string Details)? audit = null)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         if (await CheckAsync(db, definition, cancellationToken) is { } errors)
@@ -76,7 +77,7 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         var draft = await db.RuleSets.FirstOrDefaultAsync(r => r.Status == RuleSetStatus.Draft, cancellationToken);
         if (draft is null)
         {
-            return await StartDraftAsync(db, definition, loadedStamp, author, cancellationToken);
+            return await StartDraftAsync(db, definition, loadedStamp, author, audit, cancellationToken);
         }
 
         if (draft.ConcurrencyStamp != loadedStamp)
@@ -89,6 +90,11 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         draft.DefinitionJson = JsonSerializer.Serialize(definition, RoutingJson.Options);
         draft.Author = author;
         draft.CreatedAt = time.GetUtcNow();
+        if (audit is { } entry)
+        {
+            Audit(db, author, entry.Action, entry.Subject, entry.Details);
+        }
+
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -180,6 +186,15 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
         return await CommitAsync(db, restored, cancellationToken);
     }
 
+    /// <summary>The catalogue's default tier mapping, which serves every rule set that does not bring its own.</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> DefaultMappingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var mapping = await db.TierMappings.AsNoTracking().FirstAsync(m => m.IsDefault, cancellationToken);
+        return JsonSerializer.Deserialize<Dictionary<string, List<string>>>(mapping.TiersJson, RoutingJson.Options)!
+            .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.OrdinalIgnoreCase);
+    }
+
     public async Task<IReadOnlyList<RuleSetVersionView>> HistoryAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -203,7 +218,7 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
     }
 
     /// <summary>The first change since a publish: the draft starts from the published version the editor loaded, if it is still the live one.</summary>
-    private async Task<RuleSetResult> StartDraftAsync(CostConsoleDbContext db, RuleSetDefinition definition, Guid loadedStamp, string author, CancellationToken cancellationToken)
+    private async Task<RuleSetResult> StartDraftAsync(CostConsoleDbContext db, RuleSetDefinition definition, Guid loadedStamp, string author, (string Action, string Subject, string Details)? audit, CancellationToken cancellationToken)
     {
         var published = await PublishedEntityAsync(db, cancellationToken);
         if (published.ConcurrencyStamp != loadedStamp)
@@ -221,6 +236,11 @@ public sealed class RuleSetService(IDbContextFactory<CostConsoleDbContext> facto
             CreatedAt = time.GetUtcNow(),
         };
         db.RuleSets.Add(draft);
+        if (audit is { } entry)
+        {
+            Audit(db, author, entry.Action, entry.Subject, entry.Details);
+        }
+
         try
         {
             await db.SaveChangesAsync(cancellationToken);

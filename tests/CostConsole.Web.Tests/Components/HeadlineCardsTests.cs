@@ -26,6 +26,22 @@ public sealed class HeadlineCardsTests : BunitContext
         RangeName: "the last 24 hours");
 
     [Fact]
+    public void Each_card_says_which_window_it_covers_and_live_ones_say_where_their_figures_come_from()
+    {
+        var figures = Figures(Totals(1000, fallbacks: 50, spend: 2m, baseline: 10m), Totals(800)) with { RangeName = "the last 15 minutes to 10:00:05 UTC" };
+
+        var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, figures).Add(c => c.Live, true));
+
+        Assert.Contains("since 00:00 UTC; from the rollups, a few seconds behind the live line", cut.Find("[data-testid='card-spend-today']").TextContent, StringComparison.Ordinal);
+        Assert.Contains("since the 1st, 00:00 UTC", cut.Find("[data-testid='card-spend-month']").TextContent, StringComparison.Ordinal);
+        Assert.Contains("in the last 15 minutes to 10:00:05 UTC", cut.Find("[data-testid='card-requests']").TextContent, StringComparison.Ordinal);
+        Assert.Contains("50 requests fell back in the last 15 minutes to 10:00:05 UTC", cut.Find("[data-testid='card-fallback-rate']").TextContent, StringComparison.Ordinal);
+
+        cut.Render(p => p.Add(c => c.Live, false));
+        Assert.DoesNotContain("rollups", cut.Find("[data-testid='card-spend-today']").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Each_card_shows_its_figure_and_the_change_against_the_period_before()
     {
         var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, Figures(

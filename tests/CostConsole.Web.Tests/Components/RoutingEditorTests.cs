@@ -138,6 +138,38 @@ public sealed class RoutingEditorTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Dragging_a_shadowed_rule_onto_the_rule_that_catches_it_saves_the_new_order_and_clears_the_warning()
+    {
+        var policy = new RuleDefinition
+        {
+            Name = "refund-policy",
+            Conditions = [new KeywordCondition(KeywordMatch.Any, ["refund policy"])],
+            Action = RuleAction.ToTier("medium"),
+            Examples = ["What is your refund policy?"],
+        };
+        var (_, panel) = RenderPanel(new RuleSetDefinition { DefaultTier = "medium", Rules = [Billing, Orders, policy] });
+        panel.WaitForElement("[data-testid=shadow-refund-policy]");
+
+        await panel.Find("[data-testid=rule-refund-policy]").TriggerEventAsync("ondragstart", new Microsoft.AspNetCore.Components.Web.DragEventArgs());
+        await panel.Find("[data-testid=rule-billing]").TriggerEventAsync("ondrop", new Microsoft.AspNetCore.Components.Web.DragEventArgs());
+
+        panel.WaitForAssertion(() => Assert.Equal(["refund-policy", "billing", "orders"], Assert.Single(_saved).Rules.Select(r => r.Name)));
+        panel.Render(p => p.Add(x => x.Definition, _saved[0]));
+        panel.WaitForAssertion(() => Assert.Empty(panel.FindAll("[data-testid^=shadow-]")));
+        Assert.Equal("1", panel.Find("[data-testid=rule-refund-policy] td").TextContent.Trim());
+
+        // Dropping a row on itself, or dropping without a drag, changes nothing.
+        await panel.Find("[data-testid=rule-orders]").TriggerEventAsync("ondragstart", new Microsoft.AspNetCore.Components.Web.DragEventArgs());
+        await panel.Find("[data-testid=rule-orders]").TriggerEventAsync("ondrop", new Microsoft.AspNetCore.Components.Web.DragEventArgs());
+        await panel.Find("[data-testid=rule-billing]").TriggerEventAsync("ondrop", new Microsoft.AspNetCore.Components.Web.DragEventArgs());
+        Assert.Single(_saved);
+
+        // The keyboard way stays: Move down on the first rule.
+        await panel.Find("button[aria-label='Move refund-policy down']").ClickAsync(new());
+        panel.WaitForAssertion(() => Assert.Equal(["billing", "refund-policy", "orders"], _saved[1].Rules.Select(r => r.Name)));
+    }
+
+    [Fact]
     public async Task The_rule_dialog_shows_no_error_before_anything_is_typed_and_marks_what_is_required()
     {
         var dialogs = await OpenDialogAsync(new DialogParameters<RuleDialog>

@@ -84,7 +84,7 @@ public sealed class ExperimentFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_weaker_cheaper_variant_is_shown_cheaper_and_worse_at_resolving_and_promoting_it_changes_the_default_mapping()
+    public async Task A_weaker_cheaper_variant_is_shown_cheaper_and_worse_at_resolving_and_rolling_it_out_writes_its_mapping_into_the_routing_draft()
     {
         // This console's small tier runs on mini; the experiment tries the cheaper, weaker nano.
         await SetDefaultSmallTierAsync("gpt-4.1-mini");
@@ -138,19 +138,37 @@ public sealed class ExperimentFlowTests : IAsyncLifetime
         Assert.Contains("resolution rate", resolution.Sentence, StringComparison.Ordinal);
         Assert.Contains("points lower", resolution.Sentence, StringComparison.Ordinal);
 
-        // Promote the variant: the default mapping's small tier now answers with nano, and the audit log says so.
-        var promoted = await Service.PromoteAsync(id, "nano", "tester", Cancel);
-        Assert.True(promoted.Done, promoted.Summary);
-        var (_, defaultModel) = await AskAsync(client, Prompts[0], "after-promotion");
-        Assert.Equal("gpt-4.1-nano", defaultModel);
+        // Roll the variant out: its mapping goes into the routing draft, audited; live routing is unchanged.
+        var ruleSets = _factory.Services.GetRequiredService<CostConsole.Web.Routing.RuleSetService>();
+        var loaded = await ruleSets.DraftAsync("tester", Cancel);
+        var rolled = await Service.RolloutAsync(id, "nano", loaded, "tester", Cancel);
+        Assert.True(rolled.Done, rolled.Summary);
+        var draft = await ruleSets.DraftAsync("tester", Cancel);
+        Assert.Equal(RuleSetStatus.Draft, draft.Status);
+        Assert.Equal(["simulator/gpt-4.1-nano"], draft.Definition.TierMapping!["small"]);
+        Assert.Equal("gpt-4.1-mini", (await AskAsync(client, Prompts[0], null)).Model);
         await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>().CreateDbContextAsync(Cancel);
-        var audit = await db.AuditLog.AsNoTracking().Where(a => a.Action == "experiment.promote").SingleAsync(Cancel);
+        var audit = await db.AuditLog.AsNoTracking().Where(a => a.Action == "experiment.rollout").SingleAsync(Cancel);
         Assert.Contains("arm nano", audit.Details, StringComparison.Ordinal);
-        var experiment = (await Service.FindAsync(id, Cancel))!;
-        Assert.Equal(ExperimentState.Stopped, experiment.State);
-        Assert.Equal("nano", experiment.PromotedArm);
+        Assert.Equal(ExperimentState.Running, (await Service.FindAsync(id, Cancel))!.State);
+
+        // Rolling out from what was loaded before that change is a conflict, and changes nothing.
+        var stale = await Service.RolloutAsync(id, "control", loaded, "tester", Cancel);
+        Assert.False(stale.Done);
+        Assert.NotNull(stale.Conflict);
+        Assert.Equal(["simulator/gpt-4.1-nano"], (await ruleSets.DraftAsync("tester", Cancel)).Definition.TierMapping!["small"]);
+
+        // Publishing the draft makes the arm's mapping the live one; the experiment, once stopped, no longer enrols.
+        Assert.True((await Service.StopAsync(id, "tester", Cancel)).Done);
+        var published = await ruleSets.PublishAsync(draft.ConcurrencyStamp, "small tier on nano, from the experiment", "tester", Cancel);
+        Assert.True(published.Done, published.Summary);
+        var (_, defaultModel) = await AskAsync(client, Prompts[0], "after-rollout");
+        Assert.Equal("gpt-4.1-nano", defaultModel);
         Assert.Empty(_factory.Services.GetRequiredService<RoutingState>().Current.Experiments);
-        Assert.Null((await _factory.LedgerAsync()).Single(r => r.ConversationId == "after-promotion").ExperimentId);
+        Assert.Null((await _factory.LedgerAsync()).Single(r => r.ConversationId == "after-rollout").ExperimentId);
+
+        // Control now starts from the live mapping, the rolled-out one.
+        Assert.Equal(["simulator/gpt-4.1-nano"], (await Service.NewFormAsync(Cancel)).Arms[0].Tiers["small"]);
     }
 
     private async Task SetDefaultSmallTierAsync(string model)

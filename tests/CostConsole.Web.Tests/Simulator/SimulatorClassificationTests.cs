@@ -146,7 +146,7 @@ public sealed class SimulatorClassificationTests
         var churn = await DecideAsync(snapshot, "Analyse the churn data and explain why retention dropped.");
 
         Assert.Equal("small", parcel.Tier);
-        Assert.Contains("(nearest: 'Where is my parcel?'", parcel.Reason, StringComparison.Ordinal);
+        Assert.Contains("; nearest example 'Where is my parcel?', similarity", parcel.Reason, StringComparison.Ordinal);
         Assert.Equal("large", churn.Tier);
         Assert.Equal(3, ((IClassifierCounters)snapshot.Classifier).ModelCalls);
     }

@@ -39,7 +39,15 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
 
             var model = models.GetValueOrDefault(entry.Key);
             var (status, oldPrice) = Compare(entry, model, effectiveFrom);
-            lines.Add(new ImportLine(entry, status, oldPrice, model is null ? TierFor(entry.InputPerMillion, tiers) : null));
+            var inForce = model?.Prices.Where(p => p.EffectiveFrom <= effectiveFrom).MaxBy(p => p.EffectiveFrom);
+            var tier = model is null ? TierFor(entry.InputPerMillion, tiers) : null;
+            lines.Add(new ImportLine(
+                entry,
+                status,
+                oldPrice,
+                tier,
+                ManualPrice: inForce is not null && inForce.Note != PriceNote,
+                TierReason: tier is null ? null : TierReasonFor(entry.InputPerMillion, tier, tiers)));
         }
 
         return new ImportPreview(provider.Name, effectiveFrom, options.Author, lines);
@@ -153,6 +161,20 @@ public sealed class CatalogueImporter(TimeProvider timeProvider)
             < 0.50m => tiers[0],
             < 3.00m => tiers[tiers.Count / 2],
             _ => tiers[^1],
+        };
+    }
+
+    /// <summary>The rule of <see cref="TierFor"/> applied to one model, in words.</summary>
+    private static string TierReasonFor(decimal? inputPerMillion, string tier, List<string> tiers)
+    {
+        var cheapest = tiers[0];
+        var largest = tiers[^1];
+        return inputPerMillion switch
+        {
+            null => $"No input price in the map, so it is not assumed cheap: the largest tier, '{largest}'.",
+            < 0.50m => string.Create(CultureInfo.InvariantCulture, $"Input ${inputPerMillion:0.00##} per 1M tokens is under $0.50: the cheapest tier, '{cheapest}'."),
+            < 3.00m => string.Create(CultureInfo.InvariantCulture, $"Input ${inputPerMillion:0.00##} per 1M tokens is from $0.50 to under $3.00: the middle tier, '{tier}'."),
+            _ => string.Create(CultureInfo.InvariantCulture, $"Input ${inputPerMillion:0.00##} per 1M tokens is $3.00 or more: the largest tier, '{largest}'."),
         };
     }
 

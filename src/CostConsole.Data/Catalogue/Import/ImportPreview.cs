@@ -46,7 +46,9 @@ public sealed record ImportPrice(decimal InputPerMillion, decimal? CachedInputPe
 /// <summary>One price map entry in a preview: what happens to it, and the prices before and after.</summary>
 /// <param name="OldPrice">The model's price in force at the preview's effective moment, if it has one.</param>
 /// <param name="NewModelTier">The tier a model added by this import goes in; <c>null</c> when the model already exists.</param>
-public sealed record ImportLine(PriceMapEntry Entry, ImportStatus Status, ImportPrice? OldPrice, string? NewModelTier)
+/// <param name="ManualPrice">The price in force was entered by hand (not by an import), so changing it overwrites someone's decision.</param>
+/// <param name="TierReason">Why a new model goes in <paramref name="NewModelTier"/>, in a sentence.</param>
+public sealed record ImportLine(PriceMapEntry Entry, ImportStatus Status, ImportPrice? OldPrice, string? NewModelTier, bool ManualPrice = false, string? TierReason = null)
 {
     public string Key => Entry.Key;
 
@@ -58,6 +60,12 @@ public sealed record ImportLine(PriceMapEntry Entry, ImportStatus Status, Import
         : null;
 
     public bool AddsModel => NewModelTier is not null;
+
+    /// <summary>Applying this line writes something: a model, a price version, or both.</summary>
+    public bool Writes => Status is ImportStatus.New or ImportStatus.PriceChanged || (Status == ImportStatus.Unpriced && AddsModel);
+
+    /// <summary>The map marks the model deprecated on or before <paramref name="today"/>.</summary>
+    public bool DeprecatedOn(DateOnly today) => Entry.DeprecationDate is { } date && date <= today;
 }
 
 /// <summary>What an import would do, line by line; nothing has been written yet.</summary>

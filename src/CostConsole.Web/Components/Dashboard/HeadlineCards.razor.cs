@@ -19,10 +19,22 @@ public sealed partial class HeadlineCards
     [Parameter, EditorRequired]
     public HeadlineFigures? Figures { get; set; }
 
+    /// <summary>
+    /// The live view: the window's cards add up the live ticks, while today and this month come from the rollups,
+    /// written every two seconds, so those two say they trail the live line by a few seconds.
+    /// </summary>
+    [Parameter]
+    public bool Live { get; set; }
+
+    /// <summary>The live tick the window's cards were computed up to; null outside the live view.</summary>
+    private long? _sequence;
+
     /// <summary>New figures from the live stream; only the cards re-render.</summary>
-    public void Show(HeadlineFigures figures)
+    /// <param name="sequence">The last tick of the window the figures add up.</param>
+    public void Show(HeadlineFigures figures, long? sequence = null)
     {
         Figures = figures;
+        _sequence = sequence;
         StateHasChanged();
     }
 
@@ -44,24 +56,25 @@ public sealed partial class HeadlineCards
         }
 
         var range = f.RangeName;
+        var rollups = Live ? "; from the rollups, a few seconds behind the live line" : "";
         return
         [
-            Amount("spend-today", "Spend today", f.Today.Spend, f.Yesterday.Spend, "yesterday by this hour", Direction.Neutral),
-            Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral),
+            Amount("spend-today", "Spend today", f.Today.Spend, f.Yesterday.Spend, "yesterday by this hour", Direction.Neutral, "since 00:00 UTC" + rollups),
+            Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral, "since the 1st, 00:00 UTC" + rollups),
             Share("savings", "Savings vs baseline", f.Range.SavingsRate, f.PreviousRange.SavingsRate, Direction.UpIsGood, $"{Dashboard.Figures.Usd(f.Range.Savings)} saved in {range}"),
             Count("requests", "Requests", f.Range.Requests, f.PreviousRange.Requests, $"in {range}"),
-            Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} {Plural(f.Range.FallbackRequests, "request")} fell back"),
-            Share("error-rate", "Error rate", f.Range.ErrorRate, f.PreviousRange.ErrorRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.Errors)} failed or rejected"),
-            Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.EscalatedRequests)} {Plural(f.Range.EscalatedRequests, "request")} escalated, {Dashboard.Figures.Usd(f.Range.EscalationCost)} on quality control"),
-            Share("cache-reads", "Cache-read share", f.Range.CacheReadShare, f.PreviousRange.CacheReadShare, Direction.UpIsGood, $"{Dashboard.Figures.Count(f.Range.CachedTokens)} of {Dashboard.Figures.Count(f.Range.PromptTokens)} input tokens read from provider caches"),
+            Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} {Plural(f.Range.FallbackRequests, "request")} fell back in {range}"),
+            Share("error-rate", "Error rate", f.Range.ErrorRate, f.PreviousRange.ErrorRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.Errors)} failed or rejected in {range}"),
+            Share("escalation-rate", "Escalation rate", f.Range.EscalationRate, f.PreviousRange.EscalationRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.EscalatedRequests)} {Plural(f.Range.EscalatedRequests, "request")} escalated, {Dashboard.Figures.Usd(f.Range.EscalationCost)} on quality control in {range}"),
+            Share("cache-reads", "Cache-read share", f.Range.CacheReadShare, f.PreviousRange.CacheReadShare, Direction.UpIsGood, $"{Dashboard.Figures.Count(f.Range.CachedTokens)} of {Dashboard.Figures.Count(f.Range.PromptTokens)} input tokens read from provider caches in {range}"),
         ];
     }
 
-    private static Card Amount(string id, string title, decimal current, decimal previous, string against, Direction direction)
+    private static Card Amount(string id, string title, decimal current, decimal previous, string against, Direction direction, string note)
     {
         var change = Dashboard.Figures.RelativeChange(current, previous);
         var text = change is { } c ? $"{Dashboard.Figures.Signed(c * 100, " %")} vs {against}" : $"nothing {against} to compare";
-        return new Card(id, title, Dashboard.Figures.Usd(current), text, change, direction);
+        return new Card(id, title, Dashboard.Figures.Usd(current), text, change, direction, note);
     }
 
     private static Card Count(string id, string title, long current, long previous, string note)

@@ -184,7 +184,9 @@ public sealed partial class Dashboard : IDisposable
             if (range.Kind == RangeKind.Live)
             {
                 _view = null;
-                ShowLive(Live.Recent(LiveMetrics.Window));
+                var recent = Live.Recent(LiveMetrics.Window);
+                _headlines = LiveHeadlines(_headlines, recent);
+                ShowLive(recent);
             }
             else
             {
@@ -293,20 +295,27 @@ public sealed partial class Dashboard : IDisposable
                 return;
             }
 
+            // One snapshot of the window for everything the live view shows: the summary line, the window's cards,
+            // the savings figure, the tier mix and the lines all add up the same ticks, rendered together.
             var window = LiveMetrics.Window;
-            await AppendLiveAsync(tick, window);
-
             var recent = Live.Recent(window);
             _liveSummary?.Show(recent);
+            ShowLiveTotals(recent);
+            _savingsFigure?.Show(_liveSpend, _liveBaseline);
+            if (_headlines is not null)
+            {
+                _headlines = LiveHeadlines(_headlines, recent);
+                _cards?.Show(_headlines, recent.Count == 0 ? null : recent[^1].Sequence);
+            }
+
+            await AppendLiveAsync(tick, window);
+            await UpdateMixAsync();
             if (++_ticksSeen % 5 == 0)
             {
-                // The donut, the savings figure and the cards move more slowly than the lines: every five seconds is enough.
-                // The figures and cards come first: a chart being re-created must not hold them back.
-                ShowLiveTotals(recent);
-                _savingsFigure?.Show(_liveSpend, _liveBaseline);
-                _headlines = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
-                _cards?.Show(_headlines);
-                await UpdateMixAsync();
+                // Today and this month come from the rollups, read every five seconds; the window's cards stay on the ticks.
+                var fixedPeriods = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
+                _headlines = LiveHeadlines(fixedPeriods, recent);
+                _cards?.Show(_headlines, recent.Count == 0 ? null : recent[^1].Sequence);
             }
         }
         catch (Exception ex) when (ex is Microsoft.JSInterop.JSDisconnectedException or OperationCanceledException or ObjectDisposedException)
@@ -350,6 +359,13 @@ public sealed partial class Dashboard : IDisposable
             Logger.LogDebug(ex, "A live chart update was skipped.");
         }
     }
+
+    /// <summary>The window's cards from the live ticks (the period before stays on the rollups), naming the window's end.</summary>
+    private static HeadlineFigures LiveHeadlines(HeadlineFigures figures, IReadOnlyList<MetricsTick> recent) => figures with
+    {
+        Range = LiveMetrics.Totals(recent),
+        RangeName = recent.Count == 0 ? "the last 15 minutes" : $"the last 15 minutes to {recent[^1].Time:HH:mm:ss} UTC",
+    };
 
     private IReadOnlyList<string> Colors() => [.. Tiers.Select((_, i) => TierColors[i % TierColors.Length])];
 

@@ -20,6 +20,9 @@ public sealed partial class ExperimentResultsPage
 
     private ExperimentView? _experiment;
     private ExperimentResults? _results;
+    private CostConsole.Web.Routing.RuleSetVersionView? _routingDraft;
+    private string? _rolledOut;
+    private string? _rolloutError;
     private bool _missing;
     private bool _busy;
     private Timer? _timer;
@@ -43,6 +46,9 @@ public sealed partial class ExperimentResultsPage
     private ExperimentService Service { get; set; } = null!;
 
     [Inject]
+    private CostConsole.Web.Routing.RuleSetService RuleSets { get; set; } = null!;
+
+    [Inject]
     private IDialogService Dialogs { get; set; } = null!;
 
     [Inject]
@@ -57,6 +63,12 @@ public sealed partial class ExperimentResultsPage
     {
         _canRun = await Access.CanAsync(Policies.RunExperiments);
         await LoadAsync();
+        if (_canRun)
+        {
+            // The draft as it stands now: a rollout is refused if someone changes or publishes routing meanwhile.
+            _routingDraft = await RuleSets.DraftAsync(await Access.ActorAsync(Policies.RunExperiments));
+        }
+
         _timer ??= new Timer(_ => _ = InvokeAsync(RefreshAsync), null, RefreshEvery, RefreshEvery);
     }
 
@@ -136,19 +148,48 @@ public sealed partial class ExperimentResultsPage
         }
     }
 
-    private async Task PromoteAsync(string arm)
+    /// <summary>Writes the arm's mapping into the routing draft loaded with the page; someone else's change since then is reported, not overwritten.</summary>
+    private async Task RolloutAsync(string arm)
     {
         var mapping = ExperimentService.MappingText(_experiment!.Arms.First(a => a.Name == arm).Tiers);
         var warning = _results is { ReachedSampleSize: false } ? " The experiment has not reached its minimum sample size, so the data cannot yet back this choice." : "";
         var confirmed = await Dialogs.ShowMessageBoxAsync(
-            "Promote arm",
-            $"Make arm '{arm}' the default tier mapping for all traffic ({mapping})? The experiment ends, and the change is written to the audit log.{warning}",
-            yesText: "Promote",
+            "Roll out arm",
+            $"Write the tier mapping of arm '{arm}' ({mapping}) into the routing draft? Live routing does not change until the draft is reviewed and published on the routing page; the experiment keeps its state. The change is written to the audit log.{warning}",
+            yesText: "Write to draft",
             cancelText: "Cancel");
-        if (confirmed == true)
+        if (confirmed != true)
         {
-            await ActAsync(async () => await Service.PromoteAsync(Id, arm, await Access.ActorAsync(Policies.RunExperiments)), $"Arm '{arm}' is now the default tier mapping.");
+            return;
         }
+
+        _busy = true;
+        try
+        {
+            var result = await Service.RolloutAsync(Id, arm, _routingDraft!, await Access.ActorAsync(Policies.RunExperiments));
+            if (result.Done)
+            {
+                _routingDraft = result.Version;
+                _rolledOut = arm;
+                _rolloutError = null;
+                Snackbar.Add($"The tier mapping of arm '{arm}' is in the routing draft, ready for review.", Severity.Success);
+            }
+            else
+            {
+                _rolledOut = null;
+                _rolloutError = result.Summary;
+            }
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task ReloadDraftAsync()
+    {
+        _routingDraft = await RuleSets.DraftAsync(await Access.ActorAsync(Policies.RunExperiments));
+        _rolloutError = null;
     }
 
     private async Task ActAsync(Func<Task<ExperimentResult>> action, string done)

@@ -26,6 +26,13 @@ public sealed partial class RoutingPage
     private bool _conflict;
     private string? _message;
     private HistoryPanel? _history;
+    private MudTabs? _tabs;
+    private MudTabPanel? _historyTab;
+    private bool _showChanges;
+
+    /// <summary><c>changes</c> opens the History tab on the draft against the live version (the link an experiment rollout gives).</summary>
+    [SupplyParameterFromQuery(Name = "show")]
+    public string? Show { get; set; }
 
     [Inject]
     private RuleSetService RuleSets { get; set; } = null!;
@@ -50,7 +57,17 @@ public sealed partial class RoutingPage
     protected override async Task OnInitializedAsync()
     {
         _canEdit = await Access.CanAsync(Policies.ManageRouting);
+        _showChanges = string.Equals(Show, "changes", StringComparison.OrdinalIgnoreCase);
         await ReloadAsync();
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_showChanges && _tabs is not null && _historyTab is not null)
+        {
+            _showChanges = false;
+            await _tabs.ActivatePanelAsync(_historyTab);
+        }
     }
 
     private async Task ReloadAsync()
@@ -102,7 +119,7 @@ public sealed partial class RoutingPage
 
     private async Task PublishAsync()
     {
-        var dialog = await Dialogs.ShowAsync<PublishDialog>(null, new DialogParameters<PublishDialog> { { d => d.Before, _published!.Definition }, { d => d.After, _draft!.Definition } },
+        var dialog = await Dialogs.ShowAsync<PublishDialog>(null, new DialogParameters<PublishDialog> { { d => d.Before, _published!.Definition }, { d => d.After, _draft!.Definition }, { d => d.DefaultMapping, await RuleSets.DefaultMappingAsync() } },
             new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
         if (await dialog.Result is not { Canceled: false, Data: string note })
         {

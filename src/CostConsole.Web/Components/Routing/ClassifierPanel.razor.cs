@@ -1,3 +1,4 @@
+using System.Globalization;
 using CostConsole.Routing.Classification;
 using CostConsole.Routing.Learning;
 using CostConsole.Routing.Rules;
@@ -21,6 +22,10 @@ public sealed partial class ClassifierPanel
     private int _maxTokens;
     private string? _error;
     private ClassifierDefinition? _loaded;
+    private IReadOnlyList<string>? _saved;
+
+    [Inject]
+    private MudBlazor.ISnackbar Snackbar { get; set; } = null!;
 
     [Parameter, EditorRequired]
     public RuleSetDefinition Definition { get; set; } = null!;
@@ -86,6 +91,13 @@ public sealed partial class ClassifierPanel
     private async Task SaveAsync()
     {
         _error = null;
+        _saved = null;
+        if (_threshold is < 0 or > 1 || double.IsNaN(_threshold))
+        {
+            _error = string.Create(CultureInfo.InvariantCulture, $"The similarity threshold is between 0 and 1; {_threshold} is not. Nothing was saved.");
+            return;
+        }
+
         var labels = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var lines = _labels.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         for (var i = 0; i < lines.Length; i++)
@@ -125,6 +137,85 @@ public sealed partial class ClassifierPanel
                 : Definition.Classifier.Trained,
         };
 
-        await Save(Definition with { Classifier = classifier });
+        var changes = Changes(Definition.Classifier, classifier);
+        if (changes.Count == 0)
+        {
+            _saved = changes;
+            return;
+        }
+
+        if (await Save(Definition with { Classifier = classifier }))
+        {
+            _saved = changes;
+            Snackbar.Add("Classifier saved to the draft: " + string.Join("; ", changes) + ".", MudBlazor.Severity.Success);
+        }
+    }
+
+    /// <summary>What a save changes, in words, so the user sees that it took and what it did.</summary>
+    private static List<string> Changes(ClassifierDefinition before, ClassifierDefinition after)
+    {
+        var changes = new List<string>();
+        if (before.Kind != after.Kind)
+        {
+            changes.Add($"classifier {before.Kind} → {after.Kind}");
+        }
+
+        if (after.Semantic is { } semantic && after.Kind is ClassifierKind.Semantic or ClassifierKind.Hybrid)
+        {
+            var old = before.Semantic ?? new SemanticClassifierDefinition();
+            if (Math.Abs(old.Threshold - semantic.Threshold) > 1e-9)
+            {
+                changes.Add(string.Create(CultureInfo.InvariantCulture, $"threshold {old.Threshold:0.00} → {semantic.Threshold:0.00}"));
+            }
+
+            if (old.Neighbours != semantic.Neighbours)
+            {
+                changes.Add($"neighbours {old.Neighbours} → {semantic.Neighbours}");
+            }
+
+            if (old.Vectoriser != semantic.Vectoriser || old.EmbeddingModel != semantic.EmbeddingModel)
+            {
+                changes.Add($"vectoriser {old.Vectoriser} → {semantic.Vectoriser}");
+            }
+
+            foreach (var tier in semantic.Examples.Keys.Union(old.Examples.Keys, StringComparer.OrdinalIgnoreCase))
+            {
+                var was = (old.Examples.GetValueOrDefault(tier) ?? []).ToHashSet(StringComparer.Ordinal);
+                var now = (semantic.Examples.GetValueOrDefault(tier) ?? []).ToHashSet(StringComparer.Ordinal);
+                var added = now.Count(e => !was.Contains(e));
+                var removed = was.Count(e => !now.Contains(e));
+                if (added + removed > 0)
+                {
+                    changes.Add($"{tier} examples: {added} added, {removed} removed ({now.Count} now)");
+                }
+            }
+        }
+
+        if (after.Llm is { } llm && after.Kind is ClassifierKind.Llm or ClassifierKind.Hybrid)
+        {
+            var old = before.Llm;
+            if (old?.Prompt != llm.Prompt)
+            {
+                changes.Add("classifier prompt edited");
+            }
+
+            if (old?.Model != llm.Model || old?.MaxTokens != llm.MaxTokens)
+            {
+                changes.Add($"model {old?.Model ?? "none"} → {llm.Model}, up to {llm.MaxTokens} tokens");
+            }
+
+            if (old is null || !old.Labels.OrderBy(kv => kv.Key).SequenceEqual(llm.Labels.OrderBy(kv => kv.Key)))
+            {
+                changes.Add($"labels: {string.Join(", ", llm.Labels.Select(kv => $"{kv.Key} = {kv.Value}"))}");
+            }
+        }
+
+        if (after.Trained is { } trained && after.Kind is ClassifierKind.Trained
+            && (before.Trained?.Model != trained.Model || Math.Abs((before.Trained?.QualityTarget ?? -1) - trained.QualityTarget) > 1e-9))
+        {
+            changes.Add(string.Create(CultureInfo.InvariantCulture, $"trained model {trained.Model}, quality target {trained.QualityTarget:0.00}"));
+        }
+
+        return changes;
     }
 }

@@ -16,6 +16,7 @@ public sealed partial class HistoryPanel
 
     private IReadOnlyList<RuleSetVersionView>? _versions;
     private IReadOnlyList<AuditView>? _audit;
+    private IReadOnlyDictionary<string, IReadOnlyList<string>>? _defaultMapping;
     private int _from;
     private int _to;
     private bool _busy;
@@ -45,6 +46,7 @@ public sealed partial class HistoryPanel
     {
         _versions = await RuleSets.HistoryAsync();
         _audit = await RuleSets.AuditAsync();
+        _defaultMapping = await RuleSets.DefaultMappingAsync();
         var live = _versions.FirstOrDefault()?.Version ?? Draft;
         _to = DraftDefinition is null ? live : Draft;
         _from = DraftDefinition is null ? _versions.Skip(1).FirstOrDefault()?.Version ?? live : live;

@@ -12,6 +12,8 @@ public sealed partial class RulesPanel
 
     private RuleSetDefinition? _checked;
     private Dictionary<string, RuleShadow> _shadows = new(StringComparer.OrdinalIgnoreCase);
+    private int? _dragging;
+    private int? _over;
 
     [Inject]
     private IDialogService Dialogs { get; set; } = null!;
@@ -91,6 +93,27 @@ public sealed partial class RulesPanel
             await Save(Definition with { Rules = [.. Definition.Rules.Where((_, i) => i != index)] });
         }
     }
+
+    /// <summary>A row dropped onto another takes that row's place; the draft is saved like any other change.</summary>
+    private async Task DropAsync(int target)
+    {
+        var from = _dragging;
+        _dragging = null;
+        _over = null;
+        if (from is not { } index || index == target || Busy || index >= Definition.Rules.Count || target >= Definition.Rules.Count)
+        {
+            return;
+        }
+
+        var rules = Definition.Rules.ToList();
+        var rule = rules[index];
+        rules.RemoveAt(index);
+        rules.Insert(target, rule);
+        await Save(Definition with { Rules = rules });
+    }
+
+    private string RowClass(RuleDefinition rule, int index) =>
+        (rule.Enabled ? "" : "mud-text-disabled") + (_dragging is { } from && from != index && _over == index ? " mud-theme-primary" : "");
 
     private async Task MoveAsync(int index, int by)
     {
