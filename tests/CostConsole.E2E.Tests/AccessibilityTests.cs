@@ -117,7 +117,8 @@ public sealed class AccessibilityTests(ConsoleBrowser browser) : IClassFixture<C
         new("request-trace", "/requests", async c =>
         {
             await c.TestId("requests-grid").Locator("tbody tr").First.ClickAsync();
-            await Expect(c.TestId("request-drawer")).ToBeVisibleAsync();
+            // Checked once it has slid fully into view.
+            await Expect(c.TestId("request-drawer")).ToBeInViewportAsync(new() { Ratio = 1 });
         }),
         new("review", "/review"),
         new("budgets", "/budgets", c => Expect(c.TestId("budget-bar-Support, monthly")).ToBeVisibleAsync()),
@@ -239,7 +240,7 @@ public sealed class AccessibilityTests(ConsoleBrowser browser) : IClassFixture<C
 
         // Escape closes a dialog too, and focus comes back the same way.
         await page.Keyboard.PressAsync("Enter");
-        await Expect(dialog).ToBeVisibleAsync();
+        await Expect(page.Locator("input[data-testid='rule-name']")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Expect(dialog).ToHaveCountAsync(0);
         await Expect(console.TestId("add-rule")).ToBeFocusedAsync();
