@@ -32,6 +32,20 @@ public sealed class MenuTests : ConsoleTestContext
         Assert.Contains(Roles.Display(role), layout.Find("[data-testid='signed-in-as']").TextContent, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_page_sits_in_the_main_landmark_and_no_menu_button_holds_another_control()
+    {
+        SignInAs(Roles.Admin);
+
+        var layout = Render<MainLayout>(p => p.Add(l => l.Body, "the page"));
+
+        Assert.Equal("the page", layout.Find("main").TextContent.Trim());
+        // A control inside a control is announced as one and leaves an empty tab stop (axe: nested-interactive).
+        Assert.Empty(layout.FindAll("[role=button] button, [role=button] a[href], [role=button] [tabindex='0'], button button"));
+        Assert.Contains(Roles.Display(Roles.Admin), layout.Find("[data-testid='signed-in-as'] button").TextContent, StringComparison.Ordinal);
+        Assert.Equal("Alerts", layout.Find("[data-testid='alert-bell'] button").GetAttribute("aria-label"));
+    }
+
     [Theory]
     [InlineData(Roles.Admin, true)]
     [InlineData(Roles.FinOps, true)]
