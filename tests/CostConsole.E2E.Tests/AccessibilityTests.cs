@@ -106,6 +106,7 @@ public sealed class AccessibilityTests(ConsoleBrowser browser) : IClassFixture<C
     [
         new("dashboard", "/", c => Expect(c.TestId("headline-cards")).ToBeVisibleAsync()),
         new("spend", "/spend"),
+        new("what-if", "/what-if", c => Expect(c.TestId("whatif-summary")).ToBeVisibleAsync()),
         new("routing", "/routing", c => Expect(c.TestId("routing-tabs")).ToBeVisibleAsync()),
         new("cache", "/cache", c => Expect(c.TestId("cache-hit-rate")).ToBeVisibleAsync()),
         new("catalogue", "/catalogue"),
