@@ -28,6 +28,9 @@ public sealed class CatalogueFlowTests(ConsoleBrowser browser) : IClassFixture<C
         await console.TestId("provider-save").ClickAsync();
         await Expect(console.TestId("providers-table")).ToContainTextAsync("backup-sim");
         await Expect(console.TestId("providers-table")).Not.ToContainTextAsync("sk-e2e-secret");
+        // A new provider speaks chat completions unless the dialog says otherwise.
+        await Expect(console.TestId("provider-protocol-backup-sim")).ToHaveTextAsync("Chat completions");
+        await console.ScreenshotAsync("catalogue-providers");
 
         // A model served by it, with its first price.
         await page.GetByRole(AriaRole.Tab, new() { Name = "Models" }).ClickAsync();
