@@ -32,7 +32,7 @@ public sealed class ShadowFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         var console = await browser.OpenAsync("/routing");
         var page = console.Page;
 
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Shadow" }).ClickAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Models" }).ClickAsync();
         await Expect(console.TestId("shadow-empty")).ToBeVisibleAsync();
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Training" }).ClickAsync();
@@ -53,7 +53,6 @@ public sealed class ShadowFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await Expect(console.TestId("model-use-shipments@1")).ToContainTextAsync("shadow");
         await console.ScreenshotAsync("routing-models");
 
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Shadow" }).ClickAsync();
         await Expect(console.TestId("shadow-model")).ToHaveTextAsync("shipments@1 in shadow");
         await Expect(console.TestId("shadow-no-traffic")).ToBeVisibleAsync();
 
@@ -78,9 +77,6 @@ public sealed class ShadowFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.SetViewportSizeAsync(390, 844);
         await page.WaitForFunctionAsync("() => { const svg = document.querySelector(\"[data-testid='chart-shadow-mix'] svg\"); return svg && svg.getBoundingClientRect().right <= window.innerWidth; }");
         await console.ScreenshotAsync("routing-shadow-phone");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Models" }).ClickAsync();
-        await console.ScreenshotAsync("routing-models-phone");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Shadow" }).ClickAsync();
         await page.SetViewportSizeAsync(1440, 900);
 
         await console.TestId("shadow-stop").ClickAsync();

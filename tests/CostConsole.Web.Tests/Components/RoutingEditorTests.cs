@@ -220,7 +220,7 @@ public sealed class RoutingEditorTests : ConsoleTestContext
 
         page.WaitForElement("[data-testid=routing-tabs]");
         var tabs = page.FindAll(".mud-tab");
-        Assert.Equal(["Rules", "Classifier", "Training", "Models", "Shadow", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"], tabs.Select(t => t.TextContent.Trim().Split(" (")[0]));
+        Assert.Equal(["Rules", "Classifier", "Training", "Models", "Escalation", "Tier mapping", "Test bench", "Labelled check", "Dry-run", "History"], tabs.Select(t => t.TextContent.Trim().Split(" (")[0]));
         Assert.Equal(["Test bench", "History"], tabs.Where(t => t.ClassList.Contains("cc-tab-group")).Select(t => t.TextContent.Trim()));
     }
 

@@ -132,7 +132,7 @@ public sealed partial class TrainedModelsPanel : IDisposable
             var result = await Shadows.StartAsync(new ShadowSettings { Model = row.Reference, QualityTarget = row.QualityTarget }, await Access.ActorAsync(Policies.ManageRouting));
             _failed = !result.Done;
             _message = result.Done
-                ? $"{row.Reference} is in shadow at quality target {row.QualityTarget.ToString("0.00#", CultureInfo.InvariantCulture)}: it decides beside the published router on live traffic, never served. See the Shadow tab."
+                ? $"{row.Reference} is in shadow at quality target {row.QualityTarget.ToString("0.00#", CultureInfo.InvariantCulture)}: it decides beside the published router on live traffic, never served. The comparison is above."
                 : result.Summary;
             LoadUses();
         }
