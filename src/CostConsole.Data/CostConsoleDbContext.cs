@@ -46,6 +46,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
 
+    public DbSet<RouterProposalEntity> RouterProposals => Set<RouterProposalEntity>();
+
+    public DbSet<RouterLearningEntity> RouterLearning => Set<RouterLearningEntity>();
+
     public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
     public DbSet<BatchFileEntity> BatchFiles => Set<BatchFileEntity>();
 
@@ -189,6 +193,18 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("TrainedModels");
             e.HasIndex(m => new { m.Name, m.Version }).IsUnique();
+        });
+
+        modelBuilder.Entity<RouterProposalEntity>(e =>
+        {
+            e.ToTable("RouterProposals");
+            e.HasIndex(p => p.CreatedAt);
+        });
+
+        modelBuilder.Entity<RouterLearningEntity>(e =>
+        {
+            e.ToTable("RouterLearning");
+            e.Property(l => l.Id).ValueGeneratedNever();
         });
 
         modelBuilder.Entity<CacheEntryEntity>(e =>

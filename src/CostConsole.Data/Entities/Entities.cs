@@ -372,6 +372,12 @@ public sealed class RequestLogRow
 
     /// <summary>On a hit, what the model that wrote the cached answer would have charged.</summary>
     public long CacheAvoidedCostNanoUsd { get; set; }
+
+    /// <summary>Exploration served a tier one off the trained classifier's choice.</summary>
+    public bool Explored { get; set; }
+
+    /// <summary>The probability the served tier had of being chosen when exploration was on; null when it was off.</summary>
+    public double? Propensity { get; set; }
 }
 
 /// <summary>Who changed what, when: publishes, rollbacks and other changes people must be able to trace.</summary>

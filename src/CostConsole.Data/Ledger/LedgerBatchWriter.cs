@@ -32,6 +32,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("CacheLevel", NpgsqlDbType.Text), ("CacheEntryId", NpgsqlDbType.Text), ("CacheSimilarity", NpgsqlDbType.Double),
         ("CacheAvoidedCostNanoUsd", NpgsqlDbType.Bigint), ("BatchId", NpgsqlDbType.Text),
         ("CacheWriteTokens", NpgsqlDbType.Bigint),
+        ("Explored", NpgsqlDbType.Boolean), ("Propensity", NpgsqlDbType.Double),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -85,7 +86,9 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.CacheSimilarity;
         values[i++] = Money.ToNanoUsd(e.CacheAvoidedCost);
         values[i++] = e.BatchId;
-        values[i] = e.CacheWriteTokens;
+        values[i++] = e.CacheWriteTokens;
+        values[i++] = e.Explored;
+        values[i] = e.Propensity;
     }
 }
 

@@ -61,6 +61,15 @@ public sealed class RoutingDecision
 
     public string? Arm { get; init; }
 
+    /// <summary>Exploration sent the request one tier off the classifier's choice.</summary>
+    public bool Explored { get; init; }
+
+    /// <summary>The probability the served tier had of being chosen, when exploration was on; null when it was off.</summary>
+    public double? Propensity { get; init; }
+
+    /// <summary>The classifier's own choice when this decision explored away from it, to fall back on if it cannot be admitted.</summary>
+    public RoutingDecision? Unexplored { get; init; }
+
     /// <summary>The same decision with fewer candidates, and a note saying why.</summary>
     internal RoutingDecision WithCandidates(IReadOnlyList<RoutedModel> candidates, string note) => new()
     {
@@ -79,6 +88,9 @@ public sealed class RoutingDecision
         Notes = [.. Notes, note],
         ExperimentId = ExperimentId,
         Arm = Arm,
+        Explored = Explored,
+        Propensity = Propensity,
+        Unexplored = Unexplored,
     };
 
     /// <summary>A one-line summary for the ledger and response headers.</summary>

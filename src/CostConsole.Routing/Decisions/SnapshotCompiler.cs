@@ -154,6 +154,7 @@ public static class SnapshotCompiler
             Escalation = escalation,
             PersonalData = personalData,
             RoutesPersonalData = routesPersonalData,
+            Exploration = config.RuleSet.Classifier is { Kind: ClassifierKind.Trained, Trained.Exploration: > 0 and var share } ? share : 0,
         });
     }
 

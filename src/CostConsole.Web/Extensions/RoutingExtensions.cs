@@ -30,6 +30,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<RoutingPublisher>();
         services.TryAddSingleton<CostConsole.Web.Routing.RouterTrainingService>();
         services.TryAddSingleton<CostConsole.Web.Routing.TrainedModelService>();
+        CostConsole.Web.Routing.RouterLearningRegistration.Add(services);
         services.AddHealthChecks();
         return builder;
     }
