@@ -1,5 +1,6 @@
 namespace CostConsole.Data.Entities;
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<RouterProposalState>))]
 public enum RouterProposalState
 {
     /// <summary>Waiting for a person to use it in the draft or dismiss it.</summary>

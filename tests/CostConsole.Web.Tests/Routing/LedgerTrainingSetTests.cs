@@ -60,7 +60,8 @@ public sealed class LedgerTrainingSetTests
         var judge = LedgerTrainingSet.Label(Row("j", "small", attempts: judged), Tiers);
         var review = LedgerTrainingSet.Label(Row("r", "large", attempts: reviewed, review: 1), Tiers);
 
-        Assert.Equal(([0.75, 1, 1], [LedgerLabelSources.Judge]), (judge.Quality, judge.Sources));
+        Assert.Equal([0.75, 1, 1], judge.Quality);
+        Assert.Equal([LedgerLabelSources.Judge], judge.Sources);
         Assert.Equal([0, 0, 0], review.Quality);
         Assert.Equal([LedgerLabelSources.Escalation, LedgerLabelSources.Review], review.Sources);
     }

@@ -86,8 +86,14 @@ public sealed class RouterLearningApiTests(CostConsoleFactory factory) : IClassF
         var ledger = body.GetProperty("ledger");
         Assert.Equal(60, ledger.GetProperty("examples").GetInt32());
         Assert.Equal(30, ledger.GetProperty("perSource").GetProperty("feedback").GetInt32());
-        Assert.Equal(30, ledger.GetProperty("perSource").GetProperty("escalation").GetInt32());
-        Assert.Equal((30, 30), (ledger.GetProperty("perTier").GetProperty("small").GetInt32(), ledger.GetProperty("perTier").GetProperty("medium").GetInt32()));
+        // The simulator decides per prompt whether small is sure of itself: nearly every analysis escalates, nearly no tracking question does.
+        var escalated = (await factory.LedgerAsync()).Count(r => r.Escalations > 0);
+        Assert.InRange(escalated, 25, 35);
+        Assert.Equal(escalated, ledger.GetProperty("perSource").GetProperty("escalation").GetInt32());
+        var perTier = ledger.GetProperty("perTier");
+        Assert.InRange(perTier.GetProperty("small").GetInt32(), 25, 35);
+        Assert.InRange(perTier.GetProperty("medium").GetInt32(), 25, 35);
+        Assert.Equal(60, perTier.EnumerateObject().Sum(t => t.Value.GetInt32()));
         Assert.True(body.GetProperty("heldOutExamples").GetInt32() > 0);
         Assert.True(body.GetProperty("evaluation").GetProperty("curve").GetArrayLength() > 10);
         Assert.False(body.GetProperty("saved").GetBoolean());
