@@ -61,11 +61,11 @@ public sealed class RouterLearningFlowTests(ConsoleBrowser browser) : IClassFixt
         await Expect(proposal).ToContainTextAsync("ledger-router@", new() { Timeout = 120_000 });
         await Expect(proposal.Locator("[data-testid=proposal-quality]")).ToHaveTextAsync(new Regex(@"\d+\.\d % · \d+\.\d %"));
 
-        await console.TestId("router-learning").ScrollIntoViewIfNeededAsync();
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
         await console.ScreenshotAsync("routing-learning");
         await page.SetViewportSizeAsync(390, 844);
-        await console.TestId("router-learning").ScrollIntoViewIfNeededAsync();
-        await console.ScreenshotAsync("routing-learning-phone");
+        await console.TestId("proposals").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-learning-phone", fullPage: false);
         await page.SetViewportSizeAsync(1440, 900);
 
         await proposal.Locator("[data-testid=proposal-use]").ClickAsync();
