@@ -180,4 +180,75 @@ public sealed class RouterLearningApiTests(CostConsoleFactory factory) : IClassF
         Assert.Contains("exploration share 0.7 is out of range", saved.Summary, StringComparison.Ordinal);
         Assert.Equal(draft.ConcurrencyStamp, (await ruleSets.DraftAsync("test", Cancel)).ConcurrencyStamp);
     }
+
+    [Fact]
+    public async Task The_train_router_command_trains_from_the_ledger_and_prints_what_it_found_with_the_metrics()
+    {
+        await SeedAsync();
+        var now = DateTimeOffset.UtcNow;
+        var original = Console.Out;
+        using var output = new StringWriter();
+        Console.SetOut(output);
+        try
+        {
+            await CostConsole.Web.Commands.TrainRouterCommand.RunAsync(factory.Services, new CostConsole.Web.Commands.TrainRouterOptions(null, null, null, null) { Ledger = (now.AddDays(-1), now.AddMinutes(1)) });
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        var text = output.ToString();
+        var json = JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..]).RootElement;
+        Assert.Equal(60, json.GetProperty("ledger").GetProperty("examples").GetInt32());
+        Assert.True(json.GetProperty("evaluation").GetProperty("curve").GetArrayLength() > 10);
+    }
+
+    [Fact]
+    public async Task Scheduled_retraining_runs_on_one_instance_at_a_time_and_once_per_interval()
+    {
+        var retraining = factory.Services.GetRequiredService<RouterRetraining>();
+
+        var first = await retraining.TryLeaseAsync("instance-a", TimeSpan.FromHours(1), Cancel);
+        var second = await retraining.TryLeaseAsync("instance-b", TimeSpan.FromHours(1), Cancel);
+        await retraining.ReleaseLeaseAsync("instance-a", Cancel);
+        var afterRelease = await retraining.TryLeaseAsync("instance-b", TimeSpan.FromHours(1), Cancel);
+
+        Assert.Equal((true, false, false), (first, second, afterRelease));
+    }
+}
+
+/// <summary>A console whose router retrains itself every second from the ledger.</summary>
+public sealed class ScheduledRetrainFactory() : CostConsoleFactory(new Dictionary<string, string?>
+{
+    ["CostConsole:Router:Retrain:Schedule"] = "00:00:01",
+    ["CostConsole:Router:Retrain:MinimumExamples"] = "10",
+});
+
+public sealed class ScheduledRetrainTests(ScheduledRetrainFactory factory) : IClassFixture<ScheduledRetrainFactory>
+{
+    [Fact]
+    public async Task On_a_schedule_retraining_records_a_proposal_from_the_ledger_without_anyone_asking()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var client = factory.CreateApiClient();
+        for (var i = 0; i < 12; i++)
+        {
+            using var easy = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "small", messages = new[] { new { role = "user", content = $"Where is my parcel {500 + i}? Tracking please." } } }, cancel);
+            using var feedback = await client.PostAsJsonAsync("/api/feedback", new { request_id = easy.Headers.GetValues("x-costconsole-request-id").Single(), resolved = i % 3 != 0 }, cancel);
+            Assert.True(feedback.IsSuccessStatusCode);
+        }
+
+        var retraining = factory.Services.GetRequiredService<RouterRetraining>();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        IReadOnlyList<RouterProposalView> proposals = [];
+        while (DateTime.UtcNow < deadline && (proposals = await retraining.ListAsync(cancel)).Count == 0)
+        {
+            await Task.Delay(200, cancel);
+        }
+
+        var proposal = Assert.Single(proposals.Take(1));
+        Assert.Equal(("schedule", "schedule"), (proposal.Trigger, proposal.CreatedBy));
+        Assert.InRange(proposal.Data.Examples, 10, 12);
+    }
 }
