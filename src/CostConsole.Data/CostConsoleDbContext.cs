@@ -47,6 +47,9 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
 
     public DbSet<RouterShadowEntity> RouterShadows => Set<RouterShadowEntity>();
+    public DbSet<RouterProposalEntity> RouterProposals => Set<RouterProposalEntity>();
+
+    public DbSet<RouterLearningEntity> RouterLearning => Set<RouterLearningEntity>();
 
     public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
     public DbSet<BatchFileEntity> BatchFiles => Set<BatchFileEntity>();
@@ -199,6 +202,18 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("RouterShadows");
             e.HasIndex(x => x.StoppedAt);
+        });
+
+        modelBuilder.Entity<RouterProposalEntity>(e =>
+        {
+            e.ToTable("RouterProposals");
+            e.HasIndex(p => p.CreatedAt);
+        });
+
+        modelBuilder.Entity<RouterLearningEntity>(e =>
+        {
+            e.ToTable("RouterLearning");
+            e.Property(l => l.Id).ValueGeneratedNever();
         });
 
         modelBuilder.Entity<CacheEntryEntity>(e =>

@@ -84,7 +84,8 @@ public static class RouterEvaluator
             return map.Select(m => m < 0 ? 1.0 : scored[m]).ToArray();
         }).ToArray();
         var quality = examples.Select(e => Enumerable.Range(0, tiers.Count).Select(t => Impute(e.Quality, t)).ToArray()).ToArray();
-        var meanQuality = Enumerable.Range(0, tiers.Count).Select(t => examples.Count == 0 ? 0 : quality.Average(q => q[t])).ToArray();
+        var weights = Weights(examples);
+        var meanQuality = MeanQuality(quality, weights, tiers.Count);
         var lengths = examples.Select(e => (double)e.Prompt.Length).ToArray();
 
         var boundaries = new List<BoundaryMetrics>();
@@ -102,7 +103,7 @@ public static class RouterEvaluator
 
         var weak = quality.Select(q => q[0]).ToArray();
         var strong = quality.Select(q => q[^1]).ToArray();
-        var curve = Targets.Select(target => Point(target, probabilities, quality, meanQuality, costs)).ToList();
+        var curve = Targets.Select(target => Point(target, probabilities, quality, weights, meanQuality, costs)).ToList();
         return new RouterEvaluation
         {
             Examples = examples.Count,
@@ -114,8 +115,8 @@ public static class RouterEvaluator
             AllCheapestQuality = meanQuality[0],
             AllTopQuality = meanQuality[^1],
             Curve = curve,
-            Operating = Point(qualityTarget, probabilities, quality, meanQuality, costs),
-            Published = published is null ? null : Routed([.. examples.Select(published)], quality, meanQuality, costs, null),
+            Operating = Point(qualityTarget, probabilities, quality, weights, meanQuality, costs),
+            Published = published is null ? null : Routed([.. examples.Select(published)], quality, weights, meanQuality, costs, null),
         };
     }
 
@@ -124,31 +125,37 @@ public static class RouterEvaluator
     {
         var tiers = set.Tiers.Count;
         var quality = set.Examples.Select(e => Enumerable.Range(0, tiers).Select(t => Impute(e.Quality, t)).ToArray()).ToArray();
-        var meanQuality = Enumerable.Range(0, tiers).Select(t => quality.Length == 0 ? 0 : quality.Average(q => q[t])).ToArray();
-        return Routed([.. set.Examples.Select(router)], quality, meanQuality, relativeCosts ?? DefaultCosts(tiers), null);
+        var weights = Weights(set.Examples);
+        return Routed([.. set.Examples.Select(router)], quality, weights, MeanQuality(quality, weights, tiers), relativeCosts ?? DefaultCosts(tiers), null);
     }
 
     /// <summary>The highest quality target on the curve whose share sent to the top tier is at most <paramref name="maxTopShare"/>.</summary>
     public static double TargetForTopShare(RouterEvaluation evaluation, double maxTopShare) =>
         evaluation.Curve.Where(p => p.TopShare <= maxTopShare + 1e-9).Select(p => p.QualityTarget ?? 0).DefaultIfEmpty(Targets[0]).Max();
 
-    private static RoutingPoint Point(double target, double[][] probabilities, double[][] quality, double[] meanQuality, IReadOnlyList<double> costs) =>
-        Routed([.. probabilities.Select(p => TierPolicy.CheapestReaching(p, target))], quality, meanQuality, costs, target);
+    private static RoutingPoint Point(double target, double[][] probabilities, double[][] quality, double[] weights, double[] meanQuality, IReadOnlyList<double> costs) =>
+        Routed([.. probabilities.Select(p => TierPolicy.CheapestReaching(p, target))], quality, weights, meanQuality, costs, target);
 
-    private static RoutingPoint Routed(int[] chosen, double[][] quality, double[] meanQuality, IReadOnlyList<double> costs, double? target)
+    /// <summary>
+    /// Each example counts by its weight (1 for a labelled file; the inverse propensity for explored ledger
+    /// traffic), so shares, quality and cost estimate what the router would do on the traffic as it arrives.
+    /// </summary>
+    private static RoutingPoint Routed(int[] chosen, double[][] quality, double[] weights, double[] meanQuality, IReadOnlyList<double> costs, double? target)
     {
         var tiers = meanQuality.Length;
-        var counts = new int[tiers];
-        double sum = 0, cost = 0;
+        var counts = new double[tiers];
+        double sum = 0, cost = 0, total = 0;
         for (var i = 0; i < chosen.Length; i++)
         {
             var tier = Math.Clamp(chosen[i], 0, tiers - 1);
-            counts[tier]++;
-            sum += quality[i][tier];
-            cost += costs[tier];
+            var w = weights[i];
+            counts[tier] += w;
+            sum += w * quality[i][tier];
+            cost += w * costs[tier];
+            total += w;
         }
 
-        var n = Math.Max(chosen.Length, 1);
+        var n = total > 0 ? total : 1;
         var shares = counts.Select(c => (double)c / n).ToArray();
         return new RoutingPoint
         {
@@ -158,6 +165,14 @@ public static class RouterEvaluator
             RelativeCost = cost / n,
             RandomQuality = shares.Select((s, t) => s * meanQuality[t]).Sum(),
         };
+    }
+
+    private static double[] Weights(IReadOnlyList<LabelledPrompt> examples) => [.. examples.Select(e => e.Weight > 0 ? e.Weight : 0)];
+
+    private static double[] MeanQuality(double[][] quality, double[] weights, int tiers)
+    {
+        var total = weights.Sum();
+        return [.. Enumerable.Range(0, tiers).Select(t => total <= 0 ? 0 : quality.Select((q, i) => q[t] * weights[i]).Sum() / total)];
     }
 
     /// <summary>A missing score counts as the nearest known tier above (a more capable tier does at least as well), else below.</summary>

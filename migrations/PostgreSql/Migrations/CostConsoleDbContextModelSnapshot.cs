@@ -992,6 +992,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<long?>("ExperimentId")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("Explored")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Fallbacks")
                         .HasColumnType("integer");
 
@@ -1024,6 +1027,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<long>("PromptTokens")
                         .HasColumnType("bigint");
+
+                    b.Property<double?>("Propensity")
+                        .HasColumnType("double precision");
 
                     b.Property<string>("Protocol")
                         .IsRequired()
@@ -1110,6 +1116,93 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.HasIndex("Tier", "Timestamp");
 
                     b.ToTable("RequestLog", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.RouterLearningEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("AutoPublish")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("text");
+
+                    b.Property<long?>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("RouterLearning", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.RouterProposalEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ComparisonJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("DataJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long?>("DecidedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DecidedBy")
+                        .HasColumnType("text");
+
+                    b.Property<long>("From")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("PublishedModel")
+                        .HasColumnType("text");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("To")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Verdict")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("RouterProposals", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.RouterShadowEntity", b =>

@@ -959,6 +959,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long?>("ExperimentId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Explored")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Fallbacks")
                         .HasColumnType("INTEGER");
 
@@ -991,6 +994,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<long>("PromptTokens")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Propensity")
+                        .HasColumnType("REAL");
 
                     b.Property<string>("Protocol")
                         .IsRequired()
@@ -1077,6 +1083,91 @@ namespace CostConsole.Migrations.Migrations
                     b.HasIndex("Tier", "Timestamp");
 
                     b.ToTable("RequestLog", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.RouterLearningEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AutoPublish")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("RouterLearning", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.RouterProposalEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ComparisonJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DataJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DecidedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DecidedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("From")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PublishedModel")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("To")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Verdict")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("RouterProposals", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.RouterShadowEntity", b =>

@@ -387,6 +387,11 @@ public sealed class RequestLogRow
 
     /// <summary>The shadow's scores per tier and its policy, or why it failed.</summary>
     public string? ShadowDecision { get; set; }
+    /// <summary>Exploration served a tier one off the trained classifier's choice.</summary>
+    public bool Explored { get; set; }
+
+    /// <summary>The probability the served tier had of being chosen when exploration was on; null when it was off.</summary>
+    public double? Propensity { get; set; }
 }
 
 /// <summary>Who changed what, when: publishes, rollbacks and other changes people must be able to trace.</summary>

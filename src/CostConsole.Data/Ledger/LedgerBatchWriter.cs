@@ -33,6 +33,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("CacheAvoidedCostNanoUsd", NpgsqlDbType.Bigint), ("BatchId", NpgsqlDbType.Text),
         ("CacheWriteTokens", NpgsqlDbType.Bigint),
         ("ShadowModel", NpgsqlDbType.Text), ("ShadowTier", NpgsqlDbType.Text), ("ShadowDecision", NpgsqlDbType.Text),
+        ("Explored", NpgsqlDbType.Boolean), ("Propensity", NpgsqlDbType.Double),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -89,7 +90,9 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.CacheWriteTokens;
         values[i++] = e.ShadowModel;
         values[i++] = e.ShadowTier;
-        values[i] = e.ShadowDecision;
+        values[i++] = e.ShadowDecision;
+        values[i++] = e.Explored;
+        values[i] = e.Propensity;
     }
 }
 

@@ -228,6 +228,11 @@ internal static class ClassifierCompiler
             errors.Add($"{label}: the quality target {definition.QualityTarget} is out of range; use a probability above 0 and at most 1 (e.g. {TrainedClassifierDefinition.DefaultQualityTarget}).");
         }
 
+        if (!(definition.Exploration is >= 0 and <= TrainedClassifierDefinition.MaxExploration))
+        {
+            errors.Add($"{label}: the exploration share {definition.Exploration} is out of range; use a share from 0 (never explore) to {TrainedClassifierDefinition.MaxExploration} (e.g. 0.05).");
+        }
+
         if (!(definition.Lambda is >= 0 and <= 100))
         {
             errors.Add($"{label}: λ is {definition.Lambda}; use a value from 0 to 100 (e.g. {TrainedClassifierDefinition.DefaultLambda}).");

@@ -63,6 +63,14 @@ public sealed class RoutingDecision
 
     /// <summary>What the trained model in shadow chose for this request; null when none is in shadow or no classifier decided.</summary>
     public Learning.ShadowVerdict? Shadow { get; init; }
+    /// <summary>Exploration sent the request one tier off the classifier's choice.</summary>
+    public bool Explored { get; init; }
+
+    /// <summary>The probability the served tier had of being chosen, when exploration was on; null when it was off.</summary>
+    public double? Propensity { get; init; }
+
+    /// <summary>The classifier's own choice when this decision explored away from it, to fall back on if it cannot be admitted.</summary>
+    public RoutingDecision? Unexplored { get; init; }
 
     /// <summary>The same decision with fewer candidates, and a note saying why.</summary>
     internal RoutingDecision WithCandidates(IReadOnlyList<RoutedModel> candidates, string note) => new()
@@ -83,6 +91,9 @@ public sealed class RoutingDecision
         ExperimentId = ExperimentId,
         Arm = Arm,
         Shadow = Shadow,
+        Explored = Explored,
+        Propensity = Propensity,
+        Unexplored = Unexplored,
     };
 
     /// <summary>A one-line summary for the ledger and response headers.</summary>

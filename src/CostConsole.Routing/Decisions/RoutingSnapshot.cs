@@ -154,13 +154,22 @@ public sealed class RoutingSnapshot
 
         if (!Parts.RoutesPersonalData || !personal.Any)
         {
-            return decided;
+            // Live traffic only (a unit), and never when personal data narrows where the request may go.
+            return unit is null || Parts.Exploration <= 0 ? decided : Explore(decided);
         }
 
         return decided.IsCompletedSuccessfully
             ? ValueTask.FromResult(Privacy.PersonalDataRouting.KeepToApproved(decided.Result, personal))
             : KeepToApprovedAsync(decided, personal);
     }
+
+    private ValueTask<RoutingDecision> Explore(ValueTask<RoutingDecision> decided) =>
+        decided.IsCompletedSuccessfully
+            ? ValueTask.FromResult(Learning.Exploration.Apply(decided.Result, Parts.Tiers, _candidatesByTier, Parts.Exploration, Random.Shared))
+            : ExploreAsync(decided);
+
+    private async ValueTask<RoutingDecision> ExploreAsync(ValueTask<RoutingDecision> pending) =>
+        Learning.Exploration.Apply(await pending.ConfigureAwait(false), Parts.Tiers, _candidatesByTier, Parts.Exploration, Random.Shared);
 
     private static async ValueTask<RoutingDecision> KeepToApprovedAsync(ValueTask<RoutingDecision> pending, Privacy.PersonalDataFindings personal) =>
         Privacy.PersonalDataRouting.KeepToApproved(await pending.ConfigureAwait(false), personal);
@@ -377,4 +386,6 @@ internal sealed record SnapshotParts(
     public EmbeddingRoutes Embeddings { get; init; } = EmbeddingRoutes.None;
     /// <summary>A trained model deciding beside the classifier on every request the classifier decides; never served.</summary>
     internal Learning.ShadowRouter? Shadow { get; init; }
+    /// <summary>The trained classifier's exploration share (0: never explore).</summary>
+    public double Exploration { get; init; }
 }

@@ -157,6 +157,7 @@ public static class SnapshotCompiler
             RoutesPersonalData = routesPersonalData,
             Embeddings = EmbeddingRoutes.Compile(catalogue, byReference, ambiguous, prices, at),
             Shadow = shadow,
+            Exploration = config.RuleSet.Classifier is { Kind: ClassifierKind.Trained, Trained.Exploration: > 0 and var share } ? share : 0,
         });
     }
 

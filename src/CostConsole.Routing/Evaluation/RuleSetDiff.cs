@@ -116,7 +116,7 @@ public static class RuleSetDiff
     // A trained classifier is named with its model and operating point, so a new model version shows in the diff.
     private static string Describe(ClassifierDefinition classifier) =>
         classifier is { Kind: ClassifierKind.Trained, Trained: { } trained }
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Trained {trained.Model}, quality target {trained.QualityTarget:0.00}")
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Trained {trained.Model}, quality target {trained.QualityTarget:0.00}{(trained.Exploration > 0 ? $", exploring {trained.Exploration:0.###}" : "")}")
             : classifier.Kind.ToString();
 
     private static void CompareEscalation(Escalation.EscalationPolicy before, Escalation.EscalationPolicy after, List<DiffLine> lines)

@@ -63,6 +63,12 @@ public sealed partial class ChatPipeline(
         }
 
         var admission = await _admission.AdmitAsync(decision, request, caller, cancellationToken).ConfigureAwait(false);
+        if (admission.Refusal is not null && decision.Unexplored is { } chosen)
+        {
+            // Exploration never goes past a budget or a key's tiers: serve the classifier's own choice instead.
+            (decision, admission) = (chosen, await _admission.AdmitAsync(chosen, request, caller, cancellationToken).ConfigureAwait(false));
+        }
+
         if (admission.Refusal is { } refusal)
         {
             return await RefuseAsync(decision, refusal, request, caller, cancellationToken).ConfigureAwait(false);
@@ -701,6 +707,8 @@ public sealed partial class ChatPipeline(
             ShadowModel = outcome.Decision?.Shadow?.Model,
             ShadowTier = outcome.Decision?.Shadow?.Tier,
             ShadowDecision = outcome.Decision?.Shadow?.Reason,
+            Explored = outcome.Cache?.Entry is null && outcome.Decision?.Explored == true,
+            Propensity = outcome.Cache?.Entry is null ? outcome.Decision?.Propensity : null,
         };
     }
 

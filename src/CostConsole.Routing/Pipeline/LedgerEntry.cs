@@ -178,6 +178,11 @@ public sealed class LedgerEntry
 
     /// <summary>The shadow's scores and policy, or why it failed.</summary>
     public string? ShadowDecision { get; init; }
+    /// <summary>Exploration served a tier one off the trained classifier's choice.</summary>
+    public bool Explored { get; init; }
+
+    /// <summary>The probability the served tier had of being chosen when exploration was on (null when off): retraining weights the answer by its inverse.</summary>
+    public double? Propensity { get; init; }
 }
 
 /// <summary>The durable record of requests. A completed <see cref="RecordAsync"/> means the row is committed.</summary>

@@ -78,6 +78,15 @@ public sealed record TrainedClassifierDefinition
 
     /// <summary>For <see cref="TrainedPolicy.CostAware"/>: how much quality one unit of relative cost (the top tier = 1) is worth giving up.</summary>
     public double Lambda { get; init; } = DefaultLambda;
+
+    /// <summary>The highest exploration share a rule set may set.</summary>
+    public const double MaxExploration = 0.5;
+
+    /// <summary>
+    /// 0..0.5: the share of requests this classifier decides that are sent one tier off its choice, so retraining
+    /// learns what the neighbouring tier would have done. 0 (the default) never explores.
+    /// </summary>
+    public double Exploration { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<TrainedPolicy>))]

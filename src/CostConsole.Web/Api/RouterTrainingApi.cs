@@ -20,12 +20,15 @@ internal static class RouterTrainingApi
         var group = app.MapGroup("/api/router").RequireAuthorization(Access.Policies.RouterTrainingApi).DisableAntiforgery();
         group.MapPost("/train", TrainAsync);
         group.MapPost("/evaluate", EvaluateAsync);
+        RouterLearningApi.Map(group);
         return app;
     }
 
     private static async Task<IResult> TrainAsync(HttpContext context, RouterTrainingService training, TrainedModelService models)
     {
-        var (set, fields, error) = await ReadAsync(context, training);
+        var (set, fields, error) = string.Equals(context.Request.Query["source"], "ledger", StringComparison.OrdinalIgnoreCase)
+            ? await RouterLearningApi.ReadLedgerAsync(context)
+            : await ReadAsync(context, training);
         if (error is not null)
         {
             return ApiErrors.Result(error);
@@ -70,6 +73,7 @@ internal static class RouterTrainingApi
             model = model.Reference,
             saved = save,
             model.Summary,
+            ledger = context.Items[RouterLearningApi.LedgerSummaryKey],
             report.QualityTarget,
             report.TrainExamples,
             report.HeldOutExamples,

@@ -21,7 +21,11 @@ internal sealed record TrainRouterOptions(
     int Version = 1,
     double QualityTarget = TrainedClassifierDefinition.DefaultQualityTarget,
     double? MaxTopShare = null,
-    bool Save = false);
+    bool Save = false)
+{
+    /// <summary>Train on the ledger's labelled requests instead of a file: the range's start and end (exclusive).</summary>
+    public (DateTimeOffset From, DateTimeOffset To)? Ledger { get; init; }
+}
 
 /// <summary>
 /// <c>train-router --file F [--tiers small=modelA,large=modelB] [--quality-target 0.9 | --max-large-share 0.2]
@@ -42,18 +46,25 @@ internal static class TrainRouterCommand
         var target = ConsoleCommandLine.Number("--quality-target", "The chance of an acceptable answer the cheapest chosen tier must reach", TrainedClassifierDefinition.DefaultQualityTarget, 0.01, 1.0);
         var maxLarge = new Option<double?>("--max-large-share") { Description = "At most this share (0 to 1) of requests to the top tier, instead of a quality target" };
         var save = new Option<bool>("--save") { Description = "Store the model in the database as the next version of its name (printed as \"model\": name@version), for a rule set or the shadow to name" };
+        var fromLedger = new Option<bool>("--from-ledger") { Description = "Train on the ledger's labelled requests (feedback, escalations, judge scores, reviews) instead of a file" };
+        var ledgerFrom = new Option<DateTimeOffset?>("--from") { Description = "With --from-ledger: the first day to read (default: 7 days ago), UTC" };
+        var ledgerTo = new Option<DateTimeOffset?>("--to") { Description = "With --from-ledger: the last day to read, inclusive (default: today), UTC" };
         var command = new Command("train-router", "Trains the tier router on a labelled file's training split and prints its held-out metrics as JSON, beside the published router.")
         {
-            file, tiers, defaultSet, output, name, version, target, maxLarge, save,
+            file, tiers, defaultSet, output, name, version, target, maxLarge, fromLedger, ledgerFrom, ledgerTo, save,
         };
         command.SetAction((parse, _) => ConsoleCommandLine.RunAsync(parse, async () =>
         {
             var path = parse.GetValue(file);
             var folder = parse.GetValue(defaultSet);
-            if ((path is null) == (folder is null))
+            var ledger = parse.GetValue(fromLedger);
+            if ((path is null ? 0 : 1) + (folder is null ? 0 : 1) + (ledger ? 1 : 0) != 1)
             {
-                throw new CommandException("Give --file F (a labelled CSV or JSONL file) or --default-set DIR (the routing-train folder), not both.");
+                throw new CommandException("Give one of --file F (a labelled CSV or JSONL file), --default-set DIR (the routing-train folder) or --from-ledger [--from DAY --to DAY].");
             }
+
+            var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+            var range = ledger ? (parse.GetValue(ledgerFrom) ?? today.AddDays(-7), (parse.GetValue(ledgerTo) ?? today).AddDays(1)) : ((DateTimeOffset, DateTimeOffset)?)null;
 
             if (parse.GetValue(maxLarge) is { } share && (share < 0 || share > 1))
             {
@@ -67,7 +78,7 @@ internal static class TrainRouterCommand
 
             await using var app = await OpenDataAsync(host);
             await RunAsync(app.Services, new TrainRouterOptions(
-                path, parse.GetValue(tiers), folder, parse.GetValue(output), parse.GetValue(name)!, parse.GetValue(version), parse.GetValue(target), parse.GetValue(maxLarge), parse.GetValue(save)));
+                path, parse.GetValue(tiers), folder, parse.GetValue(output), parse.GetValue(name)!, parse.GetValue(version), parse.GetValue(target), parse.GetValue(maxLarge), parse.GetValue(save)) { Ledger = range });
         }));
         return command;
     }
@@ -76,11 +87,19 @@ internal static class TrainRouterCommand
     {
         var training = services.GetRequiredService<RouterTrainingService>();
         LabelledSet set;
+        LedgerTrainingSummary? ledger = null;
         try
         {
-            set = options.DefaultSet is { } directory
-                ? DefaultTrainingSet.Load(directory)
-                : ReadFile(training, options.File!, options.Tiers);
+            if (options.Ledger is { } range)
+            {
+                (set, ledger) = await services.GetRequiredService<LedgerTrainingData>().ReadAsync(range.From, range.To);
+            }
+            else
+            {
+                set = options.DefaultSet is { } directory
+                    ? DefaultTrainingSet.Load(directory)
+                    : ReadFile(training, options.File!, options.Tiers);
+            }
         }
         catch (LabelledFileException ex)
         {
@@ -112,7 +131,7 @@ internal static class TrainRouterCommand
         }
 
         Console.WriteLine(JsonSerializer.Serialize(
-            new { model = model.Reference, saved = options.Save, summary = model.Summary, report.QualityTarget, report.TrainExamples, report.HeldOutExamples, report.Evaluation },
+            new { model = model.Reference, saved = options.Save, summary = model.Summary, ledger, report.QualityTarget, report.TrainExamples, report.HeldOutExamples, report.Evaluation },
             RouterTraining.JsonOptions));
     }
 

@@ -33,6 +33,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<CostConsole.Web.Routing.TrainedModelService>();
         services.TryAddSingleton<CostConsole.Web.Routing.RouterShadowService>();
         services.TryAddSingleton<CostConsole.Web.Routing.ShadowComparer>();
+        CostConsole.Web.Routing.RouterLearningRegistration.Add(services);
         services.AddHealthChecks();
         return builder;
     }

@@ -34,6 +34,9 @@ public sealed class RoutingEditorTests : ConsoleTestContext
         Services.AddSingleton(new TrainedModelService(Database.Factory, TimeProvider.System));
         Services.AddSingleton(new RouterShadowService(Database.Factory, Database.Compiler, TimeProvider.System));
         Services.AddSingleton(new ShadowComparer(Database.Factory, Database.Routing));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton(new RouterRetraining(Database.Factory, new LedgerTrainingData(Database.Factory, Database.Routing), new RouterTrainingService(Database.Routing, O200kTokenCounter.Instance, TimeProvider.System),
+            new TrainedModelService(Database.Factory, TimeProvider.System), Database.RuleSets, Database.Routing, Microsoft.Extensions.Options.Options.Create(new RouterRetrainOptions()), TimeProvider.System));
     }
 
     /// <summary>The rules panel with its dialogs, saving into <see cref="_saved"/>.</summary>

@@ -25,6 +25,7 @@ public sealed partial class TrainingPanel : IDisposable
 {
     private static readonly IReadOnlyList<double> Targets = RouterEvaluator.Targets;
 
+    private bool _fromLedger;
     private byte[]? _file;
     private string? _fileName;
     private string? _tierModels;
@@ -161,7 +162,7 @@ public sealed partial class TrainingPanel : IDisposable
     private async Task TrainAsync()
     {
         _saved = null;
-        if (_file is null || !Parse())
+        if (_fromLedger ? _set is null : _file is null || !Parse())
         {
             return;
         }
@@ -203,6 +204,31 @@ public sealed partial class TrainingPanel : IDisposable
     }
 
     private void Cancel() => _cancel?.Cancel();
+
+    /// <summary>Switches between a labelled file and the ledger; what the other source gave is put aside.</summary>
+    private void SourceChanged(bool fromLedger)
+    {
+        _fromLedger = fromLedger;
+        _error = null;
+        _saved = null;
+        _report = null;
+        _set = null;
+        if (!fromLedger && _file is not null)
+        {
+            Parse();
+        }
+    }
+
+    private void LedgerRead(LabelledSet? set)
+    {
+        _set = set;
+        _report = null;
+        _saved = null;
+        if (set is not null && _name.Length == 0)
+        {
+            _name = "ledger";
+        }
+    }
 
     private Task TargetChangedAsync(int index)
     {
