@@ -59,47 +59,6 @@ public sealed class CatalogueFlowTests(ConsoleBrowser browser) : IClassFixture<C
     }
 
     [Fact]
-    public async Task An_import_writes_only_the_rows_picked_into_the_provider_chosen()
-    {
-        var console = await browser.OpenAsync("/catalogue");
-        var page = console.Page;
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Import" }).ClickAsync();
-        await console.TestId("import-shipped").ClickAsync();
-
-        // No target is assumed: previewing first asks for one.
-        await console.TestId("import-preview").ClickAsync();
-        await Expect(console.TestId("import-error")).ToContainTextAsync("Choose the provider");
-        await page.Locator(".mud-select:has([data-testid='import-target'])").First.ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "simulator" }).First.ClickAsync();
-        await console.TestId("import-preview").ClickAsync();
-        await Expect(console.TestId("import-counts")).ToContainTextAsync("unchanged: 3");
-        await Expect(console.TestId("import-lines")).ToContainTextAsync("adds model and price");
-        await Expect(console.TestId("import-lines")).ToContainTextAsync("per 1M tokens is");
-        await console.ScreenshotAsync("catalogue-import-pick-1440", fullPage: false);
-        await page.SetViewportSizeAsync(390, 844);
-        await console.ScreenshotAsync("catalogue-import-pick-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
-
-        // Pick none, then one row by keyboard: only that model is added.
-        await console.TestId("import-pick-none").ClickAsync();
-        await Expect(console.TestId("import-picked")).ToContainTextAsync("0 of ");
-        var box = console.TestId("import-lines").Locator("input[type=checkbox]:not([disabled])").First;
-        var key = (await box.GetAttributeAsync("aria-label"))!["Import ".Length..];
-        await box.FocusAsync();
-        await page.Keyboard.PressAsync("Space");
-        await Expect(console.TestId("import-picked")).ToContainTextAsync("1 of ");
-        await console.TestId("import-apply").ClickAsync();
-        await Expect(page.Locator(".mud-dialog")).ToContainTextAsync("are left as they are");
-        await page.Locator(".mud-dialog button", new() { HasText = "Apply" }).Last.ClickAsync();
-        await Expect(page.GetByText("Imported: 1 added, 0 repriced, 0 unpriced.")).ToBeVisibleAsync();
-
-        await page.GetByRole(AriaRole.Tab, new() { NameRegex = new Regex("^Models") }).ClickAsync();
-        await console.TestId("models-search").FillAsync(key);
-        await Expect(console.TestId("models-grid")).ToContainTextAsync(key);
-        Assert.Empty(console.Errors);
-    }
-
-    [Fact]
     public async Task A_malformed_price_map_is_refused_with_a_reason_and_imports_nothing()
     {
         var console = await browser.OpenAsync("/catalogue");

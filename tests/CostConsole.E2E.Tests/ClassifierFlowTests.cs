@@ -24,6 +24,15 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
 
         // Saving compiles the draft, and the first MiniLM rule set loads the model (a few seconds on a busy machine).
         await Expect(console.TestId("unpublished")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        var saved = console.TestId("classifier-saved");
+        await Expect(saved).ToContainTextAsync("→ semantic");
+        await Expect(saved).ToContainTextAsync("small examples: 3 added, 0 removed (3 now)");
+        await saved.ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-classifier-saved-1440", fullPage: false);
+        await page.SetViewportSizeAsync(390, 844);
+        await saved.ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-classifier-saved-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
 
         await console.TestId("publish").ClickAsync();
         await console.TestId("publish-note").FillAsync("semantic classifier with local MiniLM embeddings");
@@ -31,6 +40,20 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         await Expect(page.GetByText("Version 2 is live.")).ToBeVisibleAsync();
         await Expect(console.TestId("live-vectoriser")).ToContainTextAsync("vectoriser MiniLM, 6 example prompt(s)");
         await console.ScreenshotAsync("routing-classifier-minilm");
+
+        // The test bench's trace names the two scores: which one the threshold checks.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Test bench" }).ClickAsync();
+        await console.TestId("bench-prompt").FillAsync(prompt);
+        await console.TestId("bench-run").ClickAsync();
+        var reason = console.TestId("bench-result").Locator("[data-testid='trace-reason']").First;
+        await Expect(reason).ToContainTextAsync("by vote share", new() { Timeout = 30_000 });
+        await Expect(reason).ToContainTextAsync("; nearest example 'Where is my parcel?', similarity");
+        await Expect(console.TestId("trace-score-meaning").First).ToContainTextAsync("the threshold is compared with the nearest example's similarity");
+        await console.ScreenshotAsync("routing-bench-trace-1440", fullPage: false);
+        await page.SetViewportSizeAsync(390, 844);
+        await reason.ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-bench-trace-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
 
         using var http = new HttpClient { BaseAddress = browser.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleBrowser.ApiKey);

@@ -151,13 +151,22 @@ public sealed partial class ClassifierPanel
         }
     }
 
+    private static string Kind(ClassifierKind kind) => kind switch
+    {
+        ClassifierKind.DefaultTier => "default tier only",
+        ClassifierKind.Semantic => "semantic",
+        ClassifierKind.Llm => "LLM",
+        ClassifierKind.Hybrid => "hybrid",
+        _ => "trained",
+    };
+
     /// <summary>What a save changes, in words, so the user sees that it took and what it did.</summary>
     private static List<string> Changes(ClassifierDefinition before, ClassifierDefinition after)
     {
         var changes = new List<string>();
         if (before.Kind != after.Kind)
         {
-            changes.Add($"classifier {before.Kind} → {after.Kind}");
+            changes.Add($"classifier {Kind(before.Kind)} → {Kind(after.Kind)}");
         }
 
         if (after.Semantic is { } semantic && after.Kind is ClassifierKind.Semantic or ClassifierKind.Hybrid)
