@@ -57,6 +57,14 @@ function build(config, series) {
   } else if (config.type === "bar") {
     options.plotOptions = { bar: { horizontal: true, barHeight: "60%" } };
     options.xaxis = { categories: config.categories || [], labels: { formatter: format }, min: 0 };
+    if (config.format === "count") {
+      // Whole counts: a small maximum gets one tick per unit instead of repeated rounded labels (0 1 1 2 2 …).
+      const max = Math.max(0, ...series.flatMap((s) => s.data.map((p) => p.y || 0)));
+      if (max > 0 && max <= 10) {
+        options.xaxis.max = Math.ceil(max);
+        options.xaxis.tickAmount = Math.ceil(max);
+      }
+    }
     options.grid = { borderColor: "rgba(128,128,128,0.2)" };
     options.tooltip = { y: { formatter: format } };
   } else {
