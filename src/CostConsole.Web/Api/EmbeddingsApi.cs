@@ -29,20 +29,10 @@ internal static class EmbeddingsApi
 
         try
         {
-            (caller, var body) = await OpenAIApi.AdmitAsync(context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes);
-            if (body is null)
+            (caller, var parsed) = await OpenAIApi.AdmitAndParseAsync(
+                context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes, (body, tags) => EmbeddingsRequestParser.Parse(body, tags, tokens));
+            if (parsed is not { } request)
             {
-                return;
-            }
-
-            EmbeddingsRequest request;
-            try
-            {
-                request = EmbeddingsRequestParser.Parse(body.Value, context.Request.Headers[OpenAIApi.TagsHeader], tokens);
-            }
-            catch (ChatRequestException ex)
-            {
-                await OpenAIApi.RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
                 return;
             }
 

@@ -44,20 +44,10 @@ internal static class OpenAIApi
 
         try
         {
-            (caller, var body) = await AdmitAsync(context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes);
-            if (body is null)
+            (caller, var parsed) = await AdmitAndParseAsync(
+                context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes, (body, tags) => ChatRequestParser.Parse(body, tags, tokens));
+            if (parsed is not { } request)
             {
-                return;
-            }
-
-            ChatRequest request;
-            try
-            {
-                request = ChatRequestParser.Parse(body.Value, context.Request.Headers[TagsHeader], tokens);
-            }
-            catch (ChatRequestException ex)
-            {
-                await RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
                 return;
             }
 
@@ -123,6 +113,33 @@ internal static class OpenAIApi
         context.Response.Headers["x-costconsole-request-id"] = caller.RequestId;
         Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);
         return caller;
+    }
+
+    /// <summary>
+    /// Admits the request (<see cref="AdmitAsync"/>) and parses its body with <paramref name="parse"/> (given the body and
+    /// the tags header). A body the parser refuses is answered with a 400 in OpenAI's shape and its ledger row. The
+    /// request is null when it was refused: the answer is written.
+    /// </summary>
+    internal static async Task<(CallerContext Caller, T? Request)> AdmitAndParseAsync<T>(
+        HttpContext context, CallerContext caller, ChatPipeline pipeline, ApiKeyDirectory keys, KeyRateLimiter limiter, long maxBytes,
+        Func<ReadOnlyMemory<byte>, string?, T> parse)
+        where T : class
+    {
+        (caller, var body) = await AdmitAsync(context, caller, pipeline, keys, limiter, maxBytes);
+        if (body is null)
+        {
+            return (caller, null);
+        }
+
+        try
+        {
+            return (caller, parse(body.Value, context.Request.Headers[TagsHeader]));
+        }
+        catch (ChatRequestException ex)
+        {
+            await RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
+            return (caller, null);
+        }
     }
 
     /// <summary>

@@ -39,20 +39,10 @@ internal static class ResponsesApi
 
         try
         {
-            (caller, var body) = await OpenAIApi.AdmitAsync(context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes);
-            if (body is null)
+            (caller, var parsed) = await OpenAIApi.AdmitAndParseAsync(
+                context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes, (body, tags) => ResponsesRequestParser.Parse(body, tags, tokens));
+            if (parsed is not { } request)
             {
-                return;
-            }
-
-            ResponsesRequest request;
-            try
-            {
-                request = ResponsesRequestParser.Parse(body.Value, context.Request.Headers[OpenAIApi.TagsHeader], tokens);
-            }
-            catch (ChatRequestException ex)
-            {
-                await OpenAIApi.RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
                 return;
             }
 
