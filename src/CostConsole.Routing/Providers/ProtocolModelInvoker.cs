@@ -24,9 +24,11 @@ public sealed class ProtocolModelInvoker(IModelInvoker chat, IReadOnlyDictionary
 
     /// <summary>Embeddings are an OpenAI-compatible call whatever the provider's chat protocol.</summary>
     public Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, CancellationToken cancellationToken) =>
-        target.Provider.Protocol == ProviderProtocol.Chat || !others.TryGetValue(target.Provider.Protocol, out var other)
-            ? chat.EmbedAsync(target, inputs, cancellationToken)
-            : other.EmbedAsync(target, inputs, cancellationToken);
+        For(target).EmbedAsync(target, inputs, cancellationToken);
+
+    /// <summary>The same with a number of dimensions asked for, passed on to the invoker that calls the provider.</summary>
+    public Task<EmbeddingReply> EmbedAsync(RoutedModel target, IReadOnlyList<string> inputs, int? dimensions, CancellationToken cancellationToken) =>
+        For(target).EmbedAsync(target, inputs, dimensions, cancellationToken);
 
     private IModelInvoker For(RoutedModel target) =>
         target.Provider.Protocol != ProviderProtocol.Chat && others.TryGetValue(target.Provider.Protocol, out var invoker) ? invoker : chat;

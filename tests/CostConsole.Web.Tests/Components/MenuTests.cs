@@ -15,6 +15,9 @@ public sealed class MenuTests : ConsoleTestContext
         Services.AddSingleton<IWebHostEnvironment>(new TestEnvironment());
         Services.AddSingleton(new AlertCenter());
         Services.AddSingleton(_ => new CostConsole.Web.Review.ReviewQueue(Database.Factory, TimeProvider.System));
+
+        // The app bar's sample-traffic indicator has tests of its own (DashboardTrafficTests); here it stands empty.
+        ComponentFactories.AddStub<CostConsole.Web.Components.Traffic.TrafficIndicator>();
     }
 
     [Theory]
