@@ -54,7 +54,9 @@ public class PromptCachePricingTests(CostConsoleFactory factory) : IClassFixture
         var systemTokens = O200kTokenCounter.Instance.CountTokens(systemPrompt);
 
         var first = await RowAsync(await AskAsync(systemPrompt, "What are your opening hours?"));
-        var second = await RowAsync(await AskAsync(systemPrompt, "Where is my invoice?"));
+        // No billing words: the simulator's small model slips on billing totals now and then, and the answer check would
+        // then send the request a tier up, to a model whose prompt cache is cold.
+        var second = await RowAsync(await AskAsync(systemPrompt, "Where is my parcel?"));
 
         Assert.Equal(("simulator/gpt-4.1-nano", "simulator/gpt-4.1-nano"), (first.Model, second.Model));
         Assert.Equal((0L, (long)systemTokens), (first.CachedTokens, second.CachedTokens));
@@ -71,9 +73,9 @@ public class PromptCachePricingTests(CostConsoleFactory factory) : IClassFixture
     [Fact]
     public async Task The_dashboard_shows_the_share_of_input_tokens_read_from_provider_caches()
     {
-        var systemPrompt = $"Returns desk {Guid.NewGuid():N}. " + string.Join(" ", Enumerable.Repeat("Check the order number and the delivery date before offering a refund.", 120));
+        var systemPrompt = $"Returns desk {Guid.NewGuid():N}. " + string.Join(" ", Enumerable.Repeat("Check the parcel's tracking number and the delivery date before offering help.", 120));
         await RowAsync(await AskAsync(systemPrompt, "Can I return shoes?"));
-        var second = await RowAsync(await AskAsync(systemPrompt, "How long does a refund take?"));
+        var second = await RowAsync(await AskAsync(systemPrompt, "How long does delivery take?"));
         Assert.True(second.CachedTokens > 0);
         await factory.Services.GetRequiredService<RollupStore>().FlushAsync();
         var now = DateTimeOffset.UtcNow.AddMinutes(1);
