@@ -30,6 +30,13 @@ if (args is ["cache", .. var cacheOptions])
     return;
 }
 
+// "learners DIR" compares the shipped learner with kNN on MiniLM embeddings on the default set's held-out split.
+if (args is ["learners", .. var learnerOptions])
+{
+    LearnerComparison.Run(learnerOptions);
+    return;
+}
+
 if (args is ["embedding", .. var options])
 {
     CostConsole.Benchmarks.Embeddings.EmbeddingLatency.Run(options);
