@@ -588,7 +588,8 @@ public sealed partial class ChatPipeline(
         };
     }
 
-    private static ChatOutcome Failed(RoutingDecision decision, RoutedModel? model, List<AttemptRecord> attempts, CallerContext caller, ChatError error)
+    /// <summary>A request that ended in <paramref name="error"/>: what its attempts cost, with no answer (the embeddings pipeline's too).</summary>
+    internal static ChatOutcome Failed(RoutingDecision? decision, RoutedModel? model, List<AttemptRecord> attempts, CallerContext caller, ChatError error)
     {
         var total = 0m;
         foreach (var attempt in attempts)

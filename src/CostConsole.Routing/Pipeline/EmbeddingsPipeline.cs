@@ -191,22 +191,8 @@ public sealed class EmbeddingsPipeline(
         return outcome;
     }
 
-    private static ChatOutcome Outcome(CallerContext caller, RoutingDecision? decision, RoutedModel? model, List<AttemptRecord> attempts, ChatError error)
-    {
-        var total = attempts.Sum(a => a.Cost);
-        return new ChatOutcome
-        {
-            RequestId = caller.RequestId,
-            Decision = decision,
-            Model = model,
-            Cost = total,
-            BaselineCost = total,
-            LatencyMs = Stopwatch.GetElapsedTime(caller.StartTimestamp).TotalMilliseconds,
-            Attempts = attempts,
-            Status = error.Status,
-            Error = error,
-        };
-    }
+    private static ChatOutcome Outcome(CallerContext caller, RoutingDecision? decision, RoutedModel? model, List<AttemptRecord> attempts, ChatError error) =>
+        ChatPipeline.Failed(decision, model, attempts, caller, error);
 
     private static AttemptRecord Attempt(AttemptKind kind, RoutedModel model, int status, string outcome, TokenUsage usage, decimal cost, double latency)
     {

@@ -164,7 +164,7 @@ public static class MessagesResponse
     }
 
     /// <summary>A tool call's arguments as the <c>input</c> object; arguments that are not a JSON object give an empty one.</summary>
-    private static void WriteInput(Utf8JsonWriter writer, string arguments)
+    internal static void WriteInput(Utf8JsonWriter writer, string arguments)
     {
         try
         {

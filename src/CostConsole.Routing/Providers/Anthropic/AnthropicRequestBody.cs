@@ -198,7 +198,7 @@ internal static class AnthropicRequestBody
                     writer.WriteString("id"u8, id);
                     writer.WriteString("name"u8, name);
                     writer.WritePropertyName("input"u8);
-                    WriteObject(writer, arguments);
+                    CostConsole.Routing.Protocols.Messages.MessagesResponse.WriteInput(writer, arguments);
                     writer.WriteEndObject();
                 });
             }
@@ -397,27 +397,6 @@ internal static class AnthropicRequestBody
         }
 
         return text.ToString();
-    }
-
-    /// <summary>Tool arguments as the <c>input</c> object; arguments that are not a JSON object give an empty one.</summary>
-    private static void WriteObject(Utf8JsonWriter writer, string json)
-    {
-        try
-        {
-            using var parsed = JsonDocument.Parse(json);
-            if (parsed.RootElement.ValueKind == JsonValueKind.Object)
-            {
-                parsed.RootElement.WriteTo(writer);
-                return;
-            }
-        }
-        catch (JsonException)
-        {
-            // A model's broken arguments from an earlier turn: sent as an empty input rather than refused.
-        }
-
-        writer.WriteStartObject();
-        writer.WriteEndObject();
     }
 
     private static double? Number(JsonElement chat, string name) =>
