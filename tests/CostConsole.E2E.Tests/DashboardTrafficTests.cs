@@ -66,6 +66,7 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
         await Expect(console.Page.GetByRole(AriaRole.Button, new() { Name = "Stop sample traffic" })).ToBeVisibleAsync();
         await console.ScreenshotAsync("app-bar-traffic-1440", fullPage: false);
         await console.Page.SetViewportSizeAsync(390, 844);
+        await Expect(console.TestId("traffic-indicator-stop")).ToBeInViewportAsync();
         await Expect(indicator).ToBeVisibleAsync();
         await console.ScreenshotAsync("app-bar-traffic-390", fullPage: false);
         await console.Page.SetViewportSizeAsync(1440, 900);
