@@ -69,8 +69,23 @@ public sealed class RoutingDecision
     /// <summary>The probability the served tier had of being chosen, when exploration was on; null when it was off.</summary>
     public double? Propensity { get; init; }
 
-    /// <summary>The classifier's own choice when this decision explored away from it, to fall back on if it cannot be admitted.</summary>
+    /// <summary>
+    /// The router's own choice when this decision explored away from it or conversation affinity overrode it, to fall back
+    /// on if it cannot be admitted.
+    /// </summary>
     public RoutingDecision? Unexplored { get; init; }
+
+    /// <summary>
+    /// Why this decision moves a conversation even while its provider cache is warm elsewhere (a hard rule, a tier or
+    /// model the request names); null when conversation affinity may keep the conversation where it is.
+    /// </summary>
+    public string? MustMove { get; init; }
+
+    /// <summary>The model that served this conversation's last turn while its cache is likely warm; null when none.</summary>
+    public Affinity.WarmModel? Warm { get; init; }
+
+    /// <summary>Conversation affinity overrode the router's choice and kept the conversation on <see cref="Warm"/>'s model.</summary>
+    public bool KeptByAffinity { get; init; }
 
     /// <summary>The same decision with fewer candidates, and a note saying why.</summary>
     internal RoutingDecision WithCandidates(IReadOnlyList<RoutedModel> candidates, string note) => new()
@@ -94,6 +109,40 @@ public sealed class RoutingDecision
         Explored = Explored,
         Propensity = Propensity,
         Unexplored = Unexplored,
+        MustMove = MustMove,
+        Warm = Warm,
+        KeptByAffinity = KeptByAffinity,
+    };
+
+    /// <summary>
+    /// This decision as conversation affinity leaves it: the warm model it knew, and when it kept the conversation there,
+    /// the kept candidates and tier (exploration's draw no longer describes what is served, so it is dropped).
+    /// </summary>
+    internal RoutingDecision WithAffinity(Affinity.WarmModel warm, IReadOnlyList<RoutedModel>? kept, string? tier, string? note) => new()
+    {
+        RequestedModel = RequestedModel,
+        Source = Source,
+        Tier = tier ?? Tier,
+        Rule = Rule,
+        RulePosition = RulePosition,
+        Reason = Reason,
+        Classifier = Classifier,
+        ClassifierScore = ClassifierScore,
+        Mapping = Mapping,
+        Candidates = kept ?? Candidates,
+        RuleSetVersion = RuleSetVersion,
+        RulesEvaluated = RulesEvaluated,
+        Notes = note is null ? Notes : [.. Notes, note],
+        ExperimentId = ExperimentId,
+        Arm = Arm,
+        Shadow = Shadow,
+        Explored = kept is null && Explored,
+        Propensity = kept is null ? Propensity : null,
+        // When admission refuses the kept model (a budget, a key's tiers), the router's own choice is served instead.
+        Unexplored = kept is null ? Unexplored : WithAffinity(warm, null, null, null),
+        MustMove = MustMove,
+        Warm = warm,
+        KeptByAffinity = kept is not null,
     };
 
     /// <summary>A one-line summary for the ledger and response headers.</summary>

@@ -213,6 +213,7 @@ public sealed class RoutingSnapshot
                 ExperimentId = experiment.Id,
                 Arm = experiment.ArmNames[arm],
                 Shadow = decision.Shadow,
+                MustMove = decision.MustMove,
             };
         }
 
@@ -238,6 +239,7 @@ public sealed class RoutingSnapshot
                 Mapping = Parts.MappingName,
                 Candidates = _candidatesByTier[tierIndex],
                 RuleSetVersion = Parts.RuleSetVersion,
+                MustMove = "the request names tier '" + Parts.Tiers[tierIndex] + "'",
             });
         }
 
@@ -260,6 +262,7 @@ public sealed class RoutingSnapshot
                 Mapping = Parts.MappingName,
                 Candidates = pinned,
                 RuleSetVersion = Parts.RuleSetVersion,
+                MustMove = "the request names model '" + requested + "'",
             });
         }
 
@@ -316,6 +319,7 @@ public sealed class RoutingSnapshot
                     RuleSetVersion = Parts.RuleSetVersion,
                     RulesEvaluated = i + 1,
                     Notes = (IReadOnlyList<string>?)evaluation.Notes ?? [],
+                    MustMove = rule.Hard,
                 });
             }
 

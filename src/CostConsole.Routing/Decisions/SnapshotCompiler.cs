@@ -284,7 +284,7 @@ public static class SnapshotCompiler
 
             if (rule.Enabled)
             {
-                compiled.Add(new CompiledRule(rule.Name, i + 1, [.. conditions.OrderBy(c => c.Cost)], RuleText.Summarize(rule), tier, pinned));
+                compiled.Add(new CompiledRule(rule.Name, i + 1, [.. conditions.OrderBy(c => c.Cost)], RuleText.Summarize(rule), tier, pinned, Affinity.ConversationAffinity.HardReason(rule)));
             }
         }
 

@@ -53,6 +53,12 @@ public sealed class ChatOutcome
     /// <summary>On a cache hit, what the model that wrote the answer would have charged for this request.</summary>
     public decimal CacheAvoidedCost { get; init; }
 
+    /// <summary>
+    /// The estimated cost of moving a long conversation off the model whose provider cache was warm: the prefix it likely
+    /// held, at what that cache would have saved on it. Zero when the conversation did not move.
+    /// </summary>
+    public decimal ColdCacheCost { get; init; }
+
     public bool IsSuccess => Error is null;
 }
 

@@ -26,7 +26,8 @@ public sealed partial class ChatPipeline(
     IAdmissionControl? admission = null,
     DeploymentResilience? resilience = null,
     PipelineTelemetry? telemetry = null,
-    ResponseCache? cache = null)
+    ResponseCache? cache = null,
+    Affinity.ConversationAffinity? affinity = null)
 {
     private const string SkippedOutcome = "skipped: circuit open";
 
@@ -79,6 +80,7 @@ public sealed partial class ChatPipeline(
         {
             var (lookup, served) = cache is null ? default : await LookUpAsync(cache, snapshot, decision, request, caller, sink, cancellationToken).ConfigureAwait(false);
             settled = served ?? await calls(snapshot, decision, admission, lookup).ConfigureAwait(false);
+            affinity?.Remember(caller.ConversationId, caller.ReceivedAt, settled);
             return settled;
         }
         finally
@@ -523,7 +525,8 @@ public sealed partial class ChatPipeline(
     {
         try
         {
-            return (await snapshot.DecideAsync(request, new AssignmentUnit(caller.ApiKeyId, null, request.User, caller.ConversationId), cancellationToken).ConfigureAwait(false), null);
+            var decided = await snapshot.DecideAsync(request, new AssignmentUnit(caller.ApiKeyId, null, request.User, caller.ConversationId), cancellationToken).ConfigureAwait(false);
+            return (affinity?.Apply(snapshot, decided, request, caller.ConversationId, caller.ReceivedAt) ?? decided, null);
         }
         catch (ChatRequestException ex)
         {
@@ -555,7 +558,7 @@ public sealed partial class ChatPipeline(
         return outcome;
     }
 
-    private static ChatOutcome Success(Run run, KeptAnswer answer, ReviewState review, ChatError? error = null)
+    private ChatOutcome Success(Run run, KeptAnswer answer, ReviewState review, ChatError? error = null)
     {
         var total = 0m;
         foreach (var attempt in run.Attempts)
@@ -585,6 +588,7 @@ public sealed partial class ChatPipeline(
             Status = error?.Status ?? 200,
             Error = error,
             Cache = run.Cache,
+            ColdCacheCost = affinity?.ColdCacheCost(run.Decision.Warm, answer.Model, answer.Usage, snapshot.Prices, run.Caller.ReceivedAt, run.Caller.BatchId is not null) ?? 0m,
         };
     }
 
@@ -705,6 +709,7 @@ public sealed partial class ChatPipeline(
             CacheEntryId = outcome.Cache?.Entry?.Id,
             CacheSimilarity = outcome.Cache?.Entry is null ? null : outcome.Cache.Similarity,
             CacheAvoidedCost = outcome.CacheAvoidedCost,
+            ColdCacheCost = outcome.ColdCacheCost,
             ShadowModel = outcome.Decision?.Shadow?.Model,
             ShadowTier = outcome.Decision?.Shadow?.Tier,
             ShadowDecision = outcome.Decision?.Shadow?.Reason,

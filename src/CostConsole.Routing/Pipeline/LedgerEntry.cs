@@ -170,6 +170,9 @@ public sealed class LedgerEntry
     /// <summary>What the model that wrote the cached answer would have charged for this request: what the hit saved.</summary>
     public decimal CacheAvoidedCost { get; init; }
 
+    /// <summary>The estimated cost of moving a long conversation off its warm model (see <see cref="ChatOutcome.ColdCacheCost"/>).</summary>
+    public decimal ColdCacheCost { get; init; }
+
     /// <summary>The trained model in shadow ("name@version") when the classifier decided this request; null otherwise.</summary>
     public string? ShadowModel { get; init; }
 

@@ -168,8 +168,11 @@ internal sealed class PersonalDataConditionCompiled(Privacy.PersonalDataDetector
 }
 
 /// <summary>A published rule: its conditions in evaluation order and its precomputed trace text.</summary>
-internal sealed class CompiledRule(string name, int position, CompiledCondition[] conditions, string summary, int? tierIndex, string? pinnedModelKey)
+internal sealed class CompiledRule(string name, int position, CompiledCondition[] conditions, string summary, int? tierIndex, string? pinnedModelKey, string? hard = null)
 {
+    /// <summary>Why the rule moves a conversation past its affinity (it pins a model, tests personal data, or is marked hard); null when it yields.</summary>
+    public string? Hard { get; } = hard is null ? null : $"rule #{position} '{name}' {hard}";
+
     public string Name { get; } = name;
 
     /// <summary>1-based position in the rule set, as the editor shows it.</summary>

@@ -182,6 +182,13 @@ public sealed record RuleDefinition
 
     /// <summary>Prompts the rule is meant to catch. Routing ignores them; the editor checks that no earlier rule catches them first.</summary>
     public IReadOnlyList<string> Examples { get; init; } = [];
+
+    /// <summary>
+    /// A hard rule moves a conversation even while conversation affinity would keep it on the model whose prompt cache is
+    /// warm. Rules that pin a model or test for personal data are always hard; other rules yield to affinity unless set.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Hard { get; init; }
 }
 
 /// <summary>What a firing rule does: send the request to a tier, or pin one model.</summary>
