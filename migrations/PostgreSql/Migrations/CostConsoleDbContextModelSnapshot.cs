@@ -965,6 +965,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<long>("CachedTokens")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("ColdCacheCostNanoUsd")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("CompletionTokens")
                         .HasColumnType("bigint");
 

@@ -932,6 +932,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("CachedTokens")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("ColdCacheCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CompletionTokens")
                         .HasColumnType("INTEGER");
 

@@ -379,6 +379,9 @@ public sealed class RequestLogRow
     /// <summary>On a hit, what the model that wrote the cached answer would have charged.</summary>
     public long CacheAvoidedCostNanoUsd { get; set; }
 
+    /// <summary>The estimated cost of moving a long conversation off the model whose provider cache was warm; 0 when it did not move.</summary>
+    public long ColdCacheCostNanoUsd { get; set; }
+
     /// <summary>The trained model in shadow when the classifier decided this request ("name@version"); null when none was.</summary>
     public string? ShadowModel { get; set; }
 

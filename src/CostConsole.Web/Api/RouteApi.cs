@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CostConsole.Data.Catalogue;
+using CostConsole.Routing.Affinity;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
@@ -18,7 +19,7 @@ internal static class RouteApi
         return app;
     }
 
-    private static async Task<IResult> ExplainAsync(HttpContext context, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options)
+    private static async Task<IResult> ExplainAsync(HttpContext context, RoutingState state, ITokenCounter tokens, IOptions<CostConsoleOptions> options, ConversationAffinity affinity, TimeProvider time)
     {
         if (ApiErrors.NotJson(context.Request) is { } notJson)
         {
@@ -49,6 +50,9 @@ internal static class RouteApi
             {
                 request.CountPromptTokens(context.RequestAborted);
                 decision = await snapshot.DecideAsync(request, context.RequestAborted);
+
+                // With the conversation header, the explanation shows what affinity would do with the next turn (and remembers nothing).
+                decision = affinity.Apply(snapshot, decision, request, OpenAIApi.ConversationId(context.Request), time.GetUtcNow());
             }
             catch (ChatRequestException ex)
             {
@@ -89,7 +93,8 @@ internal static class RouteApi
         decimal? EstimatedPromptCostUsd,
         decimal? BaselinePromptCostUsd,
         PersonalDataTrace Pii,
-        CostConsole.Routing.Learning.ShadowVerdict? Shadow)
+        CostConsole.Routing.Learning.ShadowVerdict? Shadow,
+        AffinityTrace? Affinity)
     {
         public static Explanation From(RoutingDecision decision, ChatRequest request, RoutingSnapshot snapshot)
         {
@@ -115,9 +120,13 @@ internal static class RouteApi
                 CostCalculator.Cost(snapshot.Prices, decision.Model.Key, now, promptOnly),
                 snapshot.Baseline is { } baseline ? CostCalculator.Cost(snapshot.Prices, baseline.Key, now, promptOnly) : null,
                 PersonalDataTrace.From(request.DetectPersonalData(snapshot.PersonalData)),
-                decision.Shadow);
+                decision.Shadow,
+                decision.Warm is { } warm ? new AffinityTrace(warm.ModelKey, warm.ServedAt, decision.KeptByAffinity) : null);
         }
     }
+
+    /// <summary>The conversation's warm model (the one that served its last turn within the window), and whether affinity kept the request on it.</summary>
+    private sealed record AffinityTrace(string WarmModel, DateTimeOffset LastTurnAt, bool Decided);
 
     /// <summary>The personal data found: the kinds and how many of each, never the values.</summary>
     private sealed record PersonalDataTrace(bool Found, IReadOnlyDictionary<string, int> Kinds)

@@ -73,6 +73,9 @@ public sealed class PriceForm
 
     public decimal? CachedInputPerMillion { get; set; }
 
+    /// <summary>The price of prompt tokens written to the provider's prompt cache (Anthropic's cache creation); empty bills them as input.</summary>
+    public decimal? CacheWritePerMillion { get; set; }
+
     public decimal? OutputPerMillion { get; set; }
 
     /// <summary>Batch discount as a fraction (0.5 = half price).</summary>
@@ -111,7 +114,10 @@ public sealed record ModelView(
     int PriceVersions,
     Guid ConcurrencyStamp);
 
-public sealed record PriceVersionView(long Id, DateTimeOffset EffectiveFrom, decimal InputPerMillion, decimal? CachedInputPerMillion, decimal OutputPerMillion, decimal? BatchDiscount, string? Author, string? Note, bool InForce, bool Scheduled);
+public sealed record PriceVersionView(long Id, DateTimeOffset EffectiveFrom, decimal InputPerMillion, decimal? CachedInputPerMillion, decimal OutputPerMillion, decimal? BatchDiscount, string? Author, string? Note, bool InForce, bool Scheduled)
+{
+    public decimal? CacheWritePerMillion { get; init; }
+}
 
 /// <summary>The outcome of a catalogue change: saved, refused with messages per field, or a conflict.</summary>
 public sealed record CatalogueResult(bool Saved, IReadOnlyDictionary<string, string[]> Errors, string? Conflict = null, long? Id = null)

@@ -78,7 +78,7 @@ public sealed class CatalogueService(
         var inForce = versions.Where(p => p.EffectiveFrom <= now).MaxBy(p => p.EffectiveFrom)?.Id;
         return [.. versions
             .OrderByDescending(p => p.EffectiveFrom)
-            .Select(p => new PriceVersionView(p.Id, p.EffectiveFrom, p.InputPerMillion, p.CachedInputPerMillion, p.OutputPerMillion, p.BatchDiscount, p.Author, p.Note, p.Id == inForce, p.EffectiveFrom > now))];
+            .Select(p => new PriceVersionView(p.Id, p.EffectiveFrom, p.InputPerMillion, p.CachedInputPerMillion, p.OutputPerMillion, p.BatchDiscount, p.Author, p.Note, p.Id == inForce, p.EffectiveFrom > now) { CacheWritePerMillion = p.CacheWritePerMillion })];
     }
 
     public async Task<CatalogueResult> SaveProviderAsync(ProviderForm form, CancellationToken cancellationToken = default)
@@ -315,6 +315,7 @@ public sealed class CatalogueService(
         EffectiveFrom = form.EffectiveFrom ?? now,
         InputPerMillion = form.InputPerMillion!.Value,
         CachedInputPerMillion = form.CachedInputPerMillion,
+        CacheWritePerMillion = form.CacheWritePerMillion,
         OutputPerMillion = form.OutputPerMillion!.Value,
         BatchDiscount = form.BatchDiscount,
         CreatedAt = now,

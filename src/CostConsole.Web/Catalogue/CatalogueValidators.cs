@@ -48,6 +48,9 @@ public sealed class PriceFormValidator : AbstractValidator<PriceForm>
             .GreaterThanOrEqualTo(0).WithMessage("A price cannot be negative.")
             .LessThanOrEqualTo(p => p.InputPerMillion ?? decimal.MaxValue).WithMessage("The cached input price cannot be above the input price.")
             .When(p => p.CachedInputPerMillion is not null);
+        RuleFor(p => p.CacheWritePerMillion)
+            .GreaterThanOrEqualTo(0).WithMessage("The cache-write price cannot be negative.")
+            .When(p => p.CacheWritePerMillion is not null);
         RuleFor(p => p.BatchDiscount)
             .InclusiveBetween(0m, 1m).WithMessage("The batch discount is a fraction between 0 and 1 (0.5 = half price).")
             .When(p => p.BatchDiscount is not null);

@@ -23,6 +23,10 @@ internal static class RoutingExtensions
         services.TryAddSingleton<IModelInvoker>(sp => UpstreamInvokers.Create(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>()));
         services.TryAddSingleton<IAdmissionControl>(AdmitAll.Instance);
         services.TryAddSingleton(sp => new DeploymentResilience(sp.GetRequiredService<TimeProvider>()));
+        services.AddOptions<CostConsole.Routing.Affinity.ConversationAffinityOptions>().BindConfiguration(CostConsole.Routing.Affinity.ConversationAffinityOptions.Section)
+            .Validate(o => o.Problem() is null, $"{CostConsole.Routing.Affinity.ConversationAffinityOptions.Section} is not valid: Window must be more than zero and at most one day, MinCachedTokens not negative, MaxConversations at least 1.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => new CostConsole.Routing.Affinity.ConversationAffinity(sp.GetRequiredService<IOptions<CostConsole.Routing.Affinity.ConversationAffinityOptions>>().Value));
         services.TryAddSingleton<ChatPipeline>();
         services.TryAddSingleton<EmbeddingsPipeline>();
         services.TryAddSingleton<ApiKeyDirectory>();

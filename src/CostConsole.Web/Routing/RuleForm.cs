@@ -85,6 +85,9 @@ public sealed class RuleForm
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Moves a conversation even while conversation affinity would keep it on the model whose cache is warm.</summary>
+    public bool Hard { get; set; }
+
     /// <summary>True: pin a model; false: send to a tier.</summary>
     public bool PinModel { get; set; }
 
@@ -120,6 +123,7 @@ public sealed class RuleForm
     {
         Name = rule.Name,
         Enabled = rule.Enabled,
+        Hard = rule.Hard,
         PinModel = rule.Action.Model is { Length: > 0 },
         Tier = rule.Action.Tier ?? "",
         Model = rule.Action.Model ?? "",
@@ -131,6 +135,7 @@ public sealed class RuleForm
     {
         Name = Name.Trim(),
         Enabled = Enabled,
+        Hard = Hard,
         Conditions = [.. Conditions.Select(c => c.ToCondition())],
         Action = PinModel ? RuleAction.ToModel(Model) : RuleAction.ToTier(Tier),
         Examples = [.. Examples.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],

@@ -46,6 +46,7 @@ public sealed partial class PriceDialog
             {
                 InputPerMillion = current.InputPerMillion,
                 CachedInputPerMillion = current.CachedInputPerMillion,
+                CacheWritePerMillion = current.CacheWritePerMillion,
                 OutputPerMillion = current.OutputPerMillion,
                 BatchDiscount = current.BatchDiscount,
             };
