@@ -9,6 +9,13 @@ if (args is ["latency", ..])
     return;
 }
 
+// "affinity [N]" runs N conversations (default 200) through the simulator with and without conversation affinity.
+if (args is ["affinity", .. var affinityOptions])
+{
+    await AffinityWorkload.RunAsync(affinityOptions);
+    return;
+}
+
 // "tokens" reads the CPU one request body costs before routing, at 1 MiB and at the 4 MiB limit.
 if (args is ["tokens", ..])
 {
