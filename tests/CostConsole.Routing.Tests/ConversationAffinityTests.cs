@@ -158,6 +158,18 @@ public sealed class ConversationAffinityTests
         Assert.NotNull(affinity.WarmFor("conv-10", FirstTurn.AddSeconds(20)));
     }
 
+    [Fact]
+    public void Settings_that_cannot_work_are_named_with_the_setting_to_fix()
+    {
+        Assert.Null(new ConversationAffinityOptions().Problem());
+        Assert.Equal(
+            "CostConsole:Routing:Affinity:Window must be more than zero and at most one day (got 00:00:00).",
+            new ConversationAffinityOptions { Window = TimeSpan.Zero }.Problem());
+        Assert.Equal(
+            "CostConsole:Routing:Affinity:MaxConversations must be at least 1 (got 0).",
+            new ConversationAffinityOptions { MaxConversations = 0 }.Problem());
+    }
+
     private static Task<ChatOutcome> TurnAsync(ChatPipeline pipeline, string text, DateTimeOffset at, string conversation = "conv-1", string model = "auto")
     {
         var request = Request(text, model);
