@@ -2,8 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using CostConsole.Data;
+using CostConsole.Data.Entities;
 using CostConsole.Web.Keys;
+using CostConsole.Web.Privacy;
 using CostConsole.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostConsole.Web.Tests.Api;
@@ -33,12 +37,14 @@ public sealed class StoredResponsesTests(FullPromptStorageFactory factory) : ICl
     private async Task<Data.Entities.RequestLogRow> RowAsync(HttpResponseMessage response) =>
         (await factory.LedgerAsync()).Single(r => r.RequestId == response.Headers.GetValues("x-costconsole-request-id").Single());
 
-    private async Task<string> CreateKeyAsync(string name, string promptStorage = KeyForm.DefaultPromptStorage)
+    private async Task<string> CreateKeyAsync(string name, string promptStorage = KeyForm.DefaultPromptStorage) => (await CreatedKeyAsync(name, promptStorage)).Secret;
+
+    private async Task<CreatedKey> CreatedKeyAsync(string name, string promptStorage = KeyForm.DefaultPromptStorage)
     {
         var (result, key) = await factory.Services.GetRequiredService<KeyService>()
             .CreateAsync(new KeyForm { Name = name, Team = "team-" + name, PromptStorage = promptStorage }, "test", Cancel);
         Assert.True(result.Saved, result.Summary);
-        return key!.Secret;
+        return key!;
     }
 
     private static string Text(JsonElement response) => string.Concat(response.GetProperty("output").EnumerateArray()
@@ -185,5 +191,39 @@ public sealed class StoredResponsesTests(FullPromptStorageFactory factory) : ICl
         unasked.Dispose();
         asked.Dispose();
         continued.Dispose();
+    }
+
+    [Fact]
+    public async Task Stored_responses_older_than_the_retention_period_are_deleted_with_the_stored_prompts()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>().CreateDbContextAsync(Cancel))
+        {
+            db.StoredResponses.Add(new StoredResponseEntity { Id = "resp_retention_old", ApiKeyId = null, CreatedAt = now.AddDays(-31), Conversation = "[]", Response = "{}" });
+            db.StoredResponses.Add(new StoredResponseEntity { Id = "resp_retention_new", ApiKeyId = null, CreatedAt = now.AddDays(-29), Conversation = "[]", Response = "{}" });
+            await db.SaveChangesAsync(Cancel);
+        }
+
+        await factory.Services.GetRequiredService<PromptRetention>().PurgeAsync(Cancel);
+
+        await using var check = await factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>().CreateDbContextAsync(Cancel);
+        var left = await check.StoredResponses.Where(r => r.Id.StartsWith("resp_retention_")).Select(r => r.Id).ToListAsync(Cancel);
+        Assert.Equal(["resp_retention_new"], left);
+    }
+
+    [Fact]
+    public async Task Erasing_a_key_deletes_its_stored_responses()
+    {
+        var key = await CreatedKeyAsync("erased-app");
+        var (created, stored) = await PostAsync(new { model = "auto", input = "My card 4111 1111 1111 1111 was charged twice" }, key.Secret);
+        var id = stored.GetProperty("id").GetString();
+        var (before, _) = await SendAsync(HttpMethod.Get, $"/v1/responses/{id}", key.Secret);
+
+        await factory.Services.GetRequiredService<Erasure>().EraseAsync(ErasureSubject.Key, key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "test", Cancel);
+        var (after, _) = await SendAsync(HttpMethod.Get, $"/v1/responses/{id}", key.Secret);
+
+        Assert.Equal(HttpStatusCode.OK, before);
+        Assert.Equal(HttpStatusCode.NotFound, after);
+        created.Dispose();
     }
 }
