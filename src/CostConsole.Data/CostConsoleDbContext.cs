@@ -54,6 +54,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
     public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
     public DbSet<BatchFileEntity> BatchFiles => Set<BatchFileEntity>();
 
+    public DbSet<StoredResponseEntity> StoredResponses => Set<StoredResponseEntity>();
+
     public DbSet<BatchEntity> Batches => Set<BatchEntity>();
 
     public DbSet<BatchLineEntity> BatchLines => Set<BatchLineEntity>();
@@ -214,6 +216,13 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("RouterLearning");
             e.Property(l => l.Id).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<StoredResponseEntity>(e =>
+        {
+            e.ToTable("StoredResponses");
+            e.Property(r => r.Id).HasMaxLength(64);
+            e.HasIndex(r => r.CreatedAt);
         });
 
         modelBuilder.Entity<CacheEntryEntity>(e =>

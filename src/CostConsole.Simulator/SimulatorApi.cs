@@ -101,10 +101,20 @@ internal static class SimulatorApi
     /// <summary>What the router may add to a client's body on its way here: the model name, logprobs, stream options.</summary>
     private const long ForwardingHeadroom = 16 * 1024;
 
-    public static Ok<ModelList> ListModels(SimulatorSettings settings) =>
-        TypedResults.Ok(new ModelList(
+    /// <summary>The simulated models: in OpenAI's list shape, or in Anthropic's when the client sends <c>anthropic-version</c>, as Anthropic's clients do.</summary>
+    public static IResult ListModels(HttpRequest request, SimulatorSettings settings)
+    {
+        if (request.Headers.ContainsKey("anthropic-version"))
+        {
+            var created = DateTimeOffset.FromUnixTimeSeconds(ModelsCreated).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            var models = settings.Models.Select(model => new AnthropicModelEntry("model", model.Id, model.Id, created)).ToArray();
+            return TypedResults.Ok(new AnthropicModelList(models, false, models.FirstOrDefault()?.Id, models.LastOrDefault()?.Id));
+        }
+
+        return TypedResults.Ok(new ModelList(
             "list",
             settings.Models.Select(model => new ModelEntry(model.Id, "model", ModelsCreated, "costconsole-simulator")).ToArray()));
+    }
 
     /// <summary>Waits a simulated duration; skipped entirely at zero so tests and benchmarks never touch a timer.</summary>
     internal static Task DelayAsync(TimeSpan duration, TimeProvider timeProvider, CancellationToken cancellationToken) =>
@@ -127,3 +137,15 @@ internal sealed record ModelEntry(
 internal sealed record ModelList(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("data")] IReadOnlyList<ModelEntry> Data);
+
+internal sealed record AnthropicModelEntry(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("display_name")] string DisplayName,
+    [property: JsonPropertyName("created_at")] string CreatedAt);
+
+internal sealed record AnthropicModelList(
+    [property: JsonPropertyName("data")] IReadOnlyList<AnthropicModelEntry> Data,
+    [property: JsonPropertyName("has_more")] bool HasMore,
+    [property: JsonPropertyName("first_id")] string? FirstId,
+    [property: JsonPropertyName("last_id")] string? LastId);

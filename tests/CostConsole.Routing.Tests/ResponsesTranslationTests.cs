@@ -125,10 +125,10 @@ public sealed class ResponsesTranslationTests
     [Fact]
     public void Fields_with_no_chat_equivalent_are_accepted_and_named_but_defaults_are_not()
     {
-        using var named = Parse("""{"input":"hi","include":["reasoning.encrypted_content"],"reasoning":{"effort":"low"},"truncation":"auto","store":true,"text":{"verbosity":"low"}}""");
+        using var named = Parse("""{"input":"hi","include":["reasoning.encrypted_content"],"reasoning":{"effort":"low"},"truncation":"auto","text":{"verbosity":"low"}}""");
         using var defaults = Parse("""{"input":"hi","include":[],"truncation":"disabled","store":false,"previous_response_id":null,"reasoning":{"effort":null}}""");
 
-        Assert.Equal(["include", "reasoning", "truncation", "store", "text.verbosity"], named.Ignored);
+        Assert.Equal(["include", "reasoning", "truncation", "text.verbosity"], named.Ignored);
         Assert.Empty(defaults.Ignored);
     }
 
@@ -181,7 +181,7 @@ public sealed class ResponsesTranslationTests
     [Fact]
     public void A_chat_completion_becomes_a_completed_response_with_a_message_and_usage()
     {
-        using var request = Parse("""{"input":"hi","instructions":"Be brief.","metadata":{"team":"support"},"store":true}""");
+        using var request = Parse("""{"input":"hi","instructions":"Be brief.","metadata":{"team":"support"}}""");
         var completion = """
             {"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4.1-nano","choices":[{"index":0,"message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}],
              "usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,"completion_tokens_details":{"reasoning_tokens":2}}}

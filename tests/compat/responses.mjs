@@ -111,7 +111,7 @@ function textOf(response) {
     const call = first.output.find((item) => item.type === "function_call");
     expect(call?.name === "get_weather", `output ${JSON.stringify(first.output)}`);
     weatherArgs.parse(JSON.parse(call.arguments));
-    // The conversation goes back whole: CostConsole keeps no earlier responses.
+    // The conversation goes back whole: this suite's key stores no responses (stored-responses.mjs continues them instead).
     input.push(...first.output, { type: "function_call_output", call_id: call.call_id, output: forecast });
     const second = await client.responses.create({ model, input, tools });
     expect(second.output.every((item) => item.type === "message"), `second output ${JSON.stringify(second.output)}`);
@@ -189,7 +189,7 @@ function textOf(response) {
     expect(result.text.includes("sunny"), `answer: ${result.text}`);
   });
   // A later turn sends the earlier answer back. With its default (store on, as at OpenAI) the provider sends a
-  // reference to the stored item instead of its text; CostConsole stores nothing, so that is refused, naming the option.
+  // reference to the stored item instead of its text; CostConsole does not look items up, so that is refused, naming the option.
   const secondTurn = async (providerOptions) => {
     const first = await generateText({ model: openai(model), prompt: plainQuestion, maxRetries: 0 });
     const messages = [{ role: "user", content: plainQuestion }, ...first.response.messages, { role: "user", content: "And when will it arrive?" }];

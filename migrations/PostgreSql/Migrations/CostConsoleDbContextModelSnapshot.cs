@@ -1293,6 +1293,33 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.ToTable("RuleSets", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.StoredResponseEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long?>("ApiKeyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Conversation")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("StoredResponses", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.TierEntity", b =>
                 {
                     b.Property<long>("Id")

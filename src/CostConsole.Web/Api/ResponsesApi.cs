@@ -1,3 +1,4 @@
+using CostConsole.Data;
 using CostConsole.Data.Catalogue;
 using CostConsole.Data.Keys;
 using CostConsole.Data.Ledger;
@@ -5,6 +6,7 @@ using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Protocols.Responses;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Api;
@@ -12,7 +14,8 @@ namespace CostConsole.Web.Api;
 /// <summary>
 /// The OpenAI Responses API, <c>POST /v1/responses</c>: each request is translated into a chat completions request and
 /// goes through the same router as <c>/v1/chat/completions</c> (rules, classifier, budgets, escalation, fallback,
-/// ledger), then the answer is translated back into a response object or the Responses stream events.
+/// ledger), then the answer is translated back into a response object or the Responses stream events. A stored
+/// response (<see cref="StoredResponses"/>) is kept before the client has it, so its next request can continue it.
 /// </summary>
 internal static class ResponsesApi
 {
@@ -22,7 +25,7 @@ internal static class ResponsesApi
     public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/v1").MapPost("/responses", CreateAsync);
-        return app;
+        return app.MapStoredResponsesApi();
     }
 
     private static async Task CreateAsync(
@@ -31,6 +34,7 @@ internal static class ResponsesApi
         ApiKeyDirectory keys,
         KeyRateLimiter limiter,
         ITokenCounter tokens,
+        IDbContextFactory<CostConsoleDbContext> database,
         IOptions<CostConsoleOptions> options)
     {
         var response = context.Response;
@@ -39,10 +43,27 @@ internal static class ResponsesApi
 
         try
         {
-            (caller, var parsed) = await OpenAIApi.AdmitAndParseAsync(
-                context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes, (body, tags) => ResponsesRequestParser.Parse(body, tags, tokens));
-            if (parsed is not { } request)
+            (caller, var body) = await OpenAIApi.AdmitAsync(context, caller, pipeline, keys, limiter, options.Value.MaxRequestBytes);
+            if (body is not { } admitted)
             {
+                return;
+            }
+
+            var previousId = ResponsesRequestParser.PreviousResponseId(admitted.Span);
+            if (await StoredResponses.ForAsync(database, caller, previousId, aborted) is not { } storage)
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, StoredResponses.NotFound(previousId!, "previous_response_id"));
+                return;
+            }
+
+            ResponsesRequest request;
+            try
+            {
+                request = ResponsesRequestParser.Parse(admitted, context.Request.Headers[OpenAIApi.TagsHeader], tokens, storage);
+            }
+            catch (ChatRequestException ex)
+            {
+                await OpenAIApi.RejectAsync(context, pipeline, caller, ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param));
                 return;
             }
 
@@ -57,7 +78,7 @@ internal static class ResponsesApi
                 var createdAt = caller.ReceivedAt.ToUnixTimeSeconds();
                 if (request.Stream)
                 {
-                    await StreamAsync(context, pipeline, caller, request, new ResponsesEventStream(request, responseId, createdAt));
+                    await StreamAsync(context, pipeline, caller, request, new ResponsesEventStream(request, responseId, createdAt), database, responseId);
                     return;
                 }
 
@@ -75,6 +96,11 @@ internal static class ResponsesApi
                 }
 
                 var json = ResponseObject.FromCompletion(request, responseId, createdAt, outcome.Model!.Model.Id, outcome.Body!.ToMemory(), outcome.Usage);
+                if (request.Store)
+                {
+                    await StoredResponses.SaveAsync(database, caller, request, responseId, json);
+                }
+
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentType = "application/json";
                 response.ContentLength = json.Length;
@@ -91,7 +117,9 @@ internal static class ResponsesApi
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ResponsesRequest request, ResponsesEventStream events)
+    private static async Task StreamAsync(
+        HttpContext context, ChatPipeline pipeline, CallerContext caller, ResponsesRequest request, ResponsesEventStream events,
+        IDbContextFactory<CostConsoleDbContext> database, string responseId)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
@@ -106,7 +134,10 @@ internal static class ResponsesApi
 
         if (sink.Ended)
         {
-            await sink.CompleteAsync(outcome.Usage, aborted);
+            await sink.CompleteAsync(
+                outcome.Usage,
+                request.Store ? final => StoredResponses.SaveAsync(database, caller, request, responseId, final) : null,
+                aborted);
         }
     }
 }

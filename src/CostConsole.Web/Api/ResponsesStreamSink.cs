@@ -35,8 +35,20 @@ internal sealed class ResponsesStreamSink(HttpResponse response, ResponsesEventS
 
     public ValueTask FailAsync(ChatError error, CancellationToken cancellationToken) => SendAsync(events.Fail(error), cancellationToken);
 
-    /// <summary>Closes the open output items and sends <c>response.completed</c> with the recorded usage.</summary>
-    public ValueTask CompleteAsync(TokenUsage usage, CancellationToken cancellationToken) => SendAsync(events.Complete(usage), cancellationToken);
+    /// <summary>
+    /// Closes the open output items and sends <c>response.completed</c> with the recorded usage; a stored response is
+    /// handed to <paramref name="store"/> first, so it can be continued as soon as the client has it.
+    /// </summary>
+    public async ValueTask CompleteAsync(TokenUsage usage, Func<byte[], Task>? store, CancellationToken cancellationToken)
+    {
+        var batch = events.Complete(usage);
+        if (store is not null && events.Final is { } final)
+        {
+            await store(final);
+        }
+
+        await SendAsync(batch, cancellationToken);
+    }
 
     private async ValueTask SendAsync(IReadOnlyList<ResponsesEvent> batch, CancellationToken cancellationToken)
     {

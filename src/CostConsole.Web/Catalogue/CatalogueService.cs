@@ -248,7 +248,10 @@ public sealed class CatalogueService(
             key = stored is null ? null : protector.Unprotect(stored);
         }
 
-        var endpoint = new ProviderEndpoint(form.Name, form.BaseUrl.Trim(), key, TimeSpan.FromSeconds(Math.Clamp(form.TimeoutSeconds, 1, 600)));
+        var endpoint = new ProviderEndpoint(form.Name, form.BaseUrl.Trim(), key, TimeSpan.FromSeconds(Math.Clamp(form.TimeoutSeconds, 1, 600)))
+        {
+            Protocol = ProviderProtocols.TryParse(form.Protocol, out var protocol) ? protocol : ProviderProtocol.Chat,
+        };
         return await ProviderProbe.ListModelsAsync(endpoint, local, cancellationToken);
     }
 

@@ -62,6 +62,9 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
                     .SetProperty(r => r.ConversationId, (string?)null)
                     .SetProperty(r => r.Review, r => r.Review == (int)ReviewState.Open ? (int)ReviewState.Closed : r.Review),
                 cancellationToken);
+            // A stored Responses API response (resp_ + the request id's suffix) keeps the conversation verbatim.
+            var responseIds = requestIds.Where(id => id.StartsWith("req_", StringComparison.Ordinal)).Select(id => "resp_" + id[4..]).ToList();
+            await db.StoredResponses.Where(r => responseIds.Contains(r.Id)).ExecuteDeleteAsync(cancellationToken);
             comments += await db.Feedback.Where(f => requestIds.Contains(f.RequestId) && (f.Comment != null || f.ConversationId != null)).ExecuteUpdateAsync(
                 s => s.SetProperty(f => f.Comment, (string?)null).SetProperty(f => f.ConversationId, (string?)null), cancellationToken);
         }

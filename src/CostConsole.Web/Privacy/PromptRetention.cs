@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace CostConsole.Web.Privacy;
 
 /// <summary>
-/// Deletes stored prompts (and the routing input kept with them) older than <c>CostConsole:Privacy:RetentionDays</c>,
+/// Deletes stored prompts (and the routing input kept with them, and stored Responses API responses) older than <c>CostConsole:Privacy:RetentionDays</c>,
 /// at start and every hour. Ledger rows stay, with their costs and tokens. Rows are cleared in small batches, each its
 /// own short write, so the ledger writer is never held up for long.
 /// </summary>
@@ -47,6 +47,12 @@ internal sealed partial class PromptRetention(
         if (cleared > 0)
         {
             Purged(cleared, RetentionDays);
+        }
+
+        // A stored response (previous_response_id) holds its conversation verbatim: it goes with the prompts of its time.
+        await using (var db = await factory.CreateDbContextAsync(cancellationToken))
+        {
+            await db.StoredResponses.Where(r => r.CreatedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
         }
 
         return cleared;

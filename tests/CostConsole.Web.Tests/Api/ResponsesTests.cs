@@ -130,14 +130,30 @@ public sealed class ResponsesTests : IClassFixture<SmallBodyFactory>, IDisposabl
     }
 
     [Fact]
-    public async Task Fields_that_change_nothing_are_named_in_a_header_and_store_is_answered_false()
+    public async Task Fields_that_change_nothing_are_named_in_a_header_and_without_full_prompt_storage_nothing_is_stored()
     {
-        using var response = await PostAsync(new { model = "auto", input = Faq, store = true, reasoning = new { effort = "low" }, include = new[] { "reasoning.encrypted_content" } });
+        using var response = await PostAsync(new { model = "auto", input = Faq, reasoning = new { effort = "low" }, include = new[] { "reasoning.encrypted_content" } });
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        using var client = _factory.CreateApiClient();
+        using var fetched = await client.GetAsync($"/v1/responses/{json.RootElement.GetProperty("id").GetString()}", Cancel);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("store, reasoning, include", response.Headers.GetValues("x-costconsole-ignored-fields").Single());
+        Assert.Equal("reasoning, include", response.Headers.GetValues("x-costconsole-ignored-fields").Single());
         Assert.False(json.RootElement.GetProperty("store").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, fetched.StatusCode);
+    }
+
+    [Fact]
+    public async Task Store_true_under_redacted_prompt_storage_is_refused_naming_the_policy_that_would_allow_it()
+    {
+        using var response = await PostAsync(new { model = "auto", input = Faq, store = true });
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        var error = json.RootElement.GetProperty("error");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(("store_not_allowed", "store"), (error.GetProperty("code").GetString(), error.GetProperty("param").GetString()));
+        Assert.Contains("prompt storage is 'redacted'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'full'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     public static TheoryData<string, int, string, string?> Refusals() => new()

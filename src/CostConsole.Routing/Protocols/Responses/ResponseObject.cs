@@ -255,13 +255,12 @@ public static class ResponseObject
 
         writer.WriteEndArray();
         writer.WriteBoolean("parallel_tool_calls"u8, request.ParallelToolCalls);
-        writer.WriteNull("previous_response_id"u8);
+        WriteStringOrNull(writer, "previous_response_id", request.PreviousResponseId);
         writer.WriteStartObject("reasoning"u8);
         writer.WriteNull("effort"u8);
         writer.WriteNull("summary"u8);
         writer.WriteEndObject();
-        // Nothing is kept: a later request cannot refer to this response.
-        writer.WriteBoolean("store"u8, false);
+        writer.WriteBoolean("store"u8, request.Store);
         WriteNumberOrNull(writer, "temperature", request.Temperature);
         WriteRaw(writer, "text", request.TextJson, """{"format":{"type":"text"}}""");
         WriteRaw(writer, "tool_choice", request.ToolChoiceJson, "\"auto\"");

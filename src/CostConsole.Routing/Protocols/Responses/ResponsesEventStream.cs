@@ -97,6 +97,9 @@ public sealed class ResponsesEventStream(ResponsesRequest request, string respon
         return events;
     }
 
+    /// <summary>The whole response object once <see cref="Complete"/> has run, when the request is stored: what is kept.</summary>
+    public byte[]? Final { get; private set; }
+
     /// <summary>
     /// The answer is complete and recorded with <paramref name="usage"/>: closes every open item and ends with
     /// <c>response.completed</c>, or <c>response.incomplete</c> when the token limit cut the answer.
@@ -132,6 +135,11 @@ public sealed class ResponsesEventStream(ResponsesRequest request, string respon
 
         var result = new ResponseUsage(usage, _reasoningTokens);
         Add(events, incomplete is null ? "response.completed" : "response.incomplete", w => WriteResponse(w, status, result, incomplete));
+        if (request.Store)
+        {
+            Final = ResponseObject.Serialize(w => ResponseObject.Write(w, request, responseId, createdAt, status, _model, _output, result, incomplete, null));
+        }
+
         return events;
     }
 

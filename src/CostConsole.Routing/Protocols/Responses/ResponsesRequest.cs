@@ -39,5 +39,36 @@ public sealed class ResponsesRequest : IDisposable
     /// </summary>
     public IReadOnlyList<string> Ignored { get; init; } = [];
 
+    /// <summary>Whether the response is kept for later requests (<c>store</c>, on unless sent false, and allowed by the caller's policy).</summary>
+    public bool Store { get; init; }
+
+    /// <summary>The stored response this request continues, echoed in the response object.</summary>
+    public string? PreviousResponseId { get; init; }
+
+    /// <summary>
+    /// When <see cref="Store"/>: the conversation up to and including this request's input, as chat completions messages
+    /// without the instructions; what a later request continuing this response is sent before its own input.
+    /// </summary>
+    public string? Conversation { get; init; }
+
     public void Dispose() => Chat.Dispose();
 }
+
+/// <summary>
+/// What stored responses mean for one request, as the host knows them: whether its caller may store responses (its
+/// prompt storage policy) and the stored response it continues, fetched for the caller's key.
+/// </summary>
+public sealed record ResponsesStorage
+{
+    /// <summary>For a caller that may not store: nothing is stored, and <c>store: true</c> or <c>previous_response_id</c> is refused.</summary>
+    public static ResponsesStorage Unavailable { get; } = new() { Forbidden = "CostConsole stores no responses for this request," };
+
+    /// <summary>Null when the caller may store responses; otherwise the start of the refusal, saying why (ends with a comma).</summary>
+    public string? Forbidden { get; init; }
+
+    /// <summary>The response named by <c>previous_response_id</c>, when the request names one the caller can see.</summary>
+    public PreviousResponse? Previous { get; init; }
+}
+
+/// <summary>A stored response: its id, its conversation up to its input (chat messages JSON) and the response object (JSON).</summary>
+public sealed record PreviousResponse(string Id, string Conversation, string Response);

@@ -8,10 +8,11 @@ namespace CostConsole.Routing.Protocols.Responses;
 
 /// <summary>
 /// Reads an OpenAI Responses body (<c>POST /v1/responses</c>) and writes the same request as a chat completions body,
-/// so the router decides, calls and records it exactly as it does chat completions. What cannot be served without
-/// keeping state (<c>previous_response_id</c>, item references) or without hosted tools is refused with a message that
-/// says what to send instead; fields that change nothing a chat model can do are accepted and named in
-/// <see cref="ResponsesRequest.Ignored"/>.
+/// so the router decides, calls and records it exactly as it does chat completions. A request that continues a stored
+/// response (<c>previous_response_id</c>) gets that response's conversation before its own input; storing, and so
+/// continuing, is refused when the caller's storage policy forbids it (<see cref="ResponsesStorage"/>). What cannot be
+/// served without hosted state (item references, conversations) or hosted tools is refused with a message that says what
+/// to send instead; fields that change nothing a chat model can do are accepted and named in <see cref="ResponsesRequest.Ignored"/>.
 /// </summary>
 public static class ResponsesRequestParser
 {
@@ -31,7 +32,12 @@ public static class ResponsesRequestParser
     ];
 
     /// <exception cref="ChatRequestException">The body is not a Responses request CostConsole can serve; the message says why.</exception>
-    public static ResponsesRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens)
+    public static ResponsesRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens) =>
+        Parse(body, tagsHeader, tokens, ResponsesStorage.Unavailable);
+
+    /// <summary>Parses a request whose caller may or may not store responses, continuing <see cref="ResponsesStorage.Previous"/> when it names one.</summary>
+    /// <exception cref="ChatRequestException">The body is not a Responses request CostConsole can serve; the message says why.</exception>
+    public static ResponsesRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens, ResponsesStorage storage)
     {
         JsonDocument document;
         try
@@ -56,11 +62,44 @@ public static class ResponsesRequestParser
                 throw new ChatRequestException("invalid_json", "The request body must be a JSON object.");
             }
 
-            return Translate(root, body.Length, tagsHeader, tokens);
+            return Translate(root, body.Length, tagsHeader, tokens, storage);
         }
     }
 
-    private static ResponsesRequest Translate(JsonElement root, int size, string? tagsHeader, ITokenCounter tokens)
+    /// <summary>
+    /// The request's <c>previous_response_id</c>, read without parsing the rest, so the host can fetch the stored response
+    /// before the request is translated; null when there is none or the body is not JSON (<see cref="Parse(ReadOnlyMemory{byte}, string?, ITokenCounter, ResponsesStorage)"/> says why).
+    /// </summary>
+    public static string? PreviousResponseId(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals("previous_response_id"u8);
+                reader.Read();
+                if (found)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    private static ResponsesRequest Translate(JsonElement root, int size, string? tagsHeader, ITokenCounter tokens, ResponsesStorage storage)
     {
         var ignored = new List<string>();
         foreach (var property in root.EnumerateObject())
@@ -72,11 +111,6 @@ public static class ResponsesRequestParser
                     ignored.Add(property.Name);
                 }
             }
-            else if (property.NameEquals("store"u8) && property.Value.ValueKind == JsonValueKind.True)
-            {
-                // Accepted, so clients that default to storing work; the response says store: false, which is what happened.
-                ignored.Add(property.Name);
-            }
             else if (!MappedFields.Contains(property.Name))
             {
                 throw new ChatRequestException("unknown_parameter", $"Unknown parameter: '{property.Name}'. See the Responses API reference for the fields a request may carry.", property.Name);
@@ -84,13 +118,27 @@ public static class ResponsesRequestParser
         }
 
         RefuseState(root);
+        var storeAsked = true;
         if (root.TryGetProperty("store", out var store))
         {
             if (store.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             {
                 throw new ChatRequestException("invalid_type", "'store' must be true or false.", "store");
             }
+
+            if (store.ValueKind == JsonValueKind.True && storage.Forbidden is { } why)
+            {
+                throw new ChatRequestException("store_not_allowed",
+                    $"{why} so this response cannot be stored: send 'store': false, and the whole conversation in 'input' on each turn.", "store");
+            }
+
+            storeAsked = store.ValueKind != JsonValueKind.False;
         }
+
+        var history = History(root, storage);
+
+        // Stored as the Responses API does by default, unless the client says otherwise or the policy forbids it.
+        var stored = storeAsked && storage.Forbidden is null;
 
         var buffer = new ArrayBufferWriter<byte>(size + 512);
         string? instructions = null;
@@ -98,6 +146,7 @@ public static class ResponsesRequestParser
         double? temperature = null, topP = null;
         var parallel = true;
         var hasTools = false;
+        List<ChatMessage> turn;
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -118,7 +167,7 @@ public static class ResponsesRequestParser
                     : throw new ChatRequestException("invalid_type", "'instructions' must be a string: it is sent to the model as the system message.", "instructions");
             }
 
-            WriteMessages(writer, root, instructions);
+            turn = WriteMessages(writer, root, instructions, history);
             hasTools = WriteTools(writer, root);
             WriteToolChoice(writer, root, hasTools);
             if (root.TryGetProperty("parallel_tool_calls", out var parallelElement) && parallelElement.ValueKind != JsonValueKind.Null)
@@ -203,19 +252,83 @@ public static class ResponsesRequestParser
             MaxOutputTokens = maxOutputTokens,
             ParallelToolCalls = parallel,
             Ignored = ignored,
+            Store = stored,
+            PreviousResponseId = storage.Previous?.Id,
+            Conversation = stored ? Conversation(history, turn) : null,
         };
     }
 
-    /// <summary>CostConsole keeps no responses or conversations: a request that points at stored state cannot be answered.</summary>
-    private static void RefuseState(JsonElement root)
+    /// <summary>
+    /// The conversation a request continues: the stored response's own conversation, then its answer as the assistant's
+    /// turn. Empty without <c>previous_response_id</c>; refused when the caller may not store (nothing of theirs can be stored).
+    /// </summary>
+    private static List<ChatMessage> History(JsonElement root, ResponsesStorage storage)
     {
-        if (root.TryGetProperty("previous_response_id", out var previous) && previous.ValueKind != JsonValueKind.Null)
+        if (!root.TryGetProperty("previous_response_id", out var previous) || previous.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (previous.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(previous.GetString()))
+        {
+            throw new ChatRequestException("invalid_type", "'previous_response_id' must be the id of an earlier response (resp_…).", "previous_response_id");
+        }
+
+        if (storage.Forbidden is { } why)
         {
             throw new ChatRequestException("previous_response_not_supported",
-                "CostConsole does not store responses, so 'previous_response_id' cannot be used: send the whole conversation in 'input' "
+                $"{why} so there is no stored response to continue and 'previous_response_id' cannot be used: send the whole conversation in 'input' "
                 + "(earlier messages, function_call and function_call_output items) instead.", "previous_response_id");
         }
 
+        if (storage.Previous is not { } stored || !previous.ValueEquals(stored.Id))
+        {
+            throw new ChatRequestException("previous_response_not_found", $"Previous response with id '{previous.GetString()}' not found.", "previous_response_id");
+        }
+
+        var history = new List<ChatMessage>();
+        using (var conversation = JsonDocument.Parse(stored.Conversation))
+        {
+            foreach (var message in conversation.RootElement.EnumerateArray())
+            {
+                history.Add(ChatMessage.Read(message));
+            }
+        }
+
+        using (var response = JsonDocument.Parse(stored.Response))
+        {
+            history.Add(ChatMessage.Answer(response.RootElement));
+        }
+
+        return history;
+    }
+
+    /// <summary>What a stored response keeps of its input: the conversation so far and this turn, without the instructions (a later turn sends its own).</summary>
+    private static string Conversation(List<ChatMessage> history, List<ChatMessage> turn)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var message in history)
+            {
+                message.WriteTo(writer);
+            }
+
+            foreach (var message in turn)
+            {
+                message.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>CostConsole keeps no conversations or background responses: a request that points at such state cannot be answered.</summary>
+    private static void RefuseState(JsonElement root)
+    {
         if (root.TryGetProperty("conversation", out var conversation) && conversation.ValueKind != JsonValueKind.Null)
         {
             throw new ChatRequestException("conversation_not_supported",
@@ -235,14 +348,13 @@ public static class ResponsesRequestParser
         }
     }
 
-    /// <summary>Writes <c>messages</c>: the instructions as the system message, then <c>input</c> item by item.</summary>
-    private static void WriteMessages(Utf8JsonWriter writer, JsonElement root, string? instructions)
+    /// <summary>
+    /// Writes <c>messages</c>: the instructions as the system message, the conversation continued, then <c>input</c> item
+    /// by item. Returns this turn's messages (the input's).
+    /// </summary>
+    private static List<ChatMessage> WriteMessages(Utf8JsonWriter writer, JsonElement root, string? instructions, List<ChatMessage> history)
     {
         var messages = new List<ChatMessage>();
-        if (instructions is not null)
-        {
-            messages.Add(new ChatMessage("system") { Texts = { instructions } });
-        }
 
         if (!root.TryGetProperty("input", out var input) || input.ValueKind == JsonValueKind.Null)
         {
@@ -255,30 +367,50 @@ public static class ResponsesRequestParser
         }
         else if (input.ValueKind == JsonValueKind.Array)
         {
-            ReadItems(input, messages);
+            ReadItems(input, messages, history);
         }
         else
         {
             throw new ChatRequestException("invalid_input", "'input' must be a string or an array of input items.", "input");
         }
 
-        if (messages.Count == (instructions is null ? 0 : 1))
+        if (messages.Count == 0)
         {
             throw new ChatRequestException("missing_input", "'input' has no items: send at least one message.", "input");
         }
 
         writer.WriteStartArray("messages"u8);
+        if (instructions is not null)
+        {
+            new ChatMessage("system") { Texts = { instructions } }.WriteTo(writer);
+        }
+
+        foreach (var message in history)
+        {
+            message.WriteTo(writer);
+        }
+
         foreach (var message in messages)
         {
             message.WriteTo(writer);
         }
 
         writer.WriteEndArray();
+        return messages;
     }
 
-    private static void ReadItems(JsonElement input, List<ChatMessage> messages)
+    private static void ReadItems(JsonElement input, List<ChatMessage> messages, List<ChatMessage> history)
     {
+        // A function_call_output may answer a call of the response it continues.
         var calls = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in history)
+        {
+            foreach (var call in message.Calls)
+            {
+                calls.Add(call.Id);
+            }
+        }
+
         var index = 0;
         foreach (var item in input.EnumerateArray())
         {
@@ -320,15 +452,15 @@ public static class ResponsesRequestParser
                     if (!calls.Contains(outputId))
                     {
                         throw new ChatRequestException("function_call_output_without_call",
-                            $"{at} is the output of call '{outputId}', but no function_call item with that call_id comes before it in 'input'. "
-                            + "CostConsole keeps no earlier responses: send the function_call item before its output.", $"{at}.call_id");
+                            $"{at} is the output of call '{outputId}', but no function_call item with that call_id comes before it in 'input' "
+                            + "(nor in the response named by 'previous_response_id'): send the function_call item before its output.", $"{at}.call_id");
                     }
 
                     messages.Add(new ChatMessage("tool") { ToolCallId = outputId, Texts = { OutputText(item, at) } });
                     break;
                 case "item_reference":
                     throw new ChatRequestException("item_reference_not_supported",
-                        $"{at} refers to a stored item, but CostConsole does not store responses: send the item itself. "
+                        $"{at} refers to a stored item, which CostConsole does not look up: send the item itself, or continue a stored response with 'previous_response_id'. "
                         + "(The AI SDK sends references unless providerOptions.openai.store is false.)", at);
                 case null:
                     throw new ChatRequestException("invalid_input_item", $"{at} has no 'type': send a message (with 'role' and 'content'), function_call or function_call_output item.", $"{at}.type");
@@ -637,6 +769,69 @@ public static class ResponsesRequestParser
         public List<ToolCall> Calls { get; } = [];
 
         public string? ToolCallId { get; init; }
+
+        /// <summary>A message as <see cref="WriteTo"/> wrote it into a stored conversation.</summary>
+        public static ChatMessage Read(JsonElement message)
+        {
+            var result = new ChatMessage(message.GetProperty("role").GetString()!)
+            {
+                ToolCallId = message.TryGetProperty("tool_call_id", out var id) ? id.GetString() : null,
+            };
+            if (message.TryGetProperty("content", out var content))
+            {
+                if (content.ValueKind == JsonValueKind.String)
+                {
+                    // WriteTo writes "" for an empty message; reading it back as one empty text writes the same.
+                    result.Texts.Add(content.GetString()!);
+                }
+                else
+                {
+                    foreach (var part in content.EnumerateArray())
+                    {
+                        result.Texts.Add(part.GetProperty("text").GetString()!);
+                    }
+                }
+            }
+
+            if (message.TryGetProperty("tool_calls", out var calls))
+            {
+                foreach (var call in calls.EnumerateArray())
+                {
+                    var function = call.GetProperty("function");
+                    result.Calls.Add(new ToolCall(call.GetProperty("id").GetString()!, function.GetProperty("name").GetString()!, function.GetProperty("arguments").GetString()!));
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>A stored response's output as the assistant's turn: its text (and refusals) and its function calls.</summary>
+        public static ChatMessage Answer(JsonElement response)
+        {
+            var result = new ChatMessage("assistant");
+            var text = new StringBuilder();
+            foreach (var item in response.GetProperty("output").EnumerateArray())
+            {
+                if (item.GetProperty("type").ValueEquals("message"u8))
+                {
+                    foreach (var part in item.GetProperty("content").EnumerateArray())
+                    {
+                        text.Append(part.TryGetProperty("text", out var value) || part.TryGetProperty("refusal", out value) ? value.GetString() : null);
+                    }
+                }
+                else if (item.GetProperty("type").ValueEquals("function_call"u8))
+                {
+                    result.Calls.Add(new ToolCall(item.GetProperty("call_id").GetString()!, item.GetProperty("name").GetString()!, item.GetProperty("arguments").GetString()!));
+                }
+            }
+
+            if (text.Length > 0 || result.Calls.Count == 0)
+            {
+                result.Texts.Add(text.ToString());
+            }
+
+            return result;
+        }
 
         public void WriteTo(Utf8JsonWriter writer)
         {
