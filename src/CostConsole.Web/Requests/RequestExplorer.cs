@@ -53,7 +53,7 @@ public sealed record RequestDetail(RequestLogRow Row, string? KeyName, IReadOnly
 }
 
 /// <summary>Server-side paging over the ledger, newest first by default, on the ledger's indexes.</summary>
-internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> factory)
+internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbContext> factory)
 {
     /// <summary>Counting every match of a month of traffic would cost more than the page itself; past this the pager says "more than".</summary>
     public const int CountLimit = 10_000;

@@ -88,6 +88,18 @@ public sealed class RequestExplorerTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_csv_link_carries_the_filters_shown()
+    {
+        var cut = await RenderExplorerAsync();
+        Assert.Equal("/api/requests/export.csv?range=24h", cut.Find("[data-testid='requests-export']").GetAttribute("href"));
+
+        await ChooseAsync(cut, "requests-tier", "large");
+        await ChooseAsync(cut, "requests-status", nameof(LedgerStatus.Failed));
+
+        cut.WaitForAssertion(() => Assert.Equal("/api/requests/export.csv?range=24h&tier=large&status=failed", cut.Find("[data-testid='requests-export']").GetAttribute("href")));
+    }
+
+    [Fact]
     public async Task A_longer_time_range_brings_in_older_requests()
     {
         var cut = await RenderExplorerAsync();

@@ -26,6 +26,8 @@ public sealed partial class Requests
     private string _status = "";
     private string _search = "";
     private string? _error;
+    private RequestSort _sort = RequestSort.Time;
+    private bool _descending = true;
     private string _pagerInfo = DefaultPagerInfo;
     private bool _drawerOpen;
     private RequestDetail? _detail;
@@ -84,7 +86,14 @@ public sealed partial class Requests
             nameof(RequestSummary.LatencyMs) => RequestSort.Latency,
             _ => RequestSort.Time,
         };
-        var page = await Explorer.PageAsync(Query(state.Page, state.PageSize, sort, order?.Descending ?? true), cancellationToken);
+        if ((_sort, _descending) != (sort, order?.Descending ?? true))
+        {
+            // The grid sorted: the export link follows its order.
+            (_sort, _descending) = (sort, order?.Descending ?? true);
+            StateHasChanged();
+        }
+
+        var page = await Explorer.PageAsync(Query(state.Page, state.PageSize, sort, _descending), cancellationToken);
         _pagerInfo = page.MoreThanTotal ? "{first_item}-{last_item} of more than {all_items} (narrow the filters to see further)" : DefaultPagerInfo;
         return new GridData<RequestSummary> { Items = page.Rows, TotalItems = page.Total };
     }
@@ -140,6 +149,9 @@ public sealed partial class Requests
         _detail = await Explorer.DetailAsync(click.Item.Id);
         _drawerOpen = _detail is not null;
     }
+
+    /// <summary>The CSV of every request the filters match, in the grid's order; custom days not yet applied export the last 24 hours, as the grid shows.</summary>
+    private string ExportUrl => RequestExportApi.Url(_kind == RangeKind.Custom && _custom is null ? RangeKind.Day : _kind, _custom, Query(0, 1, _sort, _descending));
 
     private string KeyName(long? id) => id is { } k ? _keyNames.GetValueOrDefault(k) ?? $"key {k}" : "no key";
 
