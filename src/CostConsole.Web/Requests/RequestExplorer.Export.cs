@@ -23,7 +23,7 @@ internal sealed partial class RequestExplorer
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
-        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
+        var rows = Searched(db, Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite()), query);
         if (team is not null)
         {
             var teamKeys = keys.Values.Where(k => string.Equals(k.Team ?? "", team, StringComparison.Ordinal)).Select(k => k.Id).ToList();

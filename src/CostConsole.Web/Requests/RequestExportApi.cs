@@ -36,6 +36,7 @@ internal static class RequestExportApi
         parameters["rule"] = query.Rule;
         parameters["status"] = query.Status?.ToString().ToLowerInvariant();
         parameters["search"] = query.Search;
+        parameters["text"] = query.Text;
         parameters["sort"] = query.Sort == RequestSort.Time ? null : query.Sort.ToString().ToLowerInvariant();
         parameters["order"] = query.Descending ? null : "asc";
         return QueryHelpers.AddQueryString(Path, parameters.Where(p => p.Value is not null));
@@ -98,7 +99,12 @@ internal static class RequestExportApi
             "asc" => false,
             var other => throw new MetricsInputException($"Unknown order '{other}'. Use asc or desc."),
         };
-        return (new RequestQuery(range.From, range.To, key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), status, Blank(q["search"]), sort, descending), range);
+        if (RequestExplorer.CheckText(q["text"]) is { } problem)
+        {
+            throw new MetricsInputException(problem);
+        }
+
+        return (new RequestQuery(range.From, range.To, key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), status, Blank(q["search"]), sort, descending, Text: Blank(q["text"])), range);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -25,6 +25,7 @@ public sealed partial class Requests
     private string _rule = "";
     private string _status = "";
     private string _search = "";
+    private string _text = "";
     private string? _error;
     private RequestSort _sort = RequestSort.Time;
     private bool _descending = true;
@@ -74,7 +75,8 @@ public sealed partial class Requests
             sort,
             descending,
             page,
-            pageSize);
+            pageSize,
+            Blank(_text.Trim()));
     }
 
     private async Task<GridData<RequestSummary>> LoadAsync(GridState<RequestSummary> state, CancellationToken cancellationToken)
@@ -133,6 +135,13 @@ public sealed partial class Requests
     {
         change();
         _error = null;
+        await ReloadAsync();
+    }
+
+    private async Task SetTextAsync(string? text)
+    {
+        _text = text ?? "";
+        _error = RequestExplorer.CheckText(_text);
         await ReloadAsync();
     }
 
