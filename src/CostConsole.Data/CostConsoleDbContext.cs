@@ -155,6 +155,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => r.CostNanoUsd);
             e.HasIndex(r => r.LatencyMs);
             e.HasIndex(r => new { r.ConversationId, r.Timestamp });
+            e.HasIndex(r => new { r.EndUser, r.Timestamp });
+            e.Property(r => r.EndUser).HasMaxLength(200);
             e.HasIndex(r => new { r.ExperimentId, r.Arm });
             e.Property(r => r.Protocol).HasMaxLength(32).HasDefaultValue("chat.completions");
 

@@ -83,6 +83,11 @@ function build(config, series) {
       options.tooltip = { y: { formatter: format }, x: { formatter: (v) => share(v) + " " + (config.xLabel || "escalated") } };
       options.markers = { size: 5 };
       if (config.xLabel) options.xaxis.title = { text: "Share " + config.xLabel };
+    } else if (config.xAxis === "turn") {
+      // A conversation's turns, numbered from 1: whole numbers on the axis, "Turn n" in the tooltip.
+      options.xaxis = { type: "numeric", decimalsInFloat: 0, labels: { formatter: (v) => String(Math.round(v)) } };
+      options.tooltip = { y: { formatter: format }, x: { formatter: (v) => "Turn " + Math.round(v) } };
+      options.markers = { size: 3 };
     }
     const title = (text) => ({ text, style: { fontWeight: 500, color: "#8a8f98" } });
     if (config.yTitle) options.yaxis.title = title(config.yTitle);

@@ -980,6 +980,10 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<string>("Decision")
                         .HasColumnType("text");
 
+                    b.Property<string>("EndUser")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -1103,6 +1107,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.HasIndex("ApiKeyId", "Timestamp");
 
                     b.HasIndex("ConversationId", "Timestamp");
+
+                    b.HasIndex("EndUser", "Timestamp");
 
                     b.HasIndex("ExperimentId", "Arm");
 

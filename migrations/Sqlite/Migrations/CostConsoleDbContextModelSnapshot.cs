@@ -947,6 +947,10 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("Decision")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("EndUser")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
@@ -1070,6 +1074,8 @@ namespace CostConsole.Migrations.Migrations
                     b.HasIndex("ApiKeyId", "Timestamp");
 
                     b.HasIndex("ConversationId", "Timestamp");
+
+                    b.HasIndex("EndUser", "Timestamp");
 
                     b.HasIndex("ExperimentId", "Arm");
 

@@ -289,6 +289,9 @@ public sealed class RequestLogRow
 
     public string? ConversationId { get; set; }
 
+    /// <summary>The end user the request was made for: its <c>user</c> field or the configured metadata field (at most 200 characters).</summary>
+    public string? EndUser { get; set; }
+
     /// <summary>The API the client spoke: chat.completions, responses, messages, embeddings or playground.</summary>
     public string Protocol { get; set; } = "chat.completions";
 

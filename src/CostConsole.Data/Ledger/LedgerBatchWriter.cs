@@ -35,6 +35,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("ShadowModel", NpgsqlDbType.Text), ("ShadowTier", NpgsqlDbType.Text), ("ShadowDecision", NpgsqlDbType.Text),
         ("Explored", NpgsqlDbType.Boolean), ("Propensity", NpgsqlDbType.Double),
         ("ColdCacheCostNanoUsd", NpgsqlDbType.Bigint),
+        ("EndUser", NpgsqlDbType.Varchar),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -94,7 +95,8 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.ShadowDecision;
         values[i++] = e.Explored;
         values[i++] = e.Propensity;
-        values[i] = Money.ToNanoUsd(e.ColdCacheCost);
+        values[i++] = Money.ToNanoUsd(e.ColdCacheCost);
+        values[i] = e.EndUser;
     }
 }
 

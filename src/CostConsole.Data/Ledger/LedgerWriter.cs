@@ -20,6 +20,12 @@ public sealed class LedgerOptions
 
     /// <summary>How a batch reaches PostgreSQL: binary <c>COPY</c> (the default, measured faster) or one batch of <c>INSERT</c>s.</summary>
     public PostgreSqlLedgerWrite PostgreSqlWrite { get; set; } = PostgreSqlLedgerWrite.Copy;
+
+    /// <summary>
+    /// The request metadata field that names the end user when a request has no <c>user</c> field (e.g. <c>customer_id</c>);
+    /// unset, only <c>user</c> (and Anthropic's <c>metadata.user_id</c>) is read.
+    /// </summary>
+    public string? EndUserField { get; set; }
 }
 
 public enum PostgreSqlLedgerWrite

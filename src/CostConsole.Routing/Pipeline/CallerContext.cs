@@ -10,6 +10,9 @@ public sealed record CallerContext(string RequestId, long? ApiKeyId, DateTimeOff
     /// <summary>How a stored prompt is kept: redacted (personal data replaced by placeholders) unless the key's or the global policy says otherwise.</summary>
     public Privacy.PromptStorage PromptStorage { get; init; } = Privacy.PromptStorage.Redacted;
 
+    /// <summary>The request metadata field that names the end user when the request has no <c>user</c> field (configured; null: none).</summary>
+    public string? EndUserField { get; init; }
+
     /// <summary>The policy in force for this request: <see cref="Privacy.PromptStorage.None"/> when prompts are not stored.</summary>
     public Privacy.PromptStorage EffectivePromptStorage => StorePrompt ? PromptStorage : Privacy.PromptStorage.None;
 }

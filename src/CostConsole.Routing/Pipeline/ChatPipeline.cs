@@ -669,6 +669,7 @@ public sealed partial class ChatPipeline(
             Timestamp = caller.ReceivedAt,
             ApiKeyId = caller.ApiKeyId,
             ConversationId = caller.ConversationId,
+            EndUser = EndUsers.Of(request, caller),
             Protocol = caller.Protocol,
             BatchId = caller.BatchId,
             ExperimentId = outcome.Decision?.ExperimentId,

@@ -162,6 +162,7 @@ public sealed class EmbeddingsPipeline(
                 Timestamp = caller.ReceivedAt,
                 ApiKeyId = caller.ApiKeyId,
                 ConversationId = caller.ConversationId,
+                EndUser = EndUsers.Of(chat, caller),
                 Protocol = caller.Protocol,
                 BatchId = caller.BatchId,
                 RequestedModel = chat.Model,

@@ -77,6 +77,9 @@ public sealed class LedgerEntry
 
     public string? ConversationId { get; init; }
 
+    /// <summary>The end user the request was made for (<see cref="EndUsers"/>), when the client named one.</summary>
+    public string? EndUser { get; init; }
+
     /// <summary>The API the client spoke (<see cref="ClientProtocols"/>).</summary>
     public string Protocol { get; init; } = ClientProtocols.ChatCompletions;
 

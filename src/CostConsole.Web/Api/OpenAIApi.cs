@@ -109,6 +109,7 @@ internal static class OpenAIApi
         var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), null, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), storage != PromptStorage.None, Protocol: protocol)
         {
             PromptStorage = storage,
+            EndUserField = options.Ledger.EndUserField,
         };
         context.Response.Headers["x-costconsole-request-id"] = caller.RequestId;
         Activity.Current?.SetTag(CostConsole.Routing.Telemetry.TelemetryNames.RequestId, caller.RequestId);

@@ -20,6 +20,7 @@ internal static class MetricsExtensions
         services.AddSingleton<MetricsHistory>();
         services.AddSingleton<RequestExplorer>();
         services.AddSingleton<SpendReport>();
+        services.AddSingleton<ConversationView>();
         services.AddSingleton<LedgerExports>();
         services.AddSingleton<WhatIfCalculator>();
         services.AddSingleton(SampleWorkload.Load());

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Metrics;
 
-/// <summary>How a chargeback file groups time: one row per team and key per UTC day or per calendar month.</summary>
+/// <summary>How a chargeback file groups time: one row per team, key and end user per UTC day or per calendar month.</summary>
 public enum ChargebackPeriod
 {
     Day,
@@ -18,7 +18,7 @@ public sealed record ExportTotals(long Rows, long Requests, long CostNanoUsd, lo
 
 /// <summary>
 /// Files for finance, streamed from the ledger in time order so a month of millions of requests is written with only
-/// one period's groups in memory: a FOCUS 1.2 cost and usage file and a chargeback file per team and key. Every ledger
+/// one period's groups in memory: a FOCUS 1.2 cost and usage file and a chargeback file per team, key and end user. Every ledger
 /// row of the range is in exactly one line, so the files' totals equal the ledger's (and the dashboard's).
 /// </summary>
 internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> factory)
@@ -48,7 +48,7 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
 
     public static readonly IReadOnlyList<string> ChargebackColumns =
     [
-        "period_start_utc", "period_end_utc", "team", "key_id", "key", "requests", "spend_usd", "baseline_usd", "savings_usd",
+        "period_start_utc", "period_end_utc", "team", "key_id", "key", "end_user", "requests", "spend_usd", "baseline_usd", "savings_usd",
         "input_tokens", "output_tokens", "price_versions",
     ];
 
@@ -59,17 +59,17 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
     {
         var context = await LoadContextAsync(cancellationToken);
         return await WriteAsync(writer, FocusColumns, from, to, team, context, StartOfDay, r => new GroupKey(
-            r.Provider ?? NoProvider, r.Model, r.ApiKeyId, r.Tier, r.Rule, context.PriceVersion(r.Model, r.Timestamp), r.BatchId is not null),
+            r.Provider ?? NoProvider, r.Model, r.ApiKeyId, r.Tier, r.Rule, context.PriceVersion(r.Model, r.Timestamp), r.BatchId is not null, null),
             (start, key, sums) => FocusLine(start, start.AddDays(1), key, sums, context), cancellationToken);
     }
 
-    /// <summary>Writes the chargeback file: one line per period × team × key, with the price versions its requests were charged at.</summary>
+    /// <summary>Writes the chargeback file: one line per period × team × key × end user, with the price versions its requests were charged at.</summary>
     public async Task<ExportTotals> WriteChargebackAsync(TextWriter writer, DateTimeOffset from, DateTimeOffset to, ChargebackPeriod period, string? team, CancellationToken cancellationToken)
     {
         var context = await LoadContextAsync(cancellationToken);
         Func<DateTimeOffset, DateTimeOffset> start = period == ChargebackPeriod.Day ? StartOfDay : StartOfMonth;
         return await WriteAsync(writer, ChargebackColumns, from, to, team, context, start,
-            r => new GroupKey(null, null, r.ApiKeyId, null, null, context.PriceVersion(r.Model, r.Timestamp), false),
+            r => new GroupKey(null, null, r.ApiKeyId, null, null, context.PriceVersion(r.Model, r.Timestamp), false, r.EndUser),
             (periodStart, key, sums) => ChargebackLine(periodStart, period == ChargebackPeriod.Day ? periodStart.AddDays(1) : periodStart.AddMonths(1), key, sums, context),
             cancellationToken,
             mergePriceVersions: true);
@@ -125,6 +125,7 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
             Provider = r.Provider,
             Model = r.Model,
             ApiKeyId = r.ApiKeyId,
+            EndUser = r.EndUser,
             Tier = r.Tier,
             Rule = r.Rule,
             BatchId = r.BatchId,
@@ -147,6 +148,7 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
                 .ThenBy(g => g.Key.Model, StringComparer.Ordinal)
                 .ThenBy(g => context.KeyName(g.Key.ApiKeyId), StringComparer.Ordinal)
                 .ThenBy(g => g.Key.ApiKeyId)
+                .ThenBy(g => g.Key.EndUser, StringComparer.Ordinal)
                 .ThenBy(g => g.Key.Tier, StringComparer.Ordinal)
                 .ThenBy(g => g.Key.Rule, StringComparer.Ordinal)
                 .ThenBy(g => g.Key.PriceVersion)
@@ -245,7 +247,7 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
     private static IReadOnlyList<object?> ChargebackLine(DateTimeOffset start, DateTimeOffset end, GroupKey key, GroupSums sums, ExportContext context) =>
     [
         Timestamp(start), Timestamp(end), context.TeamOf(key.ApiKeyId) ?? SpendReport.NoTeam, key.ApiKeyId?.ToString(CultureInfo.InvariantCulture),
-        context.KeyName(key.ApiKeyId) ?? SpendReport.NoKey, sums.Requests, Money.FromNanoUsd(sums.Cost), Money.FromNanoUsd(sums.Baseline),
+        context.KeyName(key.ApiKeyId) ?? SpendReport.NoKey, key.EndUser, sums.Requests, Money.FromNanoUsd(sums.Cost), Money.FromNanoUsd(sums.Baseline),
         Money.FromNanoUsd(sums.Baseline - sums.Cost), sums.PromptTokens, sums.CompletionTokens,
         string.Join("; ", sums.PriceVersions.Order().Select(context.DescribePrice)),
     ];
@@ -324,7 +326,7 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
         }
     }
 
-    private readonly record struct GroupKey(string? Provider, string? Model, long? ApiKeyId, string? Tier, string? Rule, long? PriceVersion, bool Batch);
+    private readonly record struct GroupKey(string? Provider, string? Model, long? ApiKeyId, string? Tier, string? Rule, long? PriceVersion, bool Batch, string? EndUser);
 
     private sealed class LedgerLine
     {
@@ -335,6 +337,8 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
         public string? Model { get; init; }
 
         public long? ApiKeyId { get; init; }
+
+        public string? EndUser { get; init; }
 
         public string? Tier { get; init; }
 

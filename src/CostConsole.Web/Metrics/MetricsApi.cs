@@ -11,6 +11,7 @@ internal static class MetricsApi
         app.MapGet("/api/metrics/export.csv", ExportAsync).RequireAuthorization(Access.Policies.SpendApi);
         app.MapGet("/api/export/focus", FocusAsync).RequireAuthorization(Access.Policies.SpendApi);
         app.MapGet("/api/export/chargeback", ChargebackAsync).RequireAuthorization(Access.Policies.SpendApi);
+        Requests.RequestExportApi.MapRequestExportApi(app);
         return app;
     }
 
@@ -84,7 +85,7 @@ internal static class MetricsApi
     /// The team a caller may read: null for a console user or a key with the organisation scope; a reporting key reads its
     /// own team's spend (every key made on the keys page has a team; one without reads no team's). False when the key is gone.
     /// </summary>
-    private static bool TeamOfCaller(HttpContext context, ApiKeyDirectory keys, out string? team)
+    internal static bool TeamOfCaller(HttpContext context, ApiKeyDirectory keys, out string? team)
     {
         team = null;
         if (Access.ApiKeyAuthentication.KeyIdOf(context.User) is not { } callerKeyId)

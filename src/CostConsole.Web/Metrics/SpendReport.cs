@@ -1,14 +1,16 @@
+using System.Linq.Expressions;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Metrics;
 
-/// <summary>What the Spend page ranks by. Users are not here: the ledger does not record a request's user.</summary>
+/// <summary>What the Spend page ranks by. A user is the request's end user (its <c>user</c> field), not a console user.</summary>
 public enum SpendDimension
 {
     Key,
     Team,
+    User,
     Model,
     Conversation,
 }
@@ -42,7 +44,7 @@ public sealed record SpendRanking(SpendDimension By, MetricsRange Range, IReadOn
 }
 
 /// <summary>
-/// Ranks keys, teams, models and conversations by spend, straight from the ledger with grouped sums that SQLite and
+/// Ranks keys, teams, end users, models and conversations by spend, straight from the ledger with grouped sums that SQLite and
 /// PostgreSQL both run. A team is the team of the key a request carried, as the key has it now.
 /// </summary>
 internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory)
@@ -55,14 +57,15 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
 
     public static string Name(SpendDimension by) => by.ToString().ToLowerInvariant();
 
-    /// <summary>Parses the names used in links: key, team, model, conversation.</summary>
+    /// <summary>Parses the names used in links: key, team, user, model, conversation.</summary>
     public static SpendDimension ParseDimension(string? text) => text?.ToLowerInvariant() switch
     {
         null or "" or "key" => SpendDimension.Key,
         "team" => SpendDimension.Team,
+        "user" => SpendDimension.User,
         "model" => SpendDimension.Model,
         "conversation" => SpendDimension.Conversation,
-        _ => throw new MetricsInputException($"Unknown dimension '{text}'. Use key, team, model or conversation."),
+        _ => throw new MetricsInputException($"Unknown dimension '{text}'. Use key, team, user, model or conversation."),
     };
 
     public async Task<SpendRanking> RankAsync(SpendDimension by, MetricsRange range, int top, CancellationToken cancellationToken = default)
@@ -88,17 +91,13 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         if (by == SpendDimension.Conversation)
         {
             // Conversations are many: only the top ones leave the database, and only theirs are looked up before.
-            var current = await SumsAsync(In(db, range.From, range.To).Where(r => r.ConversationId != null).GroupBy(r => r.ConversationId).Select(g => new Sums
-            {
-                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-            }).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken);
-            var names = current.Take(top).Select(s => s.Text).ToList();
-            var before = (await SumsAsync(In(db, previous.From, previous.To).Where(r => names.Contains(r.ConversationId)).GroupBy(r => r.ConversationId).Select(g => new Sums
-            {
-                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-            }), cancellationToken)).ToDictionary(s => s.Text!, s => s.Figures);
-            more = current.Count > top;
-            rows = [.. current.Take(top).Select(s => new SpendRow(s.Text!, s.Figures, before.GetValueOrDefault(s.Text!, SpendFigures.Empty)))];
+            (rows, more) = await TopAsync(db, range, top, r => r.ConversationId, cancellationToken);
+            return new SpendRanking(by, range, rows, more, total, totalBefore);
+        }
+
+        if (by == SpendDimension.User)
+        {
+            (rows, more) = await TopAsync(db, range, top, r => r.EndUser, cancellationToken);
             return new SpendRanking(by, range, rows, more, total, totalBefore);
         }
 
@@ -129,6 +128,24 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         rows = [.. ranked.Take(top).Select(g => new SpendRow(g.Key, g.Value, groupsBefore.GetValueOrDefault(g.Key, SpendFigures.Empty)))];
         return new SpendRanking(by, range, rows, more, total, totalBefore);
     }
+
+    /// <summary>The top groups of a text column with many values (conversations, end users); rows without one are left out.</summary>
+    private static async Task<(List<SpendRow> Rows, bool More)> TopAsync(
+        CostConsoleDbContext db, MetricsRange range, int top, Expression<Func<RequestLogRow, string?>> column, CancellationToken cancellationToken)
+    {
+        var previous = range.Previous;
+        var current = await SumsAsync(Grouped(In(db, range.From, range.To), column).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken);
+        var names = current.Take(top).Select(s => s.Text).ToList();
+        var before = (await SumsAsync(Grouped(In(db, previous.From, previous.To), column).Where(s => names.Contains(s.Text)), cancellationToken))
+            .ToDictionary(s => s.Text!, s => s.Figures);
+        return ([.. current.Take(top).Select(s => new SpendRow(s.Text!, s.Figures, before.GetValueOrDefault(s.Text!, SpendFigures.Empty)))], current.Count > top);
+    }
+
+    private static IQueryable<Sums> Grouped(IQueryable<RequestLogRow> rows, Expression<Func<RequestLogRow, string?>> column) =>
+        rows.GroupBy(column).Where(g => g.Key != null).Select(g => new Sums
+        {
+            Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+        });
 
     private static IQueryable<RequestLogRow> In(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to) =>
         db.RequestLog.AsNoTracking().Where(r => r.Timestamp >= from && r.Timestamp < to);

@@ -18,7 +18,7 @@ public enum ErasureSubject
 /// <summary>What an erasure did: ledger rows anonymised, review-queue items removed, feedback comments and response-cache entries deleted.</summary>
 public sealed record ErasureResult(int Rows, int ReviewItems, int FeedbackComments, int CacheEntries = 0)
 {
-    public string Summary => $"{Rows:N0} ledger row(s) anonymised (stored prompt, routing input, prompt hash and conversation id deleted; costs and tokens kept), "
+    public string Summary => $"{Rows:N0} ledger row(s) anonymised (stored prompt, routing input, prompt hash, conversation id and end user deleted; costs and tokens kept), "
         + $"{ReviewItems:N0} review-queue item(s) removed, {FeedbackComments:N0} feedback comment(s) deleted, {CacheEntries:N0} response-cache entr{(CacheEntries == 1 ? "y" : "ies")} deleted";
 }
 
@@ -60,6 +60,7 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
                     .SetProperty(r => r.RoutingInput, (string?)null)
                     .SetProperty(r => r.PromptHash, (string?)null)
                     .SetProperty(r => r.ConversationId, (string?)null)
+                    .SetProperty(r => r.EndUser, (string?)null)
                     .SetProperty(r => r.Review, r => r.Review == (int)ReviewState.Open ? (int)ReviewState.Closed : r.Review),
                 cancellationToken);
             // A stored Responses API response (resp_ + the request id's suffix) keeps the conversation verbatim.
@@ -80,10 +81,10 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
         ErasureSubject.Key => db.RequestLog.Where(r => r.ApiKeyId == long.Parse(value, CultureInfo.InvariantCulture)),
         ErasureSubject.Conversation => db.RequestLog.Where(r => r.ConversationId == value),
 
-        // The end user is known only from the routing input stored with the prompt: without it nothing of theirs is stored.
+        // The ledger's end user column, and for rows written before it the routing input stored with the prompt.
         _ when db.Database.IsNpgsql() => db.RequestLog.FromSql(
-            $"""SELECT * FROM "RequestLog" WHERE "RoutingInput" IS NOT NULL AND ("RoutingInput"::jsonb -> 'metadata' ->> 'user') = {value}"""),
-        _ => db.RequestLog.FromSql($"SELECT * FROM RequestLog WHERE RoutingInput IS NOT NULL AND json_extract(RoutingInput, '$.metadata.user') = {value}"),
+            $"""SELECT * FROM "RequestLog" WHERE "EndUser" = {value} OR ("RoutingInput" IS NOT NULL AND ("RoutingInput"::jsonb -> 'metadata' ->> 'user') = {value})"""),
+        _ => db.RequestLog.FromSql($"SELECT * FROM RequestLog WHERE EndUser = {value} OR (RoutingInput IS NOT NULL AND json_extract(RoutingInput, '$.metadata.user') = {value})"),
     };
 
     private static string Name(ErasureSubject subject) => subject switch

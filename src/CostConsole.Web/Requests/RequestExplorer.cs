@@ -14,7 +14,7 @@ public enum RequestSort
     Tokens,
 }
 
-/// <summary>What the request explorer asks for: a time window, filters, an order and a page.</summary>
+/// <summary>What the request explorer asks for: a time window, filters, an order and a page; <c>Text</c>: words the stored prompt must hold.</summary>
 public sealed record RequestQuery(
     DateTimeOffset From,
     DateTimeOffset To,
@@ -27,7 +27,8 @@ public sealed record RequestQuery(
     RequestSort Sort = RequestSort.Time,
     bool Descending = true,
     int Page = 0,
-    int PageSize = 25);
+    int PageSize = 25,
+    string? Text = null);
 
 /// <summary>One line of the explorer.</summary>
 public sealed record RequestSummary(
@@ -53,7 +54,7 @@ public sealed record RequestDetail(RequestLogRow Row, string? KeyName, IReadOnly
 }
 
 /// <summary>Server-side paging over the ledger, newest first by default, on the ledger's indexes.</summary>
-internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> factory)
+internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbContext> factory)
 {
     /// <summary>Counting every match of a month of traffic would cost more than the page itself; past this the pager says "more than".</summary>
     public const int CountLimit = 10_000;
@@ -65,11 +66,11 @@ internal sealed class RequestExplorer(IDbContextFactory<CostConsoleDbContext> fa
     public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var counted = await Filter(Source(db, query, ordered: false).AsNoTracking(), query, db.Database.IsSqlite())
+        var counted = await Searched(db, Filter(Source(db, query, ordered: false).AsNoTracking(), query, db.Database.IsSqlite()), query)
             .OrderByDescending(r => r.Timestamp)
             .Take(CountLimit + 1)
             .CountAsync(cancellationToken);
-        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
+        var rows = Searched(db, Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite()), query);
         var ordered = (query.Sort, query.Descending) switch
         {
             (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),

@@ -31,6 +31,16 @@ public class ChatCompletionsTests(CostConsoleFactory factory) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task The_requests_user_field_is_recorded_as_its_end_user()
+    {
+        using var client = factory.CreateApiClient();
+        using var response = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", user = "customer-0815", messages = new[] { new { role = "user", content = Faq } } }, TestContext.Current.CancellationToken);
+
+        var requestId = response.Headers.GetValues("x-costconsole-request-id").Single();
+        Assert.Equal("customer-0815", (await factory.LedgerAsync()).Single(r => r.RequestId == requestId).EndUser);
+    }
+
+    [Fact]
     public async Task The_official_client_with_auto_sends_an_analysis_to_the_large_tier()
     {
         var result = await Client().CompleteChatAsync([new UserChatMessage(Analysis)], cancellationToken: TestContext.Current.CancellationToken);

@@ -88,6 +88,34 @@ public sealed class RequestExplorerTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Words_of_a_prompt_find_its_request_and_a_text_without_words_says_why()
+    {
+        var cut = await RenderExplorerAsync();
+        var text = cut.FindComponents<MudTextField<string>>().Single(f => TestId(f.Instance.UserAttributes) == "requests-text");
+
+        await cut.InvokeAsync(() => text.Instance.ValueChanged.InvokeAsync("<SCRIPT> rules"));
+        cut.WaitForAssertion(() => Assert.Equal(["req_00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"], Ids(cut)));
+        Assert.Contains("text=%3CSCRIPT%3E%20rules", cut.Find("[data-testid='requests-export']").GetAttribute("href"), StringComparison.Ordinal);
+
+        await cut.InvokeAsync(() => text.Instance.ValueChanged.InvokeAsync("\"*\" --"));
+        cut.WaitForAssertion(() => Assert.Contains("has no word to look for", cut.Find("[data-testid='requests-error']").TextContent, StringComparison.Ordinal));
+        Assert.Empty(Ids(cut));
+        Assert.Contains("'none' storage policy cannot be found", cut.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_csv_link_carries_the_filters_shown()
+    {
+        var cut = await RenderExplorerAsync();
+        Assert.Equal("/api/requests/export.csv?range=24h", cut.Find("[data-testid='requests-export']").GetAttribute("href"));
+
+        await ChooseAsync(cut, "requests-tier", "large");
+        await ChooseAsync(cut, "requests-status", nameof(LedgerStatus.Failed));
+
+        cut.WaitForAssertion(() => Assert.Equal("/api/requests/export.csv?range=24h&tier=large&status=failed", cut.Find("[data-testid='requests-export']").GetAttribute("href")));
+    }
+
+    [Fact]
     public async Task A_longer_time_range_brings_in_older_requests()
     {
         var cut = await RenderExplorerAsync();

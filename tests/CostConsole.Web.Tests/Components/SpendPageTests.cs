@@ -61,6 +61,30 @@ public sealed class SpendPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_users_button_ranks_end_users_and_conversations_link_to_their_turns()
+    {
+        var cut = await RenderAtAsync(November + "&by=team");
+        cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count));
+
+        cut.Find("[data-testid='spend-by-user']").Click();
+
+        Assert.Contains("by=user", Services.GetRequiredService<BunitNavigationManager>().Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Equal(["bob", "alice"], Names(cut)));
+        Assert.Equal(["$2.0000", "$1.7500"], cut.FindAll("[data-testid='spend-cost']").Select(c => c.TextContent.Trim()));
+
+        cut.Find("[data-testid='spend-by-conversation']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["/conversations/c2", "/conversations/c1"], cut.FindAll("[data-testid='spend-conversation-link']").Select(a => a.GetAttribute("href"))));
+    }
+
+    [Fact]
+    public async Task A_range_without_end_users_says_where_the_user_comes_from()
+    {
+        var cut = await RenderAtAsync("/spend?range=24h&by=user");
+
+        cut.WaitForAssertion(() => Assert.Contains("named an end user (the request's user field)", cut.Find("[data-testid='spend-empty']").TextContent, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_range_without_requests_says_so_and_a_bad_link_says_what_to_use()
     {
         var cut = await RenderAtAsync("/spend?range=24h&by=model");

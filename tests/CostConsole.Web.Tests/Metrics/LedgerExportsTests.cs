@@ -216,6 +216,29 @@ public sealed class LedgerExportsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Chargeback_has_a_line_per_end_user_of_a_key_and_a_line_for_its_requests_without_one()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var day = Day1.AddDays(5);
+        await using (var db = await _database.Factory.CreateDbContextAsync(ct))
+        {
+            var alice = Row(_support, day.AddHours(1), _model, "small", "faq", 1.00m, 2.00m, 10, 10);
+            var aliceAgain = Row(_support, day.AddHours(2), _model, "small", "faq", 0.50m, 1.00m, 10, 10);
+            var formula = Row(_support, day.AddHours(3), _model, "small", "faq", 0.25m, 1.00m, 10, 10);
+            (alice.EndUser, aliceAgain.EndUser, formula.EndUser) = ("alice", "alice", "=HYPERLINK(\"x\")");
+            db.RequestLog.AddRange(alice, aliceAgain, formula, Row(_support, day.AddHours(4), _model, "small", "faq", 2.00m, 2.00m, 10, 10));
+            await db.SaveChangesAsync(ct);
+        }
+
+        var writer = new StringWriter();
+        await Exports.WriteChargebackAsync(writer, day, day.AddDays(1), ChargebackPeriod.Day, null, ct);
+
+        var (_, rows) = Read(writer.ToString());
+        Assert.Equal([("", "1", 2.00m), ("'=HYPERLINK(\"x\")", "1", 0.25m), ("alice", "2", 1.50m)], rows.Select(r => (r["end_user"], r["requests"], Number(r["spend_usd"]))));
+        Assert.All(rows, r => Assert.Equal("support-bot", r["key"]));
+    }
+
+    [Fact]
     public async Task A_range_without_requests_writes_the_header_only()
     {
         var writer = new StringWriter();

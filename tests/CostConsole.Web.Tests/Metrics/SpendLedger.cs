@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CostConsole.Web.Tests.Metrics;
 
 /// <summary>
-/// A small ledger with figures worked out by hand: three keys of two teams, a request without a key, in the custom
+/// A small ledger with figures worked out by hand: three keys of two teams, two end users, a request without a key, in the custom
 /// range 2026-11-10 to 2026-11-11 (UTC) and in the two days before it.
 /// </summary>
 internal static class SpendLedger
@@ -25,14 +25,14 @@ internal static class SpendLedger
         var start = new DateTimeOffset(2026, 11, 10, 0, 0, 0, TimeSpan.Zero);
         var end = start.AddDays(2);
         db.RequestLog.AddRange(
-            Row(supportBot.Id, start, "gpt-4o-mini", 1.00m, 4.00m, "c1"),
-            Row(supportBot.Id, start.AddHours(30), "gpt-4o-mini", 0.50m, 2.00m, "c1"),
-            Row(billing.Id, start.AddHours(5), "gpt-4o", 2.00m, 2.50m, "c2"),
-            Row(crm.Id, end.AddMilliseconds(-1), "gpt-4o-mini", 0.25m, 1.00m, null),
+            Row(supportBot.Id, start, "gpt-4o-mini", 1.00m, 4.00m, "c1", "alice"),
+            Row(supportBot.Id, start.AddHours(30), "gpt-4o-mini", 0.50m, 2.00m, "c1", "alice"),
+            Row(billing.Id, start.AddHours(5), "gpt-4o", 2.00m, 2.50m, "c2", "bob"),
+            Row(crm.Id, end.AddMilliseconds(-1), "gpt-4o-mini", 0.25m, 1.00m, null, "alice"),
             Row(null, start.AddHours(1), null, 0.10m, 0.10m, null),
 
             // The two days before.
-            Row(supportBot.Id, start.AddMilliseconds(-1), "gpt-4o-mini", 0.75m, 3.00m, "c1"),
+            Row(supportBot.Id, start.AddMilliseconds(-1), "gpt-4o-mini", 0.75m, 3.00m, "c1", "alice"),
             Row(billing.Id, start.AddDays(-2), "gpt-4o", 4.00m, 5.00m, null),
 
             // Outside both: the range ends at midnight after its last day, and four days before is too early.
@@ -50,8 +50,9 @@ internal static class SpendLedger
         CreatedAt = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero),
     };
 
-    private static RequestLogRow Row(long? keyId, DateTimeOffset at, string? model, decimal cost, decimal baseline, string? conversation) => new()
+    private static RequestLogRow Row(long? keyId, DateTimeOffset at, string? model, decimal cost, decimal baseline, string? conversation, string? user = null) => new()
     {
+        EndUser = user,
         RequestId = "req_" + Guid.NewGuid().ToString("N"),
         Timestamp = at,
         ApiKeyId = keyId,

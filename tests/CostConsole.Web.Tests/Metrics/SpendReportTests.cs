@@ -67,6 +67,17 @@ public sealed class SpendReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task End_users_are_ranked_by_their_requests_across_keys_and_requests_without_a_user_are_left_out()
+    {
+        var ranking = await Report.RankAsync(SpendDimension.User, SpendLedger.Range, 10, TestContext.Current.CancellationToken);
+
+        Assert.Equal([("bob", 1L, 2.00m, (double?)null), ("alice", 3L, 1.75m, (1.75 - 0.75) / 0.75)], ranking.Rows.Select(r => (r.Name, r.Current.Requests, r.Current.Spend, r.SpendChange)));
+        Assert.Equal(5.25m, ranking.Rows[1].Current.Savings);
+        Assert.Equal(3.85m, ranking.Total.Spend);
+        Assert.Equal(SpendDimension.User, SpendReport.ParseDimension("user"));
+    }
+
+    [Fact]
     public async Task A_range_with_no_requests_ranks_nothing()
     {
         var lastDay = MetricsRange.Create(RangeKind.Day, DateTimeOffset.UtcNow);
@@ -81,7 +92,7 @@ public sealed class SpendReportTests : IAsyncLifetime
     [Fact]
     public void An_unknown_dimension_in_a_link_is_refused_with_the_names_to_use()
     {
-        var refused = Assert.Throws<MetricsInputException>(() => SpendReport.ParseDimension("user"));
-        Assert.Equal("Unknown dimension 'user'. Use key, team, model or conversation.", refused.Message);
+        var refused = Assert.Throws<MetricsInputException>(() => SpendReport.ParseDimension("customer"));
+        Assert.Equal("Unknown dimension 'customer'. Use key, team, user, model or conversation.", refused.Message);
     }
 }

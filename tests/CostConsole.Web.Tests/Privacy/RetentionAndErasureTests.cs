@@ -114,6 +114,28 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
         var ledger = await factory.LedgerAsync();
         Assert.Null(ledger.Single(r => r.RequestId == theirs).Prompt);
         Assert.Equal("user: Please call me back", ledger.Single(r => r.RequestId == someoneElses).Prompt);
+        Assert.Null(ledger.Single(r => r.RequestId == theirs).EndUser);
+        Assert.Equal("customer-9999", ledger.Single(r => r.RequestId == someoneElses).EndUser);
+    }
+
+    [Fact]
+    public async Task Erasing_an_end_user_whose_prompts_were_never_stored_removes_the_user_from_their_ledger_rows()
+    {
+        using var client = factory.CreateApiClient();
+        var theirs = await SendAsync(client, Chat("Where is my parcel?", user: "customer-5150"));
+        await using (var db = await DbAsync())
+        {
+            // As under a policy that stores no prompt: the end user column is all that names them.
+            await db.RequestLog.Where(r => r.RequestId == theirs).ExecuteUpdateAsync(s => s.SetProperty(r => r.Prompt, (string?)null).SetProperty(r => r.RoutingInput, (string?)null), Cancel);
+        }
+
+        using var response = await client.PostAsJsonAsync("/api/privacy/erase", new { user = "customer-5150" }, Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("ledger_rows").GetInt32());
+        var row = (await factory.LedgerAsync()).Single(r => r.RequestId == theirs);
+        Assert.Null(row.EndUser);
+        Assert.True(row.CostNanoUsd > 0);
     }
 
     [Theory]

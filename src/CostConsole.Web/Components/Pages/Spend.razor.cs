@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Components;
 namespace CostConsole.Web.Components.Pages;
 
 /// <summary>
-/// Spend ranked by key, team, model or conversation for a range. The range, dimension and how many rows are shown
+/// Spend ranked by key, team, end user, model or conversation for a range. The range, dimension and how many rows are shown
 /// live in the address, so a view can be bookmarked and shared; an address that makes no sense shows why.
 /// </summary>
 public sealed partial class Spend
@@ -139,6 +139,7 @@ public sealed partial class Spend
     {
         SpendDimension.Key => "Key",
         SpendDimension.Team => "Team",
+        SpendDimension.User => "User",
         SpendDimension.Model => "Model",
         _ => "Conversation",
     };

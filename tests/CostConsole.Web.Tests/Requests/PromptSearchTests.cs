@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CostConsole.Web.Access;
+using CostConsole.Web.Requests;
+using CostConsole.Web.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CostConsole.Web.Tests.Requests;
+
+/// <summary>
+/// Content search in the explorer over the prompts the ledger stored, through the app as a client sends traffic. Run
+/// again on PostgreSQL (full-text search) by <see cref="Scale.PostgreSqlPromptSearchTests"/>; here on SQLite (FTS5).
+/// </summary>
+public class PromptSearchTests(CostConsoleFactory factory) : IClassFixture<CostConsoleFactory>
+{
+    private static readonly CancellationToken Cancel = TestContext.Current.CancellationToken;
+
+    private RequestExplorer Explorer => factory.Services.GetRequiredService<RequestExplorer>();
+
+    /// <summary>A word no other prompt has: letters only, so every tokenizer keeps it whole.</summary>
+    private static string UniqueWord() => "kw" + string.Concat(Guid.NewGuid().ToString("N")[..10].Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16))));
+
+    private async Task<string> SendAsync(string prompt, string? conversation = null)
+    {
+        using var client = factory.CreateApiClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { model = "auto", messages = new[] { new { role = "user", content = prompt } } }),
+        };
+        if (conversation is not null)
+        {
+            request.Headers.Add("x-costconsole-conversation", conversation);
+        }
+
+        using var response = await client.SendAsync(request, Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.GetValues("x-costconsole-request-id").Single();
+    }
+
+    private async Task<List<string>> FindAsync(string text, string? tier = null)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var page = await Explorer.PageAsync(new RequestQuery(now.AddHours(-1), now.AddMinutes(1), Tier: tier, Text: text, PageSize: 100), Cancel);
+        return [.. page.Rows.Select(r => r.RequestId)];
+    }
+
+    [Fact]
+    public async Task A_request_is_found_by_words_of_its_prompt_in_any_case_and_every_word_must_be_there()
+    {
+        var word = UniqueWord();
+        var parcel = await SendAsync($"Where is my parcel {word}? It was due on Monday.");
+        var refund = await SendAsync($"Please refund order {word}, it arrived damaged.");
+
+        Assert.Equal([refund, parcel], await FindAsync(word));
+        Assert.Equal([parcel], await FindAsync($"{word.ToUpperInvariant()} parcel"));
+        Assert.Empty(await FindAsync($"{word} invoice"));
+        Assert.Equal([parcel], await FindAsync($"parcel {word}", tier: "small"));
+        Assert.Empty(await FindAsync($"parcel {word}", tier: "large"));
+    }
+
+    [Theory]
+    [InlineData("\"")]
+    [InlineData("'; DROP TABLE RequestLog; --")]
+    [InlineData("NEAR(parcel damaged) OR *")]
+    [InlineData("-parcel AND NOT ^refund:*")]
+    [InlineData("a\"b' % _ \\ ( ) { } [ ] !")]
+    public async Task Quotes_operators_and_sql_in_the_text_are_words_to_look_for_not_syntax(string text)
+    {
+        var word = UniqueWord();
+        var id = await SendAsync($"Hostile search {word} test.");
+
+        var found = await FindAsync($"{word} {text}");
+
+        // The prompt has none of the text's words, so a text with words finds nothing and one without finds it by its word alone.
+        Assert.Equal(RequestExplorer.SearchWords(text).Count == 0 ? [id] : [], found);
+        Assert.Equal([id], await FindAsync($"\"{word}\""));
+    }
+
+    [Fact]
+    public async Task A_text_without_any_word_is_refused_with_the_reason_and_the_export_says_so()
+    {
+        Assert.Equal("'*** ???' has no word to look for: give letters or digits.", RequestExplorer.CheckText("*** ???"));
+        Assert.Null(RequestExplorer.CheckText("refund"));
+        using var console = await factory.CreateConsoleClientAsync(Roles.Admin);
+
+        using var response = await console.GetAsync("/api/requests/export.csv?range=24h&text=%22%22", Cancel);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("'\"\"' has no word to look for: give letters or digits.", (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task An_erased_conversations_prompts_can_no_longer_be_found_and_the_export_follows_the_search()
+    {
+        var word = UniqueWord();
+        var conversation = "conv-search-" + word;
+        var erased = await SendAsync($"My address changed, {word} is the new one.", conversation);
+        var kept = await SendAsync($"Another question about {word}.");
+        using var console = await factory.CreateConsoleClientAsync(Roles.Admin);
+        var exported = await console.GetStringAsync($"/api/requests/export.csv?range=24h&text={word}", Cancel);
+        Assert.Contains(erased, exported, StringComparison.Ordinal);
+
+        using var erase = await factory.CreateApiClient().PostAsJsonAsync("/api/privacy/erase", new { conversation }, Cancel);
+        Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+
+        Assert.Equal([kept], await FindAsync(word));
+    }
+}
