@@ -113,6 +113,23 @@ internal static class BudgetScripts
         return 1
         """;
 
+    /// <summary>KEYS: 3 per budget. ARGV: id. Gives back what the reservation holds, on every budget that has it (a batch finished or cancelled).</summary>
+    public const string Release = Functions + "\n" + """
+        local n = #KEYS / 3
+        for i = 1, n do
+          local s, r, e = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
+          local hs = redis.call('HGET', r, ARGV[1])
+          if hs then
+            local a, w = string.match(hs, '^(%d+) (%d+)$')
+            sub(s, 'reserved', a)
+            sub(s, 'exposure', w)
+            redis.call('HDEL', r, ARGV[1])
+          end
+          redis.call('ZREM', e, ARGV[1])
+        end
+        return 1
+        """;
+
     /// <summary>
     /// KEYS: 3 per budget. ARGV: id, actual, now (ms), then per budget: limit, thresholds ("50,80,100").
     /// Replaces the reservation with the actual cost. Returns per budget: spent, reserved, in flight, and the thresholds
