@@ -113,6 +113,12 @@ internal static class BudgetScripts
         return 1
         """;
 
+    /// <summary>KEYS: state, reservations, expiries. ARGV: now (ms). Releases lapsed reservations (an instance that died); returns how many are left in flight.</summary>
+    public const string Purge = Functions + "\n" + """
+        purge(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+        return redis.call('HLEN', KEYS[2])
+        """;
+
     /// <summary>KEYS: 3 per budget. ARGV: id. Gives back what the reservation holds, on every budget that has it (a batch finished or cancelled).</summary>
     public const string Release = Functions + "\n" + """
         local n = #KEYS / 3

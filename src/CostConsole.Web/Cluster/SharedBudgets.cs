@@ -240,7 +240,7 @@ internal sealed partial class SharedBudgets(
                 continue;
             }
 
-            if (await db.HashLengthAsync(keys[1]) > 0)
+            if ((long)await db.ScriptEvaluateAsync(BudgetScripts.Purge, keys, [now.ToUnixTimeMilliseconds()]) > 0)
             {
                 clean = false;
                 await RefreshAsync(counter, now);
