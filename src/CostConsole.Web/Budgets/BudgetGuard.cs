@@ -554,12 +554,18 @@ internal sealed class BudgetGuard(
     /// <summary>
     /// Reserves a batch's worst case, whole, on the global budgets and those of the key and its team, or on none:
     /// null when reserved, else the refusal with the budget and the reason. Tier and model budgets are checked line by
-    /// line, as each line is admitted like any request.
+    /// line, as each line is admitted like any request. With Redis the reservation is held on the shared counters, under
+    /// the batch's id rather than this instance's, so whichever instance later runs the batch takes it over.
     /// </summary>
     internal ChatError? ReserveBatch(string batchId, long? apiKeyId, long worstNanoUsd, DateTimeOffset expires)
     {
         var now = time.GetUtcNow();
         var matched = BatchBudgets(apiKeyId);
+        if (shared is not null)
+        {
+            return matched.Count == 0 ? null : ReserveSharedBatch(batchId, matched, worstNanoUsd, now, expires);
+        }
+
         var reservation = _batchReservations.GetOrAdd(batchId, _ => Interlocked.Increment(ref _nextReservation));
         for (var i = 0; i < matched.Count; i++)
         {
@@ -574,28 +580,74 @@ internal sealed class BudgetGuard(
             }
 
             _batchReservations.TryRemove(batchId, out _);
-            matched[i].Refused(refusal with { Reason = $"Batch refused: {refusal.Reason}." });
-            var state = matched[i].Read(now, _zone);
-            if (alertLimit)
-            {
-                RaiseLimitReached(state, now);
-            }
-
-            return new ChatError(429, "insufficient_quota", "budget_exceeded",
-                $"The batch could cost up to {Usd(worstNanoUsd)} at the batch price (every line's prompt plus max_tokens at the priciest model it may reach), "
-                + $"and budget {state.Budget.Describe()} cannot hold that: {refusal.Reason} (limit {Usd(state.Budget.LimitNanoUsd)}). "
-                + $"Nothing was started. Split the file, lower max_tokens, or wait until the budget resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
+            return RefuseBatch(matched[i], refusal, alertLimit, worstNanoUsd, now);
         }
 
         return null;
     }
 
+    private ChatError? ReserveSharedBatch(string batchId, List<BudgetCounter> matched, long worstNanoUsd, DateTimeOffset now, DateTimeOffset expires)
+    {
+        try
+        {
+            var holds = matched.Select(c => new SharedBudgets.Hold(c, worstNanoUsd, worstNanoUsd, 0)).ToArray();
+            if (shared!.Reserve(BatchSharedId(batchId), holds, now, expires) is not { } refused)
+            {
+                Interlocked.Exchange(ref _sharedOutage, 0);
+                return null;
+            }
+
+            return RefuseBatch(matched[refused.Index], refused.Refusal, refused.Alert, worstNanoUsd, now);
+        }
+        catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+        {
+            var redis = shared!.Redis;
+            var names = string.Join(", ", matched.Select(c => c.Budget.Describe()));
+            if (redis.Options.WhenUnavailable == RedisUnavailable.FailClosed)
+            {
+                return new ChatError(503, "server_error", "budget_store_unavailable",
+                    $"This batch falls under budget {names}, which cannot be checked: {redis.Unreachable(ex)}. Nothing was started. Batches under a budget are refused until Redis is back; try again shortly, or ask an admin to check Redis (or to set CostConsole:Redis:WhenUnavailable to FailOpen).");
+            }
+
+            // Fail-open: the batch runs; each line is still admitted (or served unchecked) and its cost reaches the shared counters from the ledger.
+            shared.MarkUnsettled();
+            return null;
+        }
+    }
+
+    private ChatError RefuseBatch(BudgetCounter counter, BudgetRefusal refusal, bool alertLimit, long worstNanoUsd, DateTimeOffset now)
+    {
+        counter.Refused(refusal with { Reason = $"Batch refused: {refusal.Reason}." });
+        var state = counter.Read(now, _zone);
+        if (alertLimit)
+        {
+            RaiseLimitReached(state, now);
+        }
+
+        return new ChatError(429, "insufficient_quota", "budget_exceeded",
+            $"The batch could cost up to {Usd(worstNanoUsd)} at the batch price (every line's prompt plus max_tokens at the priciest model it may reach), "
+            + $"and budget {state.Budget.Describe()} cannot hold that: {refusal.Reason} (limit {Usd(state.Budget.LimitNanoUsd)}). "
+            + $"Nothing was started. Split the file, lower max_tokens, or wait until the budget resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
+    }
+
     /// <summary>
     /// Sets what a batch still holds on its budgets, without a check: lowered as each line starts (the line is then
-    /// admitted and settled on its own), and taken up again for the lines left when a restarted console resumes it.
+    /// admitted and settled on its own), and taken up again for the lines left when a restarted console, or another
+    /// instance taking the batch over, resumes it.
     /// </summary>
     internal void HoldBatch(string batchId, long? apiKeyId, long remainingNanoUsd, DateTimeOffset expires)
     {
+        if (shared is not null)
+        {
+            var matched = BatchBudgets(apiKeyId);
+            if (matched.Count > 0)
+            {
+                shared.HoldBatch(BatchSharedId(batchId), matched, remainingNanoUsd, time.GetUtcNow(), expires);
+            }
+
+            return;
+        }
+
         var reservation = _batchReservations.GetOrAdd(batchId, _ => Interlocked.Increment(ref _nextReservation));
         foreach (var counter in BatchBudgets(apiKeyId))
         {
@@ -606,6 +658,12 @@ internal sealed class BudgetGuard(
     /// <summary>Gives back what a finished, cancelled or expired batch still held.</summary>
     internal void ReleaseBatch(string batchId)
     {
+        if (shared is not null)
+        {
+            shared.ReleaseBatch(BatchSharedId(batchId), Volatile.Read(ref _counters), time.GetUtcNow());
+            return;
+        }
+
         if (!_batchReservations.TryRemove(batchId, out var reservation))
         {
             return;
@@ -616,6 +674,8 @@ internal sealed class BudgetGuard(
             counter.Release(reservation);
         }
     }
+
+    private static string BatchSharedId(string batchId) => "batch:" + batchId;
 
     private List<BudgetCounter> BatchBudgets(long? apiKeyId)
     {

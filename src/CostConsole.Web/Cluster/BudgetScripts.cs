@@ -113,6 +113,29 @@ internal static class BudgetScripts
         return 1
         """;
 
+    /// <summary>KEYS: state, reservations, expiries. ARGV: now (ms). Releases lapsed reservations (an instance that died); returns how many are left in flight.</summary>
+    public const string Purge = Functions + "\n" + """
+        purge(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+        return redis.call('HLEN', KEYS[2])
+        """;
+
+    /// <summary>KEYS: 3 per budget. ARGV: id. Gives back what the reservation holds, on every budget that has it (a batch finished or cancelled).</summary>
+    public const string Release = Functions + "\n" + """
+        local n = #KEYS / 3
+        for i = 1, n do
+          local s, r, e = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
+          local hs = redis.call('HGET', r, ARGV[1])
+          if hs then
+            local a, w = string.match(hs, '^(%d+) (%d+)$')
+            sub(s, 'reserved', a)
+            sub(s, 'exposure', w)
+            redis.call('HDEL', r, ARGV[1])
+          end
+          redis.call('ZREM', e, ARGV[1])
+        end
+        return 1
+        """;
+
     /// <summary>
     /// KEYS: 3 per budget. ARGV: id, actual, now (ms), then per budget: limit, thresholds ("50,80,100").
     /// Replaces the reservation with the actual cost. Returns per budget: spent, reserved, in flight, and the thresholds

@@ -114,6 +114,43 @@ internal sealed partial class SharedBudgets(
     }
 
     /// <summary>
+    /// Sets what a batch still holds on each budget, without a check. When Redis cannot take it, the batch's earlier
+    /// hold stays until it lapses with the batch, and the next reconciliation takes spend from the ledger.
+    /// </summary>
+    public void HoldBatch(string id, IReadOnlyList<BudgetCounter> counters, long amount, DateTimeOffset now, DateTimeOffset expires)
+    {
+        try
+        {
+            HoldSpent(id, counters, amount, now, expires);
+        }
+        catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+        {
+            MarkUnsettled();
+            BatchNotHeld(logger, id, redis.Endpoint, ex.Message);
+        }
+    }
+
+    /// <summary>Gives back what a batch holds on the current period of each of <paramref name="counters"/>.</summary>
+    public void ReleaseBatch(string id, IReadOnlyList<BudgetCounter> counters, DateTimeOffset now)
+    {
+        if (counters.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var keys = counters.SelectMany(c => Keys(c.Budget, BudgetPeriods.Containing(c.Budget.Period, now, _zone).Start)).ToArray();
+            redis.Database.ScriptEvaluate(BudgetScripts.Release, keys, [id]);
+        }
+        catch (Exception ex) when (RedisStore.IsUnreachable(ex))
+        {
+            MarkUnsettled();
+            BatchNotHeld(logger, id, redis.Endpoint, ex.Message);
+        }
+    }
+
+    /// <summary>
     /// Replaces the request's reservations with its actual cost; returns, per budget, the thresholds it crossed for the
     /// first time in the cluster this period. When Redis cannot be reached the reservation lapses and the next
     /// reconciliation takes the cost from the ledger.
@@ -203,7 +240,7 @@ internal sealed partial class SharedBudgets(
                 continue;
             }
 
-            if (await db.HashLengthAsync(keys[1]) > 0)
+            if ((long)await db.ScriptEvaluateAsync(BudgetScripts.Purge, keys, [now.ToUnixTimeMilliseconds()]) > 0)
             {
                 clean = false;
                 await RefreshAsync(counter, now);
@@ -281,6 +318,9 @@ internal sealed partial class SharedBudgets(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Budget '{Budget}': the shared counter held {Before}, the ledger {Ledger}; set to the ledger's figure.")]
     private static partial void Corrected(ILogger logger, string budget, string before, string ledger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch hold {Reservation} could not be changed on Redis at {Endpoint} ({Error}); it lapses with the batch, and spend is taken from the ledger at the next reconciliation.")]
+    private static partial void BatchNotHeld(ILogger logger, string reservation, string endpoint, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {Reservation} could not settle on Redis at {Endpoint} ({Error}); its cost reaches the shared counter from the ledger at the next reconciliation.")]
     private static partial void NotSettled(ILogger logger, string reservation, string endpoint, string error);
