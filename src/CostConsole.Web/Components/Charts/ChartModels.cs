@@ -29,6 +29,9 @@ public enum ChartXAxis
 
     /// <summary>A share from 0 to 1, written in tenths of a per cent (0–1000) so it fits <see cref="ChartPoint.X"/>.</summary>
     Share,
+
+    /// <summary>A similarity from 0 to 1, written in hundredths (0–100) and shown as 0.00–1.00; single points are marked.</summary>
+    Similarity,
 }
 
 /// <summary>One point: <see cref="X"/> is Unix milliseconds (UTC) on time charts, tenths of a per cent on share charts.</summary>
