@@ -61,4 +61,50 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         Assert.Equal("small", answer.Headers.GetValues("x-costconsole-tier").Single());
         Assert.Empty(console.Errors);
     }
+
+    [Fact]
+    public async Task An_admin_adds_labelled_prompts_as_examples_reads_the_threshold_curve_and_uses_the_suggested_threshold()
+    {
+        var console = await browser.OpenAsync("/routing");
+        var page = console.Page;
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Classifier" }).ClickAsync();
+        await page.GetByText("Semantic (nearest examples)").ClickAsync();
+        await console.TestId("classifier-labelled").FillAsync(string.Join('\n',
+            "prompt,tier",
+            "Where is my parcel?,small",
+            "How do I reset my password?,small",
+            "Summarise this customer email in three bullet points.,medium",
+            "\"Analyse our quarterly churn data, then explain why retention dropped.\",large"));
+        await console.TestId("classifier-import").ClickAsync();
+        await Expect(console.TestId("classifier-imported")).ToContainTextAsync("Added 4 example prompt(s): 2 to small, 1 to medium, 1 to large");
+        await Expect(console.TestId("examples-small")).ToHaveValueAsync("Where is my parcel?\nHow do I reset my password?");
+
+        // Paraphrases, not the examples themselves, show where the threshold belongs.
+        await console.TestId("classifier-labelled").FillAsync(string.Join('\n',
+            "My package still hasn't shown up so can you check on it?,small",
+            "I forgot my password and cannot log in,small",
+            "Give me the gist of this email from a customer in a few bullets,medium",
+            "\"Dig into the churn numbers for the quarter, and tell me why we lost customers\",large",
+            "What is the capital of France?,medium"));
+        await console.TestId("classifier-suggest").ClickAsync();
+        var suggested = console.TestId("classifier-suggested");
+        await Expect(suggested).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(console.TestId("chart-classifier-threshold")).ToHaveAttributeAsync("data-points", "203");
+        var threshold = await suggested.InnerTextAsync();
+        await console.TestId("classifier-use-suggested").ClickAsync();
+        await Expect(page.GetByText("Similarity threshold: " + threshold)).ToBeVisibleAsync();
+        await Expect(console.TestId("classifier-use-suggested")).ToBeDisabledAsync();
+
+        await console.TestId("classifier-suggestion").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-classifier-threshold-1440", fullPage: false);
+        // On a phone the chart is drawn at the phone's width.
+        await page.SetViewportSizeAsync(390, 844);
+        await console.TestId("classifier-suggest").ClickAsync();
+        await Expect(console.TestId("chart-classifier-threshold")).ToHaveAttributeAsync("data-points", "203", new() { Timeout = 60_000 });
+        await console.TestId("chart-classifier-threshold").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-classifier-threshold-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
+        Assert.Empty(console.Errors);
+    }
 }
