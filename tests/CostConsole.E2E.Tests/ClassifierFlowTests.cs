@@ -61,4 +61,55 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         Assert.Equal("small", answer.Headers.GetValues("x-costconsole-tier").Single());
         Assert.Empty(console.Errors);
     }
+
+    [Fact]
+    public async Task An_admin_adds_labelled_prompts_as_examples_reads_the_threshold_curve_and_uses_the_suggested_threshold()
+    {
+        var console = await browser.OpenAsync("/routing");
+        var page = console.Page;
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Classifier" }).ClickAsync();
+        await page.GetByText("Semantic (nearest examples)").ClickAsync();
+        await console.TestId("classifier-labelled").FillAsync(string.Join('\n',
+            "prompt,tier",
+            "Can I change my delivery address?,small",
+            "How do I update my card details?,small",
+            "Summarise this support ticket in two sentences.,medium",
+            "\"Analyse our quarterly churn data, then explain why retention dropped.\",large"));
+        await console.TestId("classifier-import").ClickAsync();
+        await Expect(console.TestId("classifier-imported")).ToContainTextAsync("Added 4 example prompt(s): 2 to small, 1 to medium, 1 to large");
+        // Added after any examples the draft already has (another test may have published some).
+        await Expect(console.TestId("examples-small")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("(^|\n)Can I change my delivery address\\?\nHow do I update my card details\\?$"));
+
+        // Paraphrases, not the examples themselves, show where the threshold belongs.
+        await console.TestId("classifier-labelled").FillAsync(string.Join('\n',
+            "I moved house so the parcel should go to my new address,small",
+            "My card expired and I need to put in the new one,small",
+            "Give me the gist of this ticket from a customer in a sentence or two,medium",
+            "\"Dig into the churn numbers for the quarter, and tell me why we lost customers\",large",
+            "What is the capital of France?,medium"));
+        await console.TestId("classifier-suggest").ClickAsync();
+        var suggested = console.TestId("classifier-suggested");
+        await Expect(suggested).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(console.TestId("chart-classifier-threshold")).ToHaveAttributeAsync("data-points", "203");
+        var threshold = await suggested.InnerTextAsync();
+        if (await console.TestId("classifier-use-suggested").IsEnabledAsync())
+        {
+            await console.TestId("classifier-use-suggested").ClickAsync();
+        }
+
+        await Expect(page.GetByText("Similarity threshold: " + threshold)).ToBeVisibleAsync();
+        await Expect(console.TestId("classifier-use-suggested")).ToBeDisabledAsync();
+
+        await console.TestId("classifier-suggestion").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-classifier-threshold-1440", fullPage: false);
+        // On a phone the chart is drawn at the phone's width.
+        await page.SetViewportSizeAsync(390, 844);
+        await console.TestId("classifier-suggest").ClickAsync();
+        await Expect(console.TestId("chart-classifier-threshold")).ToHaveAttributeAsync("data-points", "203", new() { Timeout = 60_000 });
+        await console.TestId("chart-classifier-threshold").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("routing-classifier-threshold-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
+        Assert.Empty(console.Errors);
+    }
 }

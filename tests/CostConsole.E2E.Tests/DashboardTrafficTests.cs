@@ -68,7 +68,22 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
         await console.Page.SetViewportSizeAsync(390, 844);
         await Expect(console.TestId("traffic-indicator-stop")).ToBeInViewportAsync();
         await Expect(indicator).ToBeVisibleAsync();
+        // Every control of the app bar is within the phone's width beside the indicator: theme and account go into one menu.
+        var appBar = console.Page.Locator("header.mud-appbar");
+        foreach (var control in new[] { "Toggle navigation", "Stop sample traffic", "Alerts", "Theme and account" })
+        {
+            await Expect(appBar.GetByRole(AriaRole.Button, new() { Name = control, Exact = true })).ToBeInViewportAsync(new() { Ratio = 1 });
+        }
+
+        var offScreen = await console.Page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('header.mud-appbar button')].filter(b => b.offsetParent !== null && b.getBoundingClientRect().right > window.innerWidth).map(b => b.getAttribute('aria-label') || b.textContent.trim())");
+        Assert.Empty(offScreen);
         await console.ScreenshotAsync("app-bar-traffic-390", fullPage: false);
+        await appBar.GetByRole(AriaRole.Button, new() { Name = "Theme and account", Exact = true }).ClickAsync();
+        await Expect(console.TestId("more-sign-out")).ToBeInViewportAsync();
+        await Expect(console.TestId("more-theme-toggle")).ToContainTextAsync("Dark theme");
+        await console.ScreenshotAsync("app-bar-more-390", fullPage: false);
+        await console.Page.Keyboard.PressAsync("Escape");
         await console.Page.SetViewportSizeAsync(1440, 900);
 
         var requests = await browser.OpenAsync("/requests");

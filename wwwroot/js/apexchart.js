@@ -88,6 +88,12 @@ function build(config, series) {
       options.xaxis = { type: "numeric", decimalsInFloat: 0, labels: { formatter: (v) => String(Math.round(v)) } };
       options.tooltip = { y: { formatter: format }, x: { formatter: (v) => "Turn " + Math.round(v) } };
       options.markers = { size: 3 };
+    } else if (config.xAxis === "similarity") {
+      // x in hundredths of a similarity: lines are curves over the threshold, a single point is the one chosen.
+      const similarity = (v) => (v / 100).toFixed(2);
+      options.xaxis = { type: "numeric", min: 0, max: 100, tickAmount: 10, labels: { formatter: similarity } };
+      options.tooltip = { y: { formatter: format }, x: { formatter: (v) => (config.xLabel || "threshold") + " " + similarity(v) } };
+      options.markers = { size: series.map((s) => (s.data.length === 1 ? 7 : 0)) };
     }
     const title = (text) => ({ text, style: { fontWeight: 500, color: "#8a8f98" } });
     if (config.yTitle) options.yaxis.title = title(config.yTitle);

@@ -6,7 +6,7 @@ namespace CostConsole.Routing.Classification;
 /// The semantic classifier first; the LLM only when no example is similar enough, so the model is paid for
 /// only on requests the examples do not cover. The trace shows why the LLM was asked and what it answered.
 /// </summary>
-internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifier llm) : ITierClassifier, IClassifierCounters, IVectorisedClassifier
+internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifier llm) : ITierClassifier, IClassifierCounters, IVectorisedClassifier, IThresholdProbe
 {
     public string Name => "hybrid";
 
@@ -22,7 +22,11 @@ internal sealed class HybridClassifier(SemanticClassifier semantic, LlmClassifie
 
     public string? ExampleError => semantic.ExampleError;
 
+    public double Threshold => semantic.Threshold;
+
     internal SemanticClassifier Semantic => semantic;
+
+    public ValueTask<NearestExamples> NearestAsync(ChatRequest request, CancellationToken cancellationToken) => semantic.NearestAsync(request, cancellationToken);
 
     internal LlmClassifier Llm => llm;
 

@@ -44,6 +44,26 @@ public interface IVectorisedClassifier
     string? ExampleError { get; }
 }
 
+/// <summary>
+/// A classifier that compares prompts with example prompts and answers only when the nearest is similar enough:
+/// it says, for a prompt, what it would answer at every threshold, so a threshold can be chosen from a labelled set.
+/// </summary>
+public interface IThresholdProbe
+{
+    /// <summary>The similarity the nearest example must reach for the examples to decide.</summary>
+    double Threshold { get; }
+
+    /// <summary>The nearest examples' vote for <paramref name="request"/>, ignoring the threshold.</summary>
+    /// <exception cref="Embeddings.EmbeddingException">The prompt or the examples could not be vectorised.</exception>
+    ValueTask<NearestExamples> NearestAsync(ChatRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The tier the nearest examples vote for (null when no example is similar at all) and the nearest example's
+/// similarity: at a threshold up to <see cref="Similarity"/> the examples decide <see cref="Tier"/>; above it they do not.
+/// </summary>
+public readonly record struct NearestExamples(string? Tier, double Similarity);
+
 /// <summary>Sends every uncaught request to the rule set's default tier.</summary>
 internal sealed class DefaultTierClassifier(string tier) : ITierClassifier
 {

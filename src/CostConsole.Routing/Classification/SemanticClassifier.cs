@@ -10,9 +10,11 @@ internal sealed record SemanticExample(string Text, int Tier, string Quote);
 
 /// <summary>
 /// The semantic classifier's answer, and when it has no confident one, why not (e.g. "semantic (MiniLM): nearest similarity 0.18 below
-/// threshold 0.30"): the hybrid classifier then asks the LLM and quotes this.
+/// threshold 0.30"): the hybrid classifier then asks the LLM and quotes this. <see cref="Nearest"/> is the nearest
+/// example's similarity; <see cref="Voted"/> the tier the nearest examples vote for whatever the threshold (null when
+/// no example is similar at all, or the vectoriser failed, <see cref="Error"/>).
 /// </summary>
-internal readonly record struct SemanticOutcome(ClassifierVerdict Verdict, string? Shortfall)
+internal readonly record struct SemanticOutcome(ClassifierVerdict Verdict, string? Shortfall, float Nearest = 0, string? Voted = null, string? Error = null)
 {
     public bool Confident => Shortfall is null;
 }
@@ -23,7 +25,7 @@ internal readonly record struct SemanticOutcome(ClassifierVerdict Verdict, strin
 /// similarity when it falls short. Prompts become vectors either by the in-process hashed TF-IDF index, or by an
 /// <see cref="IEmbedder"/> (MiniLM, an embeddings model) whose example vectors are computed once per snapshot.
 /// </summary>
-internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters, IVectorisedClassifier
+internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters, IVectorisedClassifier, IThresholdProbe
 {
     public const string TfIdfName = "TF-IDF";
 
@@ -52,6 +54,7 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
         _tiers = [.. tiers];
         _neighbours = Math.Clamp(neighbours, 1, Math.Max(1, examples.Length));
         _threshold = (float)threshold;
+        Threshold = threshold;
         _defaultTier = defaultTier;
         Vectoriser = vectoriser;
         _label = $"semantic ({vectoriser})";
@@ -81,6 +84,19 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
     public int ExampleCount => _examples.Length;
 
     public string? ExampleError => _embedded?.Error;
+
+    public double Threshold { get; }
+
+    public async ValueTask<NearestExamples> NearestAsync(ChatRequest request, CancellationToken cancellationToken)
+    {
+        var outcome = await EvaluateAsync(request, cancellationToken).ConfigureAwait(false);
+        if (outcome.Error is { } error)
+        {
+            throw new EmbeddingException(error);
+        }
+
+        return new NearestExamples(outcome.Voted, Math.Round(outcome.Nearest, 4));
+    }
 
     /// <summary>Vectorises every example now; a request only vectorises its prompt.</summary>
     public static SemanticClassifier WithHashedTfIdf(SemanticExample[] examples, IReadOnlyList<string> tiers, int neighbours, double threshold, string defaultTier) =>
@@ -209,7 +225,7 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
     private SemanticOutcome Failed(string error)
     {
         var shortfall = $"{_label}: failed ({error})";
-        return new SemanticOutcome(new ClassifierVerdict(_defaultTier, null, shortfall + _defaultSuffix), shortfall);
+        return new SemanticOutcome(new ClassifierVerdict(_defaultTier, null, shortfall + _defaultSuffix), shortfall, Error: error);
     }
 
     private SemanticOutcome Vote(ReadOnlySpan<float> similarities)
@@ -237,10 +253,9 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
         }
 
         var best = found == 0 ? 0f : similarities[nearest[0]];
-        if (found == 0 || best < _threshold)
+        if (found == 0)
         {
-            var shortfall = string.Create(CultureInfo.InvariantCulture, stackalloc char[128], $"{_label}: nearest similarity {best:0.00}{_shortfallSuffix}");
-            return new SemanticOutcome(new ClassifierVerdict(_defaultTier, Math.Round(best, 4), shortfall + _defaultSuffix), shortfall);
+            return BelowThreshold(best, null);
         }
 
         Span<float> votes = stackalloc float[_tiers.Length];
@@ -262,12 +277,23 @@ internal sealed class SemanticClassifier : ITierClassifier, IClassifierCounters,
             }
         }
 
+        if (best < _threshold)
+        {
+            return BelowThreshold(best, _tiers[winner]);
+        }
+
         var share = votes[winner] / total;
         var reason = string.Create(
             CultureInfo.InvariantCulture,
             stackalloc char[256],
             $"{_tierPrefixes[winner]}{share:0.00}; nearest example {_examples[nearest[0]].Quote}, similarity {best:0.00}{_thresholdSuffix}");
-        return new SemanticOutcome(new ClassifierVerdict(_tiers[winner], Math.Round(share, 4), reason), null);
+        return new SemanticOutcome(new ClassifierVerdict(_tiers[winner], Math.Round(share, 4), reason), null, best, _tiers[winner]);
+    }
+
+    private SemanticOutcome BelowThreshold(float best, string? voted)
+    {
+        var shortfall = string.Create(CultureInfo.InvariantCulture, stackalloc char[128], $"{_label}: nearest similarity {best:0.00}{_shortfallSuffix}");
+        return new SemanticOutcome(new ClassifierVerdict(_defaultTier, Math.Round(best, 4), shortfall + _defaultSuffix), shortfall, best, voted);
     }
 
     /// <summary>

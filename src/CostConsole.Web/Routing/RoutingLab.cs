@@ -23,6 +23,12 @@ public sealed record LabelledComparison(LabelledCheckResult Draft, LabelledCheck
 
 public sealed record LabelledMiss(int Line, string Prompt, string Expected, string Draft, string Published);
 
+/// <summary>
+/// The semantic classifier's accuracy against its threshold on a labelled set; prompts that are themselves example
+/// prompts are left out (they would match themselves at similarity 1) and counted.
+/// </summary>
+public sealed record ThresholdCheck(ThresholdCurve? Curve, int LeftOutAsExamples, double Threshold);
+
 public sealed record DryRunChange(DateTimeOffset At, string Prompt, string PublishedTier, string DraftTier, decimal PublishedCost, decimal DraftCost);
 
 /// <summary>What the draft would have done with real traffic, against what the published set does with it.</summary>
@@ -125,6 +131,43 @@ public sealed class RoutingLab(IDbContextFactory<CostConsoleDbContext> factory, 
 
         progress?.Report(prompts.Count);
         return new LabelledComparison(new LabelledCheckResult(published.Tiers, draftOutcomes), new LabelledCheckResult(published.Tiers, publishedOutcomes), misses);
+    }
+
+    /// <summary>
+    /// Scores every labelled prompt against the draft's semantic examples (its rules and any LLM are not asked) and
+    /// reads off accuracy and coverage at every threshold, with the threshold to suggest.
+    /// </summary>
+    /// <exception cref="RoutingConfigException">The draft's semantic classifier does not compile.</exception>
+    /// <exception cref="CostConsole.Routing.Embeddings.EmbeddingException">The vectoriser could not run.</exception>
+    public async Task<ThresholdCheck> ThresholdAsync(RuleSetDefinition draft, IReadOnlyList<LabelledPrompt> prompts, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var semanticOnly = draft with { Classifier = draft.Classifier with { Kind = ClassifierKind.Semantic } };
+        var snapshot = await ruleSets.CompileAsync(semanticOnly, 0, cancellationToken);
+        var probe = (CostConsole.Routing.Classification.IThresholdProbe)snapshot.Classifier;
+        var examples = (draft.Classifier.Semantic?.Examples.Values ?? []).SelectMany(e => e).Select(e => e.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var samples = new List<ThresholdSample>(prompts.Count);
+        var leftOut = 0;
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var item = prompts[i];
+            if (examples.Contains(item.Prompt.Trim()))
+            {
+                leftOut++;
+                continue;
+            }
+
+            var input = new RoutingInput(item.Prompt, 1, false, new Dictionary<string, string>(), [], tokens.CountTokens(item.Prompt) + 6);
+            using var request = input.ToRequest(tokens);
+            samples.Add(new ThresholdSample(item.ExpectedTier, await probe.NearestAsync(request, cancellationToken)));
+            if (i % 25 == 0)
+            {
+                progress?.Report(i);
+            }
+        }
+
+        progress?.Report(prompts.Count);
+        return new ThresholdCheck(samples.Count == 0 ? null : ThresholdCurve.From(samples, draft.DefaultTier), leftOut, probe.Threshold);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using CostConsole.Web.Playground;
+using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using CostConsole.Routing.Learning;
 using CostConsole.Routing.Rules;
@@ -17,6 +19,8 @@ public sealed class TrainedClassifierPanelTests : ConsoleTestContext
             DefaultTier = "medium",
             Classifier = new ClassifierDefinition { Kind = ClassifierKind.Trained, Trained = new() { Model = ShippedModels.Support, QualityTarget = 0.9 } },
         };
+        Services.AddSingleton(Database.Lab);
+        Services.AddSingleton(new LabelledExamples(Database.Factory, TimeProvider.System));
         Render<MudPopoverProvider>();
         var panel = Render<ClassifierPanel>(p => p
             .Add(x => x.Definition, definition)

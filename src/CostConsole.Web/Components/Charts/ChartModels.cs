@@ -32,6 +32,8 @@ public enum ChartXAxis
 
     /// <summary>The number of a conversation's turn, from 1.</summary>
     Turn,
+    /// <summary>A similarity from 0 to 1, written in hundredths (0–100) and shown as 0.00–1.00; single points are marked.</summary>
+    Similarity,
 }
 
 /// <summary>One point: <see cref="X"/> is Unix milliseconds (UTC) on time charts, tenths of a per cent on share charts.</summary>

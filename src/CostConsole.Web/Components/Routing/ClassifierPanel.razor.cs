@@ -1,12 +1,18 @@
 using System.Globalization;
 using CostConsole.Routing.Classification;
+using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Embeddings;
+using CostConsole.Routing.Evaluation;
 using CostConsole.Routing.Learning;
 using CostConsole.Routing.Rules;
+using CostConsole.Web.Components.Charts;
+using CostConsole.Web.Playground;
+using CostConsole.Web.Routing;
 using Microsoft.AspNetCore.Components;
 
 namespace CostConsole.Web.Components.Routing;
 
-public sealed partial class ClassifierPanel
+public sealed partial class ClassifierPanel : IDisposable
 {
     private ClassifierKind _kind;
     private string _trainedModel = ShippedModels.Support;
@@ -24,8 +30,26 @@ public sealed partial class ClassifierPanel
     private ClassifierDefinition? _loaded;
     private IReadOnlyList<string>? _saved;
 
+    // Tuning with labelled prompts: the text, and what the last import or threshold check found.
+    private string _labelled = "";
+    private int _savedExamples;
+    private bool _probing;
+    private int _probed;
+    private int _probeTotal;
+    private CancellationTokenSource? _probeCancel;
+    private string? _labelledError;
+    private string? _imported;
+    private ThresholdCheck? _suggestion;
+    private int _suggestionVersion;
+
     [Inject]
     private MudBlazor.ISnackbar Snackbar { get; set; } = null!;
+
+    [Inject]
+    private RoutingLab Lab { get; set; } = null!;
+
+    [Inject]
+    private LabelledExamples Examples { get; set; } = null!;
 
     [Parameter, EditorRequired]
     public RuleSetDefinition Definition { get; set; } = null!;
@@ -79,6 +103,152 @@ public sealed partial class ClassifierPanel
         _qualityTarget = _loaded.Trained?.QualityTarget ?? TrainedClassifierDefinition.DefaultQualityTarget;
     }
 
+    protected override async Task OnInitializedAsync() => _savedExamples = await Examples.CountAsync();
+
+    private static ChartOptions ThresholdOptions => new()
+    {
+        Type = ChartType.Line,
+        Format = ChartFormat.Percent,
+        XAxis = ChartXAxis.Similarity,
+        Height = 280,
+        XTitle = "Similarity threshold",
+        YTitle = "Share of labelled prompts",
+    };
+
+    internal static IReadOnlyList<ChartSeries> ThresholdSeries(ThresholdCurve curve)
+    {
+        static ChartPoint At(double threshold, double value) => new((long)Math.Round(threshold * 100), value);
+        return
+        [
+            new ChartSeries("Accuracy", [.. curve.Points.Select(p => At(p.Threshold, p.Accuracy))]),
+            new ChartSeries("Decided by the examples", [.. curve.Points.Select(p => At(p.Threshold, p.Coverage))]),
+            new ChartSeries("Suggested threshold", [At(curve.Suggested.Threshold, curve.Suggested.Accuracy)]),
+        ];
+    }
+
+    /// <summary>Fills the labelled prompts with the examples saved from the playground, as CSV, so the user sees and can edit what is used.</summary>
+    private async Task UseSavedAsync()
+    {
+        _labelledError = null;
+        var (prompts, skipped) = await Examples.ForCheckAsync(Tiers);
+        _savedExamples = prompts.Count + skipped;
+        _labelled = string.Join('\n', prompts.Select(p => $"\"{p.Prompt.Replace("\"", "\"\"", StringComparison.Ordinal)}\",{p.ExpectedTier}"));
+        if (skipped > 0)
+        {
+            _labelledError = $"{skipped} saved example(s) expect a tier that no longer exists and were left out.";
+        }
+    }
+
+    private IReadOnlyList<LabelledPrompt>? ParseLabelled()
+    {
+        _labelledError = null;
+        _imported = null;
+        try
+        {
+            return LabelledSetReader.Parse(_labelled, Tiers);
+        }
+        catch (LabelledSetException ex)
+        {
+            _labelledError = ex.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Adds each labelled prompt to its tier's example prompts in the form, leaving out prompts that are examples already.</summary>
+    private void ImportExamples()
+    {
+        if (ParseLabelled() is not { } prompts)
+        {
+            return;
+        }
+
+        var existing = _examples.Values.SelectMany(v => v.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var added = Tiers.ToDictionary(t => t, _ => 0);
+        var already = 0;
+        foreach (var prompt in prompts)
+        {
+            // An example is one line: a prompt's own line breaks become spaces.
+            var text = string.Join(' ', prompt.Prompt.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (!existing.Add(text))
+            {
+                already++;
+                continue;
+            }
+
+            var current = _examples.GetValueOrDefault(prompt.ExpectedTier, "");
+            _examples[prompt.ExpectedTier] = current.Length == 0 || current.EndsWith('\n') ? current + text : current + "\n" + text;
+            added[prompt.ExpectedTier]++;
+        }
+
+        var total = added.Values.Sum();
+        var perTier = string.Join(", ", added.Where(a => a.Value > 0).Select(a => $"{a.Value} to {a.Key}"));
+        _imported = (total == 0 ? "No example added" : $"Added {total} example prompt(s): {perTier}")
+            + (already > 0 ? $"; {already} already an example, left as is" : "")
+            + (total > 0 ? ". Save to draft to keep them." : ".");
+    }
+
+    private async Task SuggestAsync()
+    {
+        if (ParseLabelled() is not { } prompts)
+        {
+            return;
+        }
+
+        _suggestion = null;
+        _probing = true;
+        _probed = 0;
+        _probeTotal = prompts.Count;
+        _probeCancel = new CancellationTokenSource();
+        var progress = new Progress<int>(done =>
+        {
+            _probed = done;
+            _ = InvokeAsync(StateHasChanged);
+        });
+        var draft = Definition with { Classifier = new ClassifierDefinition { Kind = ClassifierKind.Semantic, Semantic = FormSemantic() } };
+        try
+        {
+            _suggestion = await Task.Run(() => Lab.ThresholdAsync(draft, prompts, progress, _probeCancel.Token));
+            _suggestionVersion++;
+        }
+        catch (OperationCanceledException)
+        {
+            _labelledError = "Cancelled.";
+        }
+        catch (RoutingConfigException ex)
+        {
+            _labelledError = "The examples cannot be checked: " + string.Join(" ", ex.Errors);
+        }
+        catch (EmbeddingException ex)
+        {
+            _labelledError = $"The {_vectoriser} vectoriser could not run: {ex.Message}";
+        }
+        finally
+        {
+            _probing = false;
+            _probeCancel.Dispose();
+            _probeCancel = null;
+        }
+    }
+
+    private void UseSuggested()
+    {
+        if (_suggestion?.Curve is { } curve)
+        {
+            _threshold = curve.Suggested.Threshold;
+        }
+    }
+
+    public void Dispose() => _probeCancel?.Cancel();
+
+    private SemanticClassifierDefinition FormSemantic() => new()
+    {
+        Examples = _examples.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]),
+        Threshold = _threshold,
+        Neighbours = _neighbours,
+        Vectoriser = _vectoriser,
+        EmbeddingModel = _vectoriser == Vectoriser.Embeddings ? _embeddingModel : null,
+    };
+
     private string DefaultTierOfLive => LiveDefaultTier ?? Definition.DefaultTier;
 
     private static string VectoriserHelp(Vectoriser vectoriser) => vectoriser switch
@@ -119,16 +289,7 @@ public sealed partial class ClassifierPanel
         var classifier = new ClassifierDefinition
         {
             Kind = _kind,
-            Semantic = _kind is ClassifierKind.Semantic or ClassifierKind.Hybrid
-                ? new SemanticClassifierDefinition
-                {
-                    Examples = _examples.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]),
-                    Threshold = _threshold,
-                    Neighbours = _neighbours,
-                    Vectoriser = _vectoriser,
-                    EmbeddingModel = _vectoriser == Vectoriser.Embeddings ? _embeddingModel : null,
-                }
-                : Definition.Classifier.Semantic,
+            Semantic = _kind is ClassifierKind.Semantic or ClassifierKind.Hybrid ? FormSemantic() : Definition.Classifier.Semantic,
             Llm = _kind is ClassifierKind.Llm or ClassifierKind.Hybrid
                 ? new LlmClassifierDefinition { Prompt = _prompt, Labels = labels, Model = _model ?? "", MaxTokens = _maxTokens }
                 : Definition.Classifier.Llm,
