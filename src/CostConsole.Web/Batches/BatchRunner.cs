@@ -39,6 +39,8 @@ internal sealed partial class BatchRunner(
     ITokenCounter tokens,
     BudgetGuard budgets,
     UpstreamBatches upstream,
+    ApiKeyDirectory keys,
+    KeyRateLimiter limiter,
     IOptions<BatchOptions> options,
     IOptions<CostConsoleOptions> console,
     TimeProvider time,
@@ -380,6 +382,7 @@ internal sealed partial class BatchRunner(
                 outcome = await retry.ExecuteAsync(
                     async token =>
                     {
+                        await WithinKeyRateAsync(batch, token);
                         caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), batch.ApiKeyId, time.GetUtcNow(), Stopwatch.GetTimestamp(),
                             console.Value.StorePrompts, Protocol: ClientProtocols.ChatCompletions, BatchId: batch.Id);
                         using var request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(line.Body), null, tokens);
@@ -431,6 +434,23 @@ internal sealed partial class BatchRunner(
         finally
         {
             _slots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Counts the line against its key's requests per minute like any request; a key at its limit makes the batch wait
+    /// for the next minute rather than fail the line. (Its tokens are counted when the line settles, as for any request.)
+    /// </summary>
+    private async Task WithinKeyRateAsync(BatchEntity batch, CancellationToken cancellationToken)
+    {
+        if (batch.ApiKeyId is not { } keyId || keys.Find(keyId) is not { } key)
+        {
+            return;
+        }
+
+        while (await limiter.TryAcquireAsync(key) is { } seconds)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(seconds), time, cancellationToken);
         }
     }
 
