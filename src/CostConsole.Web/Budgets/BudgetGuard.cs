@@ -41,6 +41,9 @@ internal sealed class BudgetGuard(
     private BudgetCounter[] _counters = [];
     private long _nextReservation;
     private readonly ConcurrentDictionary<string, long> _batchReservations = new(StringComparer.Ordinal);
+
+    /// <summary>Per batch: its whole worst case, and what of it each tier or model budget holds.</summary>
+    private readonly ConcurrentDictionary<string, (long Worst, Dictionary<BudgetCounter, long> Scoped)> _batchScoped = new(StringComparer.Ordinal);
     private int _sharedOutage;
 
     public TimeZoneInfo Zone => _zone;
@@ -529,7 +532,7 @@ internal sealed class BudgetGuard(
     /// priciest model it may reach — the model it names, its tier and the tiers above, or any model for "auto" — for each
     /// attempt it may make.
     /// </summary>
-    internal long BatchLineWorstNanoUsd(string model, long promptTokens, int? maxTokens, DateTimeOffset now)
+    internal long BatchLineWorstNanoUsd(string model, long promptTokens, int? maxTokens, DateTimeOffset now, BatchScopes? scopes = null)
     {
         var snapshot = routing.Current;
         IEnumerable<RoutedModel> reachable = snapshot.FindModel(model) is { } pinned ? [pinned]
@@ -548,34 +551,40 @@ internal sealed class BudgetGuard(
         }
 
         var escalations = Math.Min(tiers.Count - 1, options.Value.EscalationsReserved ?? snapshot.Escalation.MaxEscalations);
-        return ToNano(most) * (1 + Math.Max(0, escalations));
+        var worst = ToNano(most) * (1 + Math.Max(0, escalations));
+        scopes?.Add(reachable, worst);
+        return worst;
     }
 
     /// <summary>
-    /// Reserves a batch's worst case, whole, on the global budgets and those of the key and its team, or on none:
-    /// null when reserved, else the refusal with the budget and the reason. Tier and model budgets are checked line by
-    /// line, as each line is admitted like any request.
+    /// Reserves a batch's worst case, whole, on the global budgets and those of the key and its team, and on each tier
+    /// or model budget the worst case of the lines that may reach it (<paramref name="scopes"/>), or on none: null when
+    /// reserved, else the refusal with the budget and the reason. Each line is still admitted like any request.
     /// </summary>
-    internal ChatError? ReserveBatch(string batchId, long? apiKeyId, long worstNanoUsd, DateTimeOffset expires)
+    internal ChatError? ReserveBatch(string batchId, long? apiKeyId, long worstNanoUsd, DateTimeOffset expires, BatchScopes? scopes = null)
     {
         var now = time.GetUtcNow();
-        var matched = BatchBudgets(apiKeyId);
+        var scoped = ScopedBudgets(scopes);
+        var matched = BatchBudgets(apiKeyId).Select(c => (Counter: c, Amount: worstNanoUsd)).Concat(scoped.Select(s => (Counter: s.Key, Amount: s.Value))).ToList();
         var reservation = _batchReservations.GetOrAdd(batchId, _ => Interlocked.Increment(ref _nextReservation));
         for (var i = 0; i < matched.Count; i++)
         {
-            if (matched[i].TryReserve(reservation, worstNanoUsd, worstNanoUsd, 0, now, expires, _zone, out var alertLimit) is not { } refusal)
+            var amount = matched[i].Amount;
+            if (matched[i].Counter.TryReserve(reservation, amount, amount, 0, now, expires, _zone, out var alertLimit) is not { } refusal)
             {
                 continue;
             }
 
             for (var j = 0; j < i; j++)
             {
-                matched[j].Release(reservation);
+                matched[j].Counter.Release(reservation);
             }
 
             _batchReservations.TryRemove(batchId, out _);
-            matched[i].Refused(refusal with { Reason = $"Batch refused: {refusal.Reason}." });
-            var state = matched[i].Read(now, _zone);
+            worstNanoUsd = amount;
+            var counter = matched[i].Counter;
+            counter.Refused(refusal with { Reason = $"Batch refused: {refusal.Reason}." });
+            var state = counter.Read(now, _zone);
             if (alertLimit)
             {
                 RaiseLimitReached(state, now);
@@ -587,7 +596,39 @@ internal sealed class BudgetGuard(
                 + $"Nothing was started. Split the file, lower max_tokens, or wait until the budget resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
         }
 
+        if (scoped.Count > 0)
+        {
+            _batchScoped[batchId] = (worstNanoUsd, scoped);
+        }
+
         return null;
+    }
+
+    /// <summary>The tier and model budgets a batch's lines may reach, with what each must hold: the worst case of the lines that may reach it.</summary>
+    private Dictionary<BudgetCounter, long> ScopedBudgets(BatchScopes? scopes)
+    {
+        var held = new Dictionary<BudgetCounter, long>();
+        if (scopes is null)
+        {
+            return held;
+        }
+
+        foreach (var counter in Volatile.Read(ref _counters))
+        {
+            var budget = counter.Budget;
+            var amount = budget.Scope switch
+            {
+                BudgetScope.Tier => scopes.Tiers.GetValueOrDefault(budget.ScopeValue ?? ""),
+                BudgetScope.Model => scopes.Models.Where(m => m.Key == budget.ScopeValue || m.Key.EndsWith("/" + budget.ScopeValue, StringComparison.Ordinal)).Sum(m => m.Value),
+                _ => 0,
+            };
+            if (amount > 0)
+            {
+                held[counter] = amount;
+            }
+        }
+
+        return held;
     }
 
     /// <summary>
@@ -601,11 +642,21 @@ internal sealed class BudgetGuard(
         {
             counter.Hold(reservation, remainingNanoUsd, expires);
         }
+
+        // A tier or model budget holds its share of what is left, in proportion to what it held at the start.
+        if (_batchScoped.TryGetValue(batchId, out var scoped) && scoped.Worst > 0)
+        {
+            foreach (var (counter, amount) in scoped.Scoped)
+            {
+                counter.Hold(reservation, (long)((decimal)amount * Math.Min(remainingNanoUsd, scoped.Worst) / scoped.Worst), expires);
+            }
+        }
     }
 
     /// <summary>Gives back what a finished, cancelled or expired batch still held.</summary>
     internal void ReleaseBatch(string batchId)
     {
+        _batchScoped.TryRemove(batchId, out _);
         if (!_batchReservations.TryRemove(batchId, out var reservation))
         {
             return;
@@ -792,6 +843,36 @@ internal sealed class BudgetMaintenance(BudgetGuard guard) : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down.
+        }
+    }
+}
+
+/// <summary>What a batch's lines may cost on each tier and model they may reach, gathered line by line as the batch is created.</summary>
+internal sealed class BatchScopes
+{
+    public Dictionary<string, long> Tiers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>By model key (provider/id).</summary>
+    public Dictionary<string, long> Models { get; } = new(StringComparer.Ordinal);
+
+    public void Add(IEnumerable<RoutedModel> reachable, long worstNanoUsd)
+    {
+        var tiers = new HashSet<string>(StringComparer.Ordinal);
+        var models = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var model in reachable)
+        {
+            tiers.Add(model.Tier);
+            models.Add(model.Key);
+        }
+
+        foreach (var tier in tiers)
+        {
+            Tiers[tier] = Tiers.GetValueOrDefault(tier) + worstNanoUsd;
+        }
+
+        foreach (var model in models)
+        {
+            Models[model] = Models.GetValueOrDefault(model) + worstNanoUsd;
         }
     }
 }
