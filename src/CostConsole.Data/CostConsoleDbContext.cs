@@ -60,6 +60,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<BatchLineEntity> BatchLines => Set<BatchLineEntity>();
 
+    public DbSet<UpstreamBatchEntity> UpstreamBatches => Set<UpstreamBatchEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -187,6 +189,17 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.ToTable("BatchLines");
             e.HasIndex(l => new { l.BatchId, l.Line }).IsUnique();
             e.HasIndex(l => new { l.BatchId, l.Status });
+            e.HasIndex(l => l.UpstreamBatchId);
+        });
+
+        modelBuilder.Entity<UpstreamBatchEntity>(e =>
+        {
+            e.ToTable("UpstreamBatches");
+            e.Property(u => u.BatchId).HasMaxLength(40);
+            e.Property(u => u.Provider).HasMaxLength(200);
+            e.Property(u => u.ExternalId).HasMaxLength(200);
+            e.Property(u => u.Status).HasMaxLength(20);
+            e.HasIndex(u => u.BatchId);
         });
 
         modelBuilder.Entity<LabelledExampleEntity>(e =>

@@ -50,6 +50,9 @@ internal sealed class SimulatorError : IResult
             $"The request body is larger than the {limit:N0} bytes the simulator accepts.",
             "invalid_request_error", null, "request_too_large");
 
+    public static SimulatorError NotFound(string message) =>
+        new(StatusCodes.Status404NotFound, message, "invalid_request_error", null, "not_found");
+
     public static SimulatorError ModelNotFound(string model, IEnumerable<string> available) =>
         new(StatusCodes.Status404NotFound,
             $"The model '{model}' does not exist in the simulator. Available models: {string.Join(", ", available)}.",

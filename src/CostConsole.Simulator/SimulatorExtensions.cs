@@ -13,7 +13,11 @@ public static class SimulatorExtensions
         var services = builder.Services;
         var gatewayLimit = builder.Configuration.GetValue<long?>("CostConsole:MaxRequestBytes");
         services.AddOptions<SimulatorOptions>()
-            .Configure(options => options.MaxRequestBytes = gatewayLimit ?? SimulatorOptions.DefaultMaxRequestBytes)
+            .Configure<IConfiguration, IHostEnvironment>((options, configuration, environment) =>
+            {
+                options.MaxRequestBytes = gatewayLimit ?? SimulatorOptions.DefaultMaxRequestBytes;
+                options.BatchFolder = Path.Combine(environment.ContentRootPath, configuration["CostConsole:DataFolder"] ?? "data", "simulator");
+            })
             .BindConfiguration(SimulatorOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SimulatorOptions>, SimulatorOptionsValidator>());
@@ -22,12 +26,13 @@ public static class SimulatorExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SimulationEngine>();
         services.TryAddSingleton<SimulatorAccess>();
+        services.TryAddSingleton<SimulatedBatches>();
         return builder;
     }
 
     /// <summary>
-    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/responses</c>, <c>POST /sim/v1/messages</c>, <c>POST /sim/v1/embeddings</c>
-    /// and <c>GET /sim/v1/models</c>. They answer only while
+    /// Maps <c>POST /sim/v1/chat/completions</c>, <c>POST /sim/v1/responses</c>, <c>POST /sim/v1/messages</c>, <c>POST /sim/v1/embeddings</c>,
+    /// <c>GET /sim/v1/models</c>, and the batch interface (<c>/sim/v1/files</c>, <c>/sim/v1/batches</c>). They answer only while
     /// a provider in the catalogue is served in-process (404 otherwise); outside Development they need the key the app sends to
     /// itself or <c>CostConsole:Simulator:ApiKey</c>, and not a console sign-in.
     /// </summary>
@@ -62,6 +67,13 @@ public static class SimulatorExtensions
         api.MapPost("/embeddings", SimulatedEmbeddings.CreateEmbeddings);
         api.MapPost("/responses", SimulatedProtocols.CreateResponse);
         api.MapPost("/messages", SimulatedProtocols.CreateMessage);
+        api.MapPost("/files", SimulatedBatches.UploadFile).DisableAntiforgery();
+        api.MapGet("/files/{id}", SimulatedBatches.GetFile);
+        api.MapGet("/files/{id}/content", SimulatedBatches.FileContent);
+        api.MapPost("/batches", SimulatedBatches.CreateBatch);
+        api.MapGet("/batches", SimulatedBatches.ListBatches);
+        api.MapGet("/batches/{id}", SimulatedBatches.GetBatch);
+        api.MapPost("/batches/{id}/cancel", SimulatedBatches.CancelBatch);
         return app;
     }
 

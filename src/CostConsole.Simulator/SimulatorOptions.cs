@@ -22,6 +22,12 @@ internal sealed class SimulatorOptions
 
     public const long DefaultMaxRequestBytes = 4 * 1024 * 1024;
 
+    /// <summary>How long a batch sent to <c>/sim/v1/batches</c> takes before all its answers are ready, in seconds.</summary>
+    public double BatchSeconds { get; set; } = 5;
+
+    /// <summary>Where the simulator keeps batch files and batches; by default a <c>simulator</c> folder in the console's data folder.</summary>
+    public string? BatchFolder { get; set; }
+
     /// <summary>Empty in configuration means <see cref="DefaultModels"/>; filled in after binding so binding never appends to defaults.</summary>
     public List<SimulatedModelProfile> Models { get; set; } = [];
 
@@ -42,6 +48,11 @@ internal sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOpti
         if (!(options.LatencyScale >= 0) || double.IsInfinity(options.LatencyScale))
         {
             problems.Add($"{SimulatorOptions.SectionName}:LatencyScale must be zero (answer instantly) or more, but is {options.LatencyScale}.");
+        }
+
+        if (!(options.BatchSeconds >= 0) || double.IsInfinity(options.BatchSeconds))
+        {
+            problems.Add($"{SimulatorOptions.SectionName}:BatchSeconds must be zero (answer a batch at once) or more, but is {options.BatchSeconds}.");
         }
 
         if (options.MaxRequestBytes <= 0)

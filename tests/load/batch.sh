@@ -6,6 +6,8 @@
 #   bash tests/load/batch.sh
 #
 # Knobs (environment): LINES=10000 CONCURRENCY=16 LATENCY_SCALE=0 TIMEOUT_SECONDS=1800 CONFIG=Release NO_BUILD=1
+# UPSTREAM=1 declares the simulator a provider with a batch interface: the lines go to /sim/v1/batches as one upstream
+# batch (answered at once), are polled every second, and are then recorded line by line from its output.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,6 +45,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
     CostConsole__Simulator__LatencyScale="$LATENCY_SCALE" \
     CostConsole__Batches__Concurrency="$CONCURRENCY" \
     CostConsole__Batches__PollSeconds=1 \
+    ${UPSTREAM:+CostConsole__Catalogue__Providers__0__Name=simulator CostConsole__Catalogue__Providers__0__BaseUrl=/sim/v1} \
+    ${UPSTREAM:+CostConsole__Catalogue__Providers__0__HasBatchApi=true CostConsole__Simulator__BatchSeconds=0 CostConsole__Batches__UpstreamPollSeconds=1} \
     dotnet CostConsole.Web.dll --urls "http://$HOST:$PORT"
 ) >"$WORK/app.log" 2>&1 &
 APP_PID=$!

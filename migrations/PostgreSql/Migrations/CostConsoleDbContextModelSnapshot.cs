@@ -196,6 +196,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<int>("Total")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("UpstreamPlanned")
+                        .HasColumnType("boolean");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Status");
@@ -277,16 +280,33 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<string>("ResponseBody")
                         .HasColumnType("text");
 
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer");
+
                     b.Property<int>("Status")
                         .HasColumnType("integer");
 
                     b.Property<int?>("StatusCode")
                         .HasColumnType("integer");
 
+                    b.Property<long?>("UpstreamBatchId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpstreamBody")
+                        .HasColumnType("text");
+
+                    b.Property<string>("UpstreamModel")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("UpstreamStatusCode")
+                        .HasColumnType("integer");
+
                     b.Property<long>("WorstNanoUsd")
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("UpstreamBatchId");
 
                     b.HasIndex("BatchId", "Line")
                         .IsUnique();
@@ -890,6 +910,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<bool>("FromConfiguration")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("HasBatchApi")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("MaxRetries")
                         .HasColumnType("integer");
 
@@ -1424,6 +1447,52 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .IsUnique();
 
                     b.ToTable("TrainedModels", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.UpstreamBatchEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<long?>("SubmittedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchId");
+
+                    b.ToTable("UpstreamBatches", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

@@ -187,6 +187,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<int>("Total")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("UpstreamPlanned")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Status");
@@ -266,16 +269,33 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<string>("ResponseBody")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Retries")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("StatusCode")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("UpstreamBatchId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpstreamBody")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpstreamModel")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("UpstreamStatusCode")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("WorstNanoUsd")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("UpstreamBatchId");
 
                     b.HasIndex("BatchId", "Line")
                         .IsUnique();
@@ -859,6 +879,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<bool>("FromConfiguration")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("HasBatchApi")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("MaxRetries")
                         .HasColumnType("INTEGER");
 
@@ -1379,6 +1402,50 @@ namespace CostConsole.Migrations.Migrations
                         .IsUnique();
 
                     b.ToTable("TrainedModels", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.UpstreamBatchEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SubmittedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchId");
+
+                    b.ToTable("UpstreamBatches", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

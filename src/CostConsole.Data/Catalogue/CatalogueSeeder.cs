@@ -42,6 +42,7 @@ public static class CatalogueSeeder
                 provider.MaxRetries = declared.MaxRetries;
                 provider.CircuitBreakSeconds = declared.CircuitBreakSeconds;
                 provider.MayReceivePersonalData = declared.MayReceivePersonalData;
+                provider.HasBatchApi = declared.HasBatchApi;
                 provider.Protocol = ProviderProtocols.TryParse(declared.Protocol, out var protocol)
                     ? ProviderProtocols.Name(protocol)
                     : throw new InvalidOperationException($"Configured provider '{declared.Name}' has Protocol '{declared.Protocol}'; use one of: {string.Join(", ", ProviderProtocols.Names)}.");

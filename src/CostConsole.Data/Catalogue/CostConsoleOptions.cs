@@ -115,6 +115,9 @@ public sealed class ProviderOptions
 
     /// <summary>The API the provider speaks: <c>chat</c> (chat completions, the default) or <c>anthropic</c> (Anthropic Messages).</summary>
     public string Protocol { get; set; } = "chat";
+
+    /// <summary>The provider offers OpenAI's batch interface (<c>/files</c> and <c>/batches</c>); batch lines for its models are sent there as one upstream batch.</summary>
+    public bool HasBatchApi { get; set; }
 }
 
 public sealed class ModelOptions

@@ -60,6 +60,7 @@ public static class RoutingConfigLoader
                     BreakDuration = TimeSpan.FromSeconds(Math.Clamp(p.CircuitBreakSeconds, 1, 3600)),
                 },
                 MayReceivePersonalData = p.MayReceivePersonalData,
+                HasBatchApi = p.HasBatchApi,
                 Protocol = ProviderProtocols.TryParse(p.Protocol, out var protocol) ? protocol : ProviderProtocol.Chat,
             })],
             Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled) { Kind = (ModelKind)m.Kind })],

@@ -76,6 +76,50 @@ public sealed class BatchEntity
 
     /// <summary>Until when <see cref="LeaseOwner"/> holds the batch: another instance takes it over only after this.</summary>
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>
+    /// True once the batch's lines were routed and those for providers with a batch interface were set aside as upstream
+    /// batches (<see cref="UpstreamBatchEntity"/>); done once, so a restart never plans them again.
+    /// </summary>
+    public bool UpstreamPlanned { get; set; }
+}
+
+/// <summary>
+/// The part of a batch sent to one provider's own batch interface as one upstream batch: the lines that point at it
+/// (<see cref="BatchLineEntity.UpstreamBatchId"/>), the upstream's batch id once it accepted them, and how it ended.
+/// </summary>
+public sealed class UpstreamBatchEntity
+{
+    public long Id { get; set; }
+
+    public required string BatchId { get; set; }
+
+    /// <summary>The catalogue's provider name.</summary>
+    public required string Provider { get; set; }
+
+    /// <summary>The provider's own batch id; once set, a restart polls it rather than sending the lines again.</summary>
+    public string? ExternalId { get; set; }
+
+    /// <summary><see cref="UpstreamBatchStatus"/>: submitting, in_progress, done or failed.</summary>
+    public required string Status { get; set; }
+
+    /// <summary>Why the upstream batch could not be used; its lines then ran inside the console.</summary>
+    public string? Error { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? SubmittedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>Where an upstream batch is.</summary>
+public static class UpstreamBatchStatus
+{
+    public const string Submitting = "submitting";
+    public const string InProgress = "in_progress";
+    public const string Done = "done";
+    public const string Failed = "failed";
 }
 
 /// <summary>A line of a batch's input file, and once it has run, its result.</summary>
@@ -112,6 +156,21 @@ public sealed class BatchLineEntity
     public long InteractiveCostNanoUsd { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>The upstream batch this line was sent in (<see cref="UpstreamBatchEntity.Id"/>); null for a line run inside the console.</summary>
+    public long? UpstreamBatchId { get; set; }
+
+    /// <summary>The model (provider/id) the line was sent to upstream.</summary>
+    public string? UpstreamModel { get; set; }
+
+    /// <summary>The status code the upstream batch gave this line; null until its results are in.</summary>
+    public int? UpstreamStatusCode { get; set; }
+
+    /// <summary>The line's response body from the upstream batch's output or error file.</summary>
+    public string? UpstreamBody { get; set; }
+
+    /// <summary>Extra tries after a provider's 429 or 5xx, beyond the pipeline's own retries and fallbacks.</summary>
+    public int Retries { get; set; }
 }
 
 public enum BatchLineStatus

@@ -35,6 +35,9 @@ public sealed class ProviderEntity
     /// <summary>The API the provider speaks: <c>chat</c> or <c>anthropic</c> (see <c>ProviderProtocols</c>).</summary>
     public string Protocol { get; set; } = "chat";
 
+    /// <summary>The provider offers OpenAI's batch interface (<c>/files</c> and <c>/batches</c>): a batch's lines for its models go there as one upstream batch.</summary>
+    public bool HasBatchApi { get; set; }
+
     public bool FromConfiguration { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

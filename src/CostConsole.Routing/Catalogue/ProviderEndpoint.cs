@@ -16,6 +16,9 @@ public sealed record ProviderEndpoint(string Name, string BaseUrl, string? ApiKe
 
     /// <summary>The API this provider speaks: chat completions (the default) or Anthropic Messages.</summary>
     public ProviderProtocol Protocol { get; init; }
+
+    /// <summary>The provider offers OpenAI's batch interface (<c>/files</c>, <c>/batches</c>): a batch's lines for its models go there as one upstream batch.</summary>
+    public bool HasBatchApi { get; init; }
 }
 
 /// <summary>

@@ -227,7 +227,7 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
             : new EmbeddingReply { Vectors = vectors, PromptTokens = promptTokens };
     }
 
-    private static UpstreamReply Failed(int status, BinaryData body, TimeSpan? retryAfter) => new()
+    internal static UpstreamReply Failed(int status, BinaryData body, TimeSpan? retryAfter) => new()
     {
         Status = status,
         Body = body,

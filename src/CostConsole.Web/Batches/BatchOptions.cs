@@ -26,6 +26,18 @@ public sealed class BatchOptions
     /// after this long.
     /// </summary>
     public double LeaseSeconds { get; set; } = 30;
+
+    /// <summary>How often an upstream batch (at a provider with a batch interface) is asked whether it has finished.</summary>
+    public double UpstreamPollSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Extra tries of a line that failed with a provider's 429 or 5xx after the pipeline's own retries and fallbacks,
+    /// with doubling backoff from <see cref="RetryDelaySeconds"/>, never past the batch's completion window; 0 tries once.
+    /// </summary>
+    public int LineRetries { get; set; } = 3;
+
+    /// <summary>The first extra try's delay; each further one doubles it.</summary>
+    public double RetryDelaySeconds { get; set; } = 2;
 }
 
 /// <summary>OpenAI's batch statuses.</summary>

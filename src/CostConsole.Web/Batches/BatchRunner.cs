@@ -8,6 +8,7 @@ using CostConsole.Data.Entities;
 using CostConsole.Data.Ledger;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Providers;
 using CostConsole.Routing.Protocols.Batches;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
@@ -15,6 +16,8 @@ using CostConsole.Web.Api;
 using CostConsole.Web.Budgets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace CostConsole.Web.Batches;
 
@@ -35,6 +38,9 @@ internal sealed partial class BatchRunner(
     ChatPipeline pipeline,
     ITokenCounter tokens,
     BudgetGuard budgets,
+    UpstreamBatches upstream,
+    ApiKeyDirectory keys,
+    KeyRateLimiter limiter,
     IOptions<BatchOptions> options,
     IOptions<CostConsoleOptions> console,
     TimeProvider time,
@@ -251,50 +257,69 @@ internal sealed partial class BatchRunner(
         var running = new List<Task>();
         if (batch.Status is BatchStatus.InProgress)
         {
-            var after = 0;
-            while (!cancelled.IsCancellationRequested && !expired)
+            // Lines for providers with a batch interface go there as one upstream batch each, polled alongside the
+            // lines run here; they run through the pipeline (with the provider's answers) once their batch is back.
+            await upstream.PlanAsync(batch, stoppingToken);
+            var upstreamRun = upstream.RunAsync(batch, cancelled);
+            for (var phase = 0; phase < 2 && !cancelled.IsCancellationRequested && !expired; phase++)
             {
-                List<PendingLine> chunk;
-                await using (var db = await factory.CreateDbContextAsync(stoppingToken))
+                if (phase == 1)
                 {
-                    chunk = await db.BatchLines.AsNoTracking()
-                        .Where(l => l.BatchId == id && l.Status == BatchLineStatus.Pending && l.Line > after)
-                        .OrderBy(l => l.Line).Take(LinesPerRead)
-                        .Select(l => new PendingLine(l.Id, l.Line, l.Body, l.WorstNanoUsd))
-                        .ToListAsync(stoppingToken);
+                    await Task.WhenAll(running);
+                    await upstreamRun;
                 }
 
-                if (chunk.Count == 0)
+                var after = 0;
+                var answered = phase == 1;
+                while (!cancelled.IsCancellationRequested && !expired)
                 {
-                    break;
-                }
-
-                foreach (var line in chunk)
-                {
-                    if (time.GetUtcNow() >= batch.ExpiresAt)
+                    List<PendingLine> chunk;
+                    await using (var db = await factory.CreateDbContextAsync(stoppingToken))
                     {
-                        expired = true;
-                        break;
+                        chunk = await db.BatchLines.AsNoTracking()
+                            .Where(l => l.BatchId == id && l.Status == BatchLineStatus.Pending && l.Line > after && (answered || l.UpstreamBatchId == null))
+                            .OrderBy(l => l.Line).Take(LinesPerRead)
+                            .Select(l => new PendingLine(l.Id, l.Line, l.Body, l.WorstNanoUsd, l.UpstreamModel, l.UpstreamStatusCode, l.UpstreamBody))
+                            .ToListAsync(stoppingToken);
                     }
 
-                    try
-                    {
-                        await _slots.WaitAsync(cancelled);
-                    }
-                    catch (OperationCanceledException)
+                    if (chunk.Count == 0)
                     {
                         break;
                     }
 
-                    remaining -= line.WorstNanoUsd;
-                    budgets.HoldBatch(id, batch.ApiKeyId, Math.Max(0, remaining), batch.ExpiresAt);
-                    running.Add(RunLineAsync(batch, line, cancelled));
-                    running.RemoveAll(t => t.IsCompleted);
-                    after = line.Line;
+                    foreach (var line in chunk)
+                    {
+                        if (time.GetUtcNow() >= batch.ExpiresAt)
+                        {
+                            expired = true;
+                            break;
+                        }
+
+                        try
+                        {
+                            await _slots.WaitAsync(cancelled);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            break;
+                        }
+
+                        remaining -= line.WorstNanoUsd;
+                        budgets.HoldBatch(id, batch.ApiKeyId, Math.Max(0, remaining), batch.ExpiresAt);
+                        running.Add(RunLineAsync(batch, line, cancelled));
+                        running.RemoveAll(t => t.IsCompleted);
+                        after = line.Line;
+                    }
                 }
             }
 
             await Task.WhenAll(running);
+            await upstreamRun;
+            if (cancelled.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+            {
+                await upstream.CancelAsync(id);
+            }
         }
 
         if (stoppingToken.IsCancellationRequested)
@@ -330,14 +355,43 @@ internal sealed partial class BatchRunner(
         try
         {
             var receivedAt = time.GetUtcNow();
-            var caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), batch.ApiKeyId, receivedAt, Stopwatch.GetTimestamp(),
-                console.Value.StorePrompts, Protocol: ClientProtocols.ChatCompletions, BatchId: batch.Id);
+            CallerContext caller = null!;
             ChatOutcome? outcome = null;
             ChatError? invalid = null;
+            var retries = 0;
             try
             {
-                using var request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(line.Body), null, tokens);
-                outcome = await pipeline.CompleteAsync(request, caller, cancelled);
+                // A provider's 429 or 5xx that outlasted the pipeline's own retries and fallbacks is tried again later,
+                // a few times, within the completion window: a batch can wait where an interactive caller cannot.
+                var retry = new ResiliencePipelineBuilder<ChatOutcome>()
+                    .AddRetry(new RetryStrategyOptions<ChatOutcome>
+                    {
+                        MaxRetryAttempts = Math.Max(1, options.Value.LineRetries),
+                        Delay = TimeSpan.FromSeconds(options.Value.RetryDelaySeconds),
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                        ShouldHandle = args => ValueTask.FromResult(options.Value.LineRetries > 0 && !cancelled.IsCancellationRequested
+                            && args.Outcome.Result is { Error: { } error } && Retryable(error) && time.GetUtcNow() < batch.ExpiresAt),
+                        OnRetry = _ =>
+                        {
+                            retries++;
+                            return ValueTask.CompletedTask;
+                        },
+                    })
+                    .Build();
+                outcome = await retry.ExecuteAsync(
+                    async token =>
+                    {
+                        await WithinKeyRateAsync(batch, token);
+                        caller = new CallerContext("req_" + Guid.CreateVersion7().ToString("N"), batch.ApiKeyId, time.GetUtcNow(), Stopwatch.GetTimestamp(),
+                            console.Value.StorePrompts, Protocol: ClientProtocols.ChatCompletions, BatchId: batch.Id);
+                        using var request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(line.Body), null, tokens);
+                        using var served = line is { UpstreamModel: { } model, UpstreamStatusCode: { } status, UpstreamBody: { } body } && retries == 0
+                            ? UpstreamBatchAnswers.Serve(model, UpstreamBatchClient.Reply(status, BinaryData.FromString(body), request.PromptTokens, tokens))
+                            : null;
+                        return await pipeline.CompleteAsync(request, caller, token);
+                    },
+                    cancelled);
             }
             catch (ChatRequestException ex)
             {
@@ -370,6 +424,7 @@ internal sealed partial class BatchRunner(
                 .SetProperty(l => l.ResponseBody, body)
                 .SetProperty(l => l.CostNanoUsd, Money.ToNanoUsd(outcome?.Cost ?? 0m))
                 .SetProperty(l => l.InteractiveCostNanoUsd, Money.ToNanoUsd(interactive))
+                .SetProperty(l => l.Retries, retries)
                 .SetProperty(l => l.FinishedAt, time.GetUtcNow()), CancellationToken.None);
         }
         catch (LedgerUnavailableException ex)
@@ -381,6 +436,30 @@ internal sealed partial class BatchRunner(
             _slots.Release();
         }
     }
+
+    /// <summary>
+    /// Counts the line against its key's requests per minute like any request; a key at its limit makes the batch wait
+    /// for the next minute rather than fail the line. (Its tokens are counted when the line settles, as for any request.)
+    /// </summary>
+    private async Task WithinKeyRateAsync(BatchEntity batch, CancellationToken cancellationToken)
+    {
+        if (batch.ApiKeyId is not { } keyId || keys.Find(keyId) is not { } key)
+        {
+            return;
+        }
+
+        while (await limiter.TryAcquireAsync(key) is { } seconds)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(seconds), time, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A provider's rate limit or failure (429, 5xx) may pass; a budget or quota refusal (also 429) and a refused
+    /// request (4xx) will not, and are final.
+    /// </summary>
+    private static bool Retryable(ChatError error) =>
+        error is { Status: 429, Type: not "insufficient_quota" } or { Status: >= 500 };
 
     /// <summary>Writes the output and error files and the final status in one transaction, so a crash here repeats it whole.</summary>
     private async Task<bool> FinishAsync(BatchEntity batch, string final, CancellationToken cancellationToken)
@@ -465,7 +544,7 @@ internal sealed partial class BatchRunner(
         return file.Id;
     }
 
-    private sealed record PendingLine(long Id, int Line, string Body, long WorstNanoUsd);
+    private sealed record PendingLine(long Id, int Line, string Body, long WorstNanoUsd, string? UpstreamModel, int? UpstreamStatusCode, string? UpstreamBody);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} is {Status}.")]
     private static partial void BatchFinished(ILogger logger, string batchId, string status);

@@ -211,15 +211,16 @@ internal sealed class BatchService(
         };
         var rows = new List<BatchLineEntity>(lines.Count);
         var worst = 0L;
+        var scopes = new BatchScopes();
         foreach (var line in lines)
         {
-            var lineWorst = budgets.BatchLineWorstNanoUsd(line.Model, line.PromptTokens, line.MaxTokens, now);
+            var lineWorst = budgets.BatchLineWorstNanoUsd(line.Model, line.PromptTokens, line.MaxTokens, now, scopes);
             worst += lineWorst;
             rows.Add(new BatchLineEntity { BatchId = batch.Id, Line = line.Line, CustomId = line.CustomId, Body = line.Body, WorstNanoUsd = lineWorst });
         }
 
         batch.ReservedNanoUsd = worst;
-        if (budgets.ReserveBatch(batch.Id, apiKeyId, worst, batch.ExpiresAt) is { } refused)
+        if (budgets.ReserveBatch(batch.Id, apiKeyId, worst, batch.ExpiresAt, scopes) is { } refused)
         {
             return (null, refused);
         }

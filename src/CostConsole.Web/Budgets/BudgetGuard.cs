@@ -41,6 +41,9 @@ internal sealed class BudgetGuard(
     private BudgetCounter[] _counters = [];
     private long _nextReservation;
     private readonly ConcurrentDictionary<string, long> _batchReservations = new(StringComparer.Ordinal);
+
+    /// <summary>Per batch: its whole worst case, and what of it each tier or model budget holds.</summary>
+    private readonly ConcurrentDictionary<string, (long Worst, Dictionary<BudgetCounter, long> Scoped)> _batchScoped = new(StringComparer.Ordinal);
     private int _sharedOutage;
 
     public TimeZoneInfo Zone => _zone;
@@ -529,7 +532,7 @@ internal sealed class BudgetGuard(
     /// priciest model it may reach — the model it names, its tier and the tiers above, or any model for "auto" — for each
     /// attempt it may make.
     /// </summary>
-    internal long BatchLineWorstNanoUsd(string model, long promptTokens, int? maxTokens, DateTimeOffset now)
+    internal long BatchLineWorstNanoUsd(string model, long promptTokens, int? maxTokens, DateTimeOffset now, BatchScopes? scopes = null)
     {
         var snapshot = routing.Current;
         IEnumerable<RoutedModel> reachable = snapshot.FindModel(model) is { } pinned ? [pinned]
@@ -548,61 +551,82 @@ internal sealed class BudgetGuard(
         }
 
         var escalations = Math.Min(tiers.Count - 1, options.Value.EscalationsReserved ?? snapshot.Escalation.MaxEscalations);
-        return ToNano(most) * (1 + Math.Max(0, escalations));
+        var worst = ToNano(most) * (1 + Math.Max(0, escalations));
+        scopes?.Add(reachable, worst);
+        return worst;
     }
 
     /// <summary>
-    /// Reserves a batch's worst case, whole, on the global budgets and those of the key and its team, or on none:
-    /// null when reserved, else the refusal with the budget and the reason. Tier and model budgets are checked line by
-    /// line, as each line is admitted like any request. With Redis the reservation is held on the shared counters, under
-    /// the batch's id rather than this instance's, so whichever instance later runs the batch takes it over.
+    /// Reserves a batch's worst case, whole, on the global budgets and those of the key and its team, and on each tier
+    /// or model budget the worst case of the lines that may reach it (<paramref name="scopes"/>), or on none: null when
+    /// reserved, else the refusal with the budget and the reason. Each line is still admitted like any request. With
+    /// Redis the reservation is held on the shared counters, under the batch's id rather than this instance's, so
+    /// whichever instance later runs the batch takes it over.
     /// </summary>
-    internal ChatError? ReserveBatch(string batchId, long? apiKeyId, long worstNanoUsd, DateTimeOffset expires)
+    internal ChatError? ReserveBatch(string batchId, long? apiKeyId, long worstNanoUsd, DateTimeOffset expires, BatchScopes? scopes = null)
     {
         var now = time.GetUtcNow();
-        var matched = BatchBudgets(apiKeyId);
+        var scoped = ScopedBudgets(scopes);
+        var matched = BatchBudgets(apiKeyId).Select(c => (Counter: c, Amount: worstNanoUsd)).Concat(scoped.Select(s => (Counter: s.Key, Amount: s.Value))).ToList();
         if (shared is not null)
         {
-            return matched.Count == 0 ? null : ReserveSharedBatch(batchId, matched, worstNanoUsd, now, expires);
+            if (matched.Count == 0)
+            {
+                return null;
+            }
+
+            var sharedRefusal = ReserveSharedBatch(batchId, matched, now, expires);
+            if (sharedRefusal is null && scoped.Count > 0)
+            {
+                _batchScoped[batchId] = (worstNanoUsd, scoped);
+            }
+
+            return sharedRefusal;
         }
 
         var reservation = _batchReservations.GetOrAdd(batchId, _ => Interlocked.Increment(ref _nextReservation));
         for (var i = 0; i < matched.Count; i++)
         {
-            if (matched[i].TryReserve(reservation, worstNanoUsd, worstNanoUsd, 0, now, expires, _zone, out var alertLimit) is not { } refusal)
+            var amount = matched[i].Amount;
+            if (matched[i].Counter.TryReserve(reservation, amount, amount, 0, now, expires, _zone, out var alertLimit) is not { } refusal)
             {
                 continue;
             }
 
             for (var j = 0; j < i; j++)
             {
-                matched[j].Release(reservation);
+                matched[j].Counter.Release(reservation);
             }
 
             _batchReservations.TryRemove(batchId, out _);
-            return RefuseBatch(matched[i], refusal, alertLimit, worstNanoUsd, now);
+            return RefuseBatch(matched[i].Counter, refusal, alertLimit, amount, now);
+        }
+
+        if (scoped.Count > 0)
+        {
+            _batchScoped[batchId] = (worstNanoUsd, scoped);
         }
 
         return null;
     }
 
-    private ChatError? ReserveSharedBatch(string batchId, List<BudgetCounter> matched, long worstNanoUsd, DateTimeOffset now, DateTimeOffset expires)
+    private ChatError? ReserveSharedBatch(string batchId, List<(BudgetCounter Counter, long Amount)> matched, DateTimeOffset now, DateTimeOffset expires)
     {
         try
         {
-            var holds = matched.Select(c => new SharedBudgets.Hold(c, worstNanoUsd, worstNanoUsd, 0)).ToArray();
+            var holds = matched.Select(m => new SharedBudgets.Hold(m.Counter, m.Amount, m.Amount, 0)).ToArray();
             if (shared!.Reserve(BatchSharedId(batchId), holds, now, expires) is not { } refused)
             {
                 Interlocked.Exchange(ref _sharedOutage, 0);
                 return null;
             }
 
-            return RefuseBatch(matched[refused.Index], refused.Refusal, refused.Alert, worstNanoUsd, now);
+            return RefuseBatch(matched[refused.Index].Counter, refused.Refusal, refused.Alert, matched[refused.Index].Amount, now);
         }
         catch (Exception ex) when (RedisStore.IsUnreachable(ex))
         {
             var redis = shared!.Redis;
-            var names = string.Join(", ", matched.Select(c => c.Budget.Describe()));
+            var names = string.Join(", ", matched.Select(m => m.Counter.Budget.Describe()));
             if (redis.Options.WhenUnavailable == RedisUnavailable.FailClosed)
             {
                 return new ChatError(503, "server_error", "budget_store_unavailable",
@@ -630,19 +654,58 @@ internal sealed class BudgetGuard(
             + $"Nothing was started. Split the file, lower max_tokens, or wait until the budget resets at {state.PeriodEnd:yyyy-MM-dd HH:mm} UTC.");
     }
 
+    /// <summary>The tier and model budgets a batch's lines may reach, with what each must hold: the worst case of the lines that may reach it.</summary>
+    private Dictionary<BudgetCounter, long> ScopedBudgets(BatchScopes? scopes)
+    {
+        var held = new Dictionary<BudgetCounter, long>();
+        if (scopes is null)
+        {
+            return held;
+        }
+
+        foreach (var counter in Volatile.Read(ref _counters))
+        {
+            var budget = counter.Budget;
+            var amount = budget.Scope switch
+            {
+                BudgetScope.Tier => scopes.Tiers.GetValueOrDefault(budget.ScopeValue ?? ""),
+                BudgetScope.Model => scopes.Models.Where(m => m.Key == budget.ScopeValue || m.Key.EndsWith("/" + budget.ScopeValue, StringComparison.Ordinal)).Sum(m => m.Value),
+                _ => 0,
+            };
+            if (amount > 0)
+            {
+                held[counter] = amount;
+            }
+        }
+
+        return held;
+    }
+
     /// <summary>
     /// Sets what a batch still holds on its budgets, without a check: lowered as each line starts (the line is then
     /// admitted and settled on its own), and taken up again for the lines left when a restarted console, or another
-    /// instance taking the batch over, resumes it.
+    /// instance taking the batch over, resumes it. A tier or model budget holds its share of what is left, in proportion
+    /// to what it held at the start (known to the instance that reserved the batch; after a restart or a take-over it
+    /// keeps what it held until the batch ends).
     /// </summary>
     internal void HoldBatch(string batchId, long? apiKeyId, long remainingNanoUsd, DateTimeOffset expires)
     {
+        _batchScoped.TryGetValue(batchId, out var scoped);
         if (shared is not null)
         {
+            var now = time.GetUtcNow();
             var matched = BatchBudgets(apiKeyId);
             if (matched.Count > 0)
             {
-                shared.HoldBatch(BatchSharedId(batchId), matched, remainingNanoUsd, time.GetUtcNow(), expires);
+                shared.HoldBatch(BatchSharedId(batchId), matched, remainingNanoUsd, now, expires);
+            }
+
+            if (scoped.Worst > 0)
+            {
+                foreach (var (counter, amount) in scoped.Scoped)
+                {
+                    shared.HoldBatch(BatchSharedId(batchId), [counter], Proportion(amount, remainingNanoUsd, scoped.Worst), now, expires);
+                }
             }
 
             return;
@@ -653,11 +716,22 @@ internal sealed class BudgetGuard(
         {
             counter.Hold(reservation, remainingNanoUsd, expires);
         }
+
+        if (scoped.Worst > 0)
+        {
+            foreach (var (counter, amount) in scoped.Scoped)
+            {
+                counter.Hold(reservation, Proportion(amount, remainingNanoUsd, scoped.Worst), expires);
+            }
+        }
     }
+
+    private static long Proportion(long amount, long remaining, long worst) => (long)((decimal)amount * Math.Min(remaining, worst) / worst);
 
     /// <summary>Gives back what a finished, cancelled or expired batch still held.</summary>
     internal void ReleaseBatch(string batchId)
     {
+        _batchScoped.TryRemove(batchId, out _);
         if (shared is not null)
         {
             shared.ReleaseBatch(BatchSharedId(batchId), Volatile.Read(ref _counters), time.GetUtcNow());
@@ -852,6 +926,36 @@ internal sealed class BudgetMaintenance(BudgetGuard guard) : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down.
+        }
+    }
+}
+
+/// <summary>What a batch's lines may cost on each tier and model they may reach, gathered line by line as the batch is created.</summary>
+internal sealed class BatchScopes
+{
+    public Dictionary<string, long> Tiers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>By model key (provider/id).</summary>
+    public Dictionary<string, long> Models { get; } = new(StringComparer.Ordinal);
+
+    public void Add(IEnumerable<RoutedModel> reachable, long worstNanoUsd)
+    {
+        var tiers = new HashSet<string>(StringComparer.Ordinal);
+        var models = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var model in reachable)
+        {
+            tiers.Add(model.Tier);
+            models.Add(model.Key);
+        }
+
+        foreach (var tier in tiers)
+        {
+            Tiers[tier] = Tiers.GetValueOrDefault(tier) + worstNanoUsd;
+        }
+
+        foreach (var model in models)
+        {
+            Models[model] = Models.GetValueOrDefault(model) + worstNanoUsd;
         }
     }
 }

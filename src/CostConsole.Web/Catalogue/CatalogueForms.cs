@@ -24,6 +24,9 @@ public sealed class ProviderForm
     /// <summary>Approved to receive personal data (self-hosted, or under a data-processing agreement).</summary>
     public bool MayReceivePersonalData { get; set; }
 
+    /// <summary>The provider offers OpenAI's batch interface: batch lines for its models go there as one upstream batch.</summary>
+    public bool HasBatchApi { get; set; }
+
     /// <summary>The API the provider speaks: <c>chat</c> or <c>anthropic</c>.</summary>
     public string Protocol { get; set; } = ProviderProtocols.Chat;
 
@@ -94,6 +97,8 @@ public sealed record ProviderView(long Id, string Name, string BaseUrl, bool Has
     public double CircuitBreakSeconds { get; init; } = 30;
 
     public bool MayReceivePersonalData { get; init; }
+
+    public bool HasBatchApi { get; init; }
 
     public string Protocol { get; init; } = ProviderProtocols.Chat;
 }

@@ -48,6 +48,7 @@ public sealed class CatalogueService(
                 MaxRetries = p.MaxRetries,
                 CircuitBreakSeconds = p.CircuitBreakSeconds,
                 MayReceivePersonalData = p.MayReceivePersonalData,
+                HasBatchApi = p.HasBatchApi,
                 Protocol = p.Protocol,
             })
             .ToListAsync(cancellationToken);
@@ -114,6 +115,7 @@ public sealed class CatalogueService(
         provider.MaxRetries = form.MaxRetries;
         provider.CircuitBreakSeconds = form.CircuitBreakSeconds;
         provider.MayReceivePersonalData = form.MayReceivePersonalData;
+        provider.HasBatchApi = form.HasBatchApi;
         provider.Protocol = ProviderProtocols.TryParse(form.Protocol, out var protocol) ? ProviderProtocols.Name(protocol) : ProviderProtocols.Chat;
         provider.UpdatedAt = time.GetUtcNow();
         if (form.ClearApiKey)

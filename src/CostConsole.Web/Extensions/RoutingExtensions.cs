@@ -20,7 +20,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton<ITokenCounter>(O200kTokenCounter.Instance);
         services.TryAddSingleton<RoutingState>();
         services.TryAddSingleton<ILocalServerAddress, LocalServerAddress>();
-        services.TryAddSingleton<IModelInvoker>(sp => UpstreamInvokers.Create(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>()));
+        services.TryAddSingleton<IModelInvoker>(sp => new Batches.UpstreamBatchAnswers(UpstreamInvokers.Create(sp.GetRequiredService<ILocalServerAddress>(), sp.GetRequiredService<ITokenCounter>())));
         services.TryAddSingleton<IAdmissionControl>(AdmitAll.Instance);
         services.TryAddSingleton(sp => new DeploymentResilience(sp.GetRequiredService<TimeProvider>()));
         services.AddOptions<CostConsole.Routing.Affinity.ConversationAffinityOptions>().BindConfiguration(CostConsole.Routing.Affinity.ConversationAffinityOptions.Section)

@@ -149,6 +149,7 @@ public sealed partial class Catalogue
             MaxRetries = provider.MaxRetries,
             CircuitBreakSeconds = provider.CircuitBreakSeconds,
             MayReceivePersonalData = provider.MayReceivePersonalData,
+            HasBatchApi = provider.HasBatchApi,
             Protocol = provider.Protocol,
             ConcurrencyStamp = provider.ConcurrencyStamp,
         };
