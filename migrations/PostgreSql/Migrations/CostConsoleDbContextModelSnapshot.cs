@@ -644,6 +644,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<long>("Start")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Team")
+                        .HasColumnType("text");
+
                     b.Property<string>("Tier")
                         .HasColumnType("text");
 
@@ -761,6 +764,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<long>("Start")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("Team")
+                        .HasColumnType("text");
 
                     b.Property<string>("Tier")
                         .HasColumnType("text");
@@ -1074,6 +1080,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<bool>("Stream")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("Team")
+                        .HasColumnType("text");
 
                     b.Property<string>("Tier")
                         .HasColumnType("text");

@@ -623,6 +623,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("Start")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Team")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Tier")
                         .HasColumnType("TEXT");
 
@@ -736,6 +739,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<long>("Start")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Team")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Tier")
                         .HasColumnType("TEXT");
@@ -1041,6 +1047,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<bool>("Stream")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Team")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Tier")
                         .HasColumnType("TEXT");

@@ -287,6 +287,9 @@ public sealed class RequestLogRow
 
     public long? ApiKeyId { get; set; }
 
+    /// <summary>The team of the request's key when the request was recorded; null for no key, no team, or rows from before teams were recorded.</summary>
+    public string? Team { get; set; }
+
     public string? ConversationId { get; set; }
 
     /// <summary>The API the client spoke: chat.completions, responses, messages, embeddings or playground.</summary>

@@ -34,6 +34,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("CacheWriteTokens", NpgsqlDbType.Bigint),
         ("ShadowModel", NpgsqlDbType.Text), ("ShadowTier", NpgsqlDbType.Text), ("ShadowDecision", NpgsqlDbType.Text),
         ("Explored", NpgsqlDbType.Boolean), ("Propensity", NpgsqlDbType.Double),
+        ("Team", NpgsqlDbType.Text),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -92,7 +93,8 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.ShadowTier;
         values[i++] = e.ShadowDecision;
         values[i++] = e.Explored;
-        values[i] = e.Propensity;
+        values[i++] = e.Propensity;
+        values[i] = e.Team;
     }
 }
 
