@@ -20,6 +20,8 @@ internal static class MetricsExtensions
         services.AddSingleton<MetricsHistory>();
         services.AddSingleton<RequestExplorer>();
         services.AddSingleton<SpendReport>();
+        services.AddSingleton<Views.SavedViewService>();
+        services.AddSingleton<Alerts.AlertRuleService>().AddSingleton<Alerts.AlertRuleEvaluator>().AddHostedService<Alerts.AlertRuleSchedule>();
         services.AddSingleton<LedgerExports>();
         services.AddSingleton<WhatIfCalculator>();
         services.AddSingleton(SampleWorkload.Load());

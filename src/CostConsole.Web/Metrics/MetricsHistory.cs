@@ -142,6 +142,13 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             range.Describe());
     }
 
+    /// <summary>The minute rollups summed from <paramref name="from"/> to <paramref name="to"/>, for windows that are not a dashboard range.</summary>
+    public async Task<MetricsTotals> TotalsAsync(DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await SumAsync(connection, "MinuteRollups", from, to, filter, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<MetricsExportRow>> ExportAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
     {
         var groups = new SortedDictionary<(long Start, string Tier, string Model), Accumulator>();
