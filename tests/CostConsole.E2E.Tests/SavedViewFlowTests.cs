@@ -39,7 +39,7 @@ public sealed class SavedViewFlowTests(ConsoleBrowser browser) : IClassFixture<C
         await console.TestId("nav-views").ClickAsync();
         await Expect(console.TestId("view-name")).ToContainTextAsync("Models this week");
         await console.ScreenshotAsync("saved-views-desktop");
-        Assert.Empty(console.Errors);
+        Assert.True(console.Errors.Count == 0, string.Join(Environment.NewLine, console.Errors));
 
         await console.Page.SetViewportSizeAsync(390, 844);
         var overflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");

@@ -181,13 +181,20 @@ public sealed partial class Dashboard : IDisposable
 
     private void ApplyCustom()
     {
-        if (_customFrom is null || _customTo is null)
+        try
         {
-            _error = "Choose the first and the last day of the range.";
+            // A range that makes no sense is refused here, and the view stays as it was.
+            MetricsRange.Create(RangeKind.Custom, Time.GetUtcNow(), ToDate(_customFrom), ToDate(_customTo));
+        }
+        catch (MetricsInputException ex)
+        {
+            _error = ex.Message;
             return;
         }
 
         Go(RangeKind.Custom, from: Day(_customFrom), to: Day(_customTo));
+
+        static DateOnly? ToDate(DateTime? value) => value is { } v ? DateOnly.FromDateTime(v) : null;
     }
 
     private async Task SetFilterAsync(string? key = null, string? tier = null, string? model = null, string? rule = null, string? team = null)
