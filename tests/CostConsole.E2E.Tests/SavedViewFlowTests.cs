@@ -42,6 +42,7 @@ public sealed class SavedViewFlowTests(ConsoleBrowser browser) : IClassFixture<C
         Assert.True(console.Errors.Count == 0, string.Join(Environment.NewLine, console.Errors));
 
         await console.Page.SetViewportSizeAsync(390, 844);
+        await FitsAsync(console);
         var overflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(overflow <= 0, $"The views page is {overflow} px wider than a 390 px phone.");
         await console.ScreenshotAsync("saved-views-mobile");
@@ -49,8 +50,21 @@ public sealed class SavedViewFlowTests(ConsoleBrowser browser) : IClassFixture<C
         await ConsoleBrowser.WaitUntilInteractiveAsync(console.Page);
         await console.TestId("save-view").ClickAsync();
         await Expect(console.TestId("save-view-form")).ToBeVisibleAsync();
+        await FitsAsync(console);
         overflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(overflow <= 0, $"The Spend page with the save form is {overflow} px wider than a 390 px phone.");
         await console.ScreenshotAsync("saved-view-save-mobile");
+    }
+
+    /// <summary>The drawer folds away a moment after a resize: waits (with a deadline) until the page fits the window.</summary>
+    private static async Task FitsAsync(ConsolePage console)
+    {
+        try
+        {
+            await console.Page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth", null, new() { Timeout = 5_000 });
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 }
