@@ -42,6 +42,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<HourRollupRow> HourRollups => Set<HourRollupRow>();
 
+    public DbSet<SavedViewEntity> SavedViews => Set<SavedViewEntity>();
+
+    public DbSet<AlertRuleEntity> AlertRules => Set<AlertRuleEntity>();
+
     public DbSet<LabelledExampleEntity> LabelledExamples => Set<LabelledExampleEntity>();
 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
@@ -270,6 +274,21 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("HourRollups");
             e.HasIndex(r => r.Start);
+        });
+
+        // One name per owner, enforced by the database, so two tabs saving the same name at once cannot both win.
+        modelBuilder.Entity<SavedViewEntity>(e =>
+        {
+            e.HasIndex(v => new { v.Owner, v.Name }).IsUnique();
+            e.HasIndex(v => v.SharedWithRole);
+            e.Property(v => v.Name).HasMaxLength(SavedViewEntity.MaxName);
+            e.Property(v => v.Query).HasMaxLength(SavedViewEntity.MaxQuery);
+        });
+
+        modelBuilder.Entity<AlertRuleEntity>(e =>
+        {
+            e.HasIndex(r => r.Name).IsUnique();
+            e.Property(r => r.Name).HasMaxLength(AlertRuleEntity.MaxName);
         });
     }
 

@@ -9,7 +9,7 @@ namespace CostConsole.E2E.Tests;
 
 public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>
 {
-    private static readonly string[] Menu = ["Dashboard", "Spend", "What if", "Routing", "Cache", "Catalogue", "Playground", "Batches", "Experiments", "Requests", "Review queue", "Budgets", "API keys", "Users", "Settings"];
+    private static readonly string[] Menu = ["Dashboard", "Spend", "What if", "Routing", "Cache", "Catalogue", "Playground", "Batches", "Experiments", "Requests", "Review queue", "Budgets", "Alert rules", "API keys", "Users", "Settings", "Saved views", "Manage views"];
 
     [Fact]
     public async Task Each_role_signs_in_and_sees_only_its_menu()
@@ -22,7 +22,7 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await AssertMenuAsync(admin, Menu);
 
         var finops = await browser.OpenAsAsync("finops@e2e.local", ConsoleBrowser.Password);
-        await AssertMenuAsync(finops, ["Dashboard", "Spend", "What if", "Routing", "Experiments", "Requests", "Budgets"]);
+        await AssertMenuAsync(finops, ["Dashboard", "Spend", "What if", "Routing", "Experiments", "Requests", "Budgets", "Alert rules", "Saved views", "Manage views"]);
         await Expect(finops.TestId("signed-in-as")).ToContainTextAsync("finops@e2e.local · FinOps");
         await finops.ScreenshotAsync("menu-finops", fullPage: false);
 

@@ -290,6 +290,9 @@ public sealed class RequestLogRow
 
     public long? ApiKeyId { get; set; }
 
+    /// <summary>The team of the request's key when the request was recorded; null for no key, no team, or rows from before teams were recorded.</summary>
+    public string? Team { get; set; }
+
     public string? ConversationId { get; set; }
 
     /// <summary>The end user the request was made for: its <c>user</c> field or the configured metadata field (at most 200 characters).</summary>

@@ -1,7 +1,7 @@
 namespace CostConsole.Data.Entities;
 
 /// <summary>
-/// The ledger summed over one period (a minute or an hour) for one tier × model × key × rule × arm.
+/// The ledger summed over one period (a minute or an hour) for one tier × model × key × team × rule × arm.
 /// Money in nano-USD, <see cref="Start"/> in Unix milliseconds; latencies as a mergeable log-scale histogram.
 /// </summary>
 public abstract class RollupRow
@@ -18,6 +18,9 @@ public abstract class RollupRow
     public long? ApiKeyId { get; set; }
 
     public string? Rule { get; set; }
+
+    /// <summary>The team of the requests' key as the ledger recorded it.</summary>
+    public string? Team { get; set; }
 
     /// <summary>The experiment arm the requests were assigned to; null outside experiments.</summary>
     public string? Arm { get; set; }

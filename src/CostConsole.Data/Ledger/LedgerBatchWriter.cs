@@ -36,6 +36,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("Explored", NpgsqlDbType.Boolean), ("Propensity", NpgsqlDbType.Double),
         ("ColdCacheCostNanoUsd", NpgsqlDbType.Bigint),
         ("EndUser", NpgsqlDbType.Varchar),
+        ("Team", NpgsqlDbType.Text),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -96,7 +97,8 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.Explored;
         values[i++] = e.Propensity;
         values[i++] = Money.ToNanoUsd(e.ColdCacheCost);
-        values[i] = e.EndUser;
+        values[i++] = e.EndUser;
+        values[i] = e.Team;
     }
 }
 

@@ -44,15 +44,18 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
     private readonly Channel<Pending> _queue;
     private readonly CostConsoleDatabase _database;
     private readonly LedgerOptions _options;
+    private readonly Func<long, string?>? _teamOf;
     private readonly List<Action<IReadOnlyList<LedgerEntry>>> _observers = [];
     private readonly List<Action<TimeSpan, int>> _commitObservers = [];
     private Task? _loop;
     private long _committed;
 
-    public LedgerWriter(CostConsoleDatabase database, LedgerOptions options)
+    /// <param name="teamOf">The team of a key as it is now: each row records its key's team when it is written, so spend stays with the team it was made for when a key moves.</param>
+    public LedgerWriter(CostConsoleDatabase database, LedgerOptions options, Func<long, string?>? teamOf = null)
     {
         _database = database;
         _options = options;
+        _teamOf = teamOf;
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -102,6 +105,11 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
         {
             while (batch.Count < _options.MaxBatch && reader.TryRead(out var pending))
             {
+                if (pending.Entry is { Team: null, ApiKeyId: { } keyId } && _teamOf is not null)
+                {
+                    pending.Entry.Team = _teamOf(keyId);
+                }
+
                 batch.Add(pending);
                 entries.Add(pending.Entry);
             }

@@ -42,7 +42,7 @@ internal static class PostgreSqlRollups
                 while (await reader.ReadAsync().ConfigureAwait(false))
                 {
                     var row = RollupWriter.Read<MinuteRollupRow>(reader, 1);
-                    existing[g][new RollupKey(row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm)] = (reader.GetInt64(0), row);
+                    existing[g][RollupKey.Of(row)] = (reader.GetInt64(0), row);
                 }
             }
         }
@@ -113,9 +113,10 @@ internal static class PostgreSqlRollups
             $"""
             SELECT r."Id", {string.Join(", ", RollupWriter.Columns.Select(c => "r.\"" + c + "\""))}
             FROM "{table}" r
-            JOIN unnest($1, $2, $3, $4, $5, $6) AS k(s, t, m, a, u, x)
+            JOIN unnest($1, $2, $3, $4, $5, $6, $7) AS k(s, t, m, a, u, x, g)
               ON r."Start" = k.s AND r."Tier" IS NOT DISTINCT FROM k.t AND r."Model" IS NOT DISTINCT FROM k.m
              AND r."ApiKeyId" IS NOT DISTINCT FROM k.a AND r."Rule" IS NOT DISTINCT FROM k.u AND r."Arm" IS NOT DISTINCT FROM k.x
+             AND r."Team" IS NOT DISTINCT FROM k.g
             """);
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = cells.Select(d => d.Key.Start).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Tier).ToArray() });
@@ -123,6 +124,7 @@ internal static class PostgreSqlRollups
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = cells.Select(d => d.Key.ApiKeyId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Rule).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Arm).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = cells.Select(d => d.Key.Team).ToArray() });
         return command;
     }
 
@@ -145,7 +147,7 @@ internal static class PostgreSqlRollups
 
     private static NpgsqlDbType TypeOf(string column) => column switch
     {
-        "Tier" or "Model" or "Rule" or "Arm" => NpgsqlDbType.Text,
+        "Tier" or "Model" or "Rule" or "Arm" or "Team" => NpgsqlDbType.Text,
         "LatencySumMs" => NpgsqlDbType.Double,
         "LatencyHistogram" => NpgsqlDbType.Bytea,
         _ => NpgsqlDbType.Bigint,

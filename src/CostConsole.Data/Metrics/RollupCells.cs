@@ -21,7 +21,8 @@ public readonly record struct RollupSample(
     long CostNanoUsd,
     long BaselineCostNanoUsd,
     double LatencyMs,
-    long EscalationCostNanoUsd = 0)
+    long EscalationCostNanoUsd = 0,
+    string? Team = null)
 {
     public static RollupSample From(LedgerEntry e) => new(
         e.RequestId,
@@ -40,11 +41,15 @@ public readonly record struct RollupSample(
         Money.ToNanoUsd(e.Cost),
         Money.ToNanoUsd(e.BaselineCost),
         e.LatencyMs,
-        Money.ToNanoUsd(e.EscalationCost));
+        Money.ToNanoUsd(e.EscalationCost),
+        e.Team);
 }
 
-/// <summary>The grain of a rollup row: one period × tier × model × key × rule × arm.</summary>
-public readonly record struct RollupKey(long Start, string? Tier, string? Model, long? ApiKeyId, string? Rule, string? Arm);
+/// <summary>The grain of a rollup row: one period × tier × model × key × rule × arm × team.</summary>
+public readonly record struct RollupKey(long Start, string? Tier, string? Model, long? ApiKeyId, string? Rule, string? Arm, string? Team = null)
+{
+    public static RollupKey Of(RollupRow row) => new(row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm, row.Team);
+}
 
 /// <summary>The running sums of one rollup row.</summary>
 public sealed class RollupCell
@@ -130,6 +135,7 @@ public sealed class RollupCell
             ApiKeyId = key.ApiKeyId,
             Rule = key.Rule,
             Arm = key.Arm,
+            Team = key.Team,
             Requests = Requests,
             Answered = Answered,
             Failed = Failed,
@@ -178,7 +184,7 @@ public sealed class RollupGrid(long periodMs)
     {
         var start = StartOf(s.TimestampMs);
         var cells = Period(start);
-        var key = new RollupKey(start, s.Tier, s.Model, s.ApiKeyId, s.Rule, s.Arm);
+        var key = new RollupKey(start, s.Tier, s.Model, s.ApiKeyId, s.Rule, s.Arm, s.Team);
         if (!cells.TryGetValue(key, out var cell))
         {
             cell = new RollupCell();

@@ -304,7 +304,7 @@ public sealed class RollupStore : IAsyncDisposable
         while (reader.Read())
         {
             var row = RollupWriter.Read<MinuteRollupRow>(reader);
-            var key = new RollupKey(row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm);
+            var key = RollupKey.Of(row);
             if (!cells.TryGetValue(key, out var cell))
             {
                 cell = new RollupCell();
@@ -379,7 +379,8 @@ public sealed class RollupStore : IAsyncDisposable
 
     private const string SampleSelect = """
         SELECT "RequestId", "Timestamp", "Tier", "Model", "ApiKeyId", "Rule", "Status", "Fallbacks", "PromptTokens", "CachedTokens",
-               "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyMs", "Arm", "Escalations", "EscalationCostNanoUsd"
+               "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyMs", "Arm", "Escalations", "EscalationCostNanoUsd",
+               "Team"
         FROM "RequestLog"
         """;
 
@@ -400,7 +401,8 @@ public sealed class RollupStore : IAsyncDisposable
         r.GetInt64(11),
         r.GetInt64(12),
         r.GetDouble(13),
-        r.GetInt64(16));
+        r.GetInt64(16),
+        r.IsDBNull(17) ? null : r.GetString(17));
 
     /// <summary>
     /// PostgreSQL: a day at a time, each in a transaction holding the rollup lock that every ledger writer takes, so

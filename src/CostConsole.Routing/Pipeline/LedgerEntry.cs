@@ -75,6 +75,9 @@ public sealed class LedgerEntry
 
     public long? ApiKeyId { get; init; }
 
+    /// <summary>The team of the request's key when the row was written; the ledger writer fills it from the key.</summary>
+    public string? Team { get; set; }
+
     public string? ConversationId { get; init; }
 
     /// <summary>The end user the request was made for (<see cref="EndUsers"/>), when the client named one.</summary>

@@ -26,8 +26,10 @@ public sealed record ConsoleAlert(
     public const string BudgetLimitReached = "budget_limit_reached";
     public const string ConversationTokens = "conversation_tokens";
     public const string SharedStoreUnavailable = "shared_store_unavailable";
+    public const string RuleFired = "alert_rule_fired";
+    public const string RuleResolved = "alert_rule_resolved";
 
-    public bool IsSevere => Kind != BudgetThreshold || Threshold >= 100;
+    public bool IsSevere => Kind is not (BudgetThreshold or RuleResolved) || Threshold >= 100;
 }
 
 /// <summary>

@@ -50,7 +50,10 @@ internal static class DataExtensions
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataFolder, "keys")));
         builder.Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
 
-        builder.Services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<CostConsoleDatabase>(), sp.GetRequiredService<IOptions<CostConsoleOptions>>().Value.Ledger));
+        builder.Services.AddSingleton(sp => new LedgerWriter(
+            sp.GetRequiredService<CostConsoleDatabase>(),
+            sp.GetRequiredService<IOptions<CostConsoleOptions>>().Value.Ledger,
+            sp.GetService<Api.ApiKeyDirectory>() is { } keys ? id => keys.Find(id)?.Team is { } team && !string.IsNullOrWhiteSpace(team) ? team : null : null));
         builder.Services.AddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerWriter>());
         builder.Services.AddHostedService<LedgerWriterService>();
         return builder;

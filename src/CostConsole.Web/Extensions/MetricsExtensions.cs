@@ -21,6 +21,8 @@ internal static class MetricsExtensions
         services.AddSingleton<RequestExplorer>();
         services.AddSingleton<SpendReport>();
         services.AddSingleton<ConversationView>();
+        services.AddSingleton<Views.SavedViewService>();
+        services.AddSingleton<Alerts.AlertRuleService>().AddSingleton<Alerts.AlertRuleEvaluator>().AddHostedService<Alerts.AlertRuleSchedule>();
         services.AddSingleton<LedgerExports>();
         services.AddSingleton<WhatIfCalculator>();
         services.AddSingleton(SampleWorkload.Load());

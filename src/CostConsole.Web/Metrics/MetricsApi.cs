@@ -29,6 +29,7 @@ internal static class MetricsApi
         query["tier"] = filter.Tier;
         query["model"] = filter.Model;
         query["rule"] = filter.Rule;
+        query["team"] = filter.Team;
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/api/metrics/export.csv", query.Where(p => p.Value is not null));
     }
 
@@ -56,7 +57,8 @@ internal static class MetricsApi
                     : throw new MetricsInputException($"'{keyText}' is not an API key id.");
             }
 
-            filter = new MetricsFilter(key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), team);
+            // A reporting key reads its own team; a console user may choose one.
+            filter = new MetricsFilter(key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), team ?? Blank(q["team"]));
             await history.ValidateAsync(filter, context.RequestAborted, listKnown: !keyCaller);
         }
         catch (MetricsInputException ex)

@@ -64,7 +64,11 @@ public sealed record HeadlineFigures(
     MetricsTotals Today, MetricsTotals Yesterday, MetricsTotals Month, MetricsTotals PreviousMonth, MetricsTotals Range, MetricsTotals PreviousRange, string RangeName);
 
 /// <summary>Values the filters offer.</summary>
-public sealed record MetricsChoices(IReadOnlyList<(long Id, string Name)> Keys, IReadOnlyList<string> Tiers, IReadOnlyList<string> Models, IReadOnlyList<string> Rules);
+public sealed record MetricsChoices(IReadOnlyList<(long Id, string Name)> Keys, IReadOnlyList<string> Tiers, IReadOnlyList<string> Models, IReadOnlyList<string> Rules)
+{
+    /// <summary>Teams of today's keys and teams the rollups recorded, so a team whose keys were moved can still be read.</summary>
+    public IReadOnlyList<string> Teams { get; init; } = [];
+}
 
 /// <summary>One row of the CSV export: a bucket × tier × model.</summary>
 public sealed record MetricsExportRow(DateTimeOffset Start, string? Tier, string? Model, MetricsTotals Totals, double? LatencyP50Ms, double? LatencyP95Ms);
@@ -138,6 +142,13 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             range.Describe());
     }
 
+    /// <summary>The minute rollups summed from <paramref name="from"/> to <paramref name="to"/>, for windows that are not a dashboard range.</summary>
+    public async Task<MetricsTotals> TotalsAsync(DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await SumAsync(connection, "MinuteRollups", from, to, filter, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<MetricsExportRow>> ExportAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
     {
         var groups = new SortedDictionary<(long Start, string Tier, string Model), Accumulator>();
@@ -171,11 +182,16 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         var models = await db.HourRollups.AsNoTracking().Where(r => r.Model != null).Select(r => r.Model!).Distinct().ToListAsync(cancellationToken);
         var rules = await db.HourRollups.AsNoTracking().Where(r => r.Rule != null).Select(r => r.Rule!).Distinct().ToListAsync(cancellationToken);
         var tiers = await db.HourRollups.AsNoTracking().Where(r => r.Tier != null).Select(r => r.Tier!).Distinct().ToListAsync(cancellationToken);
+        var keyTeams = await db.ApiKeys.AsNoTracking().Where(k => k.Team != null && k.Team != "").Select(k => k.Team!).Distinct().ToListAsync(cancellationToken);
+        var rollupTeams = await db.HourRollups.AsNoTracking().Where(r => r.Team != null).Select(r => r.Team!).Distinct().ToListAsync(cancellationToken);
         return new MetricsChoices(
             [.. keys.Select(k => (k.Id, k.Name))],
             [.. snapshot.Tiers.Concat(tiers.Order(StringComparer.Ordinal)).Distinct()],
             [.. snapshot.Models.Select(m => m.Key).Concat(models).Distinct().Order(StringComparer.Ordinal)],
-            [.. rules.Order(StringComparer.Ordinal)]);
+            [.. rules.Order(StringComparer.Ordinal)])
+        {
+            Teams = [.. keyTeams.Concat(rollupTeams).Distinct().Order(StringComparer.Ordinal)],
+        };
     }
 
     /// <summary>Refuses filter values that name nothing the console knows, so a typo does not read as "no traffic".</summary>
@@ -200,6 +216,11 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             {
                 throw new MetricsInputException($"There is no API key with id {teamKey} in team '{team}'. This key reads its own team's spend only.");
             }
+        }
+
+        if (listKnown)
+        {
+            Check(filter.Team, choices.Teams, "team");
         }
 
         Check(filter.Tier, choices.Tiers, "tier");
@@ -266,8 +287,9 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
     {
         if (filter.Team is { } team)
         {
-            // Rollups are per key; a team is its keys, revoked ones included, so past spend stays with the team.
-            sql.Append(""" AND "ApiKeyId" IN (SELECT "Id" FROM "ApiKeys" WHERE "Team" = @team)""");
+            // Rows carry the team their key had when the request was recorded; rows from before teams were recorded
+            // count for the team their key has now.
+            sql.Append(""" AND ("Team" = @team OR ("Team" IS NULL AND "ApiKeyId" IN (SELECT "Id" FROM "ApiKeys" WHERE "Team" = @team)))""");
             command.With("team", team);
         }
 

@@ -45,7 +45,7 @@ public sealed record SpendRanking(SpendDimension By, MetricsRange Range, IReadOn
 
 /// <summary>
 /// Ranks keys, teams, end users, models and conversations by spend, straight from the ledger with grouped sums that SQLite and
-/// PostgreSQL both run. A team is the team of the key a request carried, as the key has it now.
+/// PostgreSQL both run. A team is the team the request's key had when the ledger recorded it.
 /// </summary>
 internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory)
 {
@@ -113,12 +113,26 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
                 Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
             }), cancellationToken), s => s.Text ?? NoModel);
         }
+        else if (by == SpendDimension.Team)
+        {
+            // A row counts for the team its key had when it was recorded; older rows, from before teams were recorded,
+            // for the team their key has now.
+            var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
+            string Group(Sums s) => s.Text
+                ?? (s.Id is { } id && keys.TryGetValue(id, out var key) && !string.IsNullOrWhiteSpace(key.Team) ? key.Team : NoTeam);
+            groups = Merge(await SumsAsync(In(db, range.From, range.To).GroupBy(r => new { r.ApiKeyId, r.Team }).Select(g => new Sums
+            {
+                Id = g.Key.ApiKeyId, Text = g.Key.Team, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            }), cancellationToken), Group);
+            groupsBefore = Merge(await SumsAsync(In(db, previous.From, previous.To).GroupBy(r => new { r.ApiKeyId, r.Team }).Select(g => new Sums
+            {
+                Id = g.Key.ApiKeyId, Text = g.Key.Team, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            }), cancellationToken), Group);
+        }
         else
         {
-            var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
-            string Group(Sums s) => s.Id is not { } id || !keys.TryGetValue(id, out var key)
-                ? (by == SpendDimension.Team ? NoTeam : NoKey)
-                : by == SpendDimension.Team ? (string.IsNullOrWhiteSpace(key.Team) ? NoTeam : key.Team) : key.Name;
+            var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name }).ToDictionaryAsync(k => k.Id, cancellationToken);
+            string Group(Sums s) => s.Id is { } id && keys.TryGetValue(id, out var key) ? key.Name : NoKey;
             groups = Merge(byKey, Group);
             groupsBefore = Merge(byKeyBefore, Group);
         }

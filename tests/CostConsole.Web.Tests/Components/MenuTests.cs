@@ -15,14 +15,15 @@ public sealed class MenuTests : ConsoleTestContext
         Services.AddSingleton<IWebHostEnvironment>(new TestEnvironment());
         Services.AddSingleton(new AlertCenter());
         Services.AddSingleton(_ => new CostConsole.Web.Review.ReviewQueue(Database.Factory, TimeProvider.System));
+        Services.AddSingleton(_ => new CostConsole.Web.Views.SavedViewService(Database.Factory, TimeProvider.System));
 
         // The app bar's sample-traffic indicator has tests of its own (DashboardTrafficTests); here it stands empty.
         ComponentFactories.AddStub<CostConsole.Web.Components.Traffic.TrafficIndicator>();
     }
 
     [Theory]
-    [InlineData(Roles.Admin, "Dashboard,Spend,What if,Routing,Cache,Catalogue,Playground,Batches,Experiments,Requests,Review queue,Budgets,API keys,Users,Settings")]
-    [InlineData(Roles.FinOps, "Dashboard,Spend,What if,Routing,Experiments,Requests,Budgets")]
+    [InlineData(Roles.Admin, "Dashboard,Spend,What if,Routing,Cache,Catalogue,Playground,Batches,Experiments,Requests,Review queue,Budgets,Alert rules,API keys,Users,Settings,Saved views,Manage views")]
+    [InlineData(Roles.FinOps, "Dashboard,Spend,What if,Routing,Experiments,Requests,Budgets,Alert rules,Saved views,Manage views")]
     [InlineData(Roles.SupportLead, "Routing,Catalogue,Playground,Batches,Experiments,Review queue")]
     public void The_menu_shows_only_what_the_role_may_use(string role, string expected)
     {

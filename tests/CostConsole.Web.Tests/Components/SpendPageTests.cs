@@ -17,6 +17,7 @@ public sealed class SpendPageTests : ConsoleTestContext
     {
         await SpendLedger.SeedAsync(Database.Factory);
         Services.AddSingleton(new SpendReport(Database.Factory));
+        Services.AddSingleton(new CostConsole.Web.Views.SavedViewService(Database.Factory, TimeProvider.System));
         Services.AddSingleton(TimeProvider.System);
         Services.GetRequiredService<NavigationManager>().NavigateTo(address);
         Render<MudPopoverProvider>();

@@ -3,7 +3,9 @@ using CostConsole.Data.Entities;
 using CostConsole.Data.Ledger;
 using CostConsole.Data.Metrics;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Web.Keys;
 using CostConsole.Web.Metrics;
+using System.Net.Http.Json;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,6 +77,60 @@ public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsole
         Assert.Equal(view.Totals.Spend, view.SpendByTier.Values.Sum());
     }
 
+    [Fact]
+    public async Task Spend_stays_with_the_team_a_key_had_when_the_request_was_made_in_the_ledger_the_rollups_and_the_dashboard()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var keys = factory.Services.GetRequiredService<KeyService>();
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (_, moving) = await keys.CreateAsync(new KeyForm { Name = "helpdesk-" + suffix, Team = "support-" + suffix }, "alice", cancellationToken: ct);
+        var (_, staying) = await keys.CreateAsync(new KeyForm { Name = "ledger-bot-" + suffix, Team = "finance-" + suffix }, "alice", cancellationToken: ct);
+        await SendAsync(moving!.Secret, 3);
+        await SendAsync(staying!.Secret, 2);
+
+        // The helpdesk key moves to sales: what it spent before stays with support.
+        var moved = await keys.UpdateAsync(moving.Id, new KeyForm { Name = "helpdesk-" + suffix, Team = "sales-" + suffix }, "alice", cancellationToken: ct);
+        Assert.True(moved.Saved, moved.Summary);
+        await SendAsync(moving.Secret, 4);
+        await Store.FlushAsync(ct);
+
+        var ledger = await factory.LedgerAsync();
+        Assert.Equal(3, ledger.Count(r => r.Team == "support-" + suffix));
+        Assert.Equal(4, ledger.Count(r => r.Team == "sales-" + suffix));
+        Assert.Equal(2, ledger.Count(r => r.Team == "finance-" + suffix));
+        await AssertRollupsMatchLedgerAsync();
+
+        var history = factory.Services.GetRequiredService<MetricsHistory>();
+        var range = MetricsRange.Create(RangeKind.Day, DateTimeOffset.UtcNow.AddMinutes(1));
+        foreach (var team in new[] { "support-", "sales-", "finance-" }.Select(t => t + suffix))
+        {
+            var filter = new MetricsFilter(Team: team);
+            await history.ValidateAsync(filter, ct);
+            var view = await history.LoadAsync(range, filter, ct);
+            var rows = ledger.Where(r => r.Team == team).ToList();
+            Assert.Equal(rows.Count, view.Totals.Requests);
+            Assert.Equal(rows.Sum(r => r.CostNanoUsd), view.Totals.CostNanoUsd);
+            Assert.Equal(rows.Sum(r => r.BaselineCostNanoUsd), view.Totals.BaselineCostNanoUsd);
+        }
+
+        // Team and key together: the helpdesk key's requests while it was in sales.
+        var both = await history.LoadAsync(range, new MetricsFilter(ApiKeyId: moving.Id, Team: "sales-" + suffix), ct);
+        Assert.Equal(4, both.Totals.Requests);
+        Assert.Contains("sales-" + suffix, (await history.ChoicesAsync(ct)).Teams);
+        var unknown = await Assert.ThrowsAsync<MetricsInputException>(() => history.ValidateAsync(new MetricsFilter(Team: "nobody-" + suffix), ct));
+        Assert.Contains("Unknown team 'nobody-" + suffix + "'", unknown.Message, StringComparison.Ordinal);
+
+        async Task SendAsync(string secret, int count)
+        {
+            using var client = factory.CreateApiClient(secret);
+            for (var i = 0; i < count; i++)
+            {
+                using var response = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", messages = new[] { new { role = "user", content = TrafficSender.Faq } } }, ct);
+                response.EnsureSuccessStatusCode();
+            }
+        }
+    }
+
     private IDbContextFactory<CostConsoleDbContext> Factory() => factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>();
 
     private async Task AssertRollupsMatchLedgerAsync()
@@ -85,10 +141,10 @@ public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsole
         Assert.Equal(Expected(ledger, RollupGrid.HourMs), Actual(await db.HourRollups.AsNoTracking().ToListAsync()));
     }
 
-    /// <summary>The ledger summed directly, per period × tier × model × key × rule, as comparable text lines.</summary>
+    /// <summary>The ledger summed directly, per period × tier × model × key × team × rule, as comparable text lines.</summary>
     internal static List<string> Expected(List<RequestLogRow> ledger, long periodMs) =>
         [.. ledger
-            .GroupBy(r => (Start: RollupGrid.Floor(r.Timestamp.ToUnixTimeMilliseconds(), periodMs), r.Tier, r.Model, r.ApiKeyId, r.Rule))
+            .GroupBy(r => (Start: RollupGrid.Floor(r.Timestamp.ToUnixTimeMilliseconds(), periodMs), r.Tier, r.Model, r.ApiKeyId, r.Team, r.Rule))
             .Select(g =>
             {
                 var histogram = new LatencyHistogram();
@@ -97,7 +153,7 @@ public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsole
                     histogram.Add(row.LatencyMs);
                 }
 
-                return Line(g.Key.Start, g.Key.Tier, g.Key.Model, g.Key.ApiKeyId, g.Key.Rule, g.LongCount(), g.LongCount(r => r.Status == 0), g.LongCount(r => r.Status == 1),
+                return Line(g.Key.Start, g.Key.Tier, g.Key.Model, g.Key.ApiKeyId, g.Key.Team, g.Key.Rule, g.LongCount(), g.LongCount(r => r.Status == 0), g.LongCount(r => r.Status == 1),
                     g.LongCount(r => r.Status == 2), g.LongCount(r => r.Fallbacks > 0), g.Sum(r => (long)r.Fallbacks), g.Sum(r => r.PromptTokens), g.Sum(r => r.CachedTokens),
                     g.Sum(r => r.CompletionTokens), g.Sum(r => r.CostNanoUsd), g.Sum(r => r.BaselineCostNanoUsd), histogram);
             })
@@ -105,15 +161,15 @@ public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsole
 
     internal static List<string> Actual(IEnumerable<RollupRow> rows) =>
         [.. rows
-            .Select(r => Line(r.Start, r.Tier, r.Model, r.ApiKeyId, r.Rule, r.Requests, r.Answered, r.Failed, r.Rejected, r.FallbackRequests, r.Fallbacks, r.PromptTokens,
+            .Select(r => Line(r.Start, r.Tier, r.Model, r.ApiKeyId, r.Team, r.Rule, r.Requests, r.Answered, r.Failed, r.Rejected, r.FallbackRequests, r.Fallbacks, r.PromptTokens,
                 r.CachedTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, LatencyHistogram.Decode(r.LatencyHistogram)))
             .Order(StringComparer.Ordinal)];
 
-    private static string Line(long start, string? tier, string? model, long? key, string? rule, params object[] sums)
+    private static string Line(long start, string? tier, string? model, long? key, string? team, string? rule, params object[] sums)
     {
         var histogram = (LatencyHistogram)sums[^1];
         var buckets = string.Join(",", Enumerable.Range(0, LatencyHistogram.BucketCount).Where(i => histogram[i] > 0).Select(i => $"{i}:{histogram[i]}"));
-        return $"{start}|{tier}|{model}|{key}|{rule}|{string.Join("|", sums[..^1])}|{buckets}";
+        return $"{start}|{tier}|{model}|{key}|{team}|{rule}|{string.Join("|", sums[..^1])}|{buckets}";
     }
 
     private static LedgerEntry Entry(DateTimeOffset at, decimal cost) => new()

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using CostConsole.Web.Metrics;
 using CostConsole.Web.Tests.Infrastructure;
 
@@ -48,6 +49,26 @@ public sealed class SpendReportTests : IAsyncLifetime
         var support = ranking.Rows[1];
         Assert.Equal((3L, 1.75m, 5.25m), (support.Current.Requests, support.Current.Spend, support.Current.Savings));
         Assert.Equal((1.75 - 0.75) / 0.75, support.SpendChange!.Value, 9);
+    }
+
+    [Fact]
+    public async Task A_request_counts_for_the_team_its_key_had_when_it_was_recorded_not_the_team_it_has_now()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var db = await _database.Factory.CreateDbContextAsync(ct))
+        {
+            // The crm key's request was made while the key was in sales; the key is in support now.
+            var crm = await db.ApiKeys.SingleAsync(k => k.Name == "crm", ct);
+            var row = await db.RequestLog.SingleAsync(r => r.ApiKeyId == crm.Id, ct);
+            row.Team = "sales";
+            await db.SaveChangesAsync(ct);
+        }
+
+        var ranking = await Report.RankAsync(SpendDimension.Team, SpendLedger.Range, 10, ct);
+
+        Assert.Equal(["finance", "support", "sales", SpendReport.NoTeam], ranking.Rows.Select(r => r.Name));
+        Assert.Equal((2L, 1.50m), (ranking.Rows[1].Current.Requests, ranking.Rows[1].Current.Spend));
+        Assert.Equal((1L, 0.25m), (ranking.Rows[2].Current.Requests, ranking.Rows[2].Current.Spend));
     }
 
     [Fact]

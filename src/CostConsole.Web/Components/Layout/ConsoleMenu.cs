@@ -23,6 +23,7 @@ public static class ConsoleMenu
         new("/requests", "Requests", Icons.Material.Filled.ManageSearch, Policies.ViewSpend),
         new("/review", "Review queue", Icons.Material.Filled.RateReview, Policies.ReviewFeedback),
         new("/budgets", "Budgets", Icons.Material.Filled.Savings, Policies.ManageBudgets),
+        new("/alerts", "Alert rules", Icons.Material.Filled.NotificationsActive, Policies.ManageBudgets),
         new("/keys", "API keys", Icons.Material.Filled.Key, Policies.ManageKeys),
         new("/users", "Users", Icons.Material.Filled.People, Policies.ManageUsers),
         new("/settings", "Settings", Icons.Material.Filled.Settings, Policies.ManageSettings),

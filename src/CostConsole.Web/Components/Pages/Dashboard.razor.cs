@@ -31,6 +31,7 @@ public sealed partial class Dashboard : IDisposable
     private string _tier = "";
     private string _model = "";
     private string _rule = "";
+    private string _team = "";
     private DateTime? _customFrom;
     private DateTime? _customTo;
     private long _ticksSeen;
@@ -65,6 +66,34 @@ public sealed partial class Dashboard : IDisposable
 
     [Inject]
     private ILogger<Dashboard> Logger { get; set; } = null!;
+
+    [Inject]
+    private NavigationManager Navigation { get; set; } = null!;
+
+    // The range and filters live in the address, so a view can be bookmarked, shared and saved.
+    [SupplyParameterFromQuery(Name = "range")]
+    public string? RangeText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "from")]
+    public string? FromText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "to")]
+    public string? ToText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "key")]
+    public string? KeyText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "team")]
+    public string? TeamText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "tier")]
+    public string? TierText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "model")]
+    public string? ModelText { get; set; }
+
+    [SupplyParameterFromQuery(Name = "rule")]
+    public string? RuleText { get; set; }
 
     private bool IsLive => _kind == RangeKind.Live;
 
@@ -101,76 +130,123 @@ public sealed partial class Dashboard : IDisposable
     {
         _choices = await History.ChoicesAsync(_disposed.Token);
         _empty = !await History.AnyTrafficAsync(_disposed.Token);
-        await LoadAsync();
         if (RendererInfo.IsInteractive)
         {
             _subscription = Live.Subscribe(tick => _ = InvokeAsync(() => OnTickAsync(tick)));
         }
     }
 
-    private async Task SelectRangeAsync(RangeKind kind)
+    /// <summary>Reads the range and filters from the address; an address that makes no sense says why and shows the live view.</summary>
+    protected override async Task OnParametersSetAsync()
     {
         _error = null;
-        if (kind == RangeKind.Custom)
+        MetricsRange? custom = null;
+        try
         {
-            var today = Time.GetUtcNow().UtcDateTime.Date;
-            _customFrom ??= today.AddDays(-6);
-            _customTo ??= today;
+            var kind = string.IsNullOrEmpty(RangeText) ? RangeKind.Live : MetricsRange.ParseKind(RangeText);
+            (_key, _team, _tier, _model, _rule) = (KeyText ?? "", TeamText ?? "", TierText ?? "", ModelText ?? "", RuleText ?? "");
+            if (_key.Length > 0 && !long.TryParse(_key, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            {
+                throw new MetricsInputException($"'{_key}' is not an API key id.");
+            }
+
+            await History.ValidateAsync(Filter(), _disposed.Token);
             _kind = kind;
-            return;
+            if (kind == RangeKind.Custom)
+            {
+                var from = MetricsRange.ParseDate(FromText, "from");
+                var to = MetricsRange.ParseDate(ToText, "to");
+                var today = Time.GetUtcNow().UtcDateTime.Date;
+                _customFrom = from?.ToDateTime(TimeOnly.MinValue) ?? _customFrom ?? today.AddDays(-6);
+                _customTo = to?.ToDateTime(TimeOnly.MinValue) ?? _customTo ?? today;
+                if (from is null || to is null)
+                {
+                    // Custom chosen, days not yet: the pickers are shown with a week filled in.
+                    return;
+                }
+
+                custom = MetricsRange.Create(RangeKind.Custom, Time.GetUtcNow(), from, to);
+            }
+        }
+        catch (MetricsInputException ex)
+        {
+            (_kind, _key, _team, _tier, _model, _rule) = (RangeKind.Live, "", "", "", "", "");
+            _error = ex.Message;
         }
 
-        _kind = kind;
-        await LoadAsync();
+        await LoadAsync(custom);
     }
 
-    private async Task ApplyCustomAsync()
+    private void SelectRange(RangeKind kind) => Go(kind);
+
+    private void ApplyCustom()
     {
         try
         {
-            var range = MetricsRange.Create(RangeKind.Custom, Time.GetUtcNow(), ToDate(_customFrom), ToDate(_customTo));
-            _error = null;
-            await LoadAsync(range);
+            // A range that makes no sense is refused here, and the view stays as it was.
+            MetricsRange.Create(RangeKind.Custom, Time.GetUtcNow(), ToDate(_customFrom), ToDate(_customTo));
         }
         catch (MetricsInputException ex)
         {
             _error = ex.Message;
+            return;
         }
+
+        Go(RangeKind.Custom, from: Day(_customFrom), to: Day(_customTo));
 
         static DateOnly? ToDate(DateTime? value) => value is { } v ? DateOnly.FromDateTime(v) : null;
     }
 
-    private async Task SetFilterAsync(string? key = null, string? tier = null, string? model = null, string? rule = null)
+    private async Task SetFilterAsync(string? key = null, string? tier = null, string? model = null, string? rule = null, string? team = null)
     {
-        var previous = (_key, _tier, _model, _rule);
+        var previous = (_key, _tier, _model, _rule, _team);
         _key = key ?? _key;
         _tier = tier ?? _tier;
         _model = model ?? _model;
         _rule = rule ?? _rule;
+        _team = team ?? _team;
         try
         {
             await History.ValidateAsync(Filter(), _disposed.Token);
         }
         catch (MetricsInputException ex)
         {
-            (_key, _tier, _model, _rule) = previous;
+            (_key, _tier, _model, _rule, _team) = previous;
             _error = ex.Message;
             return;
         }
 
-        _error = null;
-        await LoadAsync();
+        Go(_kind);
     }
+
+    private void Go(RangeKind kind, string? from = null, string? to = null)
+    {
+        var custom = kind == RangeKind.Custom;
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(new Dictionary<string, object?>
+        {
+            ["range"] = kind == RangeKind.Live ? null : MetricsRange.Name(kind),
+            ["from"] = custom ? from ?? Day(_customFrom) : null,
+            ["to"] = custom ? to ?? Day(_customTo) : null,
+            ["key"] = Blank(_key),
+            ["team"] = Blank(_team),
+            ["tier"] = Blank(_tier),
+            ["model"] = Blank(_model),
+            ["rule"] = Blank(_rule),
+        }));
+    }
+
+    private static string? Day(DateTime? value) => value?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private MetricsFilter Filter() => new(
         long.TryParse(_key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var key) ? key : null,
         Blank(_tier),
         Blank(_model),
-        Blank(_rule));
+        Blank(_rule),
+        Blank(_team));
 
     private static string? Blank(string value) => value.Length == 0 ? null : value;
 
-    private async Task LoadAsync() => await LoadAsync(_kind == RangeKind.Custom && _range is { Kind: RangeKind.Custom } custom ? custom : null);
+    private async Task RefreshAsync() => await LoadAsync(_kind == RangeKind.Custom && _range is { Kind: RangeKind.Custom } custom ? custom : null);
 
     private async Task LoadAsync(MetricsRange? custom)
     {
