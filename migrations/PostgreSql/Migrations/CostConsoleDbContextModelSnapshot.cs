@@ -1099,6 +1099,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.HasIndex("ApiKeyId", "Timestamp");
 
+                    b.HasIndex("CacheLevel", "Timestamp");
+
                     b.HasIndex("ConversationId", "Timestamp");
 
                     b.HasIndex("ExperimentId", "Arm");

@@ -1066,6 +1066,8 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("ApiKeyId", "Timestamp");
 
+                    b.HasIndex("CacheLevel", "Timestamp");
+
                     b.HasIndex("ConversationId", "Timestamp");
 
                     b.HasIndex("ExperimentId", "Arm");
