@@ -45,7 +45,7 @@ public sealed record CacheDashboardFigures(CacheRangeFigures Range, CacheRangeFi
 }
 
 /// <summary>What the console's Cache page does: list and search entries, purge them, turn the cache on or off, and read its figures.</summary>
-internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, IConfiguration configuration)
+internal sealed class CacheService(ResponseCache cache, CacheEntryStore store, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, IConfiguration configuration)
 {
     public bool Enabled => cache.Settings.Enabled;
 
@@ -82,24 +82,23 @@ internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostCo
         await AuditAsync(actor, enabled ? "cache.enable" : "cache.disable", "response cache", null);
     }
 
-    public async Task<int> PurgeAsync(string id, string actor)
-    {
-        var count = cache.Purge(e => e.Id == id);
-        await AuditAsync(actor, "cache.purge", $"cache entry {id}", null);
-        return count;
-    }
+    public Task<int> PurgeAsync(string id, string actor) =>
+        PurgeAsync(new CachePurge(CachePurgeKind.Entry, id), actor, $"cache entry {id}");
 
-    public async Task<int> PurgeNamespaceAsync(string @namespace, string actor)
-    {
-        var count = cache.Purge(e => e.Namespace == @namespace);
-        await AuditAsync(actor, "cache.purge", $"cache namespace {@namespace}", $"{count} entries");
-        return count;
-    }
+    public Task<int> PurgeNamespaceAsync(string @namespace, string actor) =>
+        PurgeAsync(new CachePurge(CachePurgeKind.Namespace, @namespace), actor, $"cache namespace {@namespace}");
 
-    public async Task<int> PurgeAllAsync(string actor)
+    public Task<int> PurgeRuleAsync(string rule, string actor) =>
+        PurgeAsync(new CachePurge(CachePurgeKind.Rule, rule), actor, $"cache entries of rule {rule}");
+
+    public Task<int> PurgeAllAsync(string actor) => PurgeAsync(CachePurge.Everything, actor, "every cache entry");
+
+    /// <summary>Removes the entries here, then in the database (those of other instances too), which tells the other instances.</summary>
+    private async Task<int> PurgeAsync(CachePurge purge, string actor, string subject)
     {
-        var count = cache.Purge(_ => true);
-        await AuditAsync(actor, "cache.purge", "every cache entry", $"{count} entries");
+        var count = cache.Purge(purge.Selects);
+        count += await store.PurgeAsync(purge);
+        await AuditAsync(actor, "cache.purge", subject, $"{count} entries");
         return count;
     }
 
