@@ -168,6 +168,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
             // The human-escalation queue reads only the flagged rows.
             e.HasIndex(r => new { r.Review, r.Timestamp });
+            e.HasIndex(r => new { r.CacheLevel, r.Timestamp });
             e.HasIndex(r => r.BatchId);
             e.HasIndex(r => new { r.ShadowModel, r.Timestamp });
         });

@@ -36,6 +36,12 @@ public class CacheMissBenchmarks
     private float[] _vector = null!;
     private string _partition = null!;
 
+    /// <summary>Heap bytes per entry object (prompt, answer, float vector), measured in <see cref="Setup"/>.</summary>
+    public long EntryBytes { get; private set; }
+
+    /// <summary>Heap bytes per entry that the cache adds when it loads them (exact map and semantic index).</summary>
+    public long CacheBytes { get; private set; }
+
     [Params(10_000, 100_000)]
     public int Entries { get; set; }
 
@@ -54,6 +60,7 @@ public class CacheMissBenchmarks
         _partition = SemanticIndex.PartitionOf("key:1", keys.Context, embedder.Name);
 
         var now = DateTimeOffset.UtcNow;
+        var before = GC.GetTotalMemory(true);
         var entries = new List<CacheEntry>(Entries);
         for (var i = 0; i < Entries; i++)
         {
@@ -77,7 +84,11 @@ public class CacheMissBenchmarks
             });
         }
 
+        var built = GC.GetTotalMemory(true);
         _cache.Load(entries);
+        var loaded = GC.GetTotalMemory(true);
+        EntryBytes = (built - before) / Entries;
+        CacheBytes = (loaded - built) / Entries;
         foreach (var entry in entries)
         {
             _index.Add(_partition, entry);

@@ -1129,6 +1129,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.HasIndex("ApiKeyId", "Timestamp");
 
+                    b.HasIndex("CacheLevel", "Timestamp");
+
                     b.HasIndex("ConversationId", "Timestamp");
 
                     b.HasIndex("EndUser", "Timestamp");

@@ -1096,6 +1096,8 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("ApiKeyId", "Timestamp");
 
+                    b.HasIndex("CacheLevel", "Timestamp");
+
                     b.HasIndex("ConversationId", "Timestamp");
 
                     b.HasIndex("EndUser", "Timestamp");

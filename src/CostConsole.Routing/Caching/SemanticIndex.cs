@@ -3,9 +3,12 @@ using CostConsole.Routing.Embeddings;
 namespace CostConsole.Routing.Caching;
 
 /// <summary>
-/// The semantic level: normalised vectors in partitions that never mix (one per namespace, context and embedder), each
-/// searched by a flat scan over one contiguous array. Readers take no lock: a partition's arrays are only appended to
-/// past the count a reader has seen, and replaced whole when they grow or shed removed entries.
+/// The semantic level: vectors in partitions that never mix (one per namespace, context and embedder). A search scans
+/// a partition's int8 codes (a quarter of the float vectors' bytes, one contiguous array), keeps every entry whose
+/// similarity could reach the threshold within the quantisation's proven error bound, and reranks those in float, so
+/// the similarities it returns, and which entries pass, are exactly the flat float scan's. Readers take no lock: a
+/// partition's arrays are only appended to past the count a reader has seen, and replaced whole when they grow or shed
+/// removed entries.
 /// </summary>
 public sealed class SemanticIndex
 {
@@ -16,12 +19,16 @@ public sealed class SemanticIndex
 
     public int Count { get; private set; }
 
+    /// <summary>Bytes the index holds per entry beside the entry's own float vector: the int8 code and its three floats.</summary>
+    public static int BytesPerEntry(int dimensions) => dimensions + (3 * sizeof(float)) + IntPtr.Size;
+
     /// <summary>The partition a vector is filed under: only vectors of one namespace, context and embedder are compared.</summary>
     public static string PartitionOf(string @namespace, string context, string embedder) => @namespace + "\n" + context + "\n" + embedder;
 
     public void Add(string partition, CacheEntry entry)
     {
         var vector = entry.Vector!;
+        var code = QuantisedVector.Of(vector);
         lock (_lock)
         {
             if (!_partitions.TryGetValue(partition, out var slot))
@@ -31,13 +38,13 @@ public sealed class SemanticIndex
 
             if (slot.Dimensions == vector.Length)
             {
-                slot.Append(entry, vector);
+                slot.Append(entry, code);
                 Count++;
             }
         }
     }
 
-    /// <summary>Forgets removed entries (their vectors stay until the partition next compacts).</summary>
+    /// <summary>Forgets removed entries (their codes stay until the partition next compacts).</summary>
     public void Compact()
     {
         lock (_lock)
@@ -69,7 +76,7 @@ public sealed class SemanticIndex
 
     /// <summary>
     /// The most similar live entries at or above <paramref name="threshold"/>, best first (at most a few), with their
-    /// similarity. Only <paramref name="partition"/> is searched.
+    /// float similarity. Only <paramref name="partition"/> is searched.
     /// </summary>
     public List<(CacheEntry Entry, float Similarity)> Search(string partition, ReadOnlySpan<float> vector, double threshold, DateTimeOffset now)
     {
@@ -87,17 +94,22 @@ public sealed class SemanticIndex
 
         var view = slot.View;
         var dimensions = slot.Dimensions;
-        var vectors = view.Vectors.AsSpan();
+        var query = QuantisedVector.Query(vector);
+        var codes = view.Codes.AsSpan();
         for (var i = 0; i < view.Count; i++)
         {
-            var similarity = EmbeddingVectors.Dot(vectors.Slice(i * dimensions, dimensions), vector);
-            if (similarity < threshold)
+            // The int8 product differs from the float one by at most |q̂|·|e_v| + |e_q|·|v| (Cauchy–Schwarz on the two
+            // rounding errors), so an entry below the threshold by more than that cannot reach it in float.
+            var code = view.Meta[i];
+            var estimate = query.Scale * code.Scale * QuantisedVector.Dot(query.Code, codes.Slice(i * dimensions, dimensions));
+            if (estimate + (query.CodeNorm * code.Error) + (query.Error * code.Norm) + QuantisedVector.Slack < threshold)
             {
                 continue;
             }
 
             var entry = view.Entries[i];
-            if (entry.Removed || entry.Expired(now))
+            var similarity = EmbeddingVectors.Dot(entry.Vector, vector);
+            if (similarity < threshold || entry.Removed || entry.Expired(now))
             {
                 continue;
             }
@@ -114,36 +126,32 @@ public sealed class SemanticIndex
         return found;
     }
 
-    private sealed record View(float[] Vectors, CacheEntry[] Entries, int Count);
+    private sealed record View(sbyte[] Codes, QuantisedVector.Meta[] Meta, CacheEntry[] Entries, int Count);
 
     private sealed class Partition(int dimensions)
     {
-        private volatile View _view = new(new float[dimensions * 4], new CacheEntry[4], 0);
+        private volatile View _view = new(new sbyte[dimensions * 4], new QuantisedVector.Meta[4], new CacheEntry[4], 0);
 
         public int Dimensions { get; } = dimensions;
 
         public View View => _view;
 
         /// <summary>Under the index's lock.</summary>
-        public void Append(CacheEntry entry, float[] vector)
+        public void Append(CacheEntry entry, (sbyte[] Code, QuantisedVector.Meta Meta) code)
         {
             var view = _view;
             if (view.Count == view.Entries.Length)
             {
-                var capacity = view.Entries.Length * 2;
-                var vectors = new float[capacity * Dimensions];
-                var entries = new CacheEntry[capacity];
-                Array.Copy(view.Vectors, vectors, view.Count * Dimensions);
-                Array.Copy(view.Entries, entries, view.Count);
-                view = new View(vectors, entries, view.Count);
+                view = Resized(view, view.Entries.Length * 2);
             }
 
-            vector.CopyTo(view.Vectors.AsSpan(view.Count * Dimensions));
+            code.Code.CopyTo(view.Codes.AsSpan(view.Count * Dimensions));
+            view.Meta[view.Count] = code.Meta;
             view.Entries[view.Count] = entry;
             _view = view with { Count = view.Count + 1 };
         }
 
-        /// <summary>Under the index's lock: a new array of the live entries, so readers of the old one are not disturbed.</summary>
+        /// <summary>Under the index's lock: new arrays of the live entries, so readers of the old ones are not disturbed.</summary>
         public void Compact()
         {
             var view = _view;
@@ -159,19 +167,32 @@ public sealed class SemanticIndex
             }
 
             var capacity = Math.Max(4, live);
-            var vectors = new float[capacity * Dimensions];
+            var codes = new sbyte[capacity * Dimensions];
+            var meta = new QuantisedVector.Meta[capacity];
             var entries = new CacheEntry[capacity];
             var j = 0;
             for (var i = 0; i < view.Count; i++)
             {
                 if (!view.Entries[i].Removed)
                 {
-                    Array.Copy(view.Vectors, i * Dimensions, vectors, j * Dimensions, Dimensions);
+                    Array.Copy(view.Codes, i * Dimensions, codes, j * Dimensions, Dimensions);
+                    meta[j] = view.Meta[i];
                     entries[j++] = view.Entries[i];
                 }
             }
 
-            _view = new View(vectors, entries, j);
+            _view = new View(codes, meta, entries, j);
+        }
+
+        private View Resized(View view, int capacity)
+        {
+            var codes = new sbyte[capacity * Dimensions];
+            var meta = new QuantisedVector.Meta[capacity];
+            var entries = new CacheEntry[capacity];
+            Array.Copy(view.Codes, codes, view.Count * Dimensions);
+            Array.Copy(view.Meta, meta, view.Count);
+            Array.Copy(view.Entries, entries, view.Count);
+            return new View(codes, meta, entries, view.Count);
         }
     }
 }

@@ -21,6 +21,35 @@ internal sealed class CacheEntryStore(IDbContextFactory<CostConsoleDbContext> fa
 
     public void Removed(IReadOnlyList<string> ids) => _changes.Writer.TryWrite(new Change(null, null, ids));
 
+    /// <summary>Raised once a purge is in the database, so the other instances can apply it too.</summary>
+    public event Action<CachePurge>? Purged;
+
+    /// <summary>
+    /// Removes from the database what <paramref name="purge"/> selects, entries other instances stored included, after
+    /// the changes queued here; then tells <see cref="Purged"/>. Returns how many rows were left to delete.
+    /// </summary>
+    public async Task<int> PurgeAsync(CachePurge purge, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var deleted = await purge.Rows(db.CacheEntries).ExecuteDeleteAsync(cancellationToken);
+        Purged?.Invoke(purge);
+        return deleted;
+    }
+
+    /// <summary>
+    /// Drops the entries held here that are no longer in the database (purged by an instance whose notification was
+    /// missed). Entries stored here but not yet written are written first, so they are kept.
+    /// </summary>
+    public async Task<int> ReconcileAsync(ResponseCache cache, CancellationToken cancellationToken = default)
+    {
+        var held = cache.Entries().Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        await FlushAsync();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var stored = (await db.CacheEntries.AsNoTracking().Select(e => e.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        return cache.Purge(e => held.Contains(e.Id) && !stored.Contains(e.Id));
+    }
+
     /// <summary>Completes once every change queued before the call is in the database.</summary>
     public Task FlushAsync()
     {

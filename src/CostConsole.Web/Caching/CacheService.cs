@@ -1,6 +1,7 @@
 using CostConsole.Data;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Caching;
+using CostConsole.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Caching;
@@ -23,8 +24,28 @@ internal sealed record CacheFigures(long ExactHits, long SemanticHits, long Miss
     public double HitRate => Hits + Misses == 0 ? 0 : (double)Hits / (Hits + Misses);
 }
 
+/// <summary>The cache's lookups and savings over one range of the ledger, for the dashboard's cards.</summary>
+public sealed record CacheRangeFigures(long ExactHits, long SemanticHits, long Misses, long Bypassed, decimal Saved)
+{
+    public static CacheRangeFigures None { get; } = new(0, 0, 0, 0, 0m);
+
+    public long Hits => ExactHits + SemanticHits;
+
+    public long Lookups => Hits + Misses;
+
+    /// <summary>Hits over lookups; null when nothing was looked up.</summary>
+    public double? HitRate => Lookups == 0 ? null : (double)Hits / Lookups;
+}
+
+/// <summary>The dashboard's cache cards: the range, the period before it, and whether the cache is on now.</summary>
+public sealed record CacheDashboardFigures(CacheRangeFigures Range, CacheRangeFigures PreviousRange, string RangeName, bool Enabled)
+{
+    /// <summary>The cards are worth showing: the cache is on, or it did something in either period.</summary>
+    public bool Shown => Enabled || Range.Lookups + Range.Bypassed + PreviousRange.Lookups + PreviousRange.Bypassed > 0;
+}
+
 /// <summary>What the console's Cache page does: list and search entries, purge them, turn the cache on or off, and read its figures.</summary>
-internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, IConfiguration configuration)
+internal sealed class CacheService(ResponseCache cache, CacheEntryStore store, IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, IConfiguration configuration)
 {
     public bool Enabled => cache.Settings.Enabled;
 
@@ -61,24 +82,23 @@ internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostCo
         await AuditAsync(actor, enabled ? "cache.enable" : "cache.disable", "response cache", null);
     }
 
-    public async Task<int> PurgeAsync(string id, string actor)
-    {
-        var count = cache.Purge(e => e.Id == id);
-        await AuditAsync(actor, "cache.purge", $"cache entry {id}", null);
-        return count;
-    }
+    public Task<int> PurgeAsync(string id, string actor) =>
+        PurgeAsync(new CachePurge(CachePurgeKind.Entry, id), actor, $"cache entry {id}");
 
-    public async Task<int> PurgeNamespaceAsync(string @namespace, string actor)
-    {
-        var count = cache.Purge(e => e.Namespace == @namespace);
-        await AuditAsync(actor, "cache.purge", $"cache namespace {@namespace}", $"{count} entries");
-        return count;
-    }
+    public Task<int> PurgeNamespaceAsync(string @namespace, string actor) =>
+        PurgeAsync(new CachePurge(CachePurgeKind.Namespace, @namespace), actor, $"cache namespace {@namespace}");
 
-    public async Task<int> PurgeAllAsync(string actor)
+    public Task<int> PurgeRuleAsync(string rule, string actor) =>
+        PurgeAsync(new CachePurge(CachePurgeKind.Rule, rule), actor, $"cache entries of rule {rule}");
+
+    public Task<int> PurgeAllAsync(string actor) => PurgeAsync(CachePurge.Everything, actor, "every cache entry");
+
+    /// <summary>Removes the entries here, then in the database (those of other instances too), which tells the other instances.</summary>
+    private async Task<int> PurgeAsync(CachePurge purge, string actor, string subject)
     {
-        var count = cache.Purge(_ => true);
-        await AuditAsync(actor, "cache.purge", "every cache entry", $"{count} entries");
+        var count = cache.Purge(purge.Selects);
+        count += await store.PurgeAsync(purge);
+        await AuditAsync(actor, "cache.purge", subject, $"{count} entries");
         return count;
     }
 
@@ -102,6 +122,54 @@ internal sealed class CacheService(ResponseCache cache, IDbContextFactory<CostCo
             .OrderByDescending(r => r.Hits + r.Misses)
             .ToList();
         return new CacheFigures(Count("exact"), Count("semantic"), Count("miss"), Count("bypass"), Money.FromNanoUsd(rows.Sum(r => r.Saved)), rules);
+    }
+
+    /// <summary>
+    /// The dashboard's cache figures for <paramref name="range"/> and the period before it, under the dashboard's
+    /// filters: one grouped count per period over the ledger rows the cache saw (indexed by level and time).
+    /// </summary>
+    public async Task<CacheDashboardFigures> DashboardAsync(MetricsRange range, MetricsFilter filter, string rangeName, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var current = await RangeAsync(db, range.From, range.To, filter, cancellationToken);
+        var previous = await RangeAsync(db, range.Previous.From, range.Previous.To, filter, cancellationToken);
+        return new CacheDashboardFigures(current, previous, rangeName, cache.Settings.Enabled);
+    }
+
+    private static async Task<CacheRangeFigures> RangeAsync(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken)
+    {
+        var rows = db.RequestLog.AsNoTracking().Where(r => r.CacheLevel != null && r.Timestamp >= from && r.Timestamp < to);
+        if (filter.Team is { } team)
+        {
+            rows = rows.Where(r => db.ApiKeys.Where(k => k.Team == team).Select(k => (long?)k.Id).Contains(r.ApiKeyId));
+        }
+
+        if (filter.ApiKeyId is { } key)
+        {
+            rows = rows.Where(r => r.ApiKeyId == key);
+        }
+
+        if (filter.Tier is { } tier)
+        {
+            rows = rows.Where(r => r.Tier == tier);
+        }
+
+        if (filter.Model is { } model)
+        {
+            rows = rows.Where(r => r.Model == model);
+        }
+
+        if (filter.Rule is { } rule)
+        {
+            rows = rows.Where(r => r.Rule == rule);
+        }
+
+        var levels = await rows
+            .GroupBy(r => r.CacheLevel)
+            .Select(g => new { Level = g.Key, Count = g.LongCount(), Saved = g.Sum(r => r.CacheAvoidedCostNanoUsd) })
+            .ToListAsync(cancellationToken);
+        long Count(string level) => levels.Where(l => l.Level == level).Sum(l => l.Count);
+        return new CacheRangeFigures(Count("exact"), Count("semantic"), Count("miss"), Count("bypass"), Money.FromNanoUsd(levels.Sum(l => l.Saved)));
     }
 
     private async Task AuditAsync(string actor, string action, string subject, string? details)

@@ -1,7 +1,9 @@
 using System.Globalization;
+using CostConsole.Routing.Caching;
 using CostConsole.Routing.Decisions;
 using CostConsole.Web.Api;
 using CostConsole.Web.Budgets;
+using CostConsole.Web.Caching;
 using CostConsole.Web.Extensions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -10,7 +12,7 @@ namespace CostConsole.Web.Cluster;
 
 /// <summary>
 /// Tells every instance what another changed: a publish of rules, prices, mappings or experiments (a new routing
-/// snapshot), a key created, edited or revoked, a budget saved or deleted. The instance that made the change bumps a
+/// snapshot), a key created, edited or revoked, a budget saved or deleted, cached answers purged. The instance that made the change bumps a
 /// version in Redis and publishes it; the others reload that part from the database at once. A missed message (a
 /// reconnect) is caught by each instance comparing the version with the one it last applied every
 /// <see cref="RedisOptions.VersionPollSeconds"/>; a change made while Redis was down is announced once it is back.
@@ -21,6 +23,8 @@ internal sealed partial class ClusterChanges(
     RoutingPublisher publisher,
     ApiKeyDirectory keys,
     BudgetGuard budgets,
+    ResponseCache cache,
+    CacheEntryStore cacheStore,
     IOptions<RedisOptions> options,
     ILogger<ClusterChanges> logger) : BackgroundService
 {
@@ -38,6 +42,7 @@ internal sealed partial class ClusterChanges(
         routing.Published += _ => Changed(Routing);
         keys.Reloaded += () => Changed(Keys);
         budgets.Changed += () => Changed(Budgets);
+        cacheStore.Purged += purge => Changed(purge.Topic);
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.VersionPollSeconds));
         var subscribed = false;
@@ -146,6 +151,16 @@ internal sealed partial class ClusterChanges(
             if (topic is Budgets or "all")
             {
                 await budgets.ApplyChangesAsync(cancellationToken);
+            }
+
+            if (CachePurge.FromTopic(topic) is { } purge)
+            {
+                // Through the local store too: an entry stored here and not yet written is deleted after it is.
+                cache.Purge(purge.Selects);
+            }
+            else if (topic is "all")
+            {
+                await cacheStore.ReconcileAsync(cache, cancellationToken);
             }
 
             if (version > Volatile.Read(ref _seen))

@@ -20,6 +20,10 @@ public sealed partial class Cache
     [Inject]
     private CacheService Service { get; set; } = null!;
 
+    /// <summary>An entry to show, as the request trace links to it: the search starts with its id.</summary>
+    [SupplyParameterFromQuery(Name = "entry")]
+    public string? Entry { get; set; }
+
     [Inject]
     private ConsoleAccess Access { get; set; } = null!;
 
@@ -37,6 +41,7 @@ public sealed partial class Cache
     protected override async Task OnInitializedAsync()
     {
         _configured = Service.ConfiguredEnabled;
+        _search = string.IsNullOrWhiteSpace(Entry) ? null : Entry.Trim();
         await LoadAsync();
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CostConsole.Routing.Decisions;
+using CostConsole.Web.Caching;
 using CostConsole.Web.Components.Charts;
 using CostConsole.Web.Components.Dashboard;
 using CostConsole.Web.Metrics;
@@ -54,6 +55,11 @@ public sealed partial class Dashboard : IDisposable
 
     [Inject]
     private MetricsHistory History { get; set; } = null!;
+
+    [Inject]
+    private CacheService Cache { get; set; } = null!;
+
+    private CacheDashboardFigures? _cacheFigures;
 
     [Inject]
     private LiveMetrics Live { get; set; } = null!;
@@ -257,6 +263,7 @@ public sealed partial class Dashboard : IDisposable
             var range = custom ?? MetricsRange.Create(_kind, now);
             var filter = IsLive ? MetricsFilter.None : Filter();
             _headlines = await History.HeadlinesAsync(range, filter, now, _disposed.Token);
+            _cacheFigures = await Cache.DashboardAsync(range, filter, _headlines.RangeName, _disposed.Token);
             if (range.Kind == RangeKind.Live)
             {
                 _view = null;
