@@ -22,6 +22,78 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CostConsole.Data.Entities.AlertRuleEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Direction")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("Firing")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("FiringSince")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("LastBaseline")
+                        .HasColumnType("double precision");
+
+                    b.Property<long?>("LastEvaluatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("LastValue")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Metric")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<int>("Scope")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ScopeValue")
+                        .HasColumnType("text");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("text");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasColumnType("text");
+
+                    b.Property<int>("WindowMinutes")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("AlertRules");
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ApiKeyEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -664,6 +736,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<long>("Start")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Team")
+                        .HasColumnType("text");
+
                     b.Property<string>("Tier")
                         .HasColumnType("text");
 
@@ -781,6 +856,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<long>("Start")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("Team")
+                        .HasColumnType("text");
 
                     b.Property<string>("Tier")
                         .HasColumnType("text");
@@ -1105,6 +1183,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<bool>("Stream")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Team")
+                        .HasColumnType("text");
+
                     b.Property<string>("Tier")
                         .HasColumnType("text");
 
@@ -1322,6 +1403,51 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .IsUnique();
 
                     b.ToTable("RuleSets", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.SavedViewEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Page")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("SharedWithRole")
+                        .HasColumnType("text");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SharedWithRole");
+
+                    b.HasIndex("Owner", "Name")
+                        .IsUnique();
+
+                    b.ToTable("SavedViews");
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.StoredResponseEntity", b =>

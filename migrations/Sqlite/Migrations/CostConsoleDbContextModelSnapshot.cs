@@ -17,6 +17,76 @@ namespace CostConsole.Migrations.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.13");
 
+            modelBuilder.Entity("CostConsole.Data.Entities.AlertRuleEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Direction")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Firing")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FiringSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("LastBaseline")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("LastEvaluatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("LastValue")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Metric")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Scope")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ScopeValue")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WindowMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("AlertRules");
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ApiKeyEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -643,6 +713,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("Start")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Team")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Tier")
                         .HasColumnType("TEXT");
 
@@ -756,6 +829,9 @@ namespace CostConsole.Migrations.Migrations
 
                     b.Property<long>("Start")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Team")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Tier")
                         .HasColumnType("TEXT");
@@ -1072,6 +1148,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<bool>("Stream")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Team")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Tier")
                         .HasColumnType("TEXT");
 
@@ -1283,6 +1362,49 @@ namespace CostConsole.Migrations.Migrations
                         .IsUnique();
 
                     b.ToTable("RuleSets", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.SavedViewEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Page")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SharedWithRole")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SharedWithRole");
+
+                    b.HasIndex("Owner", "Name")
+                        .IsUnique();
+
+                    b.ToTable("SavedViews");
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.StoredResponseEntity", b =>
