@@ -77,6 +77,8 @@ public sealed partial class ReadmeCommandTests
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- privacy", null, "a benchmark; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- cache 500", null, "a benchmark of minutes; its figures are in the README"),
         ("bash tests/load/batch.sh", null, "a load test of minutes (10,000 batch lines); its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- affinity 200", null, "a benchmark of minutes; its figures are in the README"),
+        ("REPEATS=5 bash tests/load/cluster.sh", null, "a load test of about ten minutes against throwaway PostgreSQL and Redis servers; its figures are in the README"),
         ("curl -s http://127.0.0.1:5090/v1/models -H \"Authorization: Bearer sim-local-key\"",
             "curl -sS --fail-with-body http://127.0.0.1:{port}/v1/models -H \"Authorization: Bearer sim-local-key\"", null),
     ];
