@@ -79,7 +79,8 @@ public sealed class CacheFlowTests(ConsoleBrowser browser) : IClassFixture<Conso
         await Expect(console.TestId("threshold-error")).ToContainTextAsync("Line 2: same_answer is 'maybe'; write true or false.");
         await console.TestId("threshold-check").Locator("input[type=file]").Last.SetInputFilesAsync(pairs);
 
-        await Expect(console.TestId("threshold-summary")).ToContainTextAsync("6 pairs");
+        // Twelve prompts are embedded on the way: on a loaded machine that can take longer than the default five seconds.
+        await Expect(console.TestId("threshold-summary")).ToContainTextAsync("6 pairs", new() { Timeout = 60_000 });
         await Expect(console.TestId("threshold-summary")).ToContainTextAsync("the content gate refuses 3");
         await Expect(console.TestId("precision-0.90")).ToHaveTextAsync("100.0% (34.2–100.0%)");
         await Expect(console.TestId("recall-0.90")).ToContainTextAsync("66.7%");
