@@ -71,7 +71,8 @@ public sealed class TrainingFlowTests(ConsoleBrowser browser) : IClassFixture<Co
         await page.SetViewportSizeAsync(1440, 900);
 
         await console.TestId("training-save").ClickAsync();
-        await Expect(console.TestId("training-saved")).ToContainTextAsync("Stored as shipments@1");
+        // Saving compiles the draft with the new model: slower than five seconds on a loaded machine.
+        await Expect(console.TestId("training-saved")).ToContainTextAsync("Stored as shipments@1", new() { Timeout = 30_000 });
         await Expect(console.TestId("unpublished")).ToBeVisibleAsync();
 
         await console.TestId("publish").ClickAsync();
