@@ -5,6 +5,7 @@ using CostConsole.Routing.Rules;
 using CostConsole.Web.Cluster;
 using CostConsole.Web.Keys;
 using CostConsole.Web.Routing;
+using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostConsole.Web.Tests.Scale;
@@ -31,12 +32,12 @@ public sealed class ChangeVersionPollTests : IAsyncLifetime
         return cluster;
     }
 
-    private static ClusterChanges Changes(ClusterHost host) => host.Services.GetRequiredService<ClusterChanges>();
+    internal static ClusterChanges Changes(CostConsoleFactory host) => host.Services.GetRequiredService<ClusterChanges>();
 
     private static object Body(string prompt) => new { model = "auto", max_tokens = 20, messages = new[] { new { role = "user", content = prompt } } };
 
     /// <summary>Calls <paramref name="read"/> until <paramref name="done"/> holds, for up to twenty seconds; returns the last value.</summary>
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, CancellationToken ct)
+    internal static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         T last;
@@ -66,7 +67,13 @@ public sealed class ChangeVersionPollTests : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await StartAsync(ct);
-        using var onB = cluster.B.CreateApiClient();
+        await PublishWhileRedisIsDownAsync(cluster.A, cluster.B, _redis, ct);
+    }
+
+    /// <summary>Publishes a rule set on <paramref name="a"/> while Redis is stopped; <paramref name="b"/> must decide by it within the deadline.</summary>
+    internal static async Task PublishWhileRedisIsDownAsync(CostConsoleFactory a, CostConsoleFactory b, RedisServer redis, CancellationToken ct)
+    {
+        using var onB = b.CreateApiClient();
         const string Prompt = "Zebracorn inventory: how many units are left in the north warehouse?";
 
         async Task<string?> RuleOnBAsync()
@@ -78,11 +85,11 @@ public sealed class ChangeVersionPollTests : IAsyncLifetime
 
         Assert.NotEqual("zebracorn", await RuleOnBAsync());
 
-        _redis.Stop();
+        redis.Stop();
         try
         {
             // Published while no notification can be sent or received.
-            var rules = cluster.A.Services.GetRequiredService<RuleSetService>();
+            var rules = a.Services.GetRequiredService<RuleSetService>();
             var draft = await rules.DraftAsync("alice", ct);
             var zebracorn = new RuleDefinition { Name = "zebracorn", Conditions = [new KeywordCondition(KeywordMatch.Any, ["zebracorn"])], Action = RuleAction.ToTier("small") };
             var saved = await rules.SaveDraftAsync(draft.Definition with { Rules = [zebracorn, .. draft.Definition.Rules] }, draft.ConcurrencyStamp, "alice", ct);
@@ -91,11 +98,11 @@ public sealed class ChangeVersionPollTests : IAsyncLifetime
             Assert.True(published.Done, string.Join(" ", published.Errors));
 
             Assert.Equal("zebracorn", await UntilAsync(RuleOnBAsync, rule => rule == "zebracorn", ct));
-            Assert.Equal(cluster.A.Services.GetRequiredService<RoutingState>().Current.RuleSetVersion, cluster.B.Services.GetRequiredService<RoutingState>().Current.RuleSetVersion);
+            Assert.Equal(a.Services.GetRequiredService<RoutingState>().Current.RuleSetVersion, b.Services.GetRequiredService<RoutingState>().Current.RuleSetVersion);
         }
         finally
         {
-            await _redis.StartAsync();
+            await redis.StartAsync();
         }
     }
 
