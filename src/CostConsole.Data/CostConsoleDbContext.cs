@@ -66,6 +66,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<UpstreamBatchEntity> UpstreamBatches => Set<UpstreamBatchEntity>();
 
+    public DbSet<ChangeVersionEntity> ChangeVersions => Set<ChangeVersionEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite cannot compare DateTimeOffset text across offsets; Unix milliseconds sort and filter correctly.
@@ -75,6 +77,14 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
+
+        modelBuilder.Entity<ChangeVersionEntity>(e =>
+        {
+            e.ToTable("ChangeVersions");
+            e.HasKey(v => v.Topic);
+            e.Property(v => v.Topic).HasMaxLength(ChangeVersionEntity.MaxTopic);
+            e.HasData(ChangeVersionEntity.Topics.Select(topic => new ChangeVersionEntity { Topic = topic, Version = 0 }));
+        });
 
         modelBuilder.Entity<BudgetEntity>(e =>
         {

@@ -560,6 +560,42 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.ToTable("CacheEntries", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.ChangeVersionEntity", b =>
+                {
+                    b.Property<string>("Topic")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Topic");
+
+                    b.ToTable("ChangeVersions", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Topic = "routing",
+                            Version = 0L
+                        },
+                        new
+                        {
+                            Topic = "keys",
+                            Version = 0L
+                        },
+                        new
+                        {
+                            Topic = "budgets",
+                            Version = 0L
+                        },
+                        new
+                        {
+                            Topic = "cache",
+                            Version = 0L
+                        });
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ExperimentEntity", b =>
                 {
                     b.Property<long>("Id")

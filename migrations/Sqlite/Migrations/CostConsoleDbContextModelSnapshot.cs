@@ -543,6 +543,42 @@ namespace CostConsole.Migrations.Migrations
                     b.ToTable("CacheEntries", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.ChangeVersionEntity", b =>
+                {
+                    b.Property<string>("Topic")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Topic");
+
+                    b.ToTable("ChangeVersions", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Topic = "routing",
+                            Version = 0L
+                        },
+                        new
+                        {
+                            Topic = "keys",
+                            Version = 0L
+                        },
+                        new
+                        {
+                            Topic = "budgets",
+                            Version = 0L
+                        },
+                        new
+                        {
+                            Topic = "cache",
+                            Version = 0L
+                        });
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ExperimentEntity", b =>
                 {
                     b.Property<long>("Id")

@@ -36,7 +36,8 @@ internal static class ClusterExtensions
         services.AddHostedService<BudgetReconciler>();
 
         // A change on one instance reaches every other's routing snapshot, keys and budgets.
-        services.AddHostedService<ClusterChanges>();
+        services.AddSingleton<ClusterChanges>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterChanges>());
 
         // Cookies, antiforgery tokens and protected provider keys made by one instance must open on every other.
         // The key ring of an installation that ran without Redis is carried over (see SharedKeyRing).

@@ -66,7 +66,8 @@ internal static class MigrateDataCommand
             throw new CommandException($"Cannot reach or migrate the PostgreSQL database: {ex.Message}");
         }
 
-        var tables = InDependencyOrder(context.Model.GetRelationalModel().Tables.Where(t => t.Name != "__EFMigrationsHistory").ToList());
+        // The change versions are each installation's own counters, seeded by its migrations: the copy keeps the target's.
+        var tables = InDependencyOrder(context.Model.GetRelationalModel().Tables.Where(t => t.Name is not ("__EFMigrationsHistory" or "ChangeVersions")).ToList());
         await using var from = await source.OpenAsync();
         await using var into = (NpgsqlConnection)await target.OpenAsync();
         await using var read = await from.BeginTransactionAsync();
