@@ -181,6 +181,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => new { r.CacheLevel, r.Timestamp });
             e.HasIndex(r => r.BatchId);
             e.HasIndex(r => new { r.ShadowModel, r.Timestamp });
+
+            // The dashboard's batch and provider-caching cards read only batch lines and rows with cache reads in a range.
+            e.HasIndex(r => r.Timestamp, "IX_RequestLog_Timestamp_Batch").HasFilter("\"BatchId\" IS NOT NULL");
+            e.HasIndex(r => r.Timestamp, "IX_RequestLog_Timestamp_CacheReads").HasFilter("\"CachedTokens\" > 0");
         });
 
         modelBuilder.Entity<BatchFileEntity>(e =>

@@ -1266,6 +1266,12 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.HasIndex("Tier", "Timestamp");
 
+                    b.HasIndex(new[] { "Timestamp" }, "IX_RequestLog_Timestamp_Batch")
+                        .HasFilter("\"BatchId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "Timestamp" }, "IX_RequestLog_Timestamp_CacheReads")
+                        .HasFilter("\"CachedTokens\" > 0");
+
                     b.ToTable("RequestLog", (string)null);
                 });
 

@@ -1231,6 +1231,12 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("Tier", "Timestamp");
 
+                    b.HasIndex(new[] { "Timestamp" }, "IX_RequestLog_Timestamp_Batch")
+                        .HasFilter("\"BatchId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "Timestamp" }, "IX_RequestLog_Timestamp_CacheReads")
+                        .HasFilter("\"CachedTokens\" > 0");
+
                     b.ToTable("RequestLog", (string)null);
                 });
 

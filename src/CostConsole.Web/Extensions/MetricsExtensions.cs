@@ -24,6 +24,7 @@ internal static class MetricsExtensions
         services.AddSingleton<Views.SavedViewService>();
         services.AddSingleton<Alerts.AlertRuleService>().AddSingleton<Alerts.AlertRuleEvaluator>().AddHostedService<Alerts.AlertRuleSchedule>();
         services.AddSingleton<LedgerExports>();
+        services.AddSingleton<DiscountHistory>();
         services.AddSingleton<WhatIfCalculator>();
         services.AddSingleton(SampleWorkload.Load());
         services.AddSingleton<TrafficGenerator>();

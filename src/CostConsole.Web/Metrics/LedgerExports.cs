@@ -266,30 +266,15 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var keys = await db.ApiKeys.AsNoTracking().Select(k => new KeyInfo(k.Id, k.Name, k.Team)).ToListAsync(cancellationToken);
-        var prices = await db.ModelPrices.AsNoTracking()
-            .Select(p => new PriceInfo(p.Id, p.Model!.Provider!.Name, p.Model.ModelId, p.EffectiveFrom))
-            .ToListAsync(cancellationToken);
-        return new ExportContext(keys, prices);
+        return new ExportContext(keys, await PriceVersions.LoadAsync(db, cancellationToken));
     }
 
     private sealed record KeyInfo(long Id, string Name, string? Team);
 
-    private readonly record struct PriceInfo(long Id, string Provider, string Model, DateTimeOffset EffectiveFrom);
-
-    /// <summary>Keys with their teams, and each model's price versions (by the ledger's "provider/model" key) to find the one a request was charged at.</summary>
-    private sealed class ExportContext
+    /// <summary>Keys with their teams, and each model's price versions to find the one a request was charged at.</summary>
+    private sealed class ExportContext(IReadOnlyList<KeyInfo> keys, PriceVersions prices)
     {
-        private readonly Dictionary<long, KeyInfo> _keys;
-        private readonly Dictionary<long, PriceInfo> _prices;
-        private readonly Dictionary<string, PriceInfo[]> _versions;
-
-        public ExportContext(IReadOnlyList<KeyInfo> keys, IReadOnlyList<PriceInfo> prices)
-        {
-            _keys = keys.ToDictionary(k => k.Id);
-            _prices = prices.ToDictionary(p => p.Id);
-            _versions = prices.GroupBy(p => CostConsole.Routing.Catalogue.ModelKey.Of(p.Provider, p.Model), StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.OrderBy(p => p.EffectiveFrom).ToArray(), StringComparer.Ordinal);
-        }
+        private readonly Dictionary<long, KeyInfo> _keys = keys.ToDictionary(k => k.Id);
 
         public string? KeyName(long? id) => id is { } k && _keys.TryGetValue(k, out var key) ? key.Name : null;
 
@@ -297,33 +282,14 @@ internal sealed class LedgerExports(IDbContextFactory<CostConsoleDbContext> fact
 
         public List<long> KeysOfTeam(string team) => [.. _keys.Values.Where(k => string.Equals(k.Team ?? "", team, StringComparison.Ordinal)).Select(k => k.Id)];
 
-        public PriceInfo? Price(long id) => _prices.TryGetValue(id, out var price) ? price : null;
+        public PriceVersion? Price(long id) => prices.Find(id);
 
-        public string DescribePrice(long id) => _prices.TryGetValue(id, out var p)
-            ? $"{CostConsole.Routing.Catalogue.ModelKey.Of(p.Provider, p.Model)} from {Timestamp(p.EffectiveFrom)} (#{p.Id})"
+        public string DescribePrice(long id) => prices.Find(id) is { } p
+            ? $"{p.Price.ModelKey} from {Timestamp(p.EffectiveFrom)} (#{p.Id})"
             : $"#{id}";
 
         /// <summary>The price version in force for the model when the request was made: the latest that took effect at or before it.</summary>
-        public long? PriceVersion(string? model, DateTimeOffset at)
-        {
-            if (model is null || !_versions.TryGetValue(model, out var versions))
-            {
-                return null;
-            }
-
-            long? found = null;
-            foreach (var version in versions)
-            {
-                if (version.EffectiveFrom > at)
-                {
-                    break;
-                }
-
-                found = version.Id;
-            }
-
-            return found;
-        }
+        public long? PriceVersion(string? model, DateTimeOffset at) => prices.At(model, at)?.Id;
     }
 
     private readonly record struct GroupKey(string? Provider, string? Model, long? ApiKeyId, string? Tier, string? Rule, long? PriceVersion, bool Batch, string? EndUser);

@@ -62,6 +62,11 @@ public sealed partial class Dashboard : IDisposable
     private CacheDashboardFigures? _cacheFigures;
 
     [Inject]
+    private DiscountHistory Discounts { get; set; } = null!;
+
+    private DiscountDashboardFigures? _discountFigures;
+
+    [Inject]
     private LiveMetrics Live { get; set; } = null!;
 
     [Inject]
@@ -264,6 +269,7 @@ public sealed partial class Dashboard : IDisposable
             var filter = IsLive ? MetricsFilter.None : Filter();
             _headlines = await History.HeadlinesAsync(range, filter, now, _disposed.Token);
             _cacheFigures = await Cache.DashboardAsync(range, filter, _headlines.RangeName, _disposed.Token);
+            _discountFigures = await Discounts.DashboardAsync(range, filter, _headlines.RangeName, _disposed.Token);
             if (range.Kind == RangeKind.Live)
             {
                 _view = null;
