@@ -393,9 +393,11 @@ public sealed partial class Dashboard : IDisposable
 
             await AppendLiveAsync(tick, window);
             await UpdateMixAsync();
-            if (++_ticksSeen % 5 == 0)
+            if (tick.Requests > 0 || ++_ticksSeen % 5 == 0)
             {
-                // Today and this month come from the rollups, read every five seconds; the window's cards stay on the ticks.
+                // Today and this month are read again after every second with traffic (and every five seconds besides,
+                // for the day's turn): the rollups up to the late-arrival margin plus the ledger's rows since, so they
+                // count what the live line counts. The window's cards stay on the ticks.
                 var fixedPeriods = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
                 _headlines = LiveHeadlines(fixedPeriods, recent);
                 _cards?.Show(_headlines, recent.Count == 0 ? null : recent[^1].Sequence);
