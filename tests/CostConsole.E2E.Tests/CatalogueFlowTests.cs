@@ -59,6 +59,61 @@ public sealed class CatalogueFlowTests(ConsoleBrowser browser) : IClassFixture<C
     }
 
     [Fact]
+    public async Task An_import_writes_only_the_rows_picked_into_the_provider_chosen()
+    {
+        var console = await browser.OpenAsync("/catalogue");
+        var page = console.Page;
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Import" }).ClickAsync();
+        await console.TestId("import-shipped").ClickAsync();
+
+        // No target is assumed: previewing first asks for one, chosen from the select's list.
+        await console.TestId("import-preview").ClickAsync();
+        await Expect(console.TestId("import-error")).ToContainTextAsync("Choose the provider");
+        await page.Locator(".mud-select").Filter(new() { HasText = "Import into" }).First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new Regex("^simulator$") }).First.ClickAsync();
+        await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+        await console.TestId("import-preview").ClickAsync();
+        await Expect(console.TestId("import-error")).ToHaveCountAsync(0);
+        await Expect(console.TestId("import-counts")).ToContainTextAsync("unchanged: 3");
+        await Expect(console.TestId("import-lines")).ToContainTextAsync("adds model and price");
+
+        // Pick none, tick two rows and untick the first again: only the second is written.
+        await console.TestId("import-pick-none").ClickAsync();
+        await Expect(console.TestId("import-picked")).ToContainTextAsync("0 of ");
+        var boxes = console.TestId("import-lines").Locator("input[type=checkbox]:not([disabled])");
+        var first = (await boxes.Nth(0).GetAttributeAsync("aria-label"))!["Import ".Length..];
+        var second = (await boxes.Nth(1).GetAttributeAsync("aria-label"))!["Import ".Length..];
+        await boxes.Nth(0).ClickAsync();
+        await boxes.Nth(1).ClickAsync();
+        await Expect(console.TestId("import-picked")).ToContainTextAsync("2 of ");
+        await boxes.Nth(0).ClickAsync();
+        await Expect(console.TestId("import-picked")).ToContainTextAsync("1 of ");
+        await Expect(boxes.Nth(0)).Not.ToBeCheckedAsync();
+        await Expect(boxes.Nth(1)).ToBeCheckedAsync();
+        await console.ScreenshotAsync("catalogue-import-pick-1440", fullPage: false);
+        await page.SetViewportSizeAsync(390, 844);
+        // The drawer folds away a moment after the resize; then the page starts at the phone's left edge.
+        await page.WaitForFunctionAsync("() => document.querySelector('.mud-main-content').getBoundingClientRect().left < 1", null, new() { Timeout = 10_000 });
+        await console.TestId("import-picked").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("catalogue-import-pick-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
+
+        await console.TestId("import-apply").ClickAsync();
+        await Expect(page.Locator(".mud-dialog")).ToContainTextAsync("are left as they are");
+        await page.Locator(".mud-dialog button", new() { HasText = "Apply" }).Last.ClickAsync();
+        await Expect(page.GetByText("Imported: 1 added, 0 repriced, 0 unpriced.")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Tab, new() { NameRegex = new Regex("^Models") }).ClickAsync();
+        // Each model's id is shown in bold in its row: the picked one is there, the unticked one is not.
+        var grid = console.TestId("models-grid");
+        await console.TestId("models-search").FillAsync(second);
+        await Expect(grid.Locator("b").GetByText(second, new() { Exact = true })).ToHaveCountAsync(1);
+        await console.TestId("models-search").FillAsync(first);
+        await Expect(grid.Locator("b").GetByText(first, new() { Exact = true })).ToHaveCountAsync(0);
+        Assert.Empty(console.Errors);
+    }
+
+    [Fact]
     public async Task A_malformed_price_map_is_refused_with_a_reason_and_imports_nothing()
     {
         var console = await browser.OpenAsync("/catalogue");

@@ -3,6 +3,7 @@ using CostConsole.Data;
 using CostConsole.Data.Entities;
 using CostConsole.Data.Metrics;
 using CostConsole.Routing.Decisions;
+using CostConsole.Routing.Pipeline;
 using CostConsole.Web.Extensions;
 using System.Data.Common;
 using CostConsole.Data.Database;
@@ -73,7 +74,7 @@ public sealed record MetricsChoices(IReadOnlyList<(long Id, string Name)> Keys, 
 /// <summary>One row of the CSV export: a bucket × tier × model.</summary>
 public sealed record MetricsExportRow(DateTimeOffset Start, string? Tier, string? Model, MetricsTotals Totals, double? LatencyP50Ms, double? LatencyP95Ms);
 
-/// <summary>History from the minute and hour rollups; it never reads the ledger.</summary>
+/// <summary>History from the minute and hour rollups; only today's and this month's cards read the ledger, for their last minutes.</summary>
 internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState routing, IDbContextFactory<CostConsoleDbContext> factory)
 {
     public async Task<MetricsView> LoadAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
@@ -133,9 +134,9 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         var previousMonthEnd = previousMonth + intoMonth < month ? previousMonth + intoMonth : month;
         await using var connection = await OpenAsync(cancellationToken);
         return new HeadlineFigures(
-            await SumAsync(connection, "HourRollups", day, now, filter, cancellationToken),
+            await ToDateAsync(connection, day, now, filter, cancellationToken),
             await SumAsync(connection, "HourRollups", day.AddDays(-1), now.AddDays(-1), filter, cancellationToken),
-            await SumAsync(connection, "HourRollups", month, now, filter, cancellationToken),
+            await ToDateAsync(connection, month, now, filter, cancellationToken),
             await SumAsync(connection, "HourRollups", previousMonth, previousMonthEnd, filter, cancellationToken),
             await SumAsync(connection, Table(range), range.From, range.To, filter, cancellationToken),
             await SumAsync(connection, Table(range), range.Previous.From, range.Previous.To, filter, cancellationToken),
@@ -282,6 +283,52 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         r.Read();
         return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13));
     }
+
+    /// <summary>
+    /// Today's or this month's totals as the ledger holds them now: the rollups for what is older than the late-arrival
+    /// margin (complete by then), the ledger itself for the last minutes, which the rollups may not have folded in yet.
+    /// So the cards count a request as soon as it is committed, as the live line does, without waiting for a flush.
+    /// </summary>
+    private static async Task<MetricsTotals> ToDateAsync(DbConnection connection, DateTimeOffset start, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken)
+    {
+        var startMs = start.ToUnixTimeMilliseconds();
+        var cut = Math.Max(startMs, RollupGrid.Floor((now - RollupStore.LateArrival).ToUnixTimeMilliseconds(), RollupGrid.MinuteMs));
+        var hourEnd = Math.Max(startMs, RollupGrid.Floor(cut, RollupGrid.HourMs));
+        var hours = hourEnd > startMs ? await SumAsync(connection, "HourRollups", start, DateTimeOffset.FromUnixTimeMilliseconds(hourEnd), filter, cancellationToken) : MetricsTotals.Empty;
+        var minutes = cut > hourEnd ? await SumAsync(connection, "MinuteRollups", DateTimeOffset.FromUnixTimeMilliseconds(hourEnd), DateTimeOffset.FromUnixTimeMilliseconds(cut), filter, cancellationToken) : MetricsTotals.Empty;
+        return Add(Add(hours, minutes), await LedgerSinceAsync(connection, cut, filter, cancellationToken));
+    }
+
+    /// <summary>The ledger's own rows from <paramref name="fromMs"/> on, summed as the rollups sum them.</summary>
+    private static async Task<MetricsTotals> LedgerSinceAsync(DbConnection connection, long fromMs, MetricsFilter filter, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"""
+            SELECT CAST(COUNT(*) AS BIGINT),
+                   CAST(COALESCE(SUM(CASE WHEN "Status" = {(int)LedgerStatus.Answered} THEN 1 ELSE 0 END),0) AS BIGINT),
+                   CAST(COALESCE(SUM(CASE WHEN "Status" = {(int)LedgerStatus.Failed} THEN 1 ELSE 0 END),0) AS BIGINT),
+                   CAST(COALESCE(SUM(CASE WHEN "Status" NOT IN ({(int)LedgerStatus.Answered}, {(int)LedgerStatus.Failed}) THEN 1 ELSE 0 END),0) AS BIGINT),
+                   CAST(COALESCE(SUM(CASE WHEN "Fallbacks" > 0 THEN 1 ELSE 0 END),0) AS BIGINT), CAST(COALESCE(SUM("Fallbacks"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("Escalations"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("PromptTokens"),0) AS BIGINT), CAST(COALESCE(SUM("CompletionTokens"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("CostNanoUsd"),0) AS BIGINT), CAST(COALESCE(SUM("BaselineCostNanoUsd"),0) AS BIGINT),
+                   CAST(COALESCE(SUM(CASE WHEN "Escalations" > 0 THEN 1 ELSE 0 END),0) AS BIGINT), CAST(COALESCE(SUM("EscalationCostNanoUsd"),0) AS BIGINT),
+                   CAST(COALESCE(SUM("CachedTokens"),0) AS BIGINT)
+            FROM "RequestLog" WHERE "Timestamp" >= @from
+            """);
+        command.With("from", fromMs);
+        AddFilter(command, sql, filter);
+        command.CommandText = sql.ToString();
+        using var r = await command.ExecuteReaderAsync(cancellationToken);
+        r.Read();
+        return new MetricsTotals(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13));
+    }
+
+    private static MetricsTotals Add(MetricsTotals a, MetricsTotals b) => new(
+        a.Requests + b.Requests, a.Answered + b.Answered, a.Failed + b.Failed, a.Rejected + b.Rejected, a.FallbackRequests + b.FallbackRequests,
+        a.Fallbacks + b.Fallbacks, a.Escalations + b.Escalations, a.PromptTokens + b.PromptTokens, a.CompletionTokens + b.CompletionTokens,
+        a.CostNanoUsd + b.CostNanoUsd, a.BaselineCostNanoUsd + b.BaselineCostNanoUsd, a.EscalatedRequests + b.EscalatedRequests,
+        a.EscalationCostNanoUsd + b.EscalationCostNanoUsd, a.CachedTokens + b.CachedTokens);
 
     private static void AddFilter(DbCommand command, StringBuilder sql, MetricsFilter filter)
     {

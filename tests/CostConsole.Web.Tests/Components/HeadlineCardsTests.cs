@@ -32,7 +32,7 @@ public sealed class HeadlineCardsTests : BunitContext
 
         var cut = Render<HeadlineCards>(p => p.Add(c => c.Figures, figures).Add(c => c.Live, true));
 
-        Assert.Contains("since 00:00 UTC; from the rollups, a few seconds behind the live line", cut.Find("[data-testid='card-spend-today']").TextContent, StringComparison.Ordinal);
+        Assert.Contains("since 00:00 UTC; every request counted once recorded, as in the live line", cut.Find("[data-testid='card-spend-today']").TextContent, StringComparison.Ordinal);
         Assert.Contains("since the 1st, 00:00 UTC", cut.Find("[data-testid='card-spend-month']").TextContent, StringComparison.Ordinal);
         Assert.Contains("in the last 15 minutes to 10:00:05 UTC", cut.Find("[data-testid='card-requests']").TextContent, StringComparison.Ordinal);
         Assert.Contains("50 requests fell back in the last 15 minutes to 10:00:05 UTC", cut.Find("[data-testid='card-fallback-rate']").TextContent, StringComparison.Ordinal);

@@ -56,11 +56,11 @@ public sealed partial class HeadlineCards
         }
 
         var range = f.RangeName;
-        var rollups = Live ? "; from the rollups, a few seconds behind the live line" : "";
+        var recorded = Live ? "; every request counted once recorded, as in the live line" : "";
         return
         [
-            Amount("spend-today", "Spend today", f.Today.Spend, f.Yesterday.Spend, "yesterday by this hour", Direction.Neutral, "since 00:00 UTC" + rollups),
-            Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral, "since the 1st, 00:00 UTC" + rollups),
+            Amount("spend-today", "Spend today", f.Today.Spend, f.Yesterday.Spend, "yesterday by this hour", Direction.Neutral, "since 00:00 UTC" + recorded),
+            Amount("spend-month", "Spend this month", f.Month.Spend, f.PreviousMonth.Spend, "last month by this day", Direction.Neutral, "since the 1st, 00:00 UTC" + recorded),
             Share("savings", "Savings vs baseline", f.Range.SavingsRate, f.PreviousRange.SavingsRate, Direction.UpIsGood, $"{Dashboard.Figures.Usd(f.Range.Savings)} saved in {range}"),
             Count("requests", "Requests", f.Range.Requests, f.PreviousRange.Requests, $"in {range}"),
             Share("fallback-rate", "Fallback rate", f.Range.FallbackRate, f.PreviousRange.FallbackRate, Direction.UpIsBad, $"{Dashboard.Figures.Count(f.Range.FallbackRequests)} {Plural(f.Range.FallbackRequests, "request")} fell back in {range}"),

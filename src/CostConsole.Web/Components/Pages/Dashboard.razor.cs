@@ -384,6 +384,14 @@ public sealed partial class Dashboard : IDisposable
                 return;
             }
 
+            if (_range is not null && (tick.Requests > 0 || ++_ticksSeen % 5 == 0))
+            {
+                // Today and this month are read again after every second with traffic (and every five seconds besides,
+                // for the day's turn): the rollups up to the late-arrival margin plus the ledger's rows since. Read before
+                // the ticks are taken, so the cards hold every request the live line shows, shown in the same render.
+                _headlines = await History.HeadlinesAsync(_range, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
+            }
+
             // One snapshot of the window for everything the live view shows: the summary line, the window's cards,
             // the savings figure, the tier mix and the lines all add up the same ticks, rendered together.
             var window = LiveMetrics.Window;
@@ -399,13 +407,6 @@ public sealed partial class Dashboard : IDisposable
 
             await AppendLiveAsync(tick, window);
             await UpdateMixAsync();
-            if (++_ticksSeen % 5 == 0)
-            {
-                // Today and this month come from the rollups, read every five seconds; the window's cards stay on the ticks.
-                var fixedPeriods = await History.HeadlinesAsync(_range!, MetricsFilter.None, Time.GetUtcNow(), _disposed.Token);
-                _headlines = LiveHeadlines(fixedPeriods, recent);
-                _cards?.Show(_headlines, recent.Count == 0 ? null : recent[^1].Sequence);
-            }
         }
         catch (Exception ex) when (ex is Microsoft.JSInterop.JSDisconnectedException or OperationCanceledException or ObjectDisposedException)
         {
