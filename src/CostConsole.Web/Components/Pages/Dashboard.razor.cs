@@ -139,13 +139,27 @@ public sealed partial class Dashboard : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        _choices = await History.ChoicesAsync(_disposed.Token);
-        _empty = !await History.AnyTrafficAsync(_disposed.Token);
+        try
+        {
+            _choices = await History.ChoicesAsync(_disposed.Token);
+            _empty = !await History.AnyTrafficAsync(_disposed.Token);
+        }
+        catch (Exception ex) when (Closed(ex))
+        {
+            return;
+        }
+
         if (RendererInfo.IsInteractive)
         {
             _subscription = Live.Subscribe(tick => _ = InvokeAsync(() => OnTickAsync(tick)));
         }
     }
+
+    /// <summary>
+    /// True when a read failed only because the page was closed (navigated away from) while it waited: its token was
+    /// cancelled, or the token's source was already disposed when the next read asked for it.
+    /// </summary>
+    private bool Closed(Exception ex) => ex is OperationCanceledException or ObjectDisposedException && _disposed.IsCancellationRequested;
 
     /// <summary>Reads the range and filters from the address; an address that makes no sense says why and shows the live view.</summary>
     protected override async Task OnParametersSetAsync()
@@ -183,6 +197,10 @@ public sealed partial class Dashboard : IDisposable
         {
             (_kind, _key, _team, _tier, _model, _rule) = (RangeKind.Live, "", "", "", "", "");
             _error = ex.Message;
+        }
+        catch (Exception ex) when (Closed(ex))
+        {
+            return;
         }
 
         await LoadAsync(custom);
@@ -288,7 +306,7 @@ public sealed partial class Dashboard : IDisposable
             _exportUrl = MetricsApi.ExportUrl(range, filter);
             await PushSeriesAsync();
         }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        catch (Exception ex) when (Closed(ex) || (ex is Microsoft.JSInterop.JSDisconnectedException && _disposed.IsCancellationRequested))
         {
             // The page was closed.
         }
