@@ -138,31 +138,7 @@ internal sealed class CacheService(ResponseCache cache, CacheEntryStore store, I
 
     private static async Task<CacheRangeFigures> RangeAsync(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, CancellationToken cancellationToken)
     {
-        var rows = db.RequestLog.AsNoTracking().Where(r => r.CacheLevel != null && r.Timestamp >= from && r.Timestamp < to);
-        if (filter.Team is { } team)
-        {
-            rows = rows.Where(r => db.ApiKeys.Where(k => k.Team == team).Select(k => (long?)k.Id).Contains(r.ApiKeyId));
-        }
-
-        if (filter.ApiKeyId is { } key)
-        {
-            rows = rows.Where(r => r.ApiKeyId == key);
-        }
-
-        if (filter.Tier is { } tier)
-        {
-            rows = rows.Where(r => r.Tier == tier);
-        }
-
-        if (filter.Model is { } model)
-        {
-            rows = rows.Where(r => r.Model == model);
-        }
-
-        if (filter.Rule is { } rule)
-        {
-            rows = rows.Where(r => r.Rule == rule);
-        }
+        var rows = LedgerRows.InRange(db, from, to, filter).Where(r => r.CacheLevel != null);
 
         var levels = await rows
             .GroupBy(r => r.CacheLevel)

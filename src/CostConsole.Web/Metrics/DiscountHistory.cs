@@ -123,37 +123,8 @@ internal sealed class DiscountHistory(IDbContextFactory<CostConsoleDbContext> fa
                 g.Sum(r => r.CompletionTokens)))
             .ToListAsync(cancellationToken);
 
-    private static IQueryable<RequestLogRow> Rows(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter)
-    {
-        var rows = db.RequestLog.AsNoTracking().Where(r => r.Timestamp >= from && r.Timestamp < to);
-        if (filter.Team is { } team)
-        {
-            // As the rollups count a team: the team the row recorded, or for rows from before teams were recorded, its key's team now.
-            rows = rows.Where(r => r.Team == team || (r.Team == null && db.ApiKeys.Where(k => k.Team == team).Select(k => (long?)k.Id).Contains(r.ApiKeyId)));
-        }
-
-        if (filter.ApiKeyId is { } key)
-        {
-            rows = rows.Where(r => r.ApiKeyId == key);
-        }
-
-        if (filter.Tier is { } tier)
-        {
-            rows = rows.Where(r => r.Tier == tier);
-        }
-
-        if (filter.Model is { } model)
-        {
-            rows = rows.Where(r => r.Model == model);
-        }
-
-        if (filter.Rule is { } rule)
-        {
-            rows = rows.Where(r => r.Rule == rule);
-        }
-
-        return rows;
-    }
+    private static IQueryable<RequestLogRow> Rows(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter) =>
+        LedgerRows.InRange(db, from, to, filter);
 
     private sealed record Sums(string? Model, bool Batch, long Lines, long CostNanoUsd, long PromptTokens, long CachedTokens, long CacheWriteTokens, long CompletionTokens);
 }
