@@ -720,6 +720,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.Property<long>("BaselineCostNanoUsd")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("CacheWriteTokens")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("CachedTokens")
                         .HasColumnType("bigint");
 
@@ -839,6 +842,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .HasColumnType("text");
 
                     b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CacheWriteTokens")
                         .HasColumnType("bigint");
 
                     b.Property<long>("CachedTokens")

@@ -697,6 +697,9 @@ namespace CostConsole.Migrations.Migrations
                     b.Property<long>("BaselineCostNanoUsd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("CacheWriteTokens")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CachedTokens")
                         .HasColumnType("INTEGER");
 
@@ -812,6 +815,9 @@ namespace CostConsole.Migrations.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CacheWriteTokens")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CachedTokens")

@@ -52,6 +52,9 @@ public abstract class RollupRow
 
     public long CachedTokens { get; set; }
 
+    /// <summary>Prompt tokens written to the provider's prompt cache (billed at the cache-write price).</summary>
+    public long CacheWriteTokens { get; set; }
+
     public long CompletionTokens { get; set; }
 
     public long CostNanoUsd { get; set; }

@@ -22,7 +22,8 @@ public readonly record struct RollupSample(
     long BaselineCostNanoUsd,
     double LatencyMs,
     long EscalationCostNanoUsd = 0,
-    string? Team = null)
+    string? Team = null,
+    long CacheWriteTokens = 0)
 {
     public static RollupSample From(LedgerEntry e) => new(
         e.RequestId,
@@ -42,7 +43,8 @@ public readonly record struct RollupSample(
         Money.ToNanoUsd(e.BaselineCost),
         e.LatencyMs,
         Money.ToNanoUsd(e.EscalationCost),
-        e.Team);
+        e.Team,
+        e.CacheWriteTokens);
 }
 
 /// <summary>The grain of a rollup row: one period × tier × model × key × rule × arm × team.</summary>
@@ -65,6 +67,7 @@ public sealed class RollupCell
     public long EscalationCostNanoUsd;
     public long PromptTokens;
     public long CachedTokens;
+    public long CacheWriteTokens;
     public long CompletionTokens;
     public long CostNanoUsd;
     public long BaselineCostNanoUsd;
@@ -99,6 +102,7 @@ public sealed class RollupCell
 
         PromptTokens += s.PromptTokens;
         CachedTokens += s.CachedTokens;
+        CacheWriteTokens += s.CacheWriteTokens;
         CompletionTokens += s.CompletionTokens;
         CostNanoUsd += s.CostNanoUsd;
         BaselineCostNanoUsd += s.BaselineCostNanoUsd;
@@ -119,6 +123,7 @@ public sealed class RollupCell
         EscalationCostNanoUsd += row.EscalationCostNanoUsd;
         PromptTokens += row.PromptTokens;
         CachedTokens += row.CachedTokens;
+        CacheWriteTokens += row.CacheWriteTokens;
         CompletionTokens += row.CompletionTokens;
         CostNanoUsd += row.CostNanoUsd;
         BaselineCostNanoUsd += row.BaselineCostNanoUsd;
@@ -147,6 +152,7 @@ public sealed class RollupCell
             EscalationCostNanoUsd = EscalationCostNanoUsd,
             PromptTokens = PromptTokens,
             CachedTokens = CachedTokens,
+            CacheWriteTokens = CacheWriteTokens,
             CompletionTokens = CompletionTokens,
             CostNanoUsd = CostNanoUsd,
             BaselineCostNanoUsd = BaselineCostNanoUsd,

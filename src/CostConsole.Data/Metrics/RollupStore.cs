@@ -380,7 +380,7 @@ public sealed class RollupStore : IAsyncDisposable
     private const string SampleSelect = """
         SELECT "RequestId", "Timestamp", "Tier", "Model", "ApiKeyId", "Rule", "Status", "Fallbacks", "PromptTokens", "CachedTokens",
                "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd", "LatencyMs", "Arm", "Escalations", "EscalationCostNanoUsd",
-               "Team"
+               "Team", "CacheWriteTokens"
         FROM "RequestLog"
         """;
 
@@ -402,7 +402,8 @@ public sealed class RollupStore : IAsyncDisposable
         r.GetInt64(12),
         r.GetDouble(13),
         r.GetInt64(16),
-        r.IsDBNull(17) ? null : r.GetString(17));
+        r.IsDBNull(17) ? null : r.GetString(17),
+        r.GetInt64(18));
 
     /// <summary>
     /// PostgreSQL: a day at a time, each in a transaction holding the rollup lock that every ledger writer takes, so

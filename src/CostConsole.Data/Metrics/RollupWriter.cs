@@ -15,6 +15,7 @@ internal static class RollupWriter
         "Start", "Tier", "Model", "ApiKeyId", "Rule", "Arm", "Requests", "Answered", "Failed", "Rejected", "FallbackRequests",
         "Fallbacks", "Escalations", "PromptTokens", "CachedTokens", "CompletionTokens", "CostNanoUsd", "BaselineCostNanoUsd",
         "LatencySumMs", "LatencyHistogram", "EscalatedRequests", "EscalationCostNanoUsd", "Team",
+        "CacheWriteTokens",
     ];
 
     public static string SelectColumns { get; } = string.Join(", ", Columns.Select(c => "\"" + c + "\""));
@@ -69,6 +70,7 @@ internal static class RollupWriter
         row.Start, row.Tier, row.Model, row.ApiKeyId, row.Rule, row.Arm, row.Requests, row.Answered, row.Failed, row.Rejected,
         row.FallbackRequests, row.Fallbacks, row.Escalations, row.PromptTokens, row.CachedTokens, row.CompletionTokens,
         row.CostNanoUsd, row.BaselineCostNanoUsd, row.LatencySumMs, row.LatencyHistogram, row.EscalatedRequests, row.EscalationCostNanoUsd, row.Team,
+        row.CacheWriteTokens,
     ];
 
     /// <summary>Reads a row selected with <see cref="SelectColumns"/>, starting at column <paramref name="at"/>.</summary>
@@ -98,5 +100,6 @@ internal static class RollupWriter
             EscalatedRequests = r.GetInt64(at + 20),
             EscalationCostNanoUsd = r.GetInt64(at + 21),
             Team = r.IsDBNull(at + 22) ? null : r.GetString(at + 22),
+            CacheWriteTokens = r.GetInt64(at + 23),
         };
 }

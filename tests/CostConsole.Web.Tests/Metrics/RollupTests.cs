@@ -155,14 +155,14 @@ public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsole
 
                 return Line(g.Key.Start, g.Key.Tier, g.Key.Model, g.Key.ApiKeyId, g.Key.Team, g.Key.Rule, g.LongCount(), g.LongCount(r => r.Status == 0), g.LongCount(r => r.Status == 1),
                     g.LongCount(r => r.Status == 2), g.LongCount(r => r.Fallbacks > 0), g.Sum(r => (long)r.Fallbacks), g.Sum(r => r.PromptTokens), g.Sum(r => r.CachedTokens),
-                    g.Sum(r => r.CompletionTokens), g.Sum(r => r.CostNanoUsd), g.Sum(r => r.BaselineCostNanoUsd), histogram);
+                    g.Sum(r => r.CacheWriteTokens), g.Sum(r => r.CompletionTokens), g.Sum(r => r.CostNanoUsd), g.Sum(r => r.BaselineCostNanoUsd), histogram);
             })
             .Order(StringComparer.Ordinal)];
 
     internal static List<string> Actual(IEnumerable<RollupRow> rows) =>
         [.. rows
             .Select(r => Line(r.Start, r.Tier, r.Model, r.ApiKeyId, r.Team, r.Rule, r.Requests, r.Answered, r.Failed, r.Rejected, r.FallbackRequests, r.Fallbacks, r.PromptTokens,
-                r.CachedTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, LatencyHistogram.Decode(r.LatencyHistogram)))
+                r.CachedTokens, r.CacheWriteTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, LatencyHistogram.Decode(r.LatencyHistogram)))
             .Order(StringComparer.Ordinal)];
 
     private static string Line(long start, string? tier, string? model, long? key, string? team, string? rule, params object[] sums)
@@ -181,6 +181,8 @@ public class RollupTests(CostConsoleFactory factory) : IClassFixture<CostConsole
         Provider = "simulator",
         Rule = "drafting",
         PromptTokens = 120,
+        CachedTokens = 40,
+        CacheWriteTokens = 30,
         CompletionTokens = 80,
         Cost = cost,
         BaselineCost = cost * 5,
