@@ -44,6 +44,8 @@ public sealed class CacheFlowTests(ConsoleBrowser browser) : IClassFixture<Conso
         await console.Input("cache-search").FillAsync("mobile app");
         await Expect(console.TestId("cache-entry-prompt")).ToHaveCountAsync(1);
         await console.TestId("purge-entry").ClickAsync();
+        // The purge is done once the search no longer finds the entry; only then is the whole list read again.
+        await Expect(console.TestId("cache-entry-prompt")).ToHaveCountAsync(0);
         await console.Input("cache-search").FillAsync("");
         await Expect(console.TestId("cache-entry-prompt")).ToHaveCountAsync(1);
         await Expect(console.TestId("cache-entry-prompt")).ToContainTextAsync("export my contacts");
