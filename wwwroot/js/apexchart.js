@@ -103,6 +103,8 @@ function build(config, series) {
 }
 
 export function create(element, config, series) {
+  // The page may have been left while the chart was on its way: its element is gone, and there is nothing to draw.
+  if (!(element instanceof Element)) return;
   destroy(element);
   const chart = new ApexCharts(element, build(config, series));
   const state = { chart, config, data: series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) })) };

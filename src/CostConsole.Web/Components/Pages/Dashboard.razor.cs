@@ -156,10 +156,10 @@ public sealed partial class Dashboard : IDisposable
     }
 
     /// <summary>
-    /// True when a read failed only because the page was closed (navigated away from) while it waited: its token was
-    /// cancelled, or the token's source was already disposed when the next read asked for it.
+    /// True when the page was closed (navigated away from) while a load waited: whatever then failed — a cancelled read,
+    /// a token source already disposed, a chart whose element is gone — concerns a page nobody sees any more.
     /// </summary>
-    private bool Closed(Exception ex) => ex is OperationCanceledException or ObjectDisposedException && _disposed.IsCancellationRequested;
+    private bool Closed(Exception ex) => ex is not OutOfMemoryException && _disposed.IsCancellationRequested;
 
     /// <summary>Reads the range and filters from the address; an address that makes no sense says why and shows the live view.</summary>
     protected override async Task OnParametersSetAsync()
@@ -306,7 +306,7 @@ public sealed partial class Dashboard : IDisposable
             _exportUrl = MetricsApi.ExportUrl(range, filter);
             await PushSeriesAsync();
         }
-        catch (Exception ex) when (Closed(ex) || (ex is Microsoft.JSInterop.JSDisconnectedException && _disposed.IsCancellationRequested))
+        catch (Exception ex) when (Closed(ex))
         {
             // The page was closed.
         }
