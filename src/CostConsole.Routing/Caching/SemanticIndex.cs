@@ -3,24 +3,53 @@ using CostConsole.Routing.Embeddings;
 namespace CostConsole.Routing.Caching;
 
 /// <summary>
-/// The semantic level: vectors in partitions that never mix (one per namespace, context and embedder). A search scans
-/// a partition's int8 codes (a quarter of the float vectors' bytes, one contiguous array), keeps every entry whose
-/// similarity could reach the threshold within the quantisation's proven error bound, and reranks those in float, so
-/// the similarities it returns, and which entries pass, are exactly the flat float scan's. Readers take no lock: a
-/// partition's arrays are only appended to past the count a reader has seen, and replaced whole when they grow or shed
-/// removed entries.
+/// The semantic level: vectors in partitions that never mix (one per namespace, context and embedder). A search first
+/// reads each entry's 64-dimension projection code (<see cref="PrincipalSubspace"/>, fitted on the partition once it
+/// holds enough entries and refitted each time it doubles) and skips entries whose proven upper bound stays below the
+/// threshold; the rest go through the full int8 codes (a quarter of the float vectors' bytes, one contiguous array),
+/// which keep every entry whose similarity could reach the threshold within the quantisation's proven error bound, and
+/// are reranked in float. So the similarities it returns, and which entries pass, are exactly the flat float scan's.
+/// Readers take no lock: a partition's arrays are only appended to past the count a reader has seen, and replaced whole
+/// when they grow, shed removed entries or are refitted.
 /// </summary>
 public sealed class SemanticIndex
 {
     private const int MaxCandidates = 8;
 
+    /// <summary>Entries a partition holds before it is fitted: below this a full scan is cheap and a fit not worth it.</summary>
+    private const int DefaultFitAt = 1024;
+
     private readonly Dictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly int _fitAt;
+    private long _scanned;
+    private long _pastPrefilter;
+    private long _reranked;
+
+    public SemanticIndex()
+        : this(DefaultFitAt)
+    {
+    }
+
+    internal SemanticIndex(int fitAt) => _fitAt = fitAt;
 
     public int Count { get; private set; }
 
-    /// <summary>Bytes the index holds per entry beside the entry's own float vector: the int8 code and its three floats.</summary>
-    public static int BytesPerEntry(int dimensions) => dimensions + (3 * sizeof(float)) + IntPtr.Size;
+    /// <summary>Entries searches have looked at, in all.</summary>
+    public long Scanned => Interlocked.Read(ref _scanned);
+
+    /// <summary>Of <see cref="Scanned"/>, those whose projection bound could reach the threshold (or whose partition has no fit yet).</summary>
+    public long PastPrefilter => Interlocked.Read(ref _pastPrefilter);
+
+    /// <summary>Of <see cref="PastPrefilter"/>, those whose full int8 bound could reach the threshold, so were reranked in float.</summary>
+    public long Reranked => Interlocked.Read(ref _reranked);
+
+    /// <summary>
+    /// Bytes the index holds per entry beside the entry's own float vector: the int8 code and its three floats, the
+    /// projection code and its four floats.
+    /// </summary>
+    public static int BytesPerEntry(int dimensions) =>
+        dimensions + (3 * sizeof(float)) + IntPtr.Size + (dimensions >= 2 * PrincipalSubspace.Directions ? PrincipalSubspace.Directions + (4 * sizeof(float)) : 0);
 
     /// <summary>The partition a vector is filed under: only vectors of one namespace, context and embedder are compared.</summary>
     public static string PartitionOf(string @namespace, string context, string embedder) => @namespace + "\n" + context + "\n" + embedder;
@@ -40,6 +69,31 @@ public sealed class SemanticIndex
             {
                 slot.Append(entry, code);
                 Count++;
+                if (slot.Dimensions >= 2 * PrincipalSubspace.Directions && slot.View.Count >= Math.Max(_fitAt, 2 * slot.View.FittedOn))
+                {
+                    slot.Refit();
+                }
+            }
+        }
+    }
+
+    /// <summary>Entries the projection basis of <paramref name="partition"/> was fitted on (0 before its first fit).</summary>
+    internal int Fitted(string partition)
+    {
+        lock (_lock)
+        {
+            return _partitions.TryGetValue(partition, out var slot) ? slot.View.FittedOn : 0;
+        }
+    }
+
+    /// <summary>Refits every partition that has a fit on the entries it holds now (as a rebuild would).</summary>
+    internal void Refit()
+    {
+        lock (_lock)
+        {
+            foreach (var partition in _partitions.Values.Where(p => p.View.Subspace is not null))
+            {
+                partition.Refit();
             }
         }
     }
@@ -96,8 +150,28 @@ public sealed class SemanticIndex
         var dimensions = slot.Dimensions;
         var query = QuantisedVector.Query(vector);
         var codes = view.Codes.AsSpan();
+        var subspace = view.Subspace;
+        var projected = subspace?.Query(vector);
+        var shortCodes = view.Projected.AsSpan();
+        var pastPrefilter = 0;
+        var reranked = 0;
         for (var i = 0; i < view.Count; i++)
         {
+            // The projection bound (see PrincipalSubspace): a·b ≤ pa·pb + ‖ra‖·‖rb‖ + ‖E‖·‖pa‖·‖pb‖, with pa·pb from
+            // int8 codes within the same rounding bound as below.
+            if (projected is { } p)
+            {
+                var shortMeta = view.ProjectedMeta[i];
+                var bound = (p.Scale * shortMeta.Scale * QuantisedVector.Dot(p.Code, shortCodes.Slice(i * PrincipalSubspace.Directions, PrincipalSubspace.Directions)))
+                    + (p.CodeNorm * shortMeta.Error) + (p.ErrorAndDrift * shortMeta.Norm) + (p.Residual * shortMeta.Residual) + QuantisedVector.Slack;
+                if (bound < threshold)
+                {
+                    continue;
+                }
+            }
+
+            pastPrefilter++;
+
             // The int8 product differs from the float one by at most |q̂|·|e_v| + |e_q|·|v| (Cauchy–Schwarz on the two
             // rounding errors), so an entry below the threshold by more than that cannot reach it in float.
             var code = view.Meta[i];
@@ -107,6 +181,7 @@ public sealed class SemanticIndex
                 continue;
             }
 
+            reranked++;
             var entry = view.Entries[i];
             var similarity = EmbeddingVectors.Dot(entry.Vector, vector);
             if (similarity < threshold || entry.Removed || entry.Expired(now))
@@ -117,6 +192,9 @@ public sealed class SemanticIndex
             found.Add((entry, similarity));
         }
 
+        Interlocked.Add(ref _scanned, view.Count);
+        Interlocked.Add(ref _pastPrefilter, pastPrefilter);
+        Interlocked.Add(ref _reranked, reranked);
         found.Sort((a, b) => b.Item2.CompareTo(a.Item2));
         if (found.Count > MaxCandidates)
         {
@@ -126,11 +204,24 @@ public sealed class SemanticIndex
         return found;
     }
 
-    private sealed record View(sbyte[] Codes, QuantisedVector.Meta[] Meta, CacheEntry[] Entries, int Count);
+    /// <summary>
+    /// A partition as readers see it. <see cref="Projected"/> and <see cref="ProjectedMeta"/> are empty until
+    /// <see cref="Subspace"/> is fitted (on the first <see cref="FittedOn"/> entries); entries appended since are
+    /// projected on the same basis, which the bound holds for.
+    /// </summary>
+    private sealed record View(
+        sbyte[] Codes,
+        QuantisedVector.Meta[] Meta,
+        CacheEntry[] Entries,
+        int Count,
+        PrincipalSubspace? Subspace,
+        sbyte[] Projected,
+        PrincipalSubspace.Meta[] ProjectedMeta,
+        int FittedOn);
 
     private sealed class Partition(int dimensions)
     {
-        private volatile View _view = new(new sbyte[dimensions * 4], new QuantisedVector.Meta[4], new CacheEntry[4], 0);
+        private volatile View _view = new(new sbyte[dimensions * 4], new QuantisedVector.Meta[4], new CacheEntry[4], 0, null, [], [], 0);
 
         public int Dimensions { get; } = dimensions;
 
@@ -148,7 +239,28 @@ public sealed class SemanticIndex
             code.Code.CopyTo(view.Codes.AsSpan(view.Count * Dimensions));
             view.Meta[view.Count] = code.Meta;
             view.Entries[view.Count] = entry;
+            if (view.Subspace is { } subspace)
+            {
+                view.ProjectedMeta[view.Count] = subspace.Of(entry.Vector, view.Projected.AsSpan(view.Count * PrincipalSubspace.Directions, PrincipalSubspace.Directions));
+            }
+
             _view = view with { Count = view.Count + 1 };
+        }
+
+        /// <summary>Under the index's lock: a basis fitted on the entries held now, and every entry projected on it, in new arrays.</summary>
+        public void Refit()
+        {
+            var view = _view;
+            var subspace = PrincipalSubspace.Fit(i => view.Entries[i].Vector!, view.Count, Dimensions);
+            var capacity = view.Entries.Length;
+            var projected = new sbyte[capacity * PrincipalSubspace.Directions];
+            var meta = new PrincipalSubspace.Meta[capacity];
+            for (var i = 0; i < view.Count; i++)
+            {
+                meta[i] = subspace.Of(view.Entries[i].Vector, projected.AsSpan(i * PrincipalSubspace.Directions, PrincipalSubspace.Directions));
+            }
+
+            _view = view with { Subspace = subspace, Projected = projected, ProjectedMeta = meta, FittedOn = view.Count };
         }
 
         /// <summary>Under the index's lock: new arrays of the live entries, so readers of the old ones are not disturbed.</summary>
@@ -167,9 +279,12 @@ public sealed class SemanticIndex
             }
 
             var capacity = Math.Max(4, live);
+            var fitted = view.Subspace is not null;
             var codes = new sbyte[capacity * Dimensions];
             var meta = new QuantisedVector.Meta[capacity];
             var entries = new CacheEntry[capacity];
+            var projected = fitted ? new sbyte[capacity * PrincipalSubspace.Directions] : [];
+            var projectedMeta = fitted ? new PrincipalSubspace.Meta[capacity] : [];
             var j = 0;
             for (var i = 0; i < view.Count; i++)
             {
@@ -177,11 +292,18 @@ public sealed class SemanticIndex
                 {
                     Array.Copy(view.Codes, i * Dimensions, codes, j * Dimensions, Dimensions);
                     meta[j] = view.Meta[i];
+                    if (fitted)
+                    {
+                        Array.Copy(view.Projected, i * PrincipalSubspace.Directions, projected, j * PrincipalSubspace.Directions, PrincipalSubspace.Directions);
+                        projectedMeta[j] = view.ProjectedMeta[i];
+                    }
+
                     entries[j++] = view.Entries[i];
                 }
             }
 
-            _view = new View(codes, meta, entries, j);
+            // The fit stays valid for what is left; its size is counted from what is left so growth triggers the next.
+            _view = new View(codes, meta, entries, j, view.Subspace, projected, projectedMeta, Math.Min(view.FittedOn, j));
         }
 
         private View Resized(View view, int capacity)
@@ -192,7 +314,16 @@ public sealed class SemanticIndex
             Array.Copy(view.Codes, codes, view.Count * Dimensions);
             Array.Copy(view.Meta, meta, view.Count);
             Array.Copy(view.Entries, entries, view.Count);
-            return new View(codes, meta, entries, view.Count);
+            if (view.Subspace is null)
+            {
+                return view with { Codes = codes, Meta = meta, Entries = entries };
+            }
+
+            var projected = new sbyte[capacity * PrincipalSubspace.Directions];
+            var projectedMeta = new PrincipalSubspace.Meta[capacity];
+            Array.Copy(view.Projected, projected, view.Count * PrincipalSubspace.Directions);
+            Array.Copy(view.ProjectedMeta, projectedMeta, view.Count);
+            return view with { Codes = codes, Meta = meta, Entries = entries, Projected = projected, ProjectedMeta = projectedMeta };
         }
     }
 }
