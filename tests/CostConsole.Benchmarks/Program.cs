@@ -30,10 +30,13 @@ if (args is ["privacy", ..])
     return;
 }
 
-// "cache" times the response cache's miss path per call at 10,000 and 100,000 entries.
+// "cache [N] [minilm]" times the response cache's miss path per call at 10,000 and 100,000 entries: random unit
+// vectors, or with "minilm" real MiniLM embeddings of distinct support questions (embedded once, kept in a temp file).
 if (args is ["cache", .. var cacheOptions])
 {
-    CostConsole.Benchmarks.CacheMissLatency.Run(cacheOptions is [var count, ..] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 500);
+    CostConsole.Benchmarks.CacheMissLatency.Run(
+        cacheOptions is [var count, ..] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 500,
+        realEmbeddings: cacheOptions.Contains("minilm"));
     return;
 }
 

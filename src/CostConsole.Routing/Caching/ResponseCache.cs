@@ -227,6 +227,9 @@ public sealed class ResponseCache(ICacheStore store, TimeProvider time, IEmbedde
         }
     }
 
+    /// <summary>Completes when the semantic index's background refits started so far have finished.</summary>
+    internal Task IndexRefitsAsync() => _index.RefitsAsync();
+
     /// <summary>A snapshot of the live entries, newest first.</summary>
     public IReadOnlyList<CacheEntry> Entries() =>
         [.. _exact.Values.Where(e => !e.Removed).OrderByDescending(e => e.CreatedAt)];

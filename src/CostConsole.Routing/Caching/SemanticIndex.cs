@@ -22,6 +22,8 @@ public sealed class SemanticIndex
     private readonly Dictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly int _fitAt;
+    private readonly bool _refitInBackground;
+    private Task _refits = Task.CompletedTask;
     private long _scanned;
     private long _pastPrefilter;
     private long _reranked;
@@ -31,7 +33,13 @@ public sealed class SemanticIndex
     {
     }
 
-    internal SemanticIndex(int fitAt) => _fitAt = fitAt;
+    /// <param name="fitAt">Entries a partition holds before its first fit.</param>
+    /// <param name="refitInBackground">Fit on the thread pool (as the cache does), or on the adding thread.</param>
+    internal SemanticIndex(int fitAt, bool refitInBackground = true)
+    {
+        _fitAt = fitAt;
+        _refitInBackground = refitInBackground;
+    }
 
     public int Count { get; private set; }
 
@@ -69,10 +77,7 @@ public sealed class SemanticIndex
             {
                 slot.Append(entry, code);
                 Count++;
-                if (slot.Dimensions >= 2 * PrincipalSubspace.Directions && slot.View.Count >= Math.Max(_fitAt, 2 * slot.View.FittedOn))
-                {
-                    slot.Refit();
-                }
+                RefitWhenDue(slot);
             }
         }
     }
@@ -93,9 +98,74 @@ public sealed class SemanticIndex
         {
             foreach (var partition in _partitions.Values.Where(p => p.View.Subspace is not null))
             {
-                partition.Refit();
+                partition.Adopt(partition.Fit(partition.View));
             }
         }
+    }
+
+    /// <summary>Completes when the refits started so far (and those they started) have finished.</summary>
+    internal async Task RefitsAsync()
+    {
+        while (true)
+        {
+            Task refits;
+            lock (_lock)
+            {
+                refits = _refits;
+            }
+
+            await refits.ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (ReferenceEquals(refits, _refits))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: fits a partition when it first reaches the size worth it and each time it doubles since. The
+    /// fit (an eigendecomposition and a projection of every entry, about a second at 100,000) runs off the request
+    /// path; until it is adopted, searches use the previous fit, or none, and stay exact either way.
+    /// </summary>
+    private void RefitWhenDue(Partition slot)
+    {
+        var view = slot.View;
+        if (slot.Refitting || slot.Dimensions < 2 * PrincipalSubspace.Directions || view.Count < Math.Max(_fitAt, 2 * view.FittedOn))
+        {
+            return;
+        }
+
+        if (!_refitInBackground)
+        {
+            slot.Adopt(slot.Fit(view));
+            return;
+        }
+
+        slot.Refitting = true;
+        var refit = Task.Run(() =>
+        {
+            Partition.Fitting? fit = null;
+            try
+            {
+                fit = slot.Fit(view);
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    slot.Refitting = false;
+                    if (fit is not null)
+                    {
+                        slot.Adopt(fit);
+                        RefitWhenDue(slot);
+                    }
+                }
+            }
+        });
+        _refits = _refits.IsCompleted ? refit : Task.WhenAll(_refits, refit);
     }
 
     /// <summary>Forgets removed entries (their codes stay until the partition next compacts).</summary>
@@ -221,6 +291,8 @@ public sealed class SemanticIndex
 
     private sealed class Partition(int dimensions)
     {
+        public sealed record Fitting(PrincipalSubspace Subspace, CacheEntry[] Entries, int Count, sbyte[] Projected, PrincipalSubspace.Meta[] Meta);
+
         private volatile View _view = new(new sbyte[dimensions * 4], new QuantisedVector.Meta[4], new CacheEntry[4], 0, null, [], [], 0);
 
         public int Dimensions { get; } = dimensions;
@@ -247,20 +319,49 @@ public sealed class SemanticIndex
             _view = view with { Count = view.Count + 1 };
         }
 
-        /// <summary>Under the index's lock: a basis fitted on the entries held now, and every entry projected on it, in new arrays.</summary>
-        public void Refit()
+        /// <summary>Under the index's lock: whether a fit is running on the thread pool.</summary>
+        public bool Refitting { get; set; }
+
+        /// <summary>No lock needed: a basis fitted on the entries of <paramref name="view"/>, and each of them projected on it.</summary>
+        public Fitting Fit(View view)
         {
-            var view = _view;
             var subspace = PrincipalSubspace.Fit(i => view.Entries[i].Vector!, view.Count, Dimensions);
-            var capacity = view.Entries.Length;
-            var projected = new sbyte[capacity * PrincipalSubspace.Directions];
-            var meta = new PrincipalSubspace.Meta[capacity];
+            var projected = new sbyte[view.Count * PrincipalSubspace.Directions];
+            var meta = new PrincipalSubspace.Meta[view.Count];
             for (var i = 0; i < view.Count; i++)
             {
                 meta[i] = subspace.Of(view.Entries[i].Vector, projected.AsSpan(i * PrincipalSubspace.Directions, PrincipalSubspace.Directions));
             }
 
-            _view = view with { Subspace = subspace, Projected = projected, ProjectedMeta = meta, FittedOn = view.Count };
+            return new Fitting(subspace, view.Entries, view.Count, projected, meta);
+        }
+
+        /// <summary>
+        /// Under the index's lock: the fit in new arrays for the entries held now. Entries added (or moved by a
+        /// compaction) since the fit started are projected here; an array position never changes entry, so an entry
+        /// found at the same position is the one projected.
+        /// </summary>
+        public void Adopt(Fitting fit)
+        {
+            var view = _view;
+            var capacity = view.Entries.Length;
+            var projected = new sbyte[capacity * PrincipalSubspace.Directions];
+            var meta = new PrincipalSubspace.Meta[capacity];
+            for (var i = 0; i < view.Count; i++)
+            {
+                var target = projected.AsSpan(i * PrincipalSubspace.Directions, PrincipalSubspace.Directions);
+                if (i < fit.Count && ReferenceEquals(view.Entries[i], fit.Entries[i]))
+                {
+                    fit.Projected.AsSpan(i * PrincipalSubspace.Directions, PrincipalSubspace.Directions).CopyTo(target);
+                    meta[i] = fit.Meta[i];
+                }
+                else
+                {
+                    meta[i] = fit.Subspace.Of(view.Entries[i].Vector, target);
+                }
+            }
+
+            _view = view with { Subspace = fit.Subspace, Projected = projected, ProjectedMeta = meta, FittedOn = fit.Count };
         }
 
         /// <summary>Under the index's lock: new arrays of the live entries, so readers of the old ones are not disturbed.</summary>
