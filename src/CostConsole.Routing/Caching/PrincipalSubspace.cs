@@ -24,11 +24,14 @@ internal sealed class PrincipalSubspace
     /// <summary>Row-major, <see cref="Directions"/> rows of <see cref="Dimensions"/>.</summary>
     private readonly double[] _basis;
 
+    private readonly double _drift;
+
     private PrincipalSubspace(double[] basis, int dimensions, double drift)
     {
         _basis = basis;
+        _drift = drift;
         Dimensions = dimensions;
-        Drift = (float)drift;
+        Drift = MathF.BitIncrement((float)drift);
     }
 
     /// <summary>A per-entry share of the bound: the int8 code's scale, its rounding error's norm, the projection's norm and the residual's norm.</summary>
@@ -110,28 +113,28 @@ internal sealed class PrincipalSubspace
         return new QueryCode(wide, scale, codeNorm, error + (Drift * norm), residual);
     }
 
-    /// <summary>Fills the projection and returns the residual's norm, all in double so their rounding is far below the bound's slack.</summary>
+    /// <summary>
+    /// Fills the projection and returns the residual's norm, all in double so their rounding is far below the bound's
+    /// slack. ‖r‖² = ‖v‖² − ‖p‖² + pᵀ·E·p exactly, and |pᵀ·E·p| ≤ ‖E‖·‖p‖², so the norm returned is never below the true one.
+    /// </summary>
     private float Project(ReadOnlySpan<float> vector, Span<double> projection)
     {
         Span<double> wide = Dimensions <= 1024 ? stackalloc double[Dimensions] : new double[Dimensions];
-        Span<double> residual = Dimensions <= 1024 ? stackalloc double[Dimensions] : new double[Dimensions];
         for (var j = 0; j < Dimensions; j++)
         {
-            wide[j] = residual[j] = vector[j];
+            wide[j] = vector[j];
         }
 
+        double projected = 0;
         for (var row = 0; row < Directions; row++)
         {
-            var direction = _basis.AsSpan(row * Dimensions, Dimensions);
-            var along = Dot(direction, wide);
+            var along = Dot(_basis.AsSpan(row * Dimensions, Dimensions), wide);
             projection[row] = along;
-            for (var j = 0; j < Dimensions; j++)
-            {
-                residual[j] -= along * direction[j];
-            }
+            projected += along * along;
         }
 
-        return (float)Math.Sqrt(Dot(residual, residual));
+        var squared = Dot(wide, wide) - projected + (_drift * projected);
+        return (float)Math.Sqrt(Math.Max(0, squared) + 1e-12);
     }
 
     private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
