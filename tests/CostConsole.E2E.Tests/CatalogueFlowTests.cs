@@ -59,6 +59,44 @@ public sealed class CatalogueFlowTests(ConsoleBrowser browser) : IClassFixture<C
     }
 
     [Fact]
+    public async Task A_model_added_as_embeddings_is_marked_so_and_one_a_tier_uses_cannot_become_one()
+    {
+        var console = await browser.OpenAsync("/catalogue");
+        var page = console.Page;
+        await page.GetByRole(AriaRole.Tab, new() { NameRegex = new Regex("^Models") }).ClickAsync();
+
+        await console.TestId("add-model").ClickAsync();
+        await console.TestId("model-id").FillAsync("text-embedding-e2e");
+        await console.TestId("model-input-price").FillAsync("0.02");
+        await console.TestId("model-output-price").FillAsync("0");
+        await page.Locator(".mud-dialog .mud-select:has([data-testid='model-kind'])").First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "Embeddings" }).ClickAsync();
+        await Expect(page.Locator(".mud-dialog")).ToContainTextAsync("Serves /v1/embeddings");
+        await console.ScreenshotAsync("catalogue-model-kind-dialog-1440", fullPage: false);
+        await console.TestId("model-name").FillAsync("Embeddings (e2e)");
+        await console.TestId("model-save").ClickAsync();
+        await Expect(page.GetByText("Model added.")).ToBeVisibleAsync();
+        await console.TestId("models-search").FillAsync("text-embedding-e2e");
+        await Expect(console.TestId("kind-text-embedding-e2e")).ToHaveTextAsync("embeddings");
+        await console.ScreenshotAsync("catalogue-model-kind-list-1440", fullPage: false);
+
+        // The simulator's small model answers a tier: it stays a chat model, and the dialog says why.
+        await console.TestId("models-search").FillAsync("gpt-4.1-nano");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit gpt-4.1-nano" }).ClickAsync();
+        await page.Locator(".mud-dialog .mud-select:has([data-testid='model-kind'])").First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "Embeddings" }).ClickAsync();
+        await console.TestId("model-save").ClickAsync();
+        await Expect(console.TestId("save-error")).ToContainTextAsync("is used by the routing as a chat model, so it cannot become an embeddings model");
+        await page.SetViewportSizeAsync(390, 844);
+        await page.WaitForFunctionAsync("() => document.querySelector('.mud-main-content').getBoundingClientRect().left < 1", null, new() { Timeout = 10_000 });
+        await console.TestId("save-error").ScrollIntoViewIfNeededAsync();
+        await console.ScreenshotAsync("catalogue-model-kind-refused-390", fullPage: false);
+        await page.SetViewportSizeAsync(1440, 900);
+
+        Assert.Empty(console.Errors);
+    }
+
+    [Fact]
     public async Task An_import_writes_only_the_rows_picked_into_the_provider_chosen()
     {
         var console = await browser.OpenAsync("/catalogue");

@@ -1,6 +1,6 @@
-// Stored responses compatibility suite: the official openai library's store, previous_response_id, retrieve and
-// delete, and the Agents SDK's previousResponseId, against a running CostConsole whose keys store prompts in full
-// (the policy under which responses are stored).
+// Stored responses compatibility suite: the official openai library's store, previous_response_id, retrieve, input
+// items, item references and delete, and the Agents SDK's previousResponseId, against a running CostConsole whose keys
+// store prompts in full (the policy under which responses are stored).
 //
 //   node stored-responses.mjs --url http://127.0.0.1:5080 --key cc-dev-0123456789abcdef
 //
@@ -91,6 +91,50 @@ const plainQuestion = "Where is my order? Tracking please.";
     const created = await client.responses.create({ model, input: plainQuestion });
     await client.responses.delete(created.id);
     await expectError(() => client.responses.retrieve(created.id), (e) => e instanceof OpenAI.NotFoundError && e.status === 404 && e.message.includes(created.id), "OpenAI.NotFoundError naming the id");
+  });
+  await check("openai", "responses.inputItems.list pages the input items, newest first by default", async () => {
+    const first = await client.responses.create({ model, input: plainQuestion });
+    const second = await client.responses.create({
+      model,
+      previous_response_id: first.id,
+      input: [{ role: "user", content: "And when will it arrive?" }],
+    });
+    // The items the second response was given: the first question, its answer, the new question.
+    const page = await client.responses.inputItems.list(second.id);
+    const texts = page.data.map((item) => `${item.role}: ${item.content.map((part) => part.text).join("")}`);
+    expect(texts.length === 3 && texts[0] === "user: And when will it arrive?" && texts[2] === `user: ${plainQuestion}`, `newest first: ${JSON.stringify(texts)}`);
+    expect(texts[1] === `assistant: ${first.output_text}`, `the earlier answer: ${texts[1]}`);
+    expect(page.has_more === false && new Set(page.data.map((item) => item.id)).size === 3, `ids ${page.data.map((item) => item.id)}, has_more ${page.has_more}`);
+    // One item per page, oldest first: the client follows 'after' until has_more is false.
+    const ids = [];
+    for await (const item of client.responses.inputItems.list(second.id, { order: "asc", limit: 1 })) {
+      ids.push(item.id);
+    }
+    expect(JSON.stringify(ids) === JSON.stringify(page.data.map((item) => item.id).reverse()), `paged ids ${JSON.stringify(ids)}`);
+    await expectError(() => client.responses.inputItems.list("resp_0000000000000000"), (e) => e instanceof OpenAI.NotFoundError && e.status === 404, "OpenAI.NotFoundError");
+  });
+  await check("openai", "item_reference stands for a stored response's function call", async () => {
+    const first = await client.responses.create({ model, input: weatherQuestion, tools, tool_choice: "required" });
+    const call = first.output.find((item) => item.type === "function_call");
+    expect(call?.id, `output ${JSON.stringify(first.output)}`);
+    // No previous_response_id: the question is sent again and the call is referred to by its item id.
+    const second = await client.responses.create({
+      model,
+      input: [
+        { role: "user", content: weatherQuestion },
+        { type: "item_reference", id: call.id },
+        { type: "function_call_output", call_id: call.call_id, output: forecast },
+      ],
+      tools,
+    });
+    expect(second.output_text.includes("sunny"), `answer: ${second.output_text}`);
+    const items = await client.responses.inputItems.list(second.id, { order: "asc" });
+    expect(items.data[1].type === "function_call" && items.data[1].call_id === call.call_id, `input items ${JSON.stringify(items.data)}`);
+    await expectError(
+      () => client.responses.create({ model, input: [{ type: "item_reference", id: "msg_0000000000000000" }] }),
+      (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === "input[0].id",
+      "OpenAI.BadRequestError on input[0].id",
+    );
   });
   await check("openai", "error: unknown previous_response_id is NotFoundError (404)", async () => {
     await expectError(

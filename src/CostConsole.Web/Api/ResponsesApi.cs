@@ -50,7 +50,7 @@ internal static class ResponsesApi
             }
 
             var previousId = ResponsesRequestParser.PreviousResponseId(admitted.Span);
-            if (await StoredResponses.ForAsync(database, caller, previousId, aborted) is not { } storage)
+            if (await StoredResponses.ForAsync(database, caller, previousId, ResponseItems.References(admitted), aborted) is not { } storage)
             {
                 await OpenAIApi.RejectAsync(context, pipeline, caller, StoredResponses.NotFound(previousId!, "previous_response_id"));
                 return;

@@ -19,6 +19,7 @@ internal static class StoredResponses
         var group = app.MapGroup("/v1/responses");
         group.MapGet("/{id}", GetAsync);
         group.MapDelete("/{id}", DeleteAsync);
+        group.MapGet("/{id}/input_items", InputItemsAsync);
         return app;
     }
 
@@ -32,26 +33,55 @@ internal static class StoredResponses
         new(404, "invalid_request_error", param is null ? "response_not_found" : "previous_response_not_found",
             $"{(param is null ? "Response" : "Previous response")} with id '{id}' not found. Responses are kept only when stored by this API key, until deleted or past the retention period.", param);
 
-    /// <summary>The storage a request of <paramref name="caller"/> works with, fetching the response it continues; null when that response is not the caller's to see.</summary>
+    /// <summary>
+    /// The storage a request of <paramref name="caller"/> works with, fetching the response it continues and the items its
+    /// <c>item_reference</c>s name (<paramref name="references"/>); null when that response is not the caller's to see.
+    /// </summary>
     public static async Task<ResponsesStorage?> ForAsync(
-        IDbContextFactory<CostConsoleDbContext> factory, CallerContext caller, string? previousId, CancellationToken cancellationToken)
+        IDbContextFactory<CostConsoleDbContext> factory, CallerContext caller, string? previousId, IReadOnlyList<string> references, CancellationToken cancellationToken)
     {
         if (Forbidden(caller) is { } forbidden)
         {
             return new ResponsesStorage { Forbidden = forbidden };
         }
 
-        if (previousId is null)
+        if (previousId is null && references.Count == 0)
         {
             return new ResponsesStorage();
         }
 
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var stored = await db.StoredResponses.AsNoTracking()
-            .Where(r => r.Id == previousId && r.ApiKeyId == caller.ApiKeyId)
-            .Select(r => new PreviousResponse(r.Id, r.Conversation, r.Response))
-            .FirstOrDefaultAsync(cancellationToken);
-        return stored is null ? null : new ResponsesStorage { Previous = stored };
+        PreviousResponse? stored = null;
+        if (previousId is not null)
+        {
+            stored = await db.StoredResponses.AsNoTracking()
+                .Where(r => r.Id == previousId && r.ApiKeyId == caller.ApiKeyId)
+                .Select(r => new PreviousResponse(r.Id, r.Conversation, r.Response))
+                .FirstOrDefaultAsync(cancellationToken);
+            if (stored is null)
+            {
+                return null;
+            }
+        }
+
+        var items = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in references)
+        {
+            // An input item's id names its response; an output item is found in the response the client received.
+            var holder = ResponseItems.ResponseOf(id);
+            var candidates = await db.StoredResponses.AsNoTracking()
+                .Where(r => r.ApiKeyId == caller.ApiKeyId && (r.Id == holder || r.Response.Contains(id)))
+                .Select(r => new PreviousResponse(r.Id, r.Conversation, r.Response))
+                .OrderBy(r => r.Id)
+                .Take(8)
+                .ToListAsync(cancellationToken);
+            if (candidates.Select(candidate => ResponseItems.Find(candidate, id)).FirstOrDefault(json => json is not null) is { } json)
+            {
+                items[id] = json;
+            }
+        }
+
+        return new ResponsesStorage { Previous = stored, Items = items };
     }
 
     /// <summary>Keeps an answered request's response, before the client has it, so its next request can continue it.</summary>
@@ -80,6 +110,44 @@ internal static class StoredResponses
         await using var db = await factory.CreateDbContextAsync(context.RequestAborted);
         var response = await db.StoredResponses.AsNoTracking().Where(r => r.Id == id && r.ApiKeyId == key.Id).Select(r => r.Response).FirstOrDefaultAsync(context.RequestAborted);
         return response is null ? ApiErrors.Result(NotFound(id)) : Results.Text(response, "application/json", System.Text.Encoding.UTF8);
+    }
+
+    /// <summary>The input items of a stored response, in the API's list shape, paged with <c>order</c>, <c>after</c> and <c>limit</c>.</summary>
+    private static async Task<IResult> InputItemsAsync(string id, HttpContext context, ApiKeyDirectory keys, IDbContextFactory<CostConsoleDbContext> factory)
+    {
+        if (Admit(context, keys, out var key) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var query = context.Request.Query;
+        var order = query["order"].ToString();
+        if (order is not ("" or "asc" or "desc"))
+        {
+            return ApiErrors.Result(new ChatError(400, "invalid_request_error", "invalid_order", $"'order' is '{order}'; it must be \"asc\" or \"desc\" (newest first, the default).", "order"));
+        }
+
+        var limit = ResponseItems.DefaultLimit;
+        if (query.ContainsKey("limit") && (!int.TryParse(query["limit"], out limit) || limit is < 1 or > ResponseItems.MaxLimit))
+        {
+            return ApiErrors.Result(new ChatError(400, "invalid_request_error", "invalid_limit",
+                $"'limit' is '{query["limit"]}'; it must be a whole number from 1 to {ResponseItems.MaxLimit} (default {ResponseItems.DefaultLimit}).", "limit"));
+        }
+
+        await using var db = await factory.CreateDbContextAsync(context.RequestAborted);
+        var stored = await db.StoredResponses.AsNoTracking().Where(r => r.Id == id && r.ApiKeyId == key.Id)
+            .Select(r => new { r.Id, r.Conversation }).FirstOrDefaultAsync(context.RequestAborted);
+        if (stored is null)
+        {
+            return ApiErrors.Result(NotFound(id));
+        }
+
+        var after = query.ContainsKey("after") ? query["after"].ToString() : null;
+        var page = ResponseItems.Page(ResponseItems.Input(stored.Id, stored.Conversation), order == "asc", after, limit);
+        return page is null
+            ? ApiErrors.Result(new ChatError(400, "invalid_request_error", "invalid_after",
+                $"'after' is '{after}', which is not an input item of response '{id}': send the id of an item from an earlier page (its last_id).", "after"))
+            : Results.Bytes(page, "application/json");
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext context, ApiKeyDirectory keys, IDbContextFactory<CostConsoleDbContext> factory)

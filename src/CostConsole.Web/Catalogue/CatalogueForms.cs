@@ -57,6 +57,9 @@ public sealed class ModelForm
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Chat (tiers, rules, escalation) or embeddings (<c>/v1/embeddings</c>).</summary>
+    public ModelKind Kind { get; set; } = ModelKind.Chat;
+
     public Guid ConcurrencyStamp { get; set; }
 
     /// <summary>For a new model: its first price, in force from now.</summary>
@@ -117,7 +120,10 @@ public sealed record ModelView(
     decimal? OutputPerMillion,
     DateTimeOffset? PriceSince,
     int PriceVersions,
-    Guid ConcurrencyStamp);
+    Guid ConcurrencyStamp)
+{
+    public ModelKind Kind { get; init; }
+}
 
 public sealed record PriceVersionView(long Id, DateTimeOffset EffectiveFrom, decimal InputPerMillion, decimal? CachedInputPerMillion, decimal OutputPerMillion, decimal? BatchDiscount, string? Author, string? Note, bool InForce, bool Scheduled)
 {

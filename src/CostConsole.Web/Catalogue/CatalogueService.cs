@@ -65,7 +65,10 @@ public sealed class CatalogueService(
                 var price = m.Prices.Where(p => p.EffectiveFrom <= now).MaxBy(p => p.EffectiveFrom);
                 return new ModelView(
                     m.Id, m.Provider!.Name, m.ModelId, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled,
-                    price?.InputPerMillion, price?.CachedInputPerMillion, price?.OutputPerMillion, price?.EffectiveFrom, m.Prices.Count, m.ConcurrencyStamp);
+                    price?.InputPerMillion, price?.CachedInputPerMillion, price?.OutputPerMillion, price?.EffectiveFrom, m.Prices.Count, m.ConcurrencyStamp)
+                {
+                    Kind = (ModelKind)m.Kind,
+                };
             })
             .OrderBy(m => m.Provider, StringComparer.OrdinalIgnoreCase)
             .ThenBy(m => m.ModelId, StringComparer.OrdinalIgnoreCase)];
@@ -192,6 +195,11 @@ public sealed class CatalogueService(
             }
         }
 
+        // A model the routing uses as one kind cannot become the other: the compile below names each use, and nothing is saved.
+        var kindChange = form.Id is not null && model.Kind != (int)form.Kind
+            ? $"{provider.Name}/{form.ModelId} is used by the routing as {Describe((ModelKind)model.Kind)}, so it cannot become {Describe(form.Kind)} while those uses remain: "
+            : null;
+        model.Kind = (int)form.Kind;
         model.ProviderId = provider.Id;
         model.ModelId = form.ModelId;
         model.DisplayName = form.DisplayName.Trim();
@@ -200,8 +208,10 @@ public sealed class CatalogueService(
         model.Capabilities = (int)form.Capabilities;
         model.Enabled = form.Enabled;
         model.UpdatedAt = now;
-        return await CommitAsync(db, () => model.Id, "model", cancellationToken);
+        return await CommitAsync(db, () => model.Id, "model", cancellationToken, kindChange);
     }
+
+    private static string Describe(ModelKind kind) => kind == ModelKind.Embedding ? "an embeddings model" : "a chat model";
 
     /// <summary>Adds a price version; the ledger keeps pricing earlier requests at the version in force at their time.</summary>
     public async Task<CatalogueResult> AddPriceAsync(PriceForm form, string author, CancellationToken cancellationToken = default)
@@ -336,7 +346,8 @@ public sealed class CatalogueService(
         set(entity, Guid.NewGuid());
     }
 
-    private async Task<CatalogueResult> CommitAsync(CostConsoleDbContext db, Func<long> id, string what, CancellationToken cancellationToken)
+    /// <param name="refusal">How a refusal begins, when the change has a more specific reason than breaking routing.</param>
+    private async Task<CatalogueResult> CommitAsync(CostConsoleDbContext db, Func<long> id, string what, CancellationToken cancellationToken, string? refusal = null)
     {
         IReadOnlyList<string>? broken;
         try
@@ -350,7 +361,8 @@ public sealed class CatalogueService(
 
         return broken is null
             ? CatalogueResult.Ok(id())
-            : CatalogueResult.Invalid("", "This change would break routing, so it was not saved: " + string.Join(" ", broken));
+            : CatalogueResult.Invalid("", (refusal ?? "This change would break routing, so it was not saved: ") + string.Join(" ", broken)
+                + (refusal is null ? "" : " Change those on the Routing page first; nothing was saved."));
     }
 }
 

@@ -120,6 +120,78 @@ public sealed class StoredResponsesTests(FullPromptStorageFactory factory) : ICl
     }
 
     [Fact]
+    public async Task The_input_items_of_a_stored_response_are_listed_newest_first_and_paged_with_after()
+    {
+        var (first, stored) = await PostAsync(new { model = "auto", input = "My order number is 4417. Where is it?" });
+        var (second, continued) = await PostAsync(new { model = "auto", input = "And when will it arrive?", previous_response_id = stored.GetProperty("id").GetString() });
+        var id = continued.GetProperty("id").GetString();
+
+        var (status, list) = await SendAsync(HttpMethod.Get, $"/v1/responses/{id}/input_items");
+        var items = list.GetProperty("data").EnumerateArray().ToList();
+        var (_, page) = await SendAsync(HttpMethod.Get, $"/v1/responses/{id}/input_items?order=asc&limit=2");
+        var (_, rest) = await SendAsync(HttpMethod.Get, $"/v1/responses/{id}/input_items?order=asc&limit=2&after={page.GetProperty("last_id").GetString()}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("list", list.GetProperty("object").GetString());
+        Assert.Equal(
+            ["user: And when will it arrive?", "assistant: " + Text(stored), "user: My order number is 4417. Where is it?"],
+            items.Select(i => i.GetProperty("role").GetString() + ": " + i.GetProperty("content")[0].GetProperty("text").GetString()));
+        Assert.Equal((items[0].GetProperty("id").GetString(), items[^1].GetProperty("id").GetString(), false),
+            (list.GetProperty("first_id").GetString(), list.GetProperty("last_id").GetString(), list.GetProperty("has_more").GetBoolean()));
+        Assert.True(page.GetProperty("has_more").GetBoolean());
+        Assert.Equal(
+            items.Select(i => i.GetProperty("id").GetString()).Reverse(),
+            page.GetProperty("data").EnumerateArray().Concat(rest.GetProperty("data").EnumerateArray()).Select(i => i.GetProperty("id").GetString()));
+        Assert.False(rest.GetProperty("has_more").GetBoolean());
+        first.Dispose();
+        second.Dispose();
+    }
+
+    [Theory]
+    [InlineData("?limit=0", "limit")]
+    [InlineData("?limit=101", "limit")]
+    [InlineData("?order=newest", "order")]
+    [InlineData("?after=msg_nowhere_0", "after")]
+    public async Task Input_items_asked_for_with_a_bad_parameter_are_refused_naming_it(string query, string param)
+    {
+        var (created, stored) = await PostAsync(new { model = "auto", input = "Where is my order? Tracking please." });
+
+        var (status, error) = await SendAsync(HttpMethod.Get, $"/v1/responses/{stored.GetProperty("id").GetString()}/input_items{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_request_error", param), (error.GetProperty("error").GetProperty("type").GetString(), error.GetProperty("error").GetProperty("param").GetString()));
+        Assert.Contains($"'{param}'", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        created.Dispose();
+    }
+
+    [Fact]
+    public async Task An_item_reference_sends_the_stored_item_to_the_model_and_only_its_own_key_can_use_it()
+    {
+        var other = await CreateKeyAsync("referring-app", "full");
+        var (first, stored) = await PostAsync(new { model = "auto", input = "My order number is 4417. Where is it?" });
+        var answer = stored.GetProperty("output").EnumerateArray().Single(i => i.GetProperty("type").GetString() == "message").GetProperty("id").GetString();
+        var (_, inputs) = await SendAsync(HttpMethod.Get, $"/v1/responses/{stored.GetProperty("id").GetString()}/input_items");
+        var question = inputs.GetProperty("data")[0].GetProperty("id").GetString();
+        object[] input =
+        [
+            new { type = "item_reference", id = question },
+            new { type = "item_reference", id = answer },
+            new { role = "user", content = "And when will it arrive?" },
+        ];
+
+        var (referred, _) = await PostAsync(new { model = "auto", input, store = false });
+        var (foreign, refused) = await PostAsync(new { model = "auto", input, store = false }, other);
+
+        Assert.Equal(HttpStatusCode.OK, referred.StatusCode);
+        Assert.StartsWith("user: My order number is 4417. Where is it?\n\nassistant: " + Text(stored) + "\n\nuser: And when will it arrive?", (await RowAsync(referred)).Prompt!, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, foreign.StatusCode);
+        Assert.Equal(("item_not_found", "input[0].id"), (refused.GetProperty("error").GetProperty("code").GetString(), refused.GetProperty("error").GetProperty("param").GetString()));
+        first.Dispose();
+        referred.Dispose();
+        foreign.Dispose();
+    }
+
+    [Fact]
     public async Task Another_key_cannot_see_delete_or_continue_a_response()
     {
         var other = await CreateKeyAsync("other-app");

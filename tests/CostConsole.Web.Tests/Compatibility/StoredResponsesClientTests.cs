@@ -11,7 +11,7 @@ public sealed class FullStorageCompatibilityFactory() : CostConsoleFactory(new()
 
 /// <summary>
 /// Runs <c>tests/compat/stored-responses.mjs</c> — the official <c>openai</c> library's <c>store</c>,
-/// <c>previous_response_id</c>, <c>responses.retrieve</c> and <c>responses.delete</c>, and the Agents SDK's
+/// <c>previous_response_id</c>, <c>responses.retrieve</c>, <c>responses.inputItems.list</c>, <c>item_reference</c> and <c>responses.delete</c>, and the Agents SDK's
 /// <c>previousResponseId</c> — against the app on a loopback port, once for the class, each check a test of its own.
 /// </summary>
 public sealed class StoredResponsesClientTests(StoredResponsesClientTests.SuiteRun run) : IClassFixture<StoredResponsesClientTests.SuiteRun>
@@ -25,6 +25,8 @@ public sealed class StoredResponsesClientTests(StoredResponsesClientTests.SuiteR
         "openai / store false keeps nothing: retrieve is NotFoundError (404)",
         "openai / responses.delete, then retrieve is NotFoundError (404)",
         "openai / error: unknown previous_response_id is NotFoundError (404)",
+        "openai / responses.inputItems.list pages the input items, newest first by default",
+        "openai / item_reference stands for a stored response's function call",
         "agents / second turn from previousResponseId",
     };
 

@@ -68,6 +68,9 @@ public sealed record ResponsesStorage
 
     /// <summary>The response named by <c>previous_response_id</c>, when the request names one the caller can see.</summary>
     public PreviousResponse? Previous { get; init; }
+
+    /// <summary>The items the request's <c>item_reference</c>s name that the caller can see, by id, each as an input item's JSON.</summary>
+    public IReadOnlyDictionary<string, string> Items { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A stored response: its id, its conversation up to its input (chat messages JSON) and the response object (JSON).</summary>

@@ -11,7 +11,7 @@ namespace CostConsole.Routing.Protocols.Responses;
 /// so the router decides, calls and records it exactly as it does chat completions. A request that continues a stored
 /// response (<c>previous_response_id</c>) gets that response's conversation before its own input; storing, and so
 /// continuing, is refused when the caller's storage policy forbids it (<see cref="ResponsesStorage"/>). What cannot be
-/// served without hosted state (item references, conversations) or hosted tools is refused with a message that says what
+/// served without hosted state (conversations) or hosted tools is refused with a message that says what
 /// to send instead; fields that change nothing a chat model can do are accepted and named in <see cref="ResponsesRequest.Ignored"/>.
 /// </summary>
 public static class ResponsesRequestParser
@@ -167,7 +167,7 @@ public static class ResponsesRequestParser
                     : throw new ChatRequestException("invalid_type", "'instructions' must be a string: it is sent to the model as the system message.", "instructions");
             }
 
-            turn = WriteMessages(writer, root, instructions, history);
+            turn = WriteMessages(writer, root, instructions, history, storage);
             hasTools = WriteTools(writer, root);
             WriteToolChoice(writer, root, hasTools);
             if (root.TryGetProperty("parallel_tool_calls", out var parallelElement) && parallelElement.ValueKind != JsonValueKind.Null)
@@ -352,7 +352,7 @@ public static class ResponsesRequestParser
     /// Writes <c>messages</c>: the instructions as the system message, the conversation continued, then <c>input</c> item
     /// by item. Returns this turn's messages (the input's).
     /// </summary>
-    private static List<ChatMessage> WriteMessages(Utf8JsonWriter writer, JsonElement root, string? instructions, List<ChatMessage> history)
+    private static List<ChatMessage> WriteMessages(Utf8JsonWriter writer, JsonElement root, string? instructions, List<ChatMessage> history, ResponsesStorage storage)
     {
         var messages = new List<ChatMessage>();
 
@@ -367,7 +367,7 @@ public static class ResponsesRequestParser
         }
         else if (input.ValueKind == JsonValueKind.Array)
         {
-            ReadItems(input, messages, history);
+            ReadItems(input, messages, history, storage);
         }
         else
         {
@@ -399,7 +399,7 @@ public static class ResponsesRequestParser
         return messages;
     }
 
-    private static void ReadItems(JsonElement input, List<ChatMessage> messages, List<ChatMessage> history)
+    private static void ReadItems(JsonElement input, List<ChatMessage> messages, List<ChatMessage> history, ResponsesStorage storage)
     {
         // A function_call_output may answer a call of the response it continues.
         var calls = new HashSet<string>(StringComparer.Ordinal);
@@ -414,63 +414,91 @@ public static class ResponsesRequestParser
         var index = 0;
         foreach (var item in input.EnumerateArray())
         {
-            var at = $"input[{index}]";
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                throw new ChatRequestException("invalid_input_item", $"{at} must be an object: a message, function_call or function_call_output item.", at);
-            }
-
-            var type = item.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String ? typeElement.GetString() : null;
-            if (type is null && item.TryGetProperty("role", out _))
-            {
-                type = "message";
-            }
-
-            switch (type)
-            {
-                case "message":
-                    messages.Add(ReadMessage(item, at));
-                    break;
-                case "function_call":
-                    var callId = RequiredString(item, "call_id", at);
-                    var call = new ToolCall(callId, RequiredString(item, "name", at), Arguments(item, at));
-                    calls.Add(callId);
-
-                    // Consecutive calls (parallel calls, or text followed by calls) are one assistant turn in chat completions.
-                    if (messages.Count > 0 && messages[^1] is { Role: "assistant" } last)
-                    {
-                        last.Calls.Add(call);
-                    }
-                    else
-                    {
-                        messages.Add(new ChatMessage("assistant") { Calls = { call } });
-                    }
-
-                    break;
-                case "function_call_output":
-                    var outputId = RequiredString(item, "call_id", at);
-                    if (!calls.Contains(outputId))
-                    {
-                        throw new ChatRequestException("function_call_output_without_call",
-                            $"{at} is the output of call '{outputId}', but no function_call item with that call_id comes before it in 'input' "
-                            + "(nor in the response named by 'previous_response_id'): send the function_call item before its output.", $"{at}.call_id");
-                    }
-
-                    messages.Add(new ChatMessage("tool") { ToolCallId = outputId, Texts = { OutputText(item, at) } });
-                    break;
-                case "item_reference":
-                    throw new ChatRequestException("item_reference_not_supported",
-                        $"{at} refers to a stored item, which CostConsole does not look up: send the item itself, or continue a stored response with 'previous_response_id'. "
-                        + "(The AI SDK sends references unless providerOptions.openai.store is false.)", at);
-                case null:
-                    throw new ChatRequestException("invalid_input_item", $"{at} has no 'type': send a message (with 'role' and 'content'), function_call or function_call_output item.", $"{at}.type");
-                default:
-                    throw new ChatRequestException("unsupported_input_item",
-                        $"{at} is a '{type}' item, which CostConsole cannot send to a chat model. Supported input items: message, function_call, function_call_output.", $"{at}.type");
-            }
-
+            ReadItem(item, $"input[{index}]", messages, calls, storage);
             index++;
         }
+    }
+
+    private static void ReadItem(JsonElement item, string at, List<ChatMessage> messages, HashSet<string> calls, ResponsesStorage storage)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw new ChatRequestException("invalid_input_item", $"{at} must be an object: a message, function_call, function_call_output or item_reference item.", at);
+        }
+
+        var type = item.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String ? typeElement.GetString() : null;
+        if (type is null && item.TryGetProperty("role", out _))
+        {
+            type = "message";
+        }
+
+        switch (type)
+        {
+            case "message":
+                messages.Add(ReadMessage(item, at));
+                break;
+            case "function_call":
+                var callId = RequiredString(item, "call_id", at);
+                var call = new ToolCall(callId, RequiredString(item, "name", at), Arguments(item, at));
+                calls.Add(callId);
+
+                // Consecutive calls (parallel calls, or text followed by calls) are one assistant turn in chat completions.
+                if (messages.Count > 0 && messages[^1] is { Role: "assistant" } last)
+                {
+                    last.Calls.Add(call);
+                }
+                else
+                {
+                    messages.Add(new ChatMessage("assistant") { Calls = { call } });
+                }
+
+                break;
+            case "function_call_output":
+                var outputId = RequiredString(item, "call_id", at);
+                if (!calls.Contains(outputId))
+                {
+                    throw new ChatRequestException("function_call_output_without_call",
+                        $"{at} is the output of call '{outputId}', but no function_call item with that call_id comes before it in 'input' "
+                        + "(nor in the response named by 'previous_response_id'): send the function_call item before its output.", $"{at}.call_id");
+                }
+
+                messages.Add(new ChatMessage("tool") { ToolCallId = outputId, Texts = { OutputText(item, at) } });
+                break;
+            case "item_reference":
+                ReadReference(item, at, messages, calls, storage);
+                break;
+            case null:
+                throw new ChatRequestException("invalid_input_item", $"{at} has no 'type': send a message (with 'role' and 'content'), function_call or function_call_output item.", $"{at}.type");
+            default:
+                throw new ChatRequestException("unsupported_input_item",
+                    $"{at} is a '{type}' item, which CostConsole cannot send to a chat model. Supported input items: message, function_call, function_call_output, item_reference.", $"{at}.type");
+        }
+    }
+
+    /// <summary>An <c>item_reference</c> stands for an item of a stored response of the caller's, read as if it had been sent in its place.</summary>
+    private static void ReadReference(JsonElement item, string at, List<ChatMessage> messages, HashSet<string> calls, ResponsesStorage storage)
+    {
+        var id = RequiredString(item, "id", at);
+        if (storage.Forbidden is { } why)
+        {
+            throw new ChatRequestException("item_reference_not_supported",
+                $"{why} so there are no stored items, and {at} cannot refer to '{id}': send the item itself. "
+                + "(The AI SDK sends references unless providerOptions.openai.store is false.)", at);
+        }
+
+        if (!storage.Items.TryGetValue(id, out var json))
+        {
+            throw new ChatRequestException("item_not_found",
+                $"{at} refers to item '{id}', which no stored response of this API key holds (it was never stored, was deleted, or is past the retention period): send the item itself.", $"{at}.id");
+        }
+
+        using var referenced = JsonDocument.Parse(json);
+        if (referenced.RootElement.TryGetProperty("type", out var type) && type.ValueEquals("item_reference"u8))
+        {
+            throw new ChatRequestException("invalid_input_item", $"{at} refers to another reference.", $"{at}.id");
+        }
+
+        ReadItem(referenced.RootElement, $"{at} (item '{id}')", messages, calls, storage);
     }
 
     private static readonly string[] Roles = ["user", "system", "developer", "assistant"];

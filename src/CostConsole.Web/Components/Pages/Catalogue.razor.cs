@@ -102,6 +102,7 @@ public sealed partial class Catalogue
             JsonSchema = model.Capabilities.HasFlag(ModelCapabilities.JsonSchema),
             Logprobs = model.Capabilities.HasFlag(ModelCapabilities.Logprobs),
             Enabled = model.Enabled,
+            Kind = model.Kind,
             ConcurrencyStamp = model.ConcurrencyStamp,
         };
         await ShowModelDialogAsync(form, "Model saved.");
