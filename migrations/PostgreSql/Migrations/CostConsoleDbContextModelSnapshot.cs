@@ -1043,6 +1043,10 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("NativeApis")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasColumnType("text");
 

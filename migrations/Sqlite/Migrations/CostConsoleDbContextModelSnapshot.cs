@@ -1010,6 +1010,10 @@ namespace CostConsole.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NativeApis")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ProtectedApiKey")
                         .HasColumnType("TEXT");
 

@@ -46,6 +46,9 @@ public static class CatalogueSeeder
                 provider.Protocol = ProviderProtocols.TryParse(declared.Protocol, out var protocol)
                     ? ProviderProtocols.Name(protocol)
                     : throw new InvalidOperationException($"Configured provider '{declared.Name}' has Protocol '{declared.Protocol}'; use one of: {string.Join(", ", ProviderProtocols.Names)}.");
+                provider.NativeApis = NativeApiNames.TryParse(declared.NativeApis, protocol, out var nativeApis) is { } wrong
+                    ? throw new InvalidOperationException($"Configured provider '{declared.Name}' has NativeApis [{string.Join(", ", declared.NativeApis)}]: {wrong}")
+                    : NativeApiNames.Format(nativeApis);
                 if (!string.IsNullOrEmpty(declared.ApiKey) && (provider.ProtectedApiKey is null || protector.Unprotect(provider.ProtectedApiKey) != declared.ApiKey))
                 {
                     provider.ProtectedApiKey = protector.Protect(declared.ApiKey);

@@ -118,6 +118,12 @@ public sealed class ProviderOptions
 
     /// <summary>The provider offers OpenAI's batch interface (<c>/files</c> and <c>/batches</c>); batch lines for its models are sent there as one upstream batch.</summary>
     public bool HasBatchApi { get; set; }
+
+    /// <summary>
+    /// The client APIs the provider speaks itself, any of <c>chat</c>, <c>responses</c>, <c>messages</c>: a Responses or
+    /// Messages request routed to it is passed through (only the model changed) instead of translated to chat completions.
+    /// </summary>
+    public List<string> NativeApis { get; set; } = [];
 }
 
 public sealed class ModelOptions

@@ -62,6 +62,7 @@ public static class RoutingConfigLoader
                 MayReceivePersonalData = p.MayReceivePersonalData,
                 HasBatchApi = p.HasBatchApi,
                 Protocol = ProviderProtocols.TryParse(p.Protocol, out var protocol) ? protocol : ProviderProtocol.Chat,
+                NativeApis = NativeApiNames.Parse(p.NativeApis, protocol),
             })],
             Models = [.. models.Select(m => new CatalogueModel(m.ModelId, m.Provider!.Name, m.DisplayName, m.Tier, m.ContextWindow, (ModelCapabilities)m.Capabilities, m.Enabled) { Kind = (ModelKind)m.Kind })],
             Prices = [.. prices.Select(p => new ModelPrice(

@@ -38,6 +38,9 @@ public sealed class ProviderEntity
     /// <summary>The provider offers OpenAI's batch interface (<c>/files</c> and <c>/batches</c>): a batch's lines for its models go there as one upstream batch.</summary>
     public bool HasBatchApi { get; set; }
 
+    /// <summary>The client APIs the provider speaks itself, comma-separated (<c>responses</c>, <c>messages</c>): requests in them are passed through.</summary>
+    public string NativeApis { get; set; } = "";
+
     public bool FromConfiguration { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -19,6 +19,12 @@ public sealed record ProviderEndpoint(string Name, string BaseUrl, string? ApiKe
 
     /// <summary>The provider offers OpenAI's batch interface (<c>/files</c>, <c>/batches</c>): a batch's lines for its models go there as one upstream batch.</summary>
     public bool HasBatchApi { get; init; }
+
+    /// <summary>The client APIs the provider speaks itself: requests in them are passed through rather than translated (see <see cref="NativeApis"/>).</summary>
+    public NativeApis NativeApis { get; init; }
+
+    /// <summary>True when a request in <paramref name="api"/> is passed through to this provider as it came: an Anthropic provider always takes Messages.</summary>
+    public bool PassesThrough(NativeApis api) => (NativeApis & api) != 0 || (api == NativeApis.Messages && Protocol == ProviderProtocol.Anthropic);
 }
 
 /// <summary>

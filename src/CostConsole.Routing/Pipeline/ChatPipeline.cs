@@ -118,7 +118,7 @@ public sealed partial class ChatPipeline(
                             var answer = await invoker.CompleteAsync(candidate, request, options, token).ConfigureAwait(false);
                             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                             var cost = answer.IsSuccess ? CostCalculator.Cost(snapshot.Prices, candidate.Key, caller.ReceivedAt, answer.Usage, caller.BatchId is not null) : null;
-                            run.Attempts.Add(Attempt(attemptKind, candidate, answer.Status, answer.IsSuccess ? "answered" : Describe(answer), answer.Usage, cost ?? 0m, latency));
+                            run.Attempts.Add(Attempt(attemptKind, candidate, answer.Status, answer.IsSuccess ? "answered" : Describe(answer), answer.Usage, cost ?? 0m, latency) with { PassedThrough = answer.PassedThrough });
                             return answer;
                         },
                         cancellationToken).ConfigureAwait(false);
@@ -243,7 +243,7 @@ public sealed partial class ChatPipeline(
                                     run.Attempts.Add(Attempt(attemptKind, candidate, 502, "stream broke mid-way: " + relay.Error, usage, cost ?? 0m, latency));
                                     return StreamTry.Broken(relay, usage, cost);
                                 default:
-                                    run.Attempts.Add(Attempt(attemptKind, candidate, 200, "answered", usage, cost ?? 0m, latency));
+                                    run.Attempts.Add(Attempt(attemptKind, candidate, 200, "answered", usage, cost ?? 0m, latency) with { PassedThrough = upstream.PassedThrough });
                                     return StreamTry.Completed(relay, usage, cost);
                             }
                         },

@@ -63,6 +63,9 @@ public sealed record AttemptRecord(string Model, string Provider, string Tier, i
     /// <summary>The answer's confidence (a low quantile of its token probabilities), when logprobs were read.</summary>
     public double? Confidence { get; init; }
 
+    /// <summary>The provider answered in the client's own API (Responses, Messages), passed through rather than translated.</summary>
+    public bool PassedThrough { get; init; }
+
     public bool PassedGates => Gates is null || Gates.All(g => g.Passed);
 }
 

@@ -38,10 +38,10 @@ public sealed class ProtocolModelInvoker(IModelInvoker chat, IReadOnlyDictionary
 public static class UpstreamInvokers
 {
     public static IModelInvoker Create(ILocalServerAddress local, Tokens.ITokenCounter tokens, HttpMessageHandler? handler = null) =>
-        new ProtocolModelInvoker(
+        new Passthrough.PassthroughModelInvoker(new ProtocolModelInvoker(
             new OpenAIModelInvoker(local, tokens, handler),
             new Dictionary<ProviderProtocol, IModelInvoker>
             {
                 [ProviderProtocol.Anthropic] = new Anthropic.AnthropicModelInvoker(local, handler),
-            });
+            }), local, handler);
 }

@@ -42,6 +42,9 @@ public sealed class UpstreamReply : IUpstreamOutcome
 
     public string? Error { get; init; }
 
+    /// <summary>The provider answered in the client's own API, passed through rather than translated.</summary>
+    public bool PassedThrough { get; init; }
+
     public bool IsSuccess => Failure == UpstreamFailure.None;
 
     UpstreamReply? IUpstreamOutcome.Failure => IsSuccess ? null : this;

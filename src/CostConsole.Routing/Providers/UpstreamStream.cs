@@ -36,6 +36,9 @@ public sealed class UpstreamStream : IAsyncDisposable
 
     public bool IsOpen => Failure is null;
 
+    /// <summary>The provider answers in the client's own API, passed through rather than translated.</summary>
+    public bool PassedThrough { get; internal init; }
+
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (_chunks is not null)

@@ -27,6 +27,12 @@ public sealed class ChatRequest : IDisposable
         _tokens = tokens;
     }
 
+    /// <summary>
+    /// The client's own body, when it spoke an API a provider may speak too (Responses, Messages): a provider that does is
+    /// sent this body, with only the model changed, instead of the translation. Set by the host after parsing.
+    /// </summary>
+    public Providers.Passthrough.PassthroughRequest? Passthrough { get; set; }
+
     /// <summary>What the client asked for: "auto", a tier, or a catalogue model.</summary>
     public required string Model { get; init; }
 

@@ -3,7 +3,9 @@ using System.Text.Json;
 using CostConsole.Data.Catalogue;
 using CostConsole.Data.Keys;
 using CostConsole.Data.Ledger;
+using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Providers.Passthrough;
 using CostConsole.Routing.Protocols.Messages;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
@@ -76,7 +78,7 @@ internal static class AnthropicMessagesApi
                 var messageId = MessagesResponse.MessageId(caller.RequestId);
                 if (request.Stream)
                 {
-                    var sink = new MessagesStreamSink(response, new MessagesStream(messageId, request.PromptTokens, tokens, MessagesResponse.StopSequences(request)));
+                    var sink = new PassthroughStreamSink(response, new MessagesStreamSink(response, new MessagesStream(messageId, request.PromptTokens, tokens, MessagesResponse.StopSequences(request))));
                     var streamed = await pipeline.StreamAsync(request, caller, sink, aborted);
                     if (streamed.Error is { } streamError && !sink.HasStarted && !aborted.IsCancellationRequested)
                     {
@@ -97,6 +99,12 @@ internal static class AnthropicMessagesApi
                 if (outcome.Error is { } failure)
                 {
                     await WriteErrorAsync(response, failure);
+                    return;
+                }
+
+                if (NativeReply.TryGet(outcome.Body!.ToMemory(), out var native))
+                {
+                    await ResponsesApi.PassedThroughAsync(response, native, aborted);
                     return;
                 }
 
@@ -180,7 +188,13 @@ internal static class AnthropicMessagesApi
 
         try
         {
-            return (MessagesRequestParser.Parse(body.Value, context.Request.Headers[OpenAIApi.TagsHeader], tokens, counting), null);
+            var parsed = MessagesRequestParser.Parse(body.Value, context.Request.Headers[OpenAIApi.TagsHeader], tokens, counting);
+            if (!counting)
+            {
+                parsed.Request.Passthrough = new PassthroughRequest(NativeApis.Messages, body.Value, context.Request.Headers["anthropic-version"]);
+            }
+
+            return (parsed, null);
         }
         catch (ChatRequestException ex)
         {

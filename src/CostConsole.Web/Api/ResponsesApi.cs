@@ -2,7 +2,9 @@ using CostConsole.Data;
 using CostConsole.Data.Catalogue;
 using CostConsole.Data.Keys;
 using CostConsole.Data.Ledger;
+using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Routing.Providers.Passthrough;
 using CostConsole.Routing.Protocols.Responses;
 using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
@@ -74,6 +76,12 @@ internal static class ResponsesApi
                     response.Headers[IgnoredHeader] = string.Join(", ", request.Ignored);
                 }
 
+                // A response the console keeps, or one that continues a kept one, holds its conversation here: it is translated.
+                if (!request.Store && request.PreviousResponseId is null)
+                {
+                    request.Chat.Passthrough = new PassthroughRequest(NativeApis.Responses, admitted);
+                }
+
                 var responseId = ResponseObject.IdFor(caller.RequestId);
                 var createdAt = caller.ReceivedAt.ToUnixTimeSeconds();
                 if (request.Stream)
@@ -92,6 +100,12 @@ internal static class ResponsesApi
                 if (outcome.Error is { } error)
                 {
                     await ApiErrors.WriteAsync(response, error);
+                    return;
+                }
+
+                if (NativeReply.TryGet(outcome.Body!.ToMemory(), out var native))
+                {
+                    await PassedThroughAsync(response, native, aborted);
                     return;
                 }
 
@@ -117,13 +131,23 @@ internal static class ResponsesApi
         }
     }
 
+    /// <summary>Writes the provider's own answer, in the client's API, as it came.</summary>
+    internal static async Task PassedThroughAsync(HttpResponse response, ReadOnlyMemory<byte> native, CancellationToken cancellationToken)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.ContentLength = native.Length;
+        await response.Body.WriteAsync(native, cancellationToken);
+    }
+
     private static async Task StreamAsync(
         HttpContext context, ChatPipeline pipeline, CallerContext caller, ResponsesRequest request, ResponsesEventStream events,
         IDbContextFactory<CostConsoleDbContext> database, string responseId)
     {
         var response = context.Response;
         var aborted = context.RequestAborted;
-        var sink = new ResponsesStreamSink(response, events);
+        var translated = new ResponsesStreamSink(response, events);
+        var sink = new PassthroughStreamSink(response, translated);
         var outcome = await pipeline.StreamAsync(request.Chat, caller, sink, aborted);
         if (outcome.Error is { } error && !sink.HasStarted && !aborted.IsCancellationRequested)
         {
@@ -132,9 +156,10 @@ internal static class ResponsesApi
             return;
         }
 
-        if (sink.Ended)
+        // A passed-through stream ended as the provider ended it; only a translated one is completed here.
+        if (translated.Ended)
         {
-            await sink.CompleteAsync(
+            await translated.CompleteAsync(
                 outcome.Usage,
                 request.Store ? final => StoredResponses.SaveAsync(database, caller, request, responseId, final) : null,
                 aborted);

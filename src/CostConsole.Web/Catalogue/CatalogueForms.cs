@@ -30,6 +30,16 @@ public sealed class ProviderForm
     /// <summary>The API the provider speaks: <c>chat</c> or <c>anthropic</c>.</summary>
     public string Protocol { get; set; } = ProviderProtocols.Chat;
 
+    /// <summary>The provider speaks the Responses API itself: Responses requests are passed through to it.</summary>
+    public bool SpeaksResponses { get; set; }
+
+    /// <summary>The provider speaks Anthropic Messages itself (always so when <see cref="Protocol"/> is <c>anthropic</c>).</summary>
+    public bool SpeaksMessages { get; set; }
+
+    /// <summary>The native APIs ticked, by name, as configuration lists them.</summary>
+    public IReadOnlyList<string> NativeApiNames =>
+        [.. SpeaksResponses ? [CostConsole.Routing.Catalogue.NativeApiNames.Responses] : Array.Empty<string>(), .. SpeaksMessages ? [CostConsole.Routing.Catalogue.NativeApiNames.Messages] : Array.Empty<string>()];
+
     public Guid ConcurrencyStamp { get; set; }
 }
 
@@ -104,6 +114,11 @@ public sealed record ProviderView(long Id, string Name, string BaseUrl, bool Has
     public bool HasBatchApi { get; init; }
 
     public string Protocol { get; init; } = ProviderProtocols.Chat;
+
+    /// <summary>The client APIs passed through to it, comma-separated as stored.</summary>
+    public string NativeApis { get; init; } = "";
+
+    public NativeApis Native => CostConsole.Routing.Catalogue.NativeApiNames.Parse(NativeApis, ProviderProtocols.TryParse(Protocol, out var protocol) ? protocol : ProviderProtocol.Chat);
 }
 
 public sealed record ModelView(

@@ -50,6 +50,7 @@ public sealed class CatalogueService(
                 MayReceivePersonalData = p.MayReceivePersonalData,
                 HasBatchApi = p.HasBatchApi,
                 Protocol = p.Protocol,
+                NativeApis = p.NativeApis,
             })
             .ToListAsync(cancellationToken);
     }
@@ -120,6 +121,8 @@ public sealed class CatalogueService(
         provider.MayReceivePersonalData = form.MayReceivePersonalData;
         provider.HasBatchApi = form.HasBatchApi;
         provider.Protocol = ProviderProtocols.TryParse(form.Protocol, out var protocol) ? ProviderProtocols.Name(protocol) : ProviderProtocols.Chat;
+        NativeApiNames.TryParse(form.NativeApiNames, protocol, out var nativeApis);
+        provider.NativeApis = NativeApiNames.Format(nativeApis);
         provider.UpdatedAt = time.GetUtcNow();
         if (form.ClearApiKey)
         {

@@ -24,6 +24,9 @@ public sealed class ProviderFormValidator : AbstractValidator<ProviderForm>
         RuleFor(p => p.Protocol)
             .Must(protocol => ProviderProtocols.TryParse(protocol, out _))
             .WithMessage($"Choose the API the provider speaks: {string.Join(", ", ProviderProtocols.Names)}.");
+        RuleFor(p => p.NativeApiNames)
+            .Must((form, names) => !ProviderProtocols.TryParse(form.Protocol, out var protocol) || NativeApiNames.TryParse(names, protocol, out _) is null)
+            .WithMessage((form, names) => NativeApiNames.TryParse(names, ProviderProtocols.TryParse(form.Protocol, out var protocol) ? protocol : ProviderProtocol.Chat, out _) ?? "");
         RuleFor(p => p.NewApiKey)
             .MaximumLength(4096).WithMessage("That API key is implausibly long.");
     }

@@ -37,6 +37,12 @@ public sealed partial class ProviderDialog
         ? "A key is set. It is never shown again; type a new one to replace it, or leave empty to keep it."
         : "Not set. Stored protected, and never shown again once saved.";
 
+    private bool SpeaksAnthropic => Form.Protocol == CostConsole.Routing.Catalogue.ProviderProtocols.Anthropic;
+
+    private string NativeHelp => SpeaksAnthropic
+        ? "Messages requests routed here go as they came (only the model is set); Responses requests are translated unless ticked."
+        : "Chat completions always go as they came. Tick an API the provider serves itself: its requests are passed through with only the model set, instead of translated to chat completions.";
+
     private async Task TestAsync()
     {
         _busy = true;

@@ -152,6 +152,8 @@ public sealed partial class Catalogue
             MayReceivePersonalData = provider.MayReceivePersonalData,
             HasBatchApi = provider.HasBatchApi,
             Protocol = provider.Protocol,
+            SpeaksResponses = provider.Native.HasFlag(CostConsole.Routing.Catalogue.NativeApis.Responses),
+            SpeaksMessages = provider.Native.HasFlag(CostConsole.Routing.Catalogue.NativeApis.Messages),
             ConcurrencyStamp = provider.ConcurrencyStamp,
         };
         await ShowProviderDialogAsync(form, provider.HasApiKey, provider.Name, "Provider saved.");
