@@ -56,6 +56,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
     public DbSet<RouterLearningEntity> RouterLearning => Set<RouterLearningEntity>();
 
     public DbSet<CacheEntryEntity> CacheEntries => Set<CacheEntryEntity>();
+
+    public DbSet<CacheSettingsEntity> CacheSettings => Set<CacheSettingsEntity>();
     public DbSet<BatchFileEntity> BatchFiles => Set<BatchFileEntity>();
 
     public DbSet<StoredResponseEntity> StoredResponses => Set<StoredResponseEntity>();
@@ -264,6 +266,13 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.ToTable("CacheEntries");
             e.HasIndex(c => c.Namespace);
             e.HasIndex(c => c.ExpiresAt);
+        });
+
+        modelBuilder.Entity<CacheSettingsEntity>(e =>
+        {
+            e.ToTable("CacheSettings");
+            e.Property(c => c.Id).ValueGeneratedNever();
+            e.Property(c => c.ConcurrencyStamp).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<ExperimentEntity>(e =>

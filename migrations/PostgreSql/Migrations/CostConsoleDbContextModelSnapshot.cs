@@ -560,6 +560,30 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.ToTable("CacheEntries", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.CacheSettingsEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("ConcurrencyStamp")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("PoliciesJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CacheSettings", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ChangeVersionEntity", b =>
                 {
                     b.Property<string>("Topic")

@@ -543,6 +543,30 @@ namespace CostConsole.Migrations.Migrations
                     b.ToTable("CacheEntries", (string)null);
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.CacheSettingsEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ConcurrencyStamp")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PoliciesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CacheSettings", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ChangeVersionEntity", b =>
                 {
                     b.Property<string>("Topic")

@@ -70,6 +70,10 @@ public sealed class CacheCounters
     private long _embeddingFailures;
     private long _indexFull;
     private long _stored;
+    private long _missTicks;
+    private long _missesTimed;
+    private long _hitTicks;
+    private long _hitsTimed;
 
     public long ExactHits => Interlocked.Read(ref _exactHits);
 
@@ -108,4 +112,33 @@ public sealed class CacheCounters
     internal void Full() => Interlocked.Increment(ref _indexFull);
 
     internal void StoredOne() => Interlocked.Increment(ref _stored);
+
+    /// <summary>Lookups that missed and were timed since start (the miss path: fingerprint, embedding, search, content gate).</summary>
+    public long MissesTimed => Interlocked.Read(ref _missesTimed);
+
+    /// <summary>The average time a lookup that missed took since start; null before the first.</summary>
+    public TimeSpan? AverageMissLookup => Average(ref _missTicks, ref _missesTimed);
+
+    /// <summary>The average time a lookup that hit took since start; null before the first.</summary>
+    public TimeSpan? AverageHitLookup => Average(ref _hitTicks, ref _hitsTimed);
+
+    internal void Timed(CacheLevel level, TimeSpan elapsed)
+    {
+        if (level == CacheLevel.Miss)
+        {
+            Interlocked.Add(ref _missTicks, elapsed.Ticks);
+            Interlocked.Increment(ref _missesTimed);
+        }
+        else if (level is CacheLevel.Exact or CacheLevel.Semantic)
+        {
+            Interlocked.Add(ref _hitTicks, elapsed.Ticks);
+            Interlocked.Increment(ref _hitsTimed);
+        }
+    }
+
+    private static TimeSpan? Average(ref long ticks, ref long count)
+    {
+        var n = Interlocked.Read(ref count);
+        return n == 0 ? null : TimeSpan.FromTicks(Interlocked.Read(ref ticks) / n);
+    }
 }

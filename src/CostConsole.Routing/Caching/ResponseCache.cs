@@ -31,6 +31,9 @@ public sealed class ResponseCache(ICacheStore store, TimeProvider time, IEmbedde
 
     public string? EmbedderName => embedder?.Name;
 
+    /// <summary>Whether the embeddings are computed in this process, so a lookup costs no embeddings charge.</summary>
+    public bool EmbedderLocal => embedder?.Local ?? true;
+
     /// <exception cref="ArgumentException">The settings have problems; the ones in force are kept.</exception>
     public void Apply(CacheSettings settings)
     {
@@ -57,6 +60,19 @@ public sealed class ResponseCache(ICacheStore store, TimeProvider time, IEmbedde
     /// or the request is not a chat completion from an API key.
     /// </summary>
     public async ValueTask<CacheLookup?> LookupAsync(ChatRequest request, CallerContext caller, RoutingDecision decision, CancellationToken cancellationToken)
+    {
+        // Timed, so the console can weigh what a miss costs against what a hit saves.
+        var started = time.GetTimestamp();
+        var lookup = await LookupCoreAsync(request, caller, decision, cancellationToken).ConfigureAwait(false);
+        if (lookup is not null)
+        {
+            Counters.Timed(lookup.Level, time.GetElapsedTime(started));
+        }
+
+        return lookup;
+    }
+
+    private async ValueTask<CacheLookup?> LookupCoreAsync(ChatRequest request, CallerContext caller, RoutingDecision decision, CancellationToken cancellationToken)
     {
         var settings = _settings;
         if (!settings.Enabled || caller.ApiKeyId is not { } keyId || caller.Protocol != ClientProtocols.ChatCompletions)

@@ -58,6 +58,9 @@ public sealed class RoutingSnapshot
 
     public int RuleCount => _rules.Length;
 
+    /// <summary>The names of the enabled rules, in order.</summary>
+    public IReadOnlyList<string> RuleNames => [.. _rules.Select(r => r.Name)];
+
     /// <summary>The trained model deciding in shadow beside the classifier (name@version and policy), or null.</summary>
     public TrainedClassifierDefinition? Shadow => Parts.Shadow?.Definition;
 

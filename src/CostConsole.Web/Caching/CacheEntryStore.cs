@@ -185,11 +185,12 @@ internal sealed class CacheEntryStore(IDbContextFactory<CostConsoleDbContext> fa
     private sealed record Change(CacheEntry? Added, CacheEntry? Hit, IReadOnlyList<string>? Removed, TaskCompletionSource? Flushed = null);
 }
 
-/// <summary>Loads the stored entries at start, writes changes as they come, and sweeps expired entries every minute.</summary>
-internal sealed partial class CacheMaintenance(ResponseCache cache, CacheEntryStore store, TimeProvider time, ILogger<CacheMaintenance> logger) : BackgroundService
+/// <summary>Loads the policies saved in the console and the stored entries at start, writes changes as they come, and sweeps expired entries every minute.</summary>
+internal sealed partial class CacheMaintenance(ResponseCache cache, CacheEntryStore store, CachePolicies policies, TimeProvider time, ILogger<CacheMaintenance> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        await policies.LoadAsync(cancellationToken);
         var entries = await store.LoadAsync(time.GetUtcNow(), cancellationToken);
         cache.Load(entries);
         await base.StartAsync(cancellationToken);

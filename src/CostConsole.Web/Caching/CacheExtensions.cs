@@ -31,6 +31,7 @@ internal static class CacheExtensions
             cache.Apply(settings);
             return cache;
         });
+        services.TryAddSingleton<CachePolicies>();
         services.AddHostedService<CacheMaintenance>();
         services.TryAddScoped<CacheService>();
         return builder;

@@ -1,6 +1,7 @@
 using CostConsole.Data;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Caching;
+using CostConsole.Routing.Pipeline;
 using CostConsole.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,6 +19,13 @@ internal sealed record CacheRuleFigures(string? Rule, long Hits, long Misses, de
 /// <summary>The cache's figures over the ledger: hits (exact and semantic), misses, bypasses and what the hits saved.</summary>
 internal sealed record CacheFigures(long ExactHits, long SemanticHits, long Misses, long Bypassed, decimal Saved, IReadOnlyList<CacheRuleFigures> Rules)
 {
+    /// <summary>Misses a model answered (what a hit would have saved): how many, their average latency and cost.</summary>
+    public long MissesAnswered { get; init; }
+
+    public double MissLatencyMs { get; init; }
+
+    public decimal MissCost { get; init; }
+
     public long Hits => ExactHits + SemanticHits;
 
     /// <summary>Hits over lookups; bypassed requests were never looked up.</summary>
@@ -121,8 +129,36 @@ internal sealed class CacheService(ResponseCache cache, CacheEntryStore store, I
                 Money.FromNanoUsd(g.Sum(r => r.Saved))))
             .OrderByDescending(r => r.Hits + r.Misses)
             .ToList();
-        return new CacheFigures(Count("exact"), Count("semantic"), Count("miss"), Count("bypass"), Money.FromNanoUsd(rows.Sum(r => r.Saved)), rules);
+        var answered = await db.RequestLog.AsNoTracking()
+            .Where(r => r.Timestamp >= since && r.CacheLevel == "miss" && r.Status == (int)LedgerStatus.Answered)
+            .GroupBy(r => 1)
+            .Select(g => new { Count = g.LongCount(), Latency = g.Average(r => r.LatencyMs), Cost = g.Average(r => (double)r.CostNanoUsd) })
+            .SingleOrDefaultAsync(cancellationToken);
+        return new CacheFigures(Count("exact"), Count("semantic"), Count("miss"), Count("bypass"), Money.FromNanoUsd(rows.Sum(r => r.Saved)), rules)
+        {
+            MissesAnswered = answered?.Count ?? 0,
+            MissLatencyMs = answered?.Latency ?? 0,
+            MissCost = answered is null ? 0m : Money.FromNanoUsd((long)Math.Round(answered.Cost)),
+        };
     }
+
+    /// <summary>
+    /// The break-even hit rate from measured figures: the cache's own timings of its lookups since start, and the
+    /// latency and cost of the model answers to misses in <paramref name="figures"/>. Null until both are known.
+    /// </summary>
+    public CacheBreakEven? BreakEven(CacheFigures figures)
+    {
+        if (cache.Counters.AverageMissLookup is not { } miss || figures.MissesAnswered == 0)
+        {
+            return null;
+        }
+
+        var model = TimeSpan.FromMilliseconds(figures.MissLatencyMs) - miss;
+        return new CacheBreakEven(miss, cache.Counters.AverageHitLookup ?? TimeSpan.Zero, model < TimeSpan.Zero ? TimeSpan.Zero : model, figures.MissCost, LookupCost: 0m);
+    }
+
+    /// <summary>Whether the cache's embeddings are computed in this process (no charge per lookup).</summary>
+    public bool LocalEmbeddings => cache.EmbedderLocal;
 
     /// <summary>
     /// The dashboard's cache figures for <paramref name="range"/> and the period before it, under the dashboard's

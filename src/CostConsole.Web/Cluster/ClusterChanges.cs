@@ -32,6 +32,7 @@ internal sealed partial class ClusterChanges(
     BudgetGuard budgets,
     ResponseCache cache,
     CacheEntryStore cacheStore,
+    CachePolicies cachePolicies,
     IOptions<RedisOptions> options,
     ILogger<ClusterChanges> logger) : BackgroundService
 {
@@ -56,6 +57,7 @@ internal sealed partial class ClusterChanges(
         keys.Reloaded += () => Changed(ChangeVersionEntity.Keys);
         budgets.Changed += () => Changed(ChangeVersionEntity.Budgets);
         cacheStore.Purged += purge => Changed(purge.Topic);
+        cachePolicies.Changed += () => Changed(ChangeVersionEntity.Cache);
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.VersionPollSeconds));
         var subscribed = false;
@@ -238,6 +240,7 @@ internal sealed partial class ClusterChanges(
                 if (topic is ChangeVersionEntity.Cache)
                 {
                     await cacheStore.ReconcileAsync(cache, cancellationToken);
+                    await cachePolicies.LoadAsync(cancellationToken);
                 }
 
                 // A reload reads every change whose version was bumped before it started.

@@ -3,6 +3,7 @@ using CostConsole.Data;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Caching;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Web.Caching;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Privacy;
@@ -26,7 +27,7 @@ public sealed record ErasureResult(int Rows, int ReviewItems, int FeedbackCommen
 /// Erases what is stored about an end user, a key or a conversation, and records who did it, when and how much in the
 /// audit log. Ledger rows are kept for their costs, anonymised.
 /// </summary>
-internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, ResponseCache? cache = null)
+internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider time, ResponseCache? cache = null, CacheEntryStore? cacheStore = null)
 {
     private const int BatchSize = 500;
 
@@ -47,7 +48,14 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
         // conversation's removes every entry that served one of their requests.
         var served = ids.Where(r => r.CacheEntryId is not null).Select(r => r.CacheEntryId!).ToHashSet(StringComparer.Ordinal);
         var keyNamespace = subject == ErasureSubject.Key ? "key:" + value : null;
-        var cacheEntries = cache?.Purge(e => e.Namespace == keyNamespace || served.Contains(e.Id)) ?? 0;
+        var cacheEntries = 0;
+        IEnumerable<CachePurge> purges = [.. keyNamespace is null ? [] : new[] { new CachePurge(CachePurgeKind.Namespace, keyNamespace) }, .. CachePurge.OfEntries(served)];
+        foreach (var purge in purges)
+        {
+            // Here, then in the database (entries other instances stored included), which tells the other instances.
+            cacheEntries += cache?.Purge(purge.Selects) ?? 0;
+            cacheEntries += cacheStore is null ? 0 : await cacheStore.PurgeAsync(purge, cancellationToken);
+        }
 
         var rows = 0;
         var comments = 0;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using CostConsole.Routing.Caching;
 using CostConsole.Web.Access;
 using CostConsole.Web.Caching;
 using Microsoft.AspNetCore.Components;
@@ -12,6 +11,7 @@ public sealed partial class Cache
     private IReadOnlyList<CacheEntryView> _entries = [];
     private IReadOnlyList<string> _namespaces = [];
     private CacheFigures? _figures;
+    private CostConsole.Routing.Caching.CacheBreakEven? _breakEven;
     private string? _search;
     private string? _namespace;
     private bool _enabled;
@@ -56,6 +56,7 @@ public sealed partial class Cache
         }
 
         _figures = await Service.FiguresAsync(Time.GetUtcNow().AddDays(-7));
+        _breakEven = Service.BreakEven(_figures);
     }
 
     private async Task SetEnabledAsync(bool enabled)
@@ -106,15 +107,9 @@ public sealed partial class Cache
             : $"{(int)age.TotalDays} d";
     }
 
-    private static string Describe(CachePolicy policy) => !policy.Enabled
-        ? "off"
-        : string.Create(
-            CultureInfo.InvariantCulture,
-            $"{(policy.Semantic ? $"exact and semantic (similarity ≥ {policy.Threshold:0.###})" : "exact only")}, kept {Duration(policy.TimeToLive)}, namespace per {policy.Scope.ToString().ToLowerInvariant()}, up to {policy.MaxTurns} turn(s), temperature ≤ {policy.MaxTemperature:0.##}, tiers {(policy.Tiers.Count == 0 ? "all" : string.Join(", ", policy.Tiers))}.");
-
-    private static string Duration(TimeSpan span) => span.TotalDays >= 1 && span.TotalDays % 1 == 0 ? $"{span.TotalDays:0} day(s)" : span.TotalHours >= 1 ? $"{span.TotalHours:0.#} h" : $"{span.TotalMinutes:0} min";
-
     private static string Usd(decimal value) => value < 0.01m && value > 0 ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture) : value.ToString("$#,##0.00", CultureInfo.InvariantCulture);
+
+    private static string Ms(TimeSpan span) => span.TotalMilliseconds.ToString(span.TotalMilliseconds < 10 ? "0.00" : "#,##0", CultureInfo.InvariantCulture) + " ms";
 
     private static string Percent(double rate) => (rate * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
