@@ -49,6 +49,9 @@ public class ChatCompletionsBenchmarks
     [Benchmark(Description = "upstream body (model rewritten)")]
     public BinaryData UpstreamBody() => CostConsole.Routing.Providers.UpstreamBody.Create(_gateway.Request, _gateway.Decision.Model.Model.Id);
 
+    [Benchmark(Description = "prompt hash (ledger row)")]
+    public string PromptHash() => _gateway.Request.PromptHash();
+
     [Benchmark(Description = "response write")]
     public Task WriteResponse() => _gateway.WriteResponseAsync();
 
