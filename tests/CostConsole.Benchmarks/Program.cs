@@ -47,6 +47,27 @@ if (args is ["learners", .. var learnerOptions])
     return;
 }
 
+// "stages [N]" breaks a whole /v1/chat/completions request down into CPU and allocations per stage.
+if (args is ["stages", .. var stageOptions])
+{
+    await CostConsole.Benchmarks.Gateway.StageBreakdown.RunAsync(stageOptions);
+    return;
+}
+
+// "decisions [N]" times the shipped default router's decisions over the sample CRM workload.
+if (args is ["decisions", .. var decisionOptions])
+{
+    await CostConsole.Benchmarks.Gateway.WorkloadDecisions.RunAsync(decisionOptions);
+    return;
+}
+
+// "stages-loop [N]" sends N whole requests and nothing else, for a profiler to sample.
+if (args is ["stages-loop", .. var loopOptions])
+{
+    await CostConsole.Benchmarks.Gateway.StageBreakdown.LoopAsync(loopOptions);
+    return;
+}
+
 if (args is ["embedding", .. var options])
 {
     CostConsole.Benchmarks.Embeddings.EmbeddingLatency.Run(options);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using CostConsole.Routing.Caching;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Escalation;
@@ -661,7 +659,6 @@ public sealed partial class ChatPipeline(
 
     private static LedgerEntry Entry(ChatOutcome outcome, ChatRequest request, CallerContext caller, LedgerStatus status, int httpStatus)
     {
-        var prompt = request.PromptText();
         var stored = Privacy.StoredPrompt.Of(request, caller.EffectivePromptStorage);
         return new LedgerEntry
         {
@@ -701,7 +698,7 @@ public sealed partial class ChatPipeline(
             EscalationCost = outcome.EscalationCost,
             Review = outcome.Review,
             Attempts = outcome.Attempts,
-            PromptHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))),
+            PromptHash = request.PromptHash(),
             Prompt = stored.Prompt,
             RoutingInput = stored.RoutingInput,
             PromptRedacted = stored.Redacted,

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Requests;
 
@@ -13,7 +15,11 @@ internal static class UpstreamBody
     public static BinaryData Create(ChatRequest request, string upstreamModel, UpstreamOptions options = default)
     {
         var forceLogprobs = options.Logprobs && !request.WantsLogprobs;
-        var buffer = new ArrayBufferWriter<byte>(4096);
+        // Sized to the client's body (a fixed 4 kB buffer was most of what a short request allocated on its way upstream):
+        // the copy differs by the model name and a few added fields, and by half again for text the writer escapes
+        // (non-ASCII becomes \uXXXX); a body that needs more grows the buffer.
+        var length = JsonMarshal.GetRawUtf8Value(request.Root).Length;
+        var buffer = new ArrayBufferWriter<byte>(length + (length / 2) + Encoding.UTF8.GetMaxByteCount(upstreamModel.Length) + 64);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();

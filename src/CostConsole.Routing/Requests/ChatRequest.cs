@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Privacy;
@@ -198,6 +201,51 @@ public sealed class ChatRequest : IDisposable
 
     /// <summary>All message text, for storing the prompt and hashing it.</summary>
     public string PromptText() => string.Join("\n\n", Messages.Select(m => m.Role + ": " + m.Text));
+
+    /// <summary>
+    /// The SHA-256 of <see cref="PromptText"/>'s UTF-8 bytes, lowercase hex, as the ledger records it: hashed piece by
+    /// piece, so a request that stores no prompt never builds the text (it was most of a ledger row's allocations).
+    /// The pieces meet at ASCII separators, so their bytes are exactly the joined text's.
+    /// </summary>
+    public string PromptHash()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            for (var i = 0; i < Messages.Count; i++)
+            {
+                if (i > 0)
+                {
+                    hash.AppendData("\n\n"u8);
+                }
+
+                Append(hash, Messages[i].Role, ref buffer);
+                hash.AppendData(": "u8);
+                Append(hash, Messages[i].Text, ref buffer);
+            }
+
+            Span<byte> digest = stackalloc byte[32];
+            hash.GetHashAndReset(digest);
+            return Convert.ToHexStringLower(digest);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        static void Append(IncrementalHash hash, string text, ref byte[] buffer)
+        {
+            var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
+            if (needed > buffer.Length)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = ArrayPool<byte>.Shared.Rent(needed);
+            }
+
+            hash.AppendData(buffer, 0, Encoding.UTF8.GetBytes(text, buffer));
+        }
+    }
 
     public void Dispose() => _document.Dispose();
 
