@@ -46,6 +46,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<AlertRuleEntity> AlertRules => Set<AlertRuleEntity>();
 
+    public DbSet<AlertEventEntity> AlertEvents => Set<AlertEventEntity>();
+
+    public DbSet<AlertDeliveryEntity> AlertDeliveries => Set<AlertDeliveryEntity>();
+
     public DbSet<LabelledExampleEntity> LabelledExamples => Set<LabelledExampleEntity>();
 
     public DbSet<TrainedModelEntity> TrainedModels => Set<TrainedModelEntity>();
@@ -313,6 +317,17 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.HasIndex(r => r.Name).IsUnique();
             e.Property(r => r.Name).HasMaxLength(AlertRuleEntity.MaxName);
+        });
+
+        // Episodes outlive their rule, so no foreign key to it: the history keeps the rule's name as it was.
+        modelBuilder.Entity<AlertEventEntity>(e =>
+        {
+            e.HasIndex(a => a.FiredAt);
+            e.HasIndex(a => new { a.RuleId, a.FiredAt });
+            e.HasIndex(a => new { a.RuleId, a.ResolvedAt });
+            e.Property(a => a.RuleName).HasMaxLength(AlertRuleEntity.MaxName);
+            e.Property(a => a.Condition).HasMaxLength(AlertEventEntity.MaxText);
+            e.HasMany(a => a.Deliveries).WithOne().HasForeignKey(d => d.AlertEventId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

@@ -23,6 +23,12 @@ public enum AlertMetric
 
     /// <summary>Prompt tokens read from the providers' prompt caches, as a share of all prompt tokens.</summary>
     CacheReadShare,
+
+    /// <summary>The 95th percentile of request latency, milliseconds, exact from the ledger.</summary>
+    LatencyP95,
+
+    /// <summary>Response-cache hits (exact or semantic) as a share of the lookups that hit or missed, from the ledger.</summary>
+    CacheHitRate,
 }
 
 /// <summary>Whose traffic a rule watches.</summary>
@@ -32,6 +38,22 @@ public enum AlertScope
     Team,
     Key,
     Model,
+
+    /// <summary>The routing rule that matched the requests.</summary>
+    Rule,
+}
+
+/// <summary>The shape of the JSON a rule's webhook receives.</summary>
+public enum WebhookFormat
+{
+    /// <summary>The console's own JSON object.</summary>
+    Json,
+
+    /// <summary>A Slack incoming-webhook message: text and Block Kit blocks.</summary>
+    Slack,
+
+    /// <summary>A Microsoft Teams incoming-webhook MessageCard.</summary>
+    Teams,
 }
 
 /// <summary>A fixed threshold, or an anomaly against the same window of the previous weeks.</summary>
@@ -78,6 +100,11 @@ public sealed class AlertRuleEntity
 
     public string? WebhookUrl { get; set; }
 
+    public WebhookFormat WebhookFormat { get; set; }
+
+    /// <summary>E-mail recipients, comma-separated; null for none.</summary>
+    public string? EmailTo { get; set; }
+
     public bool Enabled { get; set; } = true;
 
     /// <summary>True while the condition holds, so an episode fires once.</summary>
@@ -96,4 +123,87 @@ public sealed class AlertRuleEntity
     public DateTimeOffset UpdatedAt { get; set; }
 
     public string? UpdatedBy { get; set; }
+}
+
+/// <summary>
+/// One episode of an alert rule: when it fired, with what value against what threshold or baseline, and when it
+/// resolved. Kept after its rule is deleted, with the rule's name and condition as they were.
+/// </summary>
+public sealed class AlertEventEntity
+{
+    public const int MaxText = 400;
+
+    public long Id { get; set; }
+
+    public long RuleId { get; set; }
+
+    public required string RuleName { get; set; }
+
+    public AlertMetric Metric { get; set; }
+
+    public AlertScope Scope { get; set; }
+
+    public string? ScopeValue { get; set; }
+
+    /// <summary>The rule's condition in words when it fired.</summary>
+    public required string Condition { get; set; }
+
+    public AlertMode Mode { get; set; }
+
+    /// <summary>The rule's threshold (in the metric's unit) or anomaly factor when it fired.</summary>
+    public double Threshold { get; set; }
+
+    public double? Value { get; set; }
+
+    public double? Baseline { get; set; }
+
+    public DateTimeOffset FiredAt { get; set; }
+
+    public required string FiredMessage { get; set; }
+
+    public DateTimeOffset? ResolvedAt { get; set; }
+
+    public double? ResolvedValue { get; set; }
+
+    public string? ResolvedMessage { get; set; }
+
+    public List<AlertDeliveryEntity> Deliveries { get; set; } = [];
+}
+
+public enum AlertStage
+{
+    Fired,
+    Resolved,
+}
+
+public enum AlertDeliveryOutcome
+{
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// <summary>One delivery of an alert event's firing or resolution to one destination, with its outcome.</summary>
+public sealed class AlertDeliveryEntity
+{
+    public long Id { get; set; }
+
+    public long AlertEventId { get; set; }
+
+    public AlertStage Stage { get; set; }
+
+    /// <summary>webhook or email.</summary>
+    public required string Channel { get; set; }
+
+    /// <summary>The webhook address or the e-mail recipients.</summary>
+    public required string Destination { get; set; }
+
+    public WebhookFormat Format { get; set; }
+
+    public AlertDeliveryOutcome Outcome { get; set; }
+
+    /// <summary>Why a delivery failed, e.g. the status the webhook answered.</summary>
+    public string? Detail { get; set; }
+
+    public DateTimeOffset At { get; set; }
 }

@@ -10,7 +10,10 @@ internal static class AlertRuleCheck
     /// <summary>How many earlier weeks the anomaly baseline averages (the same window, a week, two and three weeks back).</summary>
     public const int BaselineWeeks = 3;
 
-    public static bool IsShare(AlertMetric metric) => metric is not (AlertMetric.SpendRate or AlertMetric.CostPerRequest);
+    public static bool IsShare(AlertMetric metric) => metric is not (AlertMetric.SpendRate or AlertMetric.CostPerRequest or AlertMetric.LatencyP95);
+
+    /// <summary>Metrics the rollups cannot give exactly, read from the ledger rows of the window instead.</summary>
+    public static bool FromLedger(AlertMetric metric) => metric is AlertMetric.LatencyP95 or AlertMetric.CacheHitRate;
 
     /// <summary>The metric over the window; null when there was nothing to divide.</summary>
     public static double? Value(AlertMetric metric, MetricsTotals totals, TimeSpan window) => metric switch
@@ -21,7 +24,8 @@ internal static class AlertRuleCheck
         AlertMetric.ErrorRate => totals.ErrorRate,
         AlertMetric.FallbackRate => totals.FallbackRate,
         AlertMetric.EscalationRate => totals.EscalationRate,
-        _ => totals.CacheReadShare,
+        AlertMetric.CacheReadShare => totals.CacheReadShare,
+        _ => null,
     };
 
     /// <summary>
@@ -56,6 +60,8 @@ internal static class AlertRuleCheck
         AlertMetric.ErrorRate => "Error rate",
         AlertMetric.FallbackRate => "Fallback rate",
         AlertMetric.EscalationRate => "Escalation rate",
+        AlertMetric.LatencyP95 => "p95 latency",
+        AlertMetric.CacheHitRate => "Cache hit rate",
         _ => "Cache read share",
     };
 
@@ -64,6 +70,7 @@ internal static class AlertRuleCheck
         AlertScope.Global => "all traffic",
         AlertScope.Team => $"team {value}",
         AlertScope.Key => $"key {keyName ?? "#" + value}",
+        AlertScope.Rule => $"rule {value}",
         _ => $"model {value}",
     };
 
@@ -71,6 +78,7 @@ internal static class AlertRuleCheck
     {
         null => "—",
         { } v when IsShare(metric) => (v * 100).ToString("0.#", CultureInfo.InvariantCulture) + " %",
+        { } v when metric == AlertMetric.LatencyP95 => v.ToString("#,0", CultureInfo.InvariantCulture) + " ms",
         { } v => "$" + v.ToString(v >= 1 ? "0.00" : "0.####", CultureInfo.InvariantCulture),
     };
 

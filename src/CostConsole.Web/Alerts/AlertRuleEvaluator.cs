@@ -12,7 +12,7 @@ namespace CostConsole.Web.Alerts;
 /// conditional update of its last evaluation), so with several instances each evaluation runs once; a rule fires once
 /// when its condition starts to hold and resolves, once, when it stops.
 /// </summary>
-internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext> factory, MetricsHistory history, AlertCenter alerts, TimeProvider time)
+internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext> factory, MetricsHistory history, AlertCenter alerts, AlertRuleDelivery delivery, TimeProvider time)
 {
     /// <summary>How long after its last evaluation a rule is due again (a little under the schedule's minute).</summary>
     public static readonly TimeSpan Due = TimeSpan.FromSeconds(45);
@@ -57,7 +57,7 @@ internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext>
 
         // Whole minutes: the minute in progress is not in the rollups yet.
         var to = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
-        var value = AlertRuleCheck.Value(rule.Metric, await history.TotalsAsync(to - window, to, filter, cancellationToken), window);
+        var value = await ValueAsync(db, rule.Metric, to - window, to, filter, baseline: false, cancellationToken);
         double? baseline = null;
         if (rule.Mode == AlertMode.Anomaly)
         {
@@ -65,8 +65,7 @@ internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext>
             for (var week = 1; week <= AlertRuleCheck.BaselineWeeks; week++)
             {
                 var shift = TimeSpan.FromDays(7 * week);
-                var totals = await history.TotalsAsync(to - window - shift, to - shift, filter, cancellationToken);
-                if (totals.Requests > 0 && AlertRuleCheck.Value(rule.Metric, totals, window) is { } v)
+                if (await ValueAsync(db, rule.Metric, to - window - shift, to - shift, filter, baseline: true, cancellationToken) is { } v)
                 {
                     earlier.Add(v);
                 }
@@ -77,17 +76,44 @@ internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext>
 
         var breached = AlertRuleCheck.Breached(rule, value, baseline);
         ConsoleAlert? alert = null;
+        AlertEventEntity? episode = null;
         if (breached && !rule.Firing)
         {
             rule.Firing = true;
             rule.FiringSince = now;
-            alert = new ConsoleAlert(now, ConsoleAlert.RuleFired, Fired(rule, value, baseline));
+            var message = Fired(rule, value, baseline);
+            episode = new AlertEventEntity
+            {
+                RuleId = rule.Id,
+                RuleName = rule.Name,
+                Metric = rule.Metric,
+                Scope = rule.Scope,
+                ScopeValue = rule.ScopeValue,
+                Condition = Clip(AlertRuleCheck.Describe(rule)),
+                Mode = rule.Mode,
+                Threshold = rule.Threshold,
+                Value = value,
+                Baseline = baseline,
+                FiredAt = now,
+                FiredMessage = message,
+            };
+            db.AlertEvents.Add(episode);
+            alert = new ConsoleAlert(now, ConsoleAlert.RuleFired, message);
         }
         else if (!breached && rule.Firing)
         {
             rule.Firing = false;
             rule.FiringSince = null;
-            alert = new ConsoleAlert(now, ConsoleAlert.RuleResolved, $"Resolved: {rule.Name}. {AlertRuleCheck.MetricName(rule.Metric)} is {AlertRuleCheck.Format(rule.Metric, value)} over the last {rule.WindowMinutes} min.");
+            var message = $"Resolved: {rule.Name}. {AlertRuleCheck.MetricName(rule.Metric)} is {AlertRuleCheck.Format(rule.Metric, value)} over the last {rule.WindowMinutes} min.";
+            episode = await db.AlertEvents.Where(e => e.RuleId == rule.Id && e.ResolvedAt == null).OrderByDescending(e => e.FiredAt).FirstOrDefaultAsync(cancellationToken);
+            if (episode is not null)
+            {
+                episode.ResolvedAt = now;
+                episode.ResolvedValue = value;
+                episode.ResolvedMessage = message;
+            }
+
+            alert = new ConsoleAlert(now, ConsoleAlert.RuleResolved, message);
         }
 
         rule.LastValue = value;
@@ -95,11 +121,29 @@ internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext>
         await db.SaveChangesAsync(cancellationToken);
         if (alert is not null)
         {
-            alerts.Raise(alert, rule.WebhookUrl);
+            alert = alert with { RuleId = rule.Id, AlertEventId = episode?.Id };
+            alerts.Show(alert);
+            delivery.Enqueue(new RuleAlertDelivery(alert, rule.Name, episode?.Id, alert.Kind == ConsoleAlert.RuleFired ? AlertStage.Fired : AlertStage.Resolved, rule.WebhookUrl, rule.WebhookFormat, rule.EmailTo));
         }
 
         return true;
     }
+
+    /// <summary>The metric over [from, to); null when there was nothing to measure, and for a baseline week without traffic.</summary>
+    private async Task<double?> ValueAsync(CostConsoleDbContext db, AlertMetric metric, DateTimeOffset from, DateTimeOffset to, MetricsFilter filter, bool baseline, CancellationToken cancellationToken)
+    {
+        if (AlertRuleCheck.FromLedger(metric))
+        {
+            return metric == AlertMetric.LatencyP95
+                ? await AlertLedger.LatencyP95Async(db, from, to, filter, cancellationToken)
+                : await AlertLedger.CacheHitRateAsync(db, from, to, filter, cancellationToken);
+        }
+
+        var totals = await history.TotalsAsync(from, to, filter, cancellationToken);
+        return baseline && totals.Requests == 0 ? null : AlertRuleCheck.Value(metric, totals, to - from);
+    }
+
+    private static string Clip(string text) => text.Length <= AlertEventEntity.MaxText ? text : text[..AlertEventEntity.MaxText];
 
     private static string Fired(AlertRuleEntity rule, double? value, double? baseline)
     {
@@ -114,6 +158,7 @@ internal sealed class AlertRuleEvaluator(IDbContextFactory<CostConsoleDbContext>
         AlertScope.Team => new MetricsFilter(Team: rule.ScopeValue),
         AlertScope.Key => new MetricsFilter(ApiKeyId: long.Parse(rule.ScopeValue!, CultureInfo.InvariantCulture)),
         AlertScope.Model => new MetricsFilter(Model: rule.ScopeValue),
+        AlertScope.Rule => new MetricsFilter(Rule: rule.ScopeValue),
         _ => MetricsFilter.None,
     };
 }

@@ -4,6 +4,7 @@ using CostConsole.Data.Entities;
 using CostConsole.Web.Keys;
 using CostConsole.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Alerts;
 
@@ -24,12 +25,17 @@ public sealed class AlertRuleForm
 
     public AlertDirection Direction { get; set; } = AlertDirection.Above;
 
-    /// <summary>USD for spend per hour and cost per request, percent for the rates; the factor in anomaly mode.</summary>
+    /// <summary>USD for spend per hour and cost per request, milliseconds for latency, percent for the rates; the factor in anomaly mode.</summary>
     public double? Threshold { get; set; }
 
     public int WindowMinutes { get; set; } = 60;
 
     public string? WebhookUrl { get; set; }
+
+    public WebhookFormat WebhookFormat { get; set; }
+
+    /// <summary>E-mail recipients, separated by commas or semicolons.</summary>
+    public string? EmailTo { get; set; }
 
     public bool Enabled { get; set; } = true;
 
@@ -45,15 +51,24 @@ public sealed class AlertRuleForm
         Threshold = rule.Mode == AlertMode.Threshold && AlertRuleCheck.IsShare(rule.Metric) ? Math.Round(rule.Threshold * 100, 6) : rule.Threshold,
         WindowMinutes = rule.WindowMinutes,
         WebhookUrl = rule.WebhookUrl,
+        WebhookFormat = rule.WebhookFormat,
+        EmailTo = rule.EmailTo,
         Enabled = rule.Enabled,
     };
 }
 
 /// <summary>Alert rules: validated against the keys, teams and models the console knows, audited, evaluated every minute.</summary>
-internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> factory, MetricsHistory history, TimeProvider time)
+internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> factory, MetricsHistory history, TimeProvider time, IOptions<AlertEmailOptions>? email = null)
 {
     public const int MinWindow = 5;
     public const int MaxWindow = 1440;
+    public const int MaxRecipients = 20;
+
+    /// <summary>Whether an SMTP server is configured, so rules can e-mail.</summary>
+    public bool CanEmail => email?.Value.Configured == true;
+
+    public static IReadOnlyList<string> Recipients(string? list) =>
+        [.. (list ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     public async Task<IReadOnlyList<AlertRuleEntity>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -101,6 +116,9 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
         rule.Threshold = form.Mode == AlertMode.Threshold && AlertRuleCheck.IsShare(form.Metric) ? form.Threshold!.Value / 100 : form.Threshold!.Value;
         rule.WindowMinutes = form.WindowMinutes;
         rule.WebhookUrl = string.IsNullOrWhiteSpace(form.WebhookUrl) ? null : form.WebhookUrl.Trim();
+        rule.WebhookFormat = form.WebhookFormat;
+        var recipients = Recipients(form.EmailTo);
+        rule.EmailTo = recipients.Count == 0 ? null : string.Join(", ", recipients);
         rule.Enabled = form.Enabled;
         rule.UpdatedAt = now;
         rule.UpdatedBy = author;
@@ -154,6 +172,7 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
             {
                 AlertScope.Team => choices.Teams.Contains(value ?? ""),
                 AlertScope.Key => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var key) && choices.Keys.Any(k => k.Id == key),
+                AlertScope.Rule => choices.Rules.Contains(value ?? ""),
                 _ => choices.Models.Contains(value ?? ""),
             };
             if (string.IsNullOrEmpty(value))
@@ -182,6 +201,11 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
             return (nameof(AlertRuleForm.Threshold), "A rate's threshold is a percentage from 0 to 100.");
         }
 
+        if (form.Mode == AlertMode.Threshold && form.Metric == AlertMetric.LatencyP95 && threshold < 0)
+        {
+            return (nameof(AlertRuleForm.Threshold), "A latency threshold in milliseconds cannot be negative.");
+        }
+
         if (form.Mode == AlertMode.Threshold && !AlertRuleCheck.IsShare(form.Metric) && threshold < 0)
         {
             return (nameof(AlertRuleForm.Threshold), "A threshold in USD cannot be negative.");
@@ -196,6 +220,22 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
             && (!Uri.TryCreate(form.WebhookUrl.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")))
         {
             return (nameof(AlertRuleForm.WebhookUrl), "The webhook is an http or https address.");
+        }
+
+        var recipients = Recipients(form.EmailTo);
+        if (recipients.Count > 0 && !CanEmail)
+        {
+            return (nameof(AlertRuleForm.EmailTo), "E-mail needs an SMTP server: set CostConsole:Alerts:Smtp:Host first.");
+        }
+
+        if (recipients.Count > MaxRecipients)
+        {
+            return (nameof(AlertRuleForm.EmailTo), $"A rule e-mails at most {MaxRecipients} recipients.");
+        }
+
+        if (recipients.FirstOrDefault(r => !MimeKit.MailboxAddress.TryParse(r, out var address) || !address.Address.Contains('@', StringComparison.Ordinal)) is { } wrong)
+        {
+            return (nameof(AlertRuleForm.EmailTo), $"'{wrong}' is not an e-mail address.");
         }
 
         return null;

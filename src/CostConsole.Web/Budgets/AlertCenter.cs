@@ -30,6 +30,14 @@ public sealed record ConsoleAlert(
     public const string RuleResolved = "alert_rule_resolved";
 
     public bool IsSevere => Kind is not (BudgetThreshold or RuleResolved) || Threshold >= 100;
+
+    /// <summary>The alert rule that raised it; null for budget and conversation alerts.</summary>
+    public long? RuleId { get; init; }
+
+    /// <summary>The rule's episode in the alert history.</summary>
+    public long? AlertEventId { get; init; }
+
+    public bool IsRuleAlert => Kind is RuleFired or RuleResolved;
 }
 
 /// <summary>
@@ -70,6 +78,21 @@ public sealed class AlertCenter
         Raised?.Invoke(alert);
     }
 
+    /// <summary>Shows an alert in the console only: alert rules store and deliver their own (see the alert history).</summary>
+    public void Show(ConsoleAlert alert)
+    {
+        lock (_gate)
+        {
+            _recent.AddFirst(alert);
+            while (_recent.Count > RecentCount)
+            {
+                _recent.RemoveLast();
+            }
+        }
+
+        Raised?.Invoke(alert);
+    }
+
     internal ChannelReader<(ConsoleAlert Alert, string? Webhook)> Outbox => _outbox.Reader;
 
     internal void Complete() => _outbox.Writer.TryComplete();
@@ -79,13 +102,27 @@ public sealed class AlertCenter
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var rows = await db.BudgetAlerts.AsNoTracking().OrderByDescending(a => a.At).Take(RecentCount).ToListAsync(cancellationToken);
+        var budgetAlerts = rows.Select(row => new ConsoleAlert(
+            row.At, row.ConversationId is not null ? ConsoleAlert.ConversationTokens : ConsoleAlert.BudgetThreshold, row.Message, row.BudgetId, null, row.Threshold, row.PeriodStart, row.ConversationId));
+
+        // Rule alerts live in the alert history: each episode is a firing and, once over, a resolution.
+        var episodes = await db.AlertEvents.AsNoTracking()
+            .OrderByDescending(e => e.ResolvedAt ?? e.FiredAt)
+            .Take(RecentCount)
+            .ToListAsync(cancellationToken);
+        var ruleAlerts = episodes.SelectMany(e => e.ResolvedAt is { } resolved
+            ? new[]
+            {
+                new ConsoleAlert(resolved, ConsoleAlert.RuleResolved, e.ResolvedMessage ?? e.FiredMessage) { RuleId = e.RuleId, AlertEventId = e.Id },
+                new ConsoleAlert(e.FiredAt, ConsoleAlert.RuleFired, e.FiredMessage) { RuleId = e.RuleId, AlertEventId = e.Id },
+            }
+            : [new ConsoleAlert(e.FiredAt, ConsoleAlert.RuleFired, e.FiredMessage) { RuleId = e.RuleId, AlertEventId = e.Id }]);
         lock (_gate)
         {
             _recent.Clear();
-            foreach (var row in rows)
+            foreach (var alert in budgetAlerts.Concat(ruleAlerts).OrderByDescending(a => a.At).Take(RecentCount))
             {
-                var kind = row.ConversationId is not null ? ConsoleAlert.ConversationTokens : ConsoleAlert.BudgetThreshold;
-                _recent.AddLast(new ConsoleAlert(row.At, kind, row.Message, row.BudgetId, null, row.Threshold, row.PeriodStart, row.ConversationId));
+                _recent.AddLast(alert);
             }
         }
     }

@@ -23,6 +23,7 @@ internal static class MetricsExtensions
         services.AddSingleton<ConversationView>();
         services.AddSingleton<Views.SavedViewService>();
         services.AddSingleton<Alerts.AlertRuleService>().AddSingleton<Alerts.AlertRuleEvaluator>().AddHostedService<Alerts.AlertRuleSchedule>();
+        Alerts.AlertHistoryRegistration.AddAlertHistory(services);
         services.AddSingleton<LedgerExports>();
         services.AddSingleton<DiscountHistory>();
         services.AddSingleton<WhatIfCalculator>();

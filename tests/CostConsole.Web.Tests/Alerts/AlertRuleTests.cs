@@ -5,6 +5,9 @@ using CostConsole.Web.Budgets;
 using CostConsole.Web.Metrics;
 using CostConsole.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace CostConsole.Web.Tests.Alerts;
 
@@ -37,7 +40,15 @@ public sealed class AlertRuleTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _database.DisposeAsync();
 
-    private AlertRuleEvaluator Evaluator() => new(_database.Factory, _history, _alerts, _clock);
+    private AlertRuleEvaluator Evaluator() => new(_database.Factory, _history, _alerts, Delivery(), _clock);
+
+    private AlertRuleDelivery Delivery() => new(
+        _database.Factory,
+        new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>(),
+        Options.Create(new BudgetOptions()),
+        Options.Create(new AlertEmailOptions()),
+        _clock,
+        NullLogger<AlertRuleDelivery>.Instance);
 
     private AlertRuleService Service() => new(_database.Factory, _history, _clock);
 
@@ -139,6 +150,82 @@ public sealed class AlertRuleTests : IAsyncLifetime
         await using var db = await _database.Factory.CreateDbContextAsync(ct);
         Assert.Equal(["alert-rule.create", "alert-rule.delete"], await db.AuditLog.Where(a => a.Action.StartsWith("alert-rule.")).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync(ct));
     }
+
+    [Fact]
+    public async Task A_p95_latency_rule_reads_the_exact_percentile_from_the_ledger_and_its_episode_is_kept_in_the_history_across_a_restart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Twenty support requests of 100, 200 … 2,000 ms: the 95th percentile by nearest rank is the 19th, 1,900 ms.
+        // A slower finance request does not count.
+        await LedgerAsync(Enumerable.Range(1, 20).Select(i => Row(Start.AddMinutes(-40 + i), "support", latencyMs: 100 * i)));
+        await LedgerAsync([Row(Start.AddMinutes(-5), "finance", latencyMs: 60_000)]);
+        var saved = await Service().SaveAsync(new AlertRuleForm { Name = "Support is slow", Metric = AlertMetric.LatencyP95, Scope = AlertScope.Team, ScopeValue = "support", Threshold = 1500, WindowMinutes = 60 }, "ana", ct);
+        Assert.True(saved.Saved, saved.Summary);
+        Assert.Equal("p95 latency of team support above 1,500 ms over 60 min", AlertRuleCheck.Describe((await Service().ListAsync(ct)).Single()));
+
+        await Evaluator().EvaluateAsync(ct);
+        Assert.Equal("Support is slow: p95 latency of team support is 1,900 ms over the last 60 min, above the threshold of 1,500 ms.", Assert.Single(_alerts.Recent()).Message);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Evaluator().EvaluateAsync(ct);
+        _clock.Advance(TimeSpan.FromMinutes(61));
+        await Evaluator().EvaluateAsync(ct);
+
+        var history = await new AlertHistory(_database.Factory).PageAsync(saved.Id, AlertEventState.All, 1, ct);
+        var episode = Assert.Single(history.Events);
+        Assert.Equal(("Support is slow", 1900.0, 1500.0, Start), (episode.RuleName, episode.Value!.Value, episode.Threshold, episode.FiredAt));
+        Assert.Equal(Start.AddMinutes(62), episode.ResolvedAt);
+        Assert.Empty((await new AlertHistory(_database.Factory).PageAsync(saved.Id, AlertEventState.Firing, 1, ct)).Events);
+
+        // After a restart the bell shows the rule's firing and resolution as rule alerts, not as budget alerts.
+        var restarted = new AlertCenter();
+        await restarted.LoadAsync(_database.Factory, ct);
+        Assert.Equal([ConsoleAlert.RuleResolved, ConsoleAlert.RuleFired], restarted.Recent().Select(a => a.Kind));
+        Assert.All(restarted.Recent(), a => Assert.Equal(saved.Id, a.RuleId));
+        Assert.StartsWith("Resolved: Support is slow.", restarted.Recent()[0].Message, StringComparison.Ordinal);
+        await using var db = await _database.Factory.CreateDbContextAsync(ct);
+        Assert.Empty(await db.BudgetAlerts.ToListAsync(ct));
+    }
+
+    [Fact]
+    public async Task A_cache_hit_rate_rule_for_one_routing_rule_counts_that_rules_hits_and_misses_only()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _database.QueryAsync(async db =>
+        {
+            db.HourRollups.Add(new HourRollupRow { Start = Start.AddHours(-1).ToUnixTimeMilliseconds(), Rule = "faq", Requests = 1 });
+            return await db.SaveChangesAsync();
+        });
+        // For faq: 3 exact and 1 semantic hit, 4 misses and 2 bypasses, so 4 of 8 lookups hit (50 %); another rule only misses.
+        var levels = new[] { "exact", "exact", "exact", "semantic", "miss", "miss", "miss", "miss", "bypass", "bypass" };
+        await LedgerAsync(levels.Select((level, i) => Row(Start.AddMinutes(-30 + i), "support", cacheLevel: level, rule: "faq")));
+        await LedgerAsync(Enumerable.Range(0, 10).Select(i => Row(Start.AddMinutes(-20 + i), "support", cacheLevel: "miss", rule: "other")));
+        var unknown = await Service().SaveAsync(new AlertRuleForm { Name = "FAQ cache", Metric = AlertMetric.CacheHitRate, Scope = AlertScope.Rule, ScopeValue = "nope", Direction = AlertDirection.Below, Threshold = 60, WindowMinutes = 60 }, "ana", ct);
+        Assert.Equal("There is no rule 'nope'.", unknown.Summary);
+        var saved = await Service().SaveAsync(new AlertRuleForm { Name = "FAQ cache", Metric = AlertMetric.CacheHitRate, Scope = AlertScope.Rule, ScopeValue = "faq", Direction = AlertDirection.Below, Threshold = 60, WindowMinutes = 60 }, "ana", ct);
+        Assert.True(saved.Saved, saved.Summary);
+
+        await Evaluator().EvaluateAsync(ct);
+
+        Assert.Equal("FAQ cache: Cache hit rate of rule faq is 50 % over the last 60 min, below the threshold of 60 %.", Assert.Single(_alerts.Recent()).Message);
+        Assert.Equal(0.5, (await Service().ListAsync(ct)).Single().LastValue!.Value, 9);
+    }
+
+    private Task LedgerAsync(IEnumerable<RequestLogRow> rows) => _database.QueryAsync(async db =>
+    {
+        db.RequestLog.AddRange(rows);
+        return await db.SaveChangesAsync();
+    });
+
+    private static RequestLogRow Row(DateTimeOffset at, string team, double latencyMs = 100, string? cacheLevel = null, string? rule = null) => new()
+    {
+        RequestId = "req_" + Guid.NewGuid().ToString("N"),
+        Timestamp = at,
+        Team = team,
+        Rule = rule,
+        LatencyMs = latencyMs,
+        CacheLevel = cacheLevel,
+        HttpStatus = 200,
+    };
 
     private Task SeedAsync(DateTimeOffset at, string team, long requests, decimal costUsd) => _database.QueryAsync(async db =>
     {

@@ -29,12 +29,18 @@ public sealed partial class AlertRules
     {
         AlertScope.Team => "Team",
         AlertScope.Key => "Key",
+        AlertScope.Rule => "Routing rule",
         _ => "Model",
     };
 
     private string ThresholdLabel => _form is null ? "" : _form.Mode == AlertMode.Anomaly
         ? "Factor against the previous weeks (e.g. 2)"
-        : AlertRuleCheck.IsShare(_form.Metric) ? "Threshold (%)" : _form.Metric == AlertMetric.SpendRate ? "Threshold (USD per hour)" : "Threshold (USD per request)";
+        : AlertRuleCheck.IsShare(_form.Metric) ? "Threshold (%)" : _form.Metric switch
+        {
+            AlertMetric.SpendRate => "Threshold (USD per hour)",
+            AlertMetric.LatencyP95 => "Threshold (ms)",
+            _ => "Threshold (USD per request)",
+        };
 
     protected override async Task OnInitializedAsync()
     {
@@ -58,6 +64,7 @@ public sealed partial class AlertRules
     {
         AlertScope.Team => (_choices?.Teams ?? []).Select(t => (t, t)),
         AlertScope.Key => (_choices?.Keys ?? []).Select(k => (k.Id.ToString(CultureInfo.InvariantCulture), k.Name)),
+        AlertScope.Rule => (_choices?.Rules ?? []).Select(r => (r, r)),
         _ => (_choices?.Models ?? []).Select(m => (m, m)),
     };
 
