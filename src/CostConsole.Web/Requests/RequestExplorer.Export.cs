@@ -23,7 +23,7 @@ internal sealed partial class RequestExplorer
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
-        var rows = Searched(db, Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite()), query);
+        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
         if (team is not null)
         {
             var teamKeys = keys.Values.Where(k => string.Equals(k.Team ?? "", team, StringComparison.Ordinal)).Select(k => k.Id).ToList();
@@ -33,7 +33,7 @@ internal sealed partial class RequestExplorer
         await using var csv = Csv.Open(writer);
         await Csv.WriteRowAsync(csv, ExportColumns);
         long written = 0;
-        await foreach (var r in Ordered(rows, query).Select(r => new
+        await foreach (var r in Ordered(db, rows, query).Select(r => new
         {
             r.Timestamp, r.RequestId, r.Status, r.HttpStatus, r.ApiKeyId, r.EndUser, r.ConversationId, r.Protocol, r.Tier, r.Model, r.Rule,
             r.PromptTokens, r.CachedTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Escalations, r.Fallbacks, r.ErrorCode,
@@ -54,16 +54,4 @@ internal sealed partial class RequestExplorer
         await csv.FlushAsync();
         return written;
     }
-
-    private static IQueryable<RequestLogRow> Ordered(IQueryable<RequestLogRow> rows, RequestQuery query) => (query.Sort, query.Descending) switch
-    {
-        (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
-        (RequestSort.Cost, false) => rows.OrderBy(r => r.CostNanoUsd).ThenBy(r => r.Id),
-        (RequestSort.Latency, true) => rows.OrderByDescending(r => r.LatencyMs).ThenByDescending(r => r.Id),
-        (RequestSort.Latency, false) => rows.OrderBy(r => r.LatencyMs).ThenBy(r => r.Id),
-        (RequestSort.Tokens, true) => rows.OrderByDescending(r => r.PromptTokens + r.CompletionTokens).ThenByDescending(r => r.Id),
-        (RequestSort.Tokens, false) => rows.OrderBy(r => r.PromptTokens + r.CompletionTokens).ThenBy(r => r.Id),
-        (_, true) => rows.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id),
-        _ => rows.OrderBy(r => r.Timestamp).ThenBy(r => r.Id),
-    };
 }

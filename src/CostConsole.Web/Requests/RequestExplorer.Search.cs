@@ -26,33 +26,79 @@ internal sealed partial class RequestExplorer
             ? $"'{text.Trim()}' has no word to look for: give letters or digits."
             : null;
 
-    private static IQueryable<RequestLogRow> Searched(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery query)
+    /// <summary>The rows whose stored prompt holds every searched word; all rows when no text is searched.</summary>
+    private static IQueryable<RequestLogRow> Searched(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery query) =>
+        Matches(db, query) is { } matches ? rows.Where(r => matches.Select(m => m.Id).Contains(r.Id)) : rows;
+
+    /// <summary>
+    /// The matching rows in the query's order. By relevance, FTS5's <c>rank</c> (bm25) on SQLite or <c>ts_rank</c> on
+    /// PostgreSQL orders them, best first, the newest first among equals; without searched words relevance is time.
+    /// </summary>
+    private static IQueryable<RequestLogRow> Ordered(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery query)
+    {
+        if (Matches(db, query) is not { } matches)
+        {
+            return ByColumn(rows, query);
+        }
+
+        if (query.Sort != RequestSort.Relevance)
+        {
+            return ByColumn(rows.Where(r => matches.Select(m => m.Id).Contains(r.Id)), query);
+        }
+
+        var scored = rows.Join(matches, r => r.Id, m => m.Id, (r, m) => new { Row = r, m.Score });
+        var ordered = query.Descending
+            ? scored.OrderBy(s => s.Score).ThenByDescending(s => s.Row.Id)
+            : scored.OrderByDescending(s => s.Score).ThenBy(s => s.Row.Id);
+        return ordered.Select(s => s.Row);
+    }
+
+    /// <summary>The ids of the rows whose stored prompt holds every searched word, with a score that is lower the better they match; null when no text is searched.</summary>
+    private static IQueryable<SearchMatch>? Matches(CostConsoleDbContext db, RequestQuery query)
     {
         if (string.IsNullOrWhiteSpace(query.Text))
         {
-            return rows;
+            return null;
         }
 
         var words = SearchWords(query.Text);
         if (words.Count == 0)
         {
-            return rows.Where(r => false);
+            // A text without words finds nothing (the page says why); no engine is asked.
+            return db.Database.SqlQuery<SearchMatch>($"SELECT CAST(0 AS bigint) AS \"Id\", CAST(0 AS double precision) AS \"Score\" WHERE 1 = 0");
         }
 
-        IQueryable<long> matches;
         if (db.Database.IsSqlite())
         {
             // Each word quoted (a quote inside doubled): FTS5 reads them as plain terms, all of which must be present.
             var match = string.Join(" ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
-            matches = db.Database.SqlQuery<long>($"SELECT rowid AS \"Value\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {match}");
-        }
-        else
-        {
-            var plain = string.Join(" ", words);
-            matches = db.Database.SqlQuery<long>($"SELECT \"Id\" AS \"Value\" FROM \"RequestLog\" WHERE \"PromptSearch\" @@ plainto_tsquery('simple', {plain})");
+            return db.Database.SqlQuery<SearchMatch>($"SELECT rowid AS \"Id\", rank AS \"Score\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {match}");
         }
 
-        return rows.Where(r => matches.Contains(r.Id));
+        // ts_rank is higher the better; negated, so both engines order the same way.
+        var plain = string.Join(" ", words);
+        return db.Database.SqlQuery<SearchMatch>(
+            $"SELECT \"Id\", -ts_rank(\"PromptSearch\", plainto_tsquery('simple', {plain}))::float8 AS \"Score\" FROM \"RequestLog\" WHERE \"PromptSearch\" @@ plainto_tsquery('simple', {plain})");
+    }
+
+    private static IQueryable<RequestLogRow> ByColumn(IQueryable<RequestLogRow> rows, RequestQuery query) => (query.Sort, query.Descending) switch
+    {
+        (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
+        (RequestSort.Cost, false) => rows.OrderBy(r => r.CostNanoUsd).ThenBy(r => r.Id),
+        (RequestSort.Latency, true) => rows.OrderByDescending(r => r.LatencyMs).ThenByDescending(r => r.Id),
+        (RequestSort.Latency, false) => rows.OrderBy(r => r.LatencyMs).ThenBy(r => r.Id),
+        (RequestSort.Tokens, true) => rows.OrderByDescending(r => r.PromptTokens + r.CompletionTokens).ThenByDescending(r => r.Id),
+        (RequestSort.Tokens, false) => rows.OrderBy(r => r.PromptTokens + r.CompletionTokens).ThenBy(r => r.Id),
+        (_, true) => rows.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id),
+        _ => rows.OrderBy(r => r.Timestamp).ThenBy(r => r.Id),
+    };
+
+    /// <summary>A search hit: the ledger row's id and how well its prompt matched (lower is better).</summary>
+    private sealed class SearchMatch
+    {
+        public long Id { get; init; }
+
+        public double Score { get; init; }
     }
 
     [GeneratedRegex(@"[\p{L}\p{N}]+")]

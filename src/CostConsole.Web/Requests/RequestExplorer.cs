@@ -12,9 +12,15 @@ public enum RequestSort
     Cost,
     Latency,
     Tokens,
+
+    /// <summary>How well the stored prompt matches the searched words; with no words, newest first.</summary>
+    Relevance,
 }
 
-/// <summary>What the request explorer asks for: a time window, filters, an order and a page; <c>Text</c>: words the stored prompt must hold.</summary>
+/// <summary>
+/// What the request explorer asks for: a time window, filters, an order and a page; <c>Text</c>: words the stored prompt
+/// must hold; <c>Team</c>, <c>EndUser</c> and <c>Conversation</c>: as the ledger recorded them, matched whole.
+/// </summary>
 public sealed record RequestQuery(
     DateTimeOffset From,
     DateTimeOffset To,
@@ -28,13 +34,26 @@ public sealed record RequestQuery(
     bool Descending = true,
     int Page = 0,
     int PageSize = 25,
-    string? Text = null);
+    string? Text = null,
+    string? Team = null,
+    string? EndUser = null,
+    string? Conversation = null)
+{
+    /// <summary>The order a query gets when none is chosen: the best matches first while words are searched, else the newest.</summary>
+    public static RequestSort DefaultSort(string? text) => RequestExplorer.SearchWords(text).Count > 0 ? RequestSort.Relevance : RequestSort.Time;
+}
 
 /// <summary>One line of the explorer.</summary>
 public sealed record RequestSummary(
     long Id, string RequestId, DateTimeOffset Timestamp, long? ApiKeyId, string? Tier, string? Model, string? Rule, int Status, int HttpStatus,
     long PromptTokens, long CompletionTokens, long CostNanoUsd, long BaselineCostNanoUsd, double LatencyMs, int Fallbacks, string? ErrorCode)
 {
+    /// <summary>The team the request was recorded under.</summary>
+    public string? Team { get; init; }
+
+    /// <summary>The first <see cref="RequestExplorer.PreviewLength"/> characters of the stored prompt on one line; null when no prompt was stored.</summary>
+    public string? PromptPreview { get; init; }
+
     public decimal Cost => Money.FromNanoUsd(CostNanoUsd);
 
     public decimal Baseline => Money.FromNanoUsd(BaselineCostNanoUsd);
@@ -59,6 +78,9 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
     /// <summary>Counting every match of a month of traffic would cost more than the page itself; past this the pager says "more than".</summary>
     public const int CountLimit = 10_000;
 
+    /// <summary>How much of a stored prompt the explorer's list shows.</summary>
+    public const int PreviewLength = 80;
+
     private const int WholeIdLength = 36;
 
     private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
@@ -70,24 +92,18 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
             .OrderByDescending(r => r.Timestamp)
             .Take(CountLimit + 1)
             .CountAsync(cancellationToken);
-        var rows = Searched(db, Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite()), query);
-        var ordered = (query.Sort, query.Descending) switch
-        {
-            (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
-            (RequestSort.Cost, false) => rows.OrderBy(r => r.CostNanoUsd).ThenBy(r => r.Id),
-            (RequestSort.Latency, true) => rows.OrderByDescending(r => r.LatencyMs).ThenByDescending(r => r.Id),
-            (RequestSort.Latency, false) => rows.OrderBy(r => r.LatencyMs).ThenBy(r => r.Id),
-            (RequestSort.Tokens, true) => rows.OrderByDescending(r => r.PromptTokens + r.CompletionTokens).ThenByDescending(r => r.Id),
-            (RequestSort.Tokens, false) => rows.OrderBy(r => r.PromptTokens + r.CompletionTokens).ThenBy(r => r.Id),
-            (_, true) => rows.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id),
-            _ => rows.OrderBy(r => r.Timestamp).ThenBy(r => r.Id),
-        };
-        var page = await ordered
+        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
+        var page = await Ordered(db, rows, query)
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .Select(r => new RequestSummary(r.Id, r.RequestId, r.Timestamp, r.ApiKeyId, r.Tier, r.Model, r.Rule, r.Status, r.HttpStatus,
-                r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode))
+                r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode)
+            {
+                Team = r.Team,
+                PromptPreview = r.Prompt == null ? null : r.Prompt.Substring(0, PreviewLength * 4),
+            })
             .ToListAsync(cancellationToken);
+        page = [.. page.Select(r => r with { PromptPreview = Preview(r.PromptPreview) })];
         return new RequestPage(page, Math.Min(counted, CountLimit), counted > CountLimit);
     }
 
@@ -162,6 +178,21 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
             rows = rows.Where(r => r.Rule == rule);
         }
 
+        if (q.Team is { } team)
+        {
+            rows = rows.Where(r => r.Team == team);
+        }
+
+        if (q.EndUser is { } user)
+        {
+            rows = rows.Where(r => r.EndUser == user);
+        }
+
+        if (q.Conversation is { } conversation)
+        {
+            rows = rows.Where(r => r.ConversationId == conversation);
+        }
+
         if (q.Status is { } status)
         {
             rows = rows.Where(r => r.Status == (int)status);
@@ -191,5 +222,25 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
         }
 
         return rows;
+    }
+
+    /// <summary>A prompt's beginning on one line, cut at most <see cref="PreviewLength"/> characters in, with an ellipsis.</summary>
+    internal static string? Preview(string? prompt)
+    {
+        if (prompt is null)
+        {
+            return null;
+        }
+
+        var line = string.Join(' ', prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        if (line.Length <= PreviewLength)
+        {
+            return line;
+        }
+
+        // Cut between words when a space is near the end, so the preview does not end in half a word.
+        var cut = line[..PreviewLength];
+        var space = cut.LastIndexOf(' ');
+        return (space > PreviewLength - 20 ? cut[..space] : cut).TrimEnd() + "…";
     }
 }

@@ -7,8 +7,9 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace CostConsole.Web.Requests;
 
 /// <summary>
-/// <c>GET /api/requests/export.csv?range=24h&amp;key=3&amp;tier=small&amp;status=failed&amp;sort=cost</c>: the request explorer's
-/// filtered requests, one line each, with their key, team, end user and conversation.
+/// <c>GET /api/requests/export.csv?range=24h&amp;key=3&amp;team=support&amp;user=alice&amp;tier=small&amp;status=failed&amp;sort=cost</c>:
+/// the request explorer's filtered requests, one line each, with their key, team, end user and conversation. The explorer's
+/// own address carries the same parameters, so a bookmarked view and its export agree.
 /// </summary>
 internal static class RequestExportApi
 {
@@ -30,16 +31,29 @@ internal static class RequestExportApi
             parameters["to"] = range.To.AddTicks(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         }
 
-        parameters["key"] = query.ApiKeyId?.ToString(CultureInfo.InvariantCulture);
-        parameters["tier"] = query.Tier;
-        parameters["model"] = query.Model;
-        parameters["rule"] = query.Rule;
-        parameters["status"] = query.Status?.ToString().ToLowerInvariant();
-        parameters["search"] = query.Search;
-        parameters["text"] = query.Text;
-        parameters["sort"] = query.Sort == RequestSort.Time ? null : query.Sort.ToString().ToLowerInvariant();
-        parameters["order"] = query.Descending ? null : "asc";
+        foreach (var (name, value) in Parameters(query))
+        {
+            parameters[name] = value;
+        }
+
         return QueryHelpers.AddQueryString(Path, parameters.Where(p => p.Value is not null));
+    }
+
+    /// <summary>The query's filters and order as address parameters; those left at their default are null.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> Parameters(RequestQuery query)
+    {
+        yield return new("key", query.ApiKeyId?.ToString(CultureInfo.InvariantCulture));
+        yield return new("team", query.Team);
+        yield return new("user", query.EndUser);
+        yield return new("conversation", query.Conversation);
+        yield return new("tier", query.Tier);
+        yield return new("model", query.Model);
+        yield return new("rule", query.Rule);
+        yield return new("status", query.Status?.ToString().ToLowerInvariant());
+        yield return new("search", query.Search);
+        yield return new("text", query.Text);
+        yield return new("sort", query.Sort == RequestQuery.DefaultSort(query.Text) ? null : query.Sort.ToString().ToLowerInvariant());
+        yield return new("order", query.Descending ? null : "asc");
     }
 
     private static async Task ExportAsync(HttpContext context, RequestExplorer explorer, ApiKeyDirectory keys, TimeProvider time)
@@ -87,11 +101,13 @@ internal static class RequestExportApi
         };
         var sort = q["sort"].ToString().ToLowerInvariant() switch
         {
-            "" or "time" => RequestSort.Time,
+            "" => RequestQuery.DefaultSort(q["text"]),
+            "time" => RequestSort.Time,
+            "relevance" => RequestSort.Relevance,
             "cost" => RequestSort.Cost,
             "latency" => RequestSort.Latency,
             "tokens" => RequestSort.Tokens,
-            var other => throw new MetricsInputException($"Unknown sort '{other}'. Use time, cost, latency or tokens."),
+            var other => throw new MetricsInputException($"Unknown sort '{other}'. Use time, cost, latency, tokens or relevance."),
         };
         var descending = q["order"].ToString().ToLowerInvariant() switch
         {
@@ -104,7 +120,8 @@ internal static class RequestExportApi
             throw new MetricsInputException(problem);
         }
 
-        return (new RequestQuery(range.From, range.To, key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), status, Blank(q["search"]), sort, descending, Text: Blank(q["text"])), range);
+        return (new RequestQuery(range.From, range.To, key, Blank(q["tier"]), Blank(q["model"]), Blank(q["rule"]), status, Blank(q["search"]), sort, descending, Text: Blank(q["text"]),
+            Team: Blank(q["team"]), EndUser: Blank(q["user"]), Conversation: Blank(q["conversation"])), range);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

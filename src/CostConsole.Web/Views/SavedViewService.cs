@@ -31,6 +31,7 @@ internal sealed class SavedViewService(IDbContextFactory<CostConsoleDbContext> f
     {
         ["/"] = "Dashboard",
         ["/spend"] = "Spend",
+        ["/requests"] = "Requests",
     };
 
     /// <summary>Raised after any view is saved, renamed or deleted, so menus can refresh.</summary>

@@ -21,12 +21,14 @@ public class PromptSearchTests(CostConsoleFactory factory) : IClassFixture<CostC
     /// <summary>A word no other prompt has: letters only, so every tokenizer keeps it whole.</summary>
     private static string UniqueWord() => "kw" + string.Concat(Guid.NewGuid().ToString("N")[..10].Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16))));
 
-    private async Task<string> SendAsync(string prompt, string? conversation = null)
+    private async Task<string> SendAsync(string prompt, string? conversation = null, string? user = null, string? key = null)
     {
-        using var client = factory.CreateApiClient();
+        using var client = factory.CreateApiClient(key ?? CostConsoleFactory.ApiKey);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = JsonContent.Create(new { model = "auto", messages = new[] { new { role = "user", content = prompt } } }),
+            Content = user is null
+                ? JsonContent.Create(new { model = "auto", messages = new[] { new { role = "user", content = prompt } } })
+                : JsonContent.Create(new { model = "auto", user, messages = new[] { new { role = "user", content = prompt } } }),
         };
         if (conversation is not null)
         {
@@ -43,6 +45,56 @@ public class PromptSearchTests(CostConsoleFactory factory) : IClassFixture<CostC
         var now = DateTimeOffset.UtcNow;
         var page = await Explorer.PageAsync(new RequestQuery(now.AddHours(-1), now.AddMinutes(1), Tier: tier, Text: text, PageSize: 100), Cancel);
         return [.. page.Rows.Select(r => r.RequestId)];
+    }
+
+    private async Task<List<string>> FindAsync(RequestQuery query) => [.. (await Explorer.PageAsync(query, Cancel)).Rows.Select(r => r.RequestId)];
+
+    private static RequestQuery LastHour(string? text = null) => new(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), Text: text, PageSize: 100);
+
+    [Fact]
+    public async Task By_relevance_the_prompts_holding_the_words_most_come_first_still_paged_and_filtered()
+    {
+        var word = UniqueWord();
+        var conversation = "conv-rank-" + word;
+        var thrice = await SendAsync($"{word} {word} {word} please", conversation);
+        var once = await SendAsync($"A long question that mentions {word} only once among many other words about delivery, invoices, refunds and opening hours.");
+        var twice = await SendAsync($"{word} again, {word} twice", conversation);
+
+        Assert.Equal(RequestSort.Relevance, RequestQuery.DefaultSort(word));
+        Assert.Equal([thrice, twice, once], await FindAsync(LastHour(word) with { Sort = RequestSort.Relevance }));
+        Assert.Equal([twice, once, thrice], await FindAsync(LastHour(word)));
+        Assert.Equal([once, twice, thrice], await FindAsync(LastHour(word) with { Sort = RequestSort.Relevance, Descending = false }));
+        Assert.Equal([twice], await FindAsync(LastHour(word) with { Sort = RequestSort.Relevance, Conversation = conversation, PageSize = 1, Page = 1 }));
+        var page = await Explorer.PageAsync(LastHour(word) with { Sort = RequestSort.Relevance, Conversation = conversation, PageSize = 1 }, Cancel);
+        Assert.Equal([thrice], page.Rows.Select(r => r.RequestId));
+        Assert.Equal(2, page.Total);
+    }
+
+    [Fact]
+    public async Task Team_end_user_and_conversation_filters_combine_with_the_words_and_the_export_applies_them_too()
+    {
+        var word = UniqueWord();
+        var (created, key) = await factory.Services.GetRequiredService<CostConsole.Web.Keys.KeyService>()
+            .CreateAsync(new CostConsole.Web.Keys.KeyForm { Name = "search-" + word, Team = "team-" + word }, "test", Cancel);
+        Assert.True(created.Saved, created.Summary);
+        var alice = await SendAsync($"Refund for {word}, please.", "conv-a-" + word, user: "alice-" + word, key: key!.Secret);
+        var bob = await SendAsync($"Refund for {word} too.", "conv-b-" + word, user: "bob-" + word, key: key.Secret);
+        var other = await SendAsync($"Refund for {word} from another team.", "conv-a-" + word, user: "alice-" + word);
+
+        Assert.Equal([bob, alice], await FindAsync(LastHour(word) with { Team = "team-" + word }));
+        Assert.Equal([other, alice], await FindAsync(LastHour("refund " + word) with { EndUser = "alice-" + word }));
+        Assert.Equal([alice], await FindAsync(LastHour(word) with { Team = "team-" + word, Conversation = "conv-a-" + word }));
+        Assert.Equal([bob], await FindAsync(LastHour() with { EndUser = "bob-" + word }));
+        Assert.Empty(await FindAsync(LastHour(word) with { Team = "team-" + word, EndUser = "nobody" }));
+        var summary = (await Explorer.PageAsync(LastHour() with { EndUser = "bob-" + word }, Cancel)).Rows.Single();
+        Assert.Equal(("team-" + word, $"user: Refund for {word} too."), (summary.Team, summary.PromptPreview));
+
+        using var console = await factory.CreateConsoleClientAsync(Roles.Admin);
+        var csv = await console.GetStringAsync($"/api/requests/export.csv?range=24h&team=team-{word}&user=alice-{word}&text={word}", Cancel);
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains(alice, lines[1], StringComparison.Ordinal);
+        Assert.Contains($"team-{word},alice-{word},conv-a-{word}", lines[1], StringComparison.Ordinal);
     }
 
     [Fact]

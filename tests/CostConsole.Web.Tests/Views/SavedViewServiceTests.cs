@@ -56,7 +56,7 @@ public sealed class SavedViewServiceTests : IAsyncLifetime
     [Theory]
     [InlineData("", "/spend", "?by=team", "Give the view a name.")]
     [InlineData("   ", "/spend", "?by=team", "Give the view a name.")]
-    [InlineData("Settings", "/settings", "", "Views can be saved from the Dashboard, Spend pages only.")]
+    [InlineData("Settings", "/settings", "", "Views can be saved from the Dashboard, Spend, Requests pages only.")]
     [InlineData("Elsewhere", "/spend", "https://example.com/?x=1", "The filters must be a query string starting with '?'.")]
     public async Task A_view_without_a_name_or_of_another_page_is_refused_and_nothing_is_saved(string name, string page, string query, string message)
     {
