@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Web.Keys;
 using CostConsole.Web.Metrics;
 using CostConsole.Web.Requests;
 
@@ -9,15 +10,16 @@ namespace CostConsole.Web.Commands;
 
 /// <summary>
 /// <c>measure-dashboard [--runs 7]</c>: times, on this console's own database, the calls a page load makes —
-/// the dashboard's 30-day view (filter choices, headline cards, charts) and request explorer pages — and prints
-/// the median and the spread of several runs. Run it in Release on a seeded ledger (<c>seed-ledger</c>).
+/// the dashboard's 30-day view (filter choices, headline cards, charts), request explorer pages with content searches,
+/// the Spend page's rankings and the keys list — and prints the median and the spread of several runs. Run it in
+/// Release on a seeded ledger (<c>seed-ledger</c>).
 /// </summary>
 internal static class MeasureDashboardCommand
 {
     public static Command Create(ConsoleHost host)
     {
         var runs = ConsoleCommandLine.Number("--runs", "Timed runs per measure, after one warm-up", 7, 1, 100);
-        var command = new Command("measure-dashboard", "Times, on this console's database, what a dashboard or request explorer page load does, and prints the median and spread.")
+        var command = new Command("measure-dashboard", "Times, on this console's database, what a dashboard, request explorer, Spend or keys page load does, and prints the median and spread.")
         {
             runs,
         };
@@ -67,6 +69,25 @@ internal static class MeasureDashboardCommand
         await MeasureAsync("Request explorer, 30 days, fragment inside ids", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Search: "abc1")));
         await MeasureAsync("Request explorer, 30 days, sorted by cost", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Sort: RequestSort.Cost)));
         await MeasureAsync("Request explorer, 30 days, sorted by latency", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Sort: RequestSort.Latency)));
+        foreach (var words in new[] { "refund", "tracking number", "invoice german", "zebra" })
+        {
+            await MeasureAsync($"Request explorer, 30 days, words in the prompt: {words}", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Text: words)));
+        }
+
+        await MeasureAsync("Request explorer, 30 days, words: refund, tier = " + tier, runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Tier: tier, Text: "refund")));
+
+        var spend = services.GetRequiredService<SpendReport>();
+        foreach (var by in Enum.GetValues<SpendDimension>())
+        {
+            await MeasureAsync($"Spend, 30 days, by {SpendReport.Name(by)} (top 10)", runs, async () =>
+            {
+                var ranking = await spend.RankAsync(by, month, 10);
+                return $"{ranking.Rows.Count} rows{(ranking.More ? " and more" : "")}, {ranking.Total.Requests:N0} requests";
+            });
+        }
+
+        var keys = services.GetRequiredService<KeyService>();
+        await MeasureAsync("Keys list (spend this month, last used)", runs, async () => $"{(await keys.ListAsync(includeRevoked: false)).Count} keys");
     }
 
     private static async Task<string> PageAsync(RequestExplorer explorer, RequestQuery query)

@@ -22,8 +22,9 @@ namespace CostConsole.Web.Commands;
 /// <summary>
 /// <c>seed-ledger [--rows 2000000] [--days 30] [--seed 1]</c>: fills the ledger with synthetic history for load and
 /// demo purposes — the sample workload's prompts routed by the live rule set, priced at the catalogue's prices,
-/// with a day-and-night rhythm, some fallbacks, failures and rejections — written straight to SQLite, then
-/// rebuilds the rollups. Rows are added to whatever the ledger holds.
+/// with a day-and-night rhythm, some fallbacks, failures and rejections, spread over keys of several teams, end users
+/// (a few heavy ones, many occasional) and their conversations, each with its prompt stored — written straight to
+/// SQLite, then rebuilds the rollups. Rows are added to whatever the ledger holds.
 /// </summary>
 internal static class SeedLedgerCommand
 {
@@ -34,16 +35,17 @@ internal static class SeedLedgerCommand
         var rows = ConsoleCommandLine.Number("--rows", "Ledger rows to add", 2_000_000L, 1, 100_000_000);
         var days = ConsoleCommandLine.Number("--days", "Days of history they span, ending now", 30.0, 0.01, 3650);
         var seed = ConsoleCommandLine.Number("--seed", "Random seed, for the same history again", 1, 0, int.MaxValue);
+        var users = ConsoleCommandLine.Number("--users", "End users the requests are made for", 50_000, 1, 10_000_000);
         var command = new Command("seed-ledger", "Adds synthetic history to this console's ledger (written straight to SQLite), then rebuilds the rollups. Stop the console first.")
         {
-            rows, days, seed,
+            rows, days, seed, users,
         };
         command.SetAction((parse, _) => ConsoleCommandLine.RunWithDataAsync(parse, host, services =>
-            RunAsync(services, parse.GetValue(rows), parse.GetValue(days), parse.GetValue(seed))));
+            RunAsync(services, parse.GetValue(rows), parse.GetValue(days), parse.GetValue(seed), parse.GetValue(users))));
         return command;
     }
 
-    private static async Task RunAsync(IServiceProvider services, long rows, double days, int seed)
+    private static async Task RunAsync(IServiceProvider services, long rows, double days, int seed, int users)
     {
         if (services.GetRequiredService<CostConsole.Data.Database.CostConsoleDatabase>().IsPostgreSql)
         {
@@ -62,7 +64,7 @@ internal static class SeedLedgerCommand
         var now = DateTimeOffset.UtcNow;
         var from = now - TimeSpan.FromDays(days);
         var spanMs = (now - from).TotalMilliseconds;
-        Console.WriteLine($"Seeding {rows:N0} ledger rows over {days:0.##} days into {data.ConnectionString}");
+        Console.WriteLine($"Seeding {rows:N0} ledger rows over {days:0.##} days for {users:N0} end users into {data.ConnectionString}");
         var started = Stopwatch.GetTimestamp();
 
         await using (var connection = new SqliteConnection(data.ConnectionString))
@@ -74,15 +76,22 @@ internal static class SeedLedgerCommand
                 pragma.ExecuteNonQuery();
             }
 
+            // The prompt index is rebuilt once at the end, far faster than a trigger's insert per row.
+            var searchTrigger = await SearchTriggerAsync(connection);
+            if (searchTrigger is not null)
+            {
+                Execute(connection, "DROP TRIGGER RequestLogSearch_Insert;");
+            }
+
             using var insert = connection.CreateCommand();
             insert.CommandText = """
-                INSERT INTO RequestLog (RequestId, Timestamp, ApiKeyId, RequestedModel, Tier, Model, Provider, Rule, Decision, Mapping, RuleSetVersion,
+                INSERT INTO RequestLog (RequestId, Timestamp, ApiKeyId, Team, EndUser, ConversationId, RequestedModel, Tier, Model, Provider, Rule, Decision, Mapping, RuleSetVersion,
                   PromptTokens, CachedTokens, CompletionTokens, CostNanoUsd, BaselineCostNanoUsd, Priced, LatencyMs, TimeToFirstTokenMs, Status, HttpStatus,
                   ErrorCode, Error, Stream, Fallbacks, AttemptsJson, PromptHash, Prompt)
-                VALUES ($id, $ts, $key, 'auto', $tier, $model, $provider, $rule, $decision, $mapping, $version, $prompt, $cached, $completion, $cost, $baseline,
-                  $priced, $latency, $ttft, $status, $http, $code, $error, 0, $fallbacks, $attempts, $hash, NULL)
+                VALUES ($id, $ts, $key, $team, $user, $conversation, 'auto', $tier, $model, $provider, $rule, $decision, $mapping, $version, $prompt, $cached, $completion, $cost, $baseline,
+                  $priced, $latency, $ttft, $status, $http, $code, $error, 0, $fallbacks, $attempts, $hash, $text)
                 """;
-            foreach (var name in new[] { "$id", "$ts", "$key", "$tier", "$model", "$provider", "$rule", "$decision", "$mapping", "$version", "$prompt", "$cached", "$completion", "$cost", "$baseline", "$priced", "$latency", "$ttft", "$status", "$http", "$code", "$error", "$fallbacks", "$attempts", "$hash" })
+            foreach (var name in new[] { "$id", "$ts", "$key", "$team", "$user", "$conversation", "$text", "$tier", "$model", "$provider", "$rule", "$decision", "$mapping", "$version", "$prompt", "$cached", "$completion", "$cost", "$baseline", "$priced", "$latency", "$ttft", "$status", "$http", "$code", "$error", "$fallbacks", "$attempts", "$hash" })
             {
                 insert.Parameters.Add(new SqliteParameter(name, null));
             }
@@ -102,7 +111,7 @@ internal static class SeedLedgerCommand
                 var end = Math.Min(rows, done + BatchRows);
                 for (; done < end; done++)
                 {
-                    Bind(insert, shapes[random.Next(shapes.Count)], keys, times[done], random, snapshot);
+                    Bind(insert, shapes[random.Next(shapes.Count)], keys, times[done], random, snapshot, users);
                     insert.ExecuteNonQuery();
                 }
 
@@ -111,11 +120,33 @@ internal static class SeedLedgerCommand
             }
 
             Console.WriteLine();
+            if (searchTrigger is not null)
+            {
+                Console.WriteLine("Rebuilding the prompt search index…");
+                Execute(connection, searchTrigger + ";");
+                Execute(connection, "INSERT INTO RequestLogSearch(RequestLogSearch) VALUES ('rebuild');");
+            }
         }
 
         Console.WriteLine("Rebuilding rollups from the ledger…");
         var rebuild = await services.GetRequiredService<RollupStore>().RebuildAsync(DateTimeOffset.UnixEpoch);
         Console.WriteLine($"Done in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s: {rebuild.LedgerRows:N0} ledger rows → {rebuild.MinuteRows:N0} minute and {rebuild.HourRows:N0} hour rollups ({rebuild.Took.TotalSeconds:0.0} s).");
+    }
+
+    /// <summary>The statement that created the prompt index's insert trigger, or null on a database without one.</summary>
+    private static async Task<string?> SearchTriggerAsync(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'RequestLogSearch_Insert'";
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.CommandTimeout = 0;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>A position in [0, 1) over the span, denser in working hours (UTC 07–19) than at night.</summary>
@@ -133,7 +164,10 @@ internal static class SeedLedgerCommand
         }
     }
 
-    private sealed record Shape(string Key, RoutingDecision Decision, long PromptTokens, string PromptHash);
+    private sealed record Shape(string Key, RoutingDecision Decision, long PromptTokens, string Prompt);
+
+    /// <summary>A key of the seeded history and the team it belongs to.</summary>
+    private sealed record SeedKey(long Id, string Team);
 
     /// <summary>Each workload prompt, decided once by the live rule set: real rules, tiers and candidate models.</summary>
     private static async Task<List<Shape>> ShapesAsync(RoutingSnapshot snapshot, SampleWorkload workload, ITokenCounter tokens)
@@ -146,18 +180,44 @@ internal static class SeedLedgerCommand
             using var request = ChatRequestParser.Parse(body, null, tokens);
             var decision = await snapshot.DecideAsync(request);
             var key = workload.Keys.First(k => k.Categories.Contains(prompt.Category)).Name;
-            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt.Prompt)));
             // Weighted like the live generator draws them; a CRM prompt usually comes with some conversation before it.
             for (var copies = 0; copies < Math.Max(1, (int)Math.Round(prompt.Weight)); copies++)
             {
-                shapes.Add(new Shape(key, decision, request.PromptTokens + random.Next(40, 900), hash));
+                shapes.Add(new Shape(key, decision, request.PromptTokens + random.Next(40, 900), prompt.Prompt));
             }
         }
 
         return shapes;
     }
 
-    private static void Bind(SqliteCommand insert, Shape shape, IReadOnlyDictionary<string, long> keys, long timestamp, Random random, RoutingSnapshot snapshot)
+    private static readonly string[] Closings =
+    [
+        "", "", "", " Thanks in advance.", " This is urgent, please.", " I already tried logging out and in again.",
+        " My colleague had the same problem last week.", " Please answer in German.", " Can you also send me a summary by e-mail?",
+    ];
+
+    /// <summary>The workload prompt with its digits redrawn (order numbers, amounts) and sometimes a closing sentence.</summary>
+    private static string Vary(string prompt, Random random)
+    {
+        var text = string.Create(prompt.Length, (prompt, random), (span, state) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                var c = state.prompt[i];
+                span[i] = char.IsAsciiDigit(c) ? (char)('0' + state.random.Next(10)) : c;
+            }
+        });
+        return text + Closings[random.Next(Closings.Length)];
+    }
+
+    /// <summary>An end user, a few of them heavy and most occasional: the square of a uniform draw favours low numbers.</summary>
+    private static int EndUser(Random random, int users)
+    {
+        var u = random.NextDouble();
+        return (int)(users * u * u);
+    }
+
+    private static void Bind(SqliteCommand insert, Shape shape, IReadOnlyDictionary<string, SeedKey[]> keys, long timestamp, Random random, RoutingSnapshot snapshot, int users)
     {
         var at = DateTimeOffset.FromUnixTimeMilliseconds(timestamp);
         var decision = shape.Decision;
@@ -188,7 +248,17 @@ internal static class SeedLedgerCommand
         var p = insert.Parameters;
         p["$id"].Value = "req_" + Guid.CreateVersion7(at).ToString("N");
         p["$ts"].Value = timestamp;
-        p["$key"].Value = keys[shape.Key];
+        var regional = keys[shape.Key];
+        var seedKey = regional[random.Next(regional.Length)];
+        p["$key"].Value = seedKey.Id;
+        p["$team"].Value = seedKey.Team;
+        // Internal analyses are made for no end user; a customer's turns within half an hour are one conversation.
+        var internalUse = shape.Key.Contains("analytics", StringComparison.Ordinal);
+        var user = internalUse ? -1 : EndUser(random, users);
+        p["$user"].Value = internalUse ? DBNull.Value : $"customer-{user:D6}";
+        p["$conversation"].Value = internalUse ? DBNull.Value : $"conv-{user:D6}-{timestamp / 1_800_000}";
+        var text = Vary(shape.Prompt, random);
+        p["$text"].Value = text;
         p["$tier"].Value = rejected ? DBNull.Value : decision.Tier;
         p["$model"].Value = rejected ? DBNull.Value : last.Key;
         p["$provider"].Value = rejected ? DBNull.Value : last.Provider.Name;
@@ -215,7 +285,7 @@ internal static class SeedLedgerCommand
         };
         p["$fallbacks"].Value = rejected ? 0 : Math.Max(0, attempts.Count - 1);
         p["$attempts"].Value = rejected ? DBNull.Value : JsonSerializer.Serialize(attempts, AttemptJson);
-        p["$hash"].Value = shape.PromptHash;
+        p["$hash"].Value = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
     private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
@@ -228,22 +298,36 @@ internal static class SeedLedgerCommand
         return median * Math.Exp(0.45 * normal);
     }
 
-    private static async Task<Dictionary<string, long>> EnsureKeysAsync(IDbContextFactory<CostConsoleDbContext> factory, SampleWorkload workload)
+    private static readonly string[] Regions = ["eu", "us", "apac", "latam"];
+
+    private static readonly string[] Teams = ["support", "customer success", "sales", "analytics", "platform", "growth"];
+
+    /// <summary>Each workload key once per region, the regions' keys belonging to different teams.</summary>
+    private static async Task<Dictionary<string, SeedKey[]>> EnsureKeysAsync(IDbContextFactory<CostConsoleDbContext> factory, SampleWorkload workload)
     {
         await using var db = await factory.CreateDbContextAsync();
-        var keys = new Dictionary<string, long>();
-        foreach (var name in workload.Keys.Select(k => k.Name))
+        var keys = new Dictionary<string, SeedKey[]>();
+        var n = 0;
+        foreach (var workloadKey in workload.Keys.Select(k => k.Name))
         {
-            var existing = await db.ApiKeys.FirstOrDefaultAsync(k => k.Name == name && k.RevokedAt == null);
-            if (existing is null)
+            var seeded = new List<SeedKey>();
+            foreach (var region in Regions)
             {
-                var secret = "cc-sample-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-                existing = new ApiKeyEntity { Name = name, Team = "sample workload", Prefix = ApiKeySecrets.Prefix(secret), Hash = ApiKeySecrets.Hash(secret), CreatedAt = DateTimeOffset.UtcNow };
-                db.ApiKeys.Add(existing);
-                await db.SaveChangesAsync();
+                var name = $"{workloadKey} ({region})";
+                var team = Teams[n++ % Teams.Length];
+                var existing = await db.ApiKeys.FirstOrDefaultAsync(k => k.Name == name && k.RevokedAt == null);
+                if (existing is null)
+                {
+                    var secret = "cc-sample-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+                    existing = new ApiKeyEntity { Name = name, Team = team, Prefix = ApiKeySecrets.Prefix(secret), Hash = ApiKeySecrets.Hash(secret), CreatedAt = DateTimeOffset.UtcNow };
+                    db.ApiKeys.Add(existing);
+                    await db.SaveChangesAsync();
+                }
+
+                seeded.Add(new SeedKey(existing.Id, existing.Team ?? team));
             }
 
-            keys[name] = existing.Id;
+            keys[workloadKey] = [.. seeded];
         }
 
         return keys;

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
+using CostConsole.Data.Metrics;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Metrics;
@@ -44,16 +45,21 @@ public sealed record SpendRanking(SpendDimension By, MetricsRange Range, IReadOn
 }
 
 /// <summary>
-/// Ranks keys, teams, end users, models and conversations by spend, straight from the ledger with grouped sums that SQLite and
-/// PostgreSQL both run. A team is the team the request's key had when the ledger recorded it.
+/// Ranks keys, teams, end users, models and conversations by spend, with grouped sums that SQLite and PostgreSQL both run.
+/// Keys, teams, models and the totals come from the hour rollups for the range's whole hours that are settled (older than
+/// the late-arrival margin) and from the ledger for the rest, so a month reads a few thousand rollup rows instead of
+/// millions of requests; end users and conversations, too many to roll up, are ranked from the ledger. A team is the team
+/// the request's key had when the ledger recorded it.
 /// </summary>
-internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory)
+internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider? time = null)
 {
     public const int MaxTop = 500;
 
     public const string NoKey = "No key";
     public const string NoTeam = "No team";
     public const string NoModel = "No model (refused before routing)";
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public static string Name(SpendDimension by) => by.ToString().ToLowerInvariant();
 
@@ -74,17 +80,11 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         var previous = range.Previous;
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
 
-        // Every row has a key or none, so the per-key sums also give the totals and, through the keys, the teams.
-        var byKey = await SumsAsync(In(db, range.From, range.To).GroupBy(r => r.ApiKeyId).Select(g => new Sums
-        {
-            Id = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-        }), cancellationToken);
-        var byKeyBefore = await SumsAsync(In(db, previous.From, previous.To).GroupBy(r => r.ApiKeyId).Select(g => new Sums
-        {
-            Id = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-        }), cancellationToken);
-        var total = byKey.Aggregate(SpendFigures.Empty, (sum, s) => sum.Plus(s.Figures));
-        var totalBefore = byKeyBefore.Aggregate(SpendFigures.Empty, (sum, s) => sum.Plus(s.Figures));
+        // Every request is in one cell of key × team × model, so the cells give the totals and the groups of those three.
+        var cells = await CellsAsync(db, range.From, range.To, cancellationToken);
+        var cellsBefore = await CellsAsync(db, previous.From, previous.To, cancellationToken);
+        var total = cells.Aggregate(SpendFigures.Empty, (sum, s) => sum.Plus(s.Figures));
+        var totalBefore = cellsBefore.Aggregate(SpendFigures.Empty, (sum, s) => sum.Plus(s.Figures));
 
         List<SpendRow> rows;
         bool more;
@@ -101,47 +101,77 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
             return new SpendRanking(by, range, rows, more, total, totalBefore);
         }
 
-        Dictionary<string, SpendFigures> groups, groupsBefore;
+        Func<Sums, string> group;
         if (by == SpendDimension.Model)
         {
-            groups = Merge(await SumsAsync(In(db, range.From, range.To).GroupBy(r => r.Model).Select(g => new Sums
-            {
-                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-            }), cancellationToken), s => s.Text ?? NoModel);
-            groupsBefore = Merge(await SumsAsync(In(db, previous.From, previous.To).GroupBy(r => r.Model).Select(g => new Sums
-            {
-                Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-            }), cancellationToken), s => s.Text ?? NoModel);
+            group = s => s.Model ?? NoModel;
         }
         else if (by == SpendDimension.Team)
         {
             // A row counts for the team its key had when it was recorded; older rows, from before teams were recorded,
             // for the team their key has now.
             var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
-            string Group(Sums s) => s.Text
+            group = s => s.Text
                 ?? (s.Id is { } id && keys.TryGetValue(id, out var key) && !string.IsNullOrWhiteSpace(key.Team) ? key.Team : NoTeam);
-            groups = Merge(await SumsAsync(In(db, range.From, range.To).GroupBy(r => new { r.ApiKeyId, r.Team }).Select(g => new Sums
-            {
-                Id = g.Key.ApiKeyId, Text = g.Key.Team, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-            }), cancellationToken), Group);
-            groupsBefore = Merge(await SumsAsync(In(db, previous.From, previous.To).GroupBy(r => new { r.ApiKeyId, r.Team }).Select(g => new Sums
-            {
-                Id = g.Key.ApiKeyId, Text = g.Key.Team, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
-            }), cancellationToken), Group);
         }
         else
         {
             var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name }).ToDictionaryAsync(k => k.Id, cancellationToken);
-            string Group(Sums s) => s.Id is { } id && keys.TryGetValue(id, out var key) ? key.Name : NoKey;
-            groups = Merge(byKey, Group);
-            groupsBefore = Merge(byKeyBefore, Group);
+            group = s => s.Id is { } id && keys.TryGetValue(id, out var key) ? key.Name : NoKey;
         }
 
+        var groups = Merge(cells, group);
+        var groupsBefore = Merge(cellsBefore, group);
         var ranked = groups.OrderByDescending(g => g.Value.CostNanoUsd).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
         more = ranked.Count > top;
         rows = [.. ranked.Take(top).Select(g => new SpendRow(g.Key, g.Value, groupsBefore.GetValueOrDefault(g.Key, SpendFigures.Empty)))];
         return new SpendRanking(by, range, rows, more, total, totalBefore);
     }
+
+    /// <summary>
+    /// Requests, spend and baseline of [from, to) per key × team × model: the settled whole hours from the hour rollups,
+    /// the part of an hour at either end and the last minutes, which the rollups may not have folded in yet, from the ledger.
+    /// </summary>
+    private async Task<List<Sums>> CellsAsync(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var fromMs = from.ToUnixTimeMilliseconds();
+        var toMs = to.ToUnixTimeMilliseconds();
+        var settled = RollupGrid.Floor((_time.GetUtcNow() - RollupStore.LateArrival).ToUnixTimeMilliseconds(), RollupGrid.HourMs);
+        var hoursFrom = -RollupGrid.Floor(-fromMs, RollupGrid.HourMs);
+        var hoursTo = Math.Min(RollupGrid.Floor(toMs, RollupGrid.HourMs), settled);
+        if (hoursTo <= hoursFrom)
+        {
+            return await LedgerCellsAsync(db, from, to, cancellationToken);
+        }
+
+        var cells = await db.HourRollups.AsNoTracking()
+            .Where(r => r.Start >= hoursFrom && r.Start < hoursTo)
+            .GroupBy(r => new { r.ApiKeyId, r.Team, r.Model })
+            .Select(g => new Sums
+            {
+                Id = g.Key.ApiKeyId, Text = g.Key.Team, Model = g.Key.Model,
+                Requests = g.Sum(r => r.Requests), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+            })
+            .ToListAsync(cancellationToken);
+        if (hoursFrom > fromMs)
+        {
+            cells.AddRange(await LedgerCellsAsync(db, from, DateTimeOffset.FromUnixTimeMilliseconds(hoursFrom), cancellationToken));
+        }
+
+        if (toMs > hoursTo)
+        {
+            cells.AddRange(await LedgerCellsAsync(db, DateTimeOffset.FromUnixTimeMilliseconds(hoursTo), to, cancellationToken));
+        }
+
+        return cells;
+    }
+
+    private static Task<List<Sums>> LedgerCellsAsync(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        In(db, from, to).GroupBy(r => new { r.ApiKeyId, r.Team, r.Model }).Select(g => new Sums
+        {
+            Id = g.Key.ApiKeyId, Text = g.Key.Team, Model = g.Key.Model,
+            Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
+        }).ToListAsync(cancellationToken);
 
     /// <summary>The top groups of a text column with many values (conversations, end users); rows without one are left out.</summary>
     private static async Task<(List<SpendRow> Rows, bool More)> TopAsync(
@@ -184,6 +214,8 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         public long? Id { get; init; }
 
         public string? Text { get; init; }
+
+        public string? Model { get; init; }
 
         public long Requests { get; init; }
 

@@ -1,5 +1,7 @@
 using CostConsole.Data;
+using CostConsole.Data.Database;
 using CostConsole.Data.Entities;
+using CostConsole.Data.Metrics;
 using CostConsole.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
 
@@ -39,6 +41,16 @@ internal static class SpendLedger
             Row(supportBot.Id, end, "gpt-4o-mini", 9.00m, 9.00m, "c1"),
             Row(billing.Id, start.AddDays(-2).AddMilliseconds(-1), "gpt-4o", 9.00m, 9.00m, "c2"));
         await db.SaveChangesAsync();
+        await RollUpAsync(factory);
+    }
+
+    /// <summary>Rebuilds the rollups from the ledger, as the console keeps them for rows written through it.</summary>
+    public static async Task RollUpAsync(IDbContextFactory<CostConsoleDbContext> factory)
+    {
+        await using var db = await factory.CreateDbContextAsync();
+        await using var database = new CostConsoleDatabase(DatabaseProvider.Sqlite, db.Database.GetConnectionString()!);
+        await using var rollups = new RollupStore(database, TimeProvider.System, TimeSpan.FromHours(1));
+        await rollups.RebuildAsync(DateTimeOffset.UnixEpoch);
     }
 
     private static ApiKeyEntity Key(string name, string team) => new()
@@ -50,7 +62,7 @@ internal static class SpendLedger
         CreatedAt = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero),
     };
 
-    private static RequestLogRow Row(long? keyId, DateTimeOffset at, string? model, decimal cost, decimal baseline, string? conversation, string? user = null) => new()
+    public static RequestLogRow Row(long? keyId, DateTimeOffset at, string? model, decimal cost, decimal baseline, string? conversation, string? user = null) => new()
     {
         EndUser = user,
         RequestId = "req_" + Guid.NewGuid().ToString("N"),

@@ -64,6 +64,8 @@ public sealed class SpendReportTests : IAsyncLifetime
             await db.SaveChangesAsync(ct);
         }
 
+        await SpendLedger.RollUpAsync(_database.Factory);
+
         var ranking = await Report.RankAsync(SpendDimension.Team, SpendLedger.Range, 10, ct);
 
         Assert.Equal(["finance", "support", "sales", SpendReport.NoTeam], ranking.Rows.Select(r => r.Name));
@@ -108,6 +110,37 @@ public sealed class SpendReportTests : IAsyncLifetime
         Assert.Empty(ranking.Rows);
         Assert.Equal(0, ranking.Total.Requests);
         Assert.Null(ranking.SpendChange);
+    }
+
+    [Fact]
+    public async Task The_last_day_counts_its_settled_hours_from_the_rollups_and_its_first_part_hour_and_last_minutes_from_the_ledger_once_each()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var now = DateTimeOffset.UtcNow;
+        long supportBot;
+        await using (var db = await _database.Factory.CreateDbContextAsync(ct))
+        {
+            supportBot = (await db.ApiKeys.SingleAsync(k => k.Name == "support-bot", ct)).Id;
+            db.RequestLog.AddRange(
+                SpendLedger.Row(supportBot, now.AddHours(-24).AddMinutes(1), "gpt-4o-mini", 0.01m, 0.04m, null),
+                SpendLedger.Row(supportBot, now.AddHours(-5), "gpt-4o-mini", 0.02m, 0.08m, null),
+                SpendLedger.Row(null, now.AddHours(-25), "gpt-4o", 5.00m, 5.00m, null));
+            await db.SaveChangesAsync(ct);
+        }
+
+        await SpendLedger.RollUpAsync(_database.Factory);
+        await using (var db = await _database.Factory.CreateDbContextAsync(ct))
+        {
+            // Committed after the rollups were written, as a request of the last minutes is before the next flush.
+            db.RequestLog.Add(SpendLedger.Row(supportBot, now.AddMinutes(-2), "gpt-4o", 0.04m, 0.16m, null));
+            await db.SaveChangesAsync(ct);
+        }
+
+        var ranking = await Report.RankAsync(SpendDimension.Model, MetricsRange.Create(RangeKind.Day, now), 10, ct);
+
+        Assert.Equal([("gpt-4o", 1L, 0.04m), ("gpt-4o-mini", 2L, 0.03m)], ranking.Rows.Select(r => (r.Name, r.Current.Requests, r.Current.Spend)));
+        Assert.Equal((3L, 0.07m, 0.21m), (ranking.Total.Requests, ranking.Total.Spend, ranking.Total.Savings));
+        Assert.Equal((1L, 5.00m), (ranking.PreviousTotal.Requests, ranking.PreviousTotal.Spend));
     }
 
     [Fact]
