@@ -40,6 +40,7 @@ public class CacheMissBenchmarks
     private RoutingDecision _decision = null!;
     private CallerContext _caller = null!;
     private float[] _vector = null!;
+    private float[] _stored = null!;
     private string _partition = null!;
 
     /// <summary>Heap bytes per entry object (prompt, answer, float vector), measured in <see cref="Setup"/>.</summary>
@@ -105,6 +106,7 @@ public class CacheMissBenchmarks
             });
         }
 
+        _stored = entries[5].Vector!;
         var built = GC.GetTotalMemory(true);
         _cache.Load(entries);
         var loaded = GC.GetTotalMemory(true);
@@ -136,6 +138,10 @@ public class CacheMissBenchmarks
 
     [Benchmark]
     public int Search() => _index.Search(_partition, _vector, 0.9, DateTimeOffset.UtcNow).Count;
+
+    /// <summary>The search for a question already stored (entry 5's), whose neighbourhood is the densest the data has.</summary>
+    [Benchmark]
+    public int SearchStoredQuestion() => _index.Search(_partition, _stored, 0.9, DateTimeOffset.UtcNow).Count;
 
     private static float[] Unit(Random random)
     {
