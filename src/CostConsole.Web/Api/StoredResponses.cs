@@ -71,9 +71,9 @@ internal static class StoredResponses
             var holder = ResponseItems.ResponseOf(id);
             var candidates = await db.StoredResponses.AsNoTracking()
                 .Where(r => r.ApiKeyId == caller.ApiKeyId && (r.Id == holder || r.Response.Contains(id)))
-                .Select(r => new PreviousResponse(r.Id, r.Conversation, r.Response))
                 .OrderBy(r => r.Id)
                 .Take(8)
+                .Select(r => new PreviousResponse(r.Id, r.Conversation, r.Response))
                 .ToListAsync(cancellationToken);
             if (candidates.Select(candidate => ResponseItems.Find(candidate, id)).FirstOrDefault(json => json is not null) is { } json)
             {

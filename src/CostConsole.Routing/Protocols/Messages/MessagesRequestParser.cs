@@ -40,7 +40,7 @@ public static class MessagesRequestParser
     public static MessagesRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens, bool counting = false)
     {
         var (chatBody, dropped) = Translate(body, counting);
-        return new MessagesRequest(ChatRequestParser.Parse(chatBody, tagsHeader, tokens), dropped);
+        return new MessagesRequest(ChatRequestParser.ParseTranslated(chatBody, tagsHeader, tokens), dropped);
     }
 
     /// <summary>The chat completions body equivalent to a Messages body, and the fields left out of it.</summary>
@@ -90,7 +90,7 @@ public static class MessagesRequestParser
             }
 
             var buffer = new ArrayBufferWriter<byte>(body.Length + 256);
-            using (var writer = new Utf8JsonWriter(buffer))
+            using (var writer = new Utf8JsonWriter(buffer, MessagesResponse.WriterOptions))
             {
                 writer.WriteStartObject();
                 WriteModel(root, writer);

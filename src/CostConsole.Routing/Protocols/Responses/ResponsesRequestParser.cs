@@ -18,6 +18,9 @@ public static class ResponsesRequestParser
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
+    /// <summary>The chat body is read back by the router and sent upstream, never put in a web page: text is written as it is, not escaped for HTML.</summary>
+    private static readonly JsonWriterOptions ChatBodyWriter = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Fields accepted and not acted on. A chat model has no equivalent, or CostConsole keeps no state for them.</summary>
     private static readonly HashSet<string> IgnoredFields =
     [
@@ -147,7 +150,7 @@ public static class ResponsesRequestParser
         var parallel = true;
         var hasTools = false;
         List<ChatMessage> turn;
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, ChatBodyWriter))
         {
             writer.WriteStartObject();
             if (root.TryGetProperty("model", out var model) && model.ValueKind != JsonValueKind.Null)
@@ -238,7 +241,7 @@ public static class ResponsesRequestParser
             writer.WriteEndObject();
         }
 
-        var chat = ChatRequestParser.Parse(buffer.WrittenMemory, tagsHeader, tokens);
+        var chat = ChatRequestParser.ParseTranslated(buffer.WrittenMemory, tagsHeader, tokens);
         return new ResponsesRequest
         {
             Chat = chat,
