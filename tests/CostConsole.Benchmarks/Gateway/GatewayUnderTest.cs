@@ -35,6 +35,7 @@ internal sealed class GatewayUnderTest : WebApplicationFactory<web::Program>
 
     private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "costconsole-bench", Guid.NewGuid().ToString("N"));
     private long _sequence;
+    private readonly TaskCompletionSource _firstRow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private LedgerEntry? _lastEntry;
 
     public InProcessUpstream Upstream { get; } = new();
@@ -71,7 +72,11 @@ internal sealed class GatewayUnderTest : WebApplicationFactory<web::Program>
         Admission = Services.GetRequiredService<IAdmissionControl>();
         Invoker = Services.GetRequiredService<IModelInvoker>();
         Ledger = Services.GetRequiredService<ILedger>();
-        Services.GetRequiredService<LedgerWriter>().Subscribe(entries => Volatile.Write(ref _lastEntry, entries[^1]));
+        Services.GetRequiredService<LedgerWriter>().Subscribe(entries =>
+        {
+            Volatile.Write(ref _lastEntry, entries[^1]);
+            _firstRow.TrySetResult();
+        });
 
         await using (var db = await Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>().CreateDbContextAsync())
         {
@@ -82,6 +87,9 @@ internal sealed class GatewayUnderTest : WebApplicationFactory<web::Program>
         await Services.GetRequiredService<web::CostConsole.Web.Budgets.BudgetGuard>().ReloadAsync();
 
         await SendAsync();
+
+        // A request is answered once its row is committed; the writer's observers run just after.
+        await _firstRow.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Request = ChatRequestParser.Parse(Body, null, Tokens);
         Request.CountPromptTokens(CancellationToken.None);
         Decision = await Pipeline.Snapshot.DecideAsync(Request);
