@@ -19,10 +19,10 @@ public sealed class AlertRuleFlowTests(ConsoleBrowser browser) : IClassFixture<C
         await console.ScreenshotAsync("alert-rules-desktop");
         await console.Page.SetViewportSizeAsync(390, 844);
 
-        // The drawer folds away a moment after the resize; the page must then fit the phone.
+        // The drawer folds away a moment after the resize and the content slides back to the left edge; the page must then fit the phone.
         try
         {
-            await console.Page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth", null, new() { Timeout = 5_000 });
+            await console.Page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth && document.getElementById('main-content').getBoundingClientRect().left < 24", null, new() { Timeout = 5_000 });
         }
         catch (TimeoutException)
         {
@@ -32,6 +32,8 @@ public sealed class AlertRuleFlowTests(ConsoleBrowser browser) : IClassFixture<C
         var overflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         var widest = await console.Page.EvaluateAsync<string>("() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
         Assert.True(overflow <= 0, $"The alert rules page is {overflow} px wider than a 390 px phone: {widest}");
+        var left = await console.Page.EvaluateAsync<double>("() => document.getElementById('main-content').getBoundingClientRect().left");
+        Assert.True(left < 24, $"The alert rules page starts {left} px from the phone's left edge: its content is pushed to the right.");
 
         await console.Page.SetViewportSizeAsync(1440, 900);
         await console.Page.GotoAsync(new Uri(browser.BaseAddress, "/?range=24h&team=nobody").ToString());

@@ -150,6 +150,8 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
         return true;
     }
 
+    private static string Noun(AlertScope scope) => scope == AlertScope.Rule ? "routing rule" : scope.ToString().ToLowerInvariant();
+
     private static string? Value(AlertRuleForm form) => form.Scope == AlertScope.Global ? null : form.ScopeValue?.Trim();
 
     private async Task<(string Field, string Message)?> ErrorAsync(AlertRuleForm form, CancellationToken cancellationToken)
@@ -177,12 +179,12 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
             };
             if (string.IsNullOrEmpty(value))
             {
-                return (nameof(AlertRuleForm.ScopeValue), $"Choose the {form.Scope.ToString().ToLowerInvariant()} the rule watches.");
+                return (nameof(AlertRuleForm.ScopeValue), $"Choose the {Noun(form.Scope)} the rule watches.");
             }
 
             if (!known)
             {
-                return (nameof(AlertRuleForm.ScopeValue), $"There is no {form.Scope.ToString().ToLowerInvariant()} '{value}'.");
+                return (nameof(AlertRuleForm.ScopeValue), $"There is no {Noun(form.Scope)} '{value}'{(form.Scope == AlertScope.Rule ? " in the traffic so far" : "")}.");
             }
         }
 

@@ -200,7 +200,7 @@ public sealed class AlertRuleTests : IAsyncLifetime
         await LedgerAsync(levels.Select((level, i) => Row(Start.AddMinutes(-30 + i), "support", cacheLevel: level, rule: "faq")));
         await LedgerAsync(Enumerable.Range(0, 10).Select(i => Row(Start.AddMinutes(-20 + i), "support", cacheLevel: "miss", rule: "other")));
         var unknown = await Service().SaveAsync(new AlertRuleForm { Name = "FAQ cache", Metric = AlertMetric.CacheHitRate, Scope = AlertScope.Rule, ScopeValue = "nope", Direction = AlertDirection.Below, Threshold = 60, WindowMinutes = 60 }, "ana", ct);
-        Assert.Equal("There is no rule 'nope'.", unknown.Summary);
+        Assert.Equal("There is no routing rule 'nope' in the traffic so far.", unknown.Summary);
         var saved = await Service().SaveAsync(new AlertRuleForm { Name = "FAQ cache", Metric = AlertMetric.CacheHitRate, Scope = AlertScope.Rule, ScopeValue = "faq", Direction = AlertDirection.Below, Threshold = 60, WindowMinutes = 60 }, "ana", ct);
         Assert.True(saved.Saved, saved.Summary);
 

@@ -10,7 +10,7 @@ namespace CostConsole.Web.Tests.Components;
 
 public sealed class AlertRulesPageTests : ConsoleTestContext
 {
-    private async Task<IRenderedComponent<AlertRulesPage>> RenderPageAsync()
+    private async Task<IRenderedComponent<AlertRulesPage>> RenderPageAsync(string? smtpHost = null)
     {
         string connectionString;
         await using (var db = await Database.Factory.CreateDbContextAsync())
@@ -20,7 +20,7 @@ public sealed class AlertRulesPageTests : ConsoleTestContext
 
         var history = new MetricsHistory(new CostConsole.Data.Database.CostConsoleDatabase(CostConsole.Data.Database.DatabaseProvider.Sqlite, connectionString), Database.Routing, Database.Factory);
         Services.AddSingleton(history);
-        Services.AddSingleton(new AlertRuleService(Database.Factory, history, TimeProvider.System));
+        Services.AddSingleton(new AlertRuleService(Database.Factory, history, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new AlertEmailOptions { Host = smtpHost })));
         Render<MudPopoverProvider>();
         return Render<AlertRulesPage>();
     }
@@ -47,5 +47,38 @@ public sealed class AlertRulesPageTests : ConsoleTestContext
         Assert.Equal("Spend per hour of all traffic above $5.00 over 60 min", page.Find("[data-testid='rule-row-condition']").TextContent.Trim());
         Assert.Equal("Not evaluated yet: the next minute evaluates it.", page.Find("[data-testid='rule-row-state']").TextContent.Trim());
         Assert.Empty(page.FindAll("[data-testid='rule-form']"));
+    }
+
+    [Fact]
+    public async Task Without_an_smtp_server_the_form_offers_no_email_but_the_webhook_payload_and_the_history_link()
+    {
+        var page = await RenderPageAsync();
+
+        page.Find("[data-testid='rule-new']").Click();
+
+        Assert.Empty(page.FindAll("[data-testid='rule-email']"));
+        Assert.Single(page.FindAll("[data-testid='rule-webhook-format']"));
+        Assert.Equal("/alerts/history", page.Find("[data-testid='rules-history']").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task With_an_smtp_server_a_bad_address_is_refused_under_its_field_and_good_ones_are_saved_with_the_rule_which_links_to_its_history()
+    {
+        var page = await RenderPageAsync(smtpHost: "smtp.example.test");
+        page.Find("[data-testid='rule-new']").Click();
+        Field(page, "rule-name").Input("Spend runs hot");
+        Field(page, "rule-threshold").Change("5");
+        Field(page, "rule-email").Change("finops@example.test; not an address");
+
+        await page.Find("[data-testid='rule-save']").ClickAsync(new());
+        Assert.Contains("'not an address' is not an e-mail address.", page.Find("[data-testid='rule-form']").TextContent, StringComparison.Ordinal);
+
+        Field(page, "rule-email").Change("finops@example.test; oncall@example.test");
+        await page.Find("[data-testid='rule-save']").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid='rule-row']")));
+        var rule = (await Services.GetRequiredService<AlertRuleService>().ListAsync()).Single();
+        Assert.Equal("finops@example.test, oncall@example.test", rule.EmailTo);
+        Assert.Equal($"/alerts/history?rule={rule.Id}", page.Find("[data-testid='rule-history']").GetAttribute("href"));
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class AlertRules
     };
 
     private string ThresholdLabel => _form is null ? "" : _form.Mode == AlertMode.Anomaly
-        ? "Factor against the previous weeks (e.g. 2)"
+        ? "Factor (e.g. 2 for twice)"
         : AlertRuleCheck.IsShare(_form.Metric) ? "Threshold (%)" : _form.Metric switch
         {
             AlertMetric.SpendRate => "Threshold (USD per hour)",
