@@ -37,10 +37,10 @@ public sealed class RequestViewFlowTests(ConsoleBrowser browser) : IClassFixture
         await Expect(console.TestId("request-prompt")).ToHaveTextAsync($"user: Send me {word} again, the total looks wrong.");
 
         // At 1440 px cost, baseline and latency are in view without scrolling the list sideways.
+        await console.ScreenshotAsync("requests-view-desktop");
         await AssertInViewAsync(console, "request-cost", "request-baseline", "request-latency", "request-prompt");
         var sideways = await console.Page.EvaluateAsync<int>("() => { const c = document.querySelector(\"[data-testid='requests-grid'] .mud-table-container\"); return c.scrollWidth - c.clientWidth; }");
         Assert.True(sideways <= 0, $"The request list scrolls {sideways} px sideways at 1440 px.");
-        await console.ScreenshotAsync("requests-view-desktop");
 
         await console.TestId("save-view").ClickAsync();
         await console.Input("save-view-name").FillAsync("Invoice questions of one buyer");
