@@ -170,10 +170,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => new { r.Status, r.Timestamp });
             e.HasIndex(r => r.CostNanoUsd);
             e.HasIndex(r => r.LatencyMs);
-            // A conversation's turns and an end user's rows in time order; with their cost, so the Spend page ranks
-            // conversations and end users from the index alone instead of reading every ledger row of the range.
-            e.HasIndex(r => new { r.ConversationId, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, "IX_RequestLog_ConversationId_Spend");
-            e.HasIndex(r => new { r.EndUser, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, "IX_RequestLog_EndUser_Spend");
+            e.HasIndex(r => new { r.ConversationId, r.Timestamp });
+            e.HasIndex(r => new { r.EndUser, r.Timestamp });
             e.Property(r => r.EndUser).HasMaxLength(200);
             e.HasIndex(r => new { r.ExperimentId, r.Arm });
             e.Property(r => r.Protocol).HasMaxLength(32).HasDefaultValue("chat.completions");
