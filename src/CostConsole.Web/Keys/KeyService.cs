@@ -17,12 +17,14 @@ internal sealed class KeyService
     private readonly RoutingState _routing;
     private readonly TimeProvider _time;
     private readonly KeyFormValidator _validator = new();
+    private readonly CostConsole.Web.Metrics.SpendReport _spend;
 
     private readonly CostConsole.Data.Catalogue.CostConsoleOptions _options;
     private readonly TimeZoneInfo _zone;
 
-    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time, Microsoft.Extensions.Options.IOptions<CostConsole.Data.Catalogue.CostConsoleOptions> options, Microsoft.Extensions.Options.IOptions<BudgetOptions> budgetOptions)
+    public KeyService(IDbContextFactory<CostConsoleDbContext> factory, ApiKeyDirectory directory, BudgetService budgets, RoutingState routing, TimeProvider time, Microsoft.Extensions.Options.IOptions<CostConsole.Data.Catalogue.CostConsoleOptions> options, Microsoft.Extensions.Options.IOptions<BudgetOptions> budgetOptions, CostConsole.Web.Metrics.SpendReport spend)
     {
+        _spend = spend;
         _options = options.Value;
         _zone = budgetOptions.Value.Zone();
         _factory = factory;
@@ -42,7 +44,7 @@ internal sealed class KeyService
         }
 
         var rows = await query.OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
-        var usage = await UsageAsync(db, cancellationToken);
+        var usage = await UsageAsync(db, [.. rows.Select(k => k.Id)], cancellationToken);
         return [.. rows.Select(k =>
         {
             var used = usage.GetValueOrDefault(k.Id);
@@ -54,23 +56,25 @@ internal sealed class KeyService
     }
 
     /// <summary>
-    /// Per key, from the ledger in one grouped query: the latest request (so "last used" is right whichever host or
-    /// import wrote it, without a write per request) and the spend of this calendar month in the budgets' time zone.
+    /// Per key: the latest request in the ledger (so "last used" is right whichever host or import wrote it, without a
+    /// write per request), one index seek each; and the spend of this calendar month in the budgets' time zone, read as the
+    /// Spend page reads it (the hour rollups and the ledger's last minutes), so the list stays quick on a large ledger.
     /// </summary>
-    private async Task<Dictionary<long, KeyUsage>> UsageAsync(CostConsoleDbContext db, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, KeyUsage>> UsageAsync(CostConsoleDbContext db, IReadOnlyList<long> keys, CancellationToken cancellationToken)
     {
         var (monthStart, monthEnd) = BudgetPeriods.Containing(BudgetPeriod.Monthly, _time.GetUtcNow(), _zone);
-        var usage = await db.RequestLog.AsNoTracking()
-            .Where(r => r.ApiKeyId != null)
-            .GroupBy(r => r.ApiKeyId)
-            .Select(g => new
+        var spend = await _spend.ByKeyAsync(monthStart, monthEnd, cancellationToken);
+        var usage = new Dictionary<long, KeyUsage>();
+        foreach (var id in keys)
+        {
+            var last = await db.RequestLog.AsNoTracking().Where(r => r.ApiKeyId == id).OrderByDescending(r => r.Timestamp).Select(r => (DateTimeOffset?)r.Timestamp).FirstOrDefaultAsync(cancellationToken);
+            if (last is { } at)
             {
-                Id = g.Key,
-                LastUsedAt = g.Max(r => r.Timestamp),
-                PeriodNanoUsd = g.Sum(r => r.Timestamp >= monthStart && r.Timestamp < monthEnd ? r.CostNanoUsd : 0L),
-            })
-            .ToListAsync(cancellationToken);
-        return usage.ToDictionary(u => u.Id!.Value, u => new KeyUsage(u.LastUsedAt, u.PeriodNanoUsd));
+                usage[id] = new KeyUsage(at, spend.GetValueOrDefault(id, CostConsole.Web.Metrics.SpendFigures.Empty).CostNanoUsd);
+            }
+        }
+
+        return usage;
     }
 
     private sealed record KeyUsage(DateTimeOffset LastUsedAt, long PeriodNanoUsd);

@@ -128,6 +128,22 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         return new SpendRanking(by, range, rows, more, total, totalBefore);
     }
 
+    /// <summary>Requests, spend and baseline of [from, to) per key, read as the rankings read them; requests without a key are left out.</summary>
+    public async Task<IReadOnlyDictionary<long, SpendFigures>> ByKeyAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var byKey = new Dictionary<long, SpendFigures>();
+        foreach (var cell in await CellsAsync(db, from, to, cancellationToken))
+        {
+            if (cell.Id is { } id)
+            {
+                byKey[id] = byKey.GetValueOrDefault(id, SpendFigures.Empty).Plus(cell.Figures);
+            }
+        }
+
+        return byKey;
+    }
+
     /// <summary>
     /// Requests, spend and baseline of [from, to) per key × team × model: the settled whole hours from the hour rollups,
     /// the part of an hour at either end and the last minutes, which the rollups may not have folded in yet, from the ledger.
@@ -185,8 +201,10 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         return ([.. current.Take(top).Select(s => new SpendRow(s.Text!, s.Figures, before.GetValueOrDefault(s.Text!, SpendFigures.Empty)))], current.Count > top);
     }
 
+    // Rows without a value are left out before grouping, so the database reads the column's index from its first value.
     private static IQueryable<Sums> Grouped(IQueryable<RequestLogRow> rows, Expression<Func<RequestLogRow, string?>> column) =>
-        rows.GroupBy(column).Where(g => g.Key != null).Select(g => new Sums
+        rows.Where(Expression.Lambda<Func<RequestLogRow, bool>>(Expression.NotEqual(column.Body, Expression.Constant(null, typeof(string))), column.Parameters))
+            .GroupBy(column).Select(g => new Sums
         {
             Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
         });
