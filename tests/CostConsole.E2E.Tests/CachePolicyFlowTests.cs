@@ -40,9 +40,9 @@ public sealed class CachePolicyFlowTests(ConsoleBrowser browser) : IClassFixture
         await console.TestId("threshold-check").Locator("input[type=file]").Last.SetInputFilesAsync(pairs);
         await Expect(console.TestId("threshold-summary")).ToContainTextAsync("4 pairs", new() { Timeout = 60_000 });
 
-        await console.TestId("threshold-target").ClickAsync();
-        await console.Page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = "rule faq-and-status" }).ClickAsync();
-        await Expect(console.TestId("threshold-target-now")).ToContainTextAsync("in force: 0.9;");
+        await Expect(console.TestId("threshold-target-now")).ToContainTextAsync("the default policy: 0.9 in force");
+        await console.TestId("threshold-target-faq-and-status").ClickAsync();
+        await Expect(console.TestId("threshold-target-now")).ToContainTextAsync("rule faq-and-status: 0.9 in force");
         await console.TestId("use-threshold-0.93").ClickAsync();
 
         await Expect(console.TestId("threshold-chosen")).ToHaveTextAsync("Rule faq-and-status now serves paraphrases at similarity 0.93 or more.");

@@ -126,7 +126,8 @@ public sealed class CachePolicyEditorTests : ConsoleTestContext
         cut.WaitForElement("[data-testid='threshold-summary']");
         Assert.Contains("in force", cut.Find("[data-testid='threshold-0.90']").TextContent, StringComparison.Ordinal);
 
-        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<string>>().Instance.SelectOption("faq-and-status"));
+        cut.Find("[data-testid='threshold-target-faq-and-status']").Click();
+        Assert.Equal("rule faq-and-status: 0.9 in force; pick a row to use its threshold.", cut.Find("[data-testid='threshold-target-now']").TextContent.Trim());
         cut.Find("[data-testid='use-threshold-0.93']").Click();
 
         cut.WaitForAssertion(() => Assert.Equal("Rule faq-and-status now serves paraphrases at similarity 0.93 or more.", cut.Find("[data-testid='threshold-chosen']").TextContent));

@@ -7,7 +7,7 @@ using MudBlazor;
 namespace CostConsole.Web.Components.ResponseCache;
 
 /// <summary>The default cache policy and the policies of rules: listed, edited, given to a rule or taken back.</summary>
-public sealed partial class CachePolicyEditor
+public sealed partial class CachePolicyEditor : IDisposable
 {
     private CachePolicyForm? _form;
     private Guid? _openedStamp;
@@ -31,6 +31,13 @@ public sealed partial class CachePolicyEditor
     /// <summary>Raised after a change is saved, so the page shows the new policies elsewhere too.</summary>
     [Parameter]
     public EventCallback Saved { get; set; }
+
+    public void Dispose() => CachePolicies.Changed -= OnChanged;
+
+    // A change saved elsewhere on the page (a threshold picked on the curve) or in another tab shows here at once.
+    protected override void OnInitialized() => CachePolicies.Changed += OnChanged;
+
+    private void OnChanged() => _ = InvokeAsync(StateHasChanged);
 
     private IEnumerable<(string? Rule, CachePolicy Policy)> Rows =>
         [(null, CachePolicies.Settings.Default), .. CachePolicies.Settings.Rules.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => ((string?)r.Key, r.Value))];
