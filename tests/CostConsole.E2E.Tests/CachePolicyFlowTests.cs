@@ -53,6 +53,7 @@ public sealed class CachePolicyFlowTests(ConsoleBrowser browser) : IClassFixture
         await console.ScreenshotAsync("cache-policy-desktop");
         await console.Page.SetViewportSizeAsync(390, 844);
         await console.ScreenshotAsync("cache-policy-mobile");
+        Assert.True(await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 390, "The Cache page scrolls sideways on a phone.");
         await console.Page.SetViewportSizeAsync(1440, 900);
 
         await console.Page.ReloadAsync();
