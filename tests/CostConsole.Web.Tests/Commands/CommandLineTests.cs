@@ -93,7 +93,7 @@ public sealed class CommandLineTests
         var (exit, _, error) = await RunAsync("seed-ledger", "--rows", "10", "--bogus", "1");
 
         Assert.Equal(2, exit);
-        Assert.Contains("'seed-ledger' does not take '--bogus'. Options: --rows, --days, --seed.", error, StringComparison.Ordinal);
+        Assert.Contains("'seed-ledger' does not take '--bogus'. Options: --rows, --days, --seed, --users.", error, StringComparison.Ordinal);
         Assert.Equal(0, _built);
     }
 
