@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace CostConsole.Routing.Providers.Anthropic;
@@ -45,7 +44,7 @@ internal sealed class AnthropicChunks(long created)
                     _toolIndexes[Index(@event)] = index;
                     var id = AnthropicReply.String(block, "id") ?? "";
                     var name = AnthropicReply.String(block, "name") ?? "";
-                    chunks.Add(Chunk(writer => ToolCall(writer, index, id, name, ""), null));
+                    chunks.Add(Chunk(writer => ChatChunkJson.ToolCall(writer, index, id, name, ""), null));
                 }
                 else if (AnthropicReply.String(block, "type") == "text" && AnthropicReply.String(block, "text") is { Length: > 0 } first)
                 {
@@ -62,7 +61,7 @@ internal sealed class AnthropicChunks(long created)
                         break;
                     case "input_json_delta" when AnthropicReply.String(delta, "partial_json") is { Length: > 0 } json
                         && _toolIndexes.TryGetValue(Index(@event), out var toolIndex):
-                        chunks.Add(Chunk(writer => ToolCall(writer, toolIndex, null, null, json), null));
+                        chunks.Add(Chunk(writer => ChatChunkJson.ToolCall(writer, toolIndex, null, null, json), null));
                         break;
                 }
 
@@ -96,49 +95,7 @@ internal sealed class AnthropicChunks(long created)
     private static long Index(JsonElement @event) =>
         @event.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number && index.TryGetInt64(out var n) ? n : 0;
 
-    private static void ToolCall(Utf8JsonWriter writer, int index, string? id, string? name, string arguments)
-    {
-        writer.WriteStartArray("tool_calls"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("index"u8, index);
-        if (id is not null)
-        {
-            writer.WriteString("id"u8, id);
-            writer.WriteString("type"u8, "function");
-        }
-
-        writer.WriteStartObject("function"u8);
-        if (name is not null)
-        {
-            writer.WriteString("name"u8, name);
-        }
-
-        writer.WriteString("arguments"u8, arguments);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-    }
-
-    private byte[] Chunk(Action<Utf8JsonWriter> delta, string? finishReason) => Write(writer =>
-    {
-        writer.WriteStartArray("choices"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("index"u8, 0);
-        writer.WriteStartObject("delta"u8);
-        delta(writer);
-        writer.WriteEndObject();
-        if (finishReason is null)
-        {
-            writer.WriteNull("finish_reason"u8);
-        }
-        else
-        {
-            writer.WriteString("finish_reason"u8, finishReason);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-    });
+    private byte[] Chunk(Action<Utf8JsonWriter> delta, string? finishReason) => ChatChunkJson.Chunk(_id, _model, created, delta, finishReason);
 
     private byte[] UsageChunk() => Write(writer =>
     {
@@ -147,20 +104,5 @@ internal sealed class AnthropicChunks(long created)
         AnthropicReply.WriteUsage(writer, _usage);
     });
 
-    private byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id"u8, _id);
-            writer.WriteString("object"u8, "chat.completion.chunk");
-            writer.WriteNumber("created"u8, created);
-            writer.WriteString("model"u8, _model);
-            body(writer);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    private byte[] Write(Action<Utf8JsonWriter> body) => ChatChunkJson.Write(_id, _model, created, body);
 }

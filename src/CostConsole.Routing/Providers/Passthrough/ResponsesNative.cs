@@ -107,12 +107,12 @@ internal sealed class ResponsesNative(long created)
             case "response.output_item.added" when @event.TryGetProperty("item", out var item) && NativeReply.String(item, "type") == "function_call":
                 var index = _toolIndexes.Count;
                 _toolIndexes[NativeReply.Number(@event, "output_index")] = index;
-                chunks.Add(Chunk(writer => ToolCall(writer, index, NativeReply.String(item, "call_id") ?? "", NativeReply.String(item, "name") ?? "", ""), null));
+                chunks.Add(Chunk(writer => ChatChunkJson.ToolCall(writer, index, NativeReply.String(item, "call_id") ?? "", NativeReply.String(item, "name") ?? "", ""), null));
                 break;
 
             case "response.function_call_arguments.delta" when NativeReply.String(@event, "delta") is { Length: > 0 } arguments
                 && _toolIndexes.TryGetValue(NativeReply.Number(@event, "output_index"), out var toolIndex):
-                chunks.Add(Chunk(writer => ToolCall(writer, toolIndex, null, null, arguments), null));
+                chunks.Add(Chunk(writer => ChatChunkJson.ToolCall(writer, toolIndex, null, null, arguments), null));
                 break;
 
             case "response.completed" or "response.incomplete" when @event.TryGetProperty("response", out var final):
@@ -161,64 +161,7 @@ internal sealed class ResponsesNative(long created)
         writer.WriteEndObject();
     }
 
-    private static void ToolCall(Utf8JsonWriter writer, int index, string? id, string? name, string arguments)
-    {
-        writer.WriteStartArray("tool_calls"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("index"u8, index);
-        if (id is not null)
-        {
-            writer.WriteString("id"u8, id);
-            writer.WriteString("type"u8, "function");
-        }
+    private byte[] Chunk(Action<Utf8JsonWriter> delta, string? finishReason) => ChatChunkJson.Chunk(_id, _model, created, delta, finishReason);
 
-        writer.WriteStartObject("function"u8);
-        if (name is not null)
-        {
-            writer.WriteString("name"u8, name);
-        }
-
-        writer.WriteString("arguments"u8, arguments);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-    }
-
-    private byte[] Chunk(Action<Utf8JsonWriter> delta, string? finishReason) => Write(writer =>
-    {
-        writer.WriteStartArray("choices"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("index"u8, 0);
-        writer.WriteStartObject("delta"u8);
-        delta(writer);
-        writer.WriteEndObject();
-        if (finishReason is null)
-        {
-            writer.WriteNull("finish_reason"u8);
-        }
-        else
-        {
-            writer.WriteString("finish_reason"u8, finishReason);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-    });
-
-    private byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id"u8, _id);
-            writer.WriteString("object"u8, "chat.completion.chunk");
-            writer.WriteNumber("created"u8, created);
-            writer.WriteString("model"u8, _model);
-            body(writer);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    private byte[] Write(Action<Utf8JsonWriter> body) => ChatChunkJson.Write(_id, _model, created, body);
 }
