@@ -101,15 +101,19 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         await Expect(page.GetByText("Similarity threshold: " + threshold)).ToBeVisibleAsync();
         await Expect(console.TestId("classifier-use-suggested")).ToBeDisabledAsync();
 
-        await console.TestId("classifier-suggestion").ScrollIntoViewIfNeededAsync();
+        await ScrollToAsync(page, "classifier-suggestion");
         await console.ScreenshotAsync("routing-classifier-threshold-1440", fullPage: false);
         // On a phone the chart is drawn at the phone's width.
         await page.SetViewportSizeAsync(390, 844);
         await console.TestId("classifier-suggest").ClickAsync();
         await Expect(console.TestId("chart-classifier-threshold")).ToHaveAttributeAsync("data-points", "203", new() { Timeout = 60_000 });
-        await console.TestId("chart-classifier-threshold").ScrollIntoViewIfNeededAsync();
+        await ScrollToAsync(page, "chart-classifier-threshold");
         await console.ScreenshotAsync("routing-classifier-threshold-390", fullPage: false);
         await page.SetViewportSizeAsync(1440, 900);
         Assert.Empty(console.Errors);
     }
+
+    /// <summary>Scrolls to the element as it is now: the panel re-renders while the curve is redrawn, so a handle found a moment earlier may be gone.</summary>
+    private static Task ScrollToAsync(IPage page, string testId) =>
+        page.EvaluateAsync("id => document.querySelector(`[data-testid='${id}']`)?.scrollIntoView({ block: 'center' })", testId);
 }
