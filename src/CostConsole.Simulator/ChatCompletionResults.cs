@@ -19,7 +19,8 @@ internal sealed class ChatCompletionResult(SimulatedCompletion completion, Respo
 /// <summary>
 /// A server-sent-events answer paced by the model's speed: role, content chunks (or a function call's name, then its
 /// arguments and an empty finishing chunk), optional usage, then [DONE].
-/// A stream-cut fault drops the connection about half way, as a flaky provider would.
+/// A stream-cut fault drops the connection about half way, as a flaky provider would; a stream-error fault sends the
+/// provider's own error event there instead and ends the stream.
 /// </summary>
 internal sealed class ChatCompletionStreamResult(
     SimulatedCompletion completion,
@@ -62,10 +63,16 @@ internal sealed class ChatCompletionStreamResult(
         }, cancellationToken);
 
         var chunks = completion.ChunkSizes;
-        var cutBefore = completion.Fault == SimulatedFault.StreamCut ? chunks.Count / 2 : -1;
+        var cutBefore = completion.Fault is SimulatedFault.StreamCut or SimulatedFault.StreamError ? chunks.Count / 2 : -1;
         var start = 0;
         for (var i = 0; i < Math.Max(chunks.Count, 1); i++)
         {
+            if (i == cutBefore && completion.Fault == SimulatedFault.StreamError)
+            {
+                await WriteErrorAsync(response, start, cancellationToken);
+                return;
+            }
+
             if (i == cutBefore)
             {
                 // Kestrel's abort drops output it has not sent yet, and at LatencyScale 0 nothing has been sent;
@@ -133,6 +140,34 @@ internal sealed class ChatCompletionStreamResult(
         var body = response.BodyWriter;
         body.Write(DataPrefix);
         writeJson(body);
+        body.Write(EventEnd);
+        await body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The provider's error event, in the client's protocol, after <paramref name="tokensSent"/> completion tokens.</summary>
+    private async Task WriteErrorAsync(HttpResponse response, int tokensSent, CancellationToken cancellationToken)
+    {
+        var message = $"The simulated model '{completion.Model}' failed while answering (StreamErrorRate fault injection). Retry the request or lower StreamErrorRate.";
+        if (format is not null)
+        {
+            await WriteEventsAsync(response, format.Fail(message, tokensSent), cancellationToken);
+            return;
+        }
+
+        var body = response.BodyWriter;
+        body.Write(DataPrefix);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(body))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("error"u8);
+            writer.WriteString("message"u8, message);
+            writer.WriteString("type"u8, "server_error");
+            writer.WriteNull("param"u8);
+            writer.WriteString("code"u8, "simulated_stream_error");
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
         body.Write(EventEnd);
         await body.FlushAsync(cancellationToken);
     }

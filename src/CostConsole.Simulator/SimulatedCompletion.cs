@@ -7,6 +7,7 @@ internal enum SimulatedFault
     RateLimit,
     Timeout,
     StreamCut,
+    StreamError,
 }
 
 internal sealed record TokenAlternative(string Token, double Logprob);

@@ -37,6 +37,13 @@ public sealed record SimulatedModelProfile
     /// <summary>Share of streaming requests whose connection is dropped about half way.</summary>
     public double StreamCutRate { get; init; }
 
+    /// <summary>
+    /// Share of streaming requests that end about half way with the provider's own error event (in chat completions a
+    /// <c>data: {"error": …}</c> chunk, in the Responses API <c>response.failed</c>, in Messages <c>event: error</c>),
+    /// as a provider that fails while generating does.
+    /// </summary>
+    public double StreamErrorRate { get; init; }
+
     /// <summary>Multiplies this model's delays, to simulate a degraded provider.</summary>
     public double SlowdownFactor { get; init; } = 1;
 
@@ -56,6 +63,7 @@ public sealed record SimulatedModelProfile
                      (nameof(RateLimitRate), RateLimitRate),
                      (nameof(TimeoutRate), TimeoutRate),
                      (nameof(StreamCutRate), StreamCutRate),
+                     (nameof(StreamErrorRate), StreamErrorRate),
                  })
         {
             if (!(value is >= 0 and <= 1))

@@ -95,7 +95,7 @@ internal static class SimulatedProtocols
             // The request lives as long as the stream: its events repeat the request's options.
             httpContext.Response.RegisterForDispose(responses);
             var events = new ResponsesEventStream(responses, responseId, identity.Created);
-            return new ChatCompletionStreamResult(completion, identity, request, timeProvider, new ResponsesFormat(events, profile.Id, Usage(completion)));
+            return new ChatCompletionStreamResult(completion, identity, request, timeProvider, new ResponsesFormat(events, profile.Id, Usage(completion), responseId, identity.Created));
         }
 
         using (responses)
@@ -179,17 +179,67 @@ internal static class SimulatedProtocols
         public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Translate(ReadOnlyMemory<byte> chunk) => stream.Translate(chunk.Span).Select(e => (e.Name, e.Data));
 
         public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Finish() => stream.Finish().Select(e => (e.Name, e.Data));
+
+        /// <summary>Anthropic's mid-stream error: <c>event: error</c> with <c>{"type":"error","error":{"type":"api_error","message"}}</c>.</summary>
+        public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Fail(string message, int tokensSent) =>
+            [("error", MessagesErrors.Serialize(new ChatError(500, "server_error", "simulated_stream_error", message)))];
     }
 
-    private sealed class ResponsesFormat(ResponsesEventStream events, string model, TokenUsage usage) : SimulatedStreamFormat
+    private sealed class ResponsesFormat(ResponsesEventStream events, string model, TokenUsage usage, string responseId, long created) : SimulatedStreamFormat
     {
+        private int _sent;
+
         public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Start() => Named(events.Begin(model));
 
         public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Translate(ReadOnlyMemory<byte> chunk) => Named(events.Translate(chunk));
 
         public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Finish() => Named(events.Complete(usage));
 
-        private static IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Named(IReadOnlyList<ResponsesEvent> list) => list.Select(e => (e.Type, (ReadOnlyMemory<byte>)e.Data));
+        /// <summary>
+        /// The Responses API's <c>response.failed</c>: the response with status <c>failed</c>, its <c>error</c>, and the
+        /// usage up to the failure, numbered after the events already sent.
+        /// </summary>
+        public override IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Fail(string message, int tokensSent)
+        {
+            var buffer = new ArrayBufferWriter<byte>(512);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "response.failed");
+                writer.WriteNumber("sequence_number"u8, _sent);
+                writer.WriteStartObject("response"u8);
+                writer.WriteString("id"u8, responseId);
+                writer.WriteString("object"u8, "response");
+                writer.WriteNumber("created_at"u8, created);
+                writer.WriteString("status"u8, "failed");
+                writer.WriteString("model"u8, model);
+                writer.WriteStartArray("output"u8);
+                writer.WriteEndArray();
+                writer.WriteStartObject("error"u8);
+                writer.WriteString("code"u8, "server_error");
+                writer.WriteString("message"u8, message);
+                writer.WriteEndObject();
+                writer.WriteStartObject("usage"u8);
+                writer.WriteNumber("input_tokens"u8, usage.PromptTokens);
+                writer.WriteStartObject("input_tokens_details"u8);
+                writer.WriteNumber("cached_tokens"u8, usage.CachedPromptTokens);
+                writer.WriteEndObject();
+                writer.WriteNumber("output_tokens"u8, tokensSent);
+                writer.WriteNumber("total_tokens"u8, usage.PromptTokens + tokensSent);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            _sent++;
+            return [("response.failed", buffer.WrittenMemory)];
+        }
+
+        private IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Named(IReadOnlyList<ResponsesEvent> list)
+        {
+            _sent += list.Count;
+            return list.Select(e => (e.Type, (ReadOnlyMemory<byte>)e.Data));
+        }
     }
 
     /// <summary>A simulator error in Anthropic's shape (<c>{"type": "error", "error": {"type", "message"}}</c>), as Anthropic's clients read it.</summary>
@@ -218,4 +268,7 @@ internal abstract class SimulatedStreamFormat
     public abstract IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Translate(ReadOnlyMemory<byte> chunk);
 
     public abstract IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Finish();
+
+    /// <summary>The protocol's own error event for a provider that fails after <paramref name="tokensSent"/> completion tokens.</summary>
+    public abstract IEnumerable<(string Name, ReadOnlyMemory<byte> Data)> Fail(string message, int tokensSent);
 }

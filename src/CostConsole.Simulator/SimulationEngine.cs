@@ -159,10 +159,14 @@ internal sealed class SimulationEngine(SimulatorSettings settings, ITokenCounter
         var rateLimit = random.NextDouble() < profile.RateLimitRate;
         var timeout = random.NextDouble() < profile.TimeoutRate;
         var streamCut = random.NextDouble() < profile.StreamCutRate;
+
+        // Drawn only when set, so the answers of every profile without it stay as they were.
+        var streamError = profile.StreamErrorRate > 0 && random.NextDouble() < profile.StreamErrorRate;
         return error ? SimulatedFault.ServerError
             : rateLimit ? SimulatedFault.RateLimit
             : timeout ? SimulatedFault.Timeout
             : stream && streamCut ? SimulatedFault.StreamCut
+            : stream && streamError ? SimulatedFault.StreamError
             : SimulatedFault.None;
     }
 

@@ -50,6 +50,12 @@ internal sealed class StreamRelay(ChatRequest request, IChatStreamSink sink, lon
             await foreach (var payload in upstream.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var facts = ResponseInspector.Inspect(payload.Span, _logprobs);
+                if (facts.ErrorMessage is { } providerError && facts.ChoiceCount == 0)
+                {
+                    // A provider that fails while generating sends an error chunk and ends: its message is what the client is told.
+                    throw new IOException("The provider ended the stream with an error: " + providerError);
+                }
+
                 if (facts.HasUsage)
                 {
                     _reported = facts.Usage;

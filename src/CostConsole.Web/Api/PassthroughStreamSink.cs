@@ -16,6 +16,7 @@ internal sealed class PassthroughStreamSink(HttpResponse response, IChatStreamSi
     private RoutingDecision? _decision;
     private RoutedModel? _model;
     private bool _opened;
+    private bool _providerFailed;
 
     public bool HasStarted { get; private set; }
 
@@ -40,6 +41,7 @@ internal sealed class PassthroughStreamSink(HttpResponse response, IChatStreamSi
             PassedThrough = native;
             if (native)
             {
+                DroppedFieldHeaders.ClearForPassthrough(response);
                 await ServerSentEvents.StartAsync(response, _decision!, _model!, cancellationToken);
             }
             else
@@ -57,7 +59,9 @@ internal sealed class PassthroughStreamSink(HttpResponse response, IChatStreamSi
         // Chunks that only tell the router what an event said are not the client's.
         if (native)
         {
-            ServerSentEvents.WriteNamed(response.BodyWriter, EventName(@event.Span), @event.Span);
+            var name = EventName(@event.Span);
+            _providerFailed |= name is "error" or "response.failed";
+            ServerSentEvents.WriteNamed(response.BodyWriter, name, @event.Span);
             await response.BodyWriter.FlushAsync(cancellationToken);
         }
     }
@@ -73,6 +77,12 @@ internal sealed class PassthroughStreamSink(HttpResponse response, IChatStreamSi
 
     public async ValueTask FailAsync(ChatError error, CancellationToken cancellationToken)
     {
+        // The provider's own error event has ended the stream as its API ends one; a second error would only confuse the client.
+        if (PassedThrough && _providerFailed)
+        {
+            return;
+        }
+
         await OpenTranslatedAsync(cancellationToken);
         await translated.FailAsync(error, cancellationToken);
     }

@@ -134,6 +134,7 @@ internal static class ResponsesApi
     /// <summary>Writes the provider's own answer, in the client's API, as it came.</summary>
     internal static async Task PassedThroughAsync(HttpResponse response, ReadOnlyMemory<byte> native, CancellationToken cancellationToken)
     {
+        DroppedFieldHeaders.ClearForPassthrough(response);
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = native.Length;

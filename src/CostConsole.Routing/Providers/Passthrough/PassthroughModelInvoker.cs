@@ -136,7 +136,9 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
 
     /// <summary>
     /// Each server-sent event as a chunk carrying it, followed by the chunks it reads as; a stream that ends before the
-    /// API's last event, or with an error event, surfaces as the <see cref="IOException"/> the relay expects.
+    /// API's last event, or with an error event, surfaces as the <see cref="IOException"/> the relay expects. The
+    /// provider's own error event is carried to the client first, as the provider sent it, unless it is the very first
+    /// event: then nothing has reached the client and another model may still answer.
     /// </summary>
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> EventsAsync(Stream content, NativeApis api, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -144,6 +146,7 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
         var responses = api == NativeApis.Responses ? new ResponsesNative(created) : null;
         var messages = api == NativeApis.Messages ? new AnthropicChunks(created) : null;
         var finished = false;
+        var carried = false;
         using var reader = new StreamReader(content, Encoding.UTF8);
         var data = new StringBuilder();
         while (!finished)
@@ -153,13 +156,24 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
             {
                 if (data.Length > 0)
                 {
-                    var (payload, chunks, last) = Read(data.ToString(), responses, messages);
+                    var (payload, chunks, last, failure) = Read(data.ToString(), responses, messages);
                     data.Clear();
                     finished = last;
+                    if (failure is not null && !carried)
+                    {
+                        throw new IOException("The provider ended the stream with an error: " + failure);
+                    }
+
                     yield return NativeReply.Carrier(payload);
+                    carried = true;
                     foreach (var chunk in chunks)
                     {
                         yield return chunk;
+                    }
+
+                    if (failure is not null)
+                    {
+                        throw new IOException("The provider ended the stream with an error: " + failure);
                     }
                 }
 
@@ -188,7 +202,7 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
         }
     }
 
-    private static (byte[] Payload, IReadOnlyList<byte[]> Chunks, bool Last) Read(string data, ResponsesNative? responses, AnthropicChunks? messages)
+    private static (byte[] Payload, IReadOnlyList<byte[]> Chunks, bool Last, string? Failure) Read(string data, ResponsesNative? responses, AnthropicChunks? messages)
     {
         var payload = Encoding.UTF8.GetBytes(data);
         try
@@ -198,10 +212,18 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
             if (responses is not null)
             {
                 var chunks = responses.Translate(root);
-                return (payload, chunks, responses.Finished);
+                return (payload, chunks, responses.Finished, responses.Failure);
             }
 
-            return (payload, messages!.Translate(root), NativeReply.String(root, "type") == "message_stop");
+            var type = NativeReply.String(root, "type");
+            if (type == "error")
+            {
+                // Anthropic's mid-stream error: {"type":"error","error":{"type","message"}}.
+                var error = root.TryGetProperty("error", out var e) ? NativeReply.String(e, "message") : null;
+                return (payload, [], false, error ?? "no message");
+            }
+
+            return (payload, messages!.Translate(root), type == "message_stop", null);
         }
         catch (JsonException ex)
         {

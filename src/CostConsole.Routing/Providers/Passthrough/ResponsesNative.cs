@@ -18,6 +18,9 @@ internal sealed class ResponsesNative(long created)
     /// <summary>True once the stream has ended as the Responses API ends it (<c>response.completed</c> or <c>response.incomplete</c>).</summary>
     public bool Finished { get; private set; }
 
+    /// <summary>The provider's message once it has ended the stream with <c>response.failed</c> or <c>error</c>.</summary>
+    public string? Failure { get; private set; }
+
     public static byte[] ToChatCompletion(JsonElement response, long created)
     {
         var text = new StringBuilder();
@@ -88,8 +91,11 @@ internal sealed class ResponsesNative(long created)
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The chunks one stream event becomes: content and tool-call deltas, and at the end the finish reason and usage.</summary>
-    /// <exception cref="IOException">The provider ended the stream with <c>response.failed</c> or <c>error</c>.</exception>
+    /// <summary>
+    /// The chunks one stream event becomes: content and tool-call deltas, and at the end the finish reason and usage. A
+    /// <c>response.failed</c> or <c>error</c> event sets <see cref="Failure"/>, and gives the usage up to the failure when
+    /// the provider reports it.
+    /// </summary>
     public IReadOnlyList<byte[]> Translate(JsonElement @event)
     {
         var chunks = new List<byte[]>(1);
@@ -127,8 +133,20 @@ internal sealed class ResponsesNative(long created)
                 break;
 
             case "response.failed" or "error":
-                var error = @event.TryGetProperty("response", out var failed) && failed.TryGetProperty("error", out var e) ? NativeReply.String(e, "message") : NativeReply.String(@event, "message");
-                throw new IOException("The provider ended the stream with an error: " + (error ?? "no message"));
+                var hasResponse = @event.TryGetProperty("response", out var failed) && failed.ValueKind == JsonValueKind.Object;
+                var error = hasResponse && failed.TryGetProperty("error", out var e) ? NativeReply.String(e, "message") : NativeReply.String(@event, "message");
+                Failure = error ?? "no message";
+                if (hasResponse && failed.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                {
+                    chunks.Add(Write(writer =>
+                    {
+                        writer.WriteStartArray("choices"u8);
+                        writer.WriteEndArray();
+                        WriteUsage(writer, failed);
+                    }));
+                }
+
+                break;
         }
 
         return chunks;
