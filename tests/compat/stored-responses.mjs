@@ -113,6 +113,17 @@ const plainQuestion = "Where is my order? Tracking please.";
     expect(JSON.stringify(ids) === JSON.stringify(page.data.map((item) => item.id).reverse()), `paged ids ${JSON.stringify(ids)}`);
     await expectError(() => client.responses.inputItems.list("resp_0000000000000000"), (e) => e instanceof OpenAI.NotFoundError && e.status === 404, "OpenAI.NotFoundError");
   });
+  await check("openai", "responses.inputItems.list takes the documented include values and refuses others (400)", async () => {
+    const created = await client.responses.create({ model, input: plainQuestion });
+    const plain = await client.responses.inputItems.list(created.id);
+    // The client sends include[]=…; text items have no image, hosted tool result or logprobs to add.
+    const included = await client.responses.inputItems.list(created.id, { include: ["message.input_image.image_url", "message.output_text.logprobs", "file_search_call.results"] });
+    expect(JSON.stringify(included.data) === JSON.stringify(plain.data) && plain.data.length === 1, `with include ${JSON.stringify(included.data)}, without ${JSON.stringify(plain.data)}`);
+    await expectError(
+      () => client.responses.inputItems.list(created.id, { include: ["message.everything"] }),
+      (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === "include" && e.message.includes("message.everything"),
+      "OpenAI.BadRequestError naming include and the value");
+  });
   await check("openai", "item_reference stands for a stored response's function call", async () => {
     const first = await client.responses.create({ model, input: weatherQuestion, tools, tool_choice: "required" });
     const call = first.output.find((item) => item.type === "function_call");

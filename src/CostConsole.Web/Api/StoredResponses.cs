@@ -112,7 +112,7 @@ internal static class StoredResponses
         return response is null ? ApiErrors.Result(NotFound(id)) : Results.Text(response, "application/json", System.Text.Encoding.UTF8);
     }
 
-    /// <summary>The input items of a stored response, in the API's list shape, paged with <c>order</c>, <c>after</c> and <c>limit</c>.</summary>
+    /// <summary>The input items of a stored response, in the API's list shape, paged with <c>order</c>, <c>after</c> and <c>limit</c> (<c>include</c>: <see cref="InputItemIncludes"/>).</summary>
     private static async Task<IResult> InputItemsAsync(string id, HttpContext context, ApiKeyDirectory keys, IDbContextFactory<CostConsoleDbContext> factory)
     {
         if (Admit(context, keys, out var key) is { } refusal)
@@ -132,6 +132,11 @@ internal static class StoredResponses
         {
             return ApiErrors.Result(new ChatError(400, "invalid_request_error", "invalid_limit",
                 $"'limit' is '{query["limit"]}'; it must be a whole number from 1 to {ResponseItems.MaxLimit} (default {ResponseItems.DefaultLimit}).", "limit"));
+        }
+
+        if (InputItemIncludes.Check(query) is { } include)
+        {
+            return ApiErrors.Result(include);
         }
 
         await using var db = await factory.CreateDbContextAsync(context.RequestAborted);

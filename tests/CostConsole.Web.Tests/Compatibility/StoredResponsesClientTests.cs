@@ -26,6 +26,7 @@ public sealed class StoredResponsesClientTests(StoredResponsesClientTests.SuiteR
         "openai / responses.delete, then retrieve is NotFoundError (404)",
         "openai / error: unknown previous_response_id is NotFoundError (404)",
         "openai / responses.inputItems.list pages the input items, newest first by default",
+        "openai / responses.inputItems.list takes the documented include values and refuses others (400)",
         "openai / item_reference stands for a stored response's function call",
         "agents / second turn from previousResponseId",
     };
