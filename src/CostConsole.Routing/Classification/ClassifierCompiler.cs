@@ -1,3 +1,4 @@
+using CostConsole.Routing.Catalogue;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Embeddings;
 using CostConsole.Routing.Learning;
@@ -204,7 +205,7 @@ internal static class ClassifierCompiler
         }
         else
         {
-            model = context.Model(definition.Model, $"{label}: the classifier");
+            model = context.Model(definition.Model, $"{label}: the classifier", chat: true);
             context.RequireInvoker($"{label}: the model '{definition.Model}'");
         }
 
@@ -284,10 +285,17 @@ internal static class ClassifierCompiler
         IEmbedder? Embedder,
         List<string> Errors)
     {
-        public RoutedModel? Model(string reference, string what)
+        /// <summary>The catalogue model <paramref name="reference"/> names; with <paramref name="chat"/>, one that answers prompts (not an embeddings model).</summary>
+        public RoutedModel? Model(string reference, string what, bool chat = false)
         {
             if (Models.TryGetValue(reference, out var model))
             {
+                if (chat && model.Model.Kind == ModelKind.Embedding)
+                {
+                    Errors.Add($"{what} names {model.Key}, an embeddings model, which cannot answer the classifier's prompt; choose a chat model.");
+                    return null;
+                }
+
                 return model;
             }
 

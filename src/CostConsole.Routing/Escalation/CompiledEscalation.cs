@@ -271,6 +271,11 @@ public sealed class CompiledGates
             {
                 errors.Add($"{prefix}: the judge names model {unknown(definition.Model)}.");
             }
+            else if (judge.Model.Kind == Catalogue.ModelKind.Embedding)
+            {
+                errors.Add($"{prefix}: the judge names {judge.Key}, an embeddings model, which cannot grade answers; choose a chat model.");
+                judge = null;
+            }
 
             if (string.IsNullOrWhiteSpace(definition.Prompt)
                 || !definition.Prompt.Contains(JudgeDefinition.QuestionPlaceholder, StringComparison.Ordinal)
