@@ -76,10 +76,12 @@ internal static class ResponsesApi
                     response.Headers[IgnoredHeader] = string.Join(", ", request.Ignored);
                 }
 
-                // A response the console keeps, or one that continues a kept one, holds its conversation here: it is translated.
-                if (!request.Store && request.PreviousResponseId is null)
+                // A response the console keeps is translated, so its conversation is here to continue. One that continues a kept
+                // one goes to a provider speaking the Responses API with the stored turns written into its input.
+                if (!request.Store)
                 {
-                    request.Chat.Passthrough = new PassthroughRequest(NativeApis.Responses, admitted);
+                    var passed = request.PreviousResponseId is null && storage.Items.Count == 0 ? admitted : ContinuedResponsesBody.Of(admitted, storage);
+                    request.Chat.Passthrough = new PassthroughRequest(NativeApis.Responses, passed);
                 }
 
                 var responseId = ResponseObject.IdFor(caller.RequestId);
