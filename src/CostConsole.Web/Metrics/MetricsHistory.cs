@@ -189,7 +189,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             [.. keys.Select(k => (k.Id, k.Name))],
             [.. snapshot.Tiers.Concat(tiers.Order(StringComparer.Ordinal)).Distinct()],
             [.. snapshot.Models.Select(m => m.Key).Concat(models).Distinct().Order(StringComparer.Ordinal)],
-            [.. rules.Order(StringComparer.Ordinal)])
+            [.. snapshot.RuleNames.Concat(rules.Order(StringComparer.Ordinal)).Distinct()])
         {
             Teams = [.. keyTeams.Concat(rollupTeams).Distinct().Order(StringComparer.Ordinal)],
         };
