@@ -16,6 +16,8 @@ public enum RequestSort
 
     /// <summary>How well the stored prompt matches the searched words; with no words, newest first.</summary>
     Relevance,
+
+    Baseline,
 }
 
 /// <summary>
