@@ -79,19 +79,24 @@ internal sealed partial class AlertRuleDelivery(
         await Task.WhenAll(destinations.Select(async d =>
         {
             var id = await RecordAsync(delivery, d.Channel, d.Destination, d.Format, cancellationToken);
-            string? failure;
+            (bool Delivered, string? Detail) outcome;
             try
             {
-                failure = d.Channel == Email
-                    ? await SendEmailAsync(delivery, d.Destination, cancellationToken)
-                    : await PostAsync(delivery, d.Destination, d.Format, cancellationToken);
+                outcome = await WithRetriesAsync(id, d.Channel == Email
+                    ? token => SendEmailAsync(delivery, d.Destination, token)
+                    : token => PostAsync(delivery, d.Destination, d.Format, token), cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
 
-            await MarkAsync(id, failure);
+            if (!outcome.Delivered)
+            {
+                DeliveryFailed(logger, delivery.RuleName, d.Channel, d.Destination, outcome.Detail ?? "");
+            }
+
+            await MarkAsync(id, outcome.Delivered ? AlertDeliveryOutcome.Delivered : AlertDeliveryOutcome.Failed, outcome.Detail);
         }));
     }
 
@@ -140,48 +145,74 @@ internal sealed partial class AlertRuleDelivery(
         };
     }
 
-    /// <summary>Posts with retries and exponential backoff; returns why it failed, or null when delivered.</summary>
-    private async Task<string?> PostAsync(RuleAlertDelivery delivery, string url, WebhookFormat format, CancellationToken cancellationToken)
+    /// <summary>
+    /// Tries a delivery up to <see cref="BudgetOptions.WebhookAttempts"/> times with exponential backoff from
+    /// <see cref="BudgetOptions.WebhookRetrySeconds"/>, webhooks and e-mail alike. Each failed attempt is written to the
+    /// delivery's line in the alert history as it happens (still sending, with the reason and the next try), and the
+    /// final line says on which attempt it went through, or that every attempt failed and why.
+    /// </summary>
+    private async Task<(bool Delivered, string? Detail)> WithRetriesAsync(long id, Func<CancellationToken, Task<string?>> attempt, CancellationToken cancellationToken)
     {
         var settings = budgets.Value;
         var attempts = Math.Max(1, settings.WebhookAttempts);
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        var failures = new List<string>();
+        var pipeline = new ResiliencePipelineBuilder<string?>();
         if (attempts > 1)
         {
-            pipeline.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            pipeline.AddRetry(new RetryStrategyOptions<string?>
             {
                 MaxRetryAttempts = attempts - 1,
                 Delay = TimeSpan.FromSeconds(settings.WebhookRetrySeconds),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = false,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .HandleResult(response => !response.IsSuccessStatusCode)
-                    .Handle<HttpRequestException>()
-                    .Handle<TaskCanceledException>(_ => !cancellationToken.IsCancellationRequested),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is not null),
+                OnRetry = async args =>
+                {
+                    var seconds = args.RetryDelay.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+                    await MarkAsync(id, AlertDeliveryOutcome.Pending, $"{Attempts(failures)} Trying again in {seconds} s (attempt {failures.Count + 1} of {attempts}).");
+                },
             });
         }
 
+        var failure = await pipeline.Build().ExecuteAsync(async token =>
+        {
+            var result = await attempt(token);
+            if (result is not null)
+            {
+                failures.Add(result);
+            }
+
+            return result;
+        }, cancellationToken);
+        if (failure is null)
+        {
+            return (true, failures.Count == 0 ? null : $"Delivered on attempt {failures.Count + 1} of {attempts}. {Attempts(failures)}");
+        }
+
+        return (false, failures.Count == 1
+            ? $"{failure.TrimEnd('.')}."
+            : $"Every one of {failures.Count} attempts failed. {Attempts(failures)}");
+
+        static string Attempts(List<string> failures) => string.Join(" ", failures.Select((f, i) => $"Attempt {i + 1}: {f.TrimEnd('.')}."));
+    }
+
+    /// <summary>Posts once; returns why it failed, or null when delivered.</summary>
+    private async Task<string?> PostAsync(RuleAlertDelivery delivery, string url, WebhookFormat format, CancellationToken cancellationToken)
+    {
         var client = http.CreateClient(AlertDelivery.HttpClientName);
         var payload = Payload(delivery, format);
         try
         {
-            using var response = await pipeline.Build().ExecuteAsync(async token => await client.PostAsJsonAsync(url, payload, token), cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                return null;
-            }
-
-            WebhookRefused(logger, delivery.RuleName, url, (int)response.StatusCode, attempts);
-            return $"Answered {(int)response.StatusCode} {response.ReasonPhrase} after {attempts} attempt{(attempts == 1 ? "" : "s")}.";
+            using var response = await client.PostAsJsonAsync(url, payload, cancellationToken);
+            return response.IsSuccessStatusCode ? null : $"Answered {(int)response.StatusCode} {response.ReasonPhrase}";
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
-            WebhookFailed(logger, delivery.RuleName, url, attempts, ex.Message);
-            return $"Not reached after {attempts} attempt{(attempts == 1 ? "" : "s")}: {ex.Message}";
+            return $"Not reached: {ex.Message}";
         }
     }
 
-    /// <summary>Sends one message to the recipients through the configured SMTP server; returns why it failed, or null when sent.</summary>
+    /// <summary>Sends one message to the recipients through the configured SMTP server, once; returns why it failed, or null when sent.</summary>
     private async Task<string?> SendEmailAsync(RuleAlertDelivery delivery, string recipients, CancellationToken cancellationToken)
     {
         var settings = email.Value;
@@ -222,7 +253,6 @@ internal sealed partial class AlertRuleDelivery(
             or MailKit.Security.AuthenticationException or System.Net.Sockets.SocketException or IOException or TimeoutException or SslHandshakeException
             && !cancellationToken.IsCancellationRequested)
         {
-            EmailFailed(logger, delivery.RuleName, settings.Host!, ex.Message);
             return $"Not sent: {ex.Message}";
         }
     }
@@ -250,7 +280,7 @@ internal sealed partial class AlertRuleDelivery(
         }
     }
 
-    private async Task MarkAsync(long id, string? failure)
+    private async Task MarkAsync(long id, AlertDeliveryOutcome outcome, string? detail)
     {
         if (id == 0)
         {
@@ -261,8 +291,8 @@ internal sealed partial class AlertRuleDelivery(
         {
             await using var db = await factory.CreateDbContextAsync();
             await db.AlertDeliveries.Where(d => d.Id == id).ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Outcome, failure is null ? AlertDeliveryOutcome.Delivered : AlertDeliveryOutcome.Failed)
-                .SetProperty(d => d.Detail, failure)
+                .SetProperty(d => d.Outcome, outcome)
+                .SetProperty(d => d.Detail, detail)
                 .SetProperty(d => d.At, time.GetUtcNow()));
         }
         catch (System.Data.Common.DbException ex)
@@ -271,14 +301,8 @@ internal sealed partial class AlertRuleDelivery(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert rule '{Rule}': webhook {Url} answered {Status} after {Attempts} attempts.")]
-    private static partial void WebhookRefused(ILogger logger, string rule, string url, int status, int attempts);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert rule '{Rule}': webhook {Url} failed after {Attempts} attempts: {Error}")]
-    private static partial void WebhookFailed(ILogger logger, string rule, string url, int attempts, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert rule '{Rule}': e-mail through {Host} was not sent: {Error}")]
-    private static partial void EmailFailed(ILogger logger, string rule, string host, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert rule '{Rule}': {Channel} to {Destination} was not delivered: {Detail}")]
+    private static partial void DeliveryFailed(ILogger logger, string rule, string channel, string destination, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An alert delivery could not be recorded in the alert history.")]
     private static partial void NotRecorded(ILogger logger, Exception exception);

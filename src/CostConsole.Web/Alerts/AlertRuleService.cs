@@ -184,7 +184,7 @@ internal sealed class AlertRuleService(IDbContextFactory<CostConsoleDbContext> f
 
             if (!known)
             {
-                return (nameof(AlertRuleForm.ScopeValue), $"There is no {Noun(form.Scope)} '{value}'{(form.Scope == AlertScope.Rule ? " in the traffic so far" : "")}.");
+                return (nameof(AlertRuleForm.ScopeValue), $"There is no {Noun(form.Scope)} '{value}'{(form.Scope == AlertScope.Rule ? " in the published rule set or the traffic so far" : "")}.");
             }
         }
 

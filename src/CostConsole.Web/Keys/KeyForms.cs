@@ -56,7 +56,9 @@ public sealed class KeyFormValidator : AbstractValidator<KeyForm>
         RuleFor(k => k.Team)
             .NotEmpty().WithMessage("Name the team the key's spend is attributed to.")
             .MaximumLength(80).WithMessage("Keep the team under 80 characters.")
-            .Must(t => t is null || !t.Contains(',')).WithMessage("A team name cannot contain a comma.");
+            .Must(t => t is null || !t.Contains(',')).WithMessage("A team name cannot contain a comma.")
+            .Must(t => !string.Equals(t?.Trim(), CostConsole.Web.Metrics.MetricsFilter.NoTeam, StringComparison.OrdinalIgnoreCase))
+            .WithMessage($"'{CostConsole.Web.Metrics.MetricsFilter.NoTeam}' is how the filters name requests without a team: choose another team name.");
         RuleFor(k => k.RequestsPerMinute)
             .InclusiveBetween(1, 1_000_000).WithMessage("Requests per minute must be between 1 and 1,000,000 (leave empty for no limit).")
             .When(k => k.RequestsPerMinute is not null);

@@ -43,41 +43,32 @@ internal sealed class KeyService
             query = query.Where(k => k.RevokedAt == null);
         }
 
-        var rows = await query.OrderByDescending(k => k.CreatedAt).ToListAsync(cancellationToken);
-        var usage = await UsageAsync(db, [.. rows.Select(k => k.Id)], cancellationToken);
-        return [.. rows.Select(k =>
+        // Each key with its latest request in the ledger, in the one query that lists the keys: so "last used" is right
+        // whichever host or import wrote the request, without a write per request. The latest is a correlated MAX, which
+        // both stores answer from the (key, time) index with one seek per key rather than reading every row of a busy key.
+        var rows = await query.OrderByDescending(k => k.CreatedAt)
+            .Select(k => new { Key = k, LastRequestAt = db.RequestLog.Where(r => r.ApiKeyId == k.Id).Max(r => (DateTimeOffset?)r.Timestamp) })
+            .ToListAsync(cancellationToken);
+        var spend = await SpendThisMonthAsync(cancellationToken);
+        return [.. rows.Select(row =>
         {
-            var used = usage.GetValueOrDefault(k.Id);
+            var k = row.Key;
             return new KeyView(k.Id, k.Name, k.Team, k.Prefix,
                 ApiKeySecrets.SplitList(k.AllowedTiers), ApiKeySecrets.SplitList(k.AllowedModels), k.RequestsPerMinute, k.TokensPerMinute,
-                k.CreatedAt, k.CreatedBy, Latest(Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), used?.LastUsedAt), k.RevokedAt,
-                KeyScopeNames.Parse(k.Scopes), k.PromptStorage, Money.FromNanoUsd(used?.PeriodNanoUsd ?? 0));
+                k.CreatedAt, k.CreatedBy, Latest(Latest(k.LastUsedAt, _directory.LastUsed(k.Id)), row.LastRequestAt), k.RevokedAt,
+                KeyScopeNames.Parse(k.Scopes), k.PromptStorage, Money.FromNanoUsd(spend.GetValueOrDefault(k.Id, CostConsole.Web.Metrics.SpendFigures.Empty).CostNanoUsd));
         })];
     }
 
     /// <summary>
-    /// Per key: the latest request in the ledger (so "last used" is right whichever host or import wrote it, without a
-    /// write per request), one index seek each; and the spend of this calendar month in the budgets' time zone, read as the
-    /// Spend page reads it (the hour rollups and the ledger's last minutes), so the list stays quick on a large ledger.
+    /// Each key's spend this calendar month in the budgets' time zone, read as the Spend page reads it (the hour rollups and
+    /// the ledger's last minutes) in one grouped read for all keys, so the list stays quick on a large ledger.
     /// </summary>
-    private async Task<Dictionary<long, KeyUsage>> UsageAsync(CostConsoleDbContext db, IReadOnlyList<long> keys, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<long, CostConsole.Web.Metrics.SpendFigures>> SpendThisMonthAsync(CancellationToken cancellationToken)
     {
         var (monthStart, monthEnd) = BudgetPeriods.Containing(BudgetPeriod.Monthly, _time.GetUtcNow(), _zone);
-        var spend = await _spend.ByKeyAsync(monthStart, monthEnd, cancellationToken);
-        var usage = new Dictionary<long, KeyUsage>();
-        foreach (var id in keys)
-        {
-            var last = await db.RequestLog.AsNoTracking().Where(r => r.ApiKeyId == id).OrderByDescending(r => r.Timestamp).Select(r => (DateTimeOffset?)r.Timestamp).FirstOrDefaultAsync(cancellationToken);
-            if (last is { } at)
-            {
-                usage[id] = new KeyUsage(at, spend.GetValueOrDefault(id, CostConsole.Web.Metrics.SpendFigures.Empty).CostNanoUsd);
-            }
-        }
-
-        return usage;
+        return await _spend.ByKeyAsync(monthStart, monthEnd, cancellationToken);
     }
-
-    private sealed record KeyUsage(DateTimeOffset LastUsedAt, long PeriodNanoUsd);
 
     /// <summary>Creates a key and returns its secret, which is stored only as a hash.</summary>
     public async Task<(ChangeResult Result, CreatedKey? Key)> CreateAsync(KeyForm form, string author, CancellationToken cancellationToken = default)

@@ -16,7 +16,7 @@ internal static class LedgerRows
         var rows = db.RequestLog.AsNoTracking().Where(r => r.Timestamp >= from && r.Timestamp < to);
         if (filter.Team is { } team)
         {
-            rows = rows.Where(r => r.Team == team || (r.Team == null && db.ApiKeys.Where(k => k.Team == team).Select(k => (long?)k.Id).Contains(r.ApiKeyId)));
+            rows = rows.OfTeam(db, team);
         }
 
         if (filter.ApiKeyId is { } key)
@@ -41,4 +41,14 @@ internal static class LedgerRows
 
         return rows;
     }
+
+    /// <summary>
+    /// The rows a team is counted for, as the rollups count it: the team the row recorded, or for rows from before teams
+    /// were recorded, its key's team now. <see cref="MetricsFilter.NoTeam"/> selects the rows no team is counted for: no
+    /// team recorded and a key without a team (or no key).
+    /// </summary>
+    public static IQueryable<RequestLogRow> OfTeam(this IQueryable<RequestLogRow> rows, CostConsoleDbContext db, string team) =>
+        team == MetricsFilter.NoTeam
+            ? rows.Where(r => r.Team == null && (r.ApiKeyId == null || !db.ApiKeys.Any(k => k.Id == r.ApiKeyId && k.Team != null && k.Team != "")))
+            : rows.Where(r => r.Team == team || (r.Team == null && db.ApiKeys.Where(k => k.Team == team).Select(k => (long?)k.Id).Contains(r.ApiKeyId)));
 }

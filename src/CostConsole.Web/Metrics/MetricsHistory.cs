@@ -189,7 +189,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             [.. keys.Select(k => (k.Id, k.Name))],
             [.. snapshot.Tiers.Concat(tiers.Order(StringComparer.Ordinal)).Distinct()],
             [.. snapshot.Models.Select(m => m.Key).Concat(models).Distinct().Order(StringComparer.Ordinal)],
-            [.. rules.Order(StringComparer.Ordinal)])
+            [.. snapshot.RuleNames.Concat(rules.Order(StringComparer.Ordinal)).Distinct()])
         {
             Teams = [.. keyTeams.Concat(rollupTeams).Distinct().Order(StringComparer.Ordinal)],
         };
@@ -221,7 +221,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
 
         if (listKnown)
         {
-            Check(filter.Team, choices.Teams, "team");
+            Check(filter.Team, [.. choices.Teams, MetricsFilter.NoTeam], "team");
         }
 
         Check(filter.Tier, choices.Tiers, "tier");
@@ -332,10 +332,15 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
 
     private static void AddFilter(DbCommand command, StringBuilder sql, MetricsFilter filter)
     {
-        if (filter.Team is { } team)
+        if (filter.Team == MetricsFilter.NoTeam)
+        {
+            // The rows no team is counted for, as LedgerRows.OfTeam selects them.
+            sql.Append(""" AND "Team" IS NULL AND ("ApiKeyId" IS NULL OR "ApiKeyId" NOT IN (SELECT "Id" FROM "ApiKeys" WHERE "Team" IS NOT NULL AND "Team" <> ''))""");
+        }
+        else if (filter.Team is { } team)
         {
             // Rows carry the team their key had when the request was recorded; rows from before teams were recorded
-            // count for the team their key has now.
+            // count for the team their key has now (LedgerRows.OfTeam for the ledger's own queries).
             sql.Append(""" AND ("Team" = @team OR ("Team" IS NULL AND "ApiKeyId" IN (SELECT "Id" FROM "ApiKeys" WHERE "Team" = @team)))""");
             command.With("team", team);
         }

@@ -135,5 +135,8 @@ public sealed record MetricsFilter(long? ApiKeyId = null, string? Tier = null, s
 {
     public static MetricsFilter None { get; } = new();
 
+    /// <summary>The team filter's value for requests whose key has no team; no key can be given this team name.</summary>
+    public const string NoTeam = "No team";
+
     public bool IsEmpty => ApiKeyId is null && Tier is null && Model is null && Rule is null && Team is null;
 }

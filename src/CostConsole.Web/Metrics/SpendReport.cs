@@ -56,7 +56,7 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
     public const int MaxTop = 500;
 
     public const string NoKey = "No key";
-    public const string NoTeam = "No team";
+    public const string NoTeam = MetricsFilter.NoTeam;
     public const string NoModel = "No model (refused before routing)";
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;

@@ -1,6 +1,7 @@
 using CostConsole.Data;
 using CostConsole.Data.Entities;
 using CostConsole.Web.Catalogue;
+using CostConsole.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Requests;
@@ -16,18 +17,18 @@ internal sealed partial class RequestExplorer
 
     /// <summary>
     /// Writes every request the query matches (its page and page size are ignored), read row by row from the database so a
-    /// month of traffic is written in bounded memory. <paramref name="team"/>, when given, keeps only that team's keys' requests.
+    /// month of traffic is written in bounded memory. <paramref name="team"/>, when given, keeps only that team's requests,
+    /// counted as the dashboard counts them.
     /// </summary>
     /// <returns>The number of requests written.</returns>
     public async Task<long> ExportAsync(TextWriter writer, RequestQuery query, string? team, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name, k.Team }).ToDictionaryAsync(k => k.Id, cancellationToken);
-        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
+        var rows = Filter(db, Source(db, query, ordered: true).AsNoTracking(), query);
         if (team is not null)
         {
-            var teamKeys = keys.Values.Where(k => string.Equals(k.Team ?? "", team, StringComparison.Ordinal)).Select(k => k.Id).ToList();
-            rows = rows.Where(r => r.ApiKeyId != null && teamKeys.Contains(r.ApiKeyId.Value));
+            rows = rows.OfTeam(db, team);
         }
 
         await using var csv = Csv.Open(writer);

@@ -85,6 +85,8 @@ internal sealed partial class RequestExplorer
     {
         (RequestSort.Cost, true) => rows.OrderByDescending(r => r.CostNanoUsd).ThenByDescending(r => r.Id),
         (RequestSort.Cost, false) => rows.OrderBy(r => r.CostNanoUsd).ThenBy(r => r.Id),
+        (RequestSort.Baseline, true) => rows.OrderByDescending(r => r.BaselineCostNanoUsd).ThenByDescending(r => r.Id),
+        (RequestSort.Baseline, false) => rows.OrderBy(r => r.BaselineCostNanoUsd).ThenBy(r => r.Id),
         (RequestSort.Latency, true) => rows.OrderByDescending(r => r.LatencyMs).ThenByDescending(r => r.Id),
         (RequestSort.Latency, false) => rows.OrderBy(r => r.LatencyMs).ThenBy(r => r.Id),
         (RequestSort.Tokens, true) => rows.OrderByDescending(r => r.PromptTokens + r.CompletionTokens).ThenByDescending(r => r.Id),

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
 using CostConsole.Routing.Pipeline;
+using CostConsole.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Requests;
@@ -15,11 +16,14 @@ public enum RequestSort
 
     /// <summary>How well the stored prompt matches the searched words; with no words, newest first.</summary>
     Relevance,
+
+    Baseline,
 }
 
 /// <summary>
 /// What the request explorer asks for: a time window, filters, an order and a page; <c>Text</c>: words the stored prompt
-/// must hold; <c>Team</c>, <c>EndUser</c> and <c>Conversation</c>: as the ledger recorded them, matched whole.
+/// must hold; <c>Team</c>: as the dashboard counts a team (<see cref="LedgerRows.OfTeam"/>), or <see cref="MetricsFilter.NoTeam"/>;
+/// <c>EndUser</c> and <c>Conversation</c>: as the ledger recorded them, matched whole.
 /// </summary>
 public sealed record RequestQuery(
     DateTimeOffset From,
@@ -88,11 +92,11 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
     public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var counted = await Searched(db, Filter(Source(db, query, ordered: false).AsNoTracking(), query, db.Database.IsSqlite()), query)
+        var counted = await Searched(db, Filter(db, Source(db, query, ordered: false).AsNoTracking(), query), query)
             .OrderByDescending(r => r.Timestamp)
             .Take(CountLimit + 1)
             .CountAsync(cancellationToken);
-        var rows = Filter(Source(db, query, ordered: true).AsNoTracking(), query, db.Database.IsSqlite());
+        var rows = Filter(db, Source(db, query, ordered: true).AsNoTracking(), query);
         var page = await Ordered(db, rows, query)
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
@@ -155,8 +159,9 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
 #pragma warning restore EF1002, EF1003
     }
 
-    private static IQueryable<RequestLogRow> Filter(IQueryable<RequestLogRow> rows, RequestQuery q, bool sqlite)
+    private static IQueryable<RequestLogRow> Filter(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery q)
     {
+        var sqlite = db.Database.IsSqlite();
         rows = rows.Where(r => r.Timestamp >= q.From && r.Timestamp < q.To);
         if (q.ApiKeyId is { } key)
         {
@@ -180,7 +185,8 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
 
         if (q.Team is { } team)
         {
-            rows = rows.Where(r => r.Team == team);
+            // Counted as the dashboard and Spend count a team, rows from before teams were recorded with their key's team now.
+            rows = rows.OfTeam(db, team);
         }
 
         if (q.EndUser is { } user)

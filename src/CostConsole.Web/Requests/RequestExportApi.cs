@@ -105,9 +105,10 @@ internal static class RequestExportApi
             "time" => RequestSort.Time,
             "relevance" => RequestSort.Relevance,
             "cost" => RequestSort.Cost,
+            "baseline" => RequestSort.Baseline,
             "latency" => RequestSort.Latency,
             "tokens" => RequestSort.Tokens,
-            var other => throw new MetricsInputException($"Unknown sort '{other}'. Use time, cost, latency, tokens or relevance."),
+            var other => throw new MetricsInputException($"Unknown sort '{other}'. Use time, cost, baseline, latency, tokens or relevance."),
         };
         var descending = q["order"].ToString().ToLowerInvariant() switch
         {

@@ -104,7 +104,7 @@ public sealed class AlertRuleDeliveryTests : IAsyncLifetime
         Assert.Equal((AlertDeliveryOutcome.Delivered, "finops@example.test, oncall@example.test"), (email.Outcome, email.Destination));
         var hook = Assert.Single(deliveries, d => d.Channel == AlertRuleDelivery.Webhook);
         Assert.Equal(AlertDeliveryOutcome.Failed, hook.Outcome);
-        Assert.Equal("Answered 500 Internal Server Error after 2 attempts.", hook.Detail);
+        Assert.Equal("Every one of 2 attempts failed. Attempt 1: Answered 500 Internal Server Error. Attempt 2: Answered 500 Internal Server Error.", hook.Detail);
     }
 
     [Fact]
@@ -117,7 +117,25 @@ public sealed class AlertRuleDeliveryTests : IAsyncLifetime
 
         var email = Assert.Single(await DeliveriesAsync(ct));
         Assert.Equal(AlertDeliveryOutcome.Failed, email.Outcome);
-        Assert.StartsWith("Not sent: ", email.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Every one of 2 attempts failed. Attempt 1: Not sent: ", email.Detail, StringComparison.Ordinal);
+        Assert.Contains("Attempt 2: Not sent: ", email.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_email_the_smtp_server_turns_away_once_is_sent_again_and_the_history_records_both_attempts()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _smtp.RefuseNext = 1;
+
+        await Delivery().DeliverAsync(Fired(null, WebhookFormat.Json, "finops@example.test"), ct);
+
+        var mail = Assert.Single(_smtp.Messages);
+        Assert.Equal(["<finops@example.test>"], mail.Recipients);
+        Assert.Equal(2, _smtp.Connections);
+        var email = Assert.Single(await DeliveriesAsync(ct));
+        Assert.Equal(AlertDeliveryOutcome.Delivered, email.Outcome);
+        Assert.StartsWith("Delivered on attempt 2 of 2. Attempt 1: Not sent: ", email.Detail, StringComparison.Ordinal);
+        Assert.Contains("Try again later", email.Detail, StringComparison.Ordinal);
     }
 
     private async Task<List<AlertDeliveryEntity>> DeliveriesAsync(CancellationToken ct)
@@ -198,6 +216,13 @@ public sealed class AlertRuleDeliveryTests : IAsyncLifetime
 
         public ConcurrentQueue<(List<string> Recipients, string Data)> Messages { get; } = new();
 
+        /// <summary>How many of the next senders are turned away with a temporary failure, as a busy server does.</summary>
+        public int RefuseNext { get; set; }
+
+        public int Connections => _connections;
+
+        private int _connections;
+
         private async Task AcceptAsync()
         {
             while (true)
@@ -212,6 +237,7 @@ public sealed class AlertRuleDeliveryTests : IAsyncLifetime
                     return;
                 }
 
+                Interlocked.Increment(ref _connections);
                 _ = ServeAsync(client);
             }
         }
@@ -231,6 +257,10 @@ public sealed class AlertRuleDeliveryTests : IAsyncLifetime
                 {
                     case "EHLO" or "HELO":
                         await writer.WriteLineAsync("250 localhost");
+                        break;
+                    case "MAIL" when RefuseNext > 0:
+                        RefuseNext--;
+                        await writer.WriteLineAsync("451 4.3.0 Try again later");
                         break;
                     case "MAIL":
                         recipients = [];

@@ -200,7 +200,7 @@ public sealed class AlertRuleTests : IAsyncLifetime
         await LedgerAsync(levels.Select((level, i) => Row(Start.AddMinutes(-30 + i), "support", cacheLevel: level, rule: "faq")));
         await LedgerAsync(Enumerable.Range(0, 10).Select(i => Row(Start.AddMinutes(-20 + i), "support", cacheLevel: "miss", rule: "other")));
         var unknown = await Service().SaveAsync(new AlertRuleForm { Name = "FAQ cache", Metric = AlertMetric.CacheHitRate, Scope = AlertScope.Rule, ScopeValue = "nope", Direction = AlertDirection.Below, Threshold = 60, WindowMinutes = 60 }, "ana", ct);
-        Assert.Equal("There is no routing rule 'nope' in the traffic so far.", unknown.Summary);
+        Assert.Equal("There is no routing rule 'nope' in the published rule set or the traffic so far.", unknown.Summary);
         var saved = await Service().SaveAsync(new AlertRuleForm { Name = "FAQ cache", Metric = AlertMetric.CacheHitRate, Scope = AlertScope.Rule, ScopeValue = "faq", Direction = AlertDirection.Below, Threshold = 60, WindowMinutes = 60 }, "ana", ct);
         Assert.True(saved.Saved, saved.Summary);
 
@@ -208,6 +208,29 @@ public sealed class AlertRuleTests : IAsyncLifetime
 
         Assert.Equal("FAQ cache: Cache hit rate of rule faq is 50 % over the last 60 min, below the threshold of 60 %.", Assert.Single(_alerts.Recent()).Message);
         Assert.Equal(0.5, (await Service().ListAsync(ct)).Single().LastValue!.Value, 9);
+    }
+
+    [Fact]
+    public async Task A_rule_of_the_published_rule_set_can_be_watched_before_any_traffic_and_a_rule_gone_from_the_set_still_can()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _database.QueryAsync(async db =>
+        {
+            // Traffic routed by a rule that the published set no longer has.
+            db.HourRollups.Add(new HourRollupRow { Start = Start.AddHours(-5).ToUnixTimeMilliseconds(), Rule = "retired-promo", Requests = 3 });
+            return await db.SaveChangesAsync();
+        });
+
+        var offered = (await _history.ChoicesAsync(ct)).Rules;
+        var unseen = await Service().SaveAsync(new AlertRuleForm { Name = "Long prompts cost", Metric = AlertMetric.CostPerRequest, Scope = AlertScope.Rule, ScopeValue = "long-context", Threshold = 0.5, WindowMinutes = 60 }, "ana", ct);
+        var retired = await Service().SaveAsync(new AlertRuleForm { Name = "Promo spend", Metric = AlertMetric.SpendRate, Scope = AlertScope.Rule, ScopeValue = "retired-promo", Threshold = 5, WindowMinutes = 60 }, "ana", ct);
+        var unknown = await Service().SaveAsync(new AlertRuleForm { Name = "Typo", Metric = AlertMetric.SpendRate, Scope = AlertScope.Rule, ScopeValue = "long-contxt", Threshold = 5, WindowMinutes = 60 }, "ana", ct);
+
+        Assert.Equal(["analysis", "long-context", "faq-and-status", "retired-promo"], offered);
+        Assert.True(unseen.Saved, unseen.Summary);
+        Assert.True(retired.Saved, retired.Summary);
+        Assert.False(unknown.Saved);
+        Assert.Equal(["Long prompts cost", "Promo spend"], (await Service().ListAsync(ct)).Select(r => r.Name).Order(StringComparer.Ordinal));
     }
 
     private Task LedgerAsync(IEnumerable<RequestLogRow> rows) => _database.QueryAsync(async db =>

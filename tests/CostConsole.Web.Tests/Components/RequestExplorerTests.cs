@@ -262,6 +262,54 @@ public sealed class RequestExplorerTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Pressing_a_column_title_orders_by_it_and_pressing_it_again_reverses_the_order_both_kept_in_the_address()
+    {
+        var cut = await RenderExplorerAsync();
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        Assert.Equal("descending", cut.Find("[data-testid='sort-time']").GetAttribute("data-sort"));
+
+        cut.Find("[data-testid='sort-latency']").Click();
+
+        Assert.EndsWith("/requests?sort=latency", navigation.Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Equal("req_11aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Ids(cut)[0]));
+        Assert.Equal("descending", cut.Find("[data-testid='sort-latency']").GetAttribute("data-sort"));
+        Assert.Equal("none", cut.Find("[data-testid='sort-time']").GetAttribute("data-sort"));
+        Assert.Equal("Latency: slowest first now; press to show fastest first", cut.Find("[data-testid='sort-latency']").GetAttribute("aria-label"));
+        var order = cut.FindComponents<MudSelect<string>>().Single(s => TestId(s.Instance.UserAttributes) == "requests-order");
+        Assert.Equal("Latency desc", order.Instance.GetState(x => x.Value));
+
+        cut.Find("[data-testid='sort-latency']").Click();
+
+        Assert.EndsWith("/requests?sort=latency&order=asc", navigation.Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Equal("req_00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Ids(cut)[0]));
+        Assert.Equal("ascending", cut.Find("[data-testid='sort-latency']").GetAttribute("data-sort"));
+
+        // Another column starts from its highest again; the cache-reading request has the most tokens.
+        cut.Find("[data-testid='sort-tokens']").Click();
+
+        Assert.EndsWith("/requests?sort=tokens", navigation.Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Equal("req_01aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Ids(cut)[0]));
+        Assert.Equal("/api/requests/export.csv?range=24h&sort=tokens", cut.Find("[data-testid='requests-export']").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task No_team_lists_the_requests_whose_key_has_no_team()
+    {
+        var cut = await RenderExplorerAsync("/requests?team=No%20team", expected: 0);
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid='requests-empty']")));
+
+        await ChooseAsync(cut, "requests-team", "support");
+        Assert.EndsWith("/requests?team=support", navigation.Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Equal(6, Ids(cut).Count));
+        await ChooseAsync(cut, "requests-team", MetricsFilter.NoTeam);
+        Assert.EndsWith("/requests?team=No%20team", navigation.Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Empty(Ids(cut)));
+        Assert.Equal("/api/requests/export.csv?range=24h&team=No%20team", cut.Find("[data-testid='requests-export']").GetAttribute("href"));
+    }
+
+    [Fact]
     public async Task A_bookmarked_second_page_opens_on_that_page_and_paging_back_changes_the_address()
     {
         var cut = await RenderExplorerAsync("/requests?range=7d&page=2", expected: 18, older: 30);

@@ -41,6 +41,22 @@ public sealed class SpendPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Each_team_and_no_team_open_their_requests_of_the_same_days_in_the_explorer()
+    {
+        var cut = await RenderAtAsync(November + "&by=team");
+
+        cut.WaitForAssertion(() => Assert.Equal(3, Names(cut).Count));
+
+        Assert.Equal(
+            [
+                "/requests?range=custom&from=2026-11-10&to=2026-11-11&team=finance",
+                "/requests?range=custom&from=2026-11-10&to=2026-11-11&team=support",
+                "/requests?range=custom&from=2026-11-10&to=2026-11-11&team=No%20team",
+            ],
+            cut.FindAll("[data-testid='spend-team-link']").Select(a => a.GetAttribute("href")));
+    }
+
+    [Fact]
     public async Task Choosing_another_dimension_puts_it_in_the_address_and_shows_more_on_request()
     {
         var cut = await RenderAtAsync(November + "&by=team");

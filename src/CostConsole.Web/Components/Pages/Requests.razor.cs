@@ -339,9 +339,19 @@ public sealed partial class Requests
         yield return ("Time asc", "Oldest first");
         yield return ("Cost desc", "Highest cost first");
         yield return ("Cost asc", "Lowest cost first");
+        yield return ("Baseline desc", "Highest baseline first");
+        yield return ("Baseline asc", "Lowest baseline first");
         yield return ("Latency desc", "Slowest first");
         yield return ("Latency asc", "Fastest first");
         yield return ("Tokens desc", "Most tokens first");
+        yield return ("Tokens asc", "Fewest tokens first");
+    }
+
+    /// <summary>A column title pressed: that column's order, highest (or newest) first; pressed again, the other way.</summary>
+    private void SortBy(RequestSort sort)
+    {
+        (_sort, _descending) = _sort == sort ? (sort, !_descending) : (sort, true);
+        Go();
     }
 
     private int TotalPages => _rows is null ? 1 : Math.Max(1, (int)Math.Ceiling(_rows.Total / (double)_size));

@@ -144,6 +144,19 @@ public sealed partial class Spend
         _ => "Conversation",
     };
 
+    /// <summary>The explorer with the ranking's range and one team's requests, counted as here ("No team" included).</summary>
+    private static string TeamRequestsUrl(SpendRanking ranking, string team)
+    {
+        var custom = ranking.Range.Kind == RangeKind.Custom;
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/requests", new Dictionary<string, string?>
+        {
+            ["range"] = MetricsRange.Name(ranking.Range.Kind),
+            ["from"] = custom ? ExportFrom(ranking).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            ["to"] = custom ? ExportTo(ranking).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            ["team"] = team,
+        }.Where(p => p.Value is not null));
+    }
+
     // The finance files cover whole UTC days: those the range touches, the last one included.
     private static DateOnly ExportFrom(SpendRanking ranking) => DateOnly.FromDateTime(ranking.Range.From.UtcDateTime);
 
