@@ -90,7 +90,7 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         // Any CountLimit + 1 matches tell "more than" as well as the newest ones; the prompt index gives them without a sort.
         var counted = SearchedNewestFirst(db, query) is { } searched
-            ? await Filter(searched.AsNoTracking(), query, sqlite: true).Take(CountLimit + 1).CountAsync(cancellationToken)
+            ? await CountUpToAsync(Filter(searched.AsNoTracking(), query, sqlite: true), CountLimit + 1, cancellationToken)
             : await Searched(db, Filter(Source(db, query, ordered: false).AsNoTracking(), query, db.Database.IsSqlite()), query)
                 .OrderByDescending(r => r.Timestamp)
                 .Take(CountLimit + 1)
@@ -115,6 +115,24 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
 
         page = [.. page.Select(r => r with { PromptPreview = Preview(r.PromptPreview) })];
         return new RequestPage(page, Math.Min(counted, CountLimit), counted > CountLimit);
+    }
+
+    /// <summary>
+    /// Counts rows as the database gives them and stops at <paramref name="limit"/>: in no order (a sort would read every
+    /// match), so without a row-limiting operator that EF Core would want ordered.
+    /// </summary>
+    private static async Task<int> CountUpToAsync(IQueryable<RequestLogRow> rows, int limit, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var _ in rows.Select(r => r.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (++count == limit)
+            {
+                break;
+            }
+        }
+
+        return count;
     }
 
     public async Task<RequestDetail?> DetailAsync(long id, CancellationToken cancellationToken = default)
