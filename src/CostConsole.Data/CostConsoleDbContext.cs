@@ -1,4 +1,5 @@
 using CostConsole.Data.Entities;
+using CostConsole.Data.Metrics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -176,8 +177,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => new { r.Status, r.Timestamp });
             e.HasIndex(r => r.CostNanoUsd);
             e.HasIndex(r => r.LatencyMs);
-            e.HasIndex(r => new { r.ConversationId, r.Timestamp });
-            e.HasIndex(r => new { r.EndUser, r.Timestamp });
+            // Conversations and end users are too many to roll up: the Spend page ranks them from these indexes alone,
+            // which carry the cost and baseline so that a month's ranking never reads the ledger's rows.
+            e.HasIndex(r => new { r.ConversationId, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.Conversation);
+            e.HasIndex(r => new { r.EndUser, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.EndUser);
             e.Property(r => r.EndUser).HasMaxLength(200);
             e.HasIndex(r => new { r.ExperimentId, r.Arm });
             e.Property(r => r.Protocol).HasMaxLength(32).HasDefaultValue("chat.completions");

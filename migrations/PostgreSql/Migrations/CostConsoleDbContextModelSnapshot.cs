@@ -1398,10 +1398,6 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.HasIndex("CacheLevel", "Timestamp");
 
-                    b.HasIndex("ConversationId", "Timestamp");
-
-                    b.HasIndex("EndUser", "Timestamp");
-
                     b.HasIndex("ExperimentId", "Arm");
 
                     b.HasIndex("Model", "Timestamp");
@@ -1415,6 +1411,10 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                     b.HasIndex("Status", "Timestamp");
 
                     b.HasIndex("Tier", "Timestamp");
+
+                    b.HasIndex(new[] { "ConversationId", "Timestamp", "CostNanoUsd", "BaselineCostNanoUsd" }, "IX_RequestLog_ConversationId_Spend");
+
+                    b.HasIndex(new[] { "EndUser", "Timestamp", "CostNanoUsd", "BaselineCostNanoUsd" }, "IX_RequestLog_EndUser_Spend");
 
                     b.HasIndex(new[] { "Timestamp" }, "IX_RequestLog_Timestamp_Batch")
                         .HasFilter("\"BatchId\" IS NOT NULL");

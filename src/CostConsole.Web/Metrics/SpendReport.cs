@@ -48,7 +48,8 @@ public sealed record SpendRanking(SpendDimension By, MetricsRange Range, IReadOn
 /// Ranks keys, teams, end users, models and conversations by spend, with grouped sums that SQLite and PostgreSQL both run.
 /// Keys, teams, models and the totals come from the hour rollups for the range's whole hours that are settled (older than
 /// the late-arrival margin) and from the ledger for the rest, so a month reads a few thousand rollup rows instead of
-/// millions of requests; end users and conversations, too many to roll up, are ranked from the ledger. A team is the team
+/// millions of requests; end users and conversations, too many to roll up, are ranked from the ledger's covering indexes
+/// (<see cref="SpendIndexes"/>), which hold each request's cost and baseline next to its group and time. A team is the team
 /// the request's key had when the ledger recorded it.
 /// </summary>
 internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider? time = null)
@@ -91,13 +92,13 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         if (by == SpendDimension.Conversation)
         {
             // Conversations are many: only the top ones leave the database, and only theirs are looked up before.
-            (rows, more) = await TopAsync(db, range, top, r => r.ConversationId, cancellationToken);
+            (rows, more) = await TopAsync(db, range, top, r => r.ConversationId, SpendIndexes.Conversation, cancellationToken);
             return new SpendRanking(by, range, rows, more, total, totalBefore);
         }
 
         if (by == SpendDimension.User)
         {
-            (rows, more) = await TopAsync(db, range, top, r => r.EndUser, cancellationToken);
+            (rows, more) = await TopAsync(db, range, top, r => r.EndUser, SpendIndexes.EndUser, cancellationToken);
             return new SpendRanking(by, range, rows, more, total, totalBefore);
         }
 
@@ -189,14 +190,17 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
             Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
         }).ToListAsync(cancellationToken);
 
-    /// <summary>The top groups of a text column with many values (conversations, end users); rows without one are left out.</summary>
+    /// <summary>
+    /// The top groups of a text column with many values (conversations, end users), read from the column's covering
+    /// index; rows without one are left out.
+    /// </summary>
     private static async Task<(List<SpendRow> Rows, bool More)> TopAsync(
-        CostConsoleDbContext db, MetricsRange range, int top, Expression<Func<RequestLogRow, string?>> column, CancellationToken cancellationToken)
+        CostConsoleDbContext db, MetricsRange range, int top, Expression<Func<RequestLogRow, string?>> column, string index, CancellationToken cancellationToken)
     {
         var previous = range.Previous;
-        var current = await SumsAsync(Grouped(In(db, range.From, range.To), column).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken);
+        var current = await SumsAsync(Grouped(In(db, range.From, range.To, index), column).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken);
         var names = current.Take(top).Select(s => s.Text).ToList();
-        var before = (await SumsAsync(Grouped(In(db, previous.From, previous.To), column).Where(s => names.Contains(s.Text)), cancellationToken))
+        var before = (await SumsAsync(Grouped(In(db, previous.From, previous.To, index), column).Where(s => names.Contains(s.Text)), cancellationToken))
             .ToDictionary(s => s.Text!, s => s.Figures);
         return ([.. current.Take(top).Select(s => new SpendRow(s.Text!, s.Figures, before.GetValueOrDefault(s.Text!, SpendFigures.Empty)))], current.Count > top);
     }
@@ -209,8 +213,17 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
             Text = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
         });
 
-    private static IQueryable<RequestLogRow> In(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to) =>
-        db.RequestLog.AsNoTracking().Where(r => r.Timestamp >= from && r.Timestamp < to);
+    private static IQueryable<RequestLogRow> In(CostConsoleDbContext db, DateTimeOffset from, DateTimeOffset to, string? index = null) =>
+        Source(db, index).AsNoTracking().Where(r => r.Timestamp >= from && r.Timestamp < to);
+
+    /// <summary>
+    /// The ledger, on SQLite read through the named index: its planner knows nothing of how much of the ledger a range
+    /// covers, so it would take the time index and read a month of rows for their costs. PostgreSQL plans this itself.
+    /// </summary>
+    private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, string? index) =>
+#pragma warning disable EF1002, EF1003 // The index name is one of SpendIndexes' constants, never input.
+        index is null || !db.Database.IsSqlite() ? db.RequestLog : db.RequestLog.FromSqlRaw("SELECT * FROM RequestLog INDEXED BY " + index);
+#pragma warning restore EF1002, EF1003
 
     private static Task<List<Sums>> SumsAsync(IQueryable<Sums> query, CancellationToken cancellationToken) => query.ToListAsync(cancellationToken);
 

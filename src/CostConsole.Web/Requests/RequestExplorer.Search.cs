@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
@@ -53,6 +54,58 @@ internal sealed partial class RequestExplorer
         return ordered.Select(s => s.Row);
     }
 
+    /// <summary>
+    /// On SQLite, the ids of a page ordered by relevance, found in the prompt index before the ledger is read: the index
+    /// gives its best matches in order (a few times the page's worth), the ledger drops those the other filters or the time
+    /// range exclude, and more are asked for only when too few are left — so common words cost a page of lookups, not
+    /// one per match. Null where this does not apply: PostgreSQL, another order, no words.
+    /// </summary>
+    private static async Task<List<long>?> RankedPageAsync(CostConsoleDbContext db, RequestQuery query, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsSqlite() || query.Sort != RequestSort.Relevance || SearchWords(query.Text) is not { Count: > 0 } words)
+        {
+            return null;
+        }
+
+        var match = FtsMatch(words);
+        var wanted = (query.Page + 1) * query.PageSize;
+        // The explorer's relevance order: bm25 best first (lowest), the newest first among equals; ascending reverses both.
+        var order = query.Descending ? "rank, rowid DESC" : "rank DESC, rowid";
+        for (var take = Math.Max(1_000, wanted * 4); ; take *= 8)
+        {
+#pragma warning disable EF1002 // The order is one of the two constants above; the words and the count are parameters.
+            var candidates = await db.Database
+                .SqlQueryRaw<long>($"SELECT rowid AS \"Value\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {{0}} ORDER BY {order} LIMIT {{1}}", match, take)
+                .ToListAsync(cancellationToken);
+#pragma warning restore EF1002
+            var ids = JsonSerializer.Serialize(candidates);
+            // CROSS JOIN keeps SQLite to the candidates' order of lookups instead of walking the time index.
+            var kept = (await Filter(db, db.RequestLog.FromSqlRaw("SELECT r.* FROM json_each({0}) AS j CROSS JOIN RequestLog AS r ON r.Id = j.value", ids).AsNoTracking(), query)
+                .Select(r => r.Id)
+                .ToListAsync(cancellationToken)).ToHashSet();
+            var inOrder = candidates.Where(kept.Contains).ToList();
+            if (inOrder.Count >= wanted || candidates.Count < take)
+            {
+                return [.. inOrder.Skip(query.Page * query.PageSize).Take(query.PageSize)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// On SQLite, the rows whose stored prompt holds every searched word, read from the prompt index newest first, so a
+    /// capped count stops after as many matches as it counts; null where this does not apply.
+    /// </summary>
+    private static IQueryable<RequestLogRow>? SearchedNewestFirst(CostConsoleDbContext db, RequestQuery query) =>
+        db.Database.IsSqlite() && SearchWords(query.Text) is { Count: > 0 } words
+            ? db.RequestLog.FromSqlRaw(
+                "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
+                FtsMatch(words))
+            : null;
+
+    // Each word quoted (a quote inside doubled): FTS5 reads them as plain terms, all of which must be present.
+    private static string FtsMatch(IReadOnlyList<string> words) =>
+        string.Join(" ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+
     /// <summary>The ids of the rows whose stored prompt holds every searched word, with a score that is lower the better they match; null when no text is searched.</summary>
     private static IQueryable<SearchMatch>? Matches(CostConsoleDbContext db, RequestQuery query)
     {
@@ -70,8 +123,7 @@ internal sealed partial class RequestExplorer
 
         if (db.Database.IsSqlite())
         {
-            // Each word quoted (a quote inside doubled): FTS5 reads them as plain terms, all of which must be present.
-            var match = string.Join(" ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+            var match = FtsMatch(words);
             return db.Database.SqlQuery<SearchMatch>($"SELECT rowid AS \"Id\", rank AS \"Score\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {match}");
         }
 

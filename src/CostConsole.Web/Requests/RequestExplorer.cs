@@ -92,14 +92,19 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
     public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var counted = await Searched(db, Filter(db, Source(db, query, ordered: false).AsNoTracking(), query), query)
-            .OrderByDescending(r => r.Timestamp)
-            .Take(CountLimit + 1)
-            .CountAsync(cancellationToken);
+        // Any CountLimit + 1 matches tell "more than" as well as the newest ones; the prompt index gives them without a sort.
+        var counted = SearchedNewestFirst(db, query) is { } searched
+            ? await CountUpToAsync(Filter(db, searched.AsNoTracking(), query), CountLimit + 1, cancellationToken)
+            : await Searched(db, Filter(db, Source(db, query, ordered: false).AsNoTracking(), query), query)
+                .OrderByDescending(r => r.Timestamp)
+                .Take(CountLimit + 1)
+                .CountAsync(cancellationToken);
+        var ranked = await RankedPageAsync(db, query, cancellationToken);
         var rows = Filter(db, Source(db, query, ordered: true).AsNoTracking(), query);
-        var page = await Ordered(db, rows, query)
-            .Skip(query.Page * query.PageSize)
-            .Take(query.PageSize)
+        var paged = ranked is null
+            ? Ordered(db, rows, query).Skip(query.Page * query.PageSize).Take(query.PageSize)
+            : db.RequestLog.AsNoTracking().Where(r => ranked.Contains(r.Id));
+        var page = await paged
             .Select(r => new RequestSummary(r.Id, r.RequestId, r.Timestamp, r.ApiKeyId, r.Tier, r.Model, r.Rule, r.Status, r.HttpStatus,
                 r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode)
             {
@@ -107,8 +112,31 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
                 PromptPreview = r.Prompt == null ? null : r.Prompt.Substring(0, PreviewLength * 4),
             })
             .ToListAsync(cancellationToken);
+        if (ranked is not null)
+        {
+            page = [.. page.OrderBy(r => ranked.IndexOf(r.Id))];
+        }
+
         page = [.. page.Select(r => r with { PromptPreview = Preview(r.PromptPreview) })];
         return new RequestPage(page, Math.Min(counted, CountLimit), counted > CountLimit);
+    }
+
+    /// <summary>
+    /// Counts rows as the database gives them and stops at <paramref name="limit"/>: in no order (a sort would read every
+    /// match), so without a row-limiting operator that EF Core would want ordered.
+    /// </summary>
+    private static async Task<int> CountUpToAsync(IQueryable<RequestLogRow> rows, int limit, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var _ in rows.Select(r => r.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (++count == limit)
+            {
+                break;
+            }
+        }
+
+        return count;
     }
 
     public async Task<RequestDetail?> DetailAsync(long id, CancellationToken cancellationToken = default)

@@ -48,7 +48,7 @@ internal static class SpendLedger
     public static async Task RollUpAsync(IDbContextFactory<CostConsoleDbContext> factory)
     {
         await using var db = await factory.CreateDbContextAsync();
-        await using var database = new CostConsoleDatabase(DatabaseProvider.Sqlite, db.Database.GetConnectionString()!);
+        await using var database = new CostConsoleDatabase(db.Database.IsSqlite() ? DatabaseProvider.Sqlite : DatabaseProvider.PostgreSql, db.Database.GetConnectionString()!);
         await using var rollups = new RollupStore(database, TimeProvider.System, TimeSpan.FromHours(1));
         await rollups.RebuildAsync(DateTimeOffset.UnixEpoch);
     }

@@ -4,20 +4,30 @@ using CostConsole.Web.Tests.Infrastructure;
 
 namespace CostConsole.Web.Tests.Metrics;
 
-/// <summary>The Spend ranking against a ledger whose figures were worked out by hand.</summary>
-public sealed class SpendReportTests : IAsyncLifetime
+/// <summary>A database the ledger tests write to and what to dispose of when they are done.</summary>
+public sealed record LedgerDatabase(IDbContextFactory<CostConsole.Data.CostConsoleDbContext> Factory, IAsyncDisposable Owner);
+
+/// <summary>The Spend ranking against a ledger whose figures were worked out by hand (on SQLite; on PostgreSQL in <c>Scale</c>).</summary>
+public class SpendReportTests : IAsyncLifetime
 {
-    private CatalogueDatabase _database = null!;
+    private LedgerDatabase _database = null!;
 
     private SpendReport Report => new(_database.Factory);
 
+    /// <summary>A fresh, migrated database for each test.</summary>
+    protected virtual async Task<LedgerDatabase> CreateDatabaseAsync()
+    {
+        var catalogue = await CatalogueDatabase.CreateAsync();
+        return new LedgerDatabase(catalogue.Factory, catalogue);
+    }
+
     public async ValueTask InitializeAsync()
     {
-        _database = await CatalogueDatabase.CreateAsync();
+        _database = await CreateDatabaseAsync();
         await SpendLedger.SeedAsync(_database.Factory);
     }
 
-    public async ValueTask DisposeAsync() => await _database.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _database.Owner.DisposeAsync();
 
     [Fact]
     public async Task Keys_are_ranked_by_spend_with_savings_cost_per_request_and_the_change_against_the_two_days_before()
