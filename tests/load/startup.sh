@@ -4,9 +4,12 @@
 # process listens on 127.0.0.1 only, and the script stops what it started.
 #
 #   bash tests/load/startup.sh                      publish, then 5 starts; prints each (wall and CPU time) and the medians
-#   PUBLISH_ARGS="-p:PublishReadyToRun=true" bash tests/load/startup.sh     the same for a ReadyToRun build
+#   PUBLISH_ARGS="-p:PublishReadyToRun=false" bash tests/load/startup.sh    the same without ReadyToRun
+#   APP_ENV="DOTNET_TieredPGO=0" NO_PUBLISH=1 bash tests/load/startup.sh     the last build with a runtime setting
 #
-# Knobs (environment): STARTS=5 START_TIMEOUT=120 (seconds per start) PUBLISH_ARGS="" NO_PUBLISH=1 (reuse $OUT/publish)
+# The build is published for this machine's platform (RID, default linux-x64), which makes it ReadyToRun.
+#
+# Knobs (environment): RID=linux-x64 STARTS=5 START_TIMEOUT=120 (seconds per start) PUBLISH_ARGS="" NO_PUBLISH=1 (reuse $OUT/publish)
 #                      APP_ENV="NAME=value ..."
 set -euo pipefail
 
@@ -50,9 +53,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) { print v[(NR + 1) / 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 if [[ -z ${NO_PUBLISH:-} ]]; then
-  log "publishing src/CostConsole.Web (Release) ${PUBLISH_ARGS:-}"
+  log "publishing src/CostConsole.Web (Release, ${RID:-linux-x64}) ${PUBLISH_ARGS:-}"
   # shellcheck disable=SC2086 # PUBLISH_ARGS is a list of words
-  dotnet publish "$ROOT/src/CostConsole.Web/CostConsole.Web.csproj" -c Release -o "$PUBLISH" -nologo -v q ${PUBLISH_ARGS:-} >"$OUT/publish.log" 2>&1
+  dotnet publish "$ROOT/src/CostConsole.Web/CostConsole.Web.csproj" -c Release -r "${RID:-linux-x64}" --self-contained false -o "$PUBLISH" -nologo -v q ${PUBLISH_ARGS:-} >"$OUT/publish.log" 2>&1
 fi
 
 BODY='{"model":"auto","messages":[{"role":"user","content":"Where is my order #150631? It was supposed to arrive yesterday."}]}'

@@ -127,6 +127,7 @@ internal static class AccessExtensions
 
         await app.Services.GetRequiredService<BudgetGuard>().ReloadAsync();
         await app.Services.GetRequiredService<AlertCenter>().LoadAsync(app.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>(), CancellationToken.None);
+        app.Services.GetRequiredService<StartupSteps>().Done("roles, first admin, budgets and alerts loaded");
     }
 
     public static WebApplication UseConsoleAccess(this WebApplication app)

@@ -43,6 +43,7 @@ internal static class MetricsExtensions
         app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<TrafficGenerator>().Stop);
         var caughtUp = await store.CatchUpAsync();
         Log.RollupsCaughtUp(app.Services.GetRequiredService<ILogger<RollupStore>>(), caughtUp.From, caughtUp.LedgerRows, caughtUp.Took.TotalMilliseconds);
+        app.Services.GetRequiredService<StartupSteps>().Done("rollups caught up");
     }
 
     public static WebApplication MapMetrics(this WebApplication app)

@@ -1,5 +1,6 @@
 using CostConsole.Data;
 using CostConsole.Data.Catalogue;
+using CostConsole.Data.Database;
 using CostConsole.Routing.Classification;
 using CostConsole.Routing.Decisions;
 using CostConsole.Routing.Pipeline;
@@ -33,6 +34,7 @@ internal static class RoutingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RoutingCompiler>();
         services.TryAddSingleton<RoutingPublisher>();
+        services.TryAddSingleton<StartupSteps>();
         services.TryAddSingleton<CostConsole.Web.Routing.RouterTrainingService>();
         services.TryAddSingleton<CostConsole.Web.Routing.TrainedModelService>();
         services.TryAddSingleton<CostConsole.Web.Routing.RouterShadowService>();
@@ -46,24 +48,36 @@ internal static class RoutingExtensions
     public static async Task InitializeCostConsoleAsync(this WebApplication app)
     {
         var services = app.Services;
+        var steps = services.GetRequiredService<StartupSteps>();
+        steps.Done("host built");
+        app.Lifetime.ApplicationStarted.Register(() => steps.Done("listening"));
+
+        // The o200k tokenizer (a few hundred ms of CPU to load) loads on the second core while the database is prepared;
+        // a request that comes before it is ready waits for it, so every answer is counted and routed by the real thing.
+        var tokens = services.GetRequiredService<ITokenCounter>();
+        _ = Task.Run(() => tokens.CountTokens("start-up"));
         var factory = services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>();
         var options = services.GetRequiredService<IOptions<CostConsoleOptions>>().Value;
         await using (var db = await factory.CreateDbContextAsync())
         {
             await services.GetRequiredService<CostConsole.Data.Database.CostConsoleDatabase>().RunStartupAsync(async () =>
             {
-                await db.Database.MigrateAsync();
+                var schema = await SchemaUpdate.ApplyAsync(db, steps.Done);
+                steps.Done(schema == SchemaUpdateKind.CreatedInOneStep ? "schema created in one step" : "schema migrated");
                 if (db.Database.IsSqlite())
                 {
                     await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
                 }
 
                 await CatalogueSeeder.ApplyAsync(db, options, services.GetRequiredService<ISecretProtector>(), DateTimeOffset.UtcNow);
+                steps.Done("catalogue seeded");
             });
         }
 
         await services.GetRequiredService<RoutingPublisher>().ReloadAsync();
+        steps.Done("routing snapshot published");
         await services.GetRequiredService<ApiKeyDirectory>().ReloadAsync();
+        steps.Done("API keys loaded");
     }
 }
 
