@@ -174,6 +174,96 @@ public static class ChatRequestParser
         };
     }
 
+    /// <summary>
+    /// The router's request for a chat body a protocol's translator wrote, from what the translator read while writing it:
+    /// the same fields <see cref="Parse(ReadOnlyMemory{byte}, string?, ITokenCounter)"/> would read from that body, without
+    /// parsing it again. <paramref name="metadata"/> is the chat body's <c>metadata</c> object, or default when it has none.
+    /// </summary>
+    internal static ChatRequest Translated(
+        TranslatedChatBody body,
+        string? model,
+        List<ChatTurn> messages,
+        bool hasTools,
+        bool stream,
+        bool wantsJson,
+        int? maxTokens,
+        string? user,
+        JsonElement metadata,
+        string? tagsHeader,
+        ITokenCounter tokens,
+        IReadOnlyList<string>? stop = null)
+    {
+        var lastUser = string.Empty;
+        var userTurns = 0;
+        foreach (var message in messages)
+        {
+            if (message.Role == "user")
+            {
+                userTurns++;
+                lastUser = message.Text;
+            }
+        }
+
+        var metadataByKey = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (metadata.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in metadata.EnumerateObject())
+            {
+                metadataByKey[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            }
+        }
+
+        if (user is not null)
+        {
+            metadataByKey["user"] = user;
+        }
+
+        var tags = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        ReadTags(tagsHeader, metadataByKey, tags);
+        return new ChatRequest(body, tokens)
+        {
+            Model = model ?? AutoModel,
+            Messages = messages,
+            LastUserText = lastUser,
+            UserTurns = userTurns,
+            HasTools = hasTools,
+            Stream = stream,
+            IncludeUsage = stream,
+            WantsLogprobs = false,
+            WantsJson = wantsJson,
+            MaxTokens = maxTokens,
+            User = user,
+            Metadata = metadataByKey,
+            Tags = tags,
+            TranslatedStop = stop,
+        };
+    }
+
+    /// <summary>
+    /// A message's text as chat completions reads content parts: the parts' texts, a line break between two when the
+    /// text so far is not empty.
+    /// </summary>
+    internal static string PartsText(List<string> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var text = new StringBuilder();
+        foreach (var part in parts)
+        {
+            if (text.Length > 0)
+            {
+                text.Append('\n');
+            }
+
+            text.Append(part);
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>The roles OpenAI accepts in chat messages.</summary>
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
 

@@ -89,7 +89,8 @@ public static class MessagesResponse
 
     /// <summary>The request's stop sequences, as the Messages request gave them (<c>stop_sequences</c>, sent on as <c>stop</c>).</summary>
     public static IReadOnlyList<string> StopSequences(Requests.ChatRequest request) =>
-        request.Root.TryGetProperty("stop", out var stop) && stop.ValueKind == JsonValueKind.Array
+        request.Translated is not null ? request.TranslatedStop ?? []
+        : request.Root.TryGetProperty("stop", out var stop) && stop.ValueKind == JsonValueKind.Array
             ? [.. stop.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.String).Select(s => s.GetString()!)]
             : [];
 
