@@ -127,7 +127,7 @@ public static class MessagesRequestParser
                 }
             }
 
-            var buffer = new ArrayBufferWriter<byte>(body.Length + 256);
+            using var buffer = new PooledBuffer(body.Length + 256);
             using (var writer = new Utf8JsonWriter(buffer, MessagesResponse.WriterOptions))
             {
                 writer.WriteStartObject();
@@ -142,7 +142,7 @@ public static class MessagesRequestParser
                 writer.WriteEndObject();
             }
 
-            return (buffer.WrittenMemory, dropped.ToList());
+            return (buffer.ToArray(), dropped.ToList());
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
 
 namespace CostConsole.Routing.Protocols.Messages;
 
@@ -36,7 +37,7 @@ public static class MessagesResponse
             upstreamStop = UpstreamStopReason(choice);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(completion.Length + 256);
+        using var buffer = new PooledBuffer(completion.Length * 2 + 1024);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -84,7 +85,7 @@ public static class MessagesResponse
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenMemory;
+        return buffer.ToArray();
     }
 
     /// <summary>The request's stop sequences, as the Messages request gave them (<c>stop_sequences</c>, sent on as <c>stop</c>).</summary>

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
 
 namespace CostConsole.Routing.Protocols.Responses;
 
@@ -193,13 +194,13 @@ public static class ResponseObject
 
     internal static byte[] Serialize(Action<Utf8JsonWriter> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        using var buffer = new PooledBuffer(4096);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             write(writer);
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return buffer.ToArray();
     }
 
     /// <summary>Writes the whole response object, echoing the request's settings as the Responses API does.</summary>

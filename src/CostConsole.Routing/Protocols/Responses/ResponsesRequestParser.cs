@@ -143,7 +143,7 @@ public static class ResponsesRequestParser
         // Stored as the Responses API does by default, unless the client says otherwise or the policy forbids it.
         var stored = storeAsked && storage.Forbidden is null;
 
-        var buffer = new ArrayBufferWriter<byte>(size + 512);
+        using var buffer = new PooledBuffer(size + 512);
         string? instructions = null;
         int? maxOutputTokens = null;
         double? temperature = null, topP = null;
@@ -270,7 +270,7 @@ public static class ResponsesRequestParser
         }
 
         var chat = ChatRequestParser.Translated(
-            new TranslatedChatBody(buffer.WrittenMemory, afterModel), modelName, turns, hasTools, streamed, wantsJson, maxOutputTokens, userName, metadataObject, tagsHeader, tokens);
+            new TranslatedChatBody(buffer.ToArray(), afterModel), modelName, turns, hasTools, streamed, wantsJson, maxOutputTokens, userName, metadataObject, tagsHeader, tokens);
         return new ResponsesRequest
         {
             Chat = chat,
