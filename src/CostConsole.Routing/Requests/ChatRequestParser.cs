@@ -17,12 +17,6 @@ public static class ChatRequestParser
     /// <exception cref="ChatRequestException">The body is not JSON, or it has no usable messages.</exception>
     public static ChatRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens) => Parse(body, tagsHeader, tokens, checkText: true);
 
-    /// <summary>
-    /// Parses a chat completions body that a protocol's translator wrote from a body it has checked: its strings came out
-    /// of that body, so the text check (UTF-8, lone surrogates) is not run a second time.
-    /// </summary>
-    internal static ChatRequest ParseTranslated(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens) => Parse(body, tagsHeader, tokens, checkText: false);
-
     private static ChatRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens, bool checkText)
     {
         JsonDocument document;

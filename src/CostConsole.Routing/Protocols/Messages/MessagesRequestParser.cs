@@ -14,9 +14,9 @@ public sealed record MessagesRequest(ChatRequest Request, IReadOnlyList<string> 
 }
 
 /// <summary>
-/// Reads an Anthropic Messages body (<c>POST /v1/messages</c>) once and writes the equivalent chat completions body,
-/// which the router's own parser then reads: rules, budgets, escalation and the ledger see one kind of request
-/// whichever API the client spoke. Anything that has no equivalent is refused with a message naming it, or — when
+/// Reads an Anthropic Messages body (<c>POST /v1/messages</c>) once, writes the equivalent chat completions body (what a
+/// chat upstream is sent) and gives the router what it read on the way, so the body is never parsed again: rules,
+/// budgets, escalation and the ledger see one kind of request whichever API the client spoke. Anything that has no equivalent is refused with a message naming it, or — when
 /// leaving it out changes only how the answer is sampled or cached — dropped and named in <see cref="MessagesRequest.Dropped"/>.
 /// </summary>
 public static class MessagesRequestParser
