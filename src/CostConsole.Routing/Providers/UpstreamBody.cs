@@ -15,6 +15,11 @@ internal static class UpstreamBody
     public static BinaryData Create(ChatRequest request, string upstreamModel, UpstreamOptions options = default)
     {
         var forceLogprobs = options.Logprobs && !request.WantsLogprobs;
+        if (request.Translated is { } translated)
+        {
+            return new BinaryData(translated.ForUpstream(upstreamModel, forceLogprobs));
+        }
+
         // Sized to the client's body (a fixed 4 kB buffer was most of what a short request allocated on its way upstream):
         // the copy differs by the model name and a few added fields, and by half again for text the writer escapes
         // (non-ASCII becomes \uXXXX); a body that needs more grows the buffer.

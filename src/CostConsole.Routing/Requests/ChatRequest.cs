@@ -12,11 +12,15 @@ public sealed record ChatTurn(string Role, string Text);
 
 /// <summary>
 /// An OpenAI chat completions request as the router sees it: the fields rules look at, plus the parsed
-/// document so the body can be passed upstream unchanged but for the model.
+/// document so the body can be passed upstream unchanged but for the model. A request a protocol's translator
+/// made (Responses, Messages) carries the chat body the translator wrote instead, and parses it only when a part
+/// that reads the document (the cache key, the Anthropic upstream) asks for it.
 /// </summary>
 public sealed class ChatRequest : IDisposable
 {
-    private readonly JsonDocument _document;
+    private static readonly JsonDocumentOptions TranslatedDocument = new() { MaxDepth = 64 };
+
+    private JsonDocument? _document;
     private readonly ITokenCounter _tokens;
     private long _promptTokens = -1;
     private long _promptTokenCeiling = -1;
@@ -29,6 +33,15 @@ public sealed class ChatRequest : IDisposable
         _document = document;
         _tokens = tokens;
     }
+
+    internal ChatRequest(TranslatedChatBody body, ITokenCounter tokens)
+    {
+        Translated = body;
+        _tokens = tokens;
+    }
+
+    /// <summary>The chat body a protocol's translator wrote, when this request came from one; null for chat completions.</summary>
+    internal TranslatedChatBody? Translated { get; }
 
     /// <summary>
     /// The client's own body, when it spoke an API a provider may speak too (Responses, Messages): a provider that does is
@@ -65,7 +78,23 @@ public sealed class ChatRequest : IDisposable
 
     public required IReadOnlySet<string> Tags { get; init; }
 
-    internal JsonElement Root => _document.RootElement;
+    internal JsonElement Root => (Volatile.Read(ref _document) ?? ParseTranslated()).RootElement;
+
+    /// <summary>The stop sequences a translator sent as <c>stop</c>, so its answer can name the one that ended it without the document.</summary>
+    internal IReadOnlyList<string>? TranslatedStop { get; init; }
+
+    private JsonDocument ParseTranslated()
+    {
+        var document = JsonDocument.Parse(Translated!.Body, TranslatedDocument);
+        var existing = Interlocked.CompareExchange(ref _document, document, null);
+        if (existing is null)
+        {
+            return document;
+        }
+
+        document.Dispose();
+        return existing;
+    }
 
     /// <summary>The JSON schema of <c>response_format: {type: "json_schema", json_schema: {schema}}</c>, as text, when the request gave one.</summary>
     public string? ResponseSchema =>
@@ -247,7 +276,7 @@ public sealed class ChatRequest : IDisposable
         }
     }
 
-    public void Dispose() => _document.Dispose();
+    public void Dispose() => _document?.Dispose();
 
     private sealed record PersonalDataScan(PersonalDataDetector Detector, PersonalDataFindings Findings);
 }

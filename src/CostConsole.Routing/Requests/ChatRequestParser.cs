@@ -17,12 +17,6 @@ public static class ChatRequestParser
     /// <exception cref="ChatRequestException">The body is not JSON, or it has no usable messages.</exception>
     public static ChatRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens) => Parse(body, tagsHeader, tokens, checkText: true);
 
-    /// <summary>
-    /// Parses a chat completions body that a protocol's translator wrote from a body it has checked: its strings came out
-    /// of that body, so the text check (UTF-8, lone surrogates) is not run a second time.
-    /// </summary>
-    internal static ChatRequest ParseTranslated(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens) => Parse(body, tagsHeader, tokens, checkText: false);
-
     private static ChatRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens, bool checkText)
     {
         JsonDocument document;
@@ -172,6 +166,96 @@ public static class ChatRequestParser
             Metadata = metadata,
             Tags = tags,
         };
+    }
+
+    /// <summary>
+    /// The router's request for a chat body a protocol's translator wrote, from what the translator read while writing it:
+    /// the same fields <see cref="Parse(ReadOnlyMemory{byte}, string?, ITokenCounter)"/> would read from that body, without
+    /// parsing it again. <paramref name="metadata"/> is the chat body's <c>metadata</c> object, or default when it has none.
+    /// </summary>
+    internal static ChatRequest Translated(
+        TranslatedChatBody body,
+        string? model,
+        List<ChatTurn> messages,
+        bool hasTools,
+        bool stream,
+        bool wantsJson,
+        int? maxTokens,
+        string? user,
+        JsonElement metadata,
+        string? tagsHeader,
+        ITokenCounter tokens,
+        IReadOnlyList<string>? stop = null)
+    {
+        var lastUser = string.Empty;
+        var userTurns = 0;
+        foreach (var message in messages)
+        {
+            if (message.Role == "user")
+            {
+                userTurns++;
+                lastUser = message.Text;
+            }
+        }
+
+        var metadataByKey = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (metadata.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in metadata.EnumerateObject())
+            {
+                metadataByKey[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            }
+        }
+
+        if (user is not null)
+        {
+            metadataByKey["user"] = user;
+        }
+
+        var tags = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        ReadTags(tagsHeader, metadataByKey, tags);
+        return new ChatRequest(body, tokens)
+        {
+            Model = model ?? AutoModel,
+            Messages = messages,
+            LastUserText = lastUser,
+            UserTurns = userTurns,
+            HasTools = hasTools,
+            Stream = stream,
+            IncludeUsage = stream,
+            WantsLogprobs = false,
+            WantsJson = wantsJson,
+            MaxTokens = maxTokens,
+            User = user,
+            Metadata = metadataByKey,
+            Tags = tags,
+            TranslatedStop = stop,
+        };
+    }
+
+    /// <summary>
+    /// A message's text as chat completions reads content parts: the parts' texts, a line break between two when the
+    /// text so far is not empty.
+    /// </summary>
+    internal static string PartsText(List<string> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var text = new StringBuilder();
+        foreach (var part in parts)
+        {
+            if (text.Length > 0)
+            {
+                text.Append('\n');
+            }
+
+            text.Append(part);
+        }
+
+        return text.ToString();
     }
 
     /// <summary>The roles OpenAI accepts in chat messages.</summary>

@@ -14,9 +14,9 @@ public sealed record MessagesRequest(ChatRequest Request, IReadOnlyList<string> 
 }
 
 /// <summary>
-/// Reads an Anthropic Messages body (<c>POST /v1/messages</c>) once and writes the equivalent chat completions body,
-/// which the router's own parser then reads: rules, budgets, escalation and the ledger see one kind of request
-/// whichever API the client spoke. Anything that has no equivalent is refused with a message naming it, or — when
+/// Reads an Anthropic Messages body (<c>POST /v1/messages</c>) once, writes the equivalent chat completions body (what a
+/// chat upstream is sent) and gives the router what it read on the way, so the body is never parsed again: rules,
+/// budgets, escalation and the ledger see one kind of request whichever API the client spoke. Anything that has no equivalent is refused with a message naming it, or — when
 /// leaving it out changes only how the answer is sampled or cached — dropped and named in <see cref="MessagesRequest.Dropped"/>.
 /// </summary>
 public static class MessagesRequestParser
@@ -39,13 +39,51 @@ public static class MessagesRequestParser
     /// <exception cref="ChatRequestException">The body is not JSON, or cannot be served as sent; the message says what to change.</exception>
     public static MessagesRequest Parse(ReadOnlyMemory<byte> body, string? tagsHeader, ITokenCounter tokens, bool counting = false)
     {
-        var (chatBody, dropped) = Translate(body, counting);
-        return new MessagesRequest(ChatRequestParser.ParseTranslated(chatBody, tagsHeader, tokens), dropped);
+        var read = new Translation();
+        var (chatBody, dropped) = Translate(body, counting, read);
+        var request = ChatRequestParser.Translated(
+            new TranslatedChatBody(chatBody, read.AfterModel), read.Model, read.Turns, read.HasTools, read.Stream, wantsJson: false, read.MaxTokens, read.User,
+            metadata: default, tagsHeader, tokens, read.Stop);
+        return new MessagesRequest(request, dropped);
     }
 
     /// <summary>The chat completions body equivalent to a Messages body, and the fields left out of it.</summary>
     /// <exception cref="ChatRequestException">The body cannot be served as sent.</exception>
-    public static (ReadOnlyMemory<byte> Body, IReadOnlyList<string> Dropped) Translate(ReadOnlyMemory<byte> body, bool counting = false)
+    public static (ReadOnlyMemory<byte> Body, IReadOnlyList<string> Dropped) Translate(ReadOnlyMemory<byte> body, bool counting = false) =>
+        Translate(body, counting, new Translation());
+
+    /// <summary>What the router reads of the chat body, gathered while it is written so it is never parsed again.</summary>
+    private sealed class Translation
+    {
+        public string? Model { get; set; }
+
+        /// <summary>Where the chat body's properties after the model start.</summary>
+        public int AfterModel { get; set; } = 1;
+
+        public List<ChatTurn> Turns { get; } = [];
+
+        public bool HasTools { get; set; }
+
+        public bool Stream { get; set; }
+
+        public int? MaxTokens { get; set; }
+
+        public string? User { get; set; }
+
+        public IReadOnlyList<string>? Stop { get; set; }
+
+        /// <summary>Writes one chat message of only a role and text content, and keeps it as a turn.</summary>
+        public void WriteTurn(Utf8JsonWriter writer, string role, string text)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("role"u8, role);
+            writer.WriteString("content"u8, text);
+            writer.WriteEndObject();
+            Turns.Add(new ChatTurn(role, text));
+        }
+    }
+
+    private static (ReadOnlyMemory<byte> Body, IReadOnlyList<string> Dropped) Translate(ReadOnlyMemory<byte> body, bool counting, Translation read)
     {
         JsonDocument document;
         try
@@ -89,40 +127,43 @@ public static class MessagesRequestParser
                 }
             }
 
-            var buffer = new ArrayBufferWriter<byte>(body.Length + 256);
+            using var buffer = new PooledBuffer(body.Length + 256);
             using (var writer = new Utf8JsonWriter(buffer, MessagesResponse.WriterOptions))
             {
                 writer.WriteStartObject();
-                WriteModel(root, writer);
-                WriteMaxTokens(root, writer, counting);
-                WriteMessages(root, writer, dropped);
-                WriteTools(root, writer, dropped);
-                WriteSampling(root, writer);
-                WriteUser(root, writer);
-                WriteStream(root, writer);
+                read.Model = WriteModel(root, writer);
+                read.AfterModel = (int)(writer.BytesCommitted + writer.BytesPending);
+                read.MaxTokens = WriteMaxTokens(root, writer, counting);
+                WriteMessages(root, writer, dropped, read);
+                read.HasTools = WriteTools(root, writer, dropped);
+                read.Stop = WriteSampling(root, writer);
+                read.User = WriteUser(root, writer);
+                read.Stream = WriteStream(root, writer);
                 writer.WriteEndObject();
             }
 
-            return (buffer.WrittenMemory, dropped.ToList());
+            return (buffer.ToArray(), dropped.ToList());
         }
     }
 
-    private static void WriteModel(JsonElement root, Utf8JsonWriter writer)
+    private static string WriteModel(JsonElement root, Utf8JsonWriter writer)
     {
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(model.GetString()))
         {
             throw new ChatRequestException("invalid_model", "'model' is required: \"auto\", a tier or a model id from GET /v1/models.", "model");
         }
 
-        writer.WriteString("model"u8, model.GetString());
+        var name = model.GetString()!;
+        writer.WriteString("model"u8, name);
+        return name;
     }
 
-    private static void WriteMaxTokens(JsonElement root, Utf8JsonWriter writer, bool counting)
+    private static int? WriteMaxTokens(JsonElement root, Utf8JsonWriter writer, bool counting)
     {
         var present = root.TryGetProperty("max_tokens", out var max) && max.ValueKind != JsonValueKind.Null;
         if (counting && !present)
         {
-            return;
+            return null;
         }
 
         if (!present)
@@ -136,9 +177,10 @@ public static class MessagesRequestParser
         }
 
         writer.WriteNumber("max_tokens"u8, value);
+        return value;
     }
 
-    private static void WriteMessages(JsonElement root, Utf8JsonWriter writer, SortedSet<string> dropped)
+    private static void WriteMessages(JsonElement root, Utf8JsonWriter writer, SortedSet<string> dropped, Translation read)
     {
         if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
         {
@@ -149,10 +191,7 @@ public static class MessagesRequestParser
         if (root.TryGetProperty("system", out var system) && system.ValueKind != JsonValueKind.Null)
         {
             var text = system.ValueKind == JsonValueKind.String ? system.GetString()! : TextBlocks(system, "system", dropped);
-            writer.WriteStartObject();
-            writer.WriteString("role"u8, "system");
-            writer.WriteString("content"u8, text);
-            writer.WriteEndObject();
+            read.WriteTurn(writer, "system", text);
         }
 
         var toolUses = new HashSet<string>(StringComparer.Ordinal);
@@ -179,11 +218,11 @@ public static class MessagesRequestParser
 
             if (role == "assistant")
             {
-                WriteAssistant(content, path, writer, toolUses, dropped);
+                WriteAssistant(content, path, writer, toolUses, dropped, read);
             }
             else
             {
-                WriteUser(content, path, writer, toolUses, dropped);
+                WriteUser(content, path, writer, toolUses, dropped, read);
             }
 
             index++;
@@ -193,16 +232,16 @@ public static class MessagesRequestParser
     }
 
     /// <summary>An assistant turn: its text, and its <c>tool_use</c> blocks as tool calls.</summary>
-    private static void WriteAssistant(JsonElement content, string path, Utf8JsonWriter writer, HashSet<string> toolUses, SortedSet<string> dropped)
+    private static void WriteAssistant(JsonElement content, string path, Utf8JsonWriter writer, HashSet<string> toolUses, SortedSet<string> dropped, Translation read)
     {
-        writer.WriteStartObject();
-        writer.WriteString("role"u8, "assistant");
         if (content.ValueKind == JsonValueKind.String)
         {
-            writer.WriteString("content"u8, content.GetString());
-            writer.WriteEndObject();
+            read.WriteTurn(writer, "assistant", content.GetString()!);
             return;
         }
+
+        writer.WriteStartObject();
+        writer.WriteString("role"u8, "assistant");
 
         var text = new StringBuilder();
         var calls = new List<JsonElement>();
@@ -234,10 +273,13 @@ public static class MessagesRequestParser
         if (calls.Count > 0 && text.Length == 0)
         {
             writer.WriteNull("content"u8);
+            read.Turns.Add(new ChatTurn("assistant", string.Empty));
         }
         else
         {
-            writer.WriteString("content"u8, text.ToString());
+            var answer = text.ToString();
+            writer.WriteString("content"u8, answer);
+            read.Turns.Add(new ChatTurn("assistant", answer));
         }
 
         if (calls.Count > 0)
@@ -265,11 +307,11 @@ public static class MessagesRequestParser
     /// A user turn: each <c>tool_result</c> becomes a tool message (first, as chat completions wants them right after the
     /// assistant's calls), then the turn's text as a user message.
     /// </summary>
-    private static void WriteUser(JsonElement content, string path, Utf8JsonWriter writer, HashSet<string> toolUses, SortedSet<string> dropped)
+    private static void WriteUser(JsonElement content, string path, Utf8JsonWriter writer, HashSet<string> toolUses, SortedSet<string> dropped, Translation read)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
-            WriteTurn(writer, "user", content.GetString()!);
+            read.WriteTurn(writer, "user", content.GetString()!);
             return;
         }
 
@@ -297,11 +339,13 @@ public static class MessagesRequestParser
 
                     var result = ToolResultText(block, blockPath, dropped);
                     var isError = block.TryGetProperty("is_error", out var error) && error.ValueKind == JsonValueKind.True;
+                    var toolText = isError ? ToolErrorPrefix + result : result;
                     writer.WriteStartObject();
                     writer.WriteString("role"u8, "tool");
                     writer.WriteString("tool_call_id"u8, id);
-                    writer.WriteString("content"u8, isError ? ToolErrorPrefix + result : result);
+                    writer.WriteString("content"u8, toolText);
                     writer.WriteEndObject();
+                    read.Turns.Add(new ChatTurn("tool", toolText));
                     break;
                 default:
                     throw Unsupported(block, blockPath, "in a user turn only text and tool_result blocks are");
@@ -310,7 +354,7 @@ public static class MessagesRequestParser
 
         if (hasText || i == 0)
         {
-            WriteTurn(writer, "user", text.ToString());
+            read.WriteTurn(writer, "user", text.ToString());
         }
     }
 
@@ -406,16 +450,9 @@ public static class MessagesRequestParser
         text.Append(part);
     }
 
-    private static void WriteTurn(Utf8JsonWriter writer, string role, string text)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("role"u8, role);
-        writer.WriteString("content"u8, text);
-        writer.WriteEndObject();
-    }
-
     /// <summary><c>tools</c> become function tools; <c>tool_choice</c> maps auto/any/tool/none to auto/required/named/none.</summary>
-    private static void WriteTools(JsonElement root, Utf8JsonWriter writer, SortedSet<string> dropped)
+    /// <returns>Whether the chat body has tools.</returns>
+    private static bool WriteTools(JsonElement root, Utf8JsonWriter writer, SortedSet<string> dropped)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         if (root.TryGetProperty("tools", out var tools) && tools.ValueKind != JsonValueKind.Null)
@@ -478,7 +515,7 @@ public static class MessagesRequestParser
 
         if (!root.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
         {
-            return;
+            return names.Count > 0;
         }
 
         var choiceType = choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
@@ -491,7 +528,7 @@ public static class MessagesRequestParser
         {
             if (choiceType is "auto" or "none")
             {
-                return;
+                return false;
             }
 
             throw new ChatRequestException("invalid_tool_choice", $"'tool_choice' is \"{choiceType}\" but no 'tools' were given.", "tool_choice");
@@ -522,9 +559,12 @@ public static class MessagesRequestParser
         {
             writer.WriteBoolean("parallel_tool_calls"u8, false);
         }
+
+        return true;
     }
 
-    private static void WriteSampling(JsonElement root, Utf8JsonWriter writer)
+    /// <returns>The stop sequences sent, or null.</returns>
+    private static IReadOnlyList<string>? WriteSampling(JsonElement root, Utf8JsonWriter writer)
     {
         foreach (var name in (ReadOnlySpan<string>)["temperature", "top_p"])
         {
@@ -551,16 +591,27 @@ public static class MessagesRequestParser
             {
                 writer.WritePropertyName("stop"u8);
                 stops.WriteTo(writer);
+                var sequences = new string[stops.GetArrayLength()];
+                var i = 0;
+                foreach (var stop in stops.EnumerateArray())
+                {
+                    sequences[i++] = stop.GetString()!;
+                }
+
+                return sequences;
             }
         }
+
+        return null;
     }
 
     /// <summary><c>metadata.user_id</c> is the end user: chat completions calls it <c>user</c>, which experiments and the ledger read.</summary>
-    private static void WriteUser(JsonElement root, Utf8JsonWriter writer)
+    /// <returns>The end user (<c>metadata.user_id</c>), or null.</returns>
+    private static string? WriteUser(JsonElement root, Utf8JsonWriter writer)
     {
         if (!root.TryGetProperty("metadata", out var metadata) || metadata.ValueKind == JsonValueKind.Null)
         {
-            return;
+            return null;
         }
 
         if (metadata.ValueKind != JsonValueKind.Object)
@@ -568,6 +619,7 @@ public static class MessagesRequestParser
             throw new ChatRequestException("invalid_metadata", "'metadata' must be an object such as {\"user_id\": \"...\"}.", "metadata");
         }
 
+        string? user = null;
         foreach (var property in metadata.EnumerateObject())
         {
             if (property.Name != "user_id")
@@ -577,21 +629,24 @@ public static class MessagesRequestParser
 
             if (property.Value.ValueKind == JsonValueKind.String)
             {
-                writer.WriteString("user"u8, property.Value.GetString());
+                user = property.Value.GetString();
+                writer.WriteString("user"u8, user);
             }
             else if (property.Value.ValueKind != JsonValueKind.Null)
             {
                 throw new ChatRequestException("invalid_metadata", "'metadata.user_id' must be a string.", "metadata.user_id");
             }
         }
+
+        return user;
     }
 
     /// <summary>A streamed request always asks for usage: the last event reports the answer's output tokens.</summary>
-    private static void WriteStream(JsonElement root, Utf8JsonWriter writer)
+    private static bool WriteStream(JsonElement root, Utf8JsonWriter writer)
     {
         if (!root.TryGetProperty("stream", out var stream) || stream.ValueKind is JsonValueKind.Null or JsonValueKind.False)
         {
-            return;
+            return false;
         }
 
         if (stream.ValueKind != JsonValueKind.True)
@@ -603,5 +658,6 @@ public static class MessagesRequestParser
         writer.WriteStartObject("stream_options"u8);
         writer.WriteBoolean("include_usage"u8, true);
         writer.WriteEndObject();
+        return true;
     }
 }

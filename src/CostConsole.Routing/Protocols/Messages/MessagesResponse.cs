@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
 
 namespace CostConsole.Routing.Protocols.Messages;
 
@@ -21,75 +22,86 @@ public static class MessagesResponse
     /// <param name="stopSequences">The request's <c>stop_sequences</c>: a "stop" finish that one of them ended is reported as <c>stop_sequence</c>.</param>
     public static ReadOnlyMemory<byte> FromChatCompletion(ReadOnlySpan<byte> completion, string messageId, string fallbackModel, TokenUsage usage, IReadOnlyList<string>? stopSequences = null)
     {
-        var reader = new Utf8JsonReader(completion);
-        using var document = JsonDocument.ParseValue(ref reader);
-        var root = document.RootElement;
-        var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : fallbackModel;
-        JsonElement message = default;
-        string? finish = null;
-        string? upstreamStop = null;
-        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
-        {
-            var choice = choices[0];
-            choice.TryGetProperty("message", out message);
-            finish = choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-            upstreamStop = UpstreamStopReason(choice);
-        }
+        var reply = CompletionReply.Read(completion);
 
-        var buffer = new ArrayBufferWriter<byte>(completion.Length + 256);
+        using var buffer = new PooledBuffer(completion.Length * 2 + 1024);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("id"u8, messageId);
             writer.WriteString("type"u8, "message");
             writer.WriteString("role"u8, "assistant");
-            writer.WriteString("model"u8, model);
+            if (reply.Model is { } model)
+            {
+                CompletionReply.WriteString(writer, "model"u8, completion, model);
+            }
+            else
+            {
+                writer.WriteString("model"u8, fallbackModel);
+            }
+
             writer.WriteStartArray("content"u8);
             var calls = false;
-            if (message.ValueKind == JsonValueKind.Object)
+            if (reply.HasMessage)
             {
-                if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String && content.GetString()!.Length > 0)
+                if (reply.Content is { IsEmpty: false } content)
                 {
                     writer.WriteStartObject();
                     writer.WriteString("type"u8, "text");
-                    writer.WriteString("text"u8, content.GetString());
+                    CompletionReply.WriteString(writer, "text"u8, completion, content);
                     writer.WriteEndObject();
                 }
 
-                if (message.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
+                foreach (var call in reply.ToolCalls ?? [])
                 {
-                    foreach (var call in toolCalls.EnumerateArray())
+                    if (!call.HasFunction)
                     {
-                        if (!call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
-                        {
-                            continue;
-                        }
-
-                        calls = true;
-                        writer.WriteStartObject();
-                        writer.WriteString("type"u8, "tool_use");
-                        writer.WriteString("id"u8, call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : "toolu_" + Guid.NewGuid().ToString("N"));
-                        writer.WriteString("name"u8, function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : "");
-                        writer.WritePropertyName("input"u8);
-                        WriteInput(writer, function.TryGetProperty("arguments", out var arguments) && arguments.ValueKind == JsonValueKind.String ? arguments.GetString()! : "");
-                        writer.WriteEndObject();
+                        continue;
                     }
+
+                    calls = true;
+                    writer.WriteStartObject();
+                    writer.WriteString("type"u8, "tool_use");
+                    if (call.Id is { } id)
+                    {
+                        CompletionReply.WriteString(writer, "id"u8, completion, id);
+                    }
+                    else
+                    {
+                        writer.WriteString("id"u8, "toolu_" + Guid.NewGuid().ToString("N"));
+                    }
+
+                    if (call.Name is { } name)
+                    {
+                        CompletionReply.WriteString(writer, "name"u8, completion, name);
+                    }
+                    else
+                    {
+                        writer.WriteString("name"u8, "");
+                    }
+
+                    writer.WritePropertyName("input"u8);
+                    WriteInput(writer, call.Arguments is { } arguments ? CompletionReply.Text(completion, arguments) : "");
+                    writer.WriteEndObject();
                 }
             }
 
             writer.WriteEndArray();
-            var text = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var answer) && answer.ValueKind == JsonValueKind.String ? answer.GetString()! : "";
-            WriteStop(writer, finish, calls, StopSequence(finish, calls, stopSequences, upstreamStop, text));
+
+            // The answer's text is read only when a stop sequence may have ended it.
+            var text = stopSequences is { Count: > 0 } && reply.HasMessage && reply.Content is { } answer ? CompletionReply.Text(completion, answer) : "";
+            WriteStop(writer, reply.FinishReason, calls, StopSequence(reply.FinishReason, calls, stopSequences, reply.UpstreamStopReason, text));
             WriteUsage(writer, usage);
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenMemory;
+        return buffer.ToArray();
     }
 
     /// <summary>The request's stop sequences, as the Messages request gave them (<c>stop_sequences</c>, sent on as <c>stop</c>).</summary>
     public static IReadOnlyList<string> StopSequences(Requests.ChatRequest request) =>
-        request.Root.TryGetProperty("stop", out var stop) && stop.ValueKind == JsonValueKind.Array
+        request.Translated is not null ? request.TranslatedStop ?? []
+        : request.Root.TryGetProperty("stop", out var stop) && stop.ValueKind == JsonValueKind.Array
             ? [.. stop.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.String).Select(s => s.GetString()!)]
             : [];
 

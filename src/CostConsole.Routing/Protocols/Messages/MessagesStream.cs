@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
 using CostConsole.Routing.Tokens;
 
 namespace CostConsole.Routing.Protocols.Messages;
@@ -220,7 +221,7 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
     /// <summary>An event whose data is <c>{"type": name, …}</c>.</summary>
     private static MessagesStreamEvent Event(string name, Action<Utf8JsonWriter> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        using var buffer = new PooledBuffer(1024);
         using (var writer = new Utf8JsonWriter(buffer, MessagesResponse.WriterOptions))
         {
             writer.WriteStartObject();
@@ -229,7 +230,7 @@ public sealed class MessagesStream(string messageId, long inputTokens, ITokenCou
             writer.WriteEndObject();
         }
 
-        return new MessagesStreamEvent(name, buffer.WrittenMemory);
+        return new MessagesStreamEvent(name, buffer.ToArray());
     }
 
     private static long Number(JsonElement usage, string name) =>

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Requests;
 
 namespace CostConsole.Routing.Protocols.Responses;
 
@@ -96,77 +97,118 @@ public static class ResponseObject
     /// </summary>
     public static byte[] FromCompletion(ResponsesRequest request, string responseId, long createdAt, string routedModel, ReadOnlyMemory<byte> completion, TokenUsage usage)
     {
-        using var document = JsonDocument.Parse(completion);
-        var root = document.RootElement;
-        var model = root.TryGetProperty("model", out var modelElement) && modelElement.ValueKind == JsonValueKind.String ? modelElement.GetString()! : routedModel;
-        var output = new List<OutputItem>();
-        string? finishReason = null;
-        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+        var json = completion.Span;
+        var reply = CompletionReply.Read(json);
+        var (status, incomplete) = Status(reply.FinishReason);
+        using var buffer = new PooledBuffer(json.Length * 2 + 4096);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            var choice = choices[0];
-            finishReason = choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String ? finish.GetString() : null;
-            if (choice.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+            WriteHead(writer, request, responseId, createdAt, status, incomplete, null);
+            if (reply.Model is { } model)
             {
-                ReadMessage(message, output);
+                CompletionReply.WriteString(writer, "model"u8, json, model);
             }
+            else
+            {
+                writer.WriteString("model"u8, routedModel);
+            }
+
+            writer.WriteStartArray("output"u8);
+            if (reply.HasMessage)
+            {
+                WriteOutput(writer, reply, json, incomplete is null ? "completed" : "incomplete");
+            }
+
+            writer.WriteEndArray();
+            WriteTail(writer, request, new ResponseUsage(usage, reply.ReasoningTokens));
         }
 
-        var (status, incomplete) = Status(finishReason);
-        foreach (var item in output)
-        {
-            item.Status = item.Type == "message" && incomplete is not null ? "incomplete" : "completed";
-        }
-
-        return Serialize(writer => Write(writer, request, responseId, createdAt, status, model, output, new ResponseUsage(usage, ReasoningTokens(root)), incomplete, null));
+        return buffer.ToArray();
     }
 
-    private static void ReadMessage(JsonElement message, List<OutputItem> output)
+    /// <summary>
+    /// The completion's message as output items, written from its bytes: its text (or refusal) as a message item, unless it
+    /// only calls tools, then each tool call as a function_call item.
+    /// </summary>
+    private static void WriteOutput(Utf8JsonWriter writer, CompletionReply reply, ReadOnlySpan<byte> json, string messageStatus)
     {
-        var text = message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : null;
-        var refusal = message.TryGetProperty("refusal", out var refusalElement) && refusalElement.ValueKind == JsonValueKind.String ? refusalElement.GetString() : null;
-        var calls = message.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array ? toolCalls : default;
-        var hasCalls = calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0;
-        if (!string.IsNullOrEmpty(text) || refusal is not null || !hasCalls)
+        var hasText = reply.Content is { IsEmpty: false };
+        var calls = reply.ToolCalls;
+        if (hasText || reply.Refusal is not null || calls is not { Count: > 0 })
         {
-            var item = new OutputItem { Type = "message", Id = NewId("msg_") };
-            if (refusal is not null)
+            writer.WriteStartObject();
+            writer.WriteString("id"u8, NewId("msg_"));
+            writer.WriteString("type"u8, "message"u8);
+            writer.WriteString("status"u8, messageStatus);
+            writer.WriteString("role"u8, "assistant"u8);
+            writer.WriteStartArray("content"u8);
+            if (reply.Refusal is { } refusal)
             {
-                var part = new ContentPart(refusal: true);
-                part.Text.Append(refusal);
-                item.Parts.Add(part);
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "refusal"u8);
+                CompletionReply.WriteString(writer, "refusal"u8, json, refusal);
+                writer.WriteEndObject();
             }
 
-            if (!string.IsNullOrEmpty(text) || refusal is null)
+            if (hasText || reply.Refusal is null)
             {
-                var part = new ContentPart(refusal: false);
-                part.Text.Append(text);
-                item.Parts.Add(part);
+                writer.WriteStartObject();
+                writer.WriteString("type"u8, "output_text"u8);
+                if (reply.Content is { } content)
+                {
+                    CompletionReply.WriteString(writer, "text"u8, json, content);
+                }
+                else
+                {
+                    writer.WriteString("text"u8, ""u8);
+                }
+
+                writer.WriteStartArray("annotations"u8);
+                writer.WriteEndArray();
+                writer.WriteStartArray("logprobs"u8);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
             }
 
-            output.Add(item);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
         }
 
-        if (!hasCalls)
+        if (calls is null)
         {
             return;
         }
 
-        foreach (var call in calls.EnumerateArray())
+        foreach (var call in calls)
         {
-            var function = call.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
-            var item = new OutputItem
+            writer.WriteStartObject();
+            writer.WriteString("id"u8, NewId("fc_"));
+            writer.WriteString("type"u8, "function_call"u8);
+            writer.WriteString("status"u8, "completed"u8);
+            if (call.Id is { } id)
             {
-                Type = "function_call",
-                Id = NewId("fc_"),
-                CallId = call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : NewId("call_"),
-                Name = function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString()! : "",
-            };
-            if (function.ValueKind == JsonValueKind.Object && function.TryGetProperty("arguments", out var arguments) && arguments.ValueKind == JsonValueKind.String)
+                CompletionReply.WriteString(writer, "call_id"u8, json, id);
+            }
+            else
             {
-                item.Arguments.Append(arguments.GetString());
+                writer.WriteString("call_id"u8, NewId("call_"));
             }
 
-            output.Add(item);
+            WriteStringOrEmpty(writer, "name"u8, json, call.Name);
+            WriteStringOrEmpty(writer, "arguments"u8, json, call.Arguments);
+            writer.WriteEndObject();
+        }
+    }
+
+    private static void WriteStringOrEmpty(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> json, JsonSlice? value)
+    {
+        if (value is { } slice)
+        {
+            CompletionReply.WriteString(writer, name, json, slice);
+        }
+        else
+        {
+            writer.WriteString(name, ""u8);
         }
     }
 
@@ -193,13 +235,13 @@ public static class ResponseObject
 
     internal static byte[] Serialize(Action<Utf8JsonWriter> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        using var buffer = new PooledBuffer(4096);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             write(writer);
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return buffer.ToArray();
     }
 
     /// <summary>Writes the whole response object, echoing the request's settings as the Responses API does.</summary>
@@ -214,6 +256,21 @@ public static class ResponseObject
         ResponseUsage? usage,
         string? incompleteReason,
         ChatError? error)
+    {
+        WriteHead(writer, request, responseId, createdAt, status, incompleteReason, error);
+        writer.WriteString("model"u8, model);
+        writer.WriteStartArray("output"u8);
+        foreach (var item in output)
+        {
+            item.Write(writer);
+        }
+
+        writer.WriteEndArray();
+        WriteTail(writer, request, usage);
+    }
+
+    /// <summary>The response object up to its model: what it is, its status and the request's instructions and token limit.</summary>
+    private static void WriteHead(Utf8JsonWriter writer, ResponsesRequest request, string responseId, long createdAt, string status, string? incompleteReason, ChatError? error)
     {
         writer.WriteStartObject();
         writer.WriteString("id"u8, responseId);
@@ -246,14 +303,11 @@ public static class ResponseObject
 
         WriteStringOrNull(writer, "instructions", request.Instructions);
         WriteNumberOrNull(writer, "max_output_tokens", request.MaxOutputTokens);
-        writer.WriteString("model"u8, model);
-        writer.WriteStartArray("output"u8);
-        foreach (var item in output)
-        {
-            item.Write(writer);
-        }
+    }
 
-        writer.WriteEndArray();
+    /// <summary>The response object after its output: the request's settings echoed, the usage, and the end of the object.</summary>
+    private static void WriteTail(Utf8JsonWriter writer, ResponsesRequest request, ResponseUsage? usage)
+    {
         writer.WriteBoolean("parallel_tool_calls"u8, request.ParallelToolCalls);
         WriteStringOrNull(writer, "previous_response_id", request.PreviousResponseId);
         writer.WriteStartObject("reasoning"u8);

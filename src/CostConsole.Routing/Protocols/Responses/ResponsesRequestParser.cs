@@ -143,12 +143,19 @@ public static class ResponsesRequestParser
         // Stored as the Responses API does by default, unless the client says otherwise or the policy forbids it.
         var stored = storeAsked && storage.Forbidden is null;
 
-        var buffer = new ArrayBufferWriter<byte>(size + 512);
+        using var buffer = new PooledBuffer(size + 512);
         string? instructions = null;
         int? maxOutputTokens = null;
         double? temperature = null, topP = null;
         var parallel = true;
         var hasTools = false;
+        var wantsJson = false;
+        var streamed = false;
+        string? modelName = null, userName = null;
+        JsonElement metadataObject = default;
+
+        // Past the '{' when the client names no model; past the model's value when it does.
+        var afterModel = 1;
         List<ChatMessage> turn;
         using (var writer = new Utf8JsonWriter(buffer, ChatBodyWriter))
         {
@@ -160,7 +167,9 @@ public static class ResponsesRequestParser
                     throw new ChatRequestException("invalid_model", "'model' must be a non-empty string: \"auto\", a tier or a model id.", "model");
                 }
 
-                writer.WriteString("model"u8, model.GetString());
+                modelName = model.GetString();
+                writer.WriteString("model"u8, modelName);
+                afterModel = (int)(writer.BytesCommitted + writer.BytesPending);
             }
 
             if (root.TryGetProperty("instructions", out var instructionsElement) && instructionsElement.ValueKind != JsonValueKind.Null)
@@ -189,7 +198,7 @@ public static class ResponsesRequestParser
                 }
             }
 
-            WriteText(writer, root, ignored);
+            wantsJson = WriteText(writer, root, ignored);
             if (root.TryGetProperty("max_output_tokens", out var max) && max.ValueKind != JsonValueKind.Null)
             {
                 if (max.ValueKind != JsonValueKind.Number || !max.TryGetInt32(out var value) || value <= 0)
@@ -212,13 +221,15 @@ public static class ResponsesRequestParser
 
                 writer.WritePropertyName("metadata"u8);
                 metadata.WriteTo(writer);
+                metadataObject = metadata;
             }
 
             if (root.TryGetProperty("user", out var user) && user.ValueKind != JsonValueKind.Null)
             {
-                writer.WriteString("user"u8, user.ValueKind == JsonValueKind.String
+                userName = user.ValueKind == JsonValueKind.String
                     ? user.GetString()
-                    : throw new ChatRequestException("invalid_type", "'user' must be a string.", "user"));
+                    : throw new ChatRequestException("invalid_type", "'user' must be a string.", "user");
+                writer.WriteString("user"u8, userName);
             }
 
             if (root.TryGetProperty("stream", out var stream) && stream.ValueKind != JsonValueKind.Null)
@@ -228,8 +239,9 @@ public static class ResponsesRequestParser
                     throw new ChatRequestException("invalid_stream", "'stream' must be true or false.", "stream");
                 }
 
-                writer.WriteBoolean("stream"u8, stream.ValueKind == JsonValueKind.True);
-                if (stream.ValueKind == JsonValueKind.True)
+                streamed = stream.ValueKind == JsonValueKind.True;
+                writer.WriteBoolean("stream"u8, streamed);
+                if (streamed)
                 {
                     // The completed event carries usage, so the stream must end with it.
                     writer.WriteStartObject("stream_options"u8);
@@ -241,7 +253,24 @@ public static class ResponsesRequestParser
             writer.WriteEndObject();
         }
 
-        var chat = ChatRequestParser.ParseTranslated(buffer.WrittenMemory, tagsHeader, tokens);
+        var turns = new List<ChatTurn>((instructions is null ? 0 : 1) + history.Count + turn.Count);
+        if (instructions is not null)
+        {
+            turns.Add(new ChatTurn("system", instructions));
+        }
+
+        foreach (var message in history)
+        {
+            turns.Add(message.Turn());
+        }
+
+        foreach (var message in turn)
+        {
+            turns.Add(message.Turn());
+        }
+
+        var chat = ChatRequestParser.Translated(
+            new TranslatedChatBody(buffer.ToArray(), afterModel), modelName, turns, hasTools, streamed, wantsJson, maxOutputTokens, userName, metadataObject, tagsHeader, tokens);
         return new ResponsesRequest
         {
             Chat = chat,
@@ -686,11 +715,11 @@ public static class ResponsesRequestParser
     }
 
     /// <summary><c>text.format</c> becomes chat's <c>response_format</c>; <c>text.verbosity</c> has no chat equivalent.</summary>
-    private static void WriteText(Utf8JsonWriter writer, JsonElement root, List<string> ignored)
+    private static bool WriteText(Utf8JsonWriter writer, JsonElement root, List<string> ignored)
     {
         if (!root.TryGetProperty("text", out var text) || text.ValueKind == JsonValueKind.Null)
         {
-            return;
+            return false;
         }
 
         if (text.ValueKind != JsonValueKind.Object)
@@ -705,7 +734,7 @@ public static class ResponsesRequestParser
 
         if (!text.TryGetProperty("format", out var format) || format.ValueKind == JsonValueKind.Null)
         {
-            return;
+            return false;
         }
 
         var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String
@@ -714,12 +743,12 @@ public static class ResponsesRequestParser
         switch (type)
         {
             case "text":
-                return;
+                return false;
             case "json_object":
                 writer.WriteStartObject("response_format"u8);
                 writer.WriteString("type"u8, "json_object"u8);
                 writer.WriteEndObject();
-                return;
+                return true;
             case "json_schema":
                 if (!format.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
                 {
@@ -743,7 +772,7 @@ public static class ResponsesRequestParser
                 schema.WriteTo(writer);
                 writer.WriteEndObject();
                 writer.WriteEndObject();
-                return;
+                return true;
             default:
                 throw new ChatRequestException("invalid_text_format", "'text.format.type' must be \"text\", \"json_object\" or \"json_schema\".", "text.format.type");
         }
@@ -863,6 +892,9 @@ public static class ResponsesRequestParser
 
             return result;
         }
+
+        /// <summary>The message as the router reads it: its role and text (the text of an assistant turn that only calls tools is empty).</summary>
+        public ChatTurn Turn() => new(Role, ChatRequestParser.PartsText(Texts));
 
         public void WriteTo(Utf8JsonWriter writer)
         {
