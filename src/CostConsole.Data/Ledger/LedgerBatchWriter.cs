@@ -102,12 +102,23 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
     }
 }
 
-/// <summary>One connection for the life of the writer, WAL mode, a prepared insert.</summary>
+/// <summary>
+/// One connection for the life of the writer, WAL mode, a prepared insert. The commit never checkpoints: SQLite would
+/// otherwise copy the WAL into the database file (with two fsyncs) inside whichever commit crosses its threshold, and
+/// every request waiting on that batch would wait for it too. A second connection checkpoints in the background
+/// instead, one checkpoint at a time, once enough rows have been committed since the last one.
+/// </summary>
 internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
 {
+    /// <summary>Rows committed before the next background checkpoint starts: about what SQLite's own 1,000-page threshold holds.</summary>
+    internal const int CheckpointRows = 256;
+
     private readonly SqliteConnection _connection;
+    private readonly SqliteConnection _checkpointConnection;
     private readonly SqliteCommand _insert;
     private readonly object?[] _values = new object?[Columns.Length];
+    private Task _checkpoint = Task.CompletedTask;
+    private int _rowsSinceCheckpoint;
 
     public SqliteLedgerBatchWriter(string connectionString, LedgerOptions options)
     {
@@ -115,7 +126,16 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
         {
-            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={Sanitize(options.Synchronous)}; PRAGMA busy_timeout=10000;";
+            // A larger page cache keeps the ledger's index pages in memory as the table grows (SQLite's default is 2 MB).
+            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={Sanitize(options.Synchronous)}; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;";
+            pragma.ExecuteNonQuery();
+        }
+
+        _checkpointConnection = new SqliteConnection(connectionString);
+        _checkpointConnection.Open();
+        using (var pragma = _checkpointConnection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout=10000;";
             pragma.ExecuteNonQuery();
         }
 
@@ -129,29 +149,63 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
         _insert.Prepare();
     }
 
+    /// <summary>Background checkpoints started so far.</summary>
+    internal int Checkpoints { get; private set; }
+
     public override Task WriteAsync(IReadOnlyList<LedgerEntry> batch)
     {
-        using var transaction = _connection.BeginTransaction();
-        _insert.Transaction = transaction;
-        foreach (var entry in batch)
+        using (var transaction = _connection.BeginTransaction())
         {
-            Fill(_values, entry);
-            for (var i = 0; i < _values.Length; i++)
+            _insert.Transaction = transaction;
+            foreach (var entry in batch)
             {
-                _insert.Parameters[i].Value = _values[i] ?? DBNull.Value;
+                Fill(_values, entry);
+                for (var i = 0; i < _values.Length; i++)
+                {
+                    _insert.Parameters[i].Value = _values[i] ?? DBNull.Value;
+                }
+
+                _insert.ExecuteNonQuery();
             }
 
-            _insert.ExecuteNonQuery();
+            transaction.Commit();
         }
 
-        transaction.Commit();
+        _rowsSinceCheckpoint += batch.Count;
+        if (_rowsSinceCheckpoint >= CheckpointRows && _checkpoint.IsCompleted)
+        {
+            _rowsSinceCheckpoint = 0;
+            Checkpoints++;
+            _checkpoint = Task.Run(Checkpoint);
+        }
+
         return Task.CompletedTask;
     }
 
     public override async ValueTask DisposeAsync()
     {
+        await _checkpoint.ConfigureAwait(false);
+        Checkpoint();
         await _insert.DisposeAsync().ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);
+        await _checkpointConnection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A passive checkpoint copies what no reader still needs and never blocks the writer; a failed one is retried by
+    /// the next (the rows are already durable in the WAL).
+    /// </summary>
+    private void Checkpoint()
+    {
+        try
+        {
+            using var command = _checkpointConnection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+        }
     }
 
     private static string Sanitize(string mode) => mode.ToUpperInvariant() switch

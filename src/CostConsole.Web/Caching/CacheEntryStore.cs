@@ -99,6 +99,7 @@ internal sealed class CacheEntryStore(IDbContextFactory<CostConsoleDbContext> fa
         try
         {
             await using var db = await factory.CreateDbContextAsync(cancellationToken);
+            var hitsWritten = new HashSet<string>(StringComparer.Ordinal);
             foreach (var change in batch)
             {
                 if (change.Added is { } added)
@@ -109,6 +110,13 @@ internal sealed class CacheEntryStore(IDbContextFactory<CostConsoleDbContext> fa
                 }
                 else if (change.Hit is { } hit)
                 {
+                    // A hit carries the entry itself, so any one of them writes its running totals: a popular entry hit
+                    // hundreds of times between two writes costs one UPDATE, not one per hit.
+                    if (!hitsWritten.Add(hit.Id))
+                    {
+                        continue;
+                    }
+
                     var saved = (long)decimal.Round(hit.Saved * 1_000_000_000m);
                     var last = hit.LastHitAt;
                     await db.CacheEntries.Where(e => e.Id == hit.Id)
