@@ -82,6 +82,7 @@ public sealed partial class ReadmeCommandTests
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- --filter '*ChatCompletionsBenchmarks*'", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- decisions 300", null, "a benchmark of minutes; its figures are in the README"),
         ("bash tests/load/startup.sh", null, "publishes a Release build and starts it several times; its figures are in the README"),
+        ("bash tests/load/features.sh", null, "a load run of about seven minutes with a throwaway Redis and OTLP sink; its figures are in the README"),
         ("bash tests/load/batch.sh", null, "a load test of minutes (10,000 batch lines); its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- affinity 200", null, "a benchmark of minutes; its figures are in the README"),
         ("REPEATS=5 bash tests/load/cluster.sh", null, "a load test of about ten minutes against throwaway PostgreSQL and Redis servers; its figures are in the README"),
