@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using System.Text;
 using CostConsole.Data.Ledger;
 using CostConsole.Routing.Pipeline;
@@ -14,8 +13,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CostConsole.Web.Tests.Durability;
 
 /// <summary>
-/// The app with its ledger watched: the request of the answer row in conversation <see cref="Conversation"/> is held until
-/// its client has gone once the row is committed, so the client leaves between the row being written and the stream's end going out.
+/// The app with its ledger watched: the client of the request in conversation <see cref="Conversation"/> hangs up the moment
+/// its answer row is committed, between the row being written and the stream's end going out.
 /// </summary>
 public sealed class LeavingClientFactory : CostConsoleFactory
 {
@@ -25,6 +24,9 @@ public sealed class LeavingClientFactory : CostConsoleFactory
 
     public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The client of the conversation's request hangs up.</summary>
+    public CancellationTokenSource Leave { get; } = new();
+
     /// <summary>Every row the pipeline recorded for the conversation, in order.</summary>
     public ConcurrentQueue<LedgerEntry> Recorded { get; } = new();
 
@@ -33,32 +35,28 @@ public sealed class LeavingClientFactory : CostConsoleFactory
         base.ConfigureWebHost(builder);
         builder.ConfigureTestServices(services =>
         {
-            services.AddHttpContextAccessor();
-            services.AddSingleton<ILedger>(sp => new HoldingLedger(sp.GetRequiredService<LedgerWriter>(), sp.GetRequiredService<IHttpContextAccessor>(), this));
+            services.AddSingleton<ILedger>(sp => new HoldingLedger(sp.GetRequiredService<LedgerWriter>(), this));
             services.AddSingleton<IStartupFilter>(new FinishedFilter(this));
         });
     }
 
-    private sealed class HoldingLedger(LedgerWriter inner, IHttpContextAccessor http, LeavingClientFactory factory) : ILedger
+    private sealed class HoldingLedger(LedgerWriter inner, LeavingClientFactory factory) : ILedger
     {
         public async ValueTask RecordAsync(LedgerEntry entry, CancellationToken cancellationToken = default)
         {
-            await inner.RecordAsync(entry, cancellationToken);
             if (entry.ConversationId != Conversation)
             {
+                await inner.RecordAsync(entry, cancellationToken);
                 return;
             }
 
             factory.Recorded.Enqueue(entry);
-            if (entry.Status == LedgerStatus.Answered && http.HttpContext is { } context)
+            await inner.RecordAsync(entry, cancellationToken);
+            if (entry.Status == LedgerStatus.Answered)
             {
-                // The row is committed; the request goes on only once its client has gone.
+                // The row is committed; now the client is gone, before the stream's end goes out.
                 factory.AtLedger.TrySetResult(entry);
-                var gone = new TaskCompletionSource();
-                await using (context.RequestAborted.Register(() => gone.TrySetResult()))
-                {
-                    await gone.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-                }
+                await factory.Leave.CancelAsync();
             }
         }
     }
@@ -69,6 +67,12 @@ public sealed class LeavingClientFactory : CostConsoleFactory
         {
             app.Use(async (context, following) =>
             {
+                if (context.Request.Headers[OpenAIApi.ConversationHeader] == Conversation)
+                {
+                    // What the app sees of a client that hangs up: the request's abort token fires.
+                    context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, factory.Leave.Token).Token;
+                }
+
                 try
                 {
                     await following(context);
@@ -91,18 +95,19 @@ public sealed class StreamLeftAfterRecordTests(LeavingClientFactory factory) : I
     [Fact]
     public async Task A_client_that_leaves_once_its_streamed_answer_is_recorded_leaves_that_one_answer_row()
     {
-        // A raw connection, reset while the answer's row is being written: the stream's end can no longer go out.
-        var body = Encoding.UTF8.GetBytes($$"""{"model":"simulator/gpt-4.1-nano","stream":true,"messages":[{"role":"user","content":"Where is parcel {{Guid.NewGuid():N}}?"}]}""");
-        var head = $"POST /v1/chat/completions HTTP/1.1\r\nHost: {factory.BaseAddress.Authority}\r\nAuthorization: Bearer {CostConsoleFactory.ApiKey}\r\n"
-            + $"{OpenAIApi.ConversationHeader}: {LeavingClientFactory.Conversation}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
-        using (var socket = new TcpClient())
+        using var client = factory.CreateApiClient();
+        client.DefaultRequestHeaders.Add(OpenAIApi.ConversationHeader, LeavingClientFactory.Conversation);
+        using var content = new StringContent($$"""{"model":"simulator/gpt-4.1-nano","stream":true,"messages":[{"role":"user","content":"Where is parcel {{Guid.NewGuid():N}}?"}]}""", Encoding.UTF8, "application/json");
+        try
         {
-            await socket.ConnectAsync(factory.BaseAddress.Host, factory.BaseAddress.Port, TestContext.Current.CancellationToken);
-            await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(head).Concat(body).ToArray(), TestContext.Current.CancellationToken);
-            await factory.AtLedger.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-            socket.Client.LingerState = new LingerOption(true, 0);
+            using var response = await client.PostAsync("/v1/chat/completions", content, TestContext.Current.CancellationToken);
+        }
+        catch (HttpRequestException)
+        {
+            // The app treats this client as gone, so whatever it reads of the stream's end does not matter here.
         }
 
+        await factory.AtLedger.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         await factory.Finished.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         // One row per request, the answer the client paid for; not a second "client closed" row for the same request id.
