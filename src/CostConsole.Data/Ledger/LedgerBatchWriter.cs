@@ -41,6 +41,9 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
 
+    /// <summary>Whether the batch failed because the schema refused a row (a constraint), not because the store is unavailable.</summary>
+    public abstract bool IsRowRejected(Exception exception);
+
     public abstract ValueTask DisposeAsync();
 
     /// <summary>One entry's values, in the order of <see cref="Columns"/>.</summary>
@@ -182,6 +185,8 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
         return Task.CompletedTask;
     }
 
+    public override bool IsRowRejected(Exception exception) => exception is SqliteException { SqliteErrorCode: 19 };
+
     public override async ValueTask DisposeAsync()
     {
         await _checkpoint.ConfigureAwait(false);
@@ -256,6 +261,9 @@ internal sealed class PostgreSqlLedgerBatchWriter(CostConsoleDatabase database, 
     }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Class 23: integrity constraint violations (a unique key, a not-null column, a check).</summary>
+    public override bool IsRowRejected(Exception exception) => exception is PostgresException { SqlState: [ '2', '3', .. ] };
 
     private async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<LedgerEntry> batch)
     {

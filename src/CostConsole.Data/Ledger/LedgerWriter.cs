@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using CostConsole.Data.Database;
 using CostConsole.Routing.Pipeline;
+using Microsoft.Extensions.Logging;
 
 namespace CostConsole.Data.Ledger;
 
@@ -39,21 +40,24 @@ public enum PostgreSqlLedgerWrite
 /// in a single transaction (group commit) and then releases them all, so a response is acknowledged only
 /// after its row is on disk, without a transaction per request.
 /// </summary>
-public sealed class LedgerWriter : ILedger, IAsyncDisposable
+public sealed partial class LedgerWriter : ILedger, IAsyncDisposable
 {
     private readonly Channel<Pending> _queue;
     private readonly CostConsoleDatabase _database;
     private readonly LedgerOptions _options;
     private readonly Func<long, string?>? _teamOf;
+    private readonly ILogger<LedgerWriter>? _logger;
     private readonly List<Action<IReadOnlyList<LedgerEntry>>> _observers = [];
     private readonly List<Action<TimeSpan, int>> _commitObservers = [];
     private Task? _loop;
     private long _committed;
 
     /// <param name="teamOf">The team of a key as it is now: each row records its key's team when it is written, so spend stays with the team it was made for when a key moves.</param>
-    public LedgerWriter(CostConsoleDatabase database, LedgerOptions options, Func<long, string?>? teamOf = null)
+    /// <param name="logger">Where a row the ledger refuses is reported, with its request id.</param>
+    public LedgerWriter(CostConsoleDatabase database, LedgerOptions options, Func<long, string?>? teamOf = null, ILogger<LedgerWriter>? logger = null)
     {
         _database = database;
+        _logger = logger;
         _options = options;
         _teamOf = teamOf;
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
@@ -135,6 +139,12 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
                     observer(took, batch.Count);
                 }
             }
+            catch (Exception ex) when (batch.Count > 1 && batchWriter.IsRowRejected(ex))
+            {
+                // One row the schema refuses (a request id written twice) must not fail every other request of its batch:
+                // each row is written on its own, the good ones are acknowledged, and only the refused row's request fails.
+                await WriteOneByOneAsync(batchWriter, batch).ConfigureAwait(false);
+            }
             catch (Exception ex)
             {
                 // Nothing of this batch is acknowledged: each waiting request fails instead of answering.
@@ -148,6 +158,56 @@ public sealed class LedgerWriter : ILedger, IAsyncDisposable
             entries.Clear();
         }
     }
+
+    private async Task WriteOneByOneAsync(LedgerBatchWriter batchWriter, List<Pending> batch)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var committed = new List<LedgerEntry>(batch.Count);
+        var acknowledged = new List<Pending>(batch.Count);
+        foreach (var pending in batch)
+        {
+            try
+            {
+                await batchWriter.WriteAsync([pending.Entry]).ConfigureAwait(false);
+                committed.Add(pending.Entry);
+                acknowledged.Add(pending);
+            }
+            catch (Exception ex)
+            {
+                if (_logger is not null && batchWriter.IsRowRejected(ex))
+                {
+                    LogRowRefused(_logger, ex, pending.Entry.RequestId, pending.Entry.Status, pending.Entry.HttpStatus);
+                }
+
+                pending.Completion.TrySetException(new LedgerUnavailableException(ex));
+            }
+        }
+
+        if (committed.Count == 0)
+        {
+            return;
+        }
+
+        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        Interlocked.Add(ref _committed, committed.Count);
+        foreach (var pending in acknowledged)
+        {
+            pending.Completion.TrySetResult();
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer(committed);
+        }
+
+        foreach (var observer in _commitObservers)
+        {
+            observer(took, committed.Count);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The ledger refused the row of request {RequestId} ({Status}, HTTP {HttpStatus}); that request failed, the other rows of its batch were written")]
+    private static partial void LogRowRefused(ILogger logger, Exception exception, string requestId, LedgerStatus status, int httpStatus);
 
     private sealed class Pending(LedgerEntry entry)
     {

@@ -273,6 +273,7 @@ public sealed partial class ChatPipeline(
                     var broken = new ChatError(502, "server_error", "upstream_stream_broken", $"The answer from {candidate.Model.Id} broke off mid-way: {relayed.Error}");
                     var partial = Success(run, new KeptAnswer(candidate, outcome.Usage, outcome.Cost, relayed.TimeToFirstTokenMs, null, relayed), ReviewState.None, broken);
                     await ledger.RecordAsync(Entry(partial, request, caller, LedgerStatus.Failed, 502), CancellationToken.None).ConfigureAwait(false);
+                    run.Recorded = partial;
                     await sink.FailAsync(broken, cancellationToken).ConfigureAwait(false);
                     return partial;
                 }
@@ -294,7 +295,8 @@ public sealed partial class ChatPipeline(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return await ClientGoneAsync(decision, run.Attempts, request, caller).ConfigureAwait(false);
+            // A client that leaves after its row was written (while the stream's end goes out) keeps that row: one per request.
+            return run.Recorded ?? await ClientGoneAsync(decision, run.Attempts, request, caller).ConfigureAwait(false);
         }
 
         if (run.Held is { } held)
@@ -330,6 +332,7 @@ public sealed partial class ChatPipeline(
 
         var outcome = Success(run, answer with { TimeToFirstTokenMs = answer.Relay!.TimeToFirstTokenMs }, review);
         await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        run.Recorded = outcome;
         if (review == ReviewState.None && run.Cache is { } lookup)
         {
             var facts = answer.Relay.Facts;
@@ -736,6 +739,9 @@ public sealed partial class ChatPipeline(
 
         /// <summary>The last answer that failed its gates and was escalated: returned, flagged, if no tier above answers.</summary>
         public KeptAnswer? Held { get; set; }
+
+        /// <summary>The outcome whose ledger row is written: nothing else is recorded for this request.</summary>
+        public ChatOutcome? Recorded { get; set; }
 
         public UpstreamReply? Failure { get; set; }
 

@@ -53,7 +53,8 @@ internal static class DataExtensions
         builder.Services.AddSingleton(sp => new LedgerWriter(
             sp.GetRequiredService<CostConsoleDatabase>(),
             sp.GetRequiredService<IOptions<CostConsoleOptions>>().Value.Ledger,
-            sp.GetService<Api.ApiKeyDirectory>() is { } keys ? id => keys.Find(id)?.Team is { } team && !string.IsNullOrWhiteSpace(team) ? team : null : null));
+            sp.GetService<Api.ApiKeyDirectory>() is { } keys ? id => keys.Find(id)?.Team is { } team && !string.IsNullOrWhiteSpace(team) ? team : null : null,
+            sp.GetRequiredService<ILogger<LedgerWriter>>()));
         builder.Services.AddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerWriter>());
         builder.Services.AddHostedService<LedgerWriterService>();
         return builder;
