@@ -122,22 +122,7 @@ public sealed partial class LedgerWriter : ILedger, IAsyncDisposable
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await batchWriter.WriteAsync(entries).ConfigureAwait(false);
-                var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-                Interlocked.Add(ref _committed, batch.Count);
-                foreach (var pending in batch)
-                {
-                    pending.Completion.TrySetResult();
-                }
-
-                foreach (var observer in _observers)
-                {
-                    observer(entries);
-                }
-
-                foreach (var observer in _commitObservers)
-                {
-                    observer(took, batch.Count);
-                }
+                Acknowledge(batch, entries, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
             catch (Exception ex) when (batch.Count > 1 && batchWriter.IsRowRejected(ex))
             {
@@ -188,7 +173,12 @@ public sealed partial class LedgerWriter : ILedger, IAsyncDisposable
             return;
         }
 
-        var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        Acknowledge(acknowledged, committed, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Releases the requests whose rows were committed, then tells the observers (rollups, live ticks, commit timings).</summary>
+    private void Acknowledge(List<Pending> acknowledged, List<LedgerEntry> committed, TimeSpan took)
+    {
         Interlocked.Add(ref _committed, committed.Count);
         foreach (var pending in acknowledged)
         {
