@@ -67,7 +67,7 @@ public sealed partial class ChatPipeline
             Cache = lookup,
             CacheAvoidedCost = avoided,
         };
-        await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        await RecordRowAsync(Entry(outcome, request, caller, LedgerStatus.Answered, 200)).ConfigureAwait(false);
         responses.Served(entry, avoided);
         if (sink is not null)
         {

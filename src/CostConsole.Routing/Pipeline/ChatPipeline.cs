@@ -51,7 +51,7 @@ public sealed partial class ChatPipeline(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return await RejectAsync(caller, ChatError.ClientClosed, request.Model, request.Stream, CancellationToken.None).ConfigureAwait(false);
+            return await RejectAsync(caller, ChatError.ClientClosed, request.Model, request.Stream).ConfigureAwait(false);
         }
 
         var snapshot = state.Current;
@@ -70,7 +70,7 @@ public sealed partial class ChatPipeline(
 
         if (admission.Refusal is { } refusal)
         {
-            return await RefuseAsync(decision, refusal, request, caller, cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(decision, refusal, request, caller).ConfigureAwait(false);
         }
 
         ChatOutcome? settled = null;
@@ -147,7 +147,7 @@ public sealed partial class ChatPipeline(
                 var kept = new KeptAnswer(candidate, reply.Usage, priced, null, body, null);
                 if (gates is null)
                 {
-                    return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
+                    return await AnsweredAsync(run, kept, ReviewState.None).ConfigureAwait(false);
                 }
 
                 var logprobs = gates.NeedsLogprobs ? new List<double>() : null;
@@ -155,14 +155,14 @@ public sealed partial class ChatPipeline(
                 var passed = await CheckGatesAsync(run, gates, candidate, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs, facts.HasToolCalls), cancellationToken).ConfigureAwait(false);
                 if (passed)
                 {
-                    return await AnsweredAsync(run, kept, ReviewState.None, cancellationToken).ConfigureAwait(false);
+                    return await AnsweredAsync(run, kept, ReviewState.None).ConfigureAwait(false);
                 }
 
                 var next = NextTier(candidates, i);
                 if (next < 0 || run.Escalations >= snapshot.Escalation.MaxEscalations || !run.Cover(AttemptKind.Escalation, candidates[next]))
                 {
                     // Nowhere left to go, or the budget cannot cover the step up: the answer is returned, flagged for a person.
-                    return await AnsweredAsync(run, kept, ReviewState.Open, cancellationToken).ConfigureAwait(false);
+                    return await AnsweredAsync(run, kept, ReviewState.Open).ConfigureAwait(false);
                 }
 
                 run.Escalations++;
@@ -181,10 +181,10 @@ public sealed partial class ChatPipeline(
         {
             // The tiers above could not answer at all: the answer that failed its gates is better than none, and is not wasted.
             run.EscalationCost -= held.Cost ?? 0m;
-            return await AnsweredAsync(run, held, ReviewState.Open, cancellationToken).ConfigureAwait(false);
+            return await AnsweredAsync(run, held, ReviewState.Open).ConfigureAwait(false);
         }
 
-        return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller, cancellationToken).ConfigureAwait(false);
+        return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller).ConfigureAwait(false);
     }
 
     private async Task<ChatOutcome> StreamCoreAsync(
@@ -272,7 +272,7 @@ public sealed partial class ChatPipeline(
                 {
                     var broken = new ChatError(502, "server_error", "upstream_stream_broken", $"The answer from {candidate.Model.Id} broke off mid-way: {relayed.Error}");
                     var partial = Success(run, new KeptAnswer(candidate, outcome.Usage, outcome.Cost, relayed.TimeToFirstTokenMs, null, relayed), ReviewState.None, broken);
-                    await ledger.RecordAsync(Entry(partial, request, caller, LedgerStatus.Failed, 502), CancellationToken.None).ConfigureAwait(false);
+                    await RecordRowAsync(Entry(partial, request, caller, LedgerStatus.Failed, 502)).ConfigureAwait(false);
                     run.Recorded = partial;
                     await sink.FailAsync(broken, cancellationToken).ConfigureAwait(false);
                     return partial;
@@ -305,14 +305,14 @@ public sealed partial class ChatPipeline(
             return await StreamedAsync(run, held, buffered: true, ReviewState.Open, sink, cancellationToken).ConfigureAwait(false);
         }
 
-        return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller, cancellationToken).ConfigureAwait(false);
+        return await NoModelAnsweredAsync(decision, run.Failure, run.FailedModel, run.Attempts, request, caller).ConfigureAwait(false);
     }
 
     /// <summary>Records a non-streamed answer and returns it.</summary>
-    private async Task<ChatOutcome> AnsweredAsync(Run run, KeptAnswer answer, ReviewState review, CancellationToken cancellationToken)
+    private async Task<ChatOutcome> AnsweredAsync(Run run, KeptAnswer answer, ReviewState review)
     {
         var outcome = Success(run, answer, review);
-        await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        await RecordRowAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200)).ConfigureAwait(false);
         if (review == ReviewState.None && run.Cache is { } lookup)
         {
             var facts = ResponseInspector.Inspect(answer.Body!.ToMemory().Span);
@@ -331,7 +331,7 @@ public sealed partial class ChatPipeline(
         }
 
         var outcome = Success(run, answer with { TimeToFirstTokenMs = answer.Relay!.TimeToFirstTokenMs }, review);
-        await ledger.RecordAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200), cancellationToken).ConfigureAwait(false);
+        await RecordRowAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200)).ConfigureAwait(false);
         run.Recorded = outcome;
         if (review == ReviewState.None && run.Cache is { } lookup)
         {
@@ -484,7 +484,7 @@ public sealed partial class ChatPipeline(
     }
 
     /// <summary>Records a request refused before routing (bad key, bad body) and returns its outcome.</summary>
-    public async Task<ChatOutcome> RejectAsync(CallerContext caller, ChatError error, string? requestedModel, bool stream, CancellationToken cancellationToken)
+    public async Task<ChatOutcome> RejectAsync(CallerContext caller, ChatError error, string? requestedModel, bool stream)
     {
         using var span = PipelineTelemetry.StartRejected(requestedModel, caller, error);
         var outcome = new ChatOutcome
@@ -494,7 +494,7 @@ public sealed partial class ChatPipeline(
             Status = error.Status,
             Error = error,
         };
-        await ledger.RecordAsync(
+        await RecordRowAsync(
             new LedgerEntry
             {
                 RequestId = caller.RequestId,
@@ -509,16 +509,15 @@ public sealed partial class ChatPipeline(
                 Error = error.Message,
                 LatencyMs = outcome.LatencyMs,
                 Stream = stream,
-            },
-            cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         return outcome;
     }
 
     /// <summary>Records a routed request that admission control refused (budget, allowed tiers) before any model was called.</summary>
-    private async Task<ChatOutcome> RefuseAsync(RoutingDecision decision, ChatError error, ChatRequest request, CallerContext caller, CancellationToken cancellationToken)
+    private async Task<ChatOutcome> RefuseAsync(RoutingDecision decision, ChatError error, ChatRequest request, CallerContext caller)
     {
         var refused = Failed(decision, decision.Model, [], caller, error);
-        await ledger.RecordAsync(Entry(refused, request, caller, LedgerStatus.Rejected, error.Status), cancellationToken).ConfigureAwait(false);
+        await RecordRowAsync(Entry(refused, request, caller, LedgerStatus.Rejected, error.Status)).ConfigureAwait(false);
         return refused;
     }
 
@@ -532,7 +531,7 @@ public sealed partial class ChatPipeline(
         catch (ChatRequestException ex)
         {
             var error = ex.Code == "model_not_found" ? ChatError.ModelNotFound(ex.Message) : ChatError.InvalidRequest(ex.Code, ex.Message, ex.Param);
-            return (null, await RejectAsync(caller, error, request.Model, request.Stream, cancellationToken).ConfigureAwait(false));
+            return (null, await RejectAsync(caller, error, request.Model, request.Stream).ConfigureAwait(false));
         }
     }
 
@@ -543,19 +542,25 @@ public sealed partial class ChatPipeline(
         RoutedModel? failedModel,
         List<AttemptRecord> attempts,
         ChatRequest request,
-        CallerContext caller,
-        CancellationToken cancellationToken)
+        CallerContext caller)
     {
         var error = FailureError(failure, failedModel, attempts);
         var failed = Failed(decision, failedModel, attempts, caller, error);
-        await ledger.RecordAsync(Entry(failed, request, caller, LedgerStatus.Failed, error.Status), cancellationToken).ConfigureAwait(false);
+        await RecordRowAsync(Entry(failed, request, caller, LedgerStatus.Failed, error.Status)).ConfigureAwait(false);
         return failed;
     }
+
+    /// <summary>
+    /// Writes a request's row. The caller's cancellation does not reach the ledger: a request that got this far has its row
+    /// whether or not its client is still there to read the answer — above all an answer the provider has already charged
+    /// for. The only wait is for room in the ledger's queue.
+    /// </summary>
+    private ValueTask RecordRowAsync(LedgerEntry entry) => ledger.RecordAsync(entry, CancellationToken.None);
 
     private async Task<ChatOutcome> ClientGoneAsync(RoutingDecision decision, List<AttemptRecord> attempts, ChatRequest request, CallerContext caller)
     {
         var outcome = Failed(decision, null, attempts, caller, ChatError.ClientClosed);
-        await ledger.RecordAsync(Entry(outcome, request, caller, LedgerStatus.Failed, 499), CancellationToken.None).ConfigureAwait(false);
+        await RecordRowAsync(Entry(outcome, request, caller, LedgerStatus.Failed, 499)).ConfigureAwait(false);
         return outcome;
     }
 

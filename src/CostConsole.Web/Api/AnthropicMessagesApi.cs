@@ -204,7 +204,7 @@ internal static class AnthropicMessagesApi
 
     private static async Task RejectAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ChatError error)
     {
-        await pipeline.RejectAsync(caller, error, null, false, CancellationToken.None);
+        await pipeline.RejectAsync(caller, error, null, false);
         await WriteErrorAsync(context.Response, error);
     }
 

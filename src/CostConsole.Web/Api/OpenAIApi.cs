@@ -194,7 +194,7 @@ internal static class OpenAIApi
 
     internal static async Task RejectAsync(HttpContext context, ChatPipeline pipeline, CallerContext caller, ChatError error)
     {
-        await pipeline.RejectAsync(caller, error, null, false, CancellationToken.None);
+        await pipeline.RejectAsync(caller, error, null, false);
         await ApiErrors.WriteAsync(context.Response, error);
     }
 
