@@ -38,6 +38,9 @@ public sealed class RequestSortFlowTests(ConsoleBrowser browser) : IClassFixture
         await Expect(console.Page).ToHaveURLAsync(new Regex($@"/requests\?user={user}&sort=baseline$"));
         await Expect(console.TestId("sort-baseline")).ToHaveAttributeAsync("data-sort", "descending");
         await Expect(console.TestId("request-baseline")).ToHaveTextAsync(highestFirst);
+        // A screen reader hears the order on the column's header cell, and no longer on the time column's.
+        await Expect(console.TestId("requests-header-baseline")).ToHaveAttributeAsync("aria-sort", "descending");
+        await Expect(console.TestId("requests-header-time")).ToHaveAttributeAsync("aria-sort", "none");
         await console.ScreenshotAsync("requests-sort-desktop");
 
         // Space on the same title reverses it.
@@ -45,6 +48,7 @@ public sealed class RequestSortFlowTests(ConsoleBrowser browser) : IClassFixture
         await console.Page.Keyboard.PressAsync("Space");
         await Expect(console.Page).ToHaveURLAsync(new Regex($@"/requests\?user={user}&sort=baseline&order=asc$"));
         await Expect(console.TestId("sort-baseline")).ToHaveAttributeAsync("data-sort", "ascending");
+        await Expect(console.TestId("requests-header-baseline")).ToHaveAttributeAsync("aria-sort", "ascending");
         await Expect(console.TestId("request-baseline")).ToHaveTextAsync(lowestFirst);
 
         // The address alone brings the order back, as a shared link would.

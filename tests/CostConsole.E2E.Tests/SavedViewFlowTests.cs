@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using CostConsole.E2E.Tests.Infrastructure;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace CostConsole.E2E.Tests;
@@ -28,8 +29,12 @@ public sealed class SavedViewFlowTests(ConsoleBrowser browser) : IClassFixture<C
         await Expect(link).ToBeVisibleAsync();
 
         // Elsewhere, then back through the menu: the page opens with the range and dimension it was saved with.
+        // The address changes in the browser before the circuit has drawn the page; each step waits for the page itself
+        // (its heading and controls), so the next click lands on the page the user would see, not on one still coming.
         await console.TestId("nav-").First.ClickAsync();
         await Expect(console.Page).ToHaveURLAsync(new Regex("/$"));
+        await Expect(console.Page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard", Level = 1 })).ToBeVisibleAsync();
+        await Expect(console.TestId("range-live")).ToBeVisibleAsync();
         await link.ClickAsync();
         await Expect(console.Page).ToHaveURLAsync(new Regex(@"/spend\?range=7d&by=model$"));
         await Expect(console.TestId("spend-by-model")).ToHaveAttributeAsync("aria-pressed", "true");
@@ -37,9 +42,10 @@ public sealed class SavedViewFlowTests(ConsoleBrowser browser) : IClassFixture<C
         await console.ScreenshotAsync("saved-view-reopened-desktop");
 
         await console.TestId("nav-views").ClickAsync();
+        await Expect(console.Page.GetByRole(AriaRole.Heading, new() { Name = "Saved views", Level = 1 })).ToBeVisibleAsync();
         await Expect(console.TestId("view-name")).ToContainTextAsync("Models this week");
         await console.ScreenshotAsync("saved-views-desktop");
-        Assert.True(console.Errors.Count == 0, string.Join(Environment.NewLine, console.Errors));
+        console.AssertNoErrors();
 
         await console.Page.SetViewportSizeAsync(390, 844);
         await FitsAsync(console);

@@ -6,7 +6,9 @@ namespace CostConsole.E2E.Tests.Infrastructure;
 /// <summary>
 /// The console running as its own process on a loopback port, with the system Chromium driven by Playwright.
 /// Pages open signed in as the admin (signed in once through the sign-in page; the session is reused); every page
-/// a test opens records its console errors, and screenshots go to tests/artifacts/screenshots.
+/// a test opens records its console errors, and screenshots go to tests/artifacts/screenshots. The console's own log
+/// is kept under app-logs in the test output folder, and its path is written to the output of every test that opens a
+/// page, so a failure (say an error on a circuit) can be read from the server's side.
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncLifetime
 {
@@ -26,6 +28,9 @@ public sealed class ConsoleBrowser : IAsyncLifetime
 
     public Uri BaseAddress => _app!.BaseAddress;
 
+    /// <summary>The console's log, written as it runs.</summary>
+    public string LogPath { get; } = Path.Combine(AppContext.BaseDirectory, "app-logs", $"console-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}.log");
+
     public static string ScreenshotFolder { get; } = FindScreenshotFolder();
 
     public async ValueTask InitializeAsync()
@@ -37,7 +42,9 @@ public sealed class ConsoleBrowser : IAsyncLifetime
             ["CostConsole:Simulator:LatencyScale"] = "0",
             ["CostConsole:Admin:Email"] = AdminEmail,
             ["CostConsole:Admin:Password"] = Password,
-        }, CancellationToken.None, environment: "Development");
+            // An error on a circuit reaches the browser with its exception, so a failed test's message says what went wrong.
+            ["DetailedErrors"] = "true",
+        }, CancellationToken.None, environment: "Development", logPath: LogPath);
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -74,7 +81,7 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
         var page = await context.NewPageAsync();
-        var console = new ConsolePage(page);
+        var console = NewPage(page);
         await SignInAsync(page, email, password);
         if (path is not null)
         {
@@ -97,10 +104,16 @@ public sealed class ConsoleBrowser : IAsyncLifetime
 
     private async Task<ConsolePage> GoAsync(IPage page, string path)
     {
-        var console = new ConsolePage(page);
+        var console = NewPage(page);
         await page.GotoAsync(new Uri(BaseAddress, path).ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
         await WaitUntilInteractiveAsync(page);
         return console;
+    }
+
+    private ConsolePage NewPage(IPage page)
+    {
+        TestContext.Current.TestOutputHelper?.WriteLine($"The console's log: {LogPath}");
+        return new ConsolePage(page, LogPath);
     }
 
     /// <summary>Clicks on the prerendered page would be lost: wait until the layout says its circuit is live.</summary>
@@ -148,10 +161,12 @@ public sealed class ConsoleBrowser : IAsyncLifetime
 public sealed class ConsolePage
 {
     private readonly List<string> _errors = [];
+    private readonly string? _logPath;
 
-    public ConsolePage(IPage page)
+    public ConsolePage(IPage page, string? logPath = null)
     {
         Page = page;
+        _logPath = logPath;
         page.Console += (_, message) =>
         {
             if (message.Type == "error")
@@ -165,6 +180,15 @@ public sealed class ConsolePage
     public IPage Page { get; }
 
     public IReadOnlyList<string> Errors => _errors;
+
+    /// <summary>Fails with the errors the browser logged and where the console's log of the same moments is.</summary>
+    public void AssertNoErrors()
+    {
+        if (_errors.Count > 0)
+        {
+            Assert.Fail($"The browser logged {_errors.Count} error(s):{Environment.NewLine}{string.Join(Environment.NewLine, _errors)}{Environment.NewLine}The console's log: {_logPath ?? "not kept"}");
+        }
+    }
 
     public ILocator TestId(string id) => Page.Locator($"[data-testid='{id}']");
 

@@ -293,6 +293,51 @@ public sealed class RequestExplorerTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_header_cell_of_the_column_the_list_is_ordered_by_tells_screen_readers_the_order_and_follows_it()
+    {
+        var cut = await RenderExplorerAsync();
+
+        // Newest first: the time column is descending, the other orderable columns are not the list's order.
+        Assert.Equal(["descending", "none", "none", "none"], AriaSorts(cut));
+        Assert.DoesNotContain(cut.FindAll("th[aria-sort]"), th => th.QuerySelector(".cc-sort-header") is null);
+
+        cut.Find("[data-testid='sort-latency']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["none", "none", "none", "descending"], AriaSorts(cut)));
+
+        cut.Find("[data-testid='sort-latency']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["none", "none", "none", "ascending"], AriaSorts(cut)));
+
+        // Cost and tokens share a header cell: ordered by either, that cell says so.
+        cut.Find("[data-testid='sort-tokens']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["none", "descending", "none", "none"], AriaSorts(cut)));
+    }
+
+    [Fact]
+    public async Task An_order_from_the_address_is_on_its_header_cell_from_the_first_render()
+    {
+        var cut = await RenderExplorerAsync("/requests?sort=baseline&order=asc");
+
+        Assert.Equal(["none", "none", "ascending", "none"], AriaSorts(cut));
+    }
+
+    [Fact]
+    public async Task Every_column_title_that_orders_the_list_is_a_button_the_keyboard_reaches_and_presses()
+    {
+        var cut = await RenderExplorerAsync();
+
+        // A native button: Tab reaches it and the browser turns Enter and Space into the click that orders the list.
+        var titles = cut.FindAll(".cc-sort-header");
+        Assert.Equal(["sort-time", "sort-cost", "sort-tokens", "sort-baseline", "sort-latency"], titles.Select(t => t.GetAttribute("data-testid")));
+        Assert.All(titles, title =>
+        {
+            Assert.Equal("BUTTON", title.TagName);
+            Assert.Equal("button", title.GetAttribute("type"));
+            Assert.Null(title.GetAttribute("tabindex"));
+            Assert.False(string.IsNullOrWhiteSpace(title.GetAttribute("aria-label")));
+        });
+    }
+
+    [Fact]
     public async Task No_team_lists_the_requests_whose_key_has_no_team()
     {
         var cut = await RenderExplorerAsync("/requests?team=No%20team", expected: 0);
@@ -353,6 +398,10 @@ public sealed class RequestExplorerTests : ConsoleTestContext
         Assert.Contains("Unknown status 'lost'", cut.Find("[data-testid='requests-error']").TextContent, StringComparison.Ordinal);
         Assert.Equal(12, Ids(cut).Count);
     }
+
+    /// <summary>The aria-sort of the time, cost and tokens, baseline and latency header cells, in that order.</summary>
+    private static string?[] AriaSorts(IRenderedComponent<RequestsPage> cut) =>
+        [.. new[] { "time", "cost", "baseline", "latency" }.Select(c => cut.Find($"[data-testid='requests-header-{c}']").GetAttribute("aria-sort"))];
 
     private static List<string> Ids(IRenderedComponent<RequestsPage> cut) => [.. cut.FindAll("[data-testid='request-id']").Select(e => e.GetAttribute("data-request-id")!)];
 

@@ -8,17 +8,27 @@ namespace CostConsole.Web.Tests.Infrastructure;
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly StreamWriter? _log;
+    private readonly Lock _logLock = new();
 
-    private AppProcess(Process process, Uri baseAddress)
+    private AppProcess(Process process, Uri baseAddress, StreamWriter? log, string? logPath)
     {
         _process = process;
+        _log = log;
         BaseAddress = baseAddress;
+        LogPath = logPath;
     }
+
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(300);
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The file the console's own output (its log) is written to as it runs, when one was asked for.</summary>
+    public string? LogPath { get; }
+
     /// <param name="environment">Development serves the console's static assets from the build output; other environments expect a published layout.</param>
-    public static async Task<AppProcess> StartAsync(string dataFolder, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, string environment = "Testing")
+    /// <param name="logPath">Where to keep the console's output, line by line as it comes, so a failed test can be diagnosed from it; null discards it.</param>
+    public static async Task<AppProcess> StartAsync(string dataFolder, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, string environment = "Testing", string? logPath = null)
     {
         var webOutput = Path.GetDirectoryName(typeof(Program).Assembly.Location)!;
         var port = FreePort();
@@ -39,20 +49,30 @@ public sealed class AppProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        StreamWriter? log = null;
+        if (logPath is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            log = new StreamWriter(logPath, append: false) { AutoFlush = true };
+        }
+
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"), log, logPath);
+        process.OutputDataReceived += (_, line) => app.Write(line.Data);
+        process.ErrorDataReceived += (_, line) => app.Write(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        // Generous: on a machine busy with builds and other consoles, starting (migrations, seeding, rollups) can take minutes.
+        var deadline = DateTime.UtcNow + StartDeadline;
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The console exited at start with code {process.ExitCode}.");
+                var exitCode = process.ExitCode;
+                await app.DisposeAsync();
+                throw new InvalidOperationException($"The console exited at start with code {exitCode}.{app.SeeLog}");
             }
 
             try
@@ -75,8 +95,8 @@ public sealed class AppProcess : IAsyncDisposable
             await Task.Delay(100, cancellationToken);
         }
 
-        process.Kill(entireProcessTree: true);
-        throw new TimeoutException("The console did not become healthy within 120 s.");
+        await app.DisposeAsync();
+        throw new TimeoutException($"The console did not become healthy within {StartDeadline.TotalSeconds:0} s.{app.SeeLog}");
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no draining — what a crash or an OOM kill does.</summary>
@@ -94,7 +114,34 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        lock (_logLock)
+        {
+            _log?.Dispose();
+        }
+
         return ValueTask.CompletedTask;
+    }
+
+    private string SeeLog => LogPath is null ? "" : $" Its log: {LogPath}";
+
+    private void Write(string? line)
+    {
+        if (line is null || _log is null)
+        {
+            return;
+        }
+
+        lock (_logLock)
+        {
+            try
+            {
+                _log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The last lines of a console being stopped.
+            }
+        }
     }
 
     private static int FreePort()

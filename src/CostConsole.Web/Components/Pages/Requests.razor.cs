@@ -319,11 +319,23 @@ public sealed partial class Requests
         Go();
     }
 
-    private async Task OpenAsync(DataGridRowClickEventArgs<RequestSummary> click)
+    private async Task OpenAsync(TableRowClickEventArgs<RequestSummary> click)
     {
+        if (click.Item is null)
+        {
+            return;
+        }
+
         _detail = await Explorer.DetailAsync(click.Item.Id);
         _drawerOpen = _detail is not null;
     }
+
+    /// <summary>
+    /// What a column's header cell tells a screen reader about the list's order (WAI-ARIA <c>aria-sort</c>): ascending or
+    /// descending on the column the list is ordered by, none on the other columns it can be ordered by.
+    /// </summary>
+    private string AriaSort(params RequestSort[] column) =>
+        !column.Contains(_sort) ? "none" : _descending ? "descending" : "ascending";
 
     private string Order => $"{_sort} {(_descending ? "desc" : "asc")}";
 
