@@ -11,8 +11,6 @@ namespace CostConsole.Data.Ledger;
 /// <summary>Commits one batch of ledger rows in one transaction: all of them or none.</summary>
 internal abstract class LedgerBatchWriter : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web);
-
     /// <summary>The ledger's columns as the writers fill them, with their PostgreSQL types.</summary>
     protected static readonly (string Name, NpgsqlDbType Type)[] Columns =
     [
@@ -75,7 +73,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.Error;
         values[i++] = e.Stream;
         values[i++] = e.Fallbacks;
-        values[i++] = e.Attempts.Count == 0 ? null : JsonSerializer.Serialize(e.Attempts, AttemptJson);
+        values[i++] = e.Attempts.Count == 0 ? null : JsonSerializer.Serialize(e.Attempts, LedgerJson.Default.IReadOnlyListAttemptRecord);
         values[i++] = e.PromptHash;
         values[i++] = e.Prompt;
         values[i++] = e.RoutingInput;

@@ -6,7 +6,9 @@ namespace CostConsole.Routing.Providers;
 
 /// <summary>
 /// Takes out the logprobs a confidence gate asked the upstream for when the client did not: each choice's
-/// <c>logprobs</c> becomes null, as OpenAI answers a request without them. Bodies and stream chunks alike.
+/// <c>logprobs</c> becomes null, as OpenAI answers a request without them. Bodies and stream chunks alike. An answer
+/// whose choices carry no logprobs (every one null or absent, as from an upstream that ignores the request) is
+/// relayed as it came: it is read once with a reader and not parsed or written again.
 /// </summary>
 internal static class LogprobsFilter
 {
@@ -14,7 +16,7 @@ internal static class LogprobsFilter
 
     public static ReadOnlyMemory<byte> Strip(ReadOnlyMemory<byte> json)
     {
-        if (json.Span.IndexOf("\"logprobs\""u8) < 0)
+        if (json.Span.IndexOf("\"logprobs\""u8) < 0 || !HasLogprobs(json.Span))
         {
             return json;
         }
@@ -63,6 +65,38 @@ internal static class LogprobsFilter
 
             return buffer.WrittenMemory;
         }
+    }
+
+    /// <summary>Whether a choice's <c>logprobs</c> holds anything but null; false for a body that is not JSON (left as it is).</summary>
+    internal static bool HasLogprobs(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        var inChoices = false;
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName when reader.CurrentDepth == 1:
+                        inChoices = reader.ValueTextEquals("choices"u8);
+                        break;
+                    case JsonTokenType.PropertyName when inChoices && reader.CurrentDepth == 3 && reader.ValueTextEquals("logprobs"u8):
+                        if (!reader.Read() || reader.TokenType != JsonTokenType.Null)
+                        {
+                            return true;
+                        }
+
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        return false;
     }
 
     private static void WriteChoice(Utf8JsonWriter writer, JsonElement choice)

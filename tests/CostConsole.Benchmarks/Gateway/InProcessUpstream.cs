@@ -10,7 +10,8 @@ namespace CostConsole.Benchmarks.Gateway;
 /// </summary>
 internal sealed class InProcessUpstream : HttpMessageHandler
 {
-    private static readonly byte[] Completion = Encoding.UTF8.GetBytes(
+    /// <summary>The answer to every chat completion (its choice's <c>logprobs</c> null, as an upstream sends it unasked).</summary>
+    internal static readonly byte[] Completion = Encoding.UTF8.GetBytes(
         """{"id":"chatcmpl-bench","object":"chat.completion","created":1765000000,"model":"gpt-4.1-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Your order left our warehouse on Monday and should arrive within two working days. You can follow it with the tracking link in your confirmation e-mail."},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":42,"completion_tokens":31,"total_tokens":73,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}""");
 
     private static readonly MediaTypeHeaderValue Json = new("application/json");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
+using CostConsole.Routing.Providers;
 
 namespace CostConsole.Benchmarks.Gateway;
 
@@ -44,6 +45,7 @@ internal static partial class StageBreakdown
             ("decide (seeded rule set + trained router)", Measure(calls, () => gateway.DecideAsync().AsTask())),
             ("budget admit + settle (one global budget)", Measure(calls, () => gateway.AdmitAndSettleAsync().AsTask())),
             ("upstream call (OpenAI client, in-process upstream)", Measure(calls, gateway.CallUpstreamAsync)),
+            ("logprobs filter (an answer without logprobs, relayed as it came)", Measure(calls, () => { LogprobsFilter.Strip(InProcessUpstream.Completion); return Task.CompletedTask; })),
             ("response write (outcome headers + body)", Measure(calls, gateway.WriteResponseAsync)),
             ("ledger (one row, recorded and committed)", Measure(calls, () => gateway.RecordAsync().AsTask())),
             ("bare forward (HttpClient → in-process upstream)", Measure(calls, Bare)),
