@@ -273,10 +273,11 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         if (sqlite)
         {
             // SQLite's totals count the ledger through their mark; the groups of later rows may have spent more than that.
+            // NOT INDEXED keeps SQLite on the id range: it would rather scan the whole group index for the non-null values.
             var mark = await SpendTotals.MarkAsync(connection, cancellationToken: cancellationToken);
             var fresh = new List<string>();
             await using (var command = connection.Command(
-                $"""SELECT DISTINCT "{totals.Column}" FROM "RequestLog" WHERE "Id" > @mark AND "{totals.Column}" IS NOT NULL""").With("mark", mark))
+                $"""SELECT DISTINCT "{totals.Column}" FROM "RequestLog" NOT INDEXED WHERE "Id" > @mark AND "{totals.Column}" IS NOT NULL""").With("mark", mark))
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
