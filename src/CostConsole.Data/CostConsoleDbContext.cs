@@ -43,6 +43,12 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
 
     public DbSet<HourRollupRow> HourRollups => Set<HourRollupRow>();
 
+    public DbSet<EndUserSpendRow> EndUserSpend => Set<EndUserSpendRow>();
+
+    public DbSet<ConversationSpendRow> ConversationSpend => Set<ConversationSpendRow>();
+
+    public DbSet<SpendTotalsMarkRow> SpendTotalsMark => Set<SpendTotalsMarkRow>();
+
     public DbSet<SavedViewEntity> SavedViews => Set<SavedViewEntity>();
 
     public DbSet<AlertRuleEntity> AlertRules => Set<AlertRuleEntity>();
@@ -177,6 +183,7 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => new { r.Status, r.Timestamp });
             e.HasIndex(r => r.CostNanoUsd);
             e.HasIndex(r => r.LatencyMs);
+            e.HasIndex(r => r.BaselineCostNanoUsd);
             // Conversations and end users are too many to roll up: the Spend page ranks them from these indexes alone,
             // which carry the cost and baseline so that a month's ranking never reads the ledger's rows.
             e.HasIndex(r => new { r.ConversationId, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.Conversation);
@@ -305,6 +312,28 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("HourRollups");
             e.HasIndex(r => r.Start);
+        });
+
+        // Walked in descending cost, reading the name and the first and last request from the index alone.
+        modelBuilder.Entity<EndUserSpendRow>(e =>
+        {
+            e.ToTable("EndUserSpend");
+            e.HasKey(r => r.Name);
+            e.Property(r => r.Name).HasMaxLength(200);
+            e.HasIndex(r => new { r.CostNanoUsd, r.Name, r.First, r.Last }, SpendTotals.EndUserWalk);
+        });
+
+        modelBuilder.Entity<ConversationSpendRow>(e =>
+        {
+            e.ToTable("ConversationSpend");
+            e.HasKey(r => r.Name);
+            e.HasIndex(r => new { r.CostNanoUsd, r.Name, r.First, r.Last }, SpendTotals.ConversationWalk);
+        });
+
+        modelBuilder.Entity<SpendTotalsMarkRow>(e =>
+        {
+            e.ToTable("SpendTotalsMark");
+            e.Property(r => r.Id).ValueGeneratedNever();
         });
 
         // One name per owner, enforced by the database, so two tabs saving the same name at once cannot both win.

@@ -736,6 +736,61 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         });
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.ConversationSpendRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("First")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Last")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Name");
+
+                    b.HasIndex(new[] { "CostNanoUsd", "Name", "First", "Last" }, "IX_ConversationSpend_Walk");
+
+                    b.ToTable("ConversationSpend", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.EndUserSpendRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("First")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Last")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Name");
+
+                    b.HasIndex(new[] { "CostNanoUsd", "Name", "First", "Last" }, "IX_EndUserSpend_Walk");
+
+                    b.ToTable("EndUserSpend", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ExperimentEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -1383,6 +1438,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BaselineCostNanoUsd");
+
                     b.HasIndex("BatchId");
 
                     b.HasIndex("CostNanoUsd");
@@ -1640,6 +1697,19 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                         .IsUnique();
 
                     b.ToTable("SavedViews");
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.SpendTotalsMarkRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("LedgerId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("SpendTotalsMark", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.StoredResponseEntity", b =>

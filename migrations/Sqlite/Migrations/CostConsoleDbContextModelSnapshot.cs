@@ -715,6 +715,61 @@ namespace CostConsole.Migrations.Migrations
                         });
                 });
 
+            modelBuilder.Entity("CostConsole.Data.Entities.ConversationSpendRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("First")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Last")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Name");
+
+                    b.HasIndex(new[] { "CostNanoUsd", "Name", "First", "Last" }, "IX_ConversationSpend_Walk");
+
+                    b.ToTable("ConversationSpend", (string)null);
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.EndUserSpendRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BaselineCostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CostNanoUsd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("First")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Last")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Name");
+
+                    b.HasIndex(new[] { "CostNanoUsd", "Name", "First", "Last" }, "IX_EndUserSpend_Walk");
+
+                    b.ToTable("EndUserSpend", (string)null);
+                });
+
             modelBuilder.Entity("CostConsole.Data.Entities.ExperimentEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -1344,6 +1399,8 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BaselineCostNanoUsd");
+
                     b.HasIndex("BatchId");
 
                     b.HasIndex("CostNanoUsd");
@@ -1593,6 +1650,19 @@ namespace CostConsole.Migrations.Migrations
                         .IsUnique();
 
                     b.ToTable("SavedViews");
+                });
+
+            modelBuilder.Entity("CostConsole.Data.Entities.SpendTotalsMarkRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LedgerId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("SpendTotalsMark", (string)null);
                 });
 
             modelBuilder.Entity("CostConsole.Data.Entities.StoredResponseEntity", b =>

@@ -24,6 +24,9 @@ public enum SchemaUpdateKind
 /// </summary>
 public static class SchemaUpdate
 {
+    /// <summary>How long one migration statement may run (a backfill or an index over millions of ledger rows).</summary>
+    public static readonly TimeSpan MigrationTimeout = TimeSpan.FromHours(1);
+
     /// <param name="stepDone">Told the name of each step as it ends, for a start-up log of what each cost.</param>
     public static async Task<SchemaUpdateKind> ApplyAsync(DbContext db, Action<string>? stepDone = null, CancellationToken cancellationToken = default)
     {
@@ -32,7 +35,18 @@ public static class SchemaUpdate
             return SchemaUpdateKind.CreatedInOneStep;
         }
 
-        await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        // A migration that fills or indexes a large ledger takes minutes, far longer than a page's query may.
+        var timeout = db.Database.GetCommandTimeout();
+        db.Database.SetCommandTimeout(MigrationTimeout);
+        try
+        {
+            await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            db.Database.SetCommandTimeout(timeout);
+        }
+
         return SchemaUpdateKind.Migrated;
     }
 

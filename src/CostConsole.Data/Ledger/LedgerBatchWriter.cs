@@ -221,8 +221,8 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
 
 /// <summary>
 /// A pooled connection per batch (so a restarted server costs one failed batch, not the writer), the rows by binary
-/// COPY or one round trip of INSERTs, and the batch's rollup increments in the same transaction: the dashboard's
-/// figures are committed with the rows they count, whichever instance wrote them.
+/// COPY or one round trip of INSERTs, and the batch's rollup and spend-total increments in the same transaction: the
+/// dashboard's figures are committed with the rows they count, whichever instance wrote them.
 /// </summary>
 internal sealed class PostgreSqlLedgerBatchWriter(CostConsoleDatabase database, LedgerOptions options) : LedgerBatchWriter
 {
@@ -255,6 +255,7 @@ internal sealed class PostgreSqlLedgerBatchWriter(CostConsoleDatabase database, 
         }
 
         await PostgreSqlRollups.AddAsync(connection, transaction, _samples).ConfigureAwait(false);
+        await SpendTotals.AddAsync(connection, transaction, batch).ConfigureAwait(false);
         await transaction.CommitAsync().ConfigureAwait(false);
     }
 

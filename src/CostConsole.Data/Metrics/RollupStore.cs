@@ -101,14 +101,32 @@ public sealed class RollupStore : IAsyncDisposable
         command.CommandText = "SELECT MAX(\"Start\") FROM \"MinuteRollups\"";
         var last = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         var from = last is long start ? DateTimeOffset.FromUnixTimeMilliseconds(start) - LateArrival : DateTimeOffset.UnixEpoch;
-        return await RebuildAsync(from, cancellationToken).ConfigureAwait(false);
+        return await RebuildRollupsAsync(from, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Recomputes every rollup from <paramref name="from"/> (floored to the hour) from the ledger, while traffic goes on:
     /// rows committed during the rebuild are counted once, either by the rebuild or by the live path.
     /// </summary>
+    /// <remarks>The end users' and conversations' spend totals, which have no periods, are recomputed whole.</remarks>
     public async Task<RollupRebuild> RebuildAsync(DateTimeOffset from, CancellationToken cancellationToken = default)
+    {
+        var rebuild = await RebuildRollupsAsync(from, cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await SpendTotals.RebuildAsync(connection, _database.IsPostgreSql, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return rebuild;
+    }
+
+    private async Task<RollupRebuild> RebuildRollupsAsync(DateTimeOffset from, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var fromMs = RollupGrid.Floor(Math.Max(0, from.ToUnixTimeMilliseconds()), RollupGrid.HourMs);
@@ -206,6 +224,16 @@ public sealed class RollupStore : IAsyncDisposable
 
     private async Task FlushLockedAsync(CancellationToken cancellationToken)
     {
+        if (_database.IsPostgreSql)
+        {
+            // The ledger writer commits rollups and spend totals with its rows.
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // The end users' and conversations' totals take the committed ledger rows themselves, observed or not.
+        await SpendTotals.FoldAsync(connection, cancellationToken).ConfigureAwait(false);
         List<RollupSample> batch;
         lock (_observeLock)
         {
@@ -218,7 +246,6 @@ public sealed class RollupStore : IAsyncDisposable
             return;
         }
 
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var folded = 0;
         try
         {

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using CostConsole.Data;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Web.Keys;
 using CostConsole.Web.Metrics;
 using CostConsole.Web.Requests;
+using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Commands;
 
@@ -69,6 +71,7 @@ internal static class MeasureDashboardCommand
         await MeasureAsync("Request explorer, 30 days, fragment inside ids", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Search: "abc1")));
         await MeasureAsync("Request explorer, 30 days, sorted by cost", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Sort: RequestSort.Cost)));
         await MeasureAsync("Request explorer, 30 days, sorted by latency", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Sort: RequestSort.Latency)));
+        await MeasureAsync("Request explorer, 30 days, sorted by baseline", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Sort: RequestSort.Baseline)));
         foreach (var words in new[] { "refund", "tracking number", "invoice german", "zebra" })
         {
             await MeasureAsync($"Request explorer, 30 days, words in the prompt: {words}", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Text: words)));
@@ -82,6 +85,17 @@ internal static class MeasureDashboardCommand
             await MeasureAsync($"Spend, 30 days, by {SpendReport.Name(by)} (top 10)", runs, async () =>
             {
                 var ranking = await spend.RankAsync(by, month, 10);
+                return $"{ranking.Rows.Count} rows{(ranking.More ? " and more" : "")}, {ranking.Total.Requests:N0} requests";
+            });
+        }
+
+        // End users and conversations as they were ranked before the running totals: by grouping the month's requests.
+        var grouping = new SpendReport(services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>(), groupedUpTo: long.MaxValue);
+        foreach (var by in new[] { SpendDimension.User, SpendDimension.Conversation })
+        {
+            await MeasureAsync($"Spend, 30 days, by {SpendReport.Name(by)} (top 10), grouping the ledger", runs, async () =>
+            {
+                var ranking = await grouping.RankAsync(by, month, 10);
                 return $"{ranking.Rows.Count} rows{(ranking.More ? " and more" : "")}, {ranking.Total.Requests:N0} requests";
             });
         }

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using CostConsole.Data;
 using CostConsole.Data.Database;
+using CostConsole.Data.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql;
@@ -69,6 +70,9 @@ internal static class MigrateDataCommand
         // The change versions are each installation's own counters, seeded by its migrations: the copy keeps the target's.
         var tables = InDependencyOrder(context.Model.GetRelationalModel().Tables.Where(t => t.Name is not ("__EFMigrationsHistory" or "ChangeVersions")).ToList());
         await using var from = await source.OpenAsync();
+
+        // PostgreSQL's end-user and conversation totals count every committed row: the copied ones must too.
+        await SpendTotals.FoldAsync(from);
         await using var into = (NpgsqlConnection)await target.OpenAsync();
         await using var read = await from.BeginTransactionAsync();
         await using var write = await into.BeginTransactionAsync();

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using CostConsole.Data;
+using CostConsole.Data.Database;
 using CostConsole.Data.Entities;
 using CostConsole.Data.Metrics;
 using Microsoft.EntityFrameworkCore;
@@ -48,13 +49,22 @@ public sealed record SpendRanking(SpendDimension By, MetricsRange Range, IReadOn
 /// Ranks keys, teams, end users, models and conversations by spend, with grouped sums that SQLite and PostgreSQL both run.
 /// Keys, teams, models and the totals come from the hour rollups for the range's whole hours that are settled (older than
 /// the late-arrival margin) and from the ledger for the rest, so a month reads a few thousand rollup rows instead of
-/// millions of requests; end users and conversations, too many to roll up, are ranked from the ledger's covering indexes
-/// (<see cref="SpendIndexes"/>), which hold each request's cost and baseline next to its group and time. A team is the team
-/// the request's key had when the ledger recorded it.
+/// millions of requests. End users and conversations, too many to roll up, are summed from the ledger's covering indexes
+/// (<see cref="SpendIndexes"/>), which hold each request's cost and baseline next to its group and time: over a range of
+/// few requests by grouping them, over a longer one by walking the groups' running totals (<see cref="SpendTotals"/>) from
+/// the highest down and summing only the groups whose total could still make the top. A team is the team the request's
+/// key had when the ledger recorded it.
 /// </summary>
-internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider? time = null)
+/// <param name="groupedUpTo">Up to this many requests in a range, end users and conversations are ranked by grouping them.</param>
+internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factory, TimeProvider? time = null, long groupedUpTo = SpendReport.GroupedUpTo)
 {
     public const int MaxTop = 500;
+
+    /// <summary>Grouping this many requests takes about as long as a walk of the totals (tens of milliseconds).</summary>
+    public const long GroupedUpTo = 100_000;
+
+    /// <summary>Groups summed in one statement while walking the totals.</summary>
+    private const int WalkChunk = 500;
 
     public const string NoKey = "No key";
     public const string NoTeam = MetricsFilter.NoTeam;
@@ -92,13 +102,13 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
         if (by == SpendDimension.Conversation)
         {
             // Conversations are many: only the top ones leave the database, and only theirs are looked up before.
-            (rows, more) = await TopAsync(db, range, top, r => r.ConversationId, SpendIndexes.Conversation, cancellationToken);
+            (rows, more) = await TopAsync(db, range, top, r => r.ConversationId, SpendIndexes.Conversation, Walk(total, "ConversationSpend", "ConversationId", SpendTotals.ConversationWalk), cancellationToken);
             return new SpendRanking(by, range, rows, more, total, totalBefore);
         }
 
         if (by == SpendDimension.User)
         {
-            (rows, more) = await TopAsync(db, range, top, r => r.EndUser, SpendIndexes.EndUser, cancellationToken);
+            (rows, more) = await TopAsync(db, range, top, r => r.EndUser, SpendIndexes.EndUser, Walk(total, "EndUserSpend", "EndUser", SpendTotals.EndUserWalk), cancellationToken);
             return new SpendRanking(by, range, rows, more, total, totalBefore);
         }
 
@@ -190,20 +200,141 @@ internal sealed class SpendReport(IDbContextFactory<CostConsoleDbContext> factor
             Requests = g.Count(), Cost = g.Sum(r => r.CostNanoUsd), Baseline = g.Sum(r => r.BaselineCostNanoUsd),
         }).ToListAsync(cancellationToken);
 
+    /// <summary>The totals to walk for a range of this many requests, or null to group them.</summary>
+    private Totals? Walk(SpendFigures range, string table, string column, string walkIndex) =>
+        range.Requests > groupedUpTo ? new Totals(table, column, walkIndex) : null;
+
     /// <summary>
     /// The top groups of a text column with many values (conversations, end users), read from the column's covering
     /// index; rows without one are left out.
     /// </summary>
     private static async Task<(List<SpendRow> Rows, bool More)> TopAsync(
-        CostConsoleDbContext db, MetricsRange range, int top, Expression<Func<RequestLogRow, string?>> column, string index, CancellationToken cancellationToken)
+        CostConsoleDbContext db, MetricsRange range, int top, Expression<Func<RequestLogRow, string?>> column, string index, Totals? totals, CancellationToken cancellationToken)
     {
         var previous = range.Previous;
-        var current = await SumsAsync(Grouped(In(db, range.From, range.To, index), column).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken);
+        var current = totals is null
+            ? await SumsAsync(Grouped(In(db, range.From, range.To, index), column).OrderByDescending(s => s.Cost).ThenBy(s => s.Text).Take(top + 1), cancellationToken)
+            : await WalkAsync(db, range, top + 1, totals, index, cancellationToken);
         var names = current.Take(top).Select(s => s.Text).ToList();
         var before = (await SumsAsync(Grouped(In(db, previous.From, previous.To, index), column).Where(s => names.Contains(s.Text)), cancellationToken))
             .ToDictionary(s => s.Text!, s => s.Figures);
         return ([.. current.Take(top).Select(s => new SpendRow(s.Text!, s.Figures, before.GetValueOrDefault(s.Text!, SpendFigures.Empty)))], current.Count > top);
     }
+
+    /// <summary>
+    /// The <paramref name="keep"/> groups that spent most in the range, exactly as grouping the ledger would rank them:
+    /// the groups' totals are read from the highest down (only groups whose first and last request bracket part of the
+    /// range), each candidate's sums in the range come from the covering index, and the walk stops at the first total
+    /// below the <paramref name="keep"/>-th best sum so far: costs are never negative, so no group further down can
+    /// reach it. On SQLite the groups of rows the totals have not folded yet are summed first, whatever their total.
+    /// </summary>
+    private static async Task<List<Sums>> WalkAsync(CostConsoleDbContext db, MetricsRange range, int keep, Totals totals, string index, CancellationToken cancellationToken)
+    {
+        var sqlite = db.Database.IsSqlite();
+        var fromMs = range.From.ToUnixTimeMilliseconds();
+        var toMs = range.To.ToUnixTimeMilliseconds();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = db.Database.GetDbConnection();
+        var best = new SortedSet<Sums>(Ranking);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        long Threshold() => best.Count < keep ? -1 : best.Max!.Cost;
+
+        async Task SumAsync(List<string> names)
+        {
+            foreach (var chunk in names.Chunk(WalkChunk))
+            {
+                var list = string.Join(", ", chunk.Select((_, i) => "@n" + i));
+                await using var command = connection.Command($"""
+                    SELECT "{totals.Column}", COUNT(*), SUM("CostNanoUsd"), SUM("BaselineCostNanoUsd")
+                    FROM "RequestLog" {(sqlite ? "INDEXED BY " + index : "")}
+                    WHERE "{totals.Column}" IN ({list}) AND "Timestamp" >= @from AND "Timestamp" < @to
+                    GROUP BY "{totals.Column}"
+                    """).With("from", fromMs).With("to", toMs);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    command.With("n" + i, chunk[i]);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    best.Add(new Sums
+                    {
+                        Text = reader.GetString(0), Requests = Number(reader.GetValue(1)), Cost = Number(reader.GetValue(2)), Baseline = Number(reader.GetValue(3)),
+                    });
+                    if (best.Count > keep)
+                    {
+                        best.Remove(best.Max!);
+                    }
+                }
+            }
+        }
+
+        if (sqlite)
+        {
+            // SQLite's totals count the ledger through their mark; the groups of later rows may have spent more than that.
+            // NOT INDEXED keeps SQLite on the id range: it would rather scan the whole group index for the non-null values.
+            var mark = await SpendTotals.MarkAsync(connection, cancellationToken: cancellationToken);
+            var fresh = new List<string>();
+            await using (var command = connection.Command(
+                $"""SELECT DISTINCT "{totals.Column}" FROM "RequestLog" NOT INDEXED WHERE "Id" > @mark AND "{totals.Column}" IS NOT NULL""").With("mark", mark))
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    fresh.Add(reader.GetString(0));
+                }
+            }
+
+            seen.UnionWith(fresh);
+            await SumAsync(fresh);
+        }
+
+        var page = Math.Max(64, keep * 2);
+        (long Cost, string Name)? after = null;
+        while (true)
+        {
+            var threshold = Threshold();
+            var read = new List<(string Name, long Cost)>();
+            var below = after is null ? "" : """AND ("CostNanoUsd", "Name") < (@cost, @name)""";
+            await using (var command = connection.Command($"""
+                SELECT "Name", "CostNanoUsd" FROM "{totals.Table}" {(sqlite ? "INDEXED BY " + totals.WalkIndex : "")}
+                WHERE "First" < @to AND "Last" >= @from {below}
+                ORDER BY "CostNanoUsd" DESC, "Name" DESC
+                LIMIT @page
+                """).With("from", fromMs).With("to", toMs).With("page", page))
+            {
+                if (after is { } a)
+                {
+                    command.With("cost", a.Cost).With("name", a.Name);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    read.Add((reader.GetString(0), reader.GetInt64(1)));
+                }
+            }
+
+            await SumAsync([.. read.Where(r => r.Cost >= threshold && seen.Add(r.Name)).Select(r => r.Name)]);
+            if (read.Count < page || read[^1].Cost < Threshold())
+            {
+                return [.. best];
+            }
+
+            after = (read[^1].Cost, read[^1].Name);
+            page = Math.Min(page * 2, 8192);
+        }
+    }
+
+    private static long Number(object value) => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>By spend, highest first, then by name (ordinal), as the rankings list groups.</summary>
+    private static readonly Comparer<Sums> Ranking = Comparer<Sums>.Create((a, b) =>
+        a.Cost != b.Cost ? b.Cost.CompareTo(a.Cost) : string.CompareOrdinal(a.Text, b.Text));
+
+    /// <summary>A group's totals table, the ledger column it sums by, and the index the walk reads it through.</summary>
+    private sealed record Totals(string Table, string Column, string WalkIndex);
 
     // Rows without a value are left out before grouping, so the database reads the column's index from its first value.
     private static IQueryable<Sums> Grouped(IQueryable<RequestLogRow> rows, Expression<Func<RequestLogRow, string?>> column) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
+using CostConsole.Data.Metrics;
 using CostConsole.Routing.Caching;
 using CostConsole.Routing.Pipeline;
 using CostConsole.Web.Caching;
@@ -42,7 +43,7 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
     {
         value = value.Trim();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var ids = await Matching(db, subject, value).OrderBy(r => r.Id).Select(r => new { r.Id, r.RequestId, r.Review, r.CacheEntryId }).ToListAsync(cancellationToken);
+        var ids = await Matching(db, subject, value).OrderBy(r => r.Id).Select(r => new { r.Id, r.RequestId, r.Review, r.CacheEntryId, r.EndUser, r.ConversationId }).ToListAsync(cancellationToken);
 
         // The response cache keeps answers per key: a key's erasure empties its namespace; an end user's or a
         // conversation's removes every entry that served one of their requests.
@@ -77,6 +78,14 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
             comments += await db.Feedback.Where(f => requestIds.Contains(f.RequestId) && (f.Comment != null || f.ConversationId != null)).ExecuteUpdateAsync(
                 s => s.SetProperty(f => f.Comment, (string?)null).SetProperty(f => f.ConversationId, (string?)null), cancellationToken);
         }
+
+        // The end users and conversations the erased rows named leave the Spend page's running totals: each is recounted
+        // from the rows that still name it, and one with none left loses its total, name and all.
+        IEnumerable<string?> endUsers = [.. subject == ErasureSubject.User ? [value] : Array.Empty<string>(), .. ids.Select(r => r.EndUser)];
+        IEnumerable<string?> conversations = [.. subject == ErasureSubject.Conversation ? [value] : Array.Empty<string>(), .. ids.Select(r => r.ConversationId)];
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await SpendTotals.RecountAsync(
+            db.Database.GetDbConnection(), db.Database.IsNpgsql(), [.. endUsers.OfType<string>()], [.. conversations.OfType<string>()], cancellationToken);
 
         var result = new ErasureResult(rows, ids.Count(r => r.Review == (int)ReviewState.Open), comments, cacheEntries);
         db.AuditLog.Add(new AuditLogEntity { At = time.GetUtcNow(), Actor = actor, Action = "privacy.erase", Subject = $"{Name(subject)} '{value}'", Details = result.Summary });

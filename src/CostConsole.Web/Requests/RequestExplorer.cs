@@ -169,7 +169,7 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
     /// <summary>
     /// SQLite's planner knows nothing of how much of the ledger a time range covers, so it would walk the time index
     /// and sort a month of rows. Where another index finds the page sooner it is named: the id index for an id prefix,
-    /// the cost or latency index for those orders over a day or more (walked in order until a page of matches).
+    /// the cost, baseline or latency index for those orders over a day or more (walked in order until a page of matches).
     /// </summary>
     /// <param name="ordered">The page, in the query's order; otherwise the count, which walks time.</param>
     private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, RequestQuery q, bool ordered)
@@ -180,6 +180,7 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
             { Search: { } s } when s.Trim().StartsWith("req_", StringComparison.Ordinal) && s.Trim().Length < WholeIdLength => "IX_RequestLog_RequestId",
             { Sort: RequestSort.Cost } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_CostNanoUsd",
             { Sort: RequestSort.Latency } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_LatencyMs",
+            { Sort: RequestSort.Baseline } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_BaselineCostNanoUsd",
             _ => null,
         };
 #pragma warning disable EF1002, EF1003 // The index name is one of the constants above, never input.
