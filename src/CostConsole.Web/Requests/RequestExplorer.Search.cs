@@ -87,8 +87,9 @@ internal sealed partial class RequestExplorer
         }
         else
         {
-            var ids = MatchIds(db, words);
-            var rows = Filter(db, Source(db, query, ordered: true, searched: true).AsNoTracking(), query).Where(r => ids.Contains(r.Id));
+            var rows = db.Database.IsSqlite()
+                ? Filter(db, Source(db, query, ordered: true, searched: true).AsNoTracking(), query).Where(r => MatchIds(db, words).Contains(r.Id))
+                : Filter(db, Matching(db, words).AsNoTracking(), query);
             paged = ByColumn(rows, query).Skip(query.Page * query.PageSize).Take(query.PageSize);
         }
 
@@ -112,13 +113,12 @@ internal sealed partial class RequestExplorer
         {
             // The newest day of the range first, then four times as far back each time: a common word's matches are
             // found in the newest rows without reading every match's row to keep the newest few.
-            var plain = string.Join(" ", words);
             var found = new List<long>();
             var upper = query.To;
             for (var span = TimeSpan.FromDays(1); found.Count < limit && upper > query.From; span *= 4)
             {
                 var lower = upper - query.From > span ? upper - span : query.From;
-                found.AddRange(await Filter(db, db.RequestLog.FromSql($"SELECT * FROM \"RequestLog\" WHERE \"ContentSearch\" @@ plainto_tsquery('simple', {plain})").AsNoTracking(), query with { From = lower, To = upper })
+                found.AddRange(await Filter(db, Matching(db, words).AsNoTracking(), query with { From = lower, To = upper })
                     .OrderByDescending(r => r.Id)
                     .Select(r => r.Id)
                     .Take(limit - found.Count)
@@ -172,10 +172,16 @@ internal sealed partial class RequestExplorer
             : block.OrderByDescending(Score).ThenBy(id => id));
     }
 
-    /// <summary>The ids of the rows whose stored prompt and answer hold every word, unscored.</summary>
-    private static IQueryable<long> MatchIds(CostConsoleDbContext db, IReadOnlyList<string> words) => db.Database.IsSqlite()
-        ? db.Database.SqlQuery<long>($"SELECT rowid AS \"Value\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {FtsMatch(words)}")
-        : db.Database.SqlQuery<long>($"SELECT \"Id\" AS \"Value\" FROM \"RequestLog\" WHERE \"ContentSearch\" @@ plainto_tsquery('simple', {string.Join(" ", words)})");
+    /// <summary>On SQLite, the ids of the rows whose stored prompt and answer hold every word, unscored.</summary>
+    private static IQueryable<long> MatchIds(CostConsoleDbContext db, IReadOnlyList<string> words) =>
+        db.Database.SqlQuery<long>($"SELECT rowid AS \"Value\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {FtsMatch(words)}");
+
+    /// <summary>
+    /// On PostgreSQL, the rows whose stored prompt and answer hold every word: a condition on the row, so the planner may
+    /// walk the time index and test each row rather than read every match of a common word.
+    /// </summary>
+    private static IQueryable<RequestLogRow> Matching(CostConsoleDbContext db, IReadOnlyList<string> words) =>
+        db.RequestLog.FromSql($"SELECT * FROM \"RequestLog\" WHERE \"ContentSearch\" @@ plainto_tsquery('simple', {string.Join(" ", words)})");
 
     // Each word quoted (a quote inside doubled): FTS5 reads them as plain terms, all of which must be present.
     private static string FtsMatch(IReadOnlyList<string> words) =>
