@@ -1274,6 +1274,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("Answer")
+                        .HasColumnType("text");
+
                     b.Property<long?>("ApiKeyId")
                         .HasColumnType("bigint");
 

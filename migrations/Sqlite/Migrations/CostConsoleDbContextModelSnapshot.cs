@@ -1235,6 +1235,9 @@ namespace CostConsole.Migrations.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Answer")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ApiKeyId")
                         .HasColumnType("INTEGER");
 

@@ -372,6 +372,9 @@ public sealed class RequestLogRow
 
     public string? Prompt { get; set; }
 
+    /// <summary>The answer's text, kept under the same prompt storage policy as <see cref="Prompt"/> and deleted with it.</summary>
+    public string? Answer { get; set; }
+
     /// <summary>What rules read (last user message, turns, tools, metadata, tags, prompt tokens) as JSON, kept with the prompt so a draft can re-decide past traffic.</summary>
     public string? RoutingInput { get; set; }
 

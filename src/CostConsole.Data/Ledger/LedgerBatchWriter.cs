@@ -35,6 +35,7 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         ("ColdCacheCostNanoUsd", NpgsqlDbType.Bigint),
         ("EndUser", NpgsqlDbType.Varchar),
         ("Team", NpgsqlDbType.Text),
+        ("Answer", NpgsqlDbType.Text),
     ];
 
     public abstract Task WriteAsync(IReadOnlyList<LedgerEntry> batch);
@@ -99,7 +100,8 @@ internal abstract class LedgerBatchWriter : IAsyncDisposable
         values[i++] = e.Propensity;
         values[i++] = Money.ToNanoUsd(e.ColdCacheCost);
         values[i++] = e.EndUser;
-        values[i] = e.Team;
+        values[i++] = e.Team;
+        values[i] = e.Answer;
     }
 }
 

@@ -42,6 +42,12 @@ public sealed class ChatOutcome
     /// <summary>The provider's answer, passed to the client as it is (non-streaming only).</summary>
     public BinaryData? Body { get; init; }
 
+    /// <summary>
+    /// The answer's text (the first choice's content), read only when the caller's prompt storage keeps it; what the
+    /// ledger stores as the answer.
+    /// </summary>
+    public string? AnswerText { get; init; }
+
     /// <summary>Upstream's status when the answer is passed through, else 200.</summary>
     public int Status { get; init; } = 200;
 

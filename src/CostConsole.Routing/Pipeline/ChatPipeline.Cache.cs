@@ -64,6 +64,7 @@ public sealed partial class ChatPipeline
             LatencyMs = Stopwatch.GetElapsedTime(caller.StartTimestamp).TotalMilliseconds,
             TimeToFirstTokenMs = firstToken,
             Body = body,
+            AnswerText = caller.EffectivePromptStorage == Privacy.PromptStorage.None ? null : entry.Answer,
             Cache = lookup,
             CacheAvoidedCost = avoided,
         };

@@ -152,6 +152,7 @@ public sealed partial class ChatPipeline(
 
                 var logprobs = gates.NeedsLogprobs ? new List<double>() : null;
                 var facts = ResponseInspector.Inspect(reply.Body.ToMemory().Span, logprobs);
+                kept = kept with { Content = facts.Content };
                 var passed = await CheckGatesAsync(run, gates, candidate, attemptIndex, new AnswerFacts(facts.Content, facts.FinishReason ?? reply.FinishReason, logprobs, facts.HasToolCalls), cancellationToken).ConfigureAwait(false);
                 if (passed)
                 {
@@ -311,12 +312,14 @@ public sealed partial class ChatPipeline(
     /// <summary>Records a non-streamed answer and returns it.</summary>
     private async Task<ChatOutcome> AnsweredAsync(Run run, KeptAnswer answer, ReviewState review)
     {
-        var outcome = Success(run, answer, review);
+        // One read of the answer serves both the stored answer and the response cache; neither wanting it, none.
+        var caching = review == ReviewState.None && run.Cache is not null && cache is not null;
+        var facts = caching || (answer.Content is null && StoresAnswer(run.Caller)) ? ResponseInspector.Inspect(answer.Body!.ToMemory().Span) : default;
+        var outcome = Success(run, answer with { Content = answer.Content ?? facts.Content }, review);
         await RecordRowAsync(Entry(outcome, run.Request, run.Caller, LedgerStatus.Answered, 200)).ConfigureAwait(false);
-        if (review == ReviewState.None && run.Cache is { } lookup)
+        if (caching)
         {
-            var facts = ResponseInspector.Inspect(answer.Body!.ToMemory().Span);
-            cache?.Store(lookup, facts.Content, facts.FinishReason, facts.HasToolCalls, answer.Model, run.Decision.Rule, answer.Usage, outcome.Cost);
+            cache!.Store(run.Cache!, facts.Content, facts.FinishReason, facts.HasToolCalls, answer.Model, run.Decision.Rule, answer.Usage, outcome.Cost);
         }
 
         return outcome;
@@ -590,6 +593,7 @@ public sealed partial class ChatPipeline(
             EscalationCost = run.EscalationCost,
             Review = review,
             Body = answer.Body,
+            AnswerText = StoresAnswer(run.Caller) ? answer.Content ?? answer.Relay?.Facts.Content : null,
             Priced = answer.Cost is not null,
             Status = error?.Status ?? 200,
             Error = error,
@@ -708,6 +712,7 @@ public sealed partial class ChatPipeline(
             Attempts = outcome.Attempts,
             PromptHash = request.PromptHash(),
             Prompt = stored.Prompt,
+            Answer = Privacy.StoredAnswer.Of(outcome.AnswerText, request, caller.EffectivePromptStorage),
             RoutingInput = stored.RoutingInput,
             PromptRedacted = stored.Redacted,
             PersonalData = request.PersonalData is { Any: true } personal ? personal.Summary : null,
@@ -793,7 +798,11 @@ public sealed partial class ChatPipeline(
     }
 
     /// <summary>An answer that may be returned: from a non-streamed body, or a relay (streamed or buffered).</summary>
-    private sealed record KeptAnswer(RoutedModel Model, TokenUsage Usage, decimal? Cost, double? TimeToFirstTokenMs, BinaryData? Body, StreamRelay? Relay);
+    /// <summary>Whether the ledger keeps this caller's answers: under the same policy as its prompts.</summary>
+    private static bool StoresAnswer(CallerContext caller) => caller.EffectivePromptStorage != Privacy.PromptStorage.None;
+
+    /// <param name="Content">The answer's text where the pipeline has already read it from <paramref name="Body"/>.</param>
+    private sealed record KeptAnswer(RoutedModel Model, TokenUsage Usage, decimal? Cost, double? TimeToFirstTokenMs, BinaryData? Body, StreamRelay? Relay, string? Content = null);
 
     /// <summary>One streamed try at a deployment, as retries see it: failed before the client had a byte (retryable), broken after, or complete.</summary>
     private sealed class StreamTry : IUpstreamOutcome

@@ -159,6 +159,9 @@ public sealed class LedgerEntry
 
     public string? Prompt { get; init; }
 
+    /// <summary>The answer's text, kept under the same prompt storage policy as <see cref="Prompt"/> (and redacted with it).</summary>
+    public string? Answer { get; init; }
+
     /// <summary>The request's <see cref="Requests.RoutingInput"/> as JSON, stored with the prompt.</summary>
     public string? RoutingInput { get; init; }
 

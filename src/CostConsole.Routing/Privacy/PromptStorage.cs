@@ -53,6 +53,31 @@ public readonly record struct StoredPrompt(string? Prompt, string? RoutingInput,
     }
 }
 
+/// <summary>
+/// The answer text the ledger stores for one request under the same <see cref="PromptStorage"/> policy as its prompt:
+/// nothing under <see cref="PromptStorage.None"/>, the text verbatim under <see cref="PromptStorage.Full"/>, and under
+/// <see cref="PromptStorage.Redacted"/> every value of personal data replaced by its kind's placeholder, found by the
+/// detector that scanned the request.
+/// </summary>
+public static class StoredAnswer
+{
+    public static string? Of(string? answer, ChatRequest request, PromptStorage storage)
+    {
+        if (storage == PromptStorage.None || string.IsNullOrEmpty(answer))
+        {
+            return null;
+        }
+
+        if (storage == PromptStorage.Full)
+        {
+            return answer;
+        }
+
+        var findings = request.PersonalDataDetector.Scan(answer);
+        return findings.Any ? findings.Redact(0, answer) : answer;
+    }
+}
+
 /// <summary>Prompt storage policies as configuration, the database and the console write them: <c>none</c>, <c>redacted</c>, <c>full</c>.</summary>
 public static class PromptStorageNames
 {

@@ -208,6 +208,9 @@ public sealed class ChatRequest : IDisposable
         return ReferenceEquals(scan.Detector, detector) ? scan.Findings : detector.Scan(Messages, Replayed);
     }
 
+    /// <summary>The detector that scanned this request (<see cref="DetectPersonalData"/>), or the built-in one before any scan: the stored answer is redacted with it.</summary>
+    internal PersonalDataDetector PersonalDataDetector => Volatile.Read(ref _personalData)?.Detector ?? PersonalDataDetector.BuiltIn;
+
     /// <summary>Rebuilt from a stored routing input: the placeholders of a redacted prompt count as the personal data they replaced.</summary>
     internal bool Replayed { get; set; }
 

@@ -75,9 +75,12 @@ internal static class MeasureDashboardCommand
         foreach (var words in new[] { "refund", "tracking number", "invoice german", "zebra" })
         {
             await MeasureAsync($"Request explorer, 30 days, words in the prompt: {words}", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Text: words)));
+            // The explorer's own order once words are typed.
+            await MeasureAsync($"Request explorer, 30 days, words in the prompt by relevance: {words}", runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Sort: RequestSort.Relevance, Text: words)));
         }
 
         await MeasureAsync("Request explorer, 30 days, words: refund, tier = " + tier, runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Tier: tier, Text: "refund")));
+        await MeasureAsync("Request explorer, 30 days, words by relevance: refund, tier = " + tier, runs, () => PageAsync(explorer, new RequestQuery(month.From, month.To, Tier: tier, Sort: RequestSort.Relevance, Text: "refund")));
 
         var spend = services.GetRequiredService<SpendReport>();
         foreach (var by in Enum.GetValues<SpendDimension>())

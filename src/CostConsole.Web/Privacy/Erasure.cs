@@ -20,7 +20,7 @@ public enum ErasureSubject
 /// <summary>What an erasure did: ledger rows anonymised, review-queue items removed, feedback comments and response-cache entries deleted.</summary>
 public sealed record ErasureResult(int Rows, int ReviewItems, int FeedbackComments, int CacheEntries = 0)
 {
-    public string Summary => $"{Rows:N0} ledger row(s) anonymised (stored prompt, routing input, prompt hash, conversation id and end user deleted; costs and tokens kept), "
+    public string Summary => $"{Rows:N0} ledger row(s) anonymised (stored prompt and answer, routing input, prompt hash, conversation id and end user deleted; costs and tokens kept), "
         + $"{ReviewItems:N0} review-queue item(s) removed, {FeedbackComments:N0} feedback comment(s) deleted, {CacheEntries:N0} response-cache entr{(CacheEntries == 1 ? "y" : "ies")} deleted";
 }
 
@@ -66,6 +66,7 @@ internal sealed class Erasure(IDbContextFactory<CostConsoleDbContext> factory, T
             var requestIds = batch.Select(r => r.RequestId).ToList();
             rows += await db.RequestLog.Where(r => rowIds.Contains(r.Id)).ExecuteUpdateAsync(
                 s => s.SetProperty(r => r.Prompt, (string?)null)
+                    .SetProperty(r => r.Answer, (string?)null)
                     .SetProperty(r => r.RoutingInput, (string?)null)
                     .SetProperty(r => r.PromptHash, (string?)null)
                     .SetProperty(r => r.ConversationId, (string?)null)

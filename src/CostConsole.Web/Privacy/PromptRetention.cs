@@ -19,7 +19,7 @@ internal sealed partial class PromptRetention(
 
     public int RetentionDays => options.Value.Privacy.RetentionDays;
 
-    /// <summary>Clears every stored prompt older than the retention period; returns how many ledger rows were cleared.</summary>
+    /// <summary>Clears every stored prompt (and the answer stored with it) older than the retention period; returns how many ledger rows were cleared.</summary>
     public async Task<int> PurgeAsync(CancellationToken cancellationToken = default)
     {
         if (RetentionDays <= 0)
@@ -32,7 +32,7 @@ internal sealed partial class PromptRetention(
         while (true)
         {
             await using var db = await factory.CreateDbContextAsync(cancellationToken);
-            var ids = await db.RequestLog.Where(r => r.Timestamp < cutoff && (r.Prompt != null || r.RoutingInput != null))
+            var ids = await db.RequestLog.Where(r => r.Timestamp < cutoff && (r.Prompt != null || r.RoutingInput != null || r.Answer != null))
                 .OrderBy(r => r.Id).Select(r => r.Id).Take(BatchSize).ToListAsync(cancellationToken);
             if (ids.Count == 0)
             {
@@ -40,7 +40,7 @@ internal sealed partial class PromptRetention(
             }
 
             cleared += await db.RequestLog.Where(r => ids.Contains(r.Id))
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Prompt, (string?)null).SetProperty(r => r.RoutingInput, (string?)null), cancellationToken);
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Prompt, (string?)null).SetProperty(r => r.RoutingInput, (string?)null).SetProperty(r => r.Answer, (string?)null), cancellationToken);
             await Task.Yield();
         }
 
@@ -62,7 +62,7 @@ internal sealed partial class PromptRetention(
     public async Task<DateTimeOffset?> OldestStoredAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        var oldest = await db.RequestLog.Where(r => r.Prompt != null || r.RoutingInput != null).OrderBy(r => r.Timestamp).Select(r => (DateTimeOffset?)r.Timestamp).FirstOrDefaultAsync(cancellationToken);
+        var oldest = await db.RequestLog.Where(r => r.Prompt != null || r.RoutingInput != null || r.Answer != null).OrderBy(r => r.Timestamp).Select(r => (DateTimeOffset?)r.Timestamp).FirstOrDefaultAsync(cancellationToken);
         return oldest;
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
@@ -7,15 +6,22 @@ using Microsoft.EntityFrameworkCore;
 namespace CostConsole.Web.Requests;
 
 /// <summary>
-/// Content search over stored prompts: SQLite's FTS5 index (<c>RequestLogSearch</c>, kept by triggers) or PostgreSQL's
-/// full-text index (<c>PromptSearch</c>, a generated tsvector with a GIN index). A request matches when its stored prompt
-/// holds every word asked for. The words are taken out of the text before they reach either engine, so quotes,
-/// operators and SQL in a query are only characters to look for, never syntax. Prompts not stored cannot be found.
+/// Content search over stored prompts and answers: SQLite's FTS5 index (<c>RequestLogSearch</c>, a prompt and an answer
+/// column kept by triggers) or PostgreSQL's full-text index (<c>ContentSearch</c>, a generated tsvector of both with a GIN
+/// index). A request matches when its stored prompt and answer hold every word asked for between them. The words are
+/// taken out of the text before they reach either engine, so quotes, operators and SQL in a query are only characters to
+/// look for, never syntax. Prompts and answers not stored cannot be found.
 /// </summary>
 internal sealed partial class RequestExplorer
 {
     /// <summary>Words past this many are ignored; a prompt search is a few words.</summary>
     public const int MaxSearchWords = 16;
+
+    /// <summary>
+    /// Relevance orders the newest this-many matches (those the other filters keep), then the next as many, and so on:
+    /// a page scores a block of matches, not every match of a common word.
+    /// </summary>
+    public const int RelevanceBlock = 1_000;
 
     /// <summary>The words of a search text: runs of letters and digits, at most <see cref="MaxSearchWords"/>.</summary>
     public static IReadOnlyList<string> SearchWords(string? text) =>
@@ -27,13 +33,14 @@ internal sealed partial class RequestExplorer
             ? $"'{text.Trim()}' has no word to look for: give letters or digits."
             : null;
 
-    /// <summary>The rows whose stored prompt holds every searched word; all rows when no text is searched.</summary>
+    /// <summary>The rows whose stored prompt and answer hold every searched word; all rows when no text is searched.</summary>
     private static IQueryable<RequestLogRow> Searched(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery query) =>
         Matches(db, query) is { } matches ? rows.Where(r => matches.Select(m => m.Id).Contains(r.Id)) : rows;
 
     /// <summary>
-    /// The matching rows in the query's order. By relevance, FTS5's <c>rank</c> (bm25) on SQLite or <c>ts_rank</c> on
-    /// PostgreSQL orders them, best first, the newest first among equals; without searched words relevance is time.
+    /// The matching rows in the query's order, as the export streams them. By relevance, FTS5's <c>rank</c> (bm25) on
+    /// SQLite or <c>ts_rank</c> on PostgreSQL orders every match, best first, the newest first among equals; without
+    /// searched words relevance is time.
     /// </summary>
     private static IQueryable<RequestLogRow> Ordered(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery query)
     {
@@ -55,58 +62,132 @@ internal sealed partial class RequestExplorer
     }
 
     /// <summary>
-    /// On SQLite, the ids of a page ordered by relevance, found in the prompt index before the ledger is read: the index
-    /// gives its best matches in order (a few times the page's worth), the ledger drops those the other filters or the time
-    /// range exclude, and more are asked for only when too few are left — so common words cost a page of lookups, not
-    /// one per match. Null where this does not apply: PostgreSQL, another order, no words.
+    /// A page of a content search. The matches the filters keep are read newest first from the index, as many as the
+    /// count needs ("more than" past <see cref="CountLimit"/>) and the relevance blocks up to the page; by relevance the
+    /// page is ordered within those blocks; in another order, among those matches when they are all there is, else by
+    /// walking the grid's order and checking each row against the index (a common word fills a page soon).
     /// </summary>
-    private static async Task<List<long>?> RankedPageAsync(CostConsoleDbContext db, RequestQuery query, CancellationToken cancellationToken)
+    private static async Task<RequestPage> SearchPageAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsSqlite() || query.Sort != RequestSort.Relevance || SearchWords(query.Text) is not { Count: > 0 } words)
+        var wanted = (query.Page + 1) * query.PageSize;
+        var relevance = query.Sort == RequestSort.Relevance;
+        var blocks = relevance ? (wanted + RelevanceBlock - 1) / RelevanceBlock * RelevanceBlock : 0;
+        var newest = await NewestMatchesAsync(db, query, words, Math.Max(CountLimit + 1, blocks), cancellationToken);
+        var counted = Math.Min(newest.Count, CountLimit + 1);
+        List<long>? order = null;
+        IQueryable<RequestLogRow> paged;
+        if (relevance)
         {
-            return null;
+            order = [.. (await RankAsync(db, words, [.. newest.Take(blocks)], query.Descending, cancellationToken)).Skip(query.Page * query.PageSize).Take(query.PageSize)];
+            paged = db.RequestLog.AsNoTracking().Where(r => order.Contains(r.Id));
+        }
+        else if (newest.Count <= CountLimit)
+        {
+            paged = ByColumn(db.RequestLog.AsNoTracking().Where(r => newest.Contains(r.Id)), query).Skip(query.Page * query.PageSize).Take(query.PageSize);
+        }
+        else
+        {
+            var rows = db.Database.IsSqlite()
+                ? Filter(db, Source(db, query, ordered: true, searched: true).AsNoTracking(), query).Where(r => MatchIds(db, words).Contains(r.Id))
+                : Filter(db, Matching(db, words).AsNoTracking(), query);
+            paged = ByColumn(rows, query).Skip(query.Page * query.PageSize).Take(query.PageSize);
         }
 
-        var match = FtsMatch(words);
-        var wanted = (query.Page + 1) * query.PageSize;
-        // The explorer's relevance order: bm25 best first (lowest), the newest first among equals; ascending reverses both.
-        var order = query.Descending ? "rank, rowid DESC" : "rank DESC, rowid";
-        for (var take = Math.Max(1_000, wanted * 4); ; take *= 8)
+        var page = await Summaries(paged).ToListAsync(cancellationToken);
+        if (order is not null)
         {
-#pragma warning disable EF1002 // The order is one of the two constants above; the words and the count are parameters.
-            var candidates = await db.Database
-                .SqlQueryRaw<long>($"SELECT rowid AS \"Value\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {{0}} ORDER BY {order} LIMIT {{1}}", match, take)
-                .ToListAsync(cancellationToken);
-#pragma warning restore EF1002
-            var ids = JsonSerializer.Serialize(candidates);
-            // CROSS JOIN keeps SQLite to the candidates' order of lookups instead of walking the time index.
-            var kept = (await Filter(db, db.RequestLog.FromSqlRaw("SELECT r.* FROM json_each({0}) AS j CROSS JOIN RequestLog AS r ON r.Id = j.value", ids).AsNoTracking(), query)
-                .Select(r => r.Id)
-                .ToListAsync(cancellationToken)).ToHashSet();
-            var inOrder = candidates.Where(kept.Contains).ToList();
-            if (inOrder.Count >= wanted || candidates.Count < take)
-            {
-                return [.. inOrder.Skip(query.Page * query.PageSize).Take(query.PageSize)];
-            }
+            page = [.. page.OrderBy(r => order.IndexOf(r.Id))];
         }
+
+        return new RequestPage([.. page.Select(r => r with { PromptPreview = Preview(r.PromptPreview) })], Math.Min(counted, CountLimit), counted > CountLimit);
     }
 
     /// <summary>
-    /// On SQLite, the rows whose stored prompt holds every searched word, read from the prompt index newest first, so a
-    /// capped count stops after as many matches as it counts; null where this does not apply.
+    /// The ids of up to <paramref name="limit"/> rows the other filters keep whose stored prompt and answer hold every
+    /// word, newest first. SQLite reads the index newest first and stops there; PostgreSQL reads the range a window of
+    /// time at a time, newest first, and stops there.
     /// </summary>
-    private static IQueryable<RequestLogRow>? SearchedNewestFirst(CostConsoleDbContext db, RequestQuery query) =>
-        db.Database.IsSqlite() && SearchWords(query.Text) is { Count: > 0 } words
-            ? db.RequestLog.FromSqlRaw(
-                "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
-                FtsMatch(words))
-            : null;
+    private static async Task<List<long>> NewestMatchesAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, int limit, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsSqlite())
+        {
+            // The newest day of the range first, then four times as far back each time: a common word's matches are
+            // found in the newest rows without reading every match's row to keep the newest few.
+            var found = new List<long>();
+            var upper = query.To;
+            for (var span = TimeSpan.FromDays(1); found.Count < limit && upper > query.From; span *= 4)
+            {
+                var lower = upper - query.From > span ? upper - span : query.From;
+                found.AddRange(await Filter(db, Matching(db, words).AsNoTracking(), query with { From = lower, To = upper })
+                    .OrderByDescending(r => r.Id)
+                    .Select(r => r.Id)
+                    .Take(limit - found.Count)
+                    .ToListAsync(cancellationToken));
+                upper = lower;
+            }
+
+            return found;
+        }
+
+        // CROSS JOIN keeps SQLite to the index's newest-first order; the rows are read as they come and no more than needed.
+        var matches = db.RequestLog.FromSqlRaw(
+            "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
+            FtsMatch(words));
+        var ids = new List<long>();
+        await foreach (var id in Filter(db, matches.AsNoTracking(), query).Select(r => r.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            ids.Add(id);
+            if (ids.Count == limit)
+            {
+                break;
+            }
+        }
+
+        ids.Sort((a, b) => b.CompareTo(a));
+        return ids;
+    }
+
+    /// <summary>
+    /// <paramref name="newest"/> (newest first) in relevance order: each <see cref="RelevanceBlock"/> of them best first
+    /// (FTS5's bm25 or PostgreSQL's ts_rank), the newest first among equals; ascending, each block worst first, the oldest
+    /// first among equals. Only these matches are scored.
+    /// </summary>
+    private static async Task<IEnumerable<long>> RankAsync(CostConsoleDbContext db, IReadOnlyList<string> words, List<long> newest, bool descending, CancellationToken cancellationToken)
+    {
+        if (newest.Count == 0)
+        {
+            return [];
+        }
+
+        // SQLite scores the matches in the blocks' id range (looking ids up one by one would search the index each time).
+        var scored = db.Database.IsSqlite()
+            ? db.Database.SqlQuery<SearchMatch>(
+                $"SELECT rowid AS \"Id\", rank AS \"Score\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {FtsMatch(words)} AND rowid BETWEEN {newest[^1]} AND {newest[0]}")
+            : db.Database.SqlQuery<SearchMatch>(
+                $"SELECT \"Id\", -ts_rank(\"ContentSearch\", plainto_tsquery('simple', {string.Join(" ", words)}))::float8 AS \"Score\" FROM \"RequestLog\" WHERE \"Id\" = ANY({newest.ToArray()})");
+        var scores = await scored.ToDictionaryAsync(m => m.Id, m => m.Score, cancellationToken);
+        double Score(long id) => scores.GetValueOrDefault(id);
+        return newest.Chunk(RelevanceBlock).SelectMany(block => descending
+            ? block.OrderBy(Score).ThenByDescending(id => id)
+            : block.OrderByDescending(Score).ThenBy(id => id));
+    }
+
+    /// <summary>On SQLite, the ids of the rows whose stored prompt and answer hold every word, unscored.</summary>
+    private static IQueryable<long> MatchIds(CostConsoleDbContext db, IReadOnlyList<string> words) =>
+        db.Database.SqlQuery<long>($"SELECT rowid AS \"Value\" FROM RequestLogSearch WHERE RequestLogSearch MATCH {FtsMatch(words)}");
+
+    /// <summary>
+    /// On PostgreSQL, the rows whose stored prompt and answer hold every word: a condition on the row, so the planner may
+    /// walk the time index and test each row rather than read every match of a common word.
+    /// </summary>
+    private static IQueryable<RequestLogRow> Matching(CostConsoleDbContext db, IReadOnlyList<string> words) =>
+        db.RequestLog.FromSql($"SELECT * FROM \"RequestLog\" WHERE \"ContentSearch\" @@ plainto_tsquery('simple', {string.Join(" ", words)})");
 
     // Each word quoted (a quote inside doubled): FTS5 reads them as plain terms, all of which must be present.
     private static string FtsMatch(IReadOnlyList<string> words) =>
         string.Join(" ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 
-    /// <summary>The ids of the rows whose stored prompt holds every searched word, with a score that is lower the better they match; null when no text is searched.</summary>
+    /// <summary>The ids of the rows whose stored prompt and answer hold every searched word, with a score that is lower the better they match; null when no text is searched.</summary>
     private static IQueryable<SearchMatch>? Matches(CostConsoleDbContext db, RequestQuery query)
     {
         if (string.IsNullOrWhiteSpace(query.Text))
@@ -130,7 +211,7 @@ internal sealed partial class RequestExplorer
         // ts_rank is higher the better; negated, so both engines order the same way.
         var plain = string.Join(" ", words);
         return db.Database.SqlQuery<SearchMatch>(
-            $"SELECT \"Id\", -ts_rank(\"PromptSearch\", plainto_tsquery('simple', {plain}))::float8 AS \"Score\" FROM \"RequestLog\" WHERE \"PromptSearch\" @@ plainto_tsquery('simple', {plain})");
+            $"SELECT \"Id\", -ts_rank(\"ContentSearch\", plainto_tsquery('simple', {plain}))::float8 AS \"Score\" FROM \"RequestLog\" WHERE \"ContentSearch\" @@ plainto_tsquery('simple', {plain})");
     }
 
     private static IQueryable<RequestLogRow> ByColumn(IQueryable<RequestLogRow> rows, RequestQuery query) => (query.Sort, query.Descending) switch
@@ -147,7 +228,7 @@ internal sealed partial class RequestExplorer
         _ => rows.OrderBy(r => r.Timestamp).ThenBy(r => r.Id),
     };
 
-    /// <summary>A search hit: the ledger row's id and how well its prompt matched (lower is better).</summary>
+    /// <summary>A search hit: the ledger row's id and how well its prompt and answer matched (lower is better).</summary>
     private sealed class SearchMatch
     {
         public long Id { get; init; }

@@ -14,7 +14,10 @@ public enum RequestSort
     Latency,
     Tokens,
 
-    /// <summary>How well the stored prompt matches the searched words; with no words, newest first.</summary>
+    /// <summary>
+    /// How well the stored prompt and answer match the searched words, within each <see cref="RequestExplorer.RelevanceBlock"/>
+    /// of the newest matches; with no words, newest first.
+    /// </summary>
     Relevance,
 
     Baseline,
@@ -22,7 +25,7 @@ public enum RequestSort
 
 /// <summary>
 /// What the request explorer asks for: a time window, filters, an order and a page; <c>Text</c>: words the stored prompt
-/// must hold; <c>Team</c>: as the dashboard counts a team (<see cref="LedgerRows.OfTeam"/>), or <see cref="MetricsFilter.NoTeam"/>;
+/// and answer must hold between them; <c>Team</c>: as the dashboard counts a team (<see cref="LedgerRows.OfTeam"/>), or <see cref="MetricsFilter.NoTeam"/>;
 /// <c>EndUser</c> and <c>Conversation</c>: as the ledger recorded them, matched whole.
 /// </summary>
 public sealed record RequestQuery(
@@ -92,52 +95,28 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
     public async Task<RequestPage> PageAsync(RequestQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        // Any CountLimit + 1 matches tell "more than" as well as the newest ones; the prompt index gives them without a sort.
-        var counted = SearchedNewestFirst(db, query) is { } searched
-            ? await CountUpToAsync(Filter(db, searched.AsNoTracking(), query), CountLimit + 1, cancellationToken)
-            : await Searched(db, Filter(db, Source(db, query, ordered: false).AsNoTracking(), query), query)
-                .OrderByDescending(r => r.Timestamp)
-                .Take(CountLimit + 1)
-                .CountAsync(cancellationToken);
-        var ranked = await RankedPageAsync(db, query, cancellationToken);
+        if (SearchWords(query.Text) is { Count: > 0 } words)
+        {
+            return await SearchPageAsync(db, query, words, cancellationToken);
+        }
+
+        var counted = await Searched(db, Filter(db, Source(db, query, ordered: false).AsNoTracking(), query), query)
+            .OrderByDescending(r => r.Timestamp)
+            .Take(CountLimit + 1)
+            .CountAsync(cancellationToken);
         var rows = Filter(db, Source(db, query, ordered: true).AsNoTracking(), query);
-        var paged = ranked is null
-            ? Ordered(db, rows, query).Skip(query.Page * query.PageSize).Take(query.PageSize)
-            : db.RequestLog.AsNoTracking().Where(r => ranked.Contains(r.Id));
-        var page = await paged
-            .Select(r => new RequestSummary(r.Id, r.RequestId, r.Timestamp, r.ApiKeyId, r.Tier, r.Model, r.Rule, r.Status, r.HttpStatus,
-                r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode)
-            {
-                Team = r.Team,
-                PromptPreview = r.Prompt == null ? null : r.Prompt.Substring(0, PreviewLength * 4),
-            })
-            .ToListAsync(cancellationToken);
-        if (ranked is not null)
-        {
-            page = [.. page.OrderBy(r => ranked.IndexOf(r.Id))];
-        }
-
-        page = [.. page.Select(r => r with { PromptPreview = Preview(r.PromptPreview) })];
-        return new RequestPage(page, Math.Min(counted, CountLimit), counted > CountLimit);
+        var page = await Summaries(Ordered(db, rows, query).Skip(query.Page * query.PageSize).Take(query.PageSize)).ToListAsync(cancellationToken);
+        return new RequestPage([.. page.Select(r => r with { PromptPreview = Preview(r.PromptPreview) })], Math.Min(counted, CountLimit), counted > CountLimit);
     }
 
-    /// <summary>
-    /// Counts rows as the database gives them and stops at <paramref name="limit"/>: in no order (a sort would read every
-    /// match), so without a row-limiting operator that EF Core would want ordered.
-    /// </summary>
-    private static async Task<int> CountUpToAsync(IQueryable<RequestLogRow> rows, int limit, CancellationToken cancellationToken)
-    {
-        var count = 0;
-        await foreach (var _ in rows.Select(r => r.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
+    /// <summary>The explorer's line for each row, with the beginning of its prompt (cut to a preview by <see cref="Preview"/>).</summary>
+    private static IQueryable<RequestSummary> Summaries(IQueryable<RequestLogRow> rows) => rows
+        .Select(r => new RequestSummary(r.Id, r.RequestId, r.Timestamp, r.ApiKeyId, r.Tier, r.Model, r.Rule, r.Status, r.HttpStatus,
+            r.PromptTokens, r.CompletionTokens, r.CostNanoUsd, r.BaselineCostNanoUsd, r.LatencyMs, r.Fallbacks, r.ErrorCode)
         {
-            if (++count == limit)
-            {
-                break;
-            }
-        }
-
-        return count;
-    }
+            Team = r.Team,
+            PromptPreview = r.Prompt == null ? null : r.Prompt.Substring(0, PreviewLength * 4),
+        });
 
     public async Task<RequestDetail?> DetailAsync(long id, CancellationToken cancellationToken = default)
     {
@@ -172,7 +151,8 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
     /// the cost, baseline or latency index for those orders over a day or more (walked in order until a page of matches).
     /// </summary>
     /// <param name="ordered">The page, in the query's order; otherwise the count, which walks time.</param>
-    private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, RequestQuery q, bool ordered)
+    /// <param name="searched">The page of a common word's search: walked in time order, so the first matches end it.</param>
+    private static IQueryable<RequestLogRow> Source(CostConsoleDbContext db, RequestQuery q, bool ordered, bool searched = false)
     {
         // PostgreSQL keeps statistics and plans these itself; INDEXED BY is SQLite's.
         var index = !db.Database.IsSqlite() ? null : q switch
@@ -181,6 +161,7 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
             { Sort: RequestSort.Cost } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_CostNanoUsd",
             { Sort: RequestSort.Latency } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_LatencyMs",
             { Sort: RequestSort.Baseline } when ordered && q.To - q.From >= TimeSpan.FromDays(1) => "IX_RequestLog_BaselineCostNanoUsd",
+            { Sort: RequestSort.Time } when ordered && searched => "IX_RequestLog_Timestamp",
             _ => null,
         };
 #pragma warning disable EF1002, EF1003 // The index name is one of the constants above, never input.

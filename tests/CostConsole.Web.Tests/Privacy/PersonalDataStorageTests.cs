@@ -108,6 +108,7 @@ public sealed class PersonalDataStorageTests(PrivacyFactory factory) : IClassFix
         Assert.Equal(stored, row.Prompt);
         Assert.Equal(redacted, row.PromptRedacted);
         Assert.Equal(stored is not null, row.RoutingInput is not null);
+        Assert.Equal(stored is not null, row.Answer is not null);
         Assert.Equal(policy, (await keys.ListAsync(false, Cancel)).Single(k => k.Id == key.Id).PromptStorage);
     }
 

@@ -55,9 +55,9 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
 
         await using var check = await DbAsync();
         var old = await check.RequestLog.AsNoTracking().Where(r => r.RequestId.StartsWith("req_old_")).ToListAsync(Cancel);
-        Assert.All(old, r => Assert.Equal((null, null, 1_000L, 10L), (r.Prompt, r.RoutingInput, r.CostNanoUsd, r.PromptTokens)));
+        Assert.All(old, r => Assert.Equal((null, null, null, 1_000L, 10L), (r.Prompt, r.Answer, r.RoutingInput, r.CostNanoUsd, r.PromptTokens)));
         var recent = await check.RequestLog.AsNoTracking().SingleAsync(r => r.RequestId == "req_recent_0001", Cancel);
-        Assert.Equal("user: a recent question", recent.Prompt);
+        Assert.Equal(("user: a recent question", "the stored answer"), (recent.Prompt, recent.Answer));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
         var ledger = await factory.LedgerAsync();
         foreach (var erased in ledger.Where(r => r.RequestId == first || r.RequestId == second))
         {
-            Assert.Equal((null, null, null, null), (erased.Prompt, erased.RoutingInput, erased.PromptHash, erased.ConversationId));
+            Assert.Equal((null, null, null, null, null), (erased.Prompt, erased.Answer, erased.RoutingInput, erased.PromptHash, erased.ConversationId));
             Assert.NotEqual((int)ReviewState.Open, erased.Review);
         }
 
@@ -91,6 +91,7 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
         Assert.Equal((before.CostNanoUsd, before.PromptTokens, before.CompletionTokens, before.Model), (after.CostNanoUsd, after.PromptTokens, after.CompletionTokens, after.Model));
         var kept = ledger.Single(r => r.RequestId == other);
         Assert.Equal(("conv-keep-1", "user: Where is my parcel?"), (kept.ConversationId, kept.Prompt));
+        Assert.False(string.IsNullOrEmpty(kept.Answer));
 
         await using var db2 = await DbAsync();
         var feedback = await db2.Feedback.AsNoTracking().SingleAsync(f => f.RequestId == first, Cancel);
@@ -172,6 +173,7 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
         BaselineCostNanoUsd = 2_000,
         PromptTokens = 10,
         Prompt = prompt,
+        Answer = "the stored answer",
         RoutingInput = """{"lastUserText":"an old question","userTurns":1}""",
     };
 }

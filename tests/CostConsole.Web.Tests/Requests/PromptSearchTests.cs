@@ -98,21 +98,50 @@ public class PromptSearchTests(CostConsoleFactory factory) : IClassFixture<CostC
     }
 
     [Fact]
-    public async Task A_request_is_found_by_words_of_its_prompt_in_any_case_and_every_word_must_be_there()
+    public async Task The_answer_the_client_got_is_stored_streamed_or_not_and_found_by_its_words()
     {
         var word = UniqueWord();
-        var parcel = await SendAsync($"Where is my parcel {word}? It was due on Monday.");
+        using var client = factory.CreateApiClient(CostConsoleFactory.ApiKey);
+        using var plain = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", messages = new[] { new { role = "user", content = $"Where is parcel {word}?" } } }, Cancel);
+        var plainId = plain.Headers.GetValues("x-costconsole-request-id").Single();
+        var plainAnswer = (await plain.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+        using var streamed = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "auto", stream = true, messages = new[] { new { role = "user", content = $"Where is parcel {word}, please?" } } }, Cancel);
+        var streamedId = streamed.Headers.GetValues("x-costconsole-request-id").Single();
+        var events = (await streamed.Content.ReadAsStringAsync(Cancel)).Split('\n')
+            .Where(l => l.StartsWith("data: {", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l[6..]).RootElement)
+            .Where(e => e.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0);
+        var streamedAnswer = string.Concat(events.Select(e => e.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : ""));
+
+        Assert.False(string.IsNullOrWhiteSpace(plainAnswer));
+        Assert.False(string.IsNullOrWhiteSpace(streamedAnswer));
+        Assert.Equal(plainAnswer, (await Explorer.DetailAsync(plainId, Cancel))!.Row.Answer);
+        Assert.Equal(streamedAnswer, (await Explorer.DetailAsync(streamedId, Cancel))!.Row.Answer);
+
+        // A word of the answer that the prompt does not have finds the request, with the prompt's word or alone among its own.
+        var answerWord = RequestExplorer.SearchWords(plainAnswer).First(w => w.Length > 3 && !"Where is parcel please".Contains(w, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(plainId, await FindAsync($"{word} {answerWord}"));
+        Assert.DoesNotContain(plainId, await FindAsync($"{word} {UniqueWord()}"));
+    }
+
+    [Fact]
+    public async Task A_request_is_found_by_words_of_its_prompt_in_any_case_and_every_word_must_be_there()
+    {
+        // Answers are searched too: words no answer can hold keep the expectations to the prompts.
+        var word = UniqueWord();
+        var other = UniqueWord();
+        var parcel = await SendAsync($"Where is my parcel {word} {other}? It was due on Monday.");
         var refund = await SendAsync($"Please refund order {word}, it arrived damaged.");
 
         Assert.Equal([refund, parcel], await FindAsync(word));
-        Assert.Equal([parcel], await FindAsync($"{word.ToUpperInvariant()} parcel"));
-        Assert.Empty(await FindAsync($"{word} invoice"));
+        Assert.Equal([parcel], await FindAsync($"{word.ToUpperInvariant()} {other}"));
+        Assert.Empty(await FindAsync($"{word} {UniqueWord()}"));
         // The tier filter combines with the words: the tier the parcel question was answered on (an answer check may
         // have sent it up from the one the router chose) finds it, another tier does not.
         var parcelTier = (await Explorer.PageAsync(LastHour(word), Cancel)).Rows.Single(r => r.RequestId == parcel).Tier;
         Assert.NotNull(parcelTier);
-        Assert.Equal([parcel], await FindAsync($"parcel {word}", tier: parcelTier));
-        Assert.Empty(await FindAsync($"parcel {word}", tier: parcelTier == "large" ? "small" : "large"));
+        Assert.Equal([parcel], await FindAsync($"{other} {word}", tier: parcelTier));
+        Assert.Empty(await FindAsync($"{other} {word}", tier: parcelTier == "large" ? "small" : "large"));
     }
 
     [Theory]
@@ -161,5 +190,7 @@ public class PromptSearchTests(CostConsoleFactory factory) : IClassFixture<CostC
         Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
 
         Assert.Equal([kept], await FindAsync(word));
+        Assert.Null((await Explorer.DetailAsync(erased, Cancel))!.Row.Answer);
+        Assert.NotNull((await Explorer.DetailAsync(kept, Cancel))!.Row.Answer);
     }
 }
