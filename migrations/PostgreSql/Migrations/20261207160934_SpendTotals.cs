@@ -84,6 +84,9 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
                 name: "IX_EndUserSpend_Walk",
                 table: "EndUserSpend",
                 columns: new[] { "CostNanoUsd", "Name", "First", "Last" });
+
+            // Filled in one statement, the totals have no statistics until the next automatic analyze.
+            migrationBuilder.Sql("""ANALYZE "EndUserSpend", "ConversationSpend";""");
         }
 
         /// <inheritdoc />
