@@ -1,4 +1,8 @@
+using CostConsole.Data;
+using CostConsole.Data.Database;
 using CostConsole.Testing;
+using CostConsole.Web.Tests.Metrics;
+using Microsoft.EntityFrameworkCore;
 
 namespace CostConsole.Web.Tests.Scale;
 
@@ -18,9 +22,29 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public Task<string> CreateDatabaseAsync(string name) => _server.CreateDatabaseAsync(name);
 
+    /// <summary>A new database of this server with the schema migrated, for the tests that run a ledger's queries on both stores.</summary>
+    public async Task<LedgerDatabase> CreateLedgerDatabaseAsync(string prefix)
+    {
+        var database = new CostConsoleDatabase(DatabaseProvider.PostgreSql, await CreateDatabaseAsync(NewDatabaseName(prefix)));
+        var options = new DbContextOptionsBuilder<CostConsoleDbContext>();
+        database.Configure(options);
+        IDbContextFactory<CostConsoleDbContext> factory = new Factory(options.Options);
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.Database.MigrateAsync();
+        }
+
+        return new LedgerDatabase(factory, database);
+    }
+
     public async ValueTask InitializeAsync() => await _server.StartAsync();
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private sealed class Factory(DbContextOptions<CostConsoleDbContext> options) : IDbContextFactory<CostConsoleDbContext>
+    {
+        public CostConsoleDbContext CreateDbContext() => new(options);
+    }
 }
 
 [CollectionDefinition(Name)]
