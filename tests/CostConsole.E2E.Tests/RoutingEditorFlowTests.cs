@@ -54,7 +54,7 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await page.SetViewportSizeAsync(1440, 900);
 
         await console.TestId("move-above-refunds").ClickAsync();
-        await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3");
+        await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3", new() { Timeout = 15_000 });
         await Expect(console.TestId("shadow-refunds")).ToHaveCountAsync(0);
 
         // Dragging a row onto another puts it in that place, as the Move buttons do.
