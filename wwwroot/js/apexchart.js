@@ -29,33 +29,6 @@ function toSeries(config, series) {
   return series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) }));
 }
 
-// A point with no value on either side (a bucket with traffic among empty ones: a latency, a rate) draws no line, so it
-// gets a marker of its own; lines of two or more points stay plain. data: the chart's series as [x, y] pairs.
-function isolated(config, data) {
-  const markers = [];
-  const missing = (q) => !q || q[1] === null || q[1] === undefined;
-  data.forEach((s, seriesIndex) => s.data.forEach((p, dataPointIndex) => {
-    if (missing(p) || !missing(s.data[dataPointIndex - 1]) || !missing(s.data[dataPointIndex + 1])) return;
-    const marker = { seriesIndex, dataPointIndex, size: 4 };
-    if (config.colors && config.colors.length) {
-      const color = config.colors[seriesIndex % config.colors.length];
-      Object.assign(marker, { fillColor: color, strokeColor: color });
-    }
-    markers.push(marker);
-  }));
-  return markers;
-}
-
-// Time lines mark their isolated points again when their data changes, and redraw for it only when the marks moved.
-function remark(state) {
-  if (state.config.type === "donut" || state.config.type === "bar" || state.config.xAxis) return;
-  const discrete = isolated(state.config, state.data);
-  const key = JSON.stringify(discrete);
-  if (key === (state.discrete || "[]")) return;
-  state.discrete = key;
-  state.chart.updateOptions({ markers: { discrete } }, false, false);
-}
-
 function build(config, series) {
   const format = formatters[config.format] || formatters.count;
   const options = {
@@ -101,7 +74,7 @@ function build(config, series) {
     options.yaxis = { labels: { formatter: format }, min: 0 };
     // A share never goes past 100 %, and a flat zero line still gets a readable scale.
     if (config.format === "percent") options.yaxis.max = (max) => Math.min(1, Math.max(max * 1.1, 0.05));
-    options.markers = { size: 0, discrete: isolated(config, toSeries(config, series)) };
+    options.markers = { size: 0 };
     options.grid = { borderColor: "rgba(128,128,128,0.2)" };
     if (config.xAxis === "share") {
       // x in tenths of a per cent: quality against the share escalated; single points are gates, lines are curves.
@@ -135,7 +108,6 @@ export function create(element, config, series) {
   destroy(element);
   const chart = new ApexCharts(element, build(config, series));
   const state = { chart, config, data: series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) })) };
-  if (config.type !== "donut" && config.type !== "bar" && !config.xAxis) state.discrete = JSON.stringify(isolated(config, state.data));
   charts.set(element, state);
   element.setAttribute("data-points", String(countPoints(state)));
   return chart.render();
@@ -151,7 +123,6 @@ export function update(element, series) {
   } else if (state.config.type === "bar") {
     state.chart.updateSeries(toSeries(state.config, series), false);
   } else {
-    remark(state);
     state.chart.updateSeries(state.data, false);
   }
   element.setAttribute("data-points", String(countPoints(state)));
@@ -175,7 +146,6 @@ export function append(element, points, windowMs) {
       while (s.data.length && s.data[0][0] <= newest - windowMs) s.data.shift();
     }
   }
-  remark(state);
   state.chart.updateSeries(state.data, false);
   element.setAttribute("data-points", String(countPoints(state)));
 }
