@@ -66,10 +66,10 @@ public sealed class RouterLearningFlowTests(ConsoleBrowser browser) : IClassFixt
         await page.SetViewportSizeAsync(390, 844);
         await console.TestId("proposals").ScrollIntoViewIfNeededAsync();
         await console.ScreenshotAsync("routing-learning-phone", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         await proposal.Locator("[data-testid=proposal-use]").ClickAsync();
-        await Expect(proposal.Locator("[data-testid=proposal-state]")).ToHaveTextAsync("in the draft");
+        await Expect(proposal.Locator("[data-testid=proposal-state]")).ToHaveTextAsync("in the draft", new() { Timeout = 15_000 });
         await Expect(console.TestId("learning-message")).ToContainTextAsync("is now the draft's classifier");
         await Expect(console.TestId("unpublished")).ToBeVisibleAsync();
         Assert.Empty(console.Errors);

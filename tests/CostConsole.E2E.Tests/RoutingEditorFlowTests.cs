@@ -51,7 +51,7 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(warning).ToBeVisibleAsync();
         await console.ScreenshotAsync("routing-shadow-warning-390");
         await console.ScreenshotAsync("routing-tabs-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         await console.TestId("move-above-refunds").ClickAsync();
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3", new() { Timeout = 15_000 });

@@ -116,6 +116,17 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         return new ConsolePage(page, LogPath);
     }
 
+    /// <summary>
+    /// Back to the desktop size after a phone screenshot. The console redraws for the new breakpoint a moment after the
+    /// browser resizes (the resize is reported to the server, which sends the new layout); a click in between can land
+    /// on a row that is being replaced and be lost, so this waits for that round trip.
+    /// </summary>
+    public static async Task DesktopAsync(IPage page)
+    {
+        await page.SetViewportSizeAsync(1440, 900);
+        await page.WaitForTimeoutAsync(1_000);
+    }
+
     /// <summary>Clicks on the prerendered page would be lost: wait until the layout says its circuit is live.</summary>
     public static Task WaitUntilInteractiveAsync(IPage page) =>
         page.WaitForSelectorAsync("html[data-interactive='true']", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
