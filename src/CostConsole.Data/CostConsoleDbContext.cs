@@ -173,6 +173,13 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("RequestLog");
             e.HasIndex(r => r.RequestId).IsUnique();
+            if (Database.IsNpgsql())
+            {
+                // Ids are ASCII: compared byte by byte, the beginning of an id is a range of the id index whatever the
+                // database's collation (under a linguistic one PostgreSQL can use the index for whole ids only).
+                e.Property(r => r.RequestId).UseCollation("C");
+            }
+
             e.HasIndex(r => r.Timestamp);
 
             // The request explorer filters by these and pages newest first.

@@ -1395,7 +1395,8 @@ namespace CostConsole.Migrations.PostgreSql.Migrations
 
                     b.Property<string>("RequestId")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("RequestedModel")
                         .HasColumnType("text");

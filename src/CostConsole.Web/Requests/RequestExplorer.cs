@@ -171,7 +171,6 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
 
     private static IQueryable<RequestLogRow> Filter(CostConsoleDbContext db, IQueryable<RequestLogRow> rows, RequestQuery q)
     {
-        var sqlite = db.Database.IsSqlite();
         rows = rows.Where(r => r.Timestamp >= q.From && r.Timestamp < q.To);
         if (q.ApiKeyId is { } key)
         {
@@ -221,13 +220,9 @@ internal sealed partial class RequestExplorer(IDbContextFactory<CostConsoleDbCon
             {
                 rows = rows.Where(r => r.RequestId == search);
             }
-            else if (search.StartsWith("req_", StringComparison.Ordinal) && !sqlite)
-            {
-                // A database collation other than C does not order ids byte by byte, so the range below could miss some.
-                rows = rows.Where(r => r.RequestId.StartsWith(search));
-            }
             else if (search.StartsWith("req_", StringComparison.Ordinal))
             {
+                // Both stores order ids byte by byte (SQLite's BINARY, PostgreSQL's "C" collation on this column).
                 var end = search + "~";
                 rows = rows.Where(r => string.Compare(r.RequestId, search) >= 0 && string.Compare(r.RequestId, end) < 0);
             }

@@ -20,7 +20,7 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public string NewDatabaseName(string prefix = "costconsole") => _server.NewDatabaseName(prefix);
 
-    public Task<string> CreateDatabaseAsync(string name) => _server.CreateDatabaseAsync(name);
+    public Task<string> CreateDatabaseAsync(string name, string? locale = null) => _server.CreateDatabaseAsync(name, locale);
 
     /// <summary>A new database of this server with the schema migrated, for the tests that run a ledger's queries on both stores.</summary>
     public async Task<LedgerDatabase> CreateLedgerDatabaseAsync(string prefix)

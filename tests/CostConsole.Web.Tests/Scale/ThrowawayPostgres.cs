@@ -49,12 +49,13 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     /// <summary>A name no database of this server has yet.</summary>
     public string NewDatabaseName(string prefix = "costconsole") => $"{prefix}_{Interlocked.Increment(ref _databases)}";
 
-    /// <summary>Creates an empty database; its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(string name)
+    /// <summary>Creates an empty database, in the server's locale or in <paramref name="locale"/>; its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string name, string? locale = null)
     {
         await using var connection = new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        var sql = locale is null ? $"CREATE DATABASE \"{name}\"" : $"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE '{locale}'";
+        await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
         return ConnectionString(name);
     }
