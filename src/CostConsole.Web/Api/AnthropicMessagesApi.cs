@@ -52,8 +52,8 @@ internal static class AnthropicMessagesApi
                 return;
             }
 
-            caller = caller with { ApiKeyId = key!.Id, ConversationId = OpenAIApi.ConversationId(context.Request) };
-            if (await limiter.TryAcquireAsync(key) is { } retryAfter)
+            caller = OpenAIApi.ForKey(caller, key!, context.Request);
+            if (await limiter.TryAcquireAsync(key!) is { } retryAfter)
             {
                 response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
