@@ -311,7 +311,7 @@ public sealed class NativeAnswerServer : IAsyncDisposable
             ("response.completed", "{\"type\":\"response.completed\",\"response\":{\"id\":\"resp_edge_3\",\"status\":\"completed\"}}")),
         ("messages", true, NotJson) => Events(
             ("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_edge_3\",\"type\":\"message\",\"content\":[]}}"),
-            ("ping", "upstream hiccup"),
+            ("ping", "upstream hiccup\nretrying"),
             ("message_stop", "{\"type\":\"message_stop\"}")),
         ("responses", true, NoText) => Events(
             ("response.created", "{\"type\":\"response.created\",\"response\":null}"),
@@ -341,9 +341,12 @@ public sealed class NativeAnswerServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
-    /// <summary>Server-sent events as the console relays them: the name each event's <c>type</c> gives it, or <c>message</c>.</summary>
+    /// <summary>
+    /// Server-sent events as the console relays them: the name each event's <c>type</c> gives it, or <c>message</c>, and
+    /// a <c>data:</c> line for each line of the event's data.
+    /// </summary>
     private static string Events(params (string Name, string Data)[] events) =>
-        string.Concat(events.Select(e => $"event: {(e.Data.StartsWith('{') ? e.Name : "message")}\ndata: {e.Data}\n\n"));
+        string.Concat(events.Select(e => $"event: {(e.Data.StartsWith('{') ? e.Name : "message")}\n{string.Concat(e.Data.Split('\n').Select(line => $"data: {line}\n"))}\n"));
 
     private static async Task AnswerAsync(HttpContext context, string api)
     {
