@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CostConsole.Routing.Pricing;
+using CostConsole.Routing.Providers.Passthrough;
 
 namespace CostConsole.Routing.Providers;
 
@@ -64,6 +65,11 @@ internal static class ResponseInspector
                 {
                     reader.Read();
                     facts.ErrorMessage = ReadErrorMessage(ref reader);
+                }
+                else if (reader.ValueTextEquals(NativeReply.PropertyName))
+                {
+                    // The provider's own reply, carried last: everything the router reads is above it, so a large one is not read twice.
+                    break;
                 }
                 else
                 {

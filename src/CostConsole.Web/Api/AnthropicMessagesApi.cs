@@ -52,11 +52,12 @@ internal static class AnthropicMessagesApi
                 return;
             }
 
-            caller = caller with { ApiKeyId = key!.Id, ConversationId = OpenAIApi.ConversationId(context.Request) };
-            if (await limiter.TryAcquireAsync(key) is { } retryAfter)
+            var admitted = key!;
+            caller = OpenAIApi.ForKey(caller, admitted, context.Request);
+            if (await limiter.TryAcquireAsync(admitted) is { } retryAfter)
             {
                 response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(key, retryAfter));
+                await RejectAsync(context, pipeline, caller, ApiErrors.RateLimited(admitted, retryAfter));
                 return;
             }
 

@@ -117,6 +117,16 @@ internal static class OpenAIApi
     }
 
     /// <summary>
+    /// The caller once its key is known: the key, the conversation it names, and the prompt storage in force for the key
+    /// (its own policy, else its team's, else the default), whatever API the client speaks.
+    /// </summary>
+    internal static CallerContext ForKey(CallerContext caller, ApiKeyInfo key, HttpRequest request)
+    {
+        caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(request) };
+        return key.PromptStorage is { } own ? caller with { StorePrompt = own != PromptStorage.None, PromptStorage = own } : caller;
+    }
+
+    /// <summary>
     /// Admits the request (<see cref="AdmitAsync"/>) and parses its body with <paramref name="parse"/> (given the body and
     /// the tags header). A body the parser refuses is answered with a 400 in OpenAI's shape and its ledger row. The
     /// request is null when it was refused: the answer is written.
@@ -158,12 +168,7 @@ internal static class OpenAIApi
             return (caller, null);
         }
 
-        caller = caller with { ApiKeyId = key.Id, ConversationId = ConversationId(context.Request) };
-        if (key.PromptStorage is { } own)
-        {
-            caller = caller with { StorePrompt = own != PromptStorage.None, PromptStorage = own };
-        }
-
+        caller = ForKey(caller, key, context.Request);
         if (!key.Has(KeyScopes.Inference))
         {
             await RejectAsync(context, pipeline, caller, ApiErrors.MissingScope(key.Scopes, KeyScopes.Inference));

@@ -96,23 +96,30 @@ internal sealed class PassthroughStreamSink(HttpResponse response, IChatStreamSi
         }
     }
 
-    /// <summary>Both APIs name each event by its payload's <c>type</c>.</summary>
+    /// <summary>Both APIs name each event by its payload's <c>type</c>; an event without one (or not JSON) is a plain <c>message</c>.</summary>
     private static string EventName(ReadOnlySpan<byte> @event)
     {
         var reader = new Utf8JsonReader(@event);
-        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        try
         {
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
             {
-                var isType = reader.ValueTextEquals("type"u8);
-                reader.Read();
-                if (isType && reader.TokenType == JsonTokenType.String)
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    return reader.GetString()!;
-                }
+                    var isType = reader.ValueTextEquals("type"u8);
+                    reader.Read();
+                    if (isType && reader.TokenType == JsonTokenType.String)
+                    {
+                        return reader.GetString()!;
+                    }
 
-                reader.Skip();
+                    reader.Skip();
+                }
             }
+        }
+        catch (JsonException)
+        {
+            // Relayed as it came, under the name the event stream gives an unnamed event.
         }
 
         return "message";

@@ -23,13 +23,17 @@ internal static class ServerSentEvents
         await response.StartAsync(cancellationToken);
     }
 
-    /// <summary>Writes <c>event: name</c> and <c>data: …</c> (not flushed).</summary>
+    /// <summary>Writes <c>event: name</c> and <c>data: …</c>, one <c>data:</c> line per line of <paramref name="data"/> (not flushed).</summary>
     public static void WriteNamed(PipeWriter writer, string name, ReadOnlySpan<byte> data)
     {
         writer.Write(EventPrefix);
         Encoding.UTF8.GetBytes(name, writer);
-        writer.Write(DataPrefix);
-        writer.Write(data);
+        foreach (var line in data.Split((byte)'\n'))
+        {
+            writer.Write(DataPrefix);
+            writer.Write(data[line]);
+        }
+
         writer.Write(EventEnd);
     }
 }

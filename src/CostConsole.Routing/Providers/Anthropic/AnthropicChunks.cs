@@ -25,7 +25,7 @@ internal sealed class AnthropicChunks(long created)
             case "message_start" when @event.TryGetProperty("message", out var message):
                 _id = AnthropicReply.String(message, "id") ?? _id;
                 _model = AnthropicReply.String(message, "model") ?? _model;
-                if (message.TryGetProperty("usage", out var startUsage) && startUsage.ValueKind == JsonValueKind.Object)
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("usage", out var startUsage) && startUsage.ValueKind == JsonValueKind.Object)
                 {
                     _usage = AnthropicReply.Usage.Read(startUsage);
                 }

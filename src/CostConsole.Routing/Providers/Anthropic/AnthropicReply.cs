@@ -12,11 +12,12 @@ namespace CostConsole.Routing.Providers.Anthropic;
 /// </summary>
 internal static class AnthropicReply
 {
+    /// <summary>The chat completion <paramref name="message"/> reads as; one that is not a message object (or <c>default</c>) reads as an answer without text or usage.</summary>
     public static byte[] ToChatCompletion(JsonElement message, long created)
     {
         var text = new StringBuilder();
         var calls = new List<JsonElement>();
-        if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
+        if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
         {
             foreach (var block in content.EnumerateArray())
             {
@@ -76,7 +77,7 @@ internal static class AnthropicReply
             writer.WriteString("finish_reason"u8, FinishReason(String(message, "stop_reason")));
             writer.WriteEndObject();
             writer.WriteEndArray();
-            if (message.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
             {
                 WriteUsage(writer, Usage.Read(usage));
             }

@@ -77,20 +77,26 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
                 return OpenAIModelInvoker.Failed((int)response.StatusCode, BinaryData.FromBytes(bytes), RetryAfter(response));
             }
 
-            byte[] chat;
-            using (var document = JsonDocument.Parse(bytes))
+            var created = _time.GetUtcNow().ToUnixTimeSeconds();
+            byte[] chat, body;
+            try
             {
-                var created = _time.GetUtcNow().ToUnixTimeSeconds();
-                chat = native.Api == NativeApis.Responses
-                    ? ResponsesNative.ToChatCompletion(document.RootElement, created)
-                    : AnthropicReply.ToChatCompletion(document.RootElement, created);
+                using var document = JsonDocument.Parse(bytes);
+                chat = ToChatCompletion(native.Api, document.RootElement, created);
+                body = NativeReply.Carry(chat, bytes);
+            }
+            catch (JsonException)
+            {
+                // The provider answered, in a form the router cannot read: the client gets it as it came, with no text read from it.
+                chat = ToChatCompletion(native.Api, default, created);
+                body = NativeReply.CarryText(chat, bytes);
             }
 
             var facts = ResponseInspector.Inspect(chat);
             return new UpstreamReply
             {
                 Status = 200,
-                Body = BinaryData.FromBytes(NativeReply.Carry(chat, bytes)),
+                Body = BinaryData.FromBytes(body),
                 Usage = facts.Usage,
                 UsageEstimated = !facts.HasUsage,
                 FinishReason = facts.FinishReason,
@@ -102,6 +108,9 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
             return failure;
         }
     }
+
+    private static byte[] ToChatCompletion(NativeApis api, JsonElement reply, long created) =>
+        api == NativeApis.Responses ? ResponsesNative.ToChatCompletion(reply, created) : AnthropicReply.ToChatCompletion(reply, created);
 
     private async Task<UpstreamStream> PassStreamAsync(RoutedModel target, PassthroughRequest native, CancellationToken cancellationToken)
     {
@@ -156,7 +165,7 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
             {
                 if (data.Length > 0)
                 {
-                    var (payload, chunks, last, failure) = Read(data.ToString(), responses, messages);
+                    var (carrier, chunks, last, failure) = Read(data.ToString(), responses, messages);
                     data.Clear();
                     finished = last;
                     if (failure is not null && !carried)
@@ -164,7 +173,7 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
                         throw new IOException("The provider ended the stream with an error: " + failure);
                     }
 
-                    yield return NativeReply.Carrier(payload);
+                    yield return carrier;
                     carried = true;
                     foreach (var chunk in chunks)
                     {
@@ -202,17 +211,30 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
         }
     }
 
-    private static (byte[] Payload, IReadOnlyList<byte[]> Chunks, bool Last, string? Failure) Read(string data, ResponsesNative? responses, AnthropicChunks? messages)
+    /// <summary>
+    /// One event: the chunk carrying it, the chunks it reads as, whether it ends the stream, and the provider's error
+    /// message if it is one. An event that is not JSON is carried as it came and reads as nothing.
+    /// </summary>
+    private static (byte[] Carrier, IReadOnlyList<byte[]> Chunks, bool Last, string? Failure) Read(string data, ResponsesNative? responses, AnthropicChunks? messages)
     {
         var payload = Encoding.UTF8.GetBytes(data);
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(payload);
+            document = JsonDocument.Parse(payload);
+        }
+        catch (JsonException)
+        {
+            return (NativeReply.TextCarrier(payload), [], false, null);
+        }
+
+        using (document)
+        {
             var root = document.RootElement;
             if (responses is not null)
             {
                 var chunks = responses.Translate(root);
-                return (payload, chunks, responses.Finished, responses.Failure);
+                return (NativeReply.Carrier(payload), chunks, responses.Finished, responses.Failure);
             }
 
             var type = NativeReply.String(root, "type");
@@ -220,14 +242,10 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
             {
                 // Anthropic's mid-stream error: {"type":"error","error":{"type","message"}}.
                 var error = root.TryGetProperty("error", out var e) ? NativeReply.String(e, "message") : null;
-                return (payload, [], false, error ?? "no message");
+                return (NativeReply.Carrier(payload), [], false, error ?? "no message");
             }
 
-            return (payload, messages!.Translate(root), type == "message_stop", null);
-        }
-        catch (JsonException ex)
-        {
-            throw new IOException("The provider sent an event that is not JSON: " + ex.Message, ex);
+            return (NativeReply.Carrier(payload), messages!.Translate(root), type == "message_stop", null);
         }
     }
 

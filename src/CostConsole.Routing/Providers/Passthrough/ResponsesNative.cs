@@ -21,11 +21,12 @@ internal sealed class ResponsesNative(long created)
     /// <summary>The provider's message once it has ended the stream with <c>response.failed</c> or <c>error</c>.</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>The chat completion <paramref name="response"/> reads as; one that is not a response object (or <c>default</c>) reads as an answer without text or usage.</summary>
     public static byte[] ToChatCompletion(JsonElement response, long created)
     {
         var text = new StringBuilder();
         var calls = new List<JsonElement>();
-        if (response.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
+        if (response.ValueKind == JsonValueKind.Object && response.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
         {
             foreach (var item in output.EnumerateArray())
             {
@@ -161,7 +162,7 @@ internal sealed class ResponsesNative(long created)
 
     private static void WriteUsage(Utf8JsonWriter writer, JsonElement response)
     {
-        if (!response.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
+        if (response.ValueKind != JsonValueKind.Object || !response.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
         {
             return;
         }
