@@ -103,8 +103,8 @@ public sealed class NativeAnswerFactory : CostConsoleFactory
 
 /// <summary>
 /// The answer read from a provider's own reply: its text parts only, with personal data replaced under the redacted
-/// policy; a reply that cannot be read (not JSON, fields missing or of another type) reaches the client as it came, and
-/// the request is answered with no answer stored.
+/// policy; a reply that cannot be read (fields missing or of another type, a stream event that is not JSON) reaches the
+/// client as it came, and the request is answered with no answer stored; a whole reply that is not JSON is a failure.
 /// </summary>
 public sealed class PassthroughAnswerReadingTests(NativeAnswerFactory factory) : IClassFixture<NativeAnswerFactory>
 {
@@ -138,9 +138,7 @@ public sealed class PassthroughAnswerReadingTests(NativeAnswerFactory factory) :
     }
 
     [Theory]
-    [InlineData("responses", false, NativeAnswerServer.NotJson)]
     [InlineData("responses", true, NativeAnswerServer.NotJson)]
-    [InlineData("messages", false, NativeAnswerServer.NotJson)]
     [InlineData("messages", true, NativeAnswerServer.NotJson)]
     [InlineData("responses", false, NativeAnswerServer.NoText)]
     [InlineData("responses", true, NativeAnswerServer.NoText)]
@@ -162,6 +160,24 @@ public sealed class PassthroughAnswerReadingTests(NativeAnswerFactory factory) :
         Assert.Equal((0, 200, null), (row.Status, row.HttpStatus, row.Answer));
         Assert.Equal("user: Where is my parcel? " + malformed, row.Prompt);
         Assert.True(PassthroughTests.Answered(row).GetProperty("passedThrough").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("responses")]
+    [InlineData("messages")]
+    public async Task A_whole_reply_that_is_not_json_is_the_providers_failure_and_never_reaches_the_client(string api)
+    {
+        using var client = await NativeAnswers.ClientAsync(factory, "full", Cancel);
+
+        using var response = await NativeAnswers.SendAsync(client, api, $"Where is my parcel? {NativeAnswerServer.NotJson}", false, Cancel);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
+
+        // Every model of every tier is behind the same failing provider here, so no other model can answer.
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.DoesNotContain("Upstream maintenance", text, StringComparison.Ordinal);
+        var row = await PassthroughTests.LedgerRowAsync(factory, response);
+        Assert.Equal((502, null), (row.HttpStatus, row.Answer));
+        Assert.NotEqual(0, row.Status);
     }
 
     [Fact]

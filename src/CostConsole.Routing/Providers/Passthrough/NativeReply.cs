@@ -7,8 +7,8 @@ namespace CostConsole.Routing.Providers.Passthrough;
 /// <summary>
 /// A passed-through answer travels through the router as the chat completion (or chunk) it reads — content, tool
 /// calls, finish reason, usage — with the provider's own reply beside it under <see cref="Property"/>, last, which the
-/// host sends to the client as it came. A reply the router cannot read (not JSON, or missing the fields it looks for)
-/// reads as an answer without text, and still goes to the client as it came. Chat completions clients never see it: only Responses and Messages requests are
+/// host sends to the client as it came. A reply the router cannot read (missing the fields it looks for, or a stream
+/// event that is not JSON) reads as an answer without text, and still goes to the client as it came. Chat completions clients never see it: only Responses and Messages requests are
 /// passed through.
 /// </summary>
 public static class NativeReply
@@ -21,8 +21,8 @@ public static class NativeReply
     internal static ReadOnlySpan<byte> PropertyName => "costconsole_passthrough"u8;
 
     /// <summary>
-    /// The provider's own reply carried by a chat completion or chunk, as it came; false for a translated one. A reply that
-    /// is not JSON is carried as a JSON string (<see cref="CarryText"/>) and comes back as its text.
+    /// The provider's own reply carried by a chat completion or chunk, as it came; false for a translated one. A stream
+    /// event that is not JSON is carried as a JSON string (<see cref="CarryText"/>) and comes back as its text.
     /// </summary>
     public static bool TryGet(ReadOnlyMemory<byte> chat, out ReadOnlyMemory<byte> native)
     {
@@ -82,7 +82,7 @@ public static class NativeReply
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary><paramref name="chat"/> carrying a reply that is not JSON as a JSON string of its text.</summary>
+    /// <summary><paramref name="chat"/> carrying a stream event that is not JSON as a JSON string of its text.</summary>
     internal static byte[] CarryText(ReadOnlySpan<byte> chat, ReadOnlySpan<byte> native)
     {
         var text = new ArrayBufferWriter<byte>(native.Length + 16);

@@ -77,20 +77,16 @@ public sealed class PassthroughModelInvoker(IModelInvoker inner, ILocalServerAdd
                 return OpenAIModelInvoker.Failed((int)response.StatusCode, BinaryData.FromBytes(bytes), RetryAfter(response));
             }
 
+            // A whole reply that is not JSON (a proxy's maintenance page, say) is the provider's failure, not an answer:
+            // the JSON exception is classified as a bad gateway below, and another model may still answer.
             var created = _time.GetUtcNow().ToUnixTimeSeconds();
-            byte[] chat, body;
-            try
+            byte[] chat;
+            using (var document = JsonDocument.Parse(bytes))
             {
-                using var document = JsonDocument.Parse(bytes);
                 chat = ToChatCompletion(native.Api, document.RootElement, created);
-                body = NativeReply.Carry(chat, bytes);
             }
-            catch (JsonException)
-            {
-                // The provider answered, in a form the router cannot read: the client gets it as it came, with no text read from it.
-                chat = ToChatCompletion(native.Api, default, created);
-                body = NativeReply.CarryText(chat, bytes);
-            }
+
+            var body = NativeReply.Carry(chat, bytes);
 
             var facts = ResponseInspector.Inspect(chat);
             return new UpstreamReply
