@@ -23,11 +23,11 @@ public sealed class AlertHistoryFlowTests(ConsoleBrowser browser) : IClassFixtur
         await console.Input("rule-webhook").PressAsync("Tab");
         await console.Page.Locator(".mud-select").Filter(new() { HasTextString = "Webhook payload" }).First.ClickAsync();
         await console.Page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = "Slack" }).ClickAsync();
-        await console.Page.SetViewportSizeAsync(390, 844);
+        await ConsoleBrowser.PhoneAsync(console.Page);
         await console.ScreenshotAsync("alert-rules-form-mobile");
         var formOverflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(formOverflow <= 0, $"The rule form is {formOverflow} px wider than a 390 px phone.");
-        await console.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(console.Page);
         await console.TestId("rule-save").ClickAsync();
         await Expect(console.TestId("rule-row-condition")).ToHaveTextAsync("Spend per hour of all traffic above $0 over 60 min");
 
@@ -64,14 +64,7 @@ public sealed class AlertHistoryFlowTests(ConsoleBrowser browser) : IClassFixtur
         Assert.StartsWith("Alert fired: Any spend. Any spend: Spend per hour of all traffic is $", message.GetProperty("text").GetString(), StringComparison.Ordinal);
         await console.ScreenshotAsync("alert-history-desktop");
 
-        await console.Page.SetViewportSizeAsync(390, 844);
-        try
-        {
-            await console.Page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth && document.getElementById('main-content').getBoundingClientRect().left < 24", null, new() { Timeout = 5_000 });
-        }
-        catch (TimeoutException)
-        {
-        }
+        await ConsoleBrowser.PhoneAsync(console.Page);
 
         await console.ScreenshotAsync("alert-history-mobile");
         var overflow = await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");

@@ -41,6 +41,10 @@ public sealed class DashboardTeamFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(TeamChoice(console)).ToHaveTextAsync("No team");
         await Expect(console.TestId("card-requests-value")).ToHaveTextAsync("1", new() { Timeout = 15_000 });
         await Expect(console.TestId("dashboard-error")).ToHaveCountAsync(0);
+        // One request in one bucket among empty ones: its latency (p50, p95) and its rates are points with no line to either
+        // side, each drawn as a marker that shows instead of not at all.
+        await ExpectLonePointsShownAsync(console, "chart-latency", 2);
+        await ExpectLonePointsShownAsync(console, "chart-rates", 3);
         await console.ScreenshotAsync("dashboard-no-team-desktop");
 
         // The address alone brings the filter back, as a saved view or a shared link would.
@@ -65,6 +69,17 @@ public sealed class DashboardTeamFlowTests(ConsoleBrowser browser) : IClassFixtu
         console.AssertNoErrors();
         requests.AssertNoErrors();
         playground.AssertNoErrors();
+    }
+
+    /// <summary>The chart marks <paramref name="count"/> lone points, and the groups their markers are drawn in are not transparent.</summary>
+    private static async Task ExpectLonePointsShownAsync(ConsolePage console, string chart, int count)
+    {
+        var marked = console.TestId(chart).Locator(".apexcharts-series-markers-wrap:has(.apexcharts-marker[default-marker-size='4'])");
+        await Expect(marked).ToHaveCountAsync(count, new() { Timeout = 15_000 });
+        for (var i = 0; i < count; i++)
+        {
+            await Expect(marked.Nth(i)).ToHaveCSSAsync("opacity", "1");
+        }
     }
 
     private static ILocator TeamChoice(ConsolePage console) => console.Page.GetByRole(AriaRole.Combobox, new() { Name = "Team" });

@@ -62,8 +62,33 @@ public sealed class RequestSortFlowTests(ConsoleBrowser browser) : IClassFixture
         await console.Page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth", null, new() { Timeout = 10_000 });
         await Expect(console.TestId("sort-baseline")).ToBeHiddenAsync();
         await Expect(console.TestId("request-baseline")).ToHaveTextAsync(lowestFirst);
+        Assert.Empty(await CardsWithoutLineAsync(console));
         await console.ScreenshotAsync("requests-sort-mobile");
+
+        // In the dark theme too, each card ends in a line the next one starts below.
+        await console.Page.EvaluateAsync("() => localStorage.setItem('costconsole.dark', '1')");
+        await console.Page.ReloadAsync();
+        await ConsoleBrowser.WaitUntilInteractiveAsync(console.Page);
+        await console.Page.WaitForFunctionAsync("() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3 < 128; }");
+        await Expect(console.TestId("request-baseline")).ToHaveTextAsync(lowestFirst, new() { Timeout = 15_000 });
+        Assert.Empty(await CardsWithoutLineAsync(console));
+        await console.ScreenshotAsync("requests-sort-mobile-dark");
+        Assert.True(console.Errors.Count == 0, string.Join(Environment.NewLine, console.Errors));
     }
+
+    /// <summary>
+    /// The phone's request cards (their request ids) whose last shown cell has no line under it to part them from the next
+    /// card; the last card ends with the table, as in every MudBlazor table.
+    /// </summary>
+    private static Task<string[]> CardsWithoutLineAsync(ConsolePage console) =>
+        console.Page.EvaluateAsync<string[]>(
+            """
+            () => [...document.querySelectorAll("[data-testid='requests-grid'] tbody tr")].slice(0, -1).filter(row => {
+              const shown = [...row.cells].filter(cell => getComputedStyle(cell).display !== "none");
+              const style = getComputedStyle(shown[shown.length - 1]);
+              return style.borderBottomStyle === "none" || parseFloat(style.borderBottomWidth) < 1;
+            }).map(row => row.querySelector("[data-testid='request-id']")?.dataset.requestId ?? row.innerText)
+            """);
 
     private static decimal Usd(string text) => decimal.Parse(text.TrimStart('$'), NumberStyles.Number, CultureInfo.InvariantCulture);
 }

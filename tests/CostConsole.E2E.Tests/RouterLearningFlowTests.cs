@@ -63,13 +63,13 @@ public sealed class RouterLearningFlowTests(ConsoleBrowser browser) : IClassFixt
 
         await page.EvaluateAsync("window.scrollTo(0, 0)");
         await console.ScreenshotAsync("routing-learning");
-        await page.SetViewportSizeAsync(390, 844);
+        await ConsoleBrowser.PhoneAsync(page);
         await console.TestId("proposals").ScrollIntoViewIfNeededAsync();
         await console.ScreenshotAsync("routing-learning-phone", fullPage: false);
         await ConsoleBrowser.DesktopAsync(page);
 
         await proposal.Locator("[data-testid=proposal-use]").ClickAsync();
-        await Expect(proposal.Locator("[data-testid=proposal-state]")).ToHaveTextAsync("in the draft", new() { Timeout = 15_000 });
+        await Expect(proposal.Locator("[data-testid=proposal-state]")).ToHaveTextAsync("in the draft");
         await Expect(console.TestId("learning-message")).ToContainTextAsync("is now the draft's classifier");
         await Expect(console.TestId("unpublished")).ToBeVisibleAsync();
         Assert.Empty(console.Errors);

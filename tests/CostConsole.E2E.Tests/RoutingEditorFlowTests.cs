@@ -47,14 +47,14 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(warning).ToContainTextAsync("#3 'faq-and-status'");
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("4");
         await console.ScreenshotAsync("routing-shadow-warning-1440");
-        await page.SetViewportSizeAsync(390, 844);
+        await ConsoleBrowser.PhoneAsync(page);
         await Expect(warning).ToBeVisibleAsync();
         await console.ScreenshotAsync("routing-shadow-warning-390");
         await console.ScreenshotAsync("routing-tabs-390", fullPage: false);
         await ConsoleBrowser.DesktopAsync(page);
 
         await console.TestId("move-above-refunds").ClickAsync();
-        await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3", new() { Timeout = 15_000 });
+        await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("3");
         await Expect(console.TestId("shadow-refunds")).ToHaveCountAsync(0);
 
         // Dragging a row onto another puts it in that place, as the Move buttons do.
@@ -62,9 +62,9 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(console.TestId("rule-refunds").Locator("td").First).ToHaveTextAsync("1");
         await Expect(console.TestId("shadow-refunds")).ToHaveCountAsync(0);
         await console.ScreenshotAsync("routing-rules-dragged-1440", fullPage: false);
-        await page.SetViewportSizeAsync(390, 844);
+        await ConsoleBrowser.PhoneAsync(page);
         await console.ScreenshotAsync("routing-rules-dragged-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         await console.TestId("publish").ClickAsync();
         await console.TestId("publish-note").FillAsync("refunds before the FAQ");

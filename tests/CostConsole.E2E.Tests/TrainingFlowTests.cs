@@ -65,10 +65,10 @@ public sealed class TrainingFlowTests(ConsoleBrowser browser) : IClassFixture<Co
         await Expect(console.TestId("projected-shares")).ToContainTextAsync(new Regex(@"small \d+\.\d % · large \d+\.\d %"));
 
         await console.ScreenshotAsync("routing-training");
-        await page.SetViewportSizeAsync(390, 844);
+        await ConsoleBrowser.PhoneAsync(page);
         await page.WaitForFunctionAsync("() => { const svg = document.querySelector(\"[data-testid='chart-router-curve'] svg\"); return svg && svg.getBoundingClientRect().right <= window.innerWidth; }");
         await console.ScreenshotAsync("routing-training-phone");
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         await console.TestId("training-save").ClickAsync();
         // Saving compiles the draft with the new model: slower than five seconds on a loaded machine.

@@ -29,6 +29,38 @@ function toSeries(config, series) {
   return series.map((s) => ({ name: s.name, data: s.data.map((p) => [p.x, p.y]) }));
 }
 
+// A line needs two points, so a value with no value on either side (traffic in one bucket among empty ones: a latency,
+// a rate) would not show at all: it gets a marker of its own. data: the chart's series as [x, y] pairs.
+function lonePoints(config, data) {
+  const marks = [];
+  const missing = (p) => !p || p[1] === null || p[1] === undefined;
+  data.forEach((s, seriesIndex) => s.data.forEach((p, dataPointIndex) => {
+    if (missing(p) || !missing(s.data[dataPointIndex - 1]) || !missing(s.data[dataPointIndex + 1])) return;
+    const mark = { seriesIndex, dataPointIndex, size: 4 };
+    if (config.colors && config.colors.length) {
+      const color = config.colors[seriesIndex % config.colors.length];
+      Object.assign(mark, { fillColor: color, strokeColor: color });
+    }
+    marks.push(mark);
+  }));
+  return marks;
+}
+
+// The markers of a line or area chart for its data: share charts mark every point (single points are gates), turns are
+// marked, a similarity's single point is the one chosen; time lines mark only their lone points.
+function markers(config, data) {
+  if (config.xAxis === "share") return { size: 5 };
+  if (config.xAxis === "turn") return { size: 3 };
+  if (config.xAxis === "similarity") return { size: data.map((s) => (s.data.length === 1 ? 7 : 0)) };
+  return { size: 0, discrete: lonePoints(config, data) };
+}
+
+// A line or area chart takes new data with its markers worked out again for it (a lone point may have come or gone), in
+// one redraw. Their showing does not wait for an animation to end: see .cc-chart in app.css.
+function redraw(state) {
+  return state.chart.updateOptions({ series: state.data, markers: markers(state.config, state.data) }, false, false);
+}
+
 function build(config, series) {
   const format = formatters[config.format] || formatters.count;
   const options = {
@@ -74,26 +106,23 @@ function build(config, series) {
     options.yaxis = { labels: { formatter: format }, min: 0 };
     // A share never goes past 100 %, and a flat zero line still gets a readable scale.
     if (config.format === "percent") options.yaxis.max = (max) => Math.min(1, Math.max(max * 1.1, 0.05));
-    options.markers = { size: 0 };
+    options.markers = markers(config, toSeries(config, series));
     options.grid = { borderColor: "rgba(128,128,128,0.2)" };
     if (config.xAxis === "share") {
-      // x in tenths of a per cent: quality against the share escalated; single points are gates, lines are curves.
+      // x in tenths of a per cent: quality against the share escalated; single points are gates, lines are curves (see markers).
       const share = (v) => (v / 10).toFixed(v % 10 === 0 ? 0 : 1) + " %";
       options.xaxis = { type: "numeric", min: 0, max: 1000, tickAmount: 10, labels: { formatter: share } };
       options.tooltip = { y: { formatter: format }, x: { formatter: (v) => share(v) + " " + (config.xLabel || "escalated") } };
-      options.markers = { size: 5 };
       if (config.xLabel) options.xaxis.title = { text: "Share " + config.xLabel };
     } else if (config.xAxis === "turn") {
       // A conversation's turns, numbered from 1: whole numbers on the axis, "Turn n" in the tooltip.
       options.xaxis = { type: "numeric", decimalsInFloat: 0, labels: { formatter: (v) => String(Math.round(v)) } };
       options.tooltip = { y: { formatter: format }, x: { formatter: (v) => "Turn " + Math.round(v) } };
-      options.markers = { size: 3 };
     } else if (config.xAxis === "similarity") {
       // x in hundredths of a similarity: lines are curves over the threshold, a single point is the one chosen.
       const similarity = (v) => (v / 100).toFixed(2);
       options.xaxis = { type: "numeric", min: 0, max: 100, tickAmount: 10, labels: { formatter: similarity } };
       options.tooltip = { y: { formatter: format }, x: { formatter: (v) => (config.xLabel || "threshold") + " " + similarity(v) } };
-      options.markers = { size: series.map((s) => (s.data.length === 1 ? 7 : 0)) };
     }
     const title = (text) => ({ text, style: { fontWeight: 500, color: "#8a8f98" } });
     if (config.yTitle) options.yaxis.title = title(config.yTitle);
@@ -123,7 +152,7 @@ export function update(element, series) {
   } else if (state.config.type === "bar") {
     state.chart.updateSeries(toSeries(state.config, series), false);
   } else {
-    state.chart.updateSeries(state.data, false);
+    redraw(state);
   }
   element.setAttribute("data-points", String(countPoints(state)));
 }
@@ -146,7 +175,7 @@ export function append(element, points, windowMs) {
       while (s.data.length && s.data[0][0] <= newest - windowMs) s.data.shift();
     }
   }
-  state.chart.updateSeries(state.data, false);
+  redraw(state);
   element.setAttribute("data-points", String(countPoints(state)));
 }
 

@@ -33,6 +33,12 @@ public sealed class ConsoleBrowser : IAsyncLifetime
 
     public static string ScreenshotFolder { get; } = FindScreenshotFolder();
 
+    /// <summary>
+    /// A step waits up to 15 s for the page to show its outcome instead of Playwright's 5 s: on a machine shared with
+    /// builds, a server round trip (a save that compiles the draft, a routed request) takes seconds at times.
+    /// </summary>
+    static ConsoleBrowser() => Assertions.SetDefaultExpectTimeout(15_000);
+
     public async ValueTask InitializeAsync()
     {
         _app = await AppProcess.StartAsync(_dataFolder, new Dictionary<string, string>
@@ -117,14 +123,26 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     }
 
     /// <summary>
-    /// Back to the desktop size after a phone screenshot. The console redraws for the new breakpoint a moment after the
-    /// browser resizes (the resize is reported to the server, which sends the new layout); a click in between can land
-    /// on a row that is being replaced and be lost, so this waits for that round trip.
+    /// The phone's size, 390 × 844. The console follows the new size a moment after the browser (the browser reports it to
+    /// the server, which closes the menu drawer and sends the new layout, and the page slides left): this waits until the
+    /// page has settled, so a screenshot shows the phone's layout and the next step does not race the redraw.
+    /// </summary>
+    public static async Task PhoneAsync(IPage page)
+    {
+        await page.SetViewportSizeAsync(390, 844);
+        await page.WaitForFunctionAsync(
+            "() => document.querySelector('.mud-drawer-responsive.mud-drawer--closed') !== null && document.querySelector('.mud-main-content').getBoundingClientRect().left < 1");
+    }
+
+    /// <summary>
+    /// Back to the desktop size after a phone screenshot, once the console has redrawn for it (the menu drawer open again
+    /// and the page beside it): a click in between can land on a row that is being moved and be lost.
     /// </summary>
     public static async Task DesktopAsync(IPage page)
     {
         await page.SetViewportSizeAsync(1440, 900);
-        await page.WaitForTimeoutAsync(1_000);
+        await page.WaitForFunctionAsync(
+            "() => { const drawer = document.querySelector('.mud-drawer-responsive.mud-drawer--open'); return drawer !== null && Math.abs(document.querySelector('.mud-main-content').getBoundingClientRect().left - drawer.getBoundingClientRect().right) < 1; }");
     }
 
     /// <summary>Clicks on the prerendered page would be lost: wait until the layout says its circuit is live.</summary>
