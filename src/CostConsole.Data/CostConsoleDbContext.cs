@@ -193,17 +193,20 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
             e.HasIndex(r => r.BaselineCostNanoUsd);
             // Conversations and end users are too many to roll up: the Spend page ranks them from these indexes alone,
             // which carry the cost and baseline so that a month's ranking never reads the ledger's rows.
-            e.HasIndex(r => new { r.ConversationId, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.Conversation);
-            e.HasIndex(r => new { r.EndUser, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.EndUser);
+            // Every index below holds only the rows that have a value: most requests carry no conversation, end user,
+            // experiment, cache verdict, shadow or open review, and a row that an index leaves out costs its commit nothing
+            // there. Each query that reads one of them says the value is there (an equality, IN, or IS NOT NULL), so the
+            // databases still choose it.
+            e.HasIndex(r => new { r.ConversationId, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.Conversation).HasFilter("\"ConversationId\" IS NOT NULL");
+            e.HasIndex(r => new { r.EndUser, r.Timestamp, r.CostNanoUsd, r.BaselineCostNanoUsd }, SpendIndexes.EndUser).HasFilter("\"EndUser\" IS NOT NULL");
             e.Property(r => r.EndUser).HasMaxLength(200);
-            e.HasIndex(r => new { r.ExperimentId, r.Arm });
+            e.HasIndex(r => new { r.ExperimentId, r.Arm }).HasFilter("\"ExperimentId\" IS NOT NULL");
             e.Property(r => r.Protocol).HasMaxLength(32).HasDefaultValue("chat.completions");
 
-            // The human-escalation queue reads only the flagged rows.
-            e.HasIndex(r => new { r.Review, r.Timestamp });
-            e.HasIndex(r => new { r.CacheLevel, r.Timestamp });
-            e.HasIndex(r => r.BatchId);
-            e.HasIndex(r => new { r.ShadowModel, r.Timestamp });
+            // The human-escalation queue reads only the open reviews (ReviewState.Open).
+            e.HasIndex(r => new { r.Review, r.Timestamp }).HasFilter("\"Review\" = 1");
+            e.HasIndex(r => new { r.CacheLevel, r.Timestamp }).HasFilter("\"CacheLevel\" IS NOT NULL");
+            e.HasIndex(r => new { r.ShadowModel, r.Timestamp }).HasFilter("\"ShadowModel\" IS NOT NULL");
 
             // The dashboard's batch and provider-caching cards read only batch lines and rows with cache reads in a range.
             e.HasIndex(r => r.Timestamp, "IX_RequestLog_Timestamp_Batch").HasFilter("\"BatchId\" IS NOT NULL");

@@ -1404,8 +1404,6 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("BaselineCostNanoUsd");
 
-                    b.HasIndex("BatchId");
-
                     b.HasIndex("CostNanoUsd");
 
                     b.HasIndex("LatencyMs");
@@ -1417,25 +1415,31 @@ namespace CostConsole.Migrations.Migrations
 
                     b.HasIndex("ApiKeyId", "Timestamp");
 
-                    b.HasIndex("CacheLevel", "Timestamp");
+                    b.HasIndex("CacheLevel", "Timestamp")
+                        .HasFilter("\"CacheLevel\" IS NOT NULL");
 
-                    b.HasIndex("ExperimentId", "Arm");
+                    b.HasIndex("ExperimentId", "Arm")
+                        .HasFilter("\"ExperimentId\" IS NOT NULL");
 
                     b.HasIndex("Model", "Timestamp");
 
-                    b.HasIndex("Review", "Timestamp");
+                    b.HasIndex("Review", "Timestamp")
+                        .HasFilter("\"Review\" = 1");
 
                     b.HasIndex("Rule", "Timestamp");
 
-                    b.HasIndex("ShadowModel", "Timestamp");
+                    b.HasIndex("ShadowModel", "Timestamp")
+                        .HasFilter("\"ShadowModel\" IS NOT NULL");
 
                     b.HasIndex("Status", "Timestamp");
 
                     b.HasIndex("Tier", "Timestamp");
 
-                    b.HasIndex(new[] { "ConversationId", "Timestamp", "CostNanoUsd", "BaselineCostNanoUsd" }, "IX_RequestLog_ConversationId_Spend");
+                    b.HasIndex(new[] { "ConversationId", "Timestamp", "CostNanoUsd", "BaselineCostNanoUsd" }, "IX_RequestLog_ConversationId_Spend")
+                        .HasFilter("\"ConversationId\" IS NOT NULL");
 
-                    b.HasIndex(new[] { "EndUser", "Timestamp", "CostNanoUsd", "BaselineCostNanoUsd" }, "IX_RequestLog_EndUser_Spend");
+                    b.HasIndex(new[] { "EndUser", "Timestamp", "CostNanoUsd", "BaselineCostNanoUsd" }, "IX_RequestLog_EndUser_Spend")
+                        .HasFilter("\"EndUser\" IS NOT NULL");
 
                     b.HasIndex(new[] { "Timestamp" }, "IX_RequestLog_Timestamp_Batch")
                         .HasFilter("\"BatchId\" IS NOT NULL");

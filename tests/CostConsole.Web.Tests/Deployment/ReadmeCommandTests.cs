@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+﻿using System.Text.RegularExpressions;
 
 namespace CostConsole.Web.Tests.Deployment;
 
@@ -74,6 +74,8 @@ public sealed partial class ReadmeCommandTests
         ("dotnet run --project src/CostConsole.Web -- migrate-data --to \"Host=db.internal;Database=costconsole;Username=costconsole;Password=change-me\"", null, "needs the user's PostgreSQL server; MigrateDataTests runs the same command against a throwaway one"),
         ("CostConsole__Database__Provider=PostgreSql CostConsole__Database__ConnectionString=\"Host=db.internal;Database=costconsole;Username=costconsole;Password=change-me\" CostConsole__Redis__Configuration=redis.internal:6379 dotnet CostConsole.Web.dll --urls http://0.0.0.0:5080", null, "needs the user's PostgreSQL and Redis; the PostgreSQL and Redis tests start instances the same way against throwaway servers"),
         ("dotnet run -c Release --project tests/CostConsole.LedgerLoad -- --rows 20000 --runs 5", null, "a benchmark of minutes against a throwaway PostgreSQL; its figures are in the README"),
+        ("dotnet run -c Release --project tests/CostConsole.LedgerLoad -- --only sqlite --runs 1 --rows 20000 --concurrency 32", null, "a benchmark whose runs take turns with another build's; its figures are in the README"),
+        ("bash tests/load/ledger-wal.sh /tmp/ccseed/costconsole.db", null, "copies a seeded ledger of gigabytes; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- privacy", null, "a benchmark; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- cache 500", null, "a benchmark of minutes; its figures are in the README"),
         ("dotnet run -c Release --project tests/CostConsole.Benchmarks -- cache 500 minilm", null, "a benchmark of minutes that embeds 20,000 questions first; its figures are in the README"),
