@@ -73,10 +73,10 @@ internal sealed partial class RequestExplorer
 
     /// <summary>
     /// A page of a content search. The matches the filters keep are counted up to <see cref="CountLimit"/> ("more than"
-    /// past it) and the relevance blocks up to the page are read newest first; by relevance the page is ordered within
-    /// those blocks; in another order, among the matches when they are all there is, else by walking the grid's order and
-    /// checking each row against the index (a common word fills a page soon). SQLite counts while it reads its index
-    /// newest first; PostgreSQL counts apart (<see cref="CountedMatchesAsync"/>) and reads only the blocks newest first.
+    /// past it) in whatever order the index reads fastest, and past it the relevance blocks up to the page are read newest
+    /// first; by relevance the page is ordered within those blocks; in another order, among the matches when they are all
+    /// there is, else by walking the grid's order and checking each row against the index (a common word fills a page
+    /// soon).
     /// </summary>
     private static async Task<RequestPage> SearchPageAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, CancellationToken cancellationToken)
     {
@@ -87,8 +87,12 @@ internal sealed partial class RequestExplorer
         int counted;
         if (db.Database.IsSqlite())
         {
-            newest = await NewestMatchesAsync(db, query, words, Math.Max(CountLimit + 1, blocks), null, cancellationToken);
-            counted = Math.Min(newest.Count, CountLimit + 1);
+            // Counted in the index's own order, which FTS5 reads fastest; newest first only for the relevance blocks.
+            var matches = await SqliteMatchesAsync(db, query, words, CountLimit + 1, newestFirst: false, cancellationToken);
+            counted = matches.Count;
+            newest = counted <= CountLimit ? [.. matches.OrderDescending()]
+                : relevance ? await NewestMatchesAsync(db, query, words, blocks, null, cancellationToken)
+                : [];
         }
         else
         {
@@ -170,11 +174,21 @@ internal sealed partial class RequestExplorer
             return found;
         }
 
-        // CROSS JOIN keeps SQLite to the index's newest-first order; the rows are read as they come and no more than needed.
-        // The LIMIT (-1: none) keeps the order: SQLite drops ORDER BY from a joined subquery without one, and the oldest
-        // matches would come first.
+        return await SqliteMatchesAsync(db, query, words, limit, newestFirst: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// On SQLite, the ids of up to <paramref name="limit"/> rows the other filters keep whose stored prompt and answer
+    /// hold every word: newest first, or in the index's own order (oldest first), which it reads fastest.
+    /// </summary>
+    private static async Task<List<long>> SqliteMatchesAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, int limit, bool newestFirst, CancellationToken cancellationToken)
+    {
+        // CROSS JOIN keeps SQLite to the index's order; the rows are read as they come and no more than needed. The LIMIT
+        // (-1: none) keeps the newest-first order: SQLite drops ORDER BY from a joined subquery without one.
         var matches = db.RequestLog.FromSqlRaw(
-            "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC LIMIT -1) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
+            newestFirst
+                ? "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC LIMIT -1) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id"
+                : "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0}) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
             FtsMatch(words));
         var ids = new List<long>();
         await foreach (var id in Filter(db, matches.AsNoTracking(), query).Select(r => r.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
