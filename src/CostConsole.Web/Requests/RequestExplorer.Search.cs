@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using CostConsole.Data;
 using CostConsole.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CostConsole.Web.Requests;
 
@@ -22,6 +23,15 @@ internal sealed partial class RequestExplorer
     /// a page scores a block of matches, not every match of a common word.
     /// </summary>
     public const int RelevanceBlock = 1_000;
+
+    /// <summary>
+    /// PostgreSQL's memory for the bitmap of a count's matches, for that query alone: the matches of a word in a tenth
+    /// of two million requests stay exact (the default 4 MB goes lossy from about 60,000 pages of the ledger).
+    /// </summary>
+    private const string CountWorkMemory = "SET LOCAL work_mem = '32MB'";
+
+    /// <summary>The shortest first window PostgreSQL reads the newest matches from, however close together the counted ones are.</summary>
+    private static readonly TimeSpan MinimumWindow = TimeSpan.FromMinutes(5);
 
     /// <summary>The words of a search text: runs of letters and digits, at most <see cref="MaxSearchWords"/>.</summary>
     public static IReadOnlyList<string> SearchWords(string? text) =>
@@ -62,18 +72,51 @@ internal sealed partial class RequestExplorer
     }
 
     /// <summary>
-    /// A page of a content search. The matches the filters keep are read newest first from the index, as many as the
-    /// count needs ("more than" past <see cref="CountLimit"/>) and the relevance blocks up to the page; by relevance the
-    /// page is ordered within those blocks; in another order, among those matches when they are all there is, else by
-    /// walking the grid's order and checking each row against the index (a common word fills a page soon).
+    /// A page of a content search. The matches the filters keep are counted up to <see cref="CountLimit"/> ("more than"
+    /// past it) in whatever order the index reads fastest, and past it the relevance blocks up to the page are read newest
+    /// first; by relevance the page is ordered within those blocks; in another order, among the matches when they are all
+    /// there is, else by walking the grid's order and checking each row against the index (a common word fills a page
+    /// soon).
     /// </summary>
     private static async Task<RequestPage> SearchPageAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, CancellationToken cancellationToken)
     {
         var wanted = (query.Page + 1) * query.PageSize;
         var relevance = query.Sort == RequestSort.Relevance;
         var blocks = relevance ? (wanted + RelevanceBlock - 1) / RelevanceBlock * RelevanceBlock : 0;
-        var newest = await NewestMatchesAsync(db, query, words, Math.Max(CountLimit + 1, blocks), cancellationToken);
-        var counted = Math.Min(newest.Count, CountLimit + 1);
+        List<long> newest;
+        int counted;
+        if (db.Database.IsSqlite())
+        {
+            // Counted in the index's own order, which FTS5 reads fastest; newest first only for the relevance blocks.
+            var matches = await SqliteMatchesAsync(db, query, words, CountLimit + 1, newestFirst: false, cancellationToken);
+            counted = matches.Count;
+            newest = counted <= CountLimit ? [.. matches.OrderDescending()]
+                : relevance ? await NewestMatchesAsync(db, query, words, blocks, null, cancellationToken)
+                : [];
+        }
+        else
+        {
+            var matches = await CountedMatchesAsync(db, query, words, cancellationToken);
+            counted = matches.Count;
+            if (counted <= CountLimit)
+            {
+                // Every match is there: newest first, as the index would have given them.
+                newest = [.. matches.Select(m => m.Id).OrderDescending()];
+            }
+            else if (relevance)
+            {
+                // How far apart in time the counted matches lie says how far back the blocks reach: one window, most often,
+                // instead of a day and then four times as far back each time.
+                var spread = matches.Max(m => m.At) - matches.Min(m => m.At);
+                var window = TimeSpan.FromMilliseconds(2.0 * blocks * Math.Max(spread, 1) / counted);
+                newest = await NewestMatchesAsync(db, query, words, blocks, window > MinimumWindow ? window : MinimumWindow, cancellationToken);
+            }
+            else
+            {
+                newest = [];
+            }
+        }
+
         List<long>? order = null;
         IQueryable<RequestLogRow> paged;
         if (relevance)
@@ -81,9 +124,10 @@ internal sealed partial class RequestExplorer
             order = [.. (await RankAsync(db, words, [.. newest.Take(blocks)], query.Descending, cancellationToken)).Skip(query.Page * query.PageSize).Take(query.PageSize)];
             paged = db.RequestLog.AsNoTracking().Where(r => order.Contains(r.Id));
         }
-        else if (newest.Count <= CountLimit)
+        else if (counted <= CountLimit)
         {
-            paged = ByColumn(db.RequestLog.AsNoTracking().Where(r => newest.Contains(r.Id)), query).Skip(query.Page * query.PageSize).Take(query.PageSize);
+            // One parameter for the list: thousands of ids each bound by name cost SQLite more than the page itself.
+            paged = ByColumn(db.RequestLog.AsNoTracking().Where(r => EF.Parameter(newest).Contains(r.Id)), query).Skip(query.Page * query.PageSize).Take(query.PageSize);
         }
         else
         {
@@ -105,17 +149,18 @@ internal sealed partial class RequestExplorer
     /// <summary>
     /// The ids of up to <paramref name="limit"/> rows the other filters keep whose stored prompt and answer hold every
     /// word, newest first. SQLite reads the index newest first and stops there; PostgreSQL reads the range a window of
-    /// time at a time, newest first, and stops there.
+    /// time at a time, newest first (<paramref name="window"/>, by default a day, then four times as far back each
+    /// time), and stops there.
     /// </summary>
-    private static async Task<List<long>> NewestMatchesAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, int limit, CancellationToken cancellationToken)
+    private static async Task<List<long>> NewestMatchesAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, int limit, TimeSpan? window, CancellationToken cancellationToken)
     {
         if (!db.Database.IsSqlite())
         {
-            // The newest day of the range first, then four times as far back each time: a common word's matches are
-            // found in the newest rows without reading every match's row to keep the newest few.
+            // The newest window of the range first, then further back: a common word's matches are found in the newest
+            // rows without reading every match's row to keep the newest few.
             var found = new List<long>();
             var upper = query.To;
-            for (var span = TimeSpan.FromDays(1); found.Count < limit && upper > query.From; span *= 4)
+            for (var span = window ?? TimeSpan.FromDays(1); found.Count < limit && upper > query.From; span *= 4)
             {
                 var lower = upper - query.From > span ? upper - span : query.From;
                 found.AddRange(await Filter(db, Matching(db, words).AsNoTracking(), query with { From = lower, To = upper })
@@ -129,9 +174,21 @@ internal sealed partial class RequestExplorer
             return found;
         }
 
-        // CROSS JOIN keeps SQLite to the index's newest-first order; the rows are read as they come and no more than needed.
+        return await SqliteMatchesAsync(db, query, words, limit, newestFirst: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// On SQLite, the ids of up to <paramref name="limit"/> rows the other filters keep whose stored prompt and answer
+    /// hold every word: newest first, or in the index's own order (oldest first), which it reads fastest.
+    /// </summary>
+    private static async Task<List<long>> SqliteMatchesAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, int limit, bool newestFirst, CancellationToken cancellationToken)
+    {
+        // CROSS JOIN keeps SQLite to the index's order; the rows are read as they come and no more than needed. The LIMIT
+        // (-1: none) keeps the newest-first order: SQLite drops ORDER BY from a joined subquery without one.
         var matches = db.RequestLog.FromSqlRaw(
-            "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
+            newestFirst
+                ? "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0} ORDER BY rowid DESC LIMIT -1) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id"
+                : "SELECT r.* FROM (SELECT rowid AS Id FROM RequestLogSearch WHERE RequestLogSearch MATCH {0}) AS m CROSS JOIN RequestLog AS r ON r.Id = m.Id",
             FtsMatch(words));
         var ids = new List<long>();
         await foreach (var id in Filter(db, matches.AsNoTracking(), query).Select(r => r.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
@@ -144,6 +201,36 @@ internal sealed partial class RequestExplorer
         }
 
         ids.Sort((a, b) => b.CompareTo(a));
+        return ids;
+    }
+
+    /// <summary>
+    /// On PostgreSQL, the ids and times of up to <see cref="CountLimit"/> + 1 matches the other filters keep, in no order:
+    /// all of them when there are no more than that. The search index lists the matches in the ledger's physical order and the
+    /// rows are checked as they come, so a common word's count stops at the limit instead of reading and sorting every
+    /// match of each window of time. The matches' bitmap gets the memory to stay exact: a lossy one checks every row of
+    /// its pages again.
+    /// </summary>
+    private static async Task<List<(long Id, long At)>> CountedMatchesAsync(CostConsoleDbContext db, RequestQuery query, IReadOnlyList<string> words, CancellationToken cancellationToken)
+    {
+        // Composed without Take, which EF would warn about without an order; the limit is put around the query's SQL.
+        await using var command = Filter(db, Matching(db, words).AsNoTracking(), query).Select(r => new { r.Id, r.Timestamp }).CreateDbCommand();
+        command.CommandText = $"SELECT * FROM ({command.CommandText}) AS m LIMIT {CountLimit + 1}";
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(CountWorkMemory, cancellationToken);
+        command.Transaction = transaction.GetDbTransaction();
+        var ids = new List<(long, long)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                // The ledger keeps times as Unix milliseconds.
+                ids.Add((reader.GetInt64(0), reader.GetInt64(1)));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return ids;
     }
 
