@@ -138,7 +138,7 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             await SumAsync(connection, "HourRollups", day.AddDays(-1), now.AddDays(-1), filter, cancellationToken),
             await ToDateAsync(connection, month, now, filter, cancellationToken),
             await SumAsync(connection, "HourRollups", previousMonth, previousMonthEnd, filter, cancellationToken),
-            await SumAsync(connection, Table(range), range.From, range.To, filter, cancellationToken),
+            await RangeTotalsAsync(connection, range, now, filter, cancellationToken),
             await SumAsync(connection, Table(range), range.Previous.From, range.Previous.To, filter, cancellationToken),
             range.Describe());
     }
@@ -299,8 +299,31 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
         return Add(Add(hours, minutes), await LedgerSinceAsync(connection, cut, filter, cancellationToken));
     }
 
-    /// <summary>The ledger's own rows from <paramref name="fromMs"/> on, summed as the rollups sum them.</summary>
-    private static async Task<MetricsTotals> LedgerSinceAsync(DbConnection connection, long fromMs, MetricsFilter filter, CancellationToken cancellationToken)
+    /// <summary>
+    /// A range's totals. A range that runs to now reads its rollups up to the late-arrival margin and the ledger itself
+    /// for the last minutes, as <see cref="ToDateAsync"/> does, so its cards count a request the moment it is committed
+    /// instead of after the rollups' next flush (the page is read once, and a request sent just before it would be
+    /// missing until a reload). A range that ended before that margin is the rollups' alone.
+    /// </summary>
+    private static async Task<MetricsTotals> RangeTotalsAsync(DbConnection connection, MetricsRange range, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken)
+    {
+        var table = Table(range);
+        var period = table == "HourRollups" ? RollupGrid.HourMs : RollupGrid.MinuteMs;
+        var fromMs = RollupGrid.Floor(range.From.ToUnixTimeMilliseconds(), period);
+        var cut = Math.Max(fromMs, RollupGrid.Floor((now - RollupStore.LateArrival).ToUnixTimeMilliseconds(), RollupGrid.MinuteMs));
+        if (range.To.ToUnixTimeMilliseconds() <= cut)
+        {
+            return await SumAsync(connection, table, range.From, range.To, filter, cancellationToken);
+        }
+
+        var boundary = Math.Max(fromMs, RollupGrid.Floor(cut, period));
+        var head = boundary > fromMs ? await SumAsync(connection, table, range.From, DateTimeOffset.FromUnixTimeMilliseconds(boundary), filter, cancellationToken) : MetricsTotals.Empty;
+        var minutes = cut > boundary ? await SumAsync(connection, "MinuteRollups", DateTimeOffset.FromUnixTimeMilliseconds(boundary), DateTimeOffset.FromUnixTimeMilliseconds(cut), filter, cancellationToken) : MetricsTotals.Empty;
+        return Add(Add(head, minutes), await LedgerSinceAsync(connection, cut, filter, cancellationToken, range.To.ToUnixTimeMilliseconds()));
+    }
+
+    /// <summary>The ledger's own rows from <paramref name="fromMs"/> on (before <paramref name="toMs"/>), summed as the rollups sum them.</summary>
+    private static async Task<MetricsTotals> LedgerSinceAsync(DbConnection connection, long fromMs, MetricsFilter filter, CancellationToken cancellationToken, long? toMs = null)
     {
         using var command = connection.CreateCommand();
         var sql = new StringBuilder($"""
@@ -317,6 +340,12 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
             FROM "RequestLog" WHERE "Timestamp" >= @from
             """);
         command.With("from", fromMs);
+        if (toMs is { } to)
+        {
+            sql.Append(""" AND "Timestamp" < @to""");
+            command.With("to", to);
+        }
+
         AddFilter(command, sql, filter);
         command.CommandText = sql.ToString();
         using var r = await command.ExecuteReaderAsync(cancellationToken);

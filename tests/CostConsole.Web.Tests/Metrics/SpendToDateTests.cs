@@ -54,4 +54,28 @@ public sealed class SpendToDateTests(SlowRollupFactory factory) : IClassFixture<
         var cards = components.Render<HeadlineCards>(p => p.Add(c => c.Figures, headlines).Add(c => c.Live, true));
         Assert.Contains(CostConsole.Web.Components.Dashboard.Figures.Usd(Money.FromNanoUsd(today.Sum(r => r.CostNanoUsd))), cards.Find("[data-testid='card-spend-today']").TextContent, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(RangeKind.Live)]
+    [InlineData(RangeKind.Day)]
+    [InlineData(RangeKind.Week)]
+    [InlineData(RangeKind.Month)]
+    public async Task A_range_that_runs_to_now_counts_every_committed_request_before_the_rollups_are_written(RangeKind kind)
+    {
+        var ids = await TrafficSender.SendMixAsync(factory, rounds: 1);
+        List<RequestLogRow> ledger = [];
+        await TrafficSender.WaitUntilAsync(async () => (ledger = await factory.LedgerAsync()).Count(r => ids.Contains(r.RequestId)) == ids.Count, "the requests in the ledger");
+        await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<CostConsoleDbContext>>().CreateDbContextAsync(Ct))
+        {
+            Assert.Equal(0L, await db.MinuteRollups.SumAsync(r => r.Requests, Ct));
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var range = MetricsRange.Create(kind, now);
+        var headlines = await factory.Services.GetRequiredService<MetricsHistory>().HeadlinesAsync(range, MetricsFilter.None, now, Ct);
+
+        var inRange = ledger.Where(r => r.Timestamp >= range.From && r.Timestamp < range.To).ToList();
+        Assert.True(inRange.Count >= ids.Count);
+        Assert.Equal((inRange.Count, inRange.Sum(r => r.CostNanoUsd)), (headlines.Range.Requests, headlines.Range.CostNanoUsd));
+    }
 }
