@@ -74,7 +74,7 @@ public sealed record MetricsChoices(IReadOnlyList<(long Id, string Name)> Keys, 
 /// <summary>One row of the CSV export: a bucket × tier × model.</summary>
 public sealed record MetricsExportRow(DateTimeOffset Start, string? Tier, string? Model, MetricsTotals Totals, double? LatencyP50Ms, double? LatencyP95Ms);
 
-/// <summary>History from the minute and hour rollups; only today's and this month's cards read the ledger, for their last minutes.</summary>
+/// <summary>History from the minute and hour rollups; the cards of today, this month and a range that runs to now read the ledger for their last minutes.</summary>
 internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState routing, IDbContextFactory<CostConsoleDbContext> factory)
 {
     public async Task<MetricsView> LoadAsync(MetricsRange range, MetricsFilter filter, CancellationToken cancellationToken = default)
