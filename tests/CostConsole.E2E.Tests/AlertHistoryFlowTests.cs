@@ -71,7 +71,7 @@ public sealed class AlertHistoryFlowTests(ConsoleBrowser browser) : IClassFixtur
         Assert.True(overflow <= 0, $"The alert history is {overflow} px wider than a 390 px phone.");
 
         // The bell links to the history too.
-        await console.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(console.Page);
         await console.Page.GotoAsync(new Uri(browser.BaseAddress, "/alerts").ToString());
         await ConsoleBrowser.WaitUntilInteractiveAsync(console.Page);
         await console.ScreenshotAsync("alert-rules-desktop-firing");

@@ -35,7 +35,7 @@ public sealed class AlertRuleFlowTests(ConsoleBrowser browser) : IClassFixture<C
         var left = await console.Page.EvaluateAsync<double>("() => document.getElementById('main-content').getBoundingClientRect().left");
         Assert.True(left < 24, $"The alert rules page starts {left} px from the phone's left edge: its content is pushed to the right.");
 
-        await console.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(console.Page);
         await console.Page.GotoAsync(new Uri(browser.BaseAddress, "/?range=24h&team=nobody").ToString());
         await ConsoleBrowser.WaitUntilInteractiveAsync(console.Page);
         await Expect(console.TestId("dashboard-error")).ToContainTextAsync("Unknown team 'nobody'");

@@ -39,7 +39,7 @@ public sealed class CacheFlowTests(ConsoleBrowser browser) : IClassFixture<Conso
         await console.ScreenshotAsync("cache-desktop");
         await console.Page.SetViewportSizeAsync(390, 844);
         await console.ScreenshotAsync("cache-mobile");
-        await console.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(console.Page);
 
         await console.Input("cache-search").FillAsync("mobile app");
         await Expect(console.TestId("cache-entry-prompt")).ToHaveCountAsync(1);

@@ -54,7 +54,7 @@ public sealed class CachePolicyFlowTests(ConsoleBrowser browser) : IClassFixture
         await console.Page.SetViewportSizeAsync(390, 844);
         await console.ScreenshotAsync("cache-policy-mobile");
         Assert.True(await console.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 390, "The Cache page scrolls sideways on a phone.");
-        await console.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(console.Page);
 
         await console.Page.ReloadAsync();
         await ConsoleBrowser.WaitUntilInteractiveAsync(console.Page);

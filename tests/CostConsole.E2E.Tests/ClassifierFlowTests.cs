@@ -32,7 +32,7 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         await page.SetViewportSizeAsync(390, 844);
         await saved.ScrollIntoViewIfNeededAsync();
         await console.ScreenshotAsync("routing-classifier-saved-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         await console.TestId("publish").ClickAsync();
         await console.TestId("publish-note").FillAsync("semantic classifier with local MiniLM embeddings");
@@ -53,7 +53,7 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         await page.SetViewportSizeAsync(390, 844);
         await reason.ScrollIntoViewIfNeededAsync();
         await console.ScreenshotAsync("routing-bench-trace-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         using var http = new HttpClient { BaseAddress = browser.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleBrowser.ApiKey);
@@ -109,7 +109,7 @@ public sealed class ClassifierFlowTests(ConsoleBrowser browser) : IClassFixture<
         await Expect(console.TestId("chart-classifier-threshold")).ToHaveAttributeAsync("data-points", "203", new() { Timeout = 60_000 });
         await ScrollToAsync(page, "chart-classifier-threshold");
         await console.ScreenshotAsync("routing-classifier-threshold-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
         Assert.Empty(console.Errors);
     }
 

@@ -84,7 +84,7 @@ public sealed class DashboardTrafficTests(ConsoleBrowser browser) : IClassFixtur
         await Expect(console.TestId("more-theme-toggle")).ToContainTextAsync("Dark theme");
         await console.ScreenshotAsync("app-bar-more-390", fullPage: false);
         await console.Page.Keyboard.PressAsync("Escape");
-        await console.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(console.Page);
 
         var requests = await browser.OpenAsync("/requests");
         var rows = requests.TestId("requests-grid").Locator("tbody tr");

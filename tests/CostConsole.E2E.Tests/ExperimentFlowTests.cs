@@ -86,7 +86,7 @@ public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<
         await results.ScreenshotAsync("experiment-rollout-1440", fullPage: false);
         await results.Page.SetViewportSizeAsync(390, 844);
         await results.ScreenshotAsync("experiment-rollout-390", fullPage: false);
-        await results.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(results.Page);
 
         // The link opens the routing page's diff of the draft against the live version; the audit log records the rollout.
         await results.TestId("rollout-review").ClickAsync();
@@ -99,7 +99,7 @@ public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<
         await results.ScreenshotAsync("routing-rollout-diff-1440", fullPage: false);
         await results.Page.SetViewportSizeAsync(390, 844);
         await results.ScreenshotAsync("routing-rollout-diff-390", fullPage: false);
-        await results.Page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(results.Page);
 
         // A request of the experiment gets an outcome from its trace.
         var requests = await browser.OpenAsync("/requests");

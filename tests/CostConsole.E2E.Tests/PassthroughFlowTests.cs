@@ -22,7 +22,7 @@ public sealed class PassthroughFlowTests(ConsoleBrowser browser) : IClassFixture
         await console.ScreenshotAsync("catalogue-provider-passthrough-1440", fullPage: false);
         await page.SetViewportSizeAsync(390, 844);
         await console.ScreenshotAsync("catalogue-provider-passthrough-390", fullPage: false);
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
         await console.TestId("provider-save").ClickAsync();
 
         await Expect(console.TestId("provider-native-native-sim")).ToContainTextAsync("passes through Responses");

@@ -77,7 +77,7 @@ public sealed class ShadowFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.SetViewportSizeAsync(390, 844);
         await page.WaitForFunctionAsync("() => { const svg = document.querySelector(\"[data-testid='chart-shadow-mix'] svg\"); return svg && svg.getBoundingClientRect().right <= window.innerWidth; }");
         await console.ScreenshotAsync("routing-shadow-phone");
-        await page.SetViewportSizeAsync(1440, 900);
+        await ConsoleBrowser.DesktopAsync(page);
 
         await console.TestId("shadow-stop").ClickAsync();
         await Expect(console.TestId("shadow-state")).ToHaveTextAsync("stopped");
