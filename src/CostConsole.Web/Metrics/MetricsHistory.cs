@@ -289,37 +289,35 @@ internal sealed class MetricsHistory(CostConsoleDatabase database, RoutingState 
     /// margin (complete by then), the ledger itself for the last minutes, which the rollups may not have folded in yet.
     /// So the cards count a request as soon as it is committed, as the live line does, without waiting for a flush.
     /// </summary>
-    private static async Task<MetricsTotals> ToDateAsync(DbConnection connection, DateTimeOffset start, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken)
-    {
-        var startMs = start.ToUnixTimeMilliseconds();
-        var cut = Math.Max(startMs, RollupGrid.Floor((now - RollupStore.LateArrival).ToUnixTimeMilliseconds(), RollupGrid.MinuteMs));
-        var hourEnd = Math.Max(startMs, RollupGrid.Floor(cut, RollupGrid.HourMs));
-        var hours = hourEnd > startMs ? await SumAsync(connection, "HourRollups", start, DateTimeOffset.FromUnixTimeMilliseconds(hourEnd), filter, cancellationToken) : MetricsTotals.Empty;
-        var minutes = cut > hourEnd ? await SumAsync(connection, "MinuteRollups", DateTimeOffset.FromUnixTimeMilliseconds(hourEnd), DateTimeOffset.FromUnixTimeMilliseconds(cut), filter, cancellationToken) : MetricsTotals.Empty;
-        return Add(Add(hours, minutes), await LedgerSinceAsync(connection, cut, filter, cancellationToken));
-    }
+    private static Task<MetricsTotals> ToDateAsync(DbConnection connection, DateTimeOffset start, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken) =>
+        UpToNowAsync(connection, "HourRollups", start, null, now, filter, cancellationToken);
 
     /// <summary>
-    /// A range's totals. A range that runs to now reads its rollups up to the late-arrival margin and the ledger itself
-    /// for the last minutes, as <see cref="ToDateAsync"/> does, so its cards count a request the moment it is committed
-    /// instead of after the rollups' next flush (the page is read once, and a request sent just before it would be
-    /// missing until a reload). A range that ended before that margin is the rollups' alone.
+    /// A range's totals. A range that runs to now is read as <see cref="ToDateAsync"/> reads today, so its cards count a
+    /// request the moment it is committed instead of after the rollups' next flush (the page is read once, and a request
+    /// sent just before it would be missing until a reload). A range that ended before that margin is the rollups' alone.
     /// </summary>
-    private static async Task<MetricsTotals> RangeTotalsAsync(DbConnection connection, MetricsRange range, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken)
-    {
-        var table = Table(range);
-        var period = table == "HourRollups" ? RollupGrid.HourMs : RollupGrid.MinuteMs;
-        var fromMs = RollupGrid.Floor(range.From.ToUnixTimeMilliseconds(), period);
-        var cut = Math.Max(fromMs, RollupGrid.Floor((now - RollupStore.LateArrival).ToUnixTimeMilliseconds(), RollupGrid.MinuteMs));
-        if (range.To.ToUnixTimeMilliseconds() <= cut)
-        {
-            return await SumAsync(connection, table, range.From, range.To, filter, cancellationToken);
-        }
+    private static async Task<MetricsTotals> RangeTotalsAsync(DbConnection connection, MetricsRange range, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken) =>
+        range.To.ToUnixTimeMilliseconds() <= Cut(now)
+            ? await SumAsync(connection, Table(range), range.From, range.To, filter, cancellationToken)
+            : await UpToNowAsync(connection, Table(range), range.From, range.To, now, filter, cancellationToken);
 
+    /// <summary>Where the rollups are complete: the minute the late-arrival margin before <paramref name="now"/> begins.</summary>
+    private static long Cut(DateTimeOffset now) => RollupGrid.Floor((now - RollupStore.LateArrival).ToUnixTimeMilliseconds(), RollupGrid.MinuteMs);
+
+    /// <summary>
+    /// The rows from <paramref name="from"/> (to <paramref name="to"/>, or all): <paramref name="table"/>'s rollups up
+    /// to the last whole period before the <see cref="Cut"/>, the minute rollups from there to the cut, the ledger since.
+    /// </summary>
+    private static async Task<MetricsTotals> UpToNowAsync(DbConnection connection, string table, DateTimeOffset from, DateTimeOffset? to, DateTimeOffset now, MetricsFilter filter, CancellationToken cancellationToken)
+    {
+        var period = table == "HourRollups" ? RollupGrid.HourMs : RollupGrid.MinuteMs;
+        var fromMs = RollupGrid.Floor(from.ToUnixTimeMilliseconds(), period);
+        var cut = Math.Max(fromMs, Cut(now));
         var boundary = Math.Max(fromMs, RollupGrid.Floor(cut, period));
-        var head = boundary > fromMs ? await SumAsync(connection, table, range.From, DateTimeOffset.FromUnixTimeMilliseconds(boundary), filter, cancellationToken) : MetricsTotals.Empty;
+        var head = boundary > fromMs ? await SumAsync(connection, table, from, DateTimeOffset.FromUnixTimeMilliseconds(boundary), filter, cancellationToken) : MetricsTotals.Empty;
         var minutes = cut > boundary ? await SumAsync(connection, "MinuteRollups", DateTimeOffset.FromUnixTimeMilliseconds(boundary), DateTimeOffset.FromUnixTimeMilliseconds(cut), filter, cancellationToken) : MetricsTotals.Empty;
-        return Add(Add(head, minutes), await LedgerSinceAsync(connection, cut, filter, cancellationToken, range.To.ToUnixTimeMilliseconds()));
+        return Add(Add(head, minutes), await LedgerSinceAsync(connection, cut, filter, cancellationToken, to?.ToUnixTimeMilliseconds()));
     }
 
     /// <summary>The ledger's own rows from <paramref name="fromMs"/> on (before <paramref name="toMs"/>), summed as the rollups sum them.</summary>
