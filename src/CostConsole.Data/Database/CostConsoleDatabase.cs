@@ -48,6 +48,14 @@ public sealed class CostConsoleDatabase : IAsyncDisposable
 
     public DatabaseProvider Provider { get; }
 
+    /// <summary>
+    /// SQLite: held by this process's own writers of the ledger, the rollups and the spend totals around each write
+    /// transaction, so they take turns. A writer waiting here resumes the moment the other commits; waiting on SQLite's
+    /// lock instead sleeps in growing steps (1, 2, 5, 10, 15, 20 ms and on), and every request of the ledger batch held
+    /// behind a rollup write waited out the whole step.
+    /// </summary>
+    public SemaphoreSlim SqliteWrites { get; } = new(1, 1);
+
     public string ConnectionString { get; }
 
     public bool IsPostgreSql => Provider == DatabaseProvider.PostgreSql;

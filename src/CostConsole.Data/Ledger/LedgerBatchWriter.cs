@@ -5,6 +5,7 @@ using CostConsole.Routing.Pipeline;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
+using SQLitePCL;
 
 namespace CostConsole.Data.Ledger;
 
@@ -118,13 +119,16 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
 
     private readonly SqliteConnection _connection;
     private readonly SqliteConnection _checkpointConnection;
-    private readonly SqliteCommand _insert;
+    private readonly sqlite3_stmt _insert;
     private readonly object?[] _values = new object?[Columns.Length];
+    private readonly SemaphoreSlim _writes;
     private Task _checkpoint = Task.CompletedTask;
     private int _rowsSinceCheckpoint;
 
-    public SqliteLedgerBatchWriter(string connectionString, LedgerOptions options)
+    /// <param name="writes">Taken around each commit, so the rollups' writes of this process take turns with it (<see cref="CostConsoleDatabase.SqliteWrites"/>).</param>
+    public SqliteLedgerBatchWriter(string connectionString, LedgerOptions options, SemaphoreSlim writes)
     {
+        _writes = writes;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
@@ -142,14 +146,12 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
             pragma.ExecuteNonQuery();
         }
 
-        _insert = _connection.CreateCommand();
-        _insert.CommandText = $"INSERT INTO RequestLog ({string.Join(", ", Columns.Select(c => c.Name))}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c.Name))})";
-        foreach (var (name, _) in Columns)
-        {
-            _insert.Parameters.Add(new SqliteParameter("$" + name, null));
-        }
-
-        _insert.Prepare();
+        // Prepared once on the connection's own handle and bound by position: binding by name (what SqliteCommand does for
+        // every execution) looks each of the 53 names up among the statement's parameters, which cost more CPU per row than
+        // SQLite's insert into the table itself.
+        var sql = $"INSERT INTO RequestLog ({string.Join(", ", Columns.Select(c => c.Name))}) VALUES ({string.Join(", ", Columns.Select((_, i) => "?" + (i + 1)))})";
+        var rc = raw.sqlite3_prepare_v2(_connection.Handle, sql, out _insert);
+        SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
     }
 
     /// <summary>Background checkpoints started so far.</summary>
@@ -157,21 +159,21 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
 
     public override Task WriteAsync(IReadOnlyList<LedgerEntry> batch)
     {
-        using (var transaction = _connection.BeginTransaction())
+        _writes.Wait();
+        try
         {
-            _insert.Transaction = transaction;
+            using var transaction = _connection.BeginTransaction();
             foreach (var entry in batch)
             {
                 Fill(_values, entry);
-                for (var i = 0; i < _values.Length; i++)
-                {
-                    _insert.Parameters[i].Value = _values[i] ?? DBNull.Value;
-                }
-
-                _insert.ExecuteNonQuery();
+                Insert();
             }
 
             transaction.Commit();
+        }
+        finally
+        {
+            _writes.Release();
         }
 
         _rowsSinceCheckpoint += batch.Count;
@@ -191,9 +193,38 @@ internal sealed class SqliteLedgerBatchWriter : LedgerBatchWriter
     {
         await _checkpoint.ConfigureAwait(false);
         Checkpoint();
-        await _insert.DisposeAsync().ConfigureAwait(false);
+        _insert.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
         await _checkpointConnection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Binds <see cref="_values"/> by position, as <c>SqliteCommand</c> would convert them, and runs the insert once.</summary>
+    private void Insert()
+    {
+        var db = _connection.Handle;
+        for (var i = 0; i < _values.Length; i++)
+        {
+            var index = i + 1;
+            var rc = _values[i] switch
+            {
+                null => raw.sqlite3_bind_null(_insert, index),
+                string text => raw.sqlite3_bind_text(_insert, index, text),
+                long number => raw.sqlite3_bind_int64(_insert, index, number),
+                int number => raw.sqlite3_bind_int64(_insert, index, number),
+                bool flag => raw.sqlite3_bind_int64(_insert, index, flag ? 1 : 0),
+                double real => raw.sqlite3_bind_double(_insert, index, real),
+                var other => throw new InvalidOperationException($"The ledger column {Columns[i].Name} has no SQLite binding for {other.GetType().Name}."),
+            };
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+
+        var step = raw.sqlite3_step(_insert);
+        raw.sqlite3_reset(_insert);
+        if (step != raw.SQLITE_DONE)
+        {
+            // A refused row (a constraint, code 19) or a store error: the caller's transaction rolls the batch back.
+            SqliteException.ThrowExceptionForRC(step, db);
+        }
     }
 
     /// <summary>

@@ -101,7 +101,7 @@ public sealed partial class LedgerWriter : ILedger, IAsyncDisposable
     {
         await using var batchWriter = _database.IsPostgreSql
             ? (LedgerBatchWriter)new PostgreSqlLedgerBatchWriter(_database, _options)
-            : new SqliteLedgerBatchWriter(_database.ConnectionString, _options);
+            : new SqliteLedgerBatchWriter(_database.ConnectionString, _options, _database.SqliteWrites);
         var batch = new List<Pending>(_options.MaxBatch);
         var entries = new List<LedgerEntry>(_options.MaxBatch);
         var reader = _queue.Reader;

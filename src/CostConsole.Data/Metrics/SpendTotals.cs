@@ -1,6 +1,7 @@
 using System.Data.Common;
 using CostConsole.Data.Database;
 using CostConsole.Routing.Pipeline;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -30,26 +31,71 @@ public static class SpendTotals
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long mark ? mark : 0;
     }
 
-    /// <summary>SQLite: adds the ledger rows committed since the last fold to the totals, in one transaction.</summary>
-    public static async Task FoldAsync(DbConnection connection, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// SQLite: adds the ledger rows committed since the last fold to the totals. The rows are grouped in a read of their
+    /// own; only the totals' writes and the new mark take <paramref name="writes"/> and SQLite's write lock, so the ledger's
+    /// commits never wait for the grouping (tens of milliseconds for a few thousand rows).
+    /// </summary>
+    public static async Task FoldAsync(DbConnection connection, SemaphoreSlim writes, CancellationToken cancellationToken = default)
     {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var mark = await MarkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-        var high = await HighAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-        if (high <= mark)
+        long mark, high;
+        var sums = new List<(string Table, List<object[]> Rows)>();
+        await using (var read = ((SqliteConnection)connection).BeginTransaction(deferred: true))
         {
-            return;
+            mark = await MarkAsync(connection, read, cancellationToken).ConfigureAwait(false);
+            high = await HighAsync(connection, read, cancellationToken).ConfigureAwait(false);
+            if (high <= mark)
+            {
+                return;
+            }
+
+            foreach (var (table, column) in Groups)
+            {
+                var rows = new List<object[]>();
+                await using var group = connection.Command(Grouped(column, "\"Id\" > @from AND \"Id\" <= @to", "NOT INDEXED"), read).With("from", mark).With("to", high);
+                await using var reader = await group.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add([reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)]);
+                }
+
+                sums.Add((table, rows));
+            }
         }
 
-        foreach (var (table, column) in Groups)
+        await writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            await using var fold = connection.Command(
-                Upsert(table, postgreSql: false, Grouped(column, "\"Id\" > @from AND \"Id\" <= @to", "NOT INDEXED")), transaction).With("from", mark).With("to", high);
-            await fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (await MarkAsync(connection, transaction, cancellationToken).ConfigureAwait(false) != mark)
+            {
+                // The totals were rebuilt or folded meanwhile; the next fold starts from their mark.
+                return;
+            }
 
-        await SetMarkAsync(connection, transaction, high, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var (table, rows) in sums)
+            {
+                foreach (var chunk in rows.Chunk(100))
+                {
+                    var values = string.Join(", ", chunk.Select((_, i) => $"(@n{i}, @r{i}, @c{i}, @b{i}, @f{i}, @l{i})"));
+                    await using var upsert = connection.Command(Upsert(table, postgreSql: false, "VALUES " + values), transaction);
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        upsert.With("n" + i, chunk[i][0]).With("r" + i, chunk[i][1]).With("c" + i, chunk[i][2])
+                            .With("b" + i, chunk[i][3]).With("f" + i, chunk[i][4]).With("l" + i, chunk[i][5]);
+                    }
+
+                    await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await SetMarkAsync(connection, transaction, high, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            writes.Release();
+        }
     }
 
     /// <summary>PostgreSQL: adds a batch's increments, inside the batch's transaction, after the rollups took their lock.</summary>

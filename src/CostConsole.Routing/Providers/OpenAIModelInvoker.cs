@@ -36,6 +36,9 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = int.MaxValue,
             AutomaticDecompression = System.Net.DecompressionMethods.All,
+            // An OpenAI-compatible API answers where it is asked; a redirect is the provider's failure, shown as its status,
+            // and the request skips a handler it would otherwise cross every time.
+            AllowAutoRedirect = false,
         })
         {
             // Per-provider timeouts are the client's NetworkTimeout; the HttpClient's own would cut streams.
@@ -172,6 +175,8 @@ public sealed class OpenAIModelInvoker : IModelInvoker, IDisposable
         NetworkTimeout = provider.Timeout,
         // Fallback to the next model is the router's decision; the client must not retry behind its back.
         RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        // The client's own request log goes to an event source nothing reads; the ledger and telemetry record each call.
+        ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false },
     };
 
     private ApiKeyCredential Credential(ProviderEndpoint provider) => Credential(provider, _local);

@@ -72,7 +72,7 @@ internal static class MigrateDataCommand
         await using var from = await source.OpenAsync();
 
         // PostgreSQL's end-user and conversation totals count every committed row: the copied ones must too.
-        await SpendTotals.FoldAsync(from);
+        await SpendTotals.FoldAsync(from, source.SqliteWrites);
         await using var into = (NpgsqlConnection)await target.OpenAsync();
         await using var read = await from.BeginTransactionAsync();
         await using var write = await into.BeginTransactionAsync();

@@ -126,7 +126,7 @@ public class SpendTotalsTests : IAsyncLifetime
         var connectionString = db.Database.GetConnectionString()!;
         if (db.Database.IsSqlite())
         {
-            await using var sqlite = new SqliteLedgerBatchWriter(connectionString, new LedgerOptions());
+            await using var sqlite = new SqliteLedgerBatchWriter(connectionString, new LedgerOptions(), new SemaphoreSlim(1, 1));
             await sqlite.WriteAsync(batch);
             return;
         }
