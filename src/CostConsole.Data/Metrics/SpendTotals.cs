@@ -39,7 +39,7 @@ public static class SpendTotals
     public static async Task FoldAsync(DbConnection connection, SemaphoreSlim writes, CancellationToken cancellationToken = default)
     {
         long mark, high;
-        var sums = new List<(string Table, List<object[]> Rows)>();
+        var sums = new List<(string Table, List<(string Name, long Requests, long Cost, long Baseline, long First, long Last)> Rows)>();
         await using (var read = ((SqliteConnection)connection).BeginTransaction(deferred: true))
         {
             mark = await MarkAsync(connection, read, cancellationToken).ConfigureAwait(false);
@@ -51,12 +51,12 @@ public static class SpendTotals
 
             foreach (var (table, column) in Groups)
             {
-                var rows = new List<object[]>();
+                var rows = new List<(string Name, long Requests, long Cost, long Baseline, long First, long Last)>();
                 await using var group = connection.Command(Grouped(column, "\"Id\" > @from AND \"Id\" <= @to", "NOT INDEXED"), read).With("from", mark).With("to", high);
                 await using var reader = await group.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    rows.Add([reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)]);
+                    rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
                 }
 
                 sums.Add((table, rows));
@@ -81,8 +81,9 @@ public static class SpendTotals
                     await using var upsert = connection.Command(Upsert(table, postgreSql: false, "VALUES " + values), transaction);
                     for (var i = 0; i < chunk.Length; i++)
                     {
-                        upsert.With("n" + i, chunk[i][0]).With("r" + i, chunk[i][1]).With("c" + i, chunk[i][2])
-                            .With("b" + i, chunk[i][3]).With("f" + i, chunk[i][4]).With("l" + i, chunk[i][5]);
+                        var sum = chunk[i];
+                        upsert.With("n" + i, sum.Name).With("r" + i, sum.Requests).With("c" + i, sum.Cost)
+                            .With("b" + i, sum.Baseline).With("f" + i, sum.First).With("l" + i, sum.Last);
                     }
 
                     await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
