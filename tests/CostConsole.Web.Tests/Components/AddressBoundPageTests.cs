@@ -34,6 +34,21 @@ public sealed class AddressBoundPageTests
     }
 
     [Fact]
+    public async Task A_page_that_left_before_its_changed_address_was_applied_does_not_apply_it()
+    {
+        await using var circuit = new Circuit("/a?x=1");
+        await circuit.StartAsync();
+
+        // The acknowledgement lets the held render through before the page's turn comes: A is gone by then.
+        await circuit.NavigateAsync("/b?x=2", thenDraw: true);
+        await circuit.WaitForAsync("B:2");
+        await circuit.Renderer.Dispatcher.InvokeAsync(() => { });
+
+        Assert.Empty(circuit.Renderer.Errors);
+        Assert.Equal(["A:1", "B:2"], circuit.Journal);
+    }
+
+    [Fact]
     public async Task A_page_whose_query_alone_changes_reads_the_new_values()
     {
         await using var circuit = new Circuit("/a?x=1");
@@ -68,10 +83,14 @@ public sealed class AddressBoundPageTests
 
         public Task StartAsync() => Renderer.Dispatcher.InvokeAsync(() => Renderer.RenderHostAsync());
 
-        public Task NavigateAsync(string address, bool hold = true) => Renderer.Dispatcher.InvokeAsync(() =>
+        public Task NavigateAsync(string address, bool hold = true, bool thenDraw = false) => Renderer.Dispatcher.InvokeAsync(() =>
         {
             Renderer.HoldNextNavigation = hold;
             _scope.ServiceProvider.GetRequiredService<NavigationManager>().NavigateTo(address);
+            if (thenDraw)
+            {
+                Renderer.DrawHeld();
+            }
         });
 
         public async Task WaitForAsync(string entry)
@@ -132,6 +151,9 @@ public sealed class AddressBoundPageTests
             queue();
             _holding = false;
         }
+
+        /// <summary>What an acknowledgement does: draws what was held back.</summary>
+        public void DrawHeld() => ProcessPendingRender();
 
         protected override void ProcessPendingRender()
         {

@@ -8,11 +8,13 @@ namespace CostConsole.Web.Components.Layout;
 /// rendered right there could also draw a navigation the circuit held back (the browser had not yet acknowledged earlier
 /// frames); that render disposes or creates query-bound pages in the list being walked, and the circuit fails the
 /// navigation ("Collection was modified"). So a page applies a changed address one dispatcher turn later, after that walk.
-/// Its first parameters, when it is created, are applied at once, as for any component.
+/// Its first parameters, when it is created, are applied at once, as for any component; a page that has left by the time
+/// a changed address would be applied does not apply it.
 /// </summary>
-public abstract class AddressBoundPage : ComponentBase
+public abstract class AddressBoundPage : ComponentBase, IDisposable
 {
     private bool _created;
+    private bool _disposed;
 
     public override Task SetParametersAsync(ParameterView parameters)
     {
@@ -30,6 +32,18 @@ public abstract class AddressBoundPage : ComponentBase
     private async Task ApplyLaterAsync()
     {
         await Task.Yield();
-        await base.SetParametersAsync(ParameterView.Empty);
+        if (!_disposed)
+        {
+            await base.SetParametersAsync(ParameterView.Empty);
+        }
     }
+
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Called once when the page leaves; a page that holds resources releases them here.</summary>
+    protected virtual void Dispose(bool disposing) => _disposed = true;
 }

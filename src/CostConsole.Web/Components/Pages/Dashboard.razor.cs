@@ -13,7 +13,7 @@ namespace CostConsole.Web.Components.Pages;
 /// new one to the charts; longer ranges read the rollups. Filters and ranges that make no sense are refused with a
 /// message and leave the view as it was.
 /// </summary>
-public sealed partial class Dashboard : IDisposable
+public sealed partial class Dashboard
 {
     private static readonly string[] TierColors = ["#2e7d5b", "#2f5d8a", "#7b4fa0", "#c77700", "#a33b3b", "#4a7f8c"];
 
@@ -492,10 +492,15 @@ public sealed partial class Dashboard : IDisposable
         _ => "Custom",
     };
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _subscription?.Dispose();
-        _disposed.Cancel();
-        _disposed.Dispose();
+        if (disposing)
+        {
+            _subscription?.Dispose();
+            _disposed.Cancel();
+            _disposed.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }
