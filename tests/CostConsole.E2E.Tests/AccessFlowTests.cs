@@ -108,7 +108,7 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
         var console = await browser.OpenAsync("/keys");
         var page = console.Page;
 
-        await console.TestId("create-key").ClickAsync();
+        await console.OpenFormAsync("create-key", "key-name");
         await console.Input("key-name").FillAsync("finance-report");
         await console.Input("key-team").FillAsync("finance");
         await console.TestId("key-scope-reporting").ClickAsync();
@@ -137,7 +137,7 @@ public sealed class AccessFlowTests(ConsoleBrowser browser) : IClassFixture<Cons
 
     private static async Task AddUserAsync(ConsolePage console, string email, string role)
     {
-        await console.TestId("create-user").ClickAsync();
+        await console.OpenFormAsync("create-user", "user-email");
         await console.Input("user-email").FillAsync(email);
         await console.Input("user-password").FillAsync(ConsoleBrowser.Password);
         await console.Page.Locator(".mud-dialog .mud-select").First.ClickAsync();

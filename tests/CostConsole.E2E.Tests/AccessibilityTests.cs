@@ -33,7 +33,7 @@ public sealed class AccessibilityTests(ConsoleBrowser browser) : IClassFixture<C
         var console = await browser.OpenAsync("/budgets");
         if (await console.TestId("budget-bar-Support, monthly").CountAsync() == 0)
         {
-            await console.TestId("add-budget").ClickAsync();
+            await console.OpenFormAsync("add-budget", "budget-name");
             await console.Input("budget-name").FillAsync("Support, monthly");
             await console.Input("budget-limit").FillAsync("25");
             await console.TestId("budget-save").ClickAsync();
@@ -43,7 +43,7 @@ public sealed class AccessibilityTests(ConsoleBrowser browser) : IClassFixture<C
         var experiments = await browser.OpenAsync("/experiments");
         if (await experiments.TestId("experiments-empty").IsVisibleAsync())
         {
-            await experiments.TestId("new-experiment").ClickAsync();
+            await experiments.OpenFormAsync("new-experiment", "experiment-name");
             await experiments.Input("experiment-name").FillAsync("Small tier: mini vs nano");
             await experiments.Page.Locator(".mud-select:has([data-testid='arm-1-tier-small'])").First.ClickAsync();
             await experiments.Page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "simulator/gpt-4.1-mini" }).First.ClickAsync();
@@ -71,7 +71,7 @@ public sealed class AccessibilityTests(ConsoleBrowser browser) : IClassFixture<C
         var routing = await browser.OpenAsync("/routing");
         if (await routing.TestId("rule-warranty-claims").CountAsync() == 0)
         {
-            await routing.TestId("add-rule").ClickAsync();
+            await routing.OpenFormAsync("add-rule", "rule-name");
             await routing.TestId("rule-name").FillAsync("warranty-claims");
             await routing.TestId("condition-0-keywords").FillAsync("warranty, guarantee, broken appliance, replacement part");
             await routing.TestId("rule-save").ClickAsync();

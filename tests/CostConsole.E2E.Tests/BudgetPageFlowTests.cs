@@ -10,7 +10,7 @@ public sealed class BudgetPageFlowTests(ConsoleBrowser browser) : IClassFixture<
 {
     private async Task AddBudgetAsync(ConsolePage console, string name, string limit, bool strict)
     {
-        await console.TestId("add-budget").ClickAsync();
+        await console.OpenFormAsync("add-budget", "budget-name");
         await console.Input("budget-name").FillAsync(name);
         await console.Input("budget-limit").FillAsync(limit);
         if (strict)

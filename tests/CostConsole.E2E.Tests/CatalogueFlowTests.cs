@@ -15,7 +15,7 @@ public sealed class CatalogueFlowTests(ConsoleBrowser browser) : IClassFixture<C
 
         // A provider, with a connection test through the OpenAI client.
         await page.GetByRole(AriaRole.Tab, new() { Name = "Providers" }).ClickAsync();
-        await console.TestId("add-provider").ClickAsync();
+        await console.OpenFormAsync("add-provider", "provider-name");
         await console.TestId("provider-name").FillAsync("backup-sim");
         await console.TestId("provider-url").FillAsync("not a url");
         await console.TestId("provider-save").ClickAsync();

@@ -15,7 +15,7 @@ public sealed class DashboardTeamFlowTests(ConsoleBrowser browser) : IClassFixtu
     {
         // Requests of two teams (a support key and the development key) and one without a key, from the playground.
         var keys = await browser.OpenAsync("/keys");
-        await keys.TestId("create-key").ClickAsync();
+        await keys.OpenFormAsync("create-key", "key-name");
         await keys.Input("key-name").FillAsync("crm-agent");
         await keys.Input("key-team").FillAsync("support");
         await keys.TestId("key-save").ClickAsync();

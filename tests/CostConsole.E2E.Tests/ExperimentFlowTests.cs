@@ -34,7 +34,7 @@ public sealed class ExperimentFlowTests(ConsoleBrowser browser) : IClassFixture<
     {
         var console = await browser.OpenAsync("/experiments");
         await Expect(console.TestId("experiments-empty")).ToBeVisibleAsync();
-        await console.TestId("new-experiment").ClickAsync();
+        await console.OpenFormAsync("new-experiment", "experiment-name");
         await console.Input("experiment-name").FillAsync("Small tier: mini vs nano");
 
         // Both arms start as the default mapping: saving now is refused and nothing is created.

@@ -13,7 +13,7 @@ public sealed class PassthroughFlowTests(ConsoleBrowser browser) : IClassFixture
         var page = console.Page;
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Providers" }).ClickAsync();
-        await console.TestId("add-provider").ClickAsync();
+        await console.OpenFormAsync("add-provider", "provider-name");
         await console.TestId("provider-name").FillAsync("native-sim");
         await console.TestId("provider-url").FillAsync("/sim/v1");
         await console.Input("provider-native-responses").CheckAsync();

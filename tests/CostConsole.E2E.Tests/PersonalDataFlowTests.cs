@@ -14,7 +14,7 @@ public sealed class PersonalDataFlowTests(ConsoleBrowser browser) : IClassFixtur
         var console = await browser.OpenAsync("/keys");
         var page = console.Page;
 
-        await console.TestId("create-key").ClickAsync();
+        await console.OpenFormAsync("create-key", "key-name");
         await console.Input("key-name").FillAsync("crm-support");
         await console.Input("key-team").FillAsync("support");
         await console.TestId("key-prompt-storage").ClickAsync();

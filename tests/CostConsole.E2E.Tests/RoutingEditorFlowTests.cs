@@ -34,7 +34,7 @@ public sealed class RoutingEditorFlowTests(ConsoleBrowser browser) : IClassFixtu
         await Expect(page.Locator(".mud-tabs-scroll-button")).ToHaveCountAsync(0);
         await console.ScreenshotAsync("routing-tabs-1440", fullPage: false);
 
-        await console.TestId("add-rule").ClickAsync();
+        await console.OpenFormAsync("add-rule", "rule-name");
         await console.Input("rule-name").FillAsync("refunds");
         await console.Input("condition-0-keywords").FillAsync("refund");
         await PickAsync(console, "Insert", "At the end");

@@ -26,7 +26,7 @@ public sealed class RoutingFlowTests(ConsoleBrowser browser) : IClassFixture<Con
         var console = await browser.OpenAsync("/routing");
         var page = console.Page;
 
-        await console.TestId("add-rule").ClickAsync();
+        await console.OpenFormAsync("add-rule", "rule-name");
         await console.TestId("rule-name").FillAsync("warranty-claims");
         await console.TestId("condition-0-keywords").FillAsync("warranty, guarantee");
         await Expect(console.TestId("rule-summary")).ToHaveTextAsync("contains any of warranty, guarantee → small");

@@ -2,9 +2,11 @@
 # The tail under a slow upstream: 32 connections through CostConsole to the gateway-bench fake upstream answering after
 # 50 ms (compare.sh's scenario E), RUNS rounds of SECONDS each, every round measured both direct to the upstream and
 # through CostConsole, one after the other. Prints p50, p99 and p99.9 of each round, what CostConsole added at each, and
-# the medians. Everything listens on and talks to 127.0.0.1; each wrk run is bounded; the script stops what it started.
+# the medians, and CostConsole's resident memory (RSS) after each round with the requests it has answered so far.
+# Everything listens on and talks to 127.0.0.1; each wrk run is bounded; the script stops what it started.
 #
 #   bash tests/load/tail.sh
+#   DELAY_MS=0 RUNS=10 SECONDS_PER_RUN=30 NO_BUILD=1 APP_BIN=/tmp/cc-bench bash tests/load/tail.sh    about a million requests: is RSS flat?
 #
 # Knobs (environment): RUNS=5 SECONDS_PER_RUN=15 WARMUP_SECONDS=20 CONNECTIONS=32 DELAY_MS=50 NO_BUILD=1
 #   APP_BIN (a published or built CostConsole.Web folder; default: the Release build, built first)
@@ -72,7 +74,8 @@ echo '{"model":"auto","messages":[{"role":"system","content":"You are a helpful 
     CostConsole__Catalogue__Providers__0__BaseUrl="http://127.0.0.1:$UP_PORT/v1" Logging__LogLevel__Default=Warning \
     ${APP_ENV:-} dotnet CostConsole.Web.dll
 ) >"$OUT/app.log" 2>&1 &
-PIDS+=($!)
+APP_PID=$!
+PIDS+=("$APP_PID")
 
 ready=0
 for ((i = 0; i < 240; i++)); do
@@ -90,15 +93,20 @@ run() { # run NAME URL SECONDS
 log "warming up ${WARMUP_SECONDS} s through CostConsole"
 run warmup "http://127.0.0.1:$APP_PORT/v1/chat/completions" "$WARMUP_SECONDS" >/dev/null
 
-printf '%-6s %-8s %10s %10s %10s %10s %8s\n' round target rps p50_ms p99_ms p999_ms errors | tee "$OUT/table.txt"
+printf '%-6s %-8s %10s %10s %10s %10s %8s %10s %8s\n' round target rps p50_ms p99_ms p999_ms errors answered rss_mb | tee "$OUT/table.txt"
+answered=0
 for ((r = 1; r <= RUNS; r++)); do
   d=$(run "direct-$r" "http://127.0.0.1:$UP_PORT/v1/chat/completions" "$SECONDS_PER_RUN")
   c=$(run "through-$r" "http://127.0.0.1:$APP_PORT/v1/chat/completions" "$SECONDS_PER_RUN")
+  answered=$((answered + $(field requests <<<"$c")))
+  rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$APP_PID/status")
   for pair in "direct:$d" "through:$c"; do
     line=${pair#*:}
     errors=$(( $(field bad_status <<<"$line") + $(field sock_errors <<<"$line") ))
-    printf '%-6s %-8s %10s %10s %10s %10s %8s\n' "$r" "${pair%%:*}" "$(field rps <<<"$line")" "$(field p50_ms <<<"$line")" \
-      "$(field p99_ms <<<"$line")" "$(field p999_ms <<<"$line")" "$errors" | tee -a "$OUT/table.txt"
+    [[ ${pair%%:*} == through ]] && memory="$answered $rss" || memory="- -"
+    # shellcheck disable=SC2086
+    printf '%-6s %-8s %10s %10s %10s %10s %8s %10s %8s\n' "$r" "${pair%%:*}" "$(field rps <<<"$line")" "$(field p50_ms <<<"$line")" \
+      "$(field p99_ms <<<"$line")" "$(field p999_ms <<<"$line")" "$errors" $memory | tee -a "$OUT/table.txt"
   done
   for p in p50_ms p99_ms p999_ms; do
     awk -v a="$(field $p <<<"$c")" -v b="$(field $p <<<"$d")" 'BEGIN { printf "%.3f\n", a - b }' >>"$WORK/added-$p"

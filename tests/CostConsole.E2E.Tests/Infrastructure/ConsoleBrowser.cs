@@ -224,6 +224,17 @@ public sealed class ConsolePage
     /// <summary>The input of a MudBlazor field, wherever the component put the test id (on the input or around it).</summary>
     public ILocator Input(string id) => Page.Locator($"input[data-testid='{id}'], [data-testid='{id}'] input").First;
 
+    /// <summary>
+    /// Opens a form (a dialog or an editor) and waits until the cursor is in its first field, as a person would see it
+    /// before typing. The form moves the focus there a moment after it appears (a round trip to the server): on a busy
+    /// machine, text typed into another field before that would land in the first one.
+    /// </summary>
+    public async Task OpenFormAsync(string opener, string firstField)
+    {
+        await TestId(opener).ClickAsync();
+        await Assertions.Expect(Input(firstField)).ToBeFocusedAsync();
+    }
+
     /// <param name="fullPage">False keeps what a person sees in the window, e.g. with a drawer open.</param>
     public Task ScreenshotAsync(string name, bool fullPage = true) =>
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, name + ".png"), FullPage = fullPage });
