@@ -98,7 +98,8 @@ answered=0
 for ((r = 1; r <= RUNS; r++)); do
   d=$(run "direct-$r" "http://127.0.0.1:$UP_PORT/v1/chat/completions" "$SECONDS_PER_RUN")
   c=$(run "through-$r" "http://127.0.0.1:$APP_PORT/v1/chat/completions" "$SECONDS_PER_RUN")
-  answered=$((answered + $(field requests <<<"$c")))
+  n=$(field requests <<<"$c")
+  answered=$((answered + ${n:-0}))
   rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$APP_PID/status")
   for pair in "direct:$d" "through:$c"; do
     line=${pair#*:}
