@@ -310,6 +310,10 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         {
             e.ToTable("Feedback");
             e.HasIndex(f => f.RequestId).IsUnique();
+
+            // The property is not named Source: EF Core's compiled-model generator writes code that does not compile for
+            // a property of that name (dotnet/efcore#34493).
+            e.Property(f => f.Origin).HasColumnName("Source");
         });
 
         modelBuilder.Entity<MinuteRollupRow>(e =>
@@ -373,7 +377,8 @@ public sealed class CostConsoleDbContext(DbContextOptions<CostConsoleDbContext> 
         });
     }
 
-    private sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
+    /// <summary>Instants stored as Unix milliseconds; internal so that the compiled model can create it.</summary>
+    internal sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
         v => v.ToUnixTimeMilliseconds(),
         v => DateTimeOffset.FromUnixTimeMilliseconds(v));
 }

@@ -6,11 +6,12 @@
 #   bash tests/load/startup.sh                      publish, then 5 starts; prints each (wall and CPU time) and the medians
 #   PUBLISH_ARGS="-p:PublishReadyToRun=false" bash tests/load/startup.sh    the same without ReadyToRun
 #   APP_ENV="DOTNET_TieredPGO=0" NO_PUBLISH=1 bash tests/load/startup.sh     the last build with a runtime setting
+#   RESTARTS=1 NO_PUBLISH=1 bash tests/load/startup.sh     restarts: every start on one data folder a first, unmeasured start created
 #
 # The build is published for this machine's platform (RID, default linux-x64), which makes it ReadyToRun.
 #
 # Knobs (environment): RID=linux-x64 STARTS=5 START_TIMEOUT=120 (seconds per start) PUBLISH_ARGS="" NO_PUBLISH=1 (reuse $OUT/publish)
-#                      APP_ENV="NAME=value ..."
+#                      APP_ENV="NAME=value ..." RESTARTS=1 (one data folder for every start, created by an unmeasured start 0)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -61,9 +62,12 @@ fi
 BODY='{"model":"auto","messages":[{"role":"user","content":"Where is my order #150631? It was supposed to arrive yesterday."}]}'
 : >"$OUT/starts.txt"
 : >"$OUT/cpu.txt"
-for ((run = 1; run <= STARTS; run++)); do
+first=1
+[[ -n ${RESTARTS:-} ]] && first=0
+for ((run = first; run <= STARTS; run++)); do
   PORT=$(free_port 5801)
   DATA=$WORK/data-$run
+  [[ -n ${RESTARTS:-} ]] && DATA=$WORK/data
   started=$(now_ms)
   (
     cd "$PUBLISH"
@@ -99,8 +103,9 @@ for ((run = 1; run <= STARTS; run++)); do
     exit 1
   fi
   log "start $run: first answer after $answered ms, $cpu ms of CPU (load average $(cut -d' ' -f1 /proc/loadavg))"
+  ((run == 0)) && continue
   echo "$answered" >>"$OUT/starts.txt"
   echo "$cpu" >>"$OUT/cpu.txt"
 done
 
-log "median of $STARTS starts: $(median <"$OUT/starts.txt") ms to the first answered /v1/chat/completions, $(median <"$OUT/cpu.txt") ms of CPU ${PUBLISH_ARGS:-}"
+log "median of $STARTS ${RESTARTS:+re}starts: $(median <"$OUT/starts.txt") ms to the first answered /v1/chat/completions, $(median <"$OUT/cpu.txt") ms of CPU ${PUBLISH_ARGS:-}"

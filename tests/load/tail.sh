@@ -7,10 +7,12 @@
 #
 #   bash tests/load/tail.sh
 #   DELAY_MS=0 RUNS=10 SECONDS_PER_RUN=30 NO_BUILD=1 APP_BIN=/tmp/cc-bench bash tests/load/tail.sh    about a million requests: is RSS flat?
+#   DATA_FROM=/tmp/ledger-1m bash tests/load/tail.sh    the same rounds on a copy of a data folder (one filled by seed-ledger)
 #
 # Knobs (environment): RUNS=5 SECONDS_PER_RUN=15 WARMUP_SECONDS=20 CONNECTIONS=32 DELAY_MS=50 NO_BUILD=1
 #   APP_BIN (a published or built CostConsole.Web folder; default: the Release build, built first)
 #   APP_ENV="NAME=value ..." (extra environment for CostConsole only), BENCH (gateway-bench folder)
+#   DATA_FROM (a data folder to start from, copied first; default: a fresh one)
 # Needs wrk and Node (the fake upstream); the result lines also go to tests/load/results/<time>-tail/.
 set -euo pipefail
 
@@ -59,6 +61,11 @@ field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
 if [[ -z ${NO_BUILD:-} && $APP_BIN == "$ROOT/src/CostConsole.Web/bin/Release/net10.0" ]]; then
   log "building CostConsole (Release)"
   dotnet build -c Release "$ROOT/src/CostConsole.Web/CostConsole.Web.csproj" -nologo -v q >"$OUT/build.log" 2>&1
+fi
+
+if [[ -n ${DATA_FROM:-} ]]; then
+  [[ -d $DATA_FROM ]] || { echo "no data folder at $DATA_FROM" >&2; exit 1; }
+  cp -a "$DATA_FROM" "$WORK/data"
 fi
 
 UP_PORT=$(free_port 18180)

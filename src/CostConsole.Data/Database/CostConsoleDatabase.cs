@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 
 namespace CostConsole.Data.Database;
@@ -76,17 +77,29 @@ public sealed class CostConsoleDatabase : IAsyncDisposable
         return connection;
     }
 
-    /// <summary>Points an EF Core context at this database, with the migrations of its engine.</summary>
+    /// <summary>
+    /// Points an EF Core context at this database, with the migrations of its engine and the model compiled for it
+    /// (<c>CompiledModels/</c>), instead of building the model at start-up.
+    /// </summary>
+    /// <remarks>
+    /// EF Core's check for model changes without a migration is off here. On every start with tables, that check rebuilds
+    /// the model and the last migration's snapshot model to compare them. The schema tests make the same comparison for
+    /// both engines, and also hold the compiled model equal to the model the code builds.
+    /// </remarks>
     public void Configure(DbContextOptionsBuilder options)
     {
         if (_dataSource is not null)
         {
-            options.UseNpgsql(_dataSource, o => o.MigrationsAssembly(PostgreSqlMigrationsAssembly));
+            options.UseNpgsql(_dataSource, o => o.MigrationsAssembly(PostgreSqlMigrationsAssembly))
+                .UseModel(CompiledModels.PostgreSql.CostConsoleDbContextModel.Instance);
         }
         else
         {
-            options.UseSqlite(ConnectionString, o => o.MigrationsAssembly(SqliteMigrationsAssembly));
+            options.UseSqlite(ConnectionString, o => o.MigrationsAssembly(SqliteMigrationsAssembly))
+                .UseModel(CompiledModels.Sqlite.CostConsoleDbContextModel.Instance);
         }
+
+        options.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
     }
 
     /// <summary>

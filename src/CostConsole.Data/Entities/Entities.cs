@@ -509,8 +509,8 @@ public sealed class FeedbackEntity
 
     public string? Comment { get; set; }
 
-    /// <summary>Where it came from: the API, the console or simulated outcomes.</summary>
-    public required string Source { get; set; }
+    /// <summary>Where it came from: the API, the console or simulated outcomes (the column <c>Source</c>).</summary>
+    public required string Origin { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 

@@ -67,7 +67,7 @@ public sealed class FeedbackService(IDbContextFactory<CostConsoleDbContext> fact
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         return await db.Feedback.AsNoTracking().Where(f => f.RequestId == requestId)
-            .Select(f => new FeedbackView(f.RequestId, f.Resolved, f.Csat, f.Comment, f.Source, f.UpdatedAt))
+            .Select(f => new FeedbackView(f.RequestId, f.Resolved, f.Csat, f.Comment, f.Origin, f.UpdatedAt))
             .FirstOrDefaultAsync(cancellationToken);
     }
 
@@ -119,14 +119,14 @@ public sealed class FeedbackService(IDbContextFactory<CostConsoleDbContext> fact
         var created = feedback is null;
         if (feedback is null)
         {
-            feedback = new FeedbackEntity { RequestId = target.RequestId, ConversationId = target.ConversationId, Source = source, CreatedAt = now };
+            feedback = new FeedbackEntity { RequestId = target.RequestId, ConversationId = target.ConversationId, Origin = source, CreatedAt = now };
             db.Feedback.Add(feedback);
         }
 
         feedback.Resolved = input.Resolved ?? feedback.Resolved;
         feedback.Csat = input.Csat ?? feedback.Csat;
         feedback.Comment = string.IsNullOrWhiteSpace(input.Comment) ? feedback.Comment : input.Comment.Trim();
-        feedback.Source = source;
+        feedback.Origin = source;
         feedback.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
         return created

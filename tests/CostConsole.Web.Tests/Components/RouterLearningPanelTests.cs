@@ -47,7 +47,7 @@ public sealed class RouterLearningPanelTests : ConsoleTestContext
             {
                 var id = Guid.NewGuid().ToString("N");
                 db.RequestLog.Add(new RequestLogRow { RequestId = id, Timestamp = now.AddSeconds(i), Tier = tier, Status = (int)LedgerStatus.Answered, HttpStatus = 200, Prompt = prompt });
-                db.Feedback.Add(new FeedbackEntity { RequestId = id, Resolved = resolved, Source = "test", CreatedAt = now, UpdatedAt = now });
+                db.Feedback.Add(new FeedbackEntity { RequestId = id, Resolved = resolved, Origin = "test", CreatedAt = now, UpdatedAt = now });
             }
         }
 

@@ -70,7 +70,7 @@ public sealed class RetentionAndErasureTests(PrivacyFactory factory) : IClassFix
         await using (var db = await DbAsync())
         {
             await db.RequestLog.Where(r => r.RequestId == second).ExecuteUpdateAsync(s => s.SetProperty(r => r.Review, (int)ReviewState.Open), Cancel);
-            db.Feedback.Add(new FeedbackEntity { RequestId = first, ConversationId = "conv-erase-1", Comment = "Maria was upset", Source = "test", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, Resolved = true });
+            db.Feedback.Add(new FeedbackEntity { RequestId = first, ConversationId = "conv-erase-1", Comment = "Maria was upset", Origin = "test", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, Resolved = true });
             await db.SaveChangesAsync(Cancel);
         }
 
