@@ -64,8 +64,12 @@ public sealed class SchemaTests
 
         // What the runtime reads of a model (entities, properties, keys, tables, columns, converters); migrations and the
         // one-step schema come from the migrations' own models, not from this one.
+        var want = built.Model.ToDebugString(MetadataDebugStringOptions.LongDefault).Split('\n');
+        var have = compiled.Model.ToDebugString(MetadataDebugStringOptions.LongDefault).Split('\n');
+        var first = Enumerable.Range(0, Math.Min(want.Length, have.Length)).FirstOrDefault(i => want[i] != have[i], -1);
         Assert.True(
-            built.Model.ToDebugString(MetadataDebugStringOptions.LongDefault) == compiled.Model.ToDebugString(MetadataDebugStringOptions.LongDefault),
-            $"The compiled {provider} model is out of date: regenerate it (see the README's Development section).");
+            first < 0 && want.Length == have.Length,
+            $"The compiled {provider} model is out of date: regenerate it (see the README's Development section). "
+            + (first < 0 ? $"The model has {want.Length} lines, the compiled one {have.Length}." : $"Line {first + 1}: the model has \"{want[first].Trim()}\", the compiled one \"{have[first].Trim()}\"."));
     }
 }
